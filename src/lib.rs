@@ -1,0 +1,2 @@
+//! stdbg: a scriptable, OpenOCD-style debug host for STM32 microcontrollers.
+pub mod sim;
