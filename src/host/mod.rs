@@ -1,0 +1,134 @@
+//! The debug host: configuration, targets, flash banks, the probe-rs session and the event bus.
+//!
+//! One host thread (see [`worker`]) executes every command line; front ends send it
+//! [`worker::Request`]s. The state below sits behind mutexes only so that Rhai functions (which
+//! must be `Send + Sync`) can reach it; it is used from the host thread, and no lock is held while
+//! a command, script or event handler runs, so commands and scripts can call each other.
+
+pub mod config;
+pub mod connection;
+pub mod event;
+pub mod target;
+pub mod worker;
+
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use crate::command::Registry;
+use crate::script::ScriptEngine;
+pub use config::HostConfig;
+pub use connection::Connection;
+pub use event::{EventBus, HostEvent};
+pub use target::{FlashBank, TargetDef, Targets};
+
+/// How the process should end after `shutdown`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shutdown {
+    /// `shutdown`: exit status 0.
+    Ok,
+    /// `shutdown error`: exit status 1.
+    Error,
+}
+
+/// The shared host state. Cheap to clone (one `Arc`).
+#[derive(Clone)]
+pub struct Host {
+    inner: Arc<HostInner>,
+}
+
+struct HostInner {
+    registry: RwLock<Registry>,
+    config: Mutex<HostConfig>,
+    targets: Mutex<Targets>,
+    conn: Mutex<Option<Connection>>,
+    script: OnceLock<ScriptEngine>,
+    events: EventBus,
+    shutdown: Mutex<Option<Shutdown>>,
+}
+
+impl Host {
+    /// A host with every built-in command registered and the script engine ready.
+    pub fn new(config: HostConfig) -> Host {
+        let mut registry = Registry::default();
+        crate::command::builtin::register_all(&mut registry);
+        let host = Host {
+            inner: Arc::new(HostInner {
+                registry: RwLock::new(registry),
+                config: Mutex::new(config),
+                targets: Mutex::new(Targets::default()),
+                conn: Mutex::new(None),
+                script: OnceLock::new(),
+                events: EventBus::new(),
+                shutdown: Mutex::new(None),
+            }),
+        };
+        let engine = ScriptEngine::new(&host);
+        let _ = host.inner.script.set(engine);
+        host
+    }
+
+    /// A weak reference, for objects owned by the host that must refer back to it.
+    pub fn downgrade(&self) -> WeakHost {
+        WeakHost(Arc::downgrade(&self.inner))
+    }
+
+    /// The command registry (read).
+    pub fn registry(&self) -> RwLockReadGuard<'_, Registry> {
+        self.inner.registry.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The command registry (write), e.g. for scripts registering commands.
+    pub fn registry_mut(&self) -> RwLockWriteGuard<'_, Registry> {
+        self.inner.registry.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Configuration set by config-stage commands.
+    pub fn config(&self) -> MutexGuard<'_, HostConfig> {
+        self.inner.config.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Targets and flash banks declared by scripts.
+    pub fn targets(&self) -> MutexGuard<'_, Targets> {
+        self.inner.targets.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The live connection (probe-rs session), `None` before `init` or after a failed one.
+    pub fn conn(&self) -> MutexGuard<'_, Option<Connection>> {
+        self.inner.conn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The Rhai engine.
+    pub fn script(&self) -> &ScriptEngine {
+        self.inner.script.get().expect("script engine is set in Host::new")
+    }
+
+    /// The event bus shared by all front ends.
+    pub fn events(&self) -> &EventBus {
+        &self.inner.events
+    }
+
+    /// Whether `init` has completed.
+    pub fn initialized(&self) -> bool {
+        self.config().initialized
+    }
+
+    /// Requests the end of the process after the current line.
+    pub fn request_shutdown(&self, kind: Shutdown) {
+        *self.inner.shutdown.lock().unwrap_or_else(|e| e.into_inner()) = Some(kind);
+    }
+
+    /// The pending shutdown request, if any.
+    pub fn shutdown_requested(&self) -> Option<Shutdown> {
+        *self.inner.shutdown.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A weak reference to a [`Host`].
+#[derive(Clone)]
+pub struct WeakHost(std::sync::Weak<HostInner>);
+
+impl WeakHost {
+    /// The host, if it still exists.
+    pub fn upgrade(&self) -> Option<Host> {
+        self.0.upgrade().map(|inner| Host { inner })
+    }
+}

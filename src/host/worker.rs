@@ -1,0 +1,151 @@
+//! The host thread: the one thread that executes command lines and owns the probe-rs session.
+//!
+//! Front ends (`-c`, REPL, telnet, GDB) send [`Request`]s through a [`HostHandle`]; output lines
+//! stream back as [`Reply::Line`] and end with [`Reply::Done`]. Between requests, while a target
+//! runs, the thread polls it every [`POLL_INTERVAL`] and turns state changes (a breakpoint hit,
+//! a halt requested elsewhere) into [`HostEvent`]s for every console.
+
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use tokio::sync::mpsc as tmpsc;
+
+use super::{Host, HostEvent};
+use crate::command::{self, Ctx, Origin, Output};
+
+/// How often a running target is polled (OpenOCD's default poll period is 100 ms).
+pub const POLL_INTERVAL: Duration = Duration::from_millis(100);
+
+/// A streamed reply to an [`Request::Exec`].
+#[derive(Debug, Clone)]
+pub enum Reply {
+    /// One output line.
+    Line(String),
+    /// The line finished: `Err` carries the error message. `close` is set by `exit`.
+    Done {
+        /// Success, or the error message.
+        result: Result<(), String>,
+        /// The console should close its session.
+        close: bool,
+    },
+}
+
+/// Work for the host thread.
+pub enum Request {
+    /// Run a command line; output goes to `reply`.
+    Exec {
+        /// The line.
+        line: String,
+        /// The front end it came from.
+        origin: Origin,
+        /// Where output and the final result go.
+        reply: tmpsc::UnboundedSender<Reply>,
+    },
+    /// Run a closure on the host thread (used by servers that need the session directly).
+    Call(Box<dyn FnOnce(&Host) + Send>),
+}
+
+/// Sends requests to the host thread. Cheap to clone.
+#[derive(Clone)]
+pub struct HostHandle {
+    tx: mpsc::Sender<Request>,
+    host: Host,
+}
+
+struct ChannelOutput(tmpsc::UnboundedSender<Reply>);
+
+impl Output for ChannelOutput {
+    fn line(&mut self, line: &str) {
+        let _ = self.0.send(Reply::Line(line.to_string()));
+    }
+}
+
+impl HostHandle {
+    /// The host (for read-only use by front ends: registry for completion, event bus).
+    pub fn host(&self) -> &Host {
+        &self.host
+    }
+
+    /// Queues `line`; the returned receiver yields its output and then [`Reply::Done`].
+    pub fn exec(&self, line: &str, origin: Origin) -> tmpsc::UnboundedReceiver<Reply> {
+        let (tx, rx) = tmpsc::unbounded_channel();
+        if self.tx.send(Request::Exec { line: line.to_string(), origin, reply: tx.clone() }).is_err() {
+            let _ = tx.send(Reply::Done { result: Err("the host has shut down".into()), close: true });
+        }
+        rx
+    }
+
+    /// Runs `line` and waits, passing each output line to `on_line` (for non-async callers).
+    pub fn exec_blocking(
+        &self,
+        line: &str,
+        origin: Origin,
+        mut on_line: impl FnMut(&str),
+    ) -> (Result<(), String>, bool) {
+        let mut rx = self.exec(line, origin);
+        while let Some(r) = rx.blocking_recv() {
+            match r {
+                Reply::Line(l) => on_line(&l),
+                Reply::Done { result, close } => return (result, close),
+            }
+        }
+        (Err("the host has shut down".into()), true)
+    }
+
+    /// Runs a closure on the host thread and returns its result.
+    pub fn call<R: Send + 'static>(&self, f: impl FnOnce(&Host) -> R + Send + 'static) -> Option<R> {
+        let (tx, rx) = mpsc::channel();
+        let req = Request::Call(Box::new(move |h| {
+            let _ = tx.send(f(h));
+        }));
+        self.tx.send(req).ok()?;
+        rx.recv().ok()
+    }
+}
+
+/// Starts the host thread.
+pub fn spawn(host: Host) -> (HostHandle, JoinHandle<()>) {
+    let (tx, rx) = mpsc::channel::<Request>();
+    let h = host.clone();
+    let join = std::thread::Builder::new()
+        .name("stdbg-host".into())
+        .spawn(move || run(h, rx))
+        .expect("spawning the host thread");
+    (HostHandle { tx, host }, join)
+}
+
+/// Executes one line on the current thread (the host thread, or a test).
+pub fn execute(host: &Host, line: &str, origin: Origin, out: &mut dyn Output) -> (Result<(), String>, bool) {
+    let mut ctx = Ctx::new(host, origin, out);
+    let r = command::dispatch(&mut ctx, line);
+    let close = ctx.close_session;
+    (r.map_err(|e| e.to_string()), close)
+}
+
+fn run(host: Host, rx: mpsc::Receiver<Request>) {
+    loop {
+        let timeout = if host.any_target_running() { POLL_INTERVAL } else { Duration::from_millis(500) };
+        match rx.recv_timeout(timeout) {
+            Ok(Request::Exec { line, origin, reply }) => {
+                let mut out = ChannelOutput(reply.clone());
+                let (result, close) = execute(&host, &line, origin, &mut out);
+                let _ = reply.send(Reply::Done { result, close });
+            }
+            Ok(Request::Call(f)) => f(&host),
+            Err(mpsc::RecvTimeoutError::Timeout) => host.poll_targets(),
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+        if host.shutdown_requested().is_some() {
+            host.events().send(HostEvent::Shutdown);
+            // Keep serving queued requests briefly so callers get their Done.
+            while let Ok(req) = rx.try_recv() {
+                if let Request::Exec { reply, .. } = req {
+                    let _ = reply.send(Reply::Done { result: Err("shutdown in progress".into()), close: true });
+                }
+            }
+            break;
+        }
+    }
+    host.disconnect();
+}
