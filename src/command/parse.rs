@@ -46,7 +46,7 @@ pub fn split_commands(line: &str) -> Result<Vec<Vec<String>>, ParseError> {
     let mut words: Vec<String> = Vec::new();
     let mut i = 0;
     let n = chars.len();
-    let mut finish = |words: &mut Vec<String>, commands: &mut Vec<Vec<String>>| {
+    let finish = |words: &mut Vec<String>, commands: &mut Vec<Vec<String>>| {
         if !words.is_empty() {
             if !words[0].starts_with('#') {
                 commands.push(std::mem::take(words));

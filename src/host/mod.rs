@@ -5,7 +5,9 @@
 //! must be `Send + Sync`) can reach it; it is used from the host thread, and no lock is held while
 //! a command, script or event handler runs, so commands and scripts can call each other.
 
+pub mod breakpoints;
 pub mod config;
+pub mod control;
 pub mod connection;
 pub mod event;
 pub mod target;

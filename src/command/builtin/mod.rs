@@ -1,0 +1,70 @@
+//! The built-in commands, one file per concept. Each file has a `register` function adding its
+//! commands to the registry.
+
+pub mod adapter;
+pub mod breakpoints;
+pub mod flash;
+pub mod image;
+pub mod lifecycle;
+pub mod memory;
+pub mod program;
+pub mod reg;
+pub mod servers;
+pub mod sim;
+pub mod target_state;
+
+use super::{usage_error, CommandError, Registry};
+
+/// Registers every built-in command.
+pub fn register_all(reg: &mut Registry) {
+    lifecycle::register(reg);
+    target_state::register(reg);
+    reg::register(reg);
+    memory::register(reg);
+    adapter::register(reg);
+    servers::register(reg);
+    sim::register(reg);
+    flash::register(reg);
+    program::register(reg);
+    image::register(reg);
+    breakpoints::register(reg);
+}
+
+/// Parses a number the way OpenOCD's `parse_u64` does (C `strtoull` with base 0): `0x` hex,
+/// leading `0` octal, else decimal; `0b` binary is accepted too.
+pub fn parse_u64(s: &str) -> Result<u64, CommandError> {
+    let t = s.trim();
+    let r = if let Some(h) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        u64::from_str_radix(h, 16)
+    } else if let Some(b) = t.strip_prefix("0b").or_else(|| t.strip_prefix("0B")) {
+        u64::from_str_radix(b, 2)
+    } else if t.len() > 1 && t.starts_with('0') {
+        u64::from_str_radix(&t[1..], 8)
+    } else {
+        t.parse::<u64>()
+    };
+    r.map_err(|_| usage_error(format!("\"{s}\" is not a valid number")))
+}
+
+/// [`parse_u64`] limited to 32 bits.
+pub fn parse_u32(s: &str) -> Result<u32, CommandError> {
+    let v = parse_u64(s)?;
+    u32::try_from(v).map_err(|_| usage_error(format!("\"{s}\" does not fit in 32 bits")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_like_strtoul() {
+        assert_eq!(parse_u64("0x08000000").unwrap(), 0x0800_0000);
+        assert_eq!(parse_u64("0X1f").unwrap(), 0x1f);
+        assert_eq!(parse_u64("010").unwrap(), 8);
+        assert_eq!(parse_u64("0").unwrap(), 0);
+        assert_eq!(parse_u64("1000").unwrap(), 1000);
+        assert_eq!(parse_u64("0b101").unwrap(), 5);
+        assert!(parse_u64("0x8g").is_err());
+        assert!(parse_u32("0x100000000").is_err());
+    }
+}

@@ -1,0 +1,1 @@
+//! Image loading, checks against the memory map, and flashing through probe-rs (to be written).

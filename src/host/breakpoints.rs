@@ -1,0 +1,1 @@
+//! Breakpoints (FPB) and watchpoints (DWT) bookkeeping (to be written).

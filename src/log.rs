@@ -1,0 +1,98 @@
+//! Logging: OpenOCD-style lines (`Info : …`, `Warn : …`, `Error: …`, `Debug: …`) on stderr or
+//! the `-l` file, mirrored to the event bus so telnet consoles see them too.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use tracing::field::{Field, Visit};
+use tracing::{Level, Subscriber};
+use tracing_subscriber::layer::{Context, Layer};
+
+use crate::host::{EventBus, HostEvent};
+
+/// Maps OpenOCD's `-d` levels (0 error, 1 warn, 2 info, 3 debug, 4 low-level I/O) onto tracing.
+pub fn level_for(debug: u8) -> Level {
+    match debug {
+        0 => Level::ERROR,
+        1 => Level::WARN,
+        2 => Level::INFO,
+        3 => Level::DEBUG,
+        _ => Level::TRACE,
+    }
+}
+
+/// OpenOCD's prefix for a level.
+pub fn prefix(level: &Level) -> &'static str {
+    match *level {
+        Level::ERROR => "Error",
+        Level::WARN => "Warn ",
+        Level::INFO => "Info ",
+        Level::DEBUG => "Debug",
+        Level::TRACE => "Trace",
+    }
+}
+
+/// A tracing layer writing OpenOCD-style lines.
+pub struct OcdLayer {
+    max: Level,
+    out: Arc<Mutex<Box<dyn Write + Send>>>,
+    bus: Arc<OnceLock<EventBus>>,
+    /// Extra filter for third-party crates: they log at debug/trace only when `-d4`.
+    verbose_deps: bool,
+}
+
+struct MessageVisitor(String);
+
+impl Visit for MessageVisitor {
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "message" {
+            self.0 = format!("{value:?}");
+        } else {
+            self.0.push_str(&format!(" {}={value:?}", field.name()));
+        }
+    }
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == "message" {
+            self.0 = value.to_string();
+        } else {
+            self.0.push_str(&format!(" {}={value}", field.name()));
+        }
+    }
+}
+
+impl<S: Subscriber> Layer<S> for OcdLayer {
+    fn on_event(&self, event: &tracing::Event<'_>, _ctx: Context<'_, S>) {
+        let meta = event.metadata();
+        if *meta.level() > self.max {
+            return;
+        }
+        let ours = meta.target().starts_with("stdbg");
+        if !ours && !self.verbose_deps && *meta.level() > Level::WARN {
+            return;
+        }
+        let mut v = MessageVisitor(String::new());
+        event.record(&mut v);
+        let line = format!("{}: {}", prefix(meta.level()), v.0);
+        if let Ok(mut out) = self.out.lock() {
+            let _ = writeln!(out, "{line}");
+            let _ = out.flush();
+        }
+        if let Some(bus) = self.bus.get() {
+            bus.send(HostEvent::Log { level: prefix(meta.level()).trim(), message: v.0 });
+        }
+    }
+}
+
+/// Installs the global subscriber. Returns the slot where the host's event bus goes once it
+/// exists.
+pub fn init(debug: u8, file: Option<&std::path::Path>) -> std::io::Result<Arc<OnceLock<EventBus>>> {
+    use tracing_subscriber::prelude::*;
+    let out: Box<dyn Write + Send> = match file {
+        Some(p) => Box::new(std::fs::OpenOptions::new().create(true).append(true).open(p)?),
+        None => Box::new(std::io::stderr()),
+    };
+    let bus = Arc::new(OnceLock::new());
+    let layer = OcdLayer { max: level_for(debug), out: Arc::new(Mutex::new(out)), bus: bus.clone(), verbose_deps: debug >= 4 };
+    let _ = tracing_subscriber::registry().with(layer).try_init();
+    Ok(bus)
+}

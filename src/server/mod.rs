@@ -1,0 +1,98 @@
+//! Front ends other than `-c`: the telnet console and the local REPL, and [`serve`], which runs
+//! them after the configuration stage until `shutdown`.
+
+pub mod repl;
+pub mod telnet;
+
+use std::io::IsTerminal;
+use std::net::SocketAddr;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use crate::host::config::PortSetting;
+use crate::host::worker::HostHandle;
+use crate::host::Shutdown;
+
+/// A future that completes when `rx` becomes `true` (the shutdown signal servers take).
+pub async fn shutdown_signal(mut rx: watch::Receiver<bool>) {
+    while !*rx.borrow() {
+        if rx.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Why a server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The port is taken.
+    #[error("couldn't bind {server} to socket on {addr}: {source}. Another stdbg or OpenOCD may be running: stop it, or choose another port with -c \"{command} <port>\" (or \"{command} disabled\")")]
+    Bind {
+        /// `telnet` or `gdb`.
+        server: &'static str,
+        /// The address.
+        addr: SocketAddr,
+        /// The command that changes the port.
+        command: &'static str,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Runs the servers until the host thread ends (after `shutdown`); returns the exit status.
+pub fn serve(handle: HostHandle, join: JoinHandle<()>) -> i32 {
+    let host = handle.host().clone();
+    let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("Error: can't start the async runtime: {e}");
+            return 1;
+        }
+    };
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let (telnet_port, bindto) = {
+        let c = host.config();
+        (c.telnet_port, c.bindto)
+    };
+    if let PortSetting::Port(port) = telnet_port {
+        let addr = SocketAddr::new(bindto, port);
+        let listener = rt.block_on(tokio::net::TcpListener::bind(addr));
+        match listener {
+            Ok(l) => {
+                let local = l.local_addr().map(|a| a.port()).unwrap_or(port);
+                tracing::info!("Listening on port {local} for telnet connections");
+                rt.spawn(telnet::run(l, handle.clone(), shutdown_signal(stop_rx.clone())));
+            }
+            Err(source) => {
+                let e = ServeError::Bind { server: "telnet", addr, command: "telnet_port", source };
+                eprintln!("Error: {e}");
+                host.request_shutdown(Shutdown::Error);
+                let _ = handle.call(|_| ());
+                let _ = join.join();
+                return 1;
+            }
+        }
+    }
+    if std::io::stdin().is_terminal() {
+        let h = handle.clone();
+        let _ = std::thread::Builder::new().name("stdbg-repl".into()).spawn(move || repl::run(h));
+    } else {
+        let h = handle.clone();
+        rt.spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                tracing::info!("SIGINT received: shutting down");
+                let _ = h.exec("shutdown", crate::command::Origin::Cli);
+            }
+        });
+    }
+    let _ = join.join();
+    let _ = stop_tx.send(true);
+    rt.shutdown_timeout(Duration::from_millis(500));
+    match host.shutdown_requested() {
+        Some(Shutdown::Error) => 1,
+        _ => 0,
+    }
+}
