@@ -47,7 +47,6 @@ fn clap_command() -> Command {
                 .long("debug")
                 .value_name("N")
                 .num_args(0..=1)
-                .require_equals(true)
                 .default_missing_value("3")
                 .value_parser(clap::value_parser!(u8).range(0..=4))
                 .help("Debug level 0-4 (0 error, 1 warning, 2 info [default], 3 debug, 4 trace); write -d3, not -d 3"),
