@@ -1,0 +1,108 @@
+//! Helpers shared by the integration tests: run the built `stdbg` in a temp dir, prepare a
+//! virtual chip whose flash already holds a firmware, read the firmware images.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The repository root (where `tests/firmware` lives).
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Path of a committed firmware image.
+pub fn firmware(name: &str) -> PathBuf {
+    root().join("tests/firmware").join(name)
+}
+
+/// The result of one `stdbg` run.
+pub struct Run {
+    /// Exit status code.
+    pub code: i32,
+    /// Standard output lines.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+impl Run {
+    /// Stdout lines.
+    pub fn lines(&self) -> Vec<&str> {
+        self.stdout.lines().collect()
+    }
+
+    /// Panics with both streams unless the exit status is `code`.
+    pub fn expect_code(&self, code: i32) -> &Self {
+        assert_eq!(self.code, code, "exit status\n--- stdout\n{}\n--- stderr\n{}", self.stdout, self.stderr);
+        self
+    }
+}
+
+/// Runs the built binary in `dir` with `args`; stdin is closed (not a terminal).
+pub fn stdbg(dir: &Path, args: &[&str]) -> Run {
+    let out: Output = Command::new(env!("CARGO_BIN_EXE_stdbg"))
+        .args(args)
+        .current_dir(dir)
+        .env("XDG_CACHE_HOME", dir.join("cache"))
+        .env("HOME", dir)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("running stdbg");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Runs `stdbg -f board/sim-bluepill.rhai -c "sim storage <storage>" -c <cmds>` in `dir`.
+pub fn sim_run(dir: &Path, storage: &Path, cmds: &str) -> Run {
+    let storage_cmd = format!("sim storage {}", storage.display());
+    stdbg(dir, &["-c", &storage_cmd, "-f", "board/sim-bluepill.rhai", "-c", cmds])
+}
+
+/// A virtual Blue Pill storage file in `dir` whose flash holds `elf`, programmed through the
+/// library (probe-rs's loader against the virtual chip), independent of the `program` command.
+pub fn programmed_chip(dir: &Path, elf: &str) -> PathBuf {
+    use probe_rs::flashing::{download_file_with_options, DownloadOptions, ElfOptions};
+    use probe_rs::probe::Probe;
+    use probe_rs::Permissions;
+    use stdbg::sim::{ChipModel, Sim, SimConfig};
+    let path = dir.join("chip.bin");
+    let sim = Sim::new(SimConfig { chip: ChipModel::Stm32f103c8, storage: Some(path.clone()) }).expect("virtual chip");
+    {
+        let probe = Probe::from_specific_probe(Box::new(sim.probe()));
+        let mut session = probe.attach("STM32F103C8", Permissions::default()).expect("attach to the virtual chip");
+        let mut opts = DownloadOptions::default();
+        opts.verify = true;
+        download_file_with_options(
+            &mut session,
+            firmware(elf),
+            probe_rs::flashing::ElfLoader(ElfOptions::default()),
+            opts,
+        )
+        .expect("programming the firmware");
+    }
+    sim.flush_storage().expect("saving the virtual chip");
+    drop(sim);
+    path
+}
+
+/// `arm-none-eabi-objcopy -O binary` of a firmware image (the bytes flash must hold from
+/// 0x08000000). Fails loudly when the tool is missing.
+pub fn objcopy_binary(elf: &str, out_dir: &Path) -> Vec<u8> {
+    let out = out_dir.join(format!("{elf}.bin"));
+    let status = Command::new("arm-none-eabi-objcopy")
+        .args(["-O", "binary"])
+        .arg(firmware(elf))
+        .arg(&out)
+        .status()
+        .expect("arm-none-eabi-objcopy is required by the tests: apt-get install binutils-arm-none-eabi");
+    assert!(status.success(), "objcopy failed on {elf}");
+    std::fs::read(out).unwrap()
+}
+
+/// A fresh temporary directory.
+pub fn tempdir() -> tempfile::TempDir {
+    tempfile::tempdir().expect("temp dir")
+}
