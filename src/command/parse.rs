@@ -245,4 +245,21 @@ mod tests {
             assert_eq!(split_commands(&line).unwrap(), w(&[&["echo", s]]), "{line}");
         }
     }
+
+    #[test]
+    fn random_input_never_panics() {
+        // A small LCG over a byte alphabet rich in the parser's special characters.
+        let alphabet: Vec<char> = "ab 0x;\"{}\\#\n\t\r\u{0}é\u{1b}[]".chars().collect();
+        let mut x: u64 = 0x2545F4914F6CDD1D;
+        for _ in 0..20_000 {
+            let mut s = String::new();
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let len = (x >> 58) as usize;
+            for _ in 0..len {
+                x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                s.push(alphabet[(x >> 33) as usize % alphabet.len()]);
+            }
+            let _ = split_commands(&s);
+        }
+    }
 }
