@@ -1,0 +1,228 @@
+//! Checks that the committed test firmware in `tests/firmware/` is what its
+//! sources build to, and that the blinky image has the layout the debugger
+//! tests rely on.
+//!
+//! This needs the ARM cross toolchain (`arm-none-eabi-gcc`, `-objcopy`,
+//! `-nm`) and GNU make.  It does not skip when they are missing: it fails
+//! and says what to install (CI installs `gcc-arm-none-eabi`).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+const ELFS: [&str; 6] = [
+    "f103-blinky.elf",
+    "f103-big.elf",
+    "f103-too-big.elf",
+    "f103-swd-off.elf",
+    "f103-stop.elf",
+    "f103-iwdg.elf",
+];
+
+fn firmware_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("firmware")
+}
+
+/// Panics with an actionable message if `tool` cannot be run.
+fn require_tool(tool: &str, version_arg: &str) {
+    match Command::new(tool).arg(version_arg).output() {
+        Ok(out) if out.status.success() => {}
+        Ok(out) => panic!(
+            "`{tool} {version_arg}` failed ({}); the firmware tests need a working {tool}.\n\
+             Install the ARM cross toolchain and GNU make \
+             (Debian/Ubuntu: apt-get install gcc-arm-none-eabi binutils-arm-none-eabi make).\n\
+             stderr: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        ),
+        Err(e) => panic!(
+            "cannot run `{tool}` ({e}); the firmware tests need it on PATH.\n\
+             Install the ARM cross toolchain and GNU make \
+             (Debian/Ubuntu: apt-get install gcc-arm-none-eabi binutils-arm-none-eabi make)."
+        ),
+    }
+}
+
+fn require_toolchain() {
+    require_tool("make", "--version");
+    require_tool("arm-none-eabi-gcc", "--version");
+    require_tool("arm-none-eabi-objcopy", "--version");
+    require_tool("arm-none-eabi-nm", "--version");
+}
+
+/// Runs a command and panics with its output if it fails.
+fn run(cmd: &mut Command) -> Output {
+    let desc = format!("{cmd:?}");
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {desc}: {e}"));
+    if !out.status.success() {
+        panic!(
+            "{desc} failed ({})\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    out
+}
+
+/// A fresh directory under the system temp dir, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        static SEQ: AtomicUsize = AtomicUsize::new(0);
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        let dir = std::env::temp_dir().join(format!(
+            "stdbg-{tag}-{}-{nanos}-{}",
+            std::process::id(),
+            SEQ.fetch_add(1, Ordering::Relaxed)
+        ));
+        fs::create_dir_all(&dir)
+            .unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
+        TempDir(dir)
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The loadable bytes of `elf`, as produced by `objcopy -O binary` into `out`.
+fn objcopy_binary(elf: &Path, out: &Path) -> Vec<u8> {
+    run(Command::new("arm-none-eabi-objcopy")
+        .arg("-O")
+        .arg("binary")
+        .arg(elf)
+        .arg(out));
+    fs::read(out).unwrap_or_else(|e| panic!("cannot read {}: {e}", out.display()))
+}
+
+#[test]
+fn committed_firmware_matches_rebuild() {
+    require_toolchain();
+    let src = firmware_dir();
+    let tmp = TempDir::new("fw-rebuild");
+    let build = tmp.path().join("build");
+    fs::create_dir_all(&build).unwrap();
+
+    run(Command::new("make")
+        .arg("-C")
+        .arg(&src)
+        .arg(format!("BUILD={}", build.display())));
+
+    let mut mismatches = Vec::new();
+    for elf in ELFS {
+        let committed = src.join(elf);
+        let rebuilt = build.join(elf);
+        assert!(
+            committed.is_file(),
+            "committed firmware {} is missing",
+            committed.display()
+        );
+        assert!(
+            rebuilt.is_file(),
+            "make did not produce {}",
+            rebuilt.display()
+        );
+        let a = objcopy_binary(&committed, &tmp.path().join(format!("{elf}.committed.bin")));
+        let b = objcopy_binary(&rebuilt, &tmp.path().join(format!("{elf}.rebuilt.bin")));
+        if a != b {
+            let first = a.iter().zip(&b).position(|(x, y)| x != y);
+            mismatches.push(format!(
+                "{elf}: committed {} bytes, rebuilt {} bytes, first difference at offset {}",
+                a.len(),
+                b.len(),
+                first.map_or("(length only)".to_string(), |o| format!("{o:#x}"))
+            ));
+        }
+    }
+    assert!(
+        mismatches.is_empty(),
+        "the committed firmware differs from a rebuild of tests/firmware \
+         (rebuild with `make -C tests/firmware` and commit the ELFs):\n  {}",
+        mismatches.join("\n  ")
+    );
+}
+
+/// (name, address, nm type letter) of every symbol, from `arm-none-eabi-nm`.
+fn symbols(elf: &Path) -> Vec<(String, u32, char)> {
+    let out = run(Command::new("arm-none-eabi-nm").arg(elf));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|line| {
+            let mut f = line.split_whitespace();
+            let addr = u32::from_str_radix(f.next()?, 16).ok()?;
+            let kind = f.next()?.chars().next()?;
+            let name = f.next()?.to_string();
+            Some((name, addr, kind))
+        })
+        .collect()
+}
+
+#[test]
+fn blinky_symbols_and_vector_table() {
+    require_toolchain();
+    let elf = firmware_dir().join("f103-blinky.elf");
+    let syms = symbols(&elf);
+    let addr_of = |name: &str| -> u32 {
+        syms.iter()
+            .find(|(n, _, _)| n == name)
+            .map(|&(_, a, _)| a)
+            .unwrap_or_else(|| panic!("symbol `{name}` missing from {}", elf.display()))
+    };
+
+    for func in ["main", "delay", "toggle_led", "Reset_Handler"] {
+        let a = addr_of(func);
+        assert!(
+            (0x0800_0000..0x0801_0000).contains(&a),
+            "`{func}` at {a:#010x} is not in the 64 KiB flash"
+        );
+    }
+    let counter = addr_of("counter");
+    assert!(
+        (0x2000_0000..0x2000_5000).contains(&counter),
+        "`counter` at {counter:#010x} is not in the 20 KiB RAM"
+    );
+    let kind = syms.iter().find(|(n, _, _)| n == "counter").unwrap().2;
+    assert!(
+        kind.eq_ignore_ascii_case(&'b'),
+        "`counter` should be in .bss, nm says `{kind}`"
+    );
+    assert_eq!(
+        addr_of("vector_table"),
+        0x0800_0000,
+        "the vector table must start flash"
+    );
+
+    let tmp = TempDir::new("fw-vectors");
+    let bin = objcopy_binary(&elf, &tmp.path().join("blinky.bin"));
+    assert!(bin.len() >= 8, "blinky image is only {} bytes", bin.len());
+    let word = |i: usize| u32::from_le_bytes(bin[4 * i..4 * i + 4].try_into().unwrap());
+    assert_eq!(
+        word(0),
+        0x2000_5000,
+        "vector 0 (initial SP) is {:#010x}, expected 0x20005000",
+        word(0)
+    );
+    let reset = addr_of("Reset_Handler");
+    assert_eq!(
+        word(1),
+        reset | 1,
+        "vector 1 (reset) is {:#010x}, expected Reset_Handler {reset:#010x} with the Thumb bit",
+        word(1)
+    );
+    assert_eq!(word(1) & 1, 1, "reset vector must have the Thumb bit set");
+}
