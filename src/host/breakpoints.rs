@@ -305,7 +305,7 @@ pub fn check_watchpoint(addr: u32, len: u32, value: Option<u32>, mask: Option<u3
     if len == 0 || !len.is_power_of_two() || len.trailing_zeros() > max_mask {
         return Err(BreakpointError::WatchLength(len, 1u64 << max_mask));
     }
-    if addr % len != 0 {
+    if !addr.is_multiple_of(len) {
         return Err(BreakpointError::WatchUnaligned { addr, len, aligned: addr & !(len - 1) });
     }
     Ok(len.trailing_zeros())
