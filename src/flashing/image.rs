@@ -229,6 +229,17 @@ pub fn load(path: &Path, format: Option<ImageFormat>, offset: Option<u64>) -> Re
 fn parse_elf(bytes: &[u8]) -> Result<Vec<Segment>, String> {
     use goblin::elf::program_header::PT_LOAD;
     use goblin::elf::section_header::{SHF_ALLOC, SHT_NOBITS};
+    if let Ok(h) = goblin::elf::Elf::parse_header(bytes) {
+        let ends = [
+            ("program header table", h.e_phoff + u64::from(h.e_phnum) * u64::from(h.e_phentsize)),
+            ("section header table", h.e_shoff + u64::from(h.e_shnum) * u64::from(h.e_shentsize)),
+        ];
+        for (what, end) in ends {
+            if end > bytes.len() as u64 {
+                return Err(format!("it has {} bytes but its {what} ends at byte {end} (truncated)", bytes.len()));
+            }
+        }
+    }
     let elf = goblin::elf::Elf::parse(bytes).map_err(|e| e.to_string())?;
     let mut out = Vec::new();
     for (i, ph) in elf.program_headers.iter().enumerate() {
