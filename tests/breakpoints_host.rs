@@ -4,35 +4,21 @@
 
 use std::path::Path;
 
-use probe_rs::flashing::{download_file_with_options, DownloadOptions, ElfLoader, ElfOptions};
-use probe_rs::probe::Probe;
-use probe_rs::Permissions;
 use stdbg::command::{dispatch, Collect, Ctx, Origin};
 use stdbg::host::breakpoints::{BreakpointError, BreakpointKind, WatchKind};
 use stdbg::host::{Host, HostConfig};
-use stdbg::sim::{ChipModel, Sim, SimConfig};
 
 const COUNTER: u32 = 0x2000_0004;
 const BLINK_PERIOD: u32 = 0x2000_0000;
 
 fn host_with_blinky(dir: &Path) -> Host {
-    let storage = dir.join("f103.sim");
-    {
-        let sim = Sim::new(SimConfig { chip: ChipModel::Stm32f103c8, storage: Some(storage.clone()) }).unwrap();
-        let mut session = Probe::from_specific_probe(Box::new(sim.probe()))
-            .attach("STM32F103C8", Permissions::default())
-            .expect("attach the virtual chip");
-        let mut opts = DownloadOptions::default();
-        opts.verify = true;
-        let elf = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/firmware/f103-blinky.elf");
-        download_file_with_options(&mut session, &elf, ElfLoader(ElfOptions::default()), opts).expect("flash blinky");
-        drop(session);
-        sim.flush_storage().unwrap();
-    }
+    let elf = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/firmware/f103-blinky.elf");
     let host = Host::new(HostConfig::default());
     run(&host, "script board/sim-bluepill.rhai");
-    run(&host, &format!("sim storage {}", storage.display()));
+    run(&host, &format!("sim storage {}", dir.join("f103.sim").display()));
     run(&host, "init");
+    let out = run(&host, &format!("program {} verify", elf.display()));
+    assert!(out.contains("** Verified OK **"), "{out}");
     host
 }
 

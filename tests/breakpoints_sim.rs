@@ -1,17 +1,13 @@
 //! `bp`/`rbp`/`wp`/`rwp` end to end: the built `stdbg` binary against the virtual Blue Pill
 //! running `tests/firmware/f103-blinky.elf`.
 //!
-//! The image is put into a temporary sim storage file through the library (probe-rs's flash
-//! loader against the same virtual chip), then every test runs
+//! The image is put into a temporary sim storage file by a first run of `program`, then every
+//! test runs
 //! `stdbg -f board/sim-bluepill.rhai -c "sim storage <file>" -c init -c … -c shutdown`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use probe_rs::flashing::{download_file_with_options, DownloadOptions, ElfLoader, ElfOptions};
-use probe_rs::probe::Probe;
-use probe_rs::Permissions;
-use stdbg::sim::{ChipModel, Sim, SimConfig};
 
 const TOGGLE_LED: u32 = 0x0800_0164;
 const DELAY: u32 = 0x0800_0154;
@@ -23,22 +19,22 @@ struct Run {
     ok: bool,
 }
 
-/// A temp dir holding a storage file with blinky flashed.
+/// A temp dir holding a storage file with blinky flashed by a first run of `program`.
 fn blinky_storage() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let storage = dir.path().join("f103.sim");
     let elf = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/firmware/f103-blinky.elf");
-    {
-        let sim = Sim::new(SimConfig { chip: ChipModel::Stm32f103c8, storage: Some(storage.clone()) }).unwrap();
-        let mut session = Probe::from_specific_probe(Box::new(sim.probe()))
-            .attach("STM32F103C8", Permissions::default())
-            .expect("attach the virtual chip");
-        let mut opts = DownloadOptions::default();
-        opts.verify = true;
-        download_file_with_options(&mut session, &elf, ElfLoader(ElfOptions::default()), opts).expect("flash blinky");
-        drop(session);
-        sim.flush_storage().unwrap();
-    }
+    let out = Command::new(env!("CARGO_BIN_EXE_stdbg"))
+        .current_dir(dir.path())
+        .args(["-f", "board/sim-bluepill.rhai"])
+        .arg("-c")
+        .arg(format!("sim storage {}", storage.display()))
+        .arg("-c")
+        .arg(format!("program {} verify exit", elf.display()))
+        .output()
+        .expect("run stdbg");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && stdout.contains("** Verified OK **"), "program failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     (dir, storage)
 }
 
@@ -340,4 +336,24 @@ fn bad_requests_explain_themselves() {
         assert!(!r.ok, "{cmd} should fail");
         assert!(r.stderr.contains(want), "{cmd}: {}", r.stderr);
     }
+}
+
+#[test]
+fn watchpoint_on_the_work_area_does_not_break_flashing() {
+    // The flash algorithm runs in the work area at 0x20000000; a watchpoint there used to halt
+    // it half-way ("the flash sector at 0x08000000 could not be erased"). Watchpoints are now
+    // suspended around algorithm runs and programmed again afterwards.
+    let (dir, storage) = blinky_storage();
+    let elf = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/firmware/f103-blinky.elf");
+    let r = stdbg(
+        dir.path(),
+        &storage,
+        &["init", "reset halt", "wp 0x20000000 0x1000 a", &format!("program {} verify", elf.display()), "wp", "mdw 0xe0001028"],
+    );
+    assert!(r.ok, "stdout:\n{}\nstderr:\n{}", r.stdout, r.stderr);
+    let l = lines(&r.stdout);
+    assert!(l.contains(&"** Verified OK **"), "{}", r.stdout);
+    assert!(l.contains(&"address: 0x20000000, len: 0x00001000, r/w/a: 2, value: 0x00000000, mask: 0xffffffff"), "{}", r.stdout);
+    // DWT_FUNCTION0 is back to 0b0111 (access); bit 9 is the read-only LNK1ENA.
+    assert!(l.contains(&"0xe0001028: 00000207"), "{}", r.stdout);
 }

@@ -259,6 +259,21 @@ pub struct WriteOptions {
 /// Writes a checked image through probe-rs's flash loader (flash bytes with the flash algorithm,
 /// RAM bytes with plain memory writes). Call [`check_image`] first. Leaves the core halted.
 pub fn write_image(host: &Host, image: &Image, opts: WriteOptions) -> Result<(), CommandError> {
+    with_watchpoints_suspended(host, || write_image_inner(host, image, opts))
+}
+
+/// Runs `f` (which runs a flash algorithm on the target) with the DWT comparators disabled, so
+/// that a watchpoint on the work area cannot halt the algorithm, then programs the breakpoints
+/// and watchpoints again (see `host::breakpoints`).
+fn with_watchpoints_suspended(host: &Host, f: impl FnOnce() -> Result<(), CommandError>) -> Result<(), CommandError> {
+    host.suspend_watchpoints()?;
+    let result = f();
+    let restored = host.restore_debug_units();
+    result?;
+    Ok(restored?)
+}
+
+fn write_image_inner(host: &Host, image: &Image, opts: WriteOptions) -> Result<(), CommandError> {
     let target = host.current_target()?.0;
     let result = {
         let mut guard = host.conn();
@@ -284,6 +299,10 @@ pub fn write_image(host: &Host, image: &Image, opts: WriteOptions) -> Result<(),
 /// Erases the flash sectors in `range` (must be sector aligned) with probe-rs's flash
 /// algorithm. The caller checks the range against the bank first.
 pub fn erase_range(host: &Host, range: Range<u64>, progress: bool) -> Result<(), CommandError> {
+    with_watchpoints_suspended(host, || erase_range_inner(host, range, progress))
+}
+
+fn erase_range_inner(host: &Host, range: Range<u64>, progress: bool) -> Result<(), CommandError> {
     let target = host.current_target()?.0;
     let result = {
         let mut guard = host.conn();

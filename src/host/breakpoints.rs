@@ -620,6 +620,37 @@ impl Host {
         Ok(())
     }
 
+    /// Disables the current target's DWT comparators (FUNCTION = 0) before the host runs code on
+    /// the target itself, i.e. a flash algorithm in the work area: a watchpoint on the work area
+    /// would halt the algorithm half-way and the flash operation would fail with a misleading
+    /// error. The watchpoints stay in the list; [`Host::restore_debug_units`] programs them again.
+    pub fn suspend_watchpoints(&self) -> Result<(), BreakpointError> {
+        if self.watchpoints().is_empty() {
+            return Ok(());
+        }
+        self.with_units(|core, _, units| {
+            for w in &units.watchpoints {
+                core.write_word_32(dwt::function(w.comparator), 0).map_err(probe_err("disable the DWT comparator"))?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Programs the current target's breakpoints and watchpoints again (after
+    /// [`Host::suspend_watchpoints`] and a flash algorithm run, which also overwrote the work
+    /// area and any `BKPT` in it). The core must be halted.
+    pub fn restore_debug_units(&self) -> Result<(), BreakpointError> {
+        let (name, _) = self.bp_target()?;
+        if !self.has_debug_units(&name) {
+            return Ok(());
+        }
+        let (_, idx) = self.bp_target()?;
+        let mut guard = self.conn();
+        let conn = guard.as_mut().ok_or(BreakpointError::NotConnected)?;
+        let mut core = conn.session.core(idx).map_err(probe_err("open the core"))?;
+        self.reapply_debug_units(&mut core, &name).map_err(probe_err("restore breakpoints and watchpoints"))
+    }
+
     /// Removes every breakpoint and watchpoint of every target from the hardware and forgets
     /// them; called before the session closes. Failures are logged, not returned (the link may
     /// be gone already).
