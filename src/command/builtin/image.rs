@@ -1,6 +1,90 @@
-//! (to be written)
+//! `load_image`, `dump_image`, `verify_image`: images to and from target memory with OpenOCD
+//! 0.12's syntax and summaries. `load_image` writes RAM only (flash needs `flash write_image` or
+//! `program`); `verify_image` compares flash and RAM.
 
-use crate::command::Registry;
+use super::parse_u64;
+use crate::command::{bad_args, command, CommandError, Ctx, Mode, Registry};
+use crate::flashing::{self, Allowed, Bench, ImageFormat};
+
+/// Compares an image with target memory; prints OpenOCD's `verified N bytes in …` on success,
+/// or `checksum mismatch - attempting binary compare`, the `diff …` lines and
+/// `No more differences found.` followed by an error.
+pub fn verify_image(ctx: &mut Ctx<'_>, file: &str, offset: Option<u64>, format: Option<ImageFormat>) -> Result<(), CommandError> {
+    let image = flashing::load_image_file(file, format, offset)?;
+    flashing::check(ctx.host, &image, Allowed::FlashOrRam)?;
+    let bench = Bench::start();
+    let c = flashing::compare(ctx.host, &image, flashing::progress_enabled(ctx))?;
+    if c.total_diffs > 0 {
+        ctx.println("checksum mismatch - attempting binary compare");
+        for (n, (a, was, want)) in c.diffs.iter().enumerate() {
+            ctx.println(format!("diff {n} address 0x{a:08x}. Was 0x{was:02x} instead of 0x{want:02x}"));
+        }
+        if c.total_diffs > c.diffs.len() {
+            ctx.println("More than 128 errors, the rest are not printed.");
+        } else {
+            ctx.println("No more differences found.");
+        }
+        return Err(CommandError::failed(format!(
+            "verify_image: {} of {} bytes in target memory differ from {file}: the target holds a different program (load it with 'program {file}')",
+            c.total_diffs, c.bytes
+        )));
+    }
+    let (s, r) = bench.rate(c.bytes);
+    ctx.println(format!("verified {} bytes in {s}s ({r} KiB/s)", c.bytes));
+    Ok(())
+}
 
 /// Registers the commands of this file.
-pub fn register(_reg: &mut Registry) {}
+pub fn register(reg: &mut Registry) {
+    reg.add(command("load_image", Mode::Exec, "filename address ['bin'|'ihex'|'elf'] [min_address] [max_length]", "Load an image into RAM; address is added to the image's addresses (the load address of a raw binary).", |ctx, args| {
+        let [file, addr, rest @ ..] = args else { return Err(bad_args()) };
+        if rest.len() > 3 {
+            return Err(bad_args());
+        }
+        let offset = parse_u64(addr)?;
+        let format = match rest.first() {
+            Some(t) => Some(ImageFormat::from_word(t).ok_or_else(|| CommandError::failed(flashing::ImageError::UnknownType(t.clone()).to_string()))?),
+            None => None,
+        };
+        let min = rest.get(1).map(|a| parse_u64(a)).transpose()?;
+        let max_len = rest.get(2).map(|a| parse_u64(a)).transpose()?;
+        let mut image = flashing::load_image_file(file, format, Some(offset))?;
+        if min.is_some() || max_len.is_some() {
+            image.clip(min.unwrap_or(0), max_len);
+        }
+        flashing::check(ctx.host, &image, Allowed::RamOnly)?;
+        let bench = Bench::start();
+        let mut total = 0;
+        for seg in &image.segments {
+            ctx.host.with_core(|core, _| {
+                use probe_rs::MemoryInterface;
+                core.write(seg.address, &seg.data)
+            })?;
+            total += seg.data.len();
+            ctx.println(format!("{} bytes written at address 0x{:08x}", seg.data.len(), seg.address));
+        }
+        let (s, r) = bench.rate(total);
+        ctx.println(format!("downloaded {total} bytes in {s}s ({r} KiB/s)"));
+        Ok(())
+    }));
+    reg.add(command("dump_image", Mode::Exec, "filename address size", "Save size bytes of target memory from address into a binary file.", |ctx, args| {
+        let [file, addr, size] = args else { return Err(bad_args()) };
+        let (addr, size) = (parse_u64(addr)?, parse_u64(size)?);
+        let bench = Bench::start();
+        let ui = flashing::ProgressUi::new(flashing::progress_enabled(ctx));
+        let bar = ui.bar("Reading", size);
+        let data = flashing::read_with_progress(ctx.host, addr, size as usize, &bar)?;
+        bar.finish_and_clear();
+        std::fs::write(file, &data).map_err(|e| {
+            CommandError::failed(format!("can't write file '{file}': {e}; check that the directory exists and is writable"))
+        })?;
+        let (s, r) = bench.rate(data.len());
+        ctx.println(format!("dumped {} bytes in {s}s ({r} KiB/s)", data.len()));
+        Ok(())
+    }));
+    reg.add(command("verify_image", Mode::Exec, "filename [offset [type]]", "Compare an image (elf, ihex, bin) with target memory (flash or RAM); offset is added to the image's addresses.", |ctx, args| {
+        let Some((file, tail)) = args.split_first() else { return Err(bad_args()) };
+        let (offset, format) = super::flash::offset_and_type(tail)?;
+        verify_image(ctx, file, offset, format)
+    }));
+}
