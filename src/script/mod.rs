@@ -18,9 +18,10 @@ use rhai::{Dynamic, Engine, EvalAltResult, FnPtr, ImmutableString, Position, Sco
 use crate::command::{self, Collect, CommandError, Ctx, Origin};
 use crate::host::{Host, WeakHost};
 
-/// The operation limit after which a script is stopped as runaway (Rhai counts roughly one
-/// operation per expression or statement; 50 million take a few seconds).
-pub const MAX_OPERATIONS: u64 = 50_000_000;
+/// The operation limit after which a script is stopped as runaway. Rhai counts roughly one
+/// operation per expression or statement; 10 million take one to ten seconds, far more than any
+/// configuration script needs (a command called from a script counts as one operation).
+pub const MAX_OPERATIONS: u64 = 10_000_000;
 
 /// Most positional arguments a command function takes from Rhai (`mdw(addr, count)` …).
 pub const MAX_COMMAND_ARGS: usize = 6;
