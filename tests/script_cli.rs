@@ -111,3 +111,76 @@ fn script_registered_command_works_from_c_lines() {
     assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
     assert_eq!(text(&out.stdout), "13330\nswap16 value\nshutdown command invoked\n");
 }
+
+#[test]
+fn examine_end_handler_sets_dbgmcu_cr_on_the_virtual_chip() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = stdbg(dir.path(), &["-f", "board/sim-bluepill.rhai", "-c", "sim storage none", "-c", "init; mdw 0xE0042004", "-c", "shutdown"]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "0xe0042004: 00000307 \nshutdown command invoked\n");
+}
+
+#[test]
+fn target_memory_methods_read_and_write_the_virtual_chip() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("mem.rhai"),
+        r#"let t = current_target();
+t.write_memory(0x20000100, 32, [1, 2, 0xdeadbeef]);
+print(t.read_memory(0x20000100, 32, 3));
+t.write_u8(0x20000100, 0x7f);
+t.write_u16(0x20000102, 0xa55a);
+print(t.read_u32(0x20000100).to_hex());
+print(t.read_memory(0x20000100, 8, 4));
+print(t.read_u16(0x1FFFF7E0));
+t.mmw(0x20000104, 0x10, 0x2);
+print(t.read_u32(0x20000104));
+"#,
+    )
+    .unwrap();
+    let out = stdbg(dir.path(), &["-f", "board/sim-bluepill.rhai", "-c", "sim storage none", "-c", "init", "-f", "mem.rhai", "-c", "shutdown"]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "[1, 2, 3735928559]\na55a007f\n[127, 0, 90, 165]\n64\n16\nshutdown command invoked\n"
+    );
+}
+
+#[test]
+fn reset_fires_events_in_openocds_order() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("events.rhai"),
+        r#"let t = current_target();
+for ev in ["reset-start", "examine-start", "examine-end", "reset-assert-pre", "reset-assert-post",
+           "reset-deassert-pre", "reset-deassert-post", "reset-init", "reset-end"] {
+    t.on(ev, |t, ev| print("event " + ev));
+}
+"#,
+    )
+    .unwrap();
+    let out = stdbg(
+        dir.path(),
+        &["-f", "board/sim-bluepill.rhai", "-c", "sim storage none", "-f", "events.rhai", "-c", "init", "-c", "reset init", "-c", "shutdown"],
+    );
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
+    let events: Vec<String> = text(&out.stdout).lines().filter(|l| l.starts_with("event ")).map(String::from).collect();
+    assert_eq!(
+        events,
+        [
+            // init
+            "event examine-start",
+            "event examine-end",
+            // reset init
+            "event reset-start",
+            "event examine-start",
+            "event examine-end",
+            "event reset-assert-pre",
+            "event reset-assert-post",
+            "event reset-deassert-pre",
+            "event reset-deassert-post",
+            "event reset-init",
+            "event reset-end",
+        ]
+    );
+}
