@@ -70,7 +70,9 @@ fn callback(ctx: &NativeCallContext, f: FnPtr) -> Callback {
     for m in ctx.iter_namespaces() {
         ast = ast.merge(&AST::new_from_module(m.clone()));
     }
-    let origin = at(ctx.call_source().unwrap_or("<script>"), ctx.call_position());
+    let file = ctx.call_source().unwrap_or("<script>");
+    ast.set_source(file);
+    let origin = at(file, ctx.call_position());
     Callback { fnptr: f, ast: std::sync::Arc::new(ast), origin }
 }
 
