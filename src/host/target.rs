@@ -62,6 +62,11 @@ pub struct TargetDef {
     pub core_index: usize,
     /// MEM-AP number of the core.
     pub ap: u8,
+    /// Name of the debug access port the target sits on (OpenOCD `-dap`, e.g. `stm32f1x.dap`).
+    pub dap: String,
+    /// How a reset without SRST is requested (OpenOCD `cortex_m reset_config`): `sysresetreq`
+    /// (AIRCR.SYSRESETREQ, ARMv7-M ARM §B1.5.16; the only kind probe-rs issues).
+    pub reset_type: String,
     /// Work area start address (bytes).
     pub work_area_phys: u32,
     /// Work area size in bytes.
@@ -85,6 +90,8 @@ impl TargetDef {
             chip: chip.to_string(),
             core_index: 0,
             ap: 0,
+            dap: String::new(),
+            reset_type: "sysresetreq".into(),
             work_area_phys: 0,
             work_area_size: 0,
             expected_dpidr: 0,

@@ -53,11 +53,15 @@ pub fn find(host: &Host, name: &str) -> Option<ScriptSource> {
         return p.is_file().then(|| ScriptSource::File(p.to_path_buf()));
     }
     let dirs: Vec<PathBuf> = host.config().search_dirs.clone();
-    for d in dirs.iter().chain(std::iter::once(&PathBuf::from("."))) {
+    for d in &dirs {
         let c = d.join(p);
         if c.is_file() {
             return Some(ScriptSource::File(c));
         }
+    }
+    // The current directory: keep the name as given (`board/x.rhai`, not `./board/x.rhai`).
+    if p.is_file() {
+        return Some(ScriptSource::File(p.to_path_buf()));
     }
     let key = name.strip_prefix("scripts/").unwrap_or(name);
     EMBEDDED.iter().find(|(n, _)| *n == key).map(|(n, t)| ScriptSource::Embedded(n, t))

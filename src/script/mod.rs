@@ -9,7 +9,8 @@
 pub mod find;
 pub mod objects;
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::collections::{BTreeSet, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use rhai::{Dynamic, Engine, EvalAltResult, FnPtr, ImmutableString, Position, Scope, AST};
@@ -17,63 +18,75 @@ use rhai::{Dynamic, Engine, EvalAltResult, FnPtr, ImmutableString, Position, Sco
 use crate::command::{self, Collect, CommandError, Ctx, Origin};
 use crate::host::{Host, WeakHost};
 
-/// The operation limit after which a script is stopped as runaway.
-pub const MAX_OPERATIONS: u64 = 50_000_000;
+/// The operation limit after which a script is stopped as runaway. Rhai counts roughly one
+/// operation per expression or statement; 10 million take one to ten seconds, far more than any
+/// configuration script needs (a command called from a script counts as one operation).
+pub const MAX_OPERATIONS: u64 = 10_000_000;
+
+/// Most positional arguments a command function takes from Rhai (`mdw(addr, count)` …).
+pub const MAX_COMMAND_ARGS: usize = 6;
 
 /// A Rhai closure kept for later (an event handler or a script-registered command), with the
-/// script it was defined in (Rhai needs that script's function library to call it).
+/// script code it was defined in (Rhai needs that code to call it).
 #[derive(Clone)]
 pub struct Callback {
     /// The closure.
     pub fnptr: FnPtr,
-    /// The script that defined it.
+    /// The function library of the script that defined it (its source is that script's name).
     pub ast: Arc<AST>,
-    /// Where it was registered, for messages (`file:line`).
+    /// Where it was registered, `file:line:column`, for messages.
     pub origin: String,
 }
 
-/// The engine and the global scope.
+/// An error of a script run by `source(…)`, already formatted with that script's positions;
+/// the sourcing script adds its own position to the chain.
+#[derive(Clone, Debug)]
+pub struct SourcedError(pub String);
+
+/// The engine, the global scope and the function library shared by all scripts.
 pub struct ScriptEngine {
     engine: Engine,
     scope: Mutex<Option<Scope<'static>>>,
-    asts: Arc<Mutex<Vec<(Arc<AST>, String)>>>,
+    lib: Arc<Mutex<AST>>,
     printed: Arc<Mutex<Vec<String>>>,
     cancel: Arc<AtomicBool>,
+    depth: AtomicUsize,
+    native_words: HashSet<String>,
+    script_commands: Mutex<BTreeSet<String>>,
+    weak: WeakHost,
 }
 
-/// Formats a Rhai error as `file:line:column: message` plus the call chain.
+/// Formats a Rhai error as `file:line:column: message`, then the call chain, innermost first
+/// (`  in call to function 'f' at file:line:column`, `  in closure`, `  in a script sourced at
+/// file:line:column`). `file` names the script that was run.
 pub fn format_error(err: &EvalAltResult, file: &str) -> String {
-    let mut lines = Vec::new();
+    let mut chain: Vec<String> = Vec::new();
     let mut cur = err;
     let mut file = file.to_string();
     loop {
         match cur {
             EvalAltResult::ErrorInFunctionCall(name, src, inner, pos) => {
-                let here = if src.is_empty() { file.clone() } else { src.clone() };
-                lines.push(format!("  in call to function '{name}' at {}", at(&file, *pos)));
-                file = here;
+                let what = if name.starts_with("anon$") { "in closure".to_string() } else { format!("in call to function '{name}'") };
+                chain.push(if pos.is_none() { format!("  {what}") } else { format!("  {what} at {}", at(&file, *pos)) });
+                if !src.is_empty() {
+                    file = src.clone();
+                }
                 cur = inner;
             }
             EvalAltResult::ErrorInModule(name, inner, pos) => {
-                lines.push(format!("  in module '{name}' at {}", at(&file, *pos)));
+                chain.push(format!("  in module '{name}' at {}", at(&file, *pos)));
                 cur = inner;
             }
             other => {
                 let pos = other.position();
-                let mut msg = other.to_string();
-                // Rhai appends " (line L, position C)"; we print file:line:column instead.
-                if let Some(i) = msg.rfind(" (line ") {
-                    msg.truncate(i);
-                }
-                let msg = match other {
-                    EvalAltResult::ErrorTooManyOperations(_) => format!(
-                        "script stopped after {MAX_OPERATIONS} operations: it looks like an endless loop; fix the loop (or split the work into smaller steps)"
-                    ),
-                    EvalAltResult::ErrorTerminated(..) => "script cancelled by the user".to_string(),
-                    _ => msg,
+                let mut out = match other {
+                    EvalAltResult::ErrorRuntime(v, _) if v.is::<SourcedError>() => {
+                        let inner = v.clone().cast::<SourcedError>().0;
+                        format!("{inner}\n  in a script sourced at {}", at(&file, pos))
+                    }
+                    _ => format!("{}: {}", at(&file, pos), message(other)),
                 };
-                let mut out = format!("{}: {msg}", at(&file, pos));
-                for l in lines.iter().rev() {
+                for l in chain.iter().rev() {
                     out.push('\n');
                     out.push_str(l);
                 }
@@ -83,7 +96,32 @@ pub fn format_error(err: &EvalAltResult, file: &str) -> String {
     }
 }
 
-fn at(file: &str, pos: Position) -> String {
+/// The message of one (innermost) Rhai error, without Rhai's `(line L, position C)` suffix.
+fn message(err: &EvalAltResult) -> String {
+    match err {
+        EvalAltResult::ErrorTooManyOperations(_) => format!(
+            "script stopped after {MAX_OPERATIONS} operations: it looks like an endless loop (e.g. waiting for a value that never comes); fix the loop or bound it (e.g. count the tries), or split the work into smaller steps"
+        ),
+        EvalAltResult::ErrorTerminated(..) => "script cancelled by the user".to_string(),
+        EvalAltResult::ErrorRuntime(v, _) => match v.clone().into_immutable_string() {
+            Ok(s) => s.to_string(),
+            Err(_) => format!("script threw {v}"),
+        },
+        EvalAltResult::ErrorDataRace(what, _) => format!(
+            "data race on {what}: a closure passed to a method captures the object the method is called on (e.g. `t.on(\"examine-end\", || t.halt())`); let the closure take the target as a parameter instead: `t.on(\"examine-end\", |t| t.halt())` (or use `this`)"
+        ),
+        other => {
+            let mut msg = other.to_string();
+            if let Some(i) = msg.rfind(" (line ") {
+                msg.truncate(i);
+            }
+            msg
+        }
+    }
+}
+
+/// `file:line:column` (or less when the position is unknown).
+pub(crate) fn at(file: &str, pos: Position) -> String {
     match (pos.line(), pos.position()) {
         (Some(l), Some(c)) => format!("{file}:{l}:{c}"),
         (Some(l), None) => format!("{file}:{l}"),
@@ -109,7 +147,7 @@ pub fn run_line(host: &Host, line: &str) -> Result<String, Box<EvalAltResult>> {
 }
 
 /// Turns a Rhai value into a command word: integers as hex `0x…` (addresses read best that way;
-/// the dispatcher parses either), strings as they are.
+/// the dispatcher parses either), strings as they are, arrays as a `{…}` list.
 pub fn to_word(v: &Dynamic) -> String {
     if let Ok(i) = v.as_int() {
         if i < 0 { i.to_string() } else { format!("{i:#x}") }
@@ -117,13 +155,49 @@ pub fn to_word(v: &Dynamic) -> String {
         s.to_string()
     } else if let Ok(b) = v.as_bool() {
         if b { "1".into() } else { "0".into() }
+    } else if let Some(a) = v.clone().try_cast::<rhai::Array>() {
+        a.iter().map(to_word).collect::<Vec<_>>().join(" ")
     } else {
         v.to_string()
     }
 }
 
+fn command_line(word: &str, args: &[Dynamic]) -> String {
+    let mut l = word.to_string();
+    for a in args {
+        l.push(' ');
+        l.push_str(&command::parse::quote_word(&to_word(a)));
+    }
+    l
+}
+
 fn host_of(weak: &WeakHost) -> Result<Host, Box<EvalAltResult>> {
     weak.upgrade().ok_or_else(|| "the debug host has shut down".into())
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Compiles `text` named `name` and adds the shared function library (functions of earlier
+/// scripts and wrappers of script-registered commands; the script's own functions win).
+fn compile(engine: &Engine, lib: &Mutex<AST>, name: &str, text: &str) -> Result<AST, String> {
+    let mut ast = engine.compile(text).map_err(|e| {
+        let pe: EvalAltResult = e.into();
+        format_error(&pe, name)
+    })?;
+    ast.set_source(name.to_string());
+    let mut merged = lock(lib).merge(&ast);
+    merged.set_source(name.to_string());
+    Ok(merged)
+}
+
+/// Remembers the functions a script defined so later scripts and `eval` can call them (like
+/// Tcl procs in OpenOCD).
+fn keep_functions(lib: &Mutex<AST>, ast: &AST) {
+    let mut l = lock(lib);
+    let merged = l.merge(&ast.clone_functions_only());
+    *l = merged;
 }
 
 impl ScriptEngine {
@@ -144,11 +218,11 @@ impl ScriptEngine {
         let printed: Arc<Mutex<Vec<String>>> = Arc::default();
         {
             let p = printed.clone();
-            engine.on_print(move |s| p.lock().unwrap_or_else(|e| e.into_inner()).push(s.to_string()));
+            engine.on_print(move |s| lock(&p).push(s.to_string()));
             let p = printed.clone();
             engine.on_debug(move |s, src, pos| {
-                let at = at(src.unwrap_or("script"), pos);
-                p.lock().unwrap_or_else(|e| e.into_inner()).push(format!("{at}: {s}"))
+                let at = at(src.unwrap_or("<script>"), pos);
+                lock(&p).push(format!("{at}: {s}"))
             });
         }
         let weak = host.downgrade();
@@ -157,14 +231,19 @@ impl ScriptEngine {
             engine.register_fn("cmd", move |line: &str| -> Result<String, Box<EvalAltResult>> {
                 run_line(&host_of(&w)?, line)
             });
+            let w = weak.clone();
+            engine.register_fn("__command", move |word: &str, args: rhai::Array| -> Result<String, Box<EvalAltResult>> {
+                run_line(&host_of(&w)?, &command_line(word, &args))
+            });
         }
-        // One function per top-level command word, with 0 to 6 arguments.
-        let words = host.registry().top_level_words();
-        for word in words {
+        // One function per top-level command word, with 0 to MAX_COMMAND_ARGS arguments.
+        let mut native_words = HashSet::new();
+        for word in host.registry().top_level_words() {
             if matches!(word.as_str(), "print" | "debug" | "eval" | "source" | "exit" | "sleep" | "find") {
                 continue;
             }
             register_command_fn(&mut engine, &word, &weak);
+            native_words.insert(word);
         }
         {
             let w = weak.clone();
@@ -176,42 +255,52 @@ impl ScriptEngine {
                 let host = host_of(&w)?;
                 match find::find(&host, name) {
                     Some(s) => Ok(s.display_name()),
-                    None => Err(format!("find: can't find {name}: not in the -s directories, the current directory or the built-in scripts").into()),
+                    None => Err(not_found(name).into()),
                 }
             });
         }
-        let asts: Arc<Mutex<Vec<(Arc<AST>, String)>>> = Arc::default();
+        let lib: Arc<Mutex<AST>> = Arc::new(Mutex::new(AST::empty()));
         {
             let w = weak.clone();
-            let asts = asts.clone();
+            let lib = lib.clone();
             engine
                 .register_custom_syntax(["source", "(", "$expr$", ")"], false, move |ctx, inputs| {
+                    let pos = inputs[0].position();
                     let name = ctx.eval_expression_tree(&inputs[0])?.into_string()?;
                     let host = host_of(&w)?;
                     let src = find::find(&host, &name).ok_or_else(|| -> Box<EvalAltResult> {
-                        format!("source: can't find {name}: not in the -s directories, the current directory or the built-in scripts").into()
+                        EvalAltResult::ErrorRuntime(format!("source: {}", not_found(&name)).into(), pos).into()
                     })?;
                     let display = src.display_name();
-                    let text = src.read().map_err(|e| -> Box<EvalAltResult> { format!("source: can't read {display}: {e}").into() })?;
-                    let mut ast = ctx.engine().compile(&text).map_err(|e| -> Box<EvalAltResult> {
-                        let pe: EvalAltResult = e.into();
-                        format_error(&pe, &display).into()
+                    let text = src.read().map_err(|e| -> Box<EvalAltResult> {
+                        EvalAltResult::ErrorRuntime(format!("source: can't read {display}: {e}").into(), pos).into()
                     })?;
-                    ast.set_source(display.clone());
-                    let ast = Arc::new(ast);
-                    asts.lock().unwrap_or_else(|e| e.into_inner()).push((ast.clone(), display.clone()));
+                    let sourced = |msg: String| -> Box<EvalAltResult> {
+                        EvalAltResult::ErrorRuntime(Dynamic::from(SourcedError(msg)), pos).into()
+                    };
+                    let ast = compile(ctx.engine(), &lib, &display, &text).map_err(sourced)?;
                     let r = ctx.engine().run_ast_with_scope(ctx.scope_mut(), &ast);
-                    asts.lock().unwrap_or_else(|e| e.into_inner()).pop();
-                    r.map_err(|e| -> Box<EvalAltResult> { format_error(&e, &display).into() })?;
+                    keep_functions(&lib, &ast);
+                    r.map_err(|e| sourced(format_error(&e, &display)))?;
                     Ok(Dynamic::UNIT)
                 })
                 .expect("registering the source syntax");
         }
-        objects::register(&mut engine, &weak, asts.clone());
+        objects::register(&mut engine, &weak);
         let mut scope = Scope::new();
         scope.push("adapter", objects::AdapterHandle::new(&weak));
         scope.push("transport", objects::TransportHandle::new(&weak));
-        ScriptEngine { engine, scope: Mutex::new(Some(scope)), asts, printed, cancel }
+        ScriptEngine {
+            engine,
+            scope: Mutex::new(Some(scope)),
+            lib,
+            printed,
+            cancel,
+            depth: AtomicUsize::new(0),
+            native_words,
+            script_commands: Mutex::default(),
+            weak,
+        }
     }
 
     /// The Rhai engine.
@@ -219,90 +308,128 @@ impl ScriptEngine {
         &self.engine
     }
 
-    /// Stops the running script at its next operation (e.g. Ctrl-C in the REPL).
+    /// Stops the running script at its next operation (e.g. Ctrl-C in the REPL). Has no effect
+    /// on scripts started later.
     pub fn cancel(&self) {
-        self.cancel.store(true, Ordering::SeqCst);
+        if self.depth.load(Ordering::SeqCst) > 0 {
+            self.cancel.store(true, Ordering::SeqCst);
+        }
+    }
+
+    /// Whether a script is running right now (on the host thread).
+    pub fn is_running(&self) -> bool {
+        self.depth.load(Ordering::SeqCst) > 0
     }
 
     /// Sets a global variable (e.g. `set FLASH_SIZE 0x20000`, or the overrides `CHIPNAME`,
-    /// `WORKAREASIZE`, `FLASH_SIZE`, `CPUTAPID`).
-    pub fn set_var(&self, name: &str, value: Dynamic) {
-        let mut g = self.scope.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(scope) = g.as_mut() {
-            scope.set_or_push(name.to_string(), value);
+    /// `WORKAREASIZE`, `FLASH_SIZE`, `CPUTAPID` before a target script is sourced).
+    ///
+    /// Fails while a script runs (the global scope belongs to it then): inside a script, assign
+    /// the variable in Rhai instead (`let FLASH_SIZE = 0x20000;`).
+    pub fn set_var(&self, name: &str, value: Dynamic) -> Result<(), CommandError> {
+        let valid = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !valid {
+            return Err(CommandError::failed(format!(
+                "'{name}' is not a valid variable name: use letters, digits and '_' (not starting with a digit)"
+            )));
+        }
+        let mut g = lock(&self.scope);
+        match g.as_mut() {
+            Some(scope) => {
+                scope.set_or_push(name.to_string(), value);
+                Ok(())
+            }
+            None => Err(CommandError::failed(format!(
+                "'set {name}' cannot change script variables while a script runs; inside a script write `let {name} = value;`"
+            ))),
         }
     }
 
     /// Reads a global variable.
     pub fn get_var(&self, name: &str) -> Option<Dynamic> {
-        let g = self.scope.lock().unwrap_or_else(|e| e.into_inner());
+        let g = lock(&self.scope);
         g.as_ref().and_then(|s| s.get_value::<Dynamic>(name))
     }
 
     fn flush_printed(&self, ctx: &mut Ctx<'_>) {
-        let lines: Vec<String> = std::mem::take(&mut *self.printed.lock().unwrap_or_else(|e| e.into_inner()));
+        let lines: Vec<String> = std::mem::take(&mut *lock(&self.printed));
         for l in lines {
             ctx.println(l);
         }
     }
 
-    /// Runs script text in the global scope; `name` is used in error positions.
+    /// Runs script text in the global scope; `name` is used in error positions. Output of
+    /// `print()` goes to `ctx` when the script ends (also when it fails).
     pub fn run_text(&self, ctx: &mut Ctx<'_>, name: &str, text: &str) -> Result<Dynamic, CommandError> {
-        let mut ast = self.engine.compile(text).map_err(|e| {
-            let pe: EvalAltResult = e.into();
-            CommandError::failed(format_error(&pe, name))
-        })?;
-        ast.set_source(name.to_string());
-        let ast = Arc::new(ast);
+        let ast = compile(&self.engine, &self.lib, name, text).map_err(CommandError::failed)?;
+        if self.depth.fetch_add(1, Ordering::SeqCst) == 0 {
+            self.cancel.store(false, Ordering::SeqCst);
+        }
         // Take the scope out so nested runs (a command run from a script that runs a script)
         // get a fresh scope instead of a deadlock.
-        let mut scope = self.scope.lock().unwrap_or_else(|e| e.into_inner()).take().unwrap_or_default();
-        self.asts.lock().unwrap_or_else(|e| e.into_inner()).push((ast.clone(), name.to_string()));
+        let taken = lock(&self.scope).take();
+        let nested = taken.is_none();
+        let mut scope = taken.unwrap_or_default();
         let r = self.engine.eval_ast_with_scope::<Dynamic>(&mut scope, &ast);
-        self.asts.lock().unwrap_or_else(|e| e.into_inner()).pop();
-        {
-            let mut g = self.scope.lock().unwrap_or_else(|e| e.into_inner());
-            if g.is_none() {
-                *g = Some(scope);
-            }
+        if !nested {
+            *lock(&self.scope) = Some(scope);
         }
+        self.depth.fetch_sub(1, Ordering::SeqCst);
+        keep_functions(&self.lib, &ast);
         self.flush_printed(ctx);
         r.map_err(|e| CommandError::failed(format_error(&e, name)))
     }
 
     /// Finds and runs a script file (`-f`, `script`).
     pub fn run_file(&self, ctx: &mut Ctx<'_>, name: &str) -> Result<(), CommandError> {
-        let src = find::find(ctx.host, name).ok_or_else(|| {
-            CommandError::failed(format!(
-                "Can't find {name}: it is not in the -s directories, the current directory or the built-in scripts ({})",
-                find::builtin_names().collect::<Vec<_>>().join(", ")
-            ))
-        })?;
+        let src = find::find(ctx.host, name).ok_or_else(|| CommandError::failed(not_found(name)))?;
         let display = src.display_name();
         let text = src
             .read()
-            .map_err(|e| CommandError::failed(format!("can't read {display}: {e}")))?;
+            .map_err(|e| CommandError::failed(format!("can't read {display}: {e}: check the file's permissions")))?;
         self.run_text(ctx, &display, &text).map(|_| ())
     }
 
-    /// Calls an event handler. The closure may take no argument or the target name.
-    pub fn call_event(&self, ctx: &mut Ctx<'_>, cb: &Callback, target: &str, event: &str) -> Result<(), CommandError> {
-        let r = if cb.fnptr.curry().is_empty() && fn_arity(cb) == Some(1) {
-            cb.fnptr.call::<Dynamic>(&self.engine, &cb.ast, (target.to_string(),))
-        } else {
-            cb.fnptr.call::<Dynamic>(&self.engine, &cb.ast, ())
+    fn call(&self, cb: &Callback, this: Option<Dynamic>, args: Vec<Dynamic>) -> Result<Dynamic, Box<EvalAltResult>> {
+        if self.depth.fetch_add(1, Ordering::SeqCst) == 0 {
+            self.cancel.store(false, Ordering::SeqCst);
+        }
+        let r = match this {
+            Some(mut this) => cb.fnptr.call_as_method::<Dynamic>(&self.engine, &cb.ast, &mut this, args),
+            None => cb.fnptr.call::<Dynamic>(&self.engine, &cb.ast, args),
         };
+        self.depth.fetch_sub(1, Ordering::SeqCst);
+        r
+    }
+
+    /// Calls an event handler. The closure may take no parameter (`this` is the target), the
+    /// target, or the target and the event name.
+    pub fn call_event(&self, ctx: &mut Ctx<'_>, cb: &Callback, target: &str, event: &str) -> Result<(), CommandError> {
+        let handle = Dynamic::from(objects::TargetHandle::new(target, &self.weak));
+        let args = match declared_arity(cb) {
+            Some(1) => vec![handle.clone()],
+            Some(n) if n >= 2 => vec![handle.clone(), Dynamic::from(event.to_string())],
+            _ => Vec::new(),
+        };
+        let r = self.call(cb, Some(handle), args);
         self.flush_printed(ctx);
         r.map(|_| ()).map_err(|e| {
-            CommandError::failed(format!("{} (handler for '{event}' registered at {})", format_error(&e, &cb.origin), cb.origin))
+            CommandError::failed(format!(
+                "{}\n  in the '{event}' handler registered at {}",
+                format_error(&e, cb.ast.source().unwrap_or("<script>")),
+                cb.origin
+            ))
         })
     }
 
-    /// Calls a script-registered command handler with the command's arguments as an array of
-    /// strings; a returned string is printed.
-    pub fn call_command(&self, ctx: &mut Ctx<'_>, cb: &Callback, args: &[String]) -> Result<(), CommandError> {
+    /// Calls the handler of a script-registered command with the command's arguments as an array
+    /// of strings (a handler without parameters gets none); a returned value other than `()` is
+    /// printed.
+    pub fn call_command(&self, ctx: &mut Ctx<'_>, name: &str, cb: &Callback, args: &[String]) -> Result<(), CommandError> {
         let arr: rhai::Array = args.iter().map(|a| Dynamic::from(a.clone())).collect();
-        let r = cb.fnptr.call::<Dynamic>(&self.engine, &cb.ast, (arr,));
+        let args = if declared_arity(cb) == Some(0) { Vec::new() } else { vec![Dynamic::from(arr)] };
+        let r = self.call(cb, None, args);
         self.flush_printed(ctx);
         match r {
             Ok(v) => {
@@ -311,36 +438,66 @@ impl ScriptEngine {
                 }
                 Ok(())
             }
-            Err(e) => Err(CommandError::failed(format_error(&e, &cb.origin))),
+            Err(e) => Err(CommandError::failed(format!(
+                "{}\n  in command '{name}' registered at {}",
+                format_error(&e, cb.ast.source().unwrap_or("<script>")),
+                cb.origin
+            ))),
         }
     }
 
-    /// The script currently running (innermost), for registering callbacks.
-    pub fn current_ast(&self) -> Option<(Arc<AST>, String)> {
-        self.asts.lock().unwrap_or_else(|e| e.into_inner()).last().cloned()
+    /// Whether `name` was registered by a script (`register_command`).
+    pub fn is_script_command(&self, name: &str) -> bool {
+        lock(&self.script_commands).contains(name)
+    }
+
+    /// Records a script-registered command and makes its first word callable as a Rhai
+    /// function in scripts compiled from now on (`hello("a", 1)` runs `hello a 0x1`).
+    pub fn note_script_command(&self, name: &str) {
+        lock(&self.script_commands).insert(name.to_string());
+        let word = name.split(' ').next().unwrap_or(name);
+        let ident = word.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && word.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !ident || self.native_words.contains(word) {
+            return;
+        }
+        let mut src = String::new();
+        for n in 0..=MAX_COMMAND_ARGS {
+            let params: Vec<String> = (0..n).map(|i| format!("a{i}")).collect();
+            src.push_str(&format!("fn {word}({p}) {{ __command(\"{word}\", [{p}]) }}\n", p = params.join(", ")));
+        }
+        match self.engine.compile(&src) {
+            Ok(ast) => keep_functions(&self.lib, &ast),
+            Err(e) => tracing::debug!("no Rhai function for command '{word}': {e}"),
+        }
     }
 }
 
-fn fn_arity(cb: &Callback) -> Option<usize> {
+fn not_found(name: &str) -> String {
+    format!(
+        "can't find {name}: it is not in the -s directories, the current directory or the built-in scripts ({})",
+        find::builtin_names().collect::<Vec<_>>().join(", ")
+    )
+}
+
+/// The number of parameters the closure declares (captured variables are curried in front).
+fn declared_arity(cb: &Callback) -> Option<usize> {
     let name = cb.fnptr.fn_name();
-    cb.ast.iter_functions().find(|f| f.name == name).map(|f| f.params.len())
+    let curried = cb.fnptr.curry().len();
+    cb.ast
+        .iter_functions()
+        .filter(|f| f.name == name)
+        .map(|f| f.params.len().saturating_sub(curried))
+        .min()
 }
 
 fn register_command_fn(engine: &mut Engine, word: &str, weak: &WeakHost) {
-    fn line(word: &str, args: &[&Dynamic]) -> String {
-        let mut l = word.to_string();
-        for a in args {
-            l.push(' ');
-            l.push_str(&command::parse::quote_word(&to_word(a)));
-        }
-        l
-    }
     macro_rules! reg {
         ($($a:ident),*) => {{
             let w = weak.clone();
             let word_s = word.to_string();
             engine.register_fn(word, move |$($a: Dynamic),*| -> Result<String, Box<EvalAltResult>> {
-                run_line(&host_of(&w)?, &line(&word_s, &[$(&$a),*]))
+                run_line(&host_of(&w)?, &command_line(&word_s, &[$($a),*]))
             });
         }};
     }

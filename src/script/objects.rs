@@ -1,34 +1,48 @@
-//! The object model scripts see: `adapter`, `transport`, targets (`target_create`), flash banks
-//! (`flash_bank`), event handlers (`t.on("examine-end", || …)`) and script-defined commands
-//! (`register_command`).
+//! The object model scripts see: `adapter`, `transport`, targets (`target_create`, `target`),
+//! flash banks (`flash_bank`), event handlers (`t.on("examine-end", || …)`) and script-defined
+//! commands (`register_command`).
+//!
+//! Handles are cheap references by name: all copies of a target handle refer to the same target,
+//! and everything a handle does that touches the chip goes through the command dispatcher, so a
+//! script method behaves exactly like the command a user would type (same checks, same errors).
 
-use std::sync::{Arc, Mutex};
+use rhai::{Array, Dynamic, Engine, EvalAltResult, FnPtr, Map, NativeCallContext, AST};
 
-use rhai::{Dynamic, Engine, EvalAltResult, FnPtr, Map, AST};
-
-use super::{host_of, run_line, Callback};
+use super::{at, host_of, run_line, Callback};
 use crate::command::{self, Mode};
 use crate::host::target::{EventHandler, FlashBank, TargetDef, EVENT_NAMES};
 use crate::host::WeakHost;
 
-type Asts = Arc<Mutex<Vec<(Arc<AST>, String)>>>;
 type RResult<T> = Result<T, Box<EvalAltResult>>;
 
-/// A handle to a target declared by a script (`let t = target_create(…)`). All copies refer to
-/// the same target.
+fn err<T>(msg: impl Into<String>) -> RResult<T> {
+    Err(msg.into().into())
+}
+
+/// A handle to a target declared by a script (`let t = target_create(…)`, `target("name")`).
+/// All copies refer to the same target. Methods that access the chip make this target current
+/// for the duration of the command and then restore the previous current target.
 #[derive(Clone)]
 pub struct TargetHandle {
     name: String,
     host: WeakHost,
 }
 
-/// The `adapter` object (`adapter.driver = "stlink"`, `adapter.speed = 4000`, `adapter.serial`).
+/// A handle to a flash bank declared with `flash_bank(…)`.
+#[derive(Clone)]
+pub struct FlashBankHandle {
+    name: String,
+    host: WeakHost,
+}
+
+/// The `adapter` object (`adapter.driver = "stlink"`, `adapter.speed(4000)`, `adapter.serial`,
+/// `adapter.srst_assert()`, `adapter.reset_config("srst_only srst_nogate")`).
 #[derive(Clone)]
 pub struct AdapterHandle {
     host: WeakHost,
 }
 
-/// The `transport` object (`transport.select("swd")`).
+/// The `transport` object (`transport.select("swd")`, `transport.selected`).
 #[derive(Clone)]
 pub struct TransportHandle {
     host: WeakHost,
@@ -48,27 +62,170 @@ impl TransportHandle {
     }
 }
 
-fn callback(asts: &Asts, f: FnPtr) -> RResult<Callback> {
-    let (ast, origin) = asts
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .last()
-        .cloned()
-        .ok_or_else(|| -> Box<EvalAltResult> { "callbacks can only be registered while a script runs".into() })?;
-    Ok(Callback { fnptr: f, ast, origin })
+/// Builds a [`Callback`] for a closure passed to a native function: the AST holding the
+/// closure's definition is rebuilt from the function libraries of the running script, and the
+/// origin is the script position of the call (`file:line:column`).
+fn callback(ctx: &NativeCallContext, f: FnPtr) -> Callback {
+    let mut ast = AST::empty();
+    for m in ctx.iter_namespaces() {
+        ast = ast.merge(&AST::new_from_module(m.clone()));
+    }
+    let file = ctx.call_source().unwrap_or("<script>");
+    ast.set_source(file);
+    let origin = at(file, ctx.call_position());
+    Callback { fnptr: f, ast: std::sync::Arc::new(ast), origin }
 }
 
-fn int_of(m: &Map, key: &str) -> RResult<Option<i64>> {
-    match m.get(key) {
-        None => Ok(None),
-        Some(v) => v
-            .as_int()
-            .map(Some)
-            .map_err(|t| format!("option '{key}' must be an integer, not {t}").into()),
+/// Option names as scripts may write them: OpenOCD's `-work-area-phys` and `work_area_phys` are
+/// the same key.
+fn norm_key(k: &str) -> String {
+    k.trim_start_matches('-').replace('-', "_")
+}
+
+fn int_value(key: &str, v: &Dynamic) -> RResult<i64> {
+    v.as_int().map_err(|t| format!("target option '{key}' must be an integer, not {t}").into())
+}
+
+fn u32_value(key: &str, v: &Dynamic) -> RResult<u32> {
+    let i = int_value(key, v)?;
+    u32::try_from(i).map_err(|_| format!("target option '{key}' = {i} does not fit in 32 bits (0 to 0xFFFFFFFF)").into())
+}
+
+fn str_value(key: &str, v: &Dynamic) -> RResult<String> {
+    v.clone()
+        .into_immutable_string()
+        .map(|s| s.to_string())
+        .map_err(|t| format!("target option '{key}' must be a string, not {t}").into())
+}
+
+/// Every option `configure`/`cget` know, with OpenOCD's names (dashes become underscores).
+pub const TARGET_OPTIONS: &[&str] = &[
+    "chip", "coreid", "ap_num", "dap", "work_area_phys", "work_area_size", "work_area_backup",
+    "cputapid", "dev_ids", "endian", "reset_type", "type",
+];
+
+fn apply_option(t: &mut TargetDef, key: &str, v: &Dynamic) -> RResult<()> {
+    match key {
+        "chip" => t.chip = str_value(key, v)?,
+        "coreid" => {
+            let i = int_value(key, v)?;
+            t.core_index = usize::try_from(i).map_err(|_| -> Box<EvalAltResult> { format!("coreid {i} is negative").into() })?;
+        }
+        "ap" | "ap_num" => {
+            let i = int_value(key, v)?;
+            t.ap = u8::try_from(i).map_err(|_| -> Box<EvalAltResult> { format!("ap_num {i} is not an access port number (0 to 255)").into() })?;
+        }
+        "dap" => t.dap = str_value(key, v)?,
+        "work_area_phys" => t.work_area_phys = u32_value(key, v)?,
+        "work_area_size" => t.work_area_size = u32_value(key, v)?,
+        "work_area_backup" => {
+            let on = v.as_bool().ok().or_else(|| v.as_int().ok().map(|i| i != 0)).unwrap_or(true);
+            if on {
+                return err("work_area_backup 1 is not supported: stdbg's flash loader does not save the work area; keep it 0 and do not keep data at the work area while flashing");
+            }
+        }
+        "cputapid" | "expected_id" => t.expected_dpidr = u32_value(key, v)?,
+        "dev_ids" => {
+            let arr = v
+                .clone()
+                .into_array()
+                .map_err(|ty| -> Box<EvalAltResult> { format!("dev_ids must be an array of DEV_ID numbers, not {ty}").into() })?;
+            t.expected_dev_ids = arr.iter().map(|d| u32_value("dev_ids", d)).collect::<RResult<_>>()?;
+        }
+        "endian" => {
+            let e = str_value(key, v)?;
+            if e != "little" {
+                return err(format!("endian '{e}' is not supported: Cortex-M targets of STM32 are little-endian"));
+            }
+        }
+        "reset_type" => {
+            let r = str_value(key, v)?;
+            if r != "sysresetreq" {
+                return err(format!(
+                    "reset_type '{r}' is not supported: stdbg resets Cortex-M cores with AIRCR.SYSRESETREQ (use \"sysresetreq\"; VECTRESET resets only the core, not the peripherals)"
+                ));
+            }
+            t.reset_type = r;
+        }
+        "type" => {
+            let ty = str_value(key, v)?;
+            if ty != "cortex_m" {
+                return err(format!("target type '{ty}' is not supported; stdbg drives 'cortex_m' targets"));
+            }
+        }
+        other => {
+            return err(format!("unknown target option '{other}'; known options: {}", TARGET_OPTIONS.join(", ")));
+        }
+    }
+    Ok(())
+}
+
+fn get_option(t: &TargetDef, key: &str) -> RResult<Dynamic> {
+    Ok(match key {
+        "name" => t.name.clone().into(),
+        "chip" => t.chip.clone().into(),
+        "type" => t.target_type.clone().into(),
+        "coreid" => (t.core_index as i64).into(),
+        "ap" | "ap_num" => (t.ap as i64).into(),
+        "dap" => t.dap.clone().into(),
+        "work_area_phys" => (t.work_area_phys as i64).into(),
+        "work_area_size" => (t.work_area_size as i64).into(),
+        "work_area_backup" => Dynamic::from(0_i64),
+        "cputapid" | "expected_id" => (t.expected_dpidr as i64).into(),
+        "dev_ids" => t.expected_dev_ids.iter().map(|d| Dynamic::from(*d as i64)).collect::<Array>().into(),
+        "endian" => "little".into(),
+        "reset_type" => t.reset_type.clone().into(),
+        "state" => t.state.as_str().into(),
+        other => return err(format!("unknown target option '{other}'; known options: name, state, {}", TARGET_OPTIONS.join(", "))),
+    })
+}
+
+/// Parses `read_memory` output (`0x1 0x2 …`) into numbers.
+fn parse_values(text: &str) -> RResult<Vec<i64>> {
+    text.split_whitespace()
+        .map(|w| {
+            let h = w.trim_start_matches("0x");
+            u64::from_str_radix(h, 16).map(|v| v as i64).map_err(|_| format!("unexpected read_memory output '{w}'").into())
+        })
+        .collect()
+}
+
+fn width_of(bits: i64) -> RResult<u32> {
+    match bits {
+        8 | 16 | 32 | 64 => Ok(bits as u32),
+        _ => err(format!("width {bits} is not 8, 16, 32 or 64 (bits per item)")),
     }
 }
 
+fn mask(v: i64, bits: u32) -> u64 {
+    if bits == 64 { v as u64 } else { (v as u64) & ((1u64 << bits) - 1) }
+}
+
+fn check_value(v: i64, bits: u32) -> RResult<u64> {
+    if bits < 64 && (v < 0 && v < -(1i64 << (bits - 1)) || v >= 0 && (v as u64) >> bits != 0) {
+        return err(format!("value {v:#x} does not fit in {bits} bits"));
+    }
+    Ok(mask(v, bits))
+}
+
+fn addr_of(a: i64) -> RResult<u64> {
+    if a < 0 {
+        return err(format!("address {a} is negative"));
+    }
+    Ok(a as u64)
+}
+
 impl TargetHandle {
+    /// A handle for the target named `name` (not checked).
+    pub fn new(name: &str, host: &WeakHost) -> Self {
+        TargetHandle { name: name.to_string(), host: host.clone() }
+    }
+
+    /// The target's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     fn with<R>(&self, f: impl FnOnce(&mut TargetDef) -> R) -> RResult<R> {
         let host = host_of(&self.host)?;
         let mut t = host.targets();
@@ -78,195 +235,372 @@ impl TargetHandle {
         Ok(f(def))
     }
 
-    fn configure(&mut self, opts: Map) -> RResult<()> {
-        let chip = opts.get("chip").map(|v| v.to_string());
-        let ap = int_of(&opts, "ap")?;
-        let wa = int_of(&opts, "work_area_phys")?;
-        let ws = int_of(&opts, "work_area_size")?;
-        let dpidr = int_of(&opts, "cputapid")?;
-        let devids: Option<Vec<u32>> = match opts.get("dev_ids") {
-            Some(v) => Some(
-                v.clone()
-                    .into_array()
-                    .map_err(|t| -> Box<EvalAltResult> { format!("dev_ids must be an array, not {t}").into() })?
-                    .iter()
-                    .map(|d| d.as_int().map(|i| i as u32).unwrap_or(0))
-                    .collect(),
-            ),
-            None => None,
-        };
-        for k in opts.keys() {
-            if !["chip", "ap", "work_area_phys", "work_area_size", "cputapid", "dev_ids", "type"].contains(&k.as_str()) {
-                return Err(format!(
-                    "unknown target option '{k}'; known: chip, ap, work_area_phys, work_area_size, cputapid, dev_ids"
-                )
-                .into());
-            }
+    fn configure(&mut self, opts: &Map) -> RResult<()> {
+        // Check everything first so a bad option changes nothing.
+        let mut copy = self.with(|t| t.clone())?;
+        for (k, v) in opts {
+            apply_option(&mut copy, &norm_key(k), v)?;
         }
         self.with(|t| {
-            if let Some(c) = chip {
-                t.chip = c;
-            }
-            if let Some(a) = ap {
-                t.ap = a as u8;
-            }
-            if let Some(a) = wa {
-                t.work_area_phys = a as u32;
-            }
-            if let Some(s) = ws {
-                t.work_area_size = s as u32;
-            }
-            if let Some(d) = dpidr {
-                t.expected_dpidr = d as u32;
-            }
-            if let Some(d) = devids {
-                t.expected_dev_ids = d;
-            }
+            let events = std::mem::take(&mut t.events);
+            *t = copy;
+            t.events = events;
         })
+    }
+
+    fn cget(&mut self, key: &str) -> RResult<Dynamic> {
+        let key = norm_key(key);
+        let t = self.with(|t| t.clone())?;
+        get_option(&t, &key)
+    }
+
+    /// Runs `line` through the dispatcher with this target as the current one.
+    fn run(&self, line: &str) -> RResult<String> {
+        let host = host_of(&self.host)?;
+        let prev = {
+            let mut t = host.targets();
+            let idx = t
+                .list
+                .iter()
+                .position(|d| d.name == self.name)
+                .ok_or_else(|| -> Box<EvalAltResult> { format!("target {} no longer exists", self.name).into() })?;
+            std::mem::replace(&mut t.current, idx)
+        };
+        let r = run_line(&host, line);
+        {
+            let mut t = host.targets();
+            if prev < t.list.len() {
+                t.current = prev;
+            }
+        }
+        r
+    }
+
+    fn read(&self, addr: i64, bits: u32, count: i64) -> RResult<Vec<i64>> {
+        if count < 0 {
+            return err(format!("count {count} is negative"));
+        }
+        if count == 0 {
+            return Ok(Vec::new());
+        }
+        let out = self.run(&format!("read_memory {:#x} {bits} {count}", addr_of(addr)?))?;
+        let v = parse_values(&out)?;
+        if v.len() != count as usize {
+            return err(format!("read_memory returned {} items instead of {count}", v.len()));
+        }
+        Ok(v)
+    }
+
+    fn write(&self, addr: i64, bits: u32, values: &[i64]) -> RResult<()> {
+        if values.is_empty() {
+            return Ok(());
+        }
+        let words = values.iter().map(|v| check_value(*v, bits).map(|v| format!("{v:#x}"))).collect::<RResult<Vec<_>>>()?;
+        self.run(&format!("write_memory {:#x} {bits} {{{}}}", addr_of(addr)?, words.join(" "))).map(|_| ())
     }
 }
 
+impl FlashBankHandle {
+    fn with<R>(&self, f: impl FnOnce(&FlashBank) -> R) -> RResult<R> {
+        let host = host_of(&self.host)?;
+        let t = host.targets();
+        let b = t
+            .banks
+            .iter()
+            .find(|b| b.name == self.name)
+            .ok_or_else(|| -> Box<EvalAltResult> { format!("flash bank {} no longer exists", self.name).into() })?;
+        Ok(f(b))
+    }
+}
+
+fn create_target(w: &WeakHost, name: &str, ty: &str, opts: &Map) -> RResult<TargetHandle> {
+    if ty != "cortex_m" {
+        return err(format!("target type '{ty}' is not supported; stdbg drives 'cortex_m' targets"));
+    }
+    if name.trim().is_empty() || name.contains(char::is_whitespace) {
+        return err(format!("target name '{name}' must be one word, e.g. \"stm32f1x.cpu\""));
+    }
+    let host = host_of(w)?;
+    let mut def = TargetDef::new(name, "");
+    def.dap = match name.strip_suffix(".cpu") {
+        Some(chip) => format!("{chip}.dap"),
+        None => format!("{name}.dap"),
+    };
+    for (k, v) in opts {
+        apply_option(&mut def, &norm_key(k), v)?;
+    }
+    if def.chip.is_empty() {
+        return err(format!(
+            "target_create: option 'chip' (the probe-rs chip name, e.g. \"STM32F103C8\") is required for {name}"
+        ));
+    }
+    let mut t = host.targets();
+    if t.by_name(name).is_some() {
+        return err(format!(
+            "target '{name}' already exists: a target script can be sourced only once (set CHIPNAME to declare a second chip)"
+        ));
+    }
+    if !opts.keys().any(|k| norm_key(k) == "coreid") {
+        def.core_index = t.list.len();
+    }
+    t.list.push(def);
+    t.current = t.list.len() - 1;
+    Ok(TargetHandle::new(name, w))
+}
+
+fn add_event(t: &TargetHandle, event: &str, h: EventHandler) -> RResult<()> {
+    if !EVENT_NAMES.contains(&event) {
+        let close = crate::command::suggest::closest(event, EVENT_NAMES.iter().copied());
+        let hint = close.map(|c| format!("did you mean \"{c}\"? ")).unwrap_or_default();
+        return err(format!("unknown event '{event}'; {hint}known events: {}", EVENT_NAMES.join(", ")));
+    }
+    t.with(|d| d.events.push((event.to_string(), h)))
+}
+
+fn target_by_name(w: &WeakHost, name: &str) -> RResult<TargetHandle> {
+    let host = host_of(w)?;
+    let t = host.targets();
+    if t.by_name(name).is_none() {
+        let names: Vec<&str> = t.list.iter().map(|d| d.name.as_str()).collect();
+        return err(if names.is_empty() {
+            format!("no target named '{name}': no target exists yet; source a target script first, e.g. source(\"targets/stm32f1x.rhai\")")
+        } else {
+            format!("no target named '{name}'; targets: {}", names.join(", "))
+        });
+    }
+    Ok(TargetHandle::new(name, w))
+}
+
 /// Registers the object model on `engine`.
-pub fn register(engine: &mut Engine, weak: &WeakHost, asts: Asts) {
+pub fn register(engine: &mut Engine, weak: &WeakHost) {
     engine.register_type_with_name::<TargetHandle>("Target");
+    engine.register_type_with_name::<FlashBankHandle>("FlashBank");
     engine.register_type_with_name::<AdapterHandle>("Adapter");
     engine.register_type_with_name::<TransportHandle>("Transport");
+    register_targets(engine, weak);
+    register_memory_and_run(engine);
+    register_flash_banks(engine, weak);
+    register_adapter(engine);
+    register_commands(engine, weak);
+}
 
+fn register_targets(engine: &mut Engine, weak: &WeakHost) {
     // target_create(name, type, #{ chip: "STM32F103C8", work_area_phys: …, … })
-    {
-        let w = weak.clone();
-        engine.register_fn("target_create", move |name: &str, ty: &str, opts: Map| -> RResult<TargetHandle> {
-            if ty != "cortex_m" {
-                return Err(format!("target type '{ty}' is not supported; stdbg drives 'cortex_m' targets").into());
-            }
-            let host = host_of(&w)?;
-            {
-                let mut t = host.targets();
-                if t.by_name(name).is_some() {
-                    return Err(format!("target '{name}' already exists: each target script may be sourced once").into());
-                }
-                let mut def = TargetDef::new(name, "");
-                def.core_index = t.list.len();
-                t.list.push(def);
-                t.current = t.list.len() - 1;
-            }
-            let mut h = TargetHandle { name: name.to_string(), host: w.clone() };
-            h.configure(opts)?;
-            if h.with(|t| t.chip.is_empty())? {
-                return Err(format!("target_create: option 'chip' (the probe-rs chip name, e.g. \"STM32F103C8\") is required for {name}").into());
-            }
-            Ok(h)
-        });
-    }
+    let w = weak.clone();
+    engine.register_fn("target_create", move |name: &str, ty: &str, opts: Map| create_target(&w, name, ty, &opts));
+    let w = weak.clone();
+    engine.register_fn("target", move |name: &str| target_by_name(&w, name));
+    let w = weak.clone();
+    engine.register_fn("current_target", move || -> RResult<TargetHandle> {
+        let host = host_of(&w)?;
+        let name = host.targets().current().map(|t| t.name.clone());
+        match name {
+            Some(n) => Ok(TargetHandle::new(&n, &w)),
+            None => err("no current target: source a target script first, e.g. source(\"targets/stm32f1x.rhai\")"),
+        }
+    });
+    let w = weak.clone();
+    engine.register_fn("target_names", move || -> RResult<Array> {
+        Ok(host_of(&w)?.targets().list.iter().map(|t| Dynamic::from(t.name.clone())).collect())
+    });
+
     engine.register_get("name", |t: &mut TargetHandle| t.name.clone());
-    engine.register_get("chip", |t: &mut TargetHandle| -> RResult<String> { t.with(|d| d.chip.clone()) });
-    engine.register_get("work_area_size", |t: &mut TargetHandle| -> RResult<i64> { t.with(|d| d.work_area_size as i64) });
-    engine.register_get("work_area_phys", |t: &mut TargetHandle| -> RResult<i64> { t.with(|d| d.work_area_phys as i64) });
-    engine.register_get("state", |t: &mut TargetHandle| -> RResult<String> { t.with(|d| d.state.as_str().to_string()) });
-    engine.register_fn("configure", |t: &mut TargetHandle, opts: Map| t.configure(opts));
-    {
-        let asts = asts.clone();
-        engine.register_fn("on", move |t: &mut TargetHandle, event: &str, f: FnPtr| -> RResult<()> {
-            if !EVENT_NAMES.contains(&event) {
-                return Err(format!("unknown event '{event}'; events: {}", EVENT_NAMES.join(", ")).into());
-            }
-            let cb = callback(&asts, f)?;
-            t.with(|d| d.events.push((event.to_string(), EventHandler::Script(cb))))
-        });
-        engine.register_fn("on", move |t: &mut TargetHandle, event: &str, body: &str| -> RResult<()> {
-            if !EVENT_NAMES.contains(&event) {
-                return Err(format!("unknown event '{event}'; events: {}", EVENT_NAMES.join(", ")).into());
-            }
-            t.with(|d| d.events.push((event.to_string(), EventHandler::Command(body.to_string()))))
-        });
+    for key in ["chip", "coreid", "ap_num", "dap", "work_area_phys", "work_area_size", "cputapid", "reset_type", "state"] {
+        engine.register_get(key, move |t: &mut TargetHandle| t.cget(key));
     }
-    // Memory and run control as methods: t.read_u32(addr), t.write_u32(addr, v), t.halt(), …
-    for (m, cmdline) in [("halt", "halt"), ("resume", "resume"), ("step", "step"), ("reset_halt", "reset halt"), ("reset_run", "reset run"), ("reset_init", "reset init")] {
-        let w = weak.clone();
-        engine.register_fn(m, move |_t: &mut TargetHandle| -> RResult<String> { run_line(&host_of(&w)?, cmdline) });
-    }
-    {
-        let w = weak.clone();
-        engine.register_fn("read_u32", move |_t: &mut TargetHandle, addr: i64| -> RResult<i64> {
-            let host = host_of(&w)?;
-            let b = host.read_memory(addr as u64, 4).map_err(|e| -> Box<EvalAltResult> { e.to_string().into() })?;
-            Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as i64)
-        });
-        let w = weak.clone();
-        engine.register_fn("write_u32", move |_t: &mut TargetHandle, addr: i64, v: i64| -> RResult<()> {
-            run_line(&host_of(&w)?, &format!("mww {addr:#x} {:#x}", v as u32)).map(|_| ())
-        });
-    }
+    engine.register_get("core", |t: &mut TargetHandle| t.cget("coreid"));
+    engine.register_get("ap", |t: &mut TargetHandle| t.cget("ap_num"));
+    engine.register_fn("to_string", |t: &mut TargetHandle| t.name.clone());
+    engine.register_fn("to_debug", |t: &mut TargetHandle| format!("Target({})", t.name));
+    engine.register_fn("configure", |t: &mut TargetHandle, opts: Map| t.configure(&opts));
+    engine.register_fn("configure", |t: &mut TargetHandle, key: &str, v: Dynamic| {
+        let mut m = Map::new();
+        m.insert(key.into(), v);
+        t.configure(&m)
+    });
+    engine.register_fn("cget", |t: &mut TargetHandle, key: &str| t.cget(key));
 
-    // flash_bank(name, driver, base, size, target)
-    {
-        let w = weak.clone();
-        engine.register_fn("flash_bank", move |name: &str, driver: &str, base: i64, size: i64, t: TargetHandle| -> RResult<()> {
-            let host = host_of(&w)?;
-            let mut tg = host.targets();
-            if tg.banks.iter().any(|b| b.name == name) {
-                return Err(format!("flash bank '{name}' already exists").into());
-            }
-            tg.banks.push(FlashBank {
-                name: name.to_string(),
-                driver: driver.to_string(),
-                base: base as u64,
-                size: size as u32,
-                target: t.name.clone(),
-                probed_size: None,
-                sector_size: None,
-            });
-            Ok(())
-        });
-    }
+    // Event handlers: t.on("examine-end", || …), t.on("reset-init", "mww 0x… 0x…"), and the
+    // free-function form on(t, "event", || …) for closures that capture the target variable.
+    engine.register_fn("on", |ctx: NativeCallContext, t: &mut TargetHandle, event: &str, f: FnPtr| {
+        add_event(t, event, EventHandler::Script(callback(&ctx, f)))
+    });
+    engine.register_fn("on", |t: &mut TargetHandle, event: &str, body: &str| {
+        add_event(t, event, EventHandler::Command(body.to_string()))
+    });
+    engine.register_fn("eventlist", |t: &mut TargetHandle| -> RResult<Array> {
+        t.with(|d| {
+            d.events
+                .iter()
+                .map(|(e, h)| {
+                    let body = match h {
+                        EventHandler::Command(c) => c.clone(),
+                        EventHandler::Script(cb) => format!("closure at {}", cb.origin),
+                    };
+                    Dynamic::from(format!("{e}: {body}"))
+                })
+                .collect()
+        })
+    });
+}
 
+fn register_memory_and_run(engine: &mut Engine) {
+    for (m, bits) in [("read_u8", 8u32), ("read_u16", 16), ("read_u32", 32), ("read_u64", 64)] {
+        engine.register_fn(m, move |t: &mut TargetHandle, addr: i64| -> RResult<i64> { Ok(t.read(addr, bits, 1)?[0]) });
+    }
+    for (m, bits) in [("write_u8", 8u32), ("write_u16", 16), ("write_u32", 32), ("write_u64", 64)] {
+        engine.register_fn(m, move |t: &mut TargetHandle, addr: i64, v: i64| t.write(addr, bits, &[v]));
+    }
+    engine.register_fn("read_memory", |t: &mut TargetHandle, addr: i64, width: i64, count: i64| -> RResult<Array> {
+        Ok(t.read(addr, width_of(width)?, count)?.into_iter().map(Dynamic::from).collect())
+    });
+    engine.register_fn("write_memory", |t: &mut TargetHandle, addr: i64, width: i64, data: Array| -> RResult<()> {
+        let bits = width_of(width)?;
+        let values = data
+            .iter()
+            .map(|d| d.as_int().map_err(|ty| -> Box<EvalAltResult> { format!("write_memory data must be integers, not {ty}").into() }))
+            .collect::<RResult<Vec<_>>>()?;
+        t.write(addr, bits, &values)
+    });
+    engine.register_fn("mmw", |t: &mut TargetHandle, addr: i64, set: i64, clear: i64| -> RResult<()> {
+        let (set, clear) = (check_value(set, 32)?, check_value(clear, 32)?);
+        t.run(&format!("mmw {:#x} {set:#x} {clear:#x}", addr_of(addr)?)).map(|_| ())
+    });
+    for (m, line) in [("halt", "halt"), ("resume", "resume"), ("step", "step"), ("poll", "poll"), ("reset", "reset")] {
+        engine.register_fn(m, move |t: &mut TargetHandle| t.run(line));
+    }
+    engine.register_fn("halt", |t: &mut TargetHandle, ms: i64| t.run(&format!("halt {ms}")));
+    engine.register_fn("wait_halt", |t: &mut TargetHandle, ms: i64| t.run(&format!("wait_halt {ms}")));
+    engine.register_fn("resume", |t: &mut TargetHandle, addr: i64| t.run(&format!("resume {:#x}", addr_of(addr)?)));
+    engine.register_fn("step", |t: &mut TargetHandle, addr: i64| t.run(&format!("step {:#x}", addr_of(addr)?)));
+    engine.register_fn("reset", |t: &mut TargetHandle, mode: &str| {
+        if !matches!(mode, "run" | "halt" | "init") {
+            return err(format!("reset mode '{mode}' is not one of run, halt, init"));
+        }
+        t.run(&format!("reset {mode}"))
+    });
+    for (m, line) in [("reset_halt", "reset halt"), ("reset_run", "reset run"), ("reset_init", "reset init")] {
+        engine.register_fn(m, move |t: &mut TargetHandle| t.run(line));
+    }
+}
+
+fn register_flash_banks(engine: &mut Engine, weak: &WeakHost) {
+    fn add(w: &WeakHost, name: &str, driver: &str, base: i64, size: i64, target: &str) -> RResult<FlashBankHandle> {
+        let host = host_of(w)?;
+        let base = u32::try_from(base).map_err(|_| -> Box<EvalAltResult> { format!("flash_bank base {base:#x} is not a 32-bit address").into() })?;
+        let size = u32::try_from(size).map_err(|_| -> Box<EvalAltResult> { format!("flash_bank size {size:#x} must be 0 (read from the chip) or a byte count below 4 GiB").into() })?;
+        if driver != "stm32f1x" {
+            return err(format!("flash driver '{driver}' is not supported; stdbg's flash driver is 'stm32f1x'"));
+        }
+        let mut tg = host.targets();
+        if tg.by_name(target).is_none() {
+            return err(format!("flash_bank {name}: target '{target}' does not exist; create it with target_create first"));
+        }
+        if tg.banks.iter().any(|b| b.name == name) {
+            return err(format!("flash bank '{name}' already exists"));
+        }
+        tg.banks.push(FlashBank {
+            name: name.to_string(),
+            driver: driver.to_string(),
+            base: base as u64,
+            size,
+            target: target.to_string(),
+            probed_size: None,
+            sector_size: None,
+        });
+        Ok(FlashBankHandle { name: name.to_string(), host: w.clone() })
+    }
+    // flash_bank(name, driver, base, size, target): OpenOCD's
+    // `flash bank <name> <driver> <base> <size> 0 0 <target>`; size 0 = read it from the chip.
+    let w = weak.clone();
+    engine.register_fn("flash_bank", move |name: &str, driver: &str, base: i64, size: i64, t: TargetHandle| {
+        add(&w, name, driver, base, size, &t.name)
+    });
+    let w = weak.clone();
+    engine.register_fn("flash_bank", move |name: &str, driver: &str, base: i64, size: i64, t: &str| {
+        add(&w, name, driver, base, size, t)
+    });
+    engine.register_get("name", |b: &mut FlashBankHandle| b.name.clone());
+    engine.register_get("driver", |b: &mut FlashBankHandle| b.with(|b| b.driver.clone()));
+    engine.register_get("base", |b: &mut FlashBankHandle| b.with(|b| b.base as i64));
+    engine.register_get("size", |b: &mut FlashBankHandle| b.with(|b| b.effective_size() as i64));
+    engine.register_get("target", |b: &mut FlashBankHandle| b.with(|b| b.target.clone()));
+    engine.register_fn("to_string", |b: &mut FlashBankHandle| b.name.clone());
+}
+
+fn register_adapter(engine: &mut Engine) {
+    fn live_speed(a: &AdapterHandle) -> RResult<i64> {
+        let h = host_of(&a.host)?;
+        let live = h.conn().as_ref().map(|c| c.speed_khz);
+        Ok(live.or(h.config().adapter.speed_khz).unwrap_or(0) as i64)
+    }
     engine.register_get_set(
         "driver",
         |a: &mut AdapterHandle| -> RResult<String> { Ok(host_of(&a.host)?.config().adapter.driver.clone().unwrap_or_default()) },
-        |a: &mut AdapterHandle, v: String| -> RResult<()> { run_line(&host_of(&a.host)?, &format!("adapter driver {}", command::parse::quote_word(&v))).map(|_| ()) },
-    );
-    engine.register_get_set(
-        "speed",
-        |a: &mut AdapterHandle| -> RResult<i64> {
-            let h = host_of(&a.host)?;
-            let live = h.conn().as_ref().map(|c| c.speed_khz);
-            Ok(live.or(h.config().adapter.speed_khz).unwrap_or(0) as i64)
+        |a: &mut AdapterHandle, v: String| -> RResult<()> {
+            run_line(&host_of(&a.host)?, &format!("adapter driver {}", command::parse::quote_word(&v))).map(|_| ())
         },
-        |a: &mut AdapterHandle, v: i64| -> RResult<()> { run_line(&host_of(&a.host)?, &format!("adapter speed {v}")).map(|_| ()) },
     );
+    engine.register_get_set("speed", |a: &mut AdapterHandle| live_speed(a), |a: &mut AdapterHandle, v: i64| -> RResult<()> {
+        run_line(&host_of(&a.host)?, &format!("adapter speed {v}")).map(|_| ())
+    });
+    // adapter.speed(4000) sets the SWD clock and returns the speed in kHz actually in use.
+    engine.register_fn("speed", |a: &mut AdapterHandle, v: i64| -> RResult<i64> {
+        run_line(&host_of(&a.host)?, &format!("adapter speed {v}"))?;
+        live_speed(a)
+    });
     engine.register_get_set(
         "serial",
         |a: &mut AdapterHandle| -> RResult<String> { Ok(host_of(&a.host)?.config().adapter.serial.clone().unwrap_or_default()) },
-        |a: &mut AdapterHandle, v: String| -> RResult<()> { run_line(&host_of(&a.host)?, &format!("adapter serial {}", command::parse::quote_word(&v))).map(|_| ()) },
+        |a: &mut AdapterHandle, v: String| -> RResult<()> {
+            run_line(&host_of(&a.host)?, &format!("adapter serial {}", command::parse::quote_word(&v))).map(|_| ())
+        },
     );
-    engine.register_fn("set_speed", |a: &mut AdapterHandle, v: i64| -> RResult<i64> {
-        let h = host_of(&a.host)?;
-        run_line(&h, &format!("adapter speed {v}"))?;
-        let live = h.conn().as_ref().map(|c| c.speed_khz);
-        Ok(live.or(h.config().adapter.speed_khz).unwrap_or(0) as i64)
+    engine.register_fn("srst_assert", |a: &mut AdapterHandle| -> RResult<()> {
+        run_line(&host_of(&a.host)?, "adapter assert srst").map(|_| ())
     });
-    engine.register_fn("select", |t: &mut TransportHandle, name: &str| -> RResult<String> {
-        run_line(&host_of(&t.host)?, &format!("transport select {}", command::parse::quote_word(name)))
+    engine.register_fn("srst_deassert", |a: &mut AdapterHandle| -> RResult<()> {
+        run_line(&host_of(&a.host)?, "adapter deassert srst").map(|_| ())
     });
+    engine.register_get("reset_config", |a: &mut AdapterHandle| -> RResult<String> { run_line(&host_of(&a.host)?, "reset_config") });
+    engine.register_fn("reset_config", |a: &mut AdapterHandle, words: &str| -> RResult<()> {
+        run_line(&host_of(&a.host)?, &format!("reset_config {words}")).map(|_| ())
+    });
+    engine.register_fn("select", |t: &mut TransportHandle, name: &str| -> RResult<()> {
+        run_line(&host_of(&t.host)?, &format!("transport select {}", command::parse::quote_word(name))).map(|_| ())
+    });
+    engine.register_get("selected", |t: &mut TransportHandle| -> RResult<String> { run_line(&host_of(&t.host)?, "transport select") });
+}
 
-    // register_command(name, help, usage, |args| …)
-    {
-        let w = weak.clone();
-        let asts = asts.clone();
-        engine.register_fn("register_command", move |name: &str, help: &str, usage: &str, f: FnPtr| -> RResult<()> {
-            let host = host_of(&w)?;
-            if name.trim().is_empty() || name.contains(|c: char| c == ';' || c == '"' || c == '{') {
-                return Err(format!("register_command: '{name}' is not a valid command name").into());
-            }
-            let cb = callback(&asts, f)?;
-            let wh = w.clone();
-            let spec = command::command(name, Mode::Any, usage, help, move |ctx, args| {
-                let host = wh.upgrade().ok_or_else(|| command::CommandError::failed("host gone"))?;
-                host.script().call_command(ctx, &cb, args)
-            });
-            host.registry_mut().add(spec);
-            Ok(())
+fn register_commands(engine: &mut Engine, weak: &WeakHost) {
+    // register_command(name, help, usage, |args| …): a new dispatcher command, usable from every
+    // front end. The handler gets the words after the name as an array of strings; what it
+    // returns (unless `()`) is printed.
+    let w = weak.clone();
+    engine.register_fn("register_command", move |ctx: NativeCallContext, name: &str, help: &str, usage: &str, f: FnPtr| -> RResult<()> {
+        let host = host_of(&w)?;
+        let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
+        let valid = !name.is_empty()
+            && name.split(' ').count() <= 3
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ' '));
+        if !valid {
+            return err(format!(
+                "register_command: '{name}' is not a valid command name: use one to three words of letters, digits, '_', '-' or '.'"
+            ));
+        }
+        let script = host.script();
+        if host.registry().get(&name).is_some() && !script.is_script_command(&name) {
+            return err(format!("register_command: '{name}' is a built-in command and cannot be replaced; choose another name"));
+        }
+        let cb = callback(&ctx, f);
+        let wh = w.clone();
+        let cmd_name = name.clone();
+        let spec = command::command(&name, Mode::Any, usage, help, move |ctx, args| {
+            let host = wh.upgrade().ok_or_else(|| command::CommandError::failed("the debug host has shut down"))?;
+            host.script().call_command(ctx, &cmd_name, &cb, args)
         });
-    }
-    let _ = Dynamic::UNIT;
+        host.registry_mut().add(spec);
+        script.note_script_command(&name);
+        Ok(())
+    });
 }

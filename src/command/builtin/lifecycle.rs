@@ -112,7 +112,7 @@ pub fn register(reg: &mut Registry) {
             Ok(n) => rhai::Dynamic::from(n as i64),
             Err(_) => rhai::Dynamic::from(value.clone()),
         };
-        ctx.host.script().set_var(name, v);
+        ctx.host.script().set_var(name, v)?;
         Ok(())
     }));
     reg.add(command("eval", Mode::Any, "rhai_code", "Evaluate Rhai code in the global scope and print its value.", |ctx, args| {
