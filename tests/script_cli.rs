@@ -153,7 +153,7 @@ fn reset_fires_events_in_openocds_order() {
         dir.path().join("events.rhai"),
         r#"let t = current_target();
 for ev in ["reset-start", "examine-start", "examine-end", "reset-assert-pre", "reset-assert-post",
-           "reset-deassert-pre", "reset-deassert-post", "reset-init", "reset-end"] {
+           "reset-deassert-pre", "reset-deassert-post", "halted", "reset-init", "reset-end"] {
     t.on(ev, |t, ev| print("event " + ev));
 }
 "#,
@@ -179,6 +179,7 @@ for ev in ["reset-start", "examine-start", "examine-end", "reset-assert-pre", "r
             "event reset-assert-post",
             "event reset-deassert-pre",
             "event reset-deassert-post",
+            "event halted",
             "event reset-init",
             "event reset-end",
         ]

@@ -203,6 +203,7 @@ impl Host {
         })?;
         self.set_state(&target, TargetState::Halted);
         self.announce(ctx, &target, lines.to_vec());
+        self.fire_event(ctx, &target, "halted")?;
         self.fire_event(ctx, &target, "step-end")?;
         Ok(())
     }
@@ -246,6 +247,7 @@ impl Host {
         if let Some(lines) = lines {
             self.set_state(&target, TargetState::Halted);
             self.announce(ctx, &target, lines.to_vec());
+            self.fire_event(ctx, &target, "halted")?;
             if mode == "init" {
                 self.fire_event(ctx, &target, "reset-init")?;
             }
