@@ -225,14 +225,18 @@ impl Cpu {
         self.load();
         let mut used = 0;
         while used < budget {
-            let run = self.with_chip(|c| c.core.run);
+            let (run, epoch) = self.with_chip(|c| (c.core.run, c.core.epoch));
+            if epoch != self.epoch {
+                self.load(); // a reset happened inside the quantum
+            }
             match run {
                 RunState::Running => {
-                    let stop = self.step();
-                    used += 1;
-                    self.with_chip(|c| c.cycles += 1);
-                    if stop {
-                        break;
+                    // Steps until the core stops running or the budget is used.
+                    while used < budget {
+                        used += 1;
+                        if self.step() {
+                            break;
+                        }
                     }
                 }
                 RunState::Sleeping { wake_at } => {
@@ -291,9 +295,10 @@ impl Cpu {
         enum Pre {
             Halt(u32),
             Fetch,
-            Go(Special, u16),
+            Go(Special, u16, bool, bool),
         }
         let pre = self.with_chip(|c| {
+            c.cycles += 1;
             let debugen = c.scs.debugen();
             if debugen && c.fpb.breaks_at(pc) {
                 return Pre::Halt(DFSR_BKPT);
@@ -306,9 +311,9 @@ impl Cpu {
             if is_32bit(hw1) && hw2.is_none() {
                 return Pre::Fetch;
             }
-            Pre::Go(classify(hw1, hw2), hw1)
+            Pre::Go(classify(hw1, hw2), hw1, c.core.step_pending, debugen)
         });
-        let (special, hw1) = match pre {
+        let special = match pre {
             Pre::Halt(bits) => {
                 self.with_chip(|c| c.halt(bits));
                 self.store_pc_regs();
@@ -318,14 +323,13 @@ impl Cpu {
                 self.fault("instruction fetch bus error", pc);
                 return true;
             }
-            Pre::Go(s, hw1) => (s, hw1),
+            Pre::Go(s, hw1, step_pending, debugen) => (s, hw1, step_pending, debugen),
         };
-        let step_pending = self.with_chip(|c| c.core.step_pending);
+        let (special, hw1, step_pending, debugen) = (special.0, special.1, special.2, special.3);
         let p = self.proc.as_mut().expect("processor");
         let privileged = p.registers.mode == Mode::Handler || !p.registers.control.privileged_bit();
         match special {
             Special::Bkpt => {
-                let debugen = self.with_chip(|c| c.scs.debugen());
                 if debugen {
                     self.with_chip(|c| c.halt(DFSR_BKPT));
                     return true;
