@@ -10,7 +10,11 @@ use stdbg::sim::{ChipModel, Fault, Sim, SimConfig};
 const TIMEOUT: Duration = Duration::from_millis(500);
 
 fn fresh() -> Sim {
-    Sim::new(SimConfig { chip: ChipModel::Stm32f103c8, storage: None }).expect("sim")
+    Sim::new(SimConfig {
+        chip: ChipModel::Stm32f103c8,
+        storage: None,
+    })
+    .expect("sim")
 }
 
 fn attach(sim: &Sim) -> Result<Session, probe_rs::Error> {
@@ -34,7 +38,9 @@ fn no_power_attach_fails_without_ack() {
     sim.inject(Fault::NoPower);
     let mut probe = sim.probe();
     assert_eq!(probe.get_target_voltage().unwrap(), Some(0.0));
-    let err = attach(&sim).err().expect("attach must fail on an unpowered target");
+    let Err(err) = attach(&sim) else {
+        panic!("attach must fail on an unpowered target")
+    };
     let chain = error_chain(&err);
     assert!(
         matches!(err, probe_rs::Error::Arm(ArmError::NoTargetResponse { .. }))
@@ -43,7 +49,10 @@ fn no_power_attach_fails_without_ack() {
         "{err:?}"
     );
     let stats = sim.stats();
-    assert!(stats.no_acks > 0 && stats.no_acks == stats.total(), "{stats:?}");
+    assert!(
+        stats.no_acks > 0 && stats.no_acks == stats.total(),
+        "{stats:?}"
+    );
     // Power back: attach works.
     sim.clear_faults();
     assert!(sim.faults().is_empty());
@@ -62,14 +71,20 @@ fn disconnect_after_cuts_the_link() {
     for _ in 0..10 {
         if let Err(e) = core.read_word_32(0xE004_2000) {
             let chain = error_chain(&e);
-            assert!(chain.contains("did not respond") || chain.to_lowercase().contains("acknowledge"), "{chain}");
+            assert!(
+                chain.contains("did not respond") || chain.to_lowercase().contains("acknowledge"),
+                "{chain}"
+            );
             failed = true;
             break;
         }
     }
     assert!(failed, "link still alive after the disconnect");
     assert!(sim.stats().no_acks > 0);
-    assert!(core.read_word_32(0x2000_0000).is_err(), "stays disconnected");
+    assert!(
+        core.read_word_32(0x2000_0000).is_err(),
+        "stays disconnected"
+    );
 }
 
 #[test]
@@ -78,12 +93,18 @@ fn line_errors_above_speed_and_recovery_by_slowing_down() {
     sim.inject(Fault::LineErrorsAboveKhz(1000));
     let mut probe = sim.probe();
     assert_eq!(probe.set_speed(4000).unwrap(), 4000);
-    let session = Probe::from_specific_probe(Box::new(probe)).attach("STM32F103C8", Permissions::default());
+    let session =
+        Probe::from_specific_probe(Box::new(probe)).attach("STM32F103C8", Permissions::default());
     assert!(session.is_err(), "4 MHz must fail on a bad line");
     let mut probe = sim.probe();
-    assert_eq!(probe.set_speed(1100).unwrap(), 1000, "speed table rounds down");
-    let mut session =
-        Probe::from_specific_probe(Box::new(probe)).attach("STM32F103C8", Permissions::default()).unwrap();
+    assert_eq!(
+        probe.set_speed(1100).unwrap(),
+        1000,
+        "speed table rounds down"
+    );
+    let mut session = Probe::from_specific_probe(Box::new(probe))
+        .attach("STM32F103C8", Permissions::default())
+        .unwrap();
     let mut core = session.core(0).unwrap();
     assert_eq!(core.read_word_32(0xE004_2000).unwrap(), 0x2003_6410);
 }
@@ -109,9 +130,15 @@ fn injected_bus_error_faults_the_access_only() {
     let mut session = attach(&sim).unwrap();
     let mut core = session.core(0).unwrap();
     core.halt(TIMEOUT).unwrap();
-    sim.inject(Fault::BusErrorAt { start: 0x2000_1000, end: 0x2000_1004 });
+    sim.inject(Fault::BusErrorAt {
+        start: 0x2000_1000,
+        end: 0x2000_1004,
+    });
     let e = core.read_word_32(0x2000_1000).unwrap_err();
-    assert!(error_chain(&e).contains("ault") || format!("{e:?}").contains("FaultResponse"), "{e:?}");
+    assert!(
+        error_chain(&e).contains("ault") || format!("{e:?}").contains("FaultResponse"),
+        "{e:?}"
+    );
     assert!(sim.stats().faults > 0);
     core.write_word_32(0x2000_1004, 7).unwrap();
     assert_eq!(core.read_word_32(0x2000_1004).unwrap(), 7);
@@ -119,7 +146,7 @@ fn injected_bus_error_faults_the_access_only() {
 
 #[test]
 fn raw_dap_fault_response_for_sticky_error() {
-    use probe_rs::architecture::arm::{dp::DpRegisterAddress, RawDapAccess, RegisterAddress};
+    use probe_rs::architecture::arm::{RawDapAccess, RegisterAddress, dp::DpRegisterAddress};
     let sim = fresh();
     let mut p = sim.probe();
     // JTAG-to-SWD switch and line reset, then the mandatory DPIDR read.
@@ -127,9 +154,17 @@ fn raw_dap_fault_response_for_sticky_error() {
     p.swj_sequence(16, 0xE79E).unwrap();
     p.swj_sequence(51, 0x0007_FFFF_FFFF_FFFF).unwrap();
     p.swj_sequence(3, 0).unwrap();
-    let dp = |address| RegisterAddress::DpRegister(DpRegisterAddress { address, bank: Some(0) });
+    let dp = |address| {
+        RegisterAddress::DpRegister(DpRegisterAddress {
+            address,
+            bank: Some(0),
+        })
+    };
     // Before DPIDR: locked out (no ACK).
-    assert!(matches!(p.raw_read_register(dp(4)), Err(ArmError::Dap(DapError::NoAcknowledge))));
+    assert!(matches!(
+        p.raw_read_register(dp(4)),
+        Err(ArmError::Dap(DapError::NoAcknowledge))
+    ));
     assert_eq!(p.raw_read_register(dp(0)).unwrap(), 0x1BA0_1477);
     // Power up debug and system domains; ACKs mirror the requests.
     p.raw_write_register(dp(4), 0x5000_0000).unwrap();
@@ -137,22 +172,42 @@ fn raw_dap_fault_response_for_sticky_error() {
     assert_eq!(ctrl & 0xF000_0000, 0xF000_0000);
     // AP0 IDR (bank 0xF) and BASE.
     p.raw_write_register(dp(8), 0x0000_00F0).unwrap();
-    assert_eq!(p.raw_read_register(RegisterAddress::ApRegister(0xFC)).unwrap(), 0x1477_0011);
-    assert_eq!(p.raw_read_register(RegisterAddress::ApRegister(0xF8)).unwrap(), 0xE00F_F003);
+    assert_eq!(
+        p.raw_read_register(RegisterAddress::ApRegister(0xFC))
+            .unwrap(),
+        0x1477_0011
+    );
+    assert_eq!(
+        p.raw_read_register(RegisterAddress::ApRegister(0xF8))
+            .unwrap(),
+        0xE00F_F003
+    );
     // TAR at a hole in the memory map, DRW read → sticky error → FAULT; the
     // probe clears STICKYERR through ABORT like probe-rs's CMSIS-DAP driver.
     p.raw_write_register(dp(8), 0).unwrap();
-    p.raw_write_register(RegisterAddress::ApRegister(0x00), 0x2300_0012).unwrap();
-    p.raw_write_register(RegisterAddress::ApRegister(0x04), 0x6000_0000).unwrap();
+    p.raw_write_register(RegisterAddress::ApRegister(0x00), 0x2300_0012)
+        .unwrap();
+    p.raw_write_register(RegisterAddress::ApRegister(0x04), 0x6000_0000)
+        .unwrap();
     assert!(matches!(
         p.raw_read_register(RegisterAddress::ApRegister(0x0C)),
         Err(ArmError::Dap(DapError::FaultResponse))
     ));
-    assert_eq!(p.raw_read_register(dp(4)).unwrap() & (1 << 5), 0, "STICKYERR cleared");
+    assert_eq!(
+        p.raw_read_register(dp(4)).unwrap() & (1 << 5),
+        0,
+        "STICKYERR cleared"
+    );
     // TAR auto-increment wraps inside the 1 KiB block.
-    p.raw_write_register(RegisterAddress::ApRegister(0x04), 0x2000_03FC).unwrap();
-    p.raw_write_register(RegisterAddress::ApRegister(0x0C), 0x1111_1111).unwrap();
-    assert_eq!(p.raw_read_register(RegisterAddress::ApRegister(0x04)).unwrap(), 0x2000_0000);
+    p.raw_write_register(RegisterAddress::ApRegister(0x04), 0x2000_03FC)
+        .unwrap();
+    p.raw_write_register(RegisterAddress::ApRegister(0x0C), 0x1111_1111)
+        .unwrap();
+    assert_eq!(
+        p.raw_read_register(RegisterAddress::ApRegister(0x04))
+            .unwrap(),
+        0x2000_0000
+    );
     assert!(sim.stats().line_resets >= 2);
 }
 
@@ -171,7 +226,11 @@ fn no_nrst_makes_reset_pin_ineffective() {
     p.target_reset_assert().unwrap();
     let mut core = session.core(0).unwrap();
     let dhcsr = core.read_word_32(0xE000_EDF0).unwrap();
-    assert_eq!(dhcsr & (1 << 25), 0, "S_RESET_ST must stay clear: NRST is not connected");
+    assert_eq!(
+        dhcsr & (1 << 25),
+        0,
+        "S_RESET_ST must stay clear: NRST is not connected"
+    );
     p.target_reset_deassert().unwrap();
     sim.clear_faults();
     p.target_reset_assert().unwrap();

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::time::Instant;
 
-use probe_rs::flashing::{download_file_with_options, DownloadOptions, ElfLoader, ElfOptions};
+use probe_rs::flashing::{DownloadOptions, ElfLoader, ElfOptions, download_file_with_options};
 use probe_rs::probe::Probe;
 use probe_rs::{MemoryInterface, Permissions};
 use stdbg::sim::{ChipModel, Sim, SimConfig};
@@ -12,7 +12,11 @@ use stdbg::sim::{ChipModel, Sim, SimConfig};
 #[test]
 fn download_big_elf_cost() {
     let elf = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/firmware/f103-big.elf");
-    let sim = Sim::new(SimConfig { chip: ChipModel::Stm32f103c8, storage: None }).unwrap();
+    let sim = Sim::new(SimConfig {
+        chip: ChipModel::Stm32f103c8,
+        storage: None,
+    })
+    .unwrap();
     let mut session = Probe::from_specific_probe(Box::new(sim.probe()))
         .attach("STM32F103C8", Permissions::default())
         .unwrap();
@@ -35,7 +39,10 @@ fn download_big_elf_cost() {
     );
     // The data phase itself is at the floor (one DRW access per word written and
     // per word verified, plus one TAR write and one RDBUFF per 1 KiB block).
-    assert!(stats.ap_reads >= loaded / 4 && stats.ap_writes >= loaded / 4, "{stats:?}");
+    assert!(
+        stats.ap_reads >= loaded / 4 && stats.ap_writes >= loaded / 4,
+        "{stats:?}"
+    );
     // What comes on top is probe-rs 0.32's flash-algorithm call protocol: about
     // 125 routine calls (60 page erases, 60 page programs, init/uninit), each
     // writing r0–r3/PC/LR through DCRDR/DCRSR with an S_REGRDY poll, single-
@@ -50,7 +57,8 @@ fn download_big_elf_cost() {
 
     // The image runs: checksum of the table (README: 0x9ed5ba6e).
     let mut core = session.core(0).unwrap();
-    core.reset_and_halt(std::time::Duration::from_millis(500)).unwrap();
+    core.reset_and_halt(std::time::Duration::from_millis(500))
+        .unwrap();
     core.run().unwrap();
     let mut ok = false;
     for _ in 0..20_000 {
