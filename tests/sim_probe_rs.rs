@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use probe_rs::flashing::{download_file_with_options, DownloadOptions, ElfLoader, ElfOptions};
+use probe_rs::flashing::{DownloadOptions, ElfLoader, ElfOptions, download_file_with_options};
 use probe_rs::probe::Probe;
 use probe_rs::{BreakpointCause, CoreStatus, HaltReason, MemoryInterface, Permissions, Session};
 use stdbg::sim::{ChipModel, Sim, SimConfig};
@@ -13,11 +13,17 @@ const BLINKY_MAIN_LOOP: u64 = 0x0800_0194;
 const COUNTER: u64 = 0x2000_0004;
 
 fn firmware(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/firmware").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/firmware")
+        .join(name)
 }
 
 fn fresh() -> Sim {
-    Sim::new(SimConfig { chip: ChipModel::Stm32f103c8, storage: None }).expect("sim")
+    Sim::new(SimConfig {
+        chip: ChipModel::Stm32f103c8,
+        storage: None,
+    })
+    .expect("sim")
 }
 
 fn attach(sim: &Sim) -> Session {
@@ -29,7 +35,8 @@ fn attach(sim: &Sim) -> Session {
 fn flash(session: &mut Session, elf: &Path) {
     let mut opts = DownloadOptions::default();
     opts.verify = true;
-    download_file_with_options(session, elf, ElfLoader(ElfOptions::default()), opts).expect("download");
+    download_file_with_options(session, elf, ElfLoader(ElfOptions::default()), opts)
+        .expect("download");
 }
 
 /// `arm-none-eabi-objcopy -O binary` of `elf` (the image as it lies in flash from 0x0800_0000).
@@ -51,7 +58,10 @@ fn objcopy_binary(elf: &Path) -> Vec<u8> {
     bin
 }
 
-fn run_until<F: FnMut(&mut probe_rs::Core) -> bool>(core: &mut probe_rs::Core, mut done: F) -> bool {
+fn run_until<F: FnMut(&mut probe_rs::Core) -> bool>(
+    core: &mut probe_rs::Core,
+    mut done: F,
+) -> bool {
     // Every DAP access lets the core run for its wire time, so this polls in
     // simulated time, independent of the host's speed.
     for _ in 0..20_000 {
@@ -87,13 +97,24 @@ fn ram_access_8_16_32_and_block_cost() {
     assert_eq!(back, pattern);
     // Floor: one posted AP read (DRW) per word. Overhead: TAR/CSW setup and RDBUFF.
     assert!(stats.ap_reads >= 256, "{stats:?}");
-    assert!(stats.total() <= 256 + 8, "1 KiB block read cost {} transactions: {stats:?}", stats.total());
+    assert!(
+        stats.total() <= 256 + 8,
+        "1 KiB block read cost {} transactions: {stats:?}",
+        stats.total()
+    );
 
     // Memory that does not exist: bus error → FAULT → error, and the link recovers.
     assert!(core.read_word_32(0x6000_0000).is_err());
     assert!(core.read_word_32(0x2000_5000).is_err(), "SRAM is 20 KiB");
-    assert!(core.read_word_32(0x0801_0000).is_err(), "flash of a C8 is 64 KiB");
-    assert_eq!(core.read_word_32(0x4000_5000).unwrap(), 0, "unimplemented peripheral reads 0");
+    assert!(
+        core.read_word_32(0x0801_0000).is_err(),
+        "flash of a C8 is 64 KiB"
+    );
+    assert_eq!(
+        core.read_word_32(0x4000_5000).unwrap(),
+        0,
+        "unimplemented peripheral reads 0"
+    );
     assert_eq!(core.read_word_32(0x2000_0100).unwrap(), 0xBEEF_AB44);
 }
 
@@ -109,10 +130,17 @@ fn download_blinky_matches_objcopy_and_runs() {
     let mut readback = vec![0u8; image.len()];
     core.halt(TIMEOUT).unwrap();
     core.read(0x0800_0000, &mut readback).unwrap();
-    assert!(readback == image, "flash read back through the DAP differs from objcopy output");
+    assert!(
+        readback == image,
+        "flash read back through the DAP differs from objcopy output"
+    );
     assert!(sim.read_nonvolatile(0x0800_0000, image.len()) == image);
     assert!(sim.read_nonvolatile(0, image.len()) == image, "alias at 0");
-    assert!(sim.read_nonvolatile(0x0800_0000 + image.len() as u32, 16).iter().all(|b| *b == 0xFF));
+    assert!(
+        sim.read_nonvolatile(0x0800_0000 + image.len() as u32, 16)
+            .iter()
+            .all(|b| *b == 0xFF)
+    );
 
     // reset_and_halt: PC = reset handler, SP = initial SP from the vector table.
     let sp0 = u32::from_le_bytes(image[0..4].try_into().unwrap());
@@ -158,7 +186,9 @@ fn breakpoint_step_and_watchpoint() {
     core.wait_for_core_halted(Duration::from_secs(5)).unwrap();
     assert!(matches!(
         core.status().unwrap(),
-        CoreStatus::Halted(HaltReason::Breakpoint(BreakpointCause::Hardware | BreakpointCause::Unknown))
+        CoreStatus::Halted(HaltReason::Breakpoint(
+            BreakpointCause::Hardware | BreakpointCause::Unknown
+        ))
     ));
     let pc: u32 = core.read_core_reg(core.program_counter()).unwrap();
     assert_eq!(pc as u64, BLINKY_MAIN_LOOP);
@@ -171,9 +201,16 @@ fn breakpoint_step_and_watchpoint() {
 
     // Step: exactly one instruction (16- or 32-bit) further.
     let info = core.step().unwrap();
-    assert!(info.pc == BLINKY_MAIN_LOOP + 2 || info.pc == BLINKY_MAIN_LOOP + 4, "pc {:#x}", info.pc);
+    assert!(
+        info.pc == BLINKY_MAIN_LOOP + 2 || info.pc == BLINKY_MAIN_LOOP + 4,
+        "pc {:#x}",
+        info.pc
+    );
     let pc2 = core.step().unwrap().pc;
-    assert!(pc2 > info.pc && pc2 <= info.pc + 4 || pc2 < BLINKY_MAIN_LOOP, "pc {pc2:#x}");
+    assert!(
+        pc2 > info.pc && pc2 <= info.pc + 4 || pc2 < BLINKY_MAIN_LOOP,
+        "pc {pc2:#x}"
+    );
 
     // Back to the top of the loop, before `counter` is loaded and stored.
     core.set_hw_breakpoint(BLINKY_MAIN_LOOP).unwrap();
@@ -191,13 +228,22 @@ fn breakpoint_step_and_watchpoint() {
     let before = core.read_word_32(COUNTER).unwrap();
     core.run().unwrap();
     // Poll DHCSR.S_HALT by hand: probe-rs's status() would read and clear DFSR.
-    let halted = run_until(&mut core, |core| core.read_word_32(0xE000_EDF0).unwrap() & (1 << 17) != 0);
+    let halted = run_until(&mut core, |core| {
+        core.read_word_32(0xE000_EDF0).unwrap() & (1 << 17) != 0
+    });
     assert!(halted, "watchpoint did not halt the core");
     let dfsr = core.read_word_32(0xE000_ED30).unwrap();
     assert_ne!(dfsr & (1 << 2), 0, "DFSR.DWTTRAP, dfsr = {dfsr:#x}");
     assert_eq!(core.read_word_32(COUNTER).unwrap(), before.wrapping_add(1));
     let function0 = core.read_word_32(0xE000_1028).unwrap();
     assert_ne!(function0 & (1 << 24), 0, "FUNCTION0.MATCHED");
-    assert_eq!(core.read_word_32(0xE000_1028).unwrap() & (1 << 24), 0, "MATCHED clears on read");
-    assert!(matches!(core.status().unwrap(), CoreStatus::Halted(HaltReason::Watchpoint)));
+    assert_eq!(
+        core.read_word_32(0xE000_1028).unwrap() & (1 << 24),
+        0,
+        "MATCHED clears on read"
+    );
+    assert!(matches!(
+        core.status().unwrap(),
+        CoreStatus::Halted(HaltReason::Watchpoint)
+    ));
 }

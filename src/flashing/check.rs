@@ -133,7 +133,7 @@ pub fn range_text(r: &Range<u64>) -> String {
 
 /// `64 KiB`, or `1000 bytes` when not a whole number of KiB.
 pub fn size_text(n: u64) -> String {
-    if n % 1024 == 0 { format!("{} KiB", n / 1024) } else { format!("{n} bytes") }
+    if n.is_multiple_of(1024) { format!("{} KiB", n / 1024) } else { format!("{n} bytes") }
 }
 
 fn list(ranges: &[Range<u64>]) -> String {
@@ -144,6 +144,7 @@ fn list(ranges: &[Range<u64>]) -> String {
 }
 
 /// Checks that every byte of `image` may be written under `allowed`.
+#[allow(clippy::result_large_err)] // built once per command, on the error path only
 pub fn check_image(image: &Image, layout: &Layout, allowed: Allowed) -> Result<(), FitError> {
     if image.format == super::image::ImageFormat::Bin && !image.offset_given {
         return Err(FitError::BinWithoutAddress { path: image.path.display().to_string() });
@@ -211,6 +212,7 @@ mod tests {
     use super::*;
     use crate::flashing::image::{ImageFormat, Segment, SectionSpan};
 
+    #[allow(clippy::single_range_in_vec_init)]
     fn layout(flash_kib: u64, nvm_kib: u64) -> Layout {
         Layout {
             flash: vec![FlashArea {

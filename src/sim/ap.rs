@@ -26,7 +26,10 @@ pub(crate) struct AhbAp {
 
 impl AhbAp {
     pub(crate) fn power_on() -> AhbAp {
-        AhbAp { csw: 0x0300_0002, tar: 0 }
+        AhbAp {
+            csw: 0x0300_0002,
+            tar: 0,
+        }
     }
 
     fn size(&self) -> u32 {

@@ -24,7 +24,7 @@
 use super::chip::Chip;
 use super::dwt::Access;
 use super::stm32f1::addr;
-use super::stm32f1::fpec::{FpecWrite, FLASH_BASE, OPT_BASE};
+use super::stm32f1::fpec::{FLASH_BASE, FpecWrite, OPT_BASE};
 use super::stm32f1::sysmem;
 
 /// Who makes an access.
@@ -50,8 +50,12 @@ const PERIPH_BB: u32 = 0x4200_0000;
 #[inline]
 fn rd(mem: &[u8], off: usize, size: u32) -> Result<u32, BusError> {
     match size {
-        4 => mem.get(off..off + 4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])),
-        2 => mem.get(off..off + 2).map(|b| u16::from_le_bytes([b[0], b[1]]) as u32),
+        4 => mem
+            .get(off..off + 4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+        2 => mem
+            .get(off..off + 2)
+            .map(|b| u16::from_le_bytes([b[0], b[1]]) as u32),
         _ => mem.get(off).map(|b| *b as u32),
     }
     .ok_or(BusError)
@@ -91,7 +95,11 @@ impl Chip {
         let fs = self.nv.flash.len() as u32;
         let v = match a >> 28 {
             0x0 => {
-                let off = if a < 0x0800_0000 { a } else { a.wrapping_sub(FLASH_BASE) };
+                let off = if a < 0x0800_0000 {
+                    a
+                } else {
+                    a.wrapping_sub(FLASH_BASE)
+                };
                 if off >= fs || (a >= fs && a < 0x0800_0000) {
                     return Err(BusError);
                 }
@@ -123,11 +131,13 @@ impl Chip {
             }
             0x4 => {
                 if (PERIPH_BASE..addr::PERIPH_END).contains(&a) {
-                    if a % size != 0 {
+                    if !a.is_multiple_of(size) {
                         return Err(BusError);
                     }
                     lanes(self.periph_read(a & !3, origin), a, size)
-                } else if (PERIPH_BB..PERIPH_BB + (addr::PERIPH_END - PERIPH_BASE) * 32).contains(&a) {
+                } else if (PERIPH_BB..PERIPH_BB + (addr::PERIPH_END - PERIPH_BASE) * 32)
+                    .contains(&a)
+                {
                     let word = PERIPH_BASE + (((a - PERIPH_BB) >> 5) & !3);
                     let bit = ((a - PERIPH_BB) >> 2) & 31;
                     (self.periph_read(word, origin) >> bit) & 1
@@ -136,7 +146,7 @@ impl Chip {
                 }
             }
             0xE => {
-                if a % size != 0 {
+                if !a.is_multiple_of(size) {
                     return Err(BusError);
                 }
                 lanes(self.ppb_read(a & !3, origin)?, a, size)
@@ -150,7 +160,13 @@ impl Chip {
     }
 
     /// A `size`-byte (1, 2 or 4) write of the low bytes of `v`.
-    pub(crate) fn bus_write(&mut self, a: u32, size: u32, v: u32, origin: Origin) -> Result<(), BusError> {
+    pub(crate) fn bus_write(
+        &mut self,
+        a: u32,
+        size: u32,
+        v: u32,
+        origin: Origin,
+    ) -> Result<(), BusError> {
         if self.faults.bus_error(a, size) {
             return Err(BusError);
         }
@@ -160,7 +176,11 @@ impl Chip {
         let fs = self.nv.flash.len() as u32;
         match a >> 28 {
             0x0 => {
-                let off = if a < 0x0800_0000 { a } else { a.wrapping_sub(FLASH_BASE) };
+                let off = if a < 0x0800_0000 {
+                    a
+                } else {
+                    a.wrapping_sub(FLASH_BASE)
+                };
                 if off >= fs || (a >= fs && a < 0x0800_0000) {
                     return Err(BusError);
                 }
@@ -198,7 +218,7 @@ impl Chip {
             }
             0x4 => {
                 if (PERIPH_BASE..addr::PERIPH_END).contains(&a) {
-                    if a % size != 0 {
+                    if !a.is_multiple_of(size) {
                         return Err(BusError);
                     }
                     let word = match size {
@@ -207,18 +227,24 @@ impl Chip {
                         _ => (v & 0xFF) * 0x0101_0101,
                     };
                     self.periph_write(a & !3, word, origin)
-                } else if (PERIPH_BB..PERIPH_BB + (addr::PERIPH_END - PERIPH_BASE) * 32).contains(&a) {
+                } else if (PERIPH_BB..PERIPH_BB + (addr::PERIPH_END - PERIPH_BASE) * 32)
+                    .contains(&a)
+                {
                     let word = PERIPH_BASE + (((a - PERIPH_BB) >> 5) & !3);
                     let bit = ((a - PERIPH_BB) >> 2) & 31;
                     let old = self.periph_read(word, origin);
-                    let new = if v & 1 != 0 { old | (1 << bit) } else { old & !(1 << bit) };
+                    let new = if v & 1 != 0 {
+                        old | (1 << bit)
+                    } else {
+                        old & !(1 << bit)
+                    };
                     self.periph_write(word, new, origin)
                 } else {
                     Err(BusError)
                 }
             }
             0xE => {
-                if a % size != 0 {
+                if !a.is_multiple_of(size) {
                     return Err(BusError);
                 }
                 let word = if size == 4 {
@@ -286,7 +312,7 @@ impl Chip {
                     FpecWrite::Ok => {}
                     FpecWrite::BusError => return Err(BusError),
                     FpecWrite::LockedAfterChange => {
-                        if let Err(e) = self.save_storage() {
+                        if let Err(e) = self.save_storage(false) {
                             tracing::warn!("virtual STM32: {e}");
                         }
                     }
@@ -325,7 +351,9 @@ impl Chip {
             0xE000_2000 => self.fpb.write(off, v),
             0xE000_E000 => self.scs_write(off, v, origin),
             0xE004_0000 => self.itm.tpiu_write(off, v),
-            addr::DBGMCU => self.dbgmcu.write(off, v),
+            // Not writable by the CPU either (errata ES096, see dbgmcu.rs).
+            addr::DBGMCU if origin == Origin::Debug => self.dbgmcu.write(off, v),
+            addr::DBGMCU => {}
             super::romtable::BASE => {}
             _ => return Err(BusError),
         }

@@ -99,7 +99,9 @@ impl Chip {
     /// Power-on reset.
     pub(crate) fn new(model: ChipModel, storage: Option<PathBuf>) -> Result<Chip, SimError> {
         let nv = match &storage {
-            Some(p) => super::storage::load(p, model)?.unwrap_or_else(|| NvMem::blank(model.flash_size())),
+            Some(p) => {
+                super::storage::load(p, model)?.unwrap_or_else(|| NvMem::blank(model.flash_size()))
+            }
             None => NvMem::blank(model.flash_size()),
         };
         let fpec = Fpec::after_reset(&nv);
@@ -220,13 +222,12 @@ impl Chip {
         }
     }
 
-    /// Saves flash and option bytes if a storage file is configured and they changed.
-    pub(crate) fn save_storage(&mut self) -> Result<(), SimError> {
-        if let Some(p) = &self.storage {
-            if self.nv.dirty {
-                super::storage::save(p, self.model, &self.nv)?;
-                self.nv.dirty = false;
-            }
+    /// Saves flash and option bytes if a storage file is configured and they
+    /// changed (or always, with `force`).
+    pub(crate) fn save_storage(&mut self, force: bool) -> Result<(), SimError> {
+        if let Some(p) = self.storage.as_ref().filter(|_| self.nv.dirty || force) {
+            super::storage::save(p, self.model, &self.nv)?;
+            self.nv.dirty = false;
         }
         Ok(())
     }

@@ -25,21 +25,25 @@
 //! * SYSRESETREQ written by the firmware is seen at the end of the quantum.
 
 use std::cell::{Cell, RefCell};
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use armagnac::core::{ArmVersion, Config, Emulator, Event, Processor};
-use armagnac::decoder::{BasicInstructionDecoder, InstructionDecode, Lut16AndGrouped32InstructionDecoder};
-use armagnac::memory::{Env, MemoryAccessError, MemoryInterface, MemoryReadResult, MemoryWriteResult};
+use armagnac::decoder::{
+    BasicInstructionDecoder, InstructionDecode, Lut16AndGrouped32InstructionDecoder,
+};
+use armagnac::memory::{
+    Env, MemoryAccessError, MemoryInterface, MemoryReadResult, MemoryWriteResult,
+};
 use armagnac::registers::{Mode, RegisterIndex};
 
+use super::Shared;
 use super::bus::Origin;
 use super::chip::{Chip, RunState};
 use super::scs::{DEMCR_VC_HARDERR, DFSR_BKPT, DFSR_DWTTRAP, DFSR_HALTED, DFSR_VCATCH};
 use super::stm32f1::rcc::ResetCause;
-use super::Shared;
 
 /// Longest run of instructions between two hand-backs of the chip.
 const QUANTUM: u64 = 20_000;
@@ -131,7 +135,11 @@ fn classify(hw1: u16, hw2: Option<u16>) -> Special {
         _ if hw1 & 0xFFE0 == 0xF380 && hw2 & 0xD000 == 0x8000 => {
             let sysm = (hw2 & 0xFF) as u32;
             if matches!(sysm, 0..=3 | 16..=19) {
-                Special::Msr { rn: (hw1 & 0xF) as u32, sysm, mask: ((hw2 >> 10) & 3) as u32 }
+                Special::Msr {
+                    rn: (hw1 & 0xF) as u32,
+                    sysm,
+                    mask: ((hw2 >> 10) & 3) as u32,
+                }
             } else {
                 Special::None
             }
@@ -139,7 +147,10 @@ fn classify(hw1: u16, hw2: Option<u16>) -> Special {
         _ if hw1 == 0xF3EF && hw2 & 0xF000 == 0x8000 => {
             let sysm = (hw2 & 0xFF) as u32;
             if matches!(sysm, 16..=19) {
-                Special::Mrs { rd: ((hw2 >> 8) & 0xF) as u32, sysm }
+                Special::Mrs {
+                    rd: ((hw2 >> 8) & 0xF) as u32,
+                    sysm,
+                }
             } else {
                 Special::None
             }
@@ -186,7 +197,12 @@ impl Cpu {
             };
             let mut p = Processor::new(Config::v7m());
             p.instruction_decoder = dec;
-            let low = Port { cell: self.cell.clone(), base: 0, size: 0xE000_E000, fetch_skip: self.fetch_skip.clone() };
+            let low = Port {
+                cell: self.cell.clone(),
+                base: 0,
+                size: 0xE000_E000,
+                fetch_skip: self.fetch_skip.clone(),
+            };
             let hi_base = 0xE000_E000 + super::scs::CPU_VISIBLE_FROM;
             let high = Port {
                 cell: self.cell.clone(),
@@ -225,14 +241,18 @@ impl Cpu {
         self.load();
         let mut used = 0;
         while used < budget {
-            let run = self.with_chip(|c| c.core.run);
+            let (run, epoch) = self.with_chip(|c| (c.core.run, c.core.epoch));
+            if epoch != self.epoch {
+                self.load(); // a reset happened inside the quantum
+            }
             match run {
                 RunState::Running => {
-                    let stop = self.step();
-                    used += 1;
-                    self.with_chip(|c| c.cycles += 1);
-                    if stop {
-                        break;
+                    // Steps until the core stops running or the budget is used.
+                    while used < budget {
+                        used += 1;
+                        if self.step() {
+                            break;
+                        }
                     }
                 }
                 RunState::Sleeping { wake_at } => {
@@ -291,9 +311,10 @@ impl Cpu {
         enum Pre {
             Halt(u32),
             Fetch,
-            Go(Special, u16),
+            Go(Special, u16, bool, bool),
         }
         let pre = self.with_chip(|c| {
+            c.cycles += 1;
             let debugen = c.scs.debugen();
             if debugen && c.fpb.breaks_at(pc) {
                 return Pre::Halt(DFSR_BKPT);
@@ -301,14 +322,20 @@ impl Cpu {
             if debugen && c.dwt.pc_armed && c.dwt.pc_match(pc) {
                 return Pre::Halt(DFSR_DWTTRAP);
             }
-            let Some(hw1) = c.fetch16(pc) else { return Pre::Fetch };
-            let hw2 = if is_32bit(hw1) { c.fetch16(pc.wrapping_add(2)) } else { None };
+            let Some(hw1) = c.fetch16(pc) else {
+                return Pre::Fetch;
+            };
+            let hw2 = if is_32bit(hw1) {
+                c.fetch16(pc.wrapping_add(2))
+            } else {
+                None
+            };
             if is_32bit(hw1) && hw2.is_none() {
                 return Pre::Fetch;
             }
-            Pre::Go(classify(hw1, hw2), hw1)
+            Pre::Go(classify(hw1, hw2), hw1, c.core.step_pending, debugen)
         });
-        let (special, hw1) = match pre {
+        let special = match pre {
             Pre::Halt(bits) => {
                 self.with_chip(|c| c.halt(bits));
                 self.store_pc_regs();
@@ -318,14 +345,13 @@ impl Cpu {
                 self.fault("instruction fetch bus error", pc);
                 return true;
             }
-            Pre::Go(s, hw1) => (s, hw1),
+            Pre::Go(s, hw1, step_pending, debugen) => (s, hw1, step_pending, debugen),
         };
-        let step_pending = self.with_chip(|c| c.core.step_pending);
+        let (special, hw1, step_pending, debugen) = (special.0, special.1, special.2, special.3);
         let p = self.proc.as_mut().expect("processor");
         let privileged = p.registers.mode == Mode::Handler || !p.registers.control.privileged_bit();
         match special {
             Special::Bkpt => {
-                let debugen = self.with_chip(|c| c.scs.debugen());
                 if debugen {
                     self.with_chip(|c| c.halt(DFSR_BKPT));
                     return true;
@@ -358,11 +384,11 @@ impl Cpu {
                 if pass {
                     let v = p[RegisterIndex::new_main(rn)];
                     match sysm {
-                        0..=3 => {
-                            if mask & 2 != 0 {
-                                let psr = p.registers.psr.get();
-                                p.registers.psr.set((psr & !0xF800_0000) | (v & 0xF800_0000));
-                            }
+                        0..=3 if mask & 2 != 0 => {
+                            let psr = p.registers.psr.get();
+                            p.registers
+                                .psr
+                                .set((psr & !0xF800_0000) | (v & 0xF800_0000));
                         }
                         16 if privileged => p.registers.primask.set_pm(v & 1 != 0),
                         17 if privileged => self.with_chip(|c| c.core.basepri = (v & 0xF0) as u8),
@@ -418,7 +444,9 @@ impl Cpu {
                             .or_else(|| panic.downcast_ref::<String>().cloned())
                             .unwrap_or_default();
                         self.fault(
-                            &format!("instruction {hw1:#06x} not supported by the emulator ({msg})"),
+                            &format!(
+                                "instruction {hw1:#06x} not supported by the emulator ({msg})"
+                            ),
                             pc,
                         );
                         return true;
@@ -456,7 +484,9 @@ impl Cpu {
 /// Condition check and IT-state advance for an instruction the wrapper emulates.
 fn it_advance(p: &mut Processor) -> bool {
     let mut it = p.registers.psr.it_state();
-    let pass = it.current_condition().is_none_or(|c| p.registers.psr.test(c));
+    let pass = it
+        .current_condition()
+        .is_none_or(|c| p.registers.psr.test(c));
     it.advance();
     p.registers.psr.set_it_state(it);
     pass
@@ -471,7 +501,9 @@ pub(crate) fn cpu_thread(shared: Arc<Shared>) {
         proc: None,
         epoch: u64::MAX,
         // Built once (5–10 ms) and reused by every re-created Processor.
-        decoder: Some(Box::new(Lut16AndGrouped32InstructionDecoder::new(ArmVersion::V7M))),
+        decoder: Some(Box::new(Lut16AndGrouped32InstructionDecoder::new(
+            ArmVersion::V7M,
+        ))),
     };
     // Free-running anchor: (activity sequence, wall start, cycles at start).
     let mut anchor: Option<(u64, Instant, u64)> = None;
@@ -497,8 +529,16 @@ pub(crate) fn cpu_thread(shared: Arc<Shared>) {
             }
             let idle = g.last_activity.elapsed();
             if g.waiters > 0 || idle < IDLE {
-                let wait = if g.waiters > 0 { Duration::from_millis(50) } else { IDLE - idle };
-                g = shared.cv.wait_timeout(g, wait).unwrap_or_else(|e| e.into_inner()).0;
+                let wait = if g.waiters > 0 {
+                    Duration::from_millis(50)
+                } else {
+                    IDLE - idle
+                };
+                g = shared
+                    .cv
+                    .wait_timeout(g, wait)
+                    .unwrap_or_else(|e| e.into_inner())
+                    .0;
                 continue;
             }
             // Free-running, throttled to the core clock in wall time.
@@ -518,7 +558,11 @@ pub(crate) fn cpu_thread(shared: Arc<Shared>) {
                 break ((due - done).min(QUANTUM), false);
             }
             let sleep = Duration::from_secs_f64(((done - due) as f64 / hz as f64).max(0.000_5));
-            g = shared.cv.wait_timeout(g, sleep).unwrap_or_else(|e| e.into_inner()).0;
+            g = shared
+                .cv
+                .wait_timeout(g, sleep)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
         };
         *cell.borrow_mut() = g.chip.take();
         drop(g);
@@ -528,7 +572,11 @@ pub(crate) fn cpu_thread(shared: Arc<Shared>) {
         let active = chip.as_ref().is_some_and(|c| c.core_active());
         g.chip = chip;
         if coupled {
-            g.credit = if active { g.credit.saturating_sub(used) } else { 0 };
+            g.credit = if active {
+                g.credit.saturating_sub(used)
+            } else {
+                0
+            };
         }
         drop(g);
         shared.cv.notify_all();

@@ -36,6 +36,7 @@ const CTRL_WRITABLE: u32 = ORUNDETECT | 0x0FFF_FF0C | CDBGRSTREQ | CDBGPWRUPREQ 
 const STICKY: u32 = STICKYORUN | STICKYCMP | STICKYERR | WDATAERR;
 
 /// Response of the target to one SWD request.
+#[allow(clippy::enum_variant_names)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Ack {
     Ok(u32),
@@ -149,7 +150,14 @@ impl Chip {
     }
 
     /// One SWD transaction. `a` is A[3:2] as a byte address (0, 4, 8, 0xC).
-    pub(crate) fn swd_request(&mut self, apndp: bool, rnw: bool, a: u8, wdata: u32, swclk_khz: u32) -> Ack {
+    pub(crate) fn swd_request(
+        &mut self,
+        apndp: bool,
+        rnw: bool,
+        a: u8,
+        wdata: u32,
+        swclk_khz: u32,
+    ) -> Ack {
         let s = &mut self.stats;
         match (apndp, rnw) {
             (false, true) => s.dp_reads += 1,
@@ -176,7 +184,11 @@ impl Chip {
             self.stats.faults += 1;
             return Ack::Fault;
         }
-        let ack = if apndp { self.ap_transaction(rnw, a, wdata) } else { self.dp_register(rnw, a, wdata) };
+        let ack = if apndp {
+            self.ap_transaction(rnw, a, wdata)
+        } else {
+            self.dp_register(rnw, a, wdata)
+        };
         match ack {
             Ack::Wait => {
                 self.stats.waits += 1;

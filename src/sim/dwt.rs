@@ -10,7 +10,7 @@
 //! act while DEMCR.TRCENA is set. Data-value matching, linked comparators
 //! and the ITM/ETM trace functions are stored but have no effect.
 
-use super::romtable::{id_register, DWT_ID};
+use super::romtable::{DWT_ID, id_register};
 
 pub(crate) const NUM_COMP: usize = 4;
 /// Largest MASK value the Cortex-M3 implements (read back after writing 0x1F).
@@ -43,7 +43,10 @@ pub(crate) struct Dwt {
 
 impl Dwt {
     pub(crate) fn after_power_on() -> Dwt {
-        Dwt { ctrl: 0x4000_0000, ..Default::default() }
+        Dwt {
+            ctrl: 0x4000_0000,
+            ..Default::default()
+        }
     }
 
     fn counting(&self) -> bool {
@@ -52,7 +55,8 @@ impl Dwt {
 
     fn cyccnt(&self, cycles: u64) -> u32 {
         if self.counting() {
-            self.cyc_base.wrapping_add(cycles.wrapping_sub(self.cyc_base_cycles) as u32)
+            self.cyc_base
+                .wrapping_add(cycles.wrapping_sub(self.cyc_base_cycles) as u32)
         } else {
             self.cyc_base
         }

@@ -5,7 +5,7 @@
 //! DFSR.BKPT (when halting debug is enabled). Remapping (REPLACE = 00 and the
 //! literal comparators) is not modelled: those comparators are stored only.
 
-use super::romtable::{id_register, FPB_ID};
+use super::romtable::{FPB_ID, id_register};
 
 pub(crate) const NUM_CODE: usize = 6;
 pub(crate) const NUM_LIT: usize = 2;

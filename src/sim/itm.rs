@@ -2,7 +2,7 @@
 //! TPIU (§C1.10) at 0xE004_0000: registers only, no trace output. Stimulus
 //! ports always read 1 (FIFO ready) and discard writes.
 
-use super::romtable::{id_register, ITM_ID, TPIU_ID};
+use super::romtable::{ITM_ID, TPIU_ID, id_register};
 
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Itm {
@@ -25,7 +25,13 @@ impl Itm {
             0xE00 => self.ter,
             0xE40 => self.tpr,
             0xE80 => self.tcr,
-            0xFB4 => if self.unlocked { 0x1 } else { 0x3 }, // LSR: lock implemented, locked
+            0xFB4 => {
+                if self.unlocked {
+                    0x1
+                } else {
+                    0x3
+                }
+            } // LSR: lock implemented, locked
             _ => 0,
         }
     }
@@ -45,8 +51,8 @@ impl Itm {
             return v;
         }
         match off {
-            0x000 => 0xF,   // SSPSR: port sizes 1..4
-            0x004 => 1,     // CSPSR
+            0x000 => 0xF, // SSPSR: port sizes 1..4
+            0x004 => 1,   // CSPSR
             0x010 => self.tpiu_acpr,
             0x0F0 => self.tpiu_sppr,
             0x304 => self.tpiu_ffcr,

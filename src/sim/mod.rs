@@ -86,10 +86,10 @@ impl ChipModel {
     pub fn from_name(name: &str) -> Option<ChipModel> {
         let up = name.trim().to_ascii_uppercase();
         for model in [ChipModel::Stm32f103c8, ChipModel::Stm32f103cb] {
-            if let Some(rest) = up.strip_prefix(model.name()) {
-                if rest.is_empty() || rest.starts_with('T') {
-                    return Some(model);
-                }
+            if let Some(rest) = up.strip_prefix(model.name())
+                && (rest.is_empty() || rest.starts_with('T'))
+            {
+                return Some(model);
             }
         }
         None
@@ -254,10 +254,8 @@ impl Drop for Handle {
             let _ = t.join();
         }
         let mut g = self.shared.lock();
-        if let Some(chip) = g.chip.as_mut() {
-            if let Err(e) = chip.save_storage() {
-                tracing::warn!("virtual STM32: {e}");
-            }
+        if let Some(Err(e)) = g.chip.as_mut().map(|chip| chip.save_storage(false)) {
+            tracing::warn!("virtual STM32: {e}");
         }
     }
 }
@@ -337,7 +335,7 @@ impl Sim {
 
     /// Writes flash and option bytes to the storage file now (no-op without storage).
     pub fn flush_storage(&self) -> Result<(), SimError> {
-        self.h.shared.with_chip(|c| c.save_storage())
+        self.h.shared.with_chip(|c| c.save_storage(true))
     }
 
     /// Activates a fault (see [`Fault`] for where each one acts).

@@ -18,16 +18,16 @@
 
 use std::sync::Arc;
 
+use probe_rs::CoreStatus;
 use probe_rs::architecture::arm::{
-    sequences::ArmDebugSequence, ArmCommunicationInterface, ArmDebugInterface, ArmError, DapError, DapProbe,
-    RawDapAccess, RegisterAddress,
+    ArmCommunicationInterface, ArmDebugInterface, ArmError, DapError, DapProbe, RawDapAccess,
+    RegisterAddress, sequences::ArmDebugSequence,
 };
 use probe_rs::probe::{DebugProbe, DebugProbeError, WireProtocol};
-use probe_rs::CoreStatus;
 
+use super::Sim;
 use super::chip::Chip;
 use super::dp::Ack;
-use super::Sim;
 
 /// SWCLK frequencies the probe can generate, kHz (highest first).
 pub const SPEEDS_KHZ: [u32; 11] = [4000, 1800, 1000, 480, 240, 125, 100, 50, 25, 15, 5];
@@ -53,7 +53,10 @@ pub struct SimProbe {
 
 impl std::fmt::Debug for SimProbe {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SimProbe").field("chip", &self.sim.chip()).field("speed_khz", &self.speed_khz).finish()
+        f.debug_struct("SimProbe")
+            .field("chip", &self.sim.chip())
+            .field("speed_khz", &self.speed_khz)
+            .finish()
     }
 }
 
@@ -100,13 +103,19 @@ fn xfer(chip: &mut Chip, apndp: bool, rnw: bool, a: u8, w: u32, khz: u32) -> Res
 
 impl SimProbe {
     pub(crate) fn new(sim: Sim) -> SimProbe {
-        SimProbe { sim, speed_khz: DEFAULT_SPEED_KHZ, pending_writes: 0 }
+        SimProbe {
+            sim,
+            speed_khz: DEFAULT_SPEED_KHZ,
+            pending_writes: 0,
+        }
     }
 
     /// Runs `f` after `txns` transactions' worth of wire time.
     fn wire<R>(&self, txns: u64, f: impl FnOnce(&mut Chip, u32) -> R) -> R {
         let khz = self.speed_khz;
-        self.sim.shared().with_chip_after_wire(txns, khz, |c| f(c, khz))
+        self.sim
+            .shared()
+            .with_chip_after_wire(txns, khz, |c| f(c, khz))
     }
 
     /// Ends the current write batch with the firmware's "check last write".
@@ -222,7 +231,11 @@ impl RawDapAccess for SimProbe {
         })
     }
 
-    fn raw_read_block(&mut self, address: RegisterAddress, values: &mut [u32]) -> Result<(), ArmError> {
+    fn raw_read_block(
+        &mut self,
+        address: RegisterAddress,
+        values: &mut [u32],
+    ) -> Result<(), ArmError> {
         self.check_writes()?;
         let (ap, a) = addr_of(address);
         let n = values.len() as u64;
@@ -257,7 +270,11 @@ impl RawDapAccess for SimProbe {
         Ok(())
     }
 
-    fn raw_write_block(&mut self, address: RegisterAddress, values: &[u32]) -> Result<(), ArmError> {
+    fn raw_write_block(
+        &mut self,
+        address: RegisterAddress,
+        values: &[u32],
+    ) -> Result<(), ArmError> {
         self.check_writes()?;
         let (ap, a) = addr_of(address);
         let packets = values.len().div_ceil(BLOCK_WORDS) as u64;
@@ -287,7 +304,12 @@ impl RawDapAccess for SimProbe {
 
     /// Drives nRESET (bit 7) when selected; returns the pin levels read back
     /// (bit 7 = NRST, bit 1 = SWDIO, bit 0 = SWCLK).
-    fn swj_pins(&mut self, pin_out: u32, pin_select: u32, _pin_wait: u32) -> Result<u32, DebugProbeError> {
+    fn swj_pins(
+        &mut self,
+        pin_out: u32,
+        pin_select: u32,
+        _pin_wait: u32,
+    ) -> Result<u32, DebugProbeError> {
         let nrst_high = self.sim.shared().with_chip(|c| {
             if pin_select & 0x80 != 0 && !c.faults.no_nrst() {
                 c.set_nrst(pin_out & 0x80 == 0);

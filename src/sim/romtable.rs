@@ -52,11 +52,26 @@ pub(crate) const ROM_ID: CsId = CsId {
     pidr: [0x10, 0x04, 0x0A, 0x00, 0x00, 0, 0, 0],
     cidr: ROM_CIDR,
 };
-pub(crate) const SCS_ID: CsId = CsId { pidr: arm_pidr(0x000, 0), cidr: ARM_GENERIC_CIDR };
-pub(crate) const ITM_ID: CsId = CsId { pidr: arm_pidr(0x001, 1), cidr: ARM_GENERIC_CIDR };
-pub(crate) const DWT_ID: CsId = CsId { pidr: arm_pidr(0x002, 1), cidr: ARM_GENERIC_CIDR };
-pub(crate) const FPB_ID: CsId = CsId { pidr: arm_pidr(0x003, 0), cidr: ARM_GENERIC_CIDR };
-pub(crate) const TPIU_ID: CsId = CsId { pidr: arm_pidr(0x923, 0), cidr: CORESIGHT_CIDR };
+pub(crate) const SCS_ID: CsId = CsId {
+    pidr: arm_pidr(0x000, 0),
+    cidr: ARM_GENERIC_CIDR,
+};
+pub(crate) const ITM_ID: CsId = CsId {
+    pidr: arm_pidr(0x001, 1),
+    cidr: ARM_GENERIC_CIDR,
+};
+pub(crate) const DWT_ID: CsId = CsId {
+    pidr: arm_pidr(0x002, 1),
+    cidr: ARM_GENERIC_CIDR,
+};
+pub(crate) const FPB_ID: CsId = CsId {
+    pidr: arm_pidr(0x003, 0),
+    cidr: ARM_GENERIC_CIDR,
+};
+pub(crate) const TPIU_ID: CsId = CsId {
+    pidr: arm_pidr(0x923, 0),
+    cidr: CORESIGHT_CIDR,
+};
 
 /// Reads the identification block (offset 0xFD0..0x1000 in a component), if `off` is in it.
 pub(crate) fn id_register(id: &CsId, off: u32) -> Option<u32> {

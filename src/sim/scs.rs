@@ -18,7 +18,7 @@ use armagnac::registers::Mode;
 
 use super::bus::Origin;
 use super::chip::{Chip, RunState};
-use super::romtable::{id_register, SCS_ID};
+use super::romtable::{SCS_ID, id_register};
 use super::stm32f1::rcc::ResetCause;
 
 pub(crate) const C_DEBUGEN: u32 = 1 << 0;
@@ -426,7 +426,11 @@ impl Chip {
             15 => r.pc = v & !1,
             16 => {
                 r.psr.set(v);
-                r.mode = if v & 0x1FF != 0 { Mode::Handler } else { Mode::Thread };
+                r.mode = if v & 0x1FF != 0 {
+                    Mode::Handler
+                } else {
+                    Mode::Thread
+                };
             }
             17 => r.msp = v & !3,
             18 => r.psp = v & !3,

@@ -14,7 +14,9 @@ use super::{ChipModel, SimError};
 const MAGIC: &[u8; 8] = b"STDBGNV1";
 
 fn fnv1a(data: &[u8]) -> u64 {
-    data.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ *b as u64).wrapping_mul(0x0100_0000_01b3))
+    data.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ *b as u64).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// Reads the image for `model`; `Ok(None)` when the file does not exist yet.
@@ -22,9 +24,17 @@ pub(crate) fn load(path: &Path, model: ChipModel) -> Result<Option<NvMem>, SimEr
     let data = match std::fs::read(path) {
         Ok(d) => d,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(source) => return Err(SimError::StorageIo { path: path.to_owned(), source }),
+        Err(source) => {
+            return Err(SimError::StorageIo {
+                path: path.to_owned(),
+                source,
+            });
+        }
     };
-    let corrupt = |reason: &str| SimError::StorageCorrupt { path: path.to_owned(), reason: reason.to_owned() };
+    let corrupt = |reason: &str| SimError::StorageCorrupt {
+        path: path.to_owned(),
+        reason: reason.to_owned(),
+    };
     if data.len() < MAGIC.len() + 1 + 4 + 16 + 8 || &data[..8] != MAGIC {
         return Err(corrupt("missing STDBGNV1 header"));
     }
@@ -39,11 +49,22 @@ pub(crate) fn load(path: &Path, model: ChipModel) -> Result<Option<NvMem>, SimEr
     }
     let name = String::from_utf8_lossy(&body[9..name_end]).into_owned();
     if ChipModel::from_name(&name) != Some(model) {
-        return Err(SimError::StorageWrongChip { path: path.to_owned(), found: name, expected: model.name() });
+        return Err(SimError::StorageWrongChip {
+            path: path.to_owned(),
+            found: name,
+            expected: model.name(),
+        });
     }
-    let size = u32::from_le_bytes(body[name_end..name_end + 4].try_into().map_err(|_| corrupt("size"))?) as usize;
+    let size = u32::from_le_bytes(
+        body[name_end..name_end + 4]
+            .try_into()
+            .map_err(|_| corrupt("size"))?,
+    ) as usize;
     if size != model.flash_size() {
-        return Err(corrupt(&format!("flash size {size} bytes, expected {}", model.flash_size())));
+        return Err(corrupt(&format!(
+            "flash size {size} bytes, expected {}",
+            model.flash_size()
+        )));
     }
     let opt_start = name_end + 4;
     let flash_start = opt_start + 16;
@@ -55,7 +76,11 @@ pub(crate) fn load(path: &Path, model: ChipModel) -> Result<Option<NvMem>, SimEr
     }
     let mut opt = [0u8; 16];
     opt.copy_from_slice(&body[opt_start..flash_start]);
-    Ok(Some(NvMem { flash: body[flash_start..].to_vec(), opt, dirty: false }))
+    Ok(Some(NvMem {
+        flash: body[flash_start..].to_vec(),
+        opt,
+        dirty: false,
+    }))
 }
 
 /// Writes the image atomically (temporary file + rename).
@@ -72,7 +97,10 @@ pub(crate) fn save(path: &Path, model: ChipModel, nv: &NvMem) -> Result<(), SimE
     out.extend_from_slice(&sum.to_le_bytes());
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(".tmp");
-    let io = |source| SimError::StorageIo { path: path.to_owned(), source };
+    let io = |source| SimError::StorageIo {
+        path: path.to_owned(),
+        source,
+    };
     std::fs::write(&tmp, &out).map_err(io)?;
     std::fs::rename(&tmp, path).map_err(io)
 }

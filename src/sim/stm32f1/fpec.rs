@@ -183,11 +183,7 @@ impl Fpec {
                 self.sr &= !(value & (SR_PGERR | SR_WRPRTERR | SR_EOP));
             }
             0x10 => return self.write_cr(value, nv, faults),
-            0x14 => {
-                if self.cr & CR_LOCK == 0 {
-                    self.ar = value;
-                }
-            }
+            0x14 if self.cr & CR_LOCK == 0 => self.ar = value,
             _ => {}
         }
         FpecWrite::Ok
@@ -210,7 +206,11 @@ impl Fpec {
         }
         let writable = CR_PG | CR_PER | CR_MER | CR_OPTPG | CR_OPTER | CR_ERRIE | CR_EOPIE;
         // OPTWRE can only be cleared by software.
-        let optwre = if value & CR_OPTWRE == 0 { 0 } else { self.cr & CR_OPTWRE };
+        let optwre = if value & CR_OPTWRE == 0 {
+            0
+        } else {
+            self.cr & CR_OPTWRE
+        };
         self.cr = (value & writable) | optwre;
         if value & CR_STRT != 0 {
             self.start(nv, faults);
@@ -271,7 +271,7 @@ impl Fpec {
         if self.cr & mode == 0 || self.cr & CR_LOCK != 0 {
             return Err(()); // not in programming mode: bus error
         }
-        if size != 2 || off % 2 != 0 {
+        if size != 2 || !off.is_multiple_of(2) {
             return Err(()); // PM0075 §2.3.3: half-word only
         }
         if opt && self.cr & CR_OPTWRE == 0 {

@@ -15,7 +15,13 @@ pub(crate) struct Gpio {
 
 impl Gpio {
     pub(crate) fn after_reset() -> Gpio {
-        Gpio { crl: 0x4444_4444, crh: 0x4444_4444, odr: 0, lckr: 0, lock_seq: 0 }
+        Gpio {
+            crl: 0x4444_4444,
+            crh: 0x4444_4444,
+            odr: 0,
+            lckr: 0,
+            lock_seq: 0,
+        }
     }
 
     fn mode_cnf(&self, pin: u32) -> (u32, u32) {
@@ -58,10 +64,18 @@ impl Gpio {
     }
 
     pub(crate) fn write(&mut self, off: u32, v: u32) {
-        let locked = if self.lckr & (1 << 16) != 0 { self.lckr & 0xFFFF } else { 0 };
+        let locked = if self.lckr & (1 << 16) != 0 {
+            self.lckr & 0xFFFF
+        } else {
+            0
+        };
         let keep = |old: u32, new: u32, first_pin: u32| -> u32 {
             (0..8).fold(0, |acc, i| {
-                let src = if locked & (1 << (first_pin + i)) != 0 { old } else { new };
+                let src = if locked & (1 << (first_pin + i)) != 0 {
+                    old
+                } else {
+                    new
+                };
                 acc | (src & (0xF << (i * 4)))
             })
         };

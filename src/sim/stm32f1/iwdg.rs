@@ -12,7 +12,12 @@ pub(crate) struct Iwdg {
 
 impl Iwdg {
     pub(crate) fn after_reset(hardware_watchdog: bool) -> Iwdg {
-        Iwdg { started: hardware_watchdog, unlocked: false, pr: 0, rlr: 0xFFF }
+        Iwdg {
+            started: hardware_watchdog,
+            unlocked: false,
+            pr: 0,
+            rlr: 0xFFF,
+        }
     }
 
     pub(crate) fn read(&self, off: u32) -> u32 {

@@ -39,9 +39,13 @@ impl Rcc {
             ResetCause::Pin => 1 << 26,
             ResetCause::Software => (1 << 28) | (1 << 26), // SFTRSTF (+PINRSTF: NRST is driven low)
         };
-        let csr = if cause == ResetCause::PowerOn { flag } else { (prev_csr & 0xFE00_0000) | flag };
+        let csr = if cause == ResetCause::PowerOn {
+            flag
+        } else {
+            (prev_csr & 0xFE00_0000) | flag
+        };
         Rcc {
-            cr: 0x0000_0083 | (0x80 << 8) /* HSICAL */,
+            cr: 0x0000_0083 | (0x80 << 8), /* HSICAL */
             cfgr: 0,
             cir: 0,
             apb2rstr: 0,
@@ -124,7 +128,11 @@ impl Rcc {
             1 => HSE_HZ,
             2 => {
                 let src = if self.cfgr & (1 << 16) != 0 {
-                    if self.cfgr & (1 << 17) != 0 { HSE_HZ / 2 } else { HSE_HZ }
+                    if self.cfgr & (1 << 17) != 0 {
+                        HSE_HZ / 2
+                    } else {
+                        HSE_HZ
+                    }
                 } else {
                     HSI_HZ / 2
                 };
@@ -138,7 +146,11 @@ impl Rcc {
     /// HCLK (core clock) in Hz: SYSCLK / AHB prescaler.
     pub(crate) fn hclk_hz(&self) -> u64 {
         let hpre = (self.cfgr >> 4) & 0xF;
-        let div = if hpre < 8 { 1 } else { [2, 4, 8, 16, 64, 128, 256, 512][(hpre - 8) as usize] };
+        let div = if hpre < 8 {
+            1
+        } else {
+            [2, 4, 8, 16, 64, 128, 256, 512][(hpre - 8) as usize]
+        };
         (self.sysclk_hz() / div).max(1)
     }
 }
