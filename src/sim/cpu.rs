@@ -597,10 +597,10 @@ fn scb_emulated(addr: u32) -> bool {
     if !(0xE000_E000..0xE000_ED90).contains(&addr) || !addr.is_multiple_of(4) {
         return false;
     }
-    match addr - 0xE000_E000 {
-        0x004 | 0x008 | 0x01C | 0xD00 | 0xD04 | 0xD08 | 0xD10 | 0xD2C..=0xD7C => true,
-        _ => false,
-    }
+    matches!(
+        addr - 0xE000_E000,
+        0x004 | 0x008 | 0x01C | 0xD00 | 0xD04 | 0xD08 | 0xD10 | 0xD2C..=0xD7C
+    )
 }
 
 /// Condition check and IT-state advance for an instruction the wrapper emulates.
