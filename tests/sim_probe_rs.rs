@@ -247,3 +247,44 @@ fn breakpoint_step_and_watchpoint() {
         CoreStatus::Halted(HaltReason::Watchpoint)
     ));
 }
+
+#[test]
+fn attach_under_reset_and_vector_catch() {
+    let sim = fresh();
+    {
+        let mut session = attach(&sim);
+        flash(&mut session, &firmware("f103-blinky.elf"));
+    }
+    let mut session = Probe::from_specific_probe(Box::new(sim.probe()))
+        .attach_under_reset("STM32F103C8", Permissions::default())
+        .expect("attach under reset");
+    let mut core = session.core(0).unwrap();
+    // probe-rs sets DEMCR.VC_CORERESET before releasing NRST: halted at the reset handler.
+    core.wait_for_core_halted(TIMEOUT).unwrap();
+    let pc: u32 = core.read_core_reg(core.program_counter()).unwrap();
+    assert_eq!(pc, 0x0800_00F0);
+}
+
+#[test]
+fn wfi_puts_the_core_to_sleep_and_halt_wakes_it() {
+    let sim = fresh();
+    let mut session = attach(&sim);
+    flash(&mut session, &firmware("f103-stop.elf"));
+    let mut core = session.core(0).unwrap();
+    core.reset_and_halt(TIMEOUT).unwrap();
+    core.run().unwrap();
+    let asleep = run_until(&mut core, |core| {
+        matches!(core.status().unwrap(), CoreStatus::Sleeping)
+    });
+    assert!(asleep, "core did not reach WFI");
+    assert_eq!(core.read_word_32(0x2000_0000).unwrap(), 1, "counter");
+    core.halt(TIMEOUT).unwrap();
+    let pc: u32 = core.read_core_reg(core.program_counter()).unwrap();
+    assert_eq!(pc, 0x0800_0192, "halted after the WFI");
+    // The firmware's SCR write (SLEEPDEEP) is visible to the debugger.
+    assert_eq!(
+        core.read_word_32(0xE000_ED10).unwrap() & 4,
+        4,
+        "SCR.SLEEPDEEP"
+    );
+}

@@ -334,7 +334,9 @@ impl Chip {
             0xE000_2000 => self.fpb.read(off),
             0xE000_E000 => self.scs_read(off, origin),
             0xE004_0000 => self.itm.tpiu_read(off),
-            addr::DBGMCU => self.dbgmcu.read(off, origin == Origin::Debug),
+            addr::DBGMCU => self
+                .dbgmcu
+                .read(off, origin == Origin::Debug || self.scs.debugen()),
             super::romtable::BASE => super::romtable::read(off),
             _ => return Err(BusError),
         })
@@ -351,8 +353,10 @@ impl Chip {
             0xE000_2000 => self.fpb.write(off, v),
             0xE000_E000 => self.scs_write(off, v, origin),
             0xE004_0000 => self.itm.tpiu_write(off, v),
-            // Not writable by the CPU either (errata ES096, see dbgmcu.rs).
-            addr::DBGMCU if origin == Origin::Debug => self.dbgmcu.write(off, v),
+            // The CPU reaches DBGMCU only in debug mode (errata ES096, see dbgmcu.rs).
+            addr::DBGMCU if origin == Origin::Debug || self.scs.debugen() => {
+                self.dbgmcu.write(off, v)
+            }
             addr::DBGMCU => {}
             super::romtable::BASE => {}
             _ => return Err(BusError),

@@ -115,8 +115,30 @@ enum Special {
     Wfi(u32),
     Wfe(u32),
     Sev(u32),
-    Msr { rn: u32, sysm: u32, mask: u32 },
-    Mrs { rd: u32, sysm: u32 },
+    Msr {
+        rn: u32,
+        sysm: u32,
+        mask: u32,
+    },
+    Mrs {
+        rd: u32,
+        sysm: u32,
+    },
+    /// LDR/STR (immediate or register offset) that may address an SCB register
+    /// armagnac does not implement.
+    LdSt {
+        load: bool,
+        rt: u32,
+        rn: u32,
+        off: Offset,
+        size: u32,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Offset {
+    Imm(u32),
+    Reg(u32),
 }
 
 fn classify(hw1: u16, hw2: Option<u16>) -> Special {
@@ -125,6 +147,26 @@ fn classify(hw1: u16, hw2: Option<u16>) -> Special {
         0xBF20 => return Special::Wfe(2),
         0xBF40 => return Special::Sev(2),
         h if h & 0xFF00 == 0xBE00 => return Special::Bkpt,
+        // LDR/STR Rt, [Rn, #imm5*4] (T1)
+        h if h & 0xF000 == 0x6000 => {
+            return Special::LdSt {
+                load: h & 0x0800 != 0,
+                rt: (h & 7) as u32,
+                rn: ((h >> 3) & 7) as u32,
+                off: Offset::Imm(((h >> 6) & 0x1F) as u32 * 4),
+                size: 4,
+            };
+        }
+        // LDR/STR Rt, [Rn, Rm] (T1)
+        h if h & 0xFC00 == 0x5000 || h & 0xFE00 == 0x5800 => {
+            return Special::LdSt {
+                load: h & 0x0800 != 0,
+                rt: (h & 7) as u32,
+                rn: ((h >> 3) & 7) as u32,
+                off: Offset::Reg(((h >> 6) & 7) as u32),
+                size: 4,
+            };
+        }
         _ => {}
     }
     let Some(hw2) = hw2 else { return Special::None };
@@ -132,6 +174,16 @@ fn classify(hw1: u16, hw2: Option<u16>) -> Special {
         (0xF3AF, 0x8003) => Special::Wfi(4),
         (0xF3AF, 0x8002) => Special::Wfe(4),
         (0xF3AF, 0x8004) => Special::Sev(4),
+        // LDR.W/STR.W Rt, [Rn, #imm12] (T3)
+        (h, w) if (h & 0xFFF0 == 0xF8C0 || h & 0xFFF0 == 0xF8D0) && h & 0xF != 0xF => {
+            Special::LdSt {
+                load: h & 0x0010 != 0,
+                rt: (w >> 12) as u32,
+                rn: (h & 0xF) as u32,
+                off: Offset::Imm((w & 0xFFF) as u32),
+                size: 4,
+            }
+        }
         _ if hw1 & 0xFFE0 == 0xF380 && hw2 & 0xD000 == 0x8000 => {
             let sysm = (hw2 & 0xFF) as u32;
             if matches!(sysm, 0..=3 | 16..=19) {
@@ -348,6 +400,28 @@ impl Cpu {
             Pre::Go(s, hw1, step_pending, debugen) => (s, hw1, step_pending, debugen),
         };
         let (special, hw1, step_pending, debugen) = (special.0, special.1, special.2, special.3);
+        let special = match special {
+            Special::LdSt {
+                load,
+                rt,
+                rn,
+                off,
+                size,
+            } => {
+                let p = self.proc.as_ref().expect("processor");
+                let base = p[RegisterIndex::new_main(rn)];
+                let offset = match off {
+                    Offset::Imm(i) => i,
+                    Offset::Reg(m) => p[RegisterIndex::new_main(m)],
+                };
+                let addr = base.wrapping_add(offset);
+                if size == 4 && scb_emulated(addr) {
+                    return self.emulate_scb(pc, hw1, load, rt, addr);
+                }
+                Special::None
+            }
+            other => other,
+        };
         let p = self.proc.as_mut().expect("processor");
         let privileged = p.registers.mode == Mode::Handler || !p.registers.control.privileged_bit();
         match special {
@@ -421,6 +495,7 @@ impl Cpu {
                     p.set(RegisterIndex::new_main(rd), v);
                 }
             }
+            Special::LdSt { .. } => unreachable!("resolved above"),
             Special::None => {
                 self.fetch_skip.set(if is_32bit(hw1) { 2 } else { 1 });
                 let r = catch_unwind(AssertUnwindSafe(|| p.next_event()));
@@ -476,9 +551,56 @@ impl Cpu {
         stop
     }
 
+    /// A word load/store to an SCB register armagnac's own SCB model does not
+    /// implement (it would `todo!()`): served by the chip's SCS model, so the
+    /// firmware and the debugger see the same register. VTOR stores go to both.
+    fn emulate_scb(&mut self, pc: u32, hw1: u16, load: bool, rt: u32, addr: u32) -> bool {
+        let p = self.proc.as_mut().expect("processor");
+        let pass = it_advance(p);
+        p.registers.pc = pc.wrapping_add(if is_32bit(hw1) { 4 } else { 2 });
+        if pass {
+            let off = addr - 0xE000_E000;
+            if load {
+                let v = self.with_chip(|c| c.scs_read(off, Origin::Cpu));
+                let p = self.proc.as_mut().expect("processor");
+                p.set(RegisterIndex::new_main(rt), v);
+            } else {
+                let v = p[RegisterIndex::new_main(rt)];
+                if off == 0xD08 {
+                    let _ = p.write_u32le_iface(addr, v);
+                }
+                self.with_chip(|c| c.scs_write(off, v, Origin::Cpu));
+                // scb_dirty would push the debugger's view back: it is the same now.
+                self.with_chip(|c| c.core.scb_dirty = false);
+            }
+        }
+        self.with_chip(|c| {
+            c.scs.s_retire_st = true;
+            if c.core.step_pending {
+                c.halt(DFSR_HALTED);
+                return true;
+            }
+            !matches!(c.core.run, RunState::Running)
+        })
+    }
+
     fn store_pc_regs(&mut self) {
         self.store();
     }
+}
+
+/// SCB registers that armagnac's SystemControl does not implement (reads or
+/// writes `todo!()` or are unmapped there): ICTR, ACTLR, SYST_CALIB, CPUID,
+/// ICSR, SCR, HFSR, DFSR, MMFAR, BFAR, AFSR, ID registers, plus VTOR (whose
+/// read is missing; stores are mirrored).
+fn scb_emulated(addr: u32) -> bool {
+    if !(0xE000_E000..0xE000_ED90).contains(&addr) || !addr.is_multiple_of(4) {
+        return false;
+    }
+    matches!(
+        addr - 0xE000_E000,
+        0x004 | 0x008 | 0x01C | 0xD00 | 0xD04 | 0xD08 | 0xD10 | 0xD2C..=0xD7C
+    )
 }
 
 /// Condition check and IT-state advance for an instruction the wrapper emulates.
