@@ -8,13 +8,21 @@ use crate::command::{bad_args, command, usage_error, CommandError, Mode, Registr
 use crate::host::config::default_sim_storage;
 use crate::sim::{ChipModel, Fault};
 
+const FAULT_WORDS: &str = "faults: no-power | no-nrst | line-errors-above <kHz> | disconnect-after <n> [transactions] | ap-wait <n> | bus-error <address> <length> | flash-program-error | clear";
+
 fn parse_fault(args: &[String]) -> Result<Fault, CommandError> {
     match args {
         [f] if f == "no-power" => Ok(Fault::NoPower),
         [f] if f == "no-nrst" => Ok(Fault::NoNrst),
         [f, k] if f == "line-errors-above" => Ok(Fault::LineErrorsAboveKhz(parse_u64(k)? as u32)),
         [f, n] | [f, n, _] if f == "disconnect-after" => Ok(Fault::DisconnectAfter(parse_u64(n)?)),
-        _ => Err(usage_error("faults: no-power | no-nrst | line-errors-above <kHz> | disconnect-after <n> [transactions] | clear")),
+        [f, n] if f == "ap-wait" => Ok(Fault::ApWait(parse_u64(n)? as u32)),
+        [f, a, len] if f == "bus-error" => {
+            let start = parse_u64(a)? as u32;
+            Ok(Fault::BusErrorAt { start, end: start.saturating_add(parse_u64(len)? as u32) })
+        }
+        [f] if f == "flash-program-error" => Ok(Fault::FlashProgramError),
+        _ => Err(usage_error(FAULT_WORDS)),
     }
 }
 
@@ -61,7 +69,7 @@ pub fn register(reg: &mut Registry) {
             _ => Err(bad_args()),
         }
     }));
-    reg.add(command("sim fault", Mode::Any, "(no-power|no-nrst|line-errors-above kHz|disconnect-after n|clear)", "Inject a fault into the virtual target (or clear all).", |ctx, args| {
+    reg.add(command("sim fault", Mode::Any, "(no-power|no-nrst|line-errors-above kHz|disconnect-after n|ap-wait n|bus-error address length|flash-program-error|clear)", "Inject a fault into the virtual target (or clear all).", |ctx, args| {
         if args.len() == 1 && args[0] == "clear" {
             ctx.host.config().sim.faults.clear();
             if let Some(sim) = ctx.host.conn().as_ref().and_then(|c| c.sim.clone()) {
