@@ -261,3 +261,20 @@ async fn session(
     let _ = wr.shutdown().await;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_skip_the_console_that_caused_them() {
+        let ev = |origin| HostEvent::Target { target: "t".into(), lines: vec!["a".into(), "b".into()], origin };
+        assert_eq!(event_text(&ev(Some(Origin::Telnet(7))), 7), None);
+        assert_eq!(event_text(&ev(Some(Origin::Telnet(8))), 7).as_deref(), Some("a\nb"));
+        assert_eq!(event_text(&ev(Some(Origin::Repl)), 7).as_deref(), Some("a\nb"));
+        assert_eq!(event_text(&ev(None), 7).as_deref(), Some("a\nb"));
+        let log = HostEvent::Log { level: "Warn", message: "m".into() };
+        assert_eq!(event_text(&log, 7).as_deref(), Some("m"));
+        assert_eq!(event_text(&HostEvent::Shutdown, 7), None);
+    }
+}
