@@ -228,11 +228,9 @@ impl LineEditor {
                 _ => {} // Alt-key combinations: ignored.
             },
             Esc::Csi(mut params) => match b {
-                b'0'..=b'9' | b';' => {
-                    if params.len() < MAX_ESC {
-                        params.push(b as char);
-                        self.esc = Esc::Csi(params);
-                    }
+                b'0'..=b'9' | b';' if params.len() < MAX_ESC => {
+                    params.push(b as char);
+                    self.esc = Esc::Csi(params);
                 }
                 b'A' => self.history_up(out),
                 b'B' => self.history_down(out),
