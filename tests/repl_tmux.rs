@@ -166,7 +166,7 @@ fn repl_tab_completes_command_names() {
     let dir = tempfile::tempdir().unwrap();
     let t = Tmux::start("tab", dir.path(), &base_args(dir.path(), "disabled"));
     t.prompt();
-    t.literal("ver");
+    t.literal("vers");
     t.keys(&["Tab"]);
     t.wait_for("the completed name", |s| s.lines().any(|l| l == "> version"));
     t.keys(&["Enter"]);

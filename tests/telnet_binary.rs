@@ -47,7 +47,7 @@ fn same_commands_give_identical_output_over_telnet_and_dash_c() {
     let script = noinit_script(dir.path());
     let script_arg = format!("script {}", script.display());
 
-    let out = stdbg(dir.path(), &["-c", &script_arg, "-c", SEQUENCE, "-c", "shutdown"]).output().unwrap();
+    let out = stdbg(dir.path(), &["-c", &script_arg, "-c", "init", "-c", SEQUENCE, "-c", "shutdown"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&out.stderr));
     let stdout = String::from_utf8(out.stdout).unwrap();
     let mut expected: Vec<&str> = stdout.lines().collect();

@@ -151,11 +151,11 @@ impl Drop for Server {
     }
 }
 
-/// A script that replaces `init` with a no-op, so the binary reaches its servers without a
-/// target (the console does not need one).
+/// A setup script for the tests: the virtual Blue Pill with a fresh chip (nothing stored), so
+/// `init` succeeds without touching the user's storage file.
 pub fn noinit_script(dir: &Path) -> PathBuf {
-    let p = dir.join("noinit.rhai");
-    std::fs::write(&p, "register_command(\"init\", \"Test stand-in: no target.\", \"\", |args| { () });\n").unwrap();
+    let p = dir.join("board.rhai");
+    std::fs::write(&p, "cmd(\"sim storage none\");\nsource(\"board/sim-bluepill.rhai\");\n").unwrap();
     p
 }
 
