@@ -1,53 +1,378 @@
-//! The virtual STM32 (placeholder with the agreed API; the model lands from the `sim` branch).
-#![allow(missing_docs, dead_code)]
-use std::path::PathBuf;
-use probe_rs::probe::{DebugProbe, DebugProbeError, WireProtocol};
+//! The virtual STM32F103: a simulated chip behind a simulated CMSIS-DAP probe.
+//!
+//! A [`Sim`] is one virtual STM32F103 (Cortex-M3 r1p1, ARMv7-M) with its
+//! SWJ-DP/AHB-AP debug logic, CoreSight components, flash controller and a few
+//! peripherals. [`Sim::probe`] hands out a [`SimProbe`] that implements
+//! probe-rs's `DebugProbe`, `RawDapAccess` and `DapProbe`, so the real probe-rs
+//! ARM stack can attach to it:
+//!
+//! ```no_run
+//! use stdbg::sim::{Sim, SimConfig, ChipModel};
+//! use probe_rs::{Permissions, probe::Probe};
+//! let sim = Sim::new(SimConfig { chip: ChipModel::Stm32f103c8, storage: None })?;
+//! let probe = Probe::from_specific_probe(Box::new(sim.probe()));
+//! let mut session = probe.attach("STM32F103C8", Permissions::default())?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Layers, from the wire inwards (one file each, see `docs/sim.md`):
+//! `probe.rs` (CMSIS-DAP firmware behaviour) → `dp.rs` (SW-DP, ADIv5 §B2/§B4) →
+//! `ap.rs` (AHB-AP, ADIv5 §C2) → `bus.rs` (system bus, RM0008 §3.3) →
+//! `romtable.rs`, `scs.rs`, `fpb.rs`, `dwt.rs`, `itm.rs` (ARMv7-M ARM §C1) and
+//! `stm32f1/*` (RM0008 peripherals); `cpu.rs` runs the core (armagnac) on the
+//! simulator's own thread; `storage.rs` keeps flash and option bytes on disk;
+//! `fault.rs` is where faults are injected.
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ChipModel { Stm32f103c8, Stm32f103cb }
+mod ap;
+mod bus;
+mod chip;
+mod cpu;
+mod dp;
+mod dwt;
+mod fault;
+mod fpb;
+mod itm;
+mod probe;
+mod romtable;
+mod scs;
+mod stats;
+mod stm32f1;
+mod storage;
+
+use std::path::PathBuf;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::Instant;
+
+pub use fault::Fault;
+pub use probe::SimProbe;
+pub use stats::DapStats;
+
+use chip::Chip;
+
+/// Configuration of a virtual chip for [`Sim::new`].
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    /// Which STM32F103 variant to model (flash size).
+    pub chip: ChipModel,
+    /// File holding the non-volatile state (flash and option bytes).
+    /// `None`: a fresh, blank chip whose content is lost when the [`Sim`] is dropped.
+    /// `Some(path)`: loaded if the file exists, created otherwise; saved when the
+    /// flash controller is locked again after a change, on [`Sim::flush_storage`]
+    /// and when the last handle is dropped.
+    pub storage: Option<PathBuf>,
+}
+
+/// The STM32F103 variants the simulator models (RM0008 §1, "medium-density" devices).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ChipModel {
+    /// STM32F103C8: 64 KiB flash, 20 KiB SRAM.
+    Stm32f103c8,
+    /// STM32F103CB: 128 KiB flash, 20 KiB SRAM.
+    Stm32f103cb,
+}
+
 impl ChipModel {
-    pub fn name(&self) -> &'static str { match self { Self::Stm32f103c8 => "STM32F103C8", Self::Stm32f103cb => "STM32F103CB" } }
-    pub fn from_name(s: &str) -> Option<Self> { let u = s.to_ascii_uppercase(); if u.starts_with("STM32F103C8") { Some(Self::Stm32f103c8) } else if u.starts_with("STM32F103CB") { Some(Self::Stm32f103cb) } else { None } }
-    pub fn probe_rs_target_name(&self) -> &'static str { self.name() }
-    pub fn flash_size(&self) -> u32 { match self { Self::Stm32f103c8 => 64 * 1024, Self::Stm32f103cb => 128 * 1024 } }
-    pub fn ram_size(&self) -> u32 { 20 * 1024 }
+    /// Name as printed in ST's documentation, e.g. `"STM32F103C8"`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ChipModel::Stm32f103c8 => "STM32F103C8",
+            ChipModel::Stm32f103cb => "STM32F103CB",
+        }
+    }
+
+    /// Parses a chip name, case-insensitive. Accepts the bare part number
+    /// (`"STM32F103C8"`, `"stm32f103cb"`) and names with a package/temperature
+    /// suffix starting with `T` (`"STM32F103C8Tx"`, `"STM32F103CBT6"`).
+    pub fn from_name(name: &str) -> Option<ChipModel> {
+        let up = name.trim().to_ascii_uppercase();
+        for model in [ChipModel::Stm32f103c8, ChipModel::Stm32f103cb] {
+            if let Some(rest) = up.strip_prefix(model.name()) {
+                if rest.is_empty() || rest.starts_with('T') {
+                    return Some(model);
+                }
+            }
+        }
+        None
+    }
+
+    /// The target name in probe-rs's built-in registry (`"STM32F103C8"` / `"STM32F103CB"`).
+    pub fn probe_rs_target_name(&self) -> &'static str {
+        self.name()
+    }
+
+    /// Main flash size in bytes (64 KiB or 128 KiB; F_SIZE, RM0008 §30.1).
+    pub fn flash_size(&self) -> usize {
+        match self {
+            ChipModel::Stm32f103c8 => 64 * 1024,
+            ChipModel::Stm32f103cb => 128 * 1024,
+        }
+    }
+
+    /// SRAM size in bytes (20 KiB for both, RM0008 §3.3.1).
+    pub fn ram_size(&self) -> usize {
+        20 * 1024
+    }
 }
-pub struct SimConfig { pub chip: ChipModel, pub storage: Option<PathBuf> }
-#[derive(Debug, Clone, Copy, Default)]
-pub struct DapStats { pub dp_reads: u64, pub dp_writes: u64, pub ap_reads: u64, pub ap_writes: u64, pub waits: u64, pub faults: u64, pub no_acks: u64, pub line_resets: u64 }
-impl DapStats { pub fn total(&self) -> u64 { self.dp_reads + self.dp_writes + self.ap_reads + self.ap_writes } }
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Fault { NoPower, NoNrst, LineErrorsAboveKhz(u32), DisconnectAfter(u64) }
+
+/// Errors of the simulator itself (not of the simulated target).
 #[derive(Debug, thiserror::Error)]
-pub enum SimError { #[error("the virtual target is not built yet")] NotBuilt }
-#[derive(Clone)]
-pub struct Sim { chip: ChipModel }
-impl Sim {
-    pub fn new(cfg: SimConfig) -> Result<Sim, SimError> { Ok(Sim { chip: cfg.chip }) }
-    pub fn probe(&self) -> SimProbe { SimProbe }
-    pub fn chip(&self) -> ChipModel { self.chip }
-    pub fn stats(&self) -> DapStats { DapStats::default() }
-    pub fn reset_stats(&self) {}
-    pub fn flush_storage(&self) -> Result<(), SimError> { Ok(()) }
-    pub fn inject(&self, _f: Fault) {}
-    pub fn clear_faults(&self) {}
-    pub fn faults(&self) -> Vec<Fault> { vec![] }
-    pub fn gpio_odr(&self, _p: char) -> u32 { 0 }
-    pub fn read_nonvolatile(&self, _a: u32, len: usize) -> Vec<u8> { vec![0xff; len] }
+#[non_exhaustive]
+pub enum SimError {
+    /// Could not read or write the simulator's storage file {path}: {source}. Check that the directory exists and is writable, or run without storage.
+    #[error(
+        "could not read or write the simulator's storage file {path}: {source}. Check that the directory exists and is writable, or run without storage"
+    )]
+    StorageIo {
+        /// The storage file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The simulator's storage file {path} is not a valid stdbg flash image ({reason}). It was probably written by another program or truncated; delete it or choose another path (the chip then starts blank).
+    #[error(
+        "the simulator's storage file {path} is not a valid stdbg flash image ({reason}). It was probably written by another program or truncated; delete it or choose another path (the chip then starts blank)"
+    )]
+    StorageCorrupt {
+        /// The storage file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The simulator's storage file {path} holds the flash of a {found}, not of a {expected}. Use the chip the file was made for, or another file.
+    #[error(
+        "the simulator's storage file {path} holds the flash of a {found}, not of a {expected}. Use the chip the file was made for, or another file"
+    )]
+    StorageWrongChip {
+        /// The storage file.
+        path: PathBuf,
+        /// Chip recorded in the file.
+        found: String,
+        /// Chip of this simulator.
+        expected: &'static str,
+    },
+    /// Could not start the simulator's CPU thread: {0}. The system is probably out of threads or memory.
+    #[error(
+        "could not start the simulator's CPU thread: {0}. The system is probably out of threads or memory"
+    )]
+    Thread(#[source] std::io::Error),
 }
-#[derive(Debug)]
-pub struct SimProbe;
-impl DebugProbe for SimProbe {
-    fn get_name(&self) -> &str { "sim" }
-    fn speed_khz(&self) -> u32 { 1000 }
-    fn set_speed(&mut self, s: u32) -> Result<u32, DebugProbeError> { Ok(s) }
-    fn attach(&mut self) -> Result<(), DebugProbeError> { Err(DebugProbeError::Other("sim not built".into())) }
-    fn detach(&mut self) -> Result<(), probe_rs::Error> { Ok(()) }
-    fn target_reset(&mut self) -> Result<(), DebugProbeError> { Ok(()) }
-    fn target_reset_assert(&mut self) -> Result<(), DebugProbeError> { Ok(()) }
-    fn target_reset_deassert(&mut self) -> Result<(), DebugProbeError> { Ok(()) }
-    fn select_protocol(&mut self, _p: WireProtocol) -> Result<(), DebugProbeError> { Ok(()) }
-    fn active_protocol(&self) -> Option<WireProtocol> { Some(WireProtocol::Swd) }
-    fn into_probe(self: Box<Self>) -> Box<dyn DebugProbe> { self }
+
+/// State shared between the handles, the probes and the CPU thread.
+pub(crate) struct Shared {
+    pub(crate) m: Mutex<Inner>,
+    pub(crate) cv: Condvar,
+}
+
+/// Protected by [`Shared::m`].
+pub(crate) struct Inner {
+    /// The chip; `None` while the CPU thread is executing instructions with it.
+    pub(crate) chip: Option<Box<Chip>>,
+    /// Core cycles granted by wire time and not yet executed.
+    pub(crate) credit: u64,
+    /// Set by the last handle's drop.
+    pub(crate) shutdown: bool,
+    /// Bumped by every probe request (the CPU thread uses it to detect idleness).
+    pub(crate) activity_seq: u64,
+    /// Wall time of the last probe request.
+    pub(crate) last_activity: Instant,
+    /// A host thread waits for the chip: the CPU thread should hand it back soon.
+    pub(crate) waiters: u32,
+}
+
+impl Shared {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.m.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Runs `f` on the chip without advancing simulated time (back-door access).
+    pub(crate) fn with_chip<R>(&self, f: impl FnOnce(&mut Chip) -> R) -> R {
+        let mut g = self.lock();
+        g.waiters += 1;
+        while g.chip.is_none() {
+            g = self.cv.wait(g).unwrap_or_else(|e| e.into_inner());
+        }
+        g.waiters -= 1;
+        let r = f(g.chip.as_mut().expect("chip present"));
+        drop(g);
+        self.cv.notify_all();
+        r
+    }
+
+    /// Runs `f` on the chip after the core has run for `wire_transactions`
+    /// transactions' worth of wire time (see `docs/sim.md`, "Time").
+    /// At most one cross-thread round trip, whatever `wire_transactions` is.
+    pub(crate) fn with_chip_after_wire<R>(
+        &self,
+        wire_transactions: u64,
+        swclk_khz: u32,
+        f: impl FnOnce(&mut Chip) -> R,
+    ) -> R {
+        let mut g = self.lock();
+        g.activity_seq = g.activity_seq.wrapping_add(1);
+        g.last_activity = Instant::now();
+        g.waiters += 1;
+        while g.chip.is_none() {
+            g = self.cv.wait(g).unwrap_or_else(|e| e.into_inner());
+        }
+        let chip = g.chip.as_ref().expect("chip present");
+        if chip.core_active() {
+            let cycles = chip.wire_cycles(swclk_khz) * wire_transactions;
+            g.credit = g.credit.saturating_add(cycles);
+            self.cv.notify_all();
+            loop {
+                match &g.chip {
+                    Some(c) if g.credit == 0 || !c.core_active() => break,
+                    _ => {}
+                }
+                g = self.cv.wait(g).unwrap_or_else(|e| e.into_inner());
+            }
+        }
+        g.credit = 0;
+        g.waiters -= 1;
+        let r = f(g.chip.as_mut().expect("chip present"));
+        drop(g);
+        self.cv.notify_all();
+        r
+    }
+}
+
+/// Owns the CPU thread; dropping it (with the last [`Sim`]/[`SimProbe`]) stops the
+/// thread and flushes the storage.
+struct Handle {
+    shared: Arc<Shared>,
+    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+    chip: ChipModel,
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        self.shared.lock().shutdown = true;
+        self.shared.cv.notify_all();
+        let t = self.thread.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(t) = t {
+            let _ = t.join();
+        }
+        let mut g = self.shared.lock();
+        if let Some(chip) = g.chip.as_mut() {
+            if let Err(e) = chip.save_storage() {
+                tracing::warn!("virtual STM32: {e}");
+            }
+        }
+    }
+}
+
+/// A handle to one virtual chip. Cheap to clone, `Send + Sync`.
+///
+/// The chip lives as long as any `Sim` or [`SimProbe`] of it exists; dropping
+/// the last one stops its CPU thread and saves the storage file.
+#[derive(Clone)]
+pub struct Sim {
+    h: Arc<Handle>,
+}
+
+impl std::fmt::Debug for Sim {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Sim({})", self.h.chip.name())
+    }
+}
+
+impl Sim {
+    /// Creates a virtual chip: powered, NRST released, core out of reset (locked
+    /// up if the flash is blank, ARMv7-M ARM §B1.5.15), SWJ-DP in its power-on
+    /// JTAG state (a probe must send the JTAG-to-SWD sequence, ADIv5 §B5.2).
+    ///
+    /// Errors: the storage file cannot be read or is not a valid image for this chip.
+    pub fn new(cfg: SimConfig) -> Result<Sim, SimError> {
+        let chip = Chip::new(cfg.chip, cfg.storage.clone())?;
+        let shared = Arc::new(Shared {
+            m: Mutex::new(Inner {
+                chip: Some(Box::new(chip)),
+                credit: 0,
+                shutdown: false,
+                activity_seq: 0,
+                last_activity: Instant::now(),
+                waiters: 0,
+            }),
+            cv: Condvar::new(),
+        });
+        let s2 = shared.clone();
+        let thread = std::thread::Builder::new()
+            .name(format!("sim-{}", cfg.chip.name()))
+            .spawn(move || cpu::cpu_thread(s2))
+            .map_err(SimError::Thread)?;
+        Ok(Sim {
+            h: Arc::new(Handle {
+                shared,
+                thread: Mutex::new(Some(thread)),
+                chip: cfg.chip,
+            }),
+        })
+    }
+
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.h.shared
+    }
+
+    /// A new probe connected to this chip's SWD port (a CMSIS-DAP-like probe,
+    /// speed 1000 kHz). Use it with `probe_rs::probe::Probe::from_specific_probe`.
+    pub fn probe(&self) -> SimProbe {
+        SimProbe::new(self.clone())
+    }
+
+    /// The modelled chip.
+    pub fn chip(&self) -> ChipModel {
+        self.h.chip
+    }
+
+    /// SWD transaction counters since creation or the last [`Sim::reset_stats`].
+    pub fn stats(&self) -> DapStats {
+        self.h.shared.with_chip(|c| c.stats)
+    }
+
+    /// Sets all counters of [`Sim::stats`] to zero.
+    pub fn reset_stats(&self) {
+        self.h.shared.with_chip(|c| c.stats = DapStats::default())
+    }
+
+    /// Writes flash and option bytes to the storage file now (no-op without storage).
+    pub fn flush_storage(&self) -> Result<(), SimError> {
+        self.h.shared.with_chip(|c| c.save_storage())
+    }
+
+    /// Activates a fault (see [`Fault`] for where each one acts).
+    pub fn inject(&self, fault: Fault) {
+        self.h.shared.with_chip(|c| c.faults.inject(fault))
+    }
+
+    /// Removes all injected faults.
+    pub fn clear_faults(&self) {
+        self.h.shared.with_chip(|c| c.faults.clear())
+    }
+
+    /// The active faults, in injection order.
+    pub fn faults(&self) -> Vec<Fault> {
+        self.h.shared.with_chip(|c| c.faults.list())
+    }
+
+    /// The output data register GPIOx_ODR (RM0008 §9.2.4) of port `'A'`..=`'E'`
+    /// (case-insensitive); 0 for other letters.
+    pub fn gpio_odr(&self, port: char) -> u32 {
+        let idx = (port.to_ascii_uppercase() as u32).wrapping_sub('A' as u32) as usize;
+        self.h
+            .shared
+            .with_chip(|c| c.gpio.get(idx).map(|g| g.odr).unwrap_or(0))
+    }
+
+    /// Back door for tests: `len` bytes of non-volatile memory from `addr`
+    /// without any DAP traffic. Covers main flash (at 0x0800_0000 or its alias
+    /// at 0) and the option bytes (0x1FFF_F800..0x1FFF_F810); bytes at other
+    /// addresses are returned as 0.
+    pub fn read_nonvolatile(&self, addr: u32, len: usize) -> Vec<u8> {
+        self.h.shared.with_chip(|c| {
+            (0..len)
+                .map(|i| c.nonvolatile_byte(addr.wrapping_add(i as u32)).unwrap_or(0))
+                .collect()
+        })
+    }
 }

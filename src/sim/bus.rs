@@ -1,0 +1,334 @@
+//! The system bus: address decoding for the core and the AHB-AP (RM0008 §3.3
+//! memory map, ARMv7-M ARM §B3.1 system address map).
+//!
+//! | Range | Content |
+//! |---|---|
+//! | 0x0000_0000 + flash size | alias of main flash (boot from flash, BOOT0 = 0) |
+//! | 0x0800_0000 + flash size | main flash (writes go through the FPEC) |
+//! | 0x1FFF_F000–0x1FFF_F7FF | system memory (stub), F_SIZE, UID |
+//! | 0x1FFF_F800–0x1FFF_F80F | option bytes (writes go through the FPEC) |
+//! | 0x2000_0000 + 20 KiB | SRAM; bit-band alias at 0x2200_0000 |
+//! | 0x4000_0000–0x4002_3FFF | peripherals (unimplemented registers read 0, writes ignored); bit-band alias at 0x4200_0000 |
+//! | 0xE000_0000–0xE00F_FFFF | PPB: ITM, DWT, FPB, SCS, TPIU, DBGMCU, ROM table |
+//!
+//! Everything else (e.g. 0x6000_0000 FSMC, SRAM beyond 20 KiB, flash beyond its
+//! size, ETM) does not exist: the access ends in a bus error, which the AHB-AP
+//! turns into STICKYERR + FAULT and the core into a fault.
+//!
+//! Register blocks are word registers: a byte/half-word read returns the
+//! addressed lanes; a byte/half-word write to an APB peripheral is replicated
+//! on all lanes (RM0008 §2.2 / APB bridge behaviour); sub-word writes to PPB
+//! registers merge into the word. Peripherals whose clock is disabled in RCC
+//! (GPIO, AFIO, PWR) read 0 and ignore writes.
+
+use super::chip::Chip;
+use super::dwt::Access;
+use super::stm32f1::addr;
+use super::stm32f1::fpec::{FpecWrite, FLASH_BASE, OPT_BASE};
+use super::stm32f1::sysmem;
+
+/// Who makes an access.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Origin {
+    /// The debugger through the AHB-AP.
+    Debug,
+    /// The core, data access.
+    Cpu,
+    /// The core, instruction fetch.
+    Fetch,
+}
+
+/// An access that the bus does not accept (AHB ERROR response).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct BusError;
+
+const SRAM_BASE: u32 = 0x2000_0000;
+const SRAM_BB: u32 = 0x2200_0000;
+const PERIPH_BASE: u32 = 0x4000_0000;
+const PERIPH_BB: u32 = 0x4200_0000;
+
+#[inline]
+fn rd(mem: &[u8], off: usize, size: u32) -> Result<u32, BusError> {
+    match size {
+        4 => mem.get(off..off + 4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+        2 => mem.get(off..off + 2).map(|b| u16::from_le_bytes([b[0], b[1]]) as u32),
+        _ => mem.get(off).map(|b| *b as u32),
+    }
+    .ok_or(BusError)
+}
+
+#[inline]
+fn wr(mem: &mut [u8], off: usize, size: u32, v: u32) -> Result<(), BusError> {
+    let n = size as usize;
+    let dst = mem.get_mut(off..off + n).ok_or(BusError)?;
+    dst.copy_from_slice(&v.to_le_bytes()[..n]);
+    Ok(())
+}
+
+/// Lanes of `word` addressed by a `size`-byte access at `addr`.
+#[inline]
+fn lanes(word: u32, addr: u32, size: u32) -> u32 {
+    let sh = (addr & 3) * 8;
+    match size {
+        4 => word,
+        2 => (word >> sh) & 0xFFFF,
+        _ => (word >> sh) & 0xFF,
+    }
+}
+
+impl Chip {
+    /// Fetches an instruction half-word (used by the CPU wrapper and reset).
+    #[inline]
+    pub(crate) fn fetch16(&mut self, addr: u32) -> Option<u16> {
+        self.bus_read(addr, 2, Origin::Fetch).ok().map(|v| v as u16)
+    }
+
+    /// A `size`-byte (1, 2 or 4) read; the value is zero-extended.
+    pub(crate) fn bus_read(&mut self, a: u32, size: u32, origin: Origin) -> Result<u32, BusError> {
+        if self.faults.bus_error(a, size) {
+            return Err(BusError);
+        }
+        let fs = self.nv.flash.len() as u32;
+        let v = match a >> 28 {
+            0x0 => {
+                let off = if a < 0x0800_0000 { a } else { a.wrapping_sub(FLASH_BASE) };
+                if off >= fs || (a >= fs && a < 0x0800_0000) {
+                    return Err(BusError);
+                }
+                if origin == Origin::Debug && self.fpec.rdp_active() {
+                    return Err(BusError); // read-out protection (RM0008 §3.3.3)
+                }
+                rd(&self.nv.flash, off as usize, size)?
+            }
+            0x1 => {
+                if (sysmem::BASE..sysmem::BASE + sysmem::SIZE).contains(&a) {
+                    rd(&self.sysmem, (a - sysmem::BASE) as usize, size)?
+                } else if (OPT_BASE..OPT_BASE + 16).contains(&a) {
+                    rd(&self.nv.opt, (a - OPT_BASE) as usize, size)?
+                } else {
+                    return Err(BusError);
+                }
+            }
+            0x2 => {
+                let sl = self.sram.len() as u32;
+                if (SRAM_BASE..SRAM_BASE + sl).contains(&a) {
+                    rd(&self.sram, (a - SRAM_BASE) as usize, size)?
+                } else if (SRAM_BB..SRAM_BB + sl * 32).contains(&a) {
+                    let off = (a - SRAM_BB) >> 5;
+                    let bit = (a >> 2) & 7;
+                    ((self.sram[off as usize] >> bit) & 1) as u32
+                } else {
+                    return Err(BusError);
+                }
+            }
+            0x4 => {
+                if (PERIPH_BASE..addr::PERIPH_END).contains(&a) {
+                    if a % size != 0 {
+                        return Err(BusError);
+                    }
+                    lanes(self.periph_read(a & !3, origin), a, size)
+                } else if (PERIPH_BB..PERIPH_BB + (addr::PERIPH_END - PERIPH_BASE) * 32).contains(&a) {
+                    let word = PERIPH_BASE + (((a - PERIPH_BB) >> 5) & !3);
+                    let bit = ((a - PERIPH_BB) >> 2) & 31;
+                    (self.periph_read(word, origin) >> bit) & 1
+                } else {
+                    return Err(BusError);
+                }
+            }
+            0xE => {
+                if a % size != 0 {
+                    return Err(BusError);
+                }
+                lanes(self.ppb_read(a & !3, origin)?, a, size)
+            }
+            _ => return Err(BusError),
+        };
+        if origin == Origin::Cpu && self.dwt.data_armed {
+            self.dwt.data_access(a, size, Access::Read);
+        }
+        Ok(v)
+    }
+
+    /// A `size`-byte (1, 2 or 4) write of the low bytes of `v`.
+    pub(crate) fn bus_write(&mut self, a: u32, size: u32, v: u32, origin: Origin) -> Result<(), BusError> {
+        if self.faults.bus_error(a, size) {
+            return Err(BusError);
+        }
+        if origin == Origin::Cpu && self.dwt.data_armed {
+            self.dwt.data_access(a, size, Access::Write);
+        }
+        let fs = self.nv.flash.len() as u32;
+        match a >> 28 {
+            0x0 => {
+                let off = if a < 0x0800_0000 { a } else { a.wrapping_sub(FLASH_BASE) };
+                if off >= fs || (a >= fs && a < 0x0800_0000) {
+                    return Err(BusError);
+                }
+                let faults = &self.faults;
+                self.fpec
+                    .program(&mut self.nv, off as usize, size, v, false, faults)
+                    .map_err(|_| BusError)
+            }
+            0x1 => {
+                if (OPT_BASE..OPT_BASE + 16).contains(&a) {
+                    let faults = &self.faults;
+                    self.fpec
+                        .program(&mut self.nv, (a - OPT_BASE) as usize, size, v, true, faults)
+                        .map_err(|_| BusError)
+                } else {
+                    Err(BusError) // system memory is read-only
+                }
+            }
+            0x2 => {
+                let sl = self.sram.len() as u32;
+                if (SRAM_BASE..SRAM_BASE + sl).contains(&a) {
+                    wr(&mut self.sram, (a - SRAM_BASE) as usize, size, v)
+                } else if (SRAM_BB..SRAM_BB + sl * 32).contains(&a) {
+                    let off = ((a - SRAM_BB) >> 5) as usize;
+                    let bit = (a >> 2) & 7;
+                    if v & 1 != 0 {
+                        self.sram[off] |= 1 << bit;
+                    } else {
+                        self.sram[off] &= !(1 << bit);
+                    }
+                    Ok(())
+                } else {
+                    Err(BusError)
+                }
+            }
+            0x4 => {
+                if (PERIPH_BASE..addr::PERIPH_END).contains(&a) {
+                    if a % size != 0 {
+                        return Err(BusError);
+                    }
+                    let word = match size {
+                        4 => v,
+                        2 => (v & 0xFFFF) * 0x0001_0001,
+                        _ => (v & 0xFF) * 0x0101_0101,
+                    };
+                    self.periph_write(a & !3, word, origin)
+                } else if (PERIPH_BB..PERIPH_BB + (addr::PERIPH_END - PERIPH_BASE) * 32).contains(&a) {
+                    let word = PERIPH_BASE + (((a - PERIPH_BB) >> 5) & !3);
+                    let bit = ((a - PERIPH_BB) >> 2) & 31;
+                    let old = self.periph_read(word, origin);
+                    let new = if v & 1 != 0 { old | (1 << bit) } else { old & !(1 << bit) };
+                    self.periph_write(word, new, origin)
+                } else {
+                    Err(BusError)
+                }
+            }
+            0xE => {
+                if a % size != 0 {
+                    return Err(BusError);
+                }
+                let word = if size == 4 {
+                    v
+                } else {
+                    let old = self.ppb_read(a & !3, origin)?;
+                    let sh = (a & 3) * 8;
+                    let m = if size == 2 { 0xFFFF } else { 0xFF } << sh;
+                    (old & !m) | ((v << sh) & m)
+                };
+                self.ppb_write(a & !3, word, origin)
+            }
+            _ => Err(BusError),
+        }
+    }
+
+    fn clock_on(&self, a: u32) -> bool {
+        match a {
+            addr::AFIO..=0x4001_03FF => self.rcc.apb2enr & 1 != 0,
+            addr::GPIOA..addr::GPIOE_END => {
+                let port = (a - addr::GPIOA) / 0x400;
+                self.rcc.apb2enr & (1 << (2 + port)) != 0
+            }
+            addr::PWR..=0x4000_73FF => self.rcc.apb1enr & (1 << 28) != 0,
+            _ => true,
+        }
+    }
+
+    fn periph_read(&mut self, a: u32, origin: Origin) -> u32 {
+        let _ = origin;
+        if !self.clock_on(a) {
+            return 0;
+        }
+        match a {
+            addr::PWR..=0x4000_73FF => self.pwr.read(a - addr::PWR),
+            addr::IWDG..=0x4000_33FF => self.iwdg.read(a - addr::IWDG),
+            addr::AFIO..=0x4001_03FF => self.afio.read(a - addr::AFIO),
+            addr::GPIOA..addr::GPIOE_END => {
+                let port = ((a - addr::GPIOA) / 0x400) as usize;
+                self.gpio[port].read(a & 0x3FF)
+            }
+            addr::RCC..=0x4002_13FF => self.rcc.read(a - addr::RCC),
+            addr::FLASH_IF..=0x4002_23FF => self.fpec.read(a - addr::FLASH_IF),
+            _ => 0,
+        }
+    }
+
+    fn periph_write(&mut self, a: u32, v: u32, origin: Origin) -> Result<(), BusError> {
+        let _ = origin;
+        if !self.clock_on(a) {
+            return Ok(());
+        }
+        match a {
+            addr::PWR..=0x4000_73FF => self.pwr.write(a - addr::PWR, v),
+            addr::IWDG..=0x4000_33FF => self.iwdg.write(a - addr::IWDG, v),
+            addr::AFIO..=0x4001_03FF => self.afio.write(a - addr::AFIO, v),
+            addr::GPIOA..addr::GPIOE_END => {
+                let port = ((a - addr::GPIOA) / 0x400) as usize;
+                self.gpio[port].write(a & 0x3FF, v)
+            }
+            addr::RCC..=0x4002_13FF => self.rcc.write(a - addr::RCC, v),
+            addr::FLASH_IF..=0x4002_23FF => {
+                let faults = &self.faults;
+                match self.fpec.write(a - addr::FLASH_IF, v, &mut self.nv, faults) {
+                    FpecWrite::Ok => {}
+                    FpecWrite::BusError => return Err(BusError),
+                    FpecWrite::LockedAfterChange => {
+                        if let Err(e) = self.save_storage() {
+                            tracing::warn!("virtual STM32: {e}");
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn ppb_read(&mut self, a: u32, origin: Origin) -> Result<u32, BusError> {
+        let off = a & 0xFFF;
+        Ok(match a & !0xFFF {
+            0xE000_0000 => self.itm.read(off),
+            0xE000_1000 => {
+                let (cycles, pc) = (self.cycles, self.core.regs.pc);
+                self.dwt.read(off, cycles, pc)
+            }
+            0xE000_2000 => self.fpb.read(off),
+            0xE000_E000 => self.scs_read(off, origin),
+            0xE004_0000 => self.itm.tpiu_read(off),
+            addr::DBGMCU => self.dbgmcu.read(off, origin == Origin::Debug),
+            super::romtable::BASE => super::romtable::read(off),
+            _ => return Err(BusError),
+        })
+    }
+
+    fn ppb_write(&mut self, a: u32, v: u32, origin: Origin) -> Result<(), BusError> {
+        let off = a & 0xFFF;
+        match a & !0xFFF {
+            0xE000_0000 => self.itm.write(off, v),
+            0xE000_1000 => {
+                let cycles = self.cycles;
+                self.dwt.write(off, v, cycles)
+            }
+            0xE000_2000 => self.fpb.write(off, v),
+            0xE000_E000 => self.scs_write(off, v, origin),
+            0xE004_0000 => self.itm.tpiu_write(off, v),
+            addr::DBGMCU => self.dbgmcu.write(off, v),
+            super::romtable::BASE => {}
+            _ => return Err(BusError),
+        }
+        Ok(())
+    }
+}

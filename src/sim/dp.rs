@@ -1,0 +1,284 @@
+//! SW-DP of the STM32F103's SWJ-DP (ADIv5.0 DPv1, DPIDR 0x1BA0_1477;
+//! ADIv5 §B2 (DP registers), §B4 (SWD protocol), §B5.2 (SWJ-DP switching)).
+//!
+//! * Power-on: the SWJ-DP listens to JTAG; the SWD interface is selected by a
+//!   line reset (≥ 50 SWCLK with SWDIO high) followed by the 16-bit
+//!   JTAG-to-SWD sequence 0xE79E (0xE73C selects JTAG again). After every line
+//!   reset the DP is in the protocol-error/lock-out state: it only answers a
+//!   read of DPIDR (any other request gets no ACK).
+//! * DPIDR, CTRL/STAT (CDBGPWRUPREQ/CSYSPWRUPREQ/CDBGRSTREQ mirrored to their
+//!   ACK bits, ORUNDETECT, STICKYORUN, STICKYCMP, STICKYERR, WDATAERR, READOK,
+//!   TRNMODE/TRNCNT/MASKLANE stored), WCR (SELECT.CTRLSEL = 1), SELECT
+//!   (APSEL, APBANKSEL, CTRLSEL), RDBUFF, RESEND, ABORT (clears the sticky flags).
+//! * ACKs: OK; WAIT while an AP access is still busy (only with
+//!   [`Fault::ApWait`](super::Fault::ApWait)); FAULT for every request except
+//!   DPIDR/CTRL/STAT/RESEND reads and ABORT writes while a sticky flag is set
+//!   (§B4.2.3); no ACK when unpowered, disconnected, in JTAG mode or locked out.
+//! * AP reads are posted (§B4.2.4): the ACK of an AP read carries the result
+//!   of the previous AP read; the new result is fetched from RDBUFF or by the
+//!   next AP read. AP accesses need CDBGPWRUPACK and CSYSPWRUPACK, else FAULT.
+
+use super::chip::Chip;
+
+pub(crate) const DPIDR: u32 = 0x1BA0_1477;
+
+// CTRL/STAT (§B2.2.2)
+const ORUNDETECT: u32 = 1 << 0;
+const STICKYORUN: u32 = 1 << 1;
+const STICKYCMP: u32 = 1 << 4;
+const STICKYERR: u32 = 1 << 5;
+const READOK: u32 = 1 << 6;
+const WDATAERR: u32 = 1 << 7;
+const CDBGRSTREQ: u32 = 1 << 26;
+const CDBGPWRUPREQ: u32 = 1 << 28;
+const CSYSPWRUPREQ: u32 = 1 << 30;
+const CTRL_WRITABLE: u32 = ORUNDETECT | 0x0FFF_FF0C | CDBGRSTREQ | CDBGPWRUPREQ | CSYSPWRUPREQ;
+const STICKY: u32 = STICKYORUN | STICKYCMP | STICKYERR | WDATAERR;
+
+/// Response of the target to one SWD request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Ack {
+    Ok(u32),
+    Wait,
+    Fault,
+    NoAck,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wire {
+    Jtag,
+    Swd,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct SwDp {
+    wire: Wire,
+    /// After a line reset only a DPIDR read is answered.
+    lockout: bool,
+    /// Consecutive SWDIO-high bits seen.
+    ones: u32,
+    /// Capturing the 16 bits after a line reset: (bits, count).
+    capture: Option<(u16, u8)>,
+    ctrl: u32,
+    sticky: u32,
+    readok: bool,
+    select: u32,
+    wcr: u32,
+    rdbuff: u32,
+    resend: u32,
+    /// WAITs given to the current AP access (for `Fault::ApWait`).
+    ap_waits: u32,
+}
+
+impl SwDp {
+    pub(crate) fn power_on() -> SwDp {
+        SwDp {
+            wire: Wire::Jtag,
+            lockout: true,
+            ones: 0,
+            capture: None,
+            ctrl: 0,
+            sticky: 0,
+            readok: false,
+            select: 0,
+            wcr: 0x40,
+            rdbuff: 0,
+            resend: 0,
+            ap_waits: 0,
+        }
+    }
+
+    fn powered_up(&self) -> bool {
+        self.ctrl & CDBGPWRUPREQ != 0 && self.ctrl & CSYSPWRUPREQ != 0
+    }
+
+    fn ctrl_stat(&self) -> u32 {
+        let mut v = self.ctrl | self.sticky;
+        if self.ctrl & CDBGRSTREQ != 0 {
+            v |= 1 << 27;
+        }
+        if self.ctrl & CDBGPWRUPREQ != 0 {
+            v |= 1 << 29;
+        }
+        if self.ctrl & CSYSPWRUPREQ != 0 {
+            v |= 1 << 31;
+        }
+        if self.readok {
+            v |= READOK;
+        }
+        v
+    }
+}
+
+impl Chip {
+    /// Bits clocked out by the probe with SWDIO driven (`swj_sequence`), LSB first.
+    pub(crate) fn swj_bits(&mut self, bit_len: u8, bits: u64) {
+        if self.faults.no_power() {
+            return;
+        }
+        for i in 0..bit_len.min(64) {
+            let b = (bits >> i) & 1 == 1;
+            let dp = &mut self.dp;
+            if let Some((v, n)) = dp.capture.as_mut() {
+                *v |= (b as u16) << *n;
+                *n += 1;
+                if *n == 16 {
+                    match *v {
+                        0xE79E => dp.wire = Wire::Swd,
+                        0xE73C => dp.wire = Wire::Jtag,
+                        _ => {}
+                    }
+                    dp.capture = None;
+                }
+            }
+            if b {
+                dp.ones += 1;
+                if dp.ones == 50 {
+                    // Line reset (§B4.3.3).
+                    self.stats.line_resets += 1;
+                    dp.lockout = true;
+                    dp.capture = None;
+                }
+            } else {
+                if dp.ones >= 50 && dp.capture.is_none() {
+                    dp.capture = Some((0, 1)); // this 0 is bit 0 of a possible switch sequence
+                }
+                dp.ones = 0;
+            }
+        }
+    }
+
+    /// One SWD transaction. `a` is A[3:2] as a byte address (0, 4, 8, 0xC).
+    pub(crate) fn swd_request(&mut self, apndp: bool, rnw: bool, a: u8, wdata: u32, swclk_khz: u32) -> Ack {
+        let s = &mut self.stats;
+        match (apndp, rnw) {
+            (false, true) => s.dp_reads += 1,
+            (false, false) => s.dp_writes += 1,
+            (true, true) => s.ap_reads += 1,
+            (true, false) => s.ap_writes += 1,
+        }
+        let line_bad = self.faults.line_error_khz().is_some_and(|k| swclk_khz > k);
+        let cut = self.faults.consume_link();
+        if self.faults.no_power() || cut || line_bad || self.dp.wire != Wire::Swd {
+            self.stats.no_acks += 1;
+            return Ack::NoAck;
+        }
+        if self.dp.lockout {
+            if !apndp && rnw && a == 0 {
+                self.dp.lockout = false;
+            } else {
+                self.stats.no_acks += 1;
+                return Ack::NoAck;
+            }
+        }
+        let allowed_with_sticky = !apndp && ((rnw && matches!(a, 0 | 4 | 8)) || (!rnw && a == 0));
+        if self.dp.sticky & STICKY != 0 && !allowed_with_sticky {
+            self.stats.faults += 1;
+            return Ack::Fault;
+        }
+        let ack = if apndp { self.ap_transaction(rnw, a, wdata) } else { self.dp_register(rnw, a, wdata) };
+        match ack {
+            Ack::Wait => {
+                self.stats.waits += 1;
+                if self.dp.ctrl & ORUNDETECT != 0 {
+                    self.dp.sticky |= STICKYORUN;
+                }
+            }
+            Ack::Fault => self.stats.faults += 1,
+            _ => {}
+        }
+        ack
+    }
+
+    fn dp_register(&mut self, rnw: bool, a: u8, w: u32) -> Ack {
+        let dp = &mut self.dp;
+        if rnw {
+            let v = match a {
+                0 => DPIDR,
+                4 => {
+                    if dp.select & 1 == 0 {
+                        dp.ctrl_stat()
+                    } else {
+                        dp.wcr
+                    }
+                }
+                8 => dp.resend,
+                _ => {
+                    // RDBUFF: result of the last posted AP read, no new AP access.
+                    dp.readok = true;
+                    dp.resend = dp.rdbuff;
+                    dp.rdbuff
+                }
+            };
+            Ack::Ok(v)
+        } else {
+            match a {
+                0 => {
+                    // ABORT (§B2.2.1)
+                    if w & 1 != 0 {
+                        dp.ap_waits = 0; // DAPABORT
+                    }
+                    if w & (1 << 1) != 0 {
+                        dp.sticky &= !STICKYCMP;
+                    }
+                    if w & (1 << 2) != 0 {
+                        dp.sticky &= !STICKYERR;
+                    }
+                    if w & (1 << 3) != 0 {
+                        dp.sticky &= !WDATAERR;
+                    }
+                    if w & (1 << 4) != 0 {
+                        dp.sticky &= !STICKYORUN;
+                    }
+                }
+                4 => {
+                    if dp.select & 1 == 0 {
+                        dp.ctrl = w & CTRL_WRITABLE;
+                    } else {
+                        dp.wcr = w & 0x3C7;
+                    }
+                }
+                8 => dp.select = w & 0xFF00_00F1,
+                _ => {} // RDBUFF is read-only
+            }
+            Ack::Ok(0)
+        }
+    }
+
+    fn ap_transaction(&mut self, rnw: bool, a: u8, w: u32) -> Ack {
+        let waits = self.faults.ap_wait();
+        if self.dp.ap_waits < waits {
+            self.dp.ap_waits += 1;
+            return Ack::Wait;
+        }
+        self.dp.ap_waits = 0;
+        if !self.dp.powered_up() {
+            self.dp.sticky |= STICKYERR;
+            return Ack::Fault;
+        }
+        let apsel = self.dp.select >> 24;
+        let reg = (self.dp.select & 0xF0) as u8 | a;
+        if rnw {
+            let previous = self.dp.rdbuff;
+            let result = if apsel == 0 { self.ap_read(reg) } else { Ok(0) };
+            match result {
+                Ok(v) => {
+                    self.dp.rdbuff = v;
+                    self.dp.readok = true;
+                }
+                Err(_) => {
+                    self.dp.rdbuff = 0;
+                    self.dp.readok = false;
+                    self.dp.sticky |= STICKYERR;
+                }
+            }
+            self.dp.resend = previous;
+            Ack::Ok(previous)
+        } else {
+            if apsel == 0 && self.ap_write(reg, w).is_err() {
+                self.dp.sticky |= STICKYERR;
+            }
+            Ack::Ok(0)
+        }
+    }
+}

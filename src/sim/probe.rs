@@ -1,0 +1,292 @@
+//! [`SimProbe`]: a probe-rs `DebugProbe` that behaves like the firmware of a
+//! CMSIS-DAP v2 probe with 512-byte packets (CMSIS-DAP §DAP_Transfer,
+//! §DAP_TransferBlock) wired to the virtual chip's SWD port.
+//!
+//! Every `RawDapAccess` call is turned into SWD wire transactions on the DP
+//! model, so [`DapStats`](super::DapStats) counts what a logic analyser would see:
+//! * an AP read is a posted AP read followed by an RDBUFF read; a block of N AP
+//!   reads is N posted reads + one RDBUFF read per packet (126 words);
+//! * writes are batched as probe-rs's CMSIS-DAP driver does (up to 101 per
+//!   packet); a batch that does not end in a read ends with the firmware's
+//!   "check last write" RDBUFF read; a block of N writes is N writes + one
+//!   RDBUFF read per packet;
+//! * WAIT is retried by the "firmware" (up to 0xFFFF times, as configured by
+//!   probe-rs), every retry being a transaction; FAULT and no-ACK are returned
+//!   as `DapError::FaultResponse` / `DapError::NoAcknowledge`.
+//!
+//! One call costs at most one round trip to the CPU thread, whatever its size.
+
+use std::sync::Arc;
+
+use probe_rs::architecture::arm::{
+    sequences::ArmDebugSequence, ArmCommunicationInterface, ArmDebugInterface, ArmError, DapError, DapProbe,
+    RawDapAccess, RegisterAddress,
+};
+use probe_rs::probe::{DebugProbe, DebugProbeError, WireProtocol};
+use probe_rs::CoreStatus;
+
+use super::chip::Chip;
+use super::dp::Ack;
+use super::Sim;
+
+/// SWCLK frequencies the probe can generate, kHz (highest first).
+pub const SPEEDS_KHZ: [u32; 11] = [4000, 1800, 1000, 480, 240, 125, 100, 50, 25, 15, 5];
+/// Default SWCLK, kHz.
+pub const DEFAULT_SPEED_KHZ: u32 = 1000;
+/// Words per DAP_TransferBlock packet ((512 − 6) / 4).
+const BLOCK_WORDS: usize = 126;
+/// Writes per DAP_Transfer packet ((512 − 3) / 5).
+const BATCH_WRITES: u32 = 101;
+/// WAIT retries of the probe firmware (DAP_TransferConfigure as sent by probe-rs).
+const WAIT_RETRY: u32 = 0xFFFF;
+const RDBUFF: u8 = 0xC;
+
+/// The probe of a [`Sim`]: implements `DebugProbe`, `RawDapAccess` and `DapProbe`.
+/// Obtain it from [`Sim::probe`] and hand it to
+/// `probe_rs::probe::Probe::from_specific_probe(Box::new(..))`.
+pub struct SimProbe {
+    sim: Sim,
+    speed_khz: u32,
+    /// Writes sent in the current (not yet checked) DAP_Transfer batch.
+    pending_writes: u32,
+}
+
+impl std::fmt::Debug for SimProbe {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimProbe").field("chip", &self.sim.chip()).field("speed_khz", &self.speed_khz).finish()
+    }
+}
+
+fn addr_of(address: RegisterAddress) -> (bool, u8) {
+    (address.is_ap(), address.a2_and_3())
+}
+
+fn dap_err(ack: Ack) -> ArmError {
+    match ack {
+        Ack::Fault => ArmError::Dap(DapError::FaultResponse),
+        Ack::Wait => ArmError::Dap(DapError::WaitResponse),
+        _ => ArmError::Dap(DapError::NoAcknowledge),
+    }
+}
+
+/// One request with the firmware's WAIT retries.
+fn xfer(chip: &mut Chip, apndp: bool, rnw: bool, a: u8, w: u32, khz: u32) -> Result<u32, ArmError> {
+    let mut retries = 0;
+    loop {
+        match chip.swd_request(apndp, rnw, a, w, khz) {
+            Ack::Ok(v) => return Ok(v),
+            Ack::Wait if retries < WAIT_RETRY => retries += 1,
+            other => return Err(dap_err(other)),
+        }
+    }
+}
+
+impl SimProbe {
+    pub(crate) fn new(sim: Sim) -> SimProbe {
+        SimProbe { sim, speed_khz: DEFAULT_SPEED_KHZ, pending_writes: 0 }
+    }
+
+    /// Runs `f` after `txns` transactions' worth of wire time.
+    fn wire<R>(&self, txns: u64, f: impl FnOnce(&mut Chip, u32) -> R) -> R {
+        let khz = self.speed_khz;
+        self.sim.shared().with_chip_after_wire(txns, khz, |c| f(c, khz))
+    }
+
+    /// Ends the current write batch with the firmware's "check last write".
+    fn check_writes(&mut self) -> Result<(), ArmError> {
+        if self.pending_writes == 0 {
+            return Ok(());
+        }
+        self.pending_writes = 0;
+        self.wire(1, |c, k| xfer(c, false, true, RDBUFF, 0, k).map(|_| ()))
+    }
+}
+
+impl DebugProbe for SimProbe {
+    fn get_name(&self) -> &str {
+        "stdbg virtual CMSIS-DAP (STM32F103)"
+    }
+
+    fn speed_khz(&self) -> u32 {
+        self.speed_khz
+    }
+
+    /// Picks the highest supported SWCLK not above `speed_khz` ([`SPEEDS_KHZ`]).
+    fn set_speed(&mut self, speed_khz: u32) -> Result<u32, DebugProbeError> {
+        let s = SPEEDS_KHZ
+            .iter()
+            .copied()
+            .find(|&s| s <= speed_khz)
+            .ok_or(DebugProbeError::UnsupportedSpeed(speed_khz))?;
+        self.speed_khz = s;
+        Ok(s)
+    }
+
+    fn attach(&mut self) -> Result<(), DebugProbeError> {
+        Ok(())
+    }
+
+    fn detach(&mut self) -> Result<(), probe_rs::Error> {
+        self.check_writes().map_err(probe_rs::Error::Arm)
+    }
+
+    fn target_reset(&mut self) -> Result<(), DebugProbeError> {
+        self.target_reset_assert()?;
+        self.target_reset_deassert()
+    }
+
+    fn target_reset_assert(&mut self) -> Result<(), DebugProbeError> {
+        self.sim.shared().with_chip(|c| {
+            if !c.faults.no_nrst() {
+                c.set_nrst(true)
+            }
+        });
+        Ok(())
+    }
+
+    fn target_reset_deassert(&mut self) -> Result<(), DebugProbeError> {
+        self.sim.shared().with_chip(|c| {
+            if !c.faults.no_nrst() {
+                c.set_nrst(false)
+            }
+        });
+        Ok(())
+    }
+
+    fn select_protocol(&mut self, protocol: WireProtocol) -> Result<(), DebugProbeError> {
+        match protocol {
+            WireProtocol::Swd => Ok(()),
+            other => Err(DebugProbeError::UnsupportedProtocol(other)),
+        }
+    }
+
+    fn active_protocol(&self) -> Option<WireProtocol> {
+        Some(WireProtocol::Swd)
+    }
+
+    fn has_arm_interface(&self) -> bool {
+        true
+    }
+
+    fn try_get_arm_debug_interface<'probe>(
+        self: Box<Self>,
+        sequence: Arc<dyn ArmDebugSequence>,
+    ) -> Result<Box<dyn ArmDebugInterface + 'probe>, (Box<dyn DebugProbe>, ArmError)> {
+        Ok(ArmCommunicationInterface::create(self, sequence, false))
+    }
+
+    fn into_probe(self: Box<Self>) -> Box<dyn DebugProbe> {
+        self
+    }
+
+    fn try_as_dap_probe(&mut self) -> Option<&mut dyn DapProbe> {
+        Some(self)
+    }
+
+    /// 3.3 V, or 0 V with [`Fault::NoPower`](super::Fault::NoPower).
+    fn get_target_voltage(&mut self) -> Result<Option<f32>, DebugProbeError> {
+        let off = self.sim.shared().with_chip(|c| c.faults.no_power());
+        Ok(Some(if off { 0.0 } else { 3.3 }))
+    }
+}
+
+impl RawDapAccess for SimProbe {
+    fn raw_read_register(&mut self, address: RegisterAddress) -> Result<u32, ArmError> {
+        let (ap, a) = addr_of(address);
+        // The read ends the batch: no separate "check last write".
+        self.pending_writes = 0;
+        self.wire(if ap { 2 } else { 1 }, |c, k| {
+            if ap {
+                xfer(c, true, true, a, 0, k)?;
+                xfer(c, false, true, RDBUFF, 0, k)
+            } else {
+                xfer(c, false, true, a, 0, k)
+            }
+        })
+    }
+
+    fn raw_read_block(&mut self, address: RegisterAddress, values: &mut [u32]) -> Result<(), ArmError> {
+        self.check_writes()?;
+        let (ap, a) = addr_of(address);
+        let n = values.len() as u64;
+        let packets = values.len().div_ceil(BLOCK_WORDS) as u64;
+        let txns = if ap { n + packets } else { n };
+        self.wire(txns, |c, k| {
+            for chunk in values.chunks_mut(BLOCK_WORDS) {
+                if ap {
+                    xfer(c, true, true, a, 0, k)?;
+                    for i in 1..chunk.len() {
+                        chunk[i - 1] = xfer(c, true, true, a, 0, k)?;
+                    }
+                    let last = chunk.len() - 1;
+                    chunk[last] = xfer(c, false, true, RDBUFF, 0, k)?;
+                } else {
+                    for v in chunk.iter_mut() {
+                        *v = xfer(c, false, true, a, 0, k)?;
+                    }
+                }
+            }
+            Ok(())
+        })
+    }
+
+    fn raw_write_register(&mut self, address: RegisterAddress, value: u32) -> Result<(), ArmError> {
+        let (ap, a) = addr_of(address);
+        self.wire(1, |c, k| xfer(c, ap, false, a, value, k))?;
+        self.pending_writes += 1;
+        if self.pending_writes >= BATCH_WRITES {
+            self.check_writes()?;
+        }
+        Ok(())
+    }
+
+    fn raw_write_block(&mut self, address: RegisterAddress, values: &[u32]) -> Result<(), ArmError> {
+        self.check_writes()?;
+        let (ap, a) = addr_of(address);
+        let packets = values.len().div_ceil(BLOCK_WORDS) as u64;
+        self.wire(values.len() as u64 + packets, |c, k| {
+            for chunk in values.chunks(BLOCK_WORDS) {
+                for v in chunk {
+                    xfer(c, ap, false, a, *v, k)?;
+                }
+                xfer(c, false, true, RDBUFF, 0, k)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn raw_flush(&mut self) -> Result<(), ArmError> {
+        self.check_writes()
+    }
+
+    fn jtag_sequence(&mut self, _cycles: u8, _tms: bool, _tdi: u64) -> Result<(), DebugProbeError> {
+        Err(DebugProbeError::UnsupportedProtocol(WireProtocol::Jtag))
+    }
+
+    fn swj_sequence(&mut self, bit_len: u8, bits: u64) -> Result<(), DebugProbeError> {
+        self.sim.shared().with_chip(|c| c.swj_bits(bit_len, bits));
+        Ok(())
+    }
+
+    /// Drives nRESET (bit 7) when selected; returns the pin levels read back
+    /// (bit 7 = NRST, bit 1 = SWDIO, bit 0 = SWCLK).
+    fn swj_pins(&mut self, pin_out: u32, pin_select: u32, _pin_wait: u32) -> Result<u32, DebugProbeError> {
+        let nrst_high = self.sim.shared().with_chip(|c| {
+            if pin_select & 0x80 != 0 && !c.faults.no_nrst() {
+                c.set_nrst(pin_out & 0x80 == 0);
+            }
+            !c.nrst_low || c.faults.no_nrst()
+        });
+        Ok(if nrst_high { 0x82 } else { 0x02 })
+    }
+
+    fn into_probe(self: Box<Self>) -> Box<dyn DebugProbe> {
+        self
+    }
+
+    fn core_status_notification(&mut self, _state: CoreStatus) -> Result<(), DebugProbeError> {
+        Ok(())
+    }
+}
+
+impl DapProbe for SimProbe {}

@@ -1,0 +1,341 @@
+//! Flash program/erase controller (FPEC) and option bytes: RM0008 §3.3.3,
+//! §3.5 (registers) and PM0075 (STM32F10xxx Flash programming manual).
+//!
+//! Modelled: KEYR unlock sequence (a wrong key locks the FPEC until the next
+//! reset and gives a bus error, PM0075 §2.3.1), OPTKEYR → OPTWRE, CR
+//! PG/PER/MER/OPTPG/OPTER/STRT/LOCK/OPTWRE/ERRIE/EOPIE, SR BSY/PGERR/WRPRTERR/EOP
+//! (write 1 to clear), AR, OBR and WRPR loaded from the option bytes at reset,
+//! half-word programming only on erased cells (else PGERR, cell unchanged),
+//! byte/word writes to flash give a bus error, 1 KiB page erase, mass erase,
+//! option-byte erase/program with automatic complement.
+//! Simplified: every operation completes instantly (BSY is never seen set).
+
+use super::super::fault::FaultSet;
+
+pub(crate) const KEY1: u32 = 0x4567_0123;
+pub(crate) const KEY2: u32 = 0xCDEF_89AB;
+/// Flash page size of medium-density devices (RM0008 §3.3.3).
+pub(crate) const PAGE_SIZE: usize = 1024;
+/// Base of main flash memory.
+pub(crate) const FLASH_BASE: u32 = 0x0800_0000;
+/// Base of the option-byte block (16 bytes, RM0008 §3.3.3 Table 6? / PM0075 §2.5).
+pub(crate) const OPT_BASE: u32 = 0x1FFF_F800;
+
+// FLASH_CR bits (RM0008 §3.5.4)
+pub(crate) const CR_PG: u32 = 1 << 0;
+pub(crate) const CR_PER: u32 = 1 << 1;
+pub(crate) const CR_MER: u32 = 1 << 2;
+pub(crate) const CR_OPTPG: u32 = 1 << 4;
+pub(crate) const CR_OPTER: u32 = 1 << 5;
+pub(crate) const CR_STRT: u32 = 1 << 6;
+pub(crate) const CR_LOCK: u32 = 1 << 7;
+pub(crate) const CR_OPTWRE: u32 = 1 << 9;
+pub(crate) const CR_ERRIE: u32 = 1 << 10;
+pub(crate) const CR_EOPIE: u32 = 1 << 12;
+// FLASH_SR bits (RM0008 §3.5.3)
+/// BSY: never set, operations complete instantly.
+#[allow(dead_code)]
+pub(crate) const SR_BSY: u32 = 1 << 0;
+pub(crate) const SR_PGERR: u32 = 1 << 2;
+pub(crate) const SR_WRPRTERR: u32 = 1 << 4;
+pub(crate) const SR_EOP: u32 = 1 << 5;
+
+/// The non-volatile memories the FPEC operates on.
+#[derive(Debug, Clone)]
+pub(crate) struct NvMem {
+    pub flash: Vec<u8>,
+    /// Option bytes 0x1FFF_F800..0x1FFF_F810: RDP, nRDP, USER, nUSER, Data0,
+    /// nData0, Data1, nData1, WRP0, nWRP0, … WRP3, nWRP3.
+    pub opt: [u8; 16],
+    /// Changed since the last save.
+    pub dirty: bool,
+}
+
+impl NvMem {
+    pub(crate) fn blank(flash_size: usize) -> NvMem {
+        NvMem {
+            flash: vec![0xFF; flash_size],
+            opt: FACTORY_OPTION_BYTES,
+            dirty: false,
+        }
+    }
+}
+
+/// Option bytes as shipped: RDP = 0xA5 (level 0), USER = 0xFF, Data = 0xFF,
+/// no write protection; each followed by its complement.
+pub(crate) const FACTORY_OPTION_BYTES: [u8; 16] = [
+    0xA5, 0x5A, 0xFF, 0x00, 0xFF, 0x00, 0xFF, 0x00, 0xFF, 0x00, 0xFF, 0x00, 0xFF, 0x00, 0xFF, 0x00,
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum KeyState {
+    /// Waiting for KEY1.
+    Locked,
+    /// KEY1 seen, waiting for KEY2.
+    Key1,
+    /// Unlocked (CR.LOCK = 0).
+    Unlocked,
+    /// A wrong key was written: locked until reset.
+    Blocked,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Fpec {
+    pub acr: u32,
+    keys: KeyState,
+    opt_keys: KeyState,
+    pub cr: u32,
+    pub sr: u32,
+    pub ar: u32,
+    pub obr: u32,
+    pub wrpr: u32,
+    /// Flash content changed while unlocked: save when LOCK is set again.
+    pub changed_since_unlock: bool,
+}
+
+/// Result of a register write that the bus must know about.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum FpecWrite {
+    Ok,
+    /// The FPEC was locked again after changing the flash: persist now.
+    LockedAfterChange,
+    /// Wrong key: bus error (PM0075 §2.3.1).
+    BusError,
+}
+
+impl Fpec {
+    /// Reset state; OBR and WRPR are loaded from the option bytes (RM0008 §3.5.6/§3.5.7).
+    pub(crate) fn after_reset(nv: &NvMem) -> Fpec {
+        let (obr, wrpr) = load_option_bytes(&nv.opt);
+        Fpec {
+            acr: 0x30,
+            keys: KeyState::Locked,
+            opt_keys: KeyState::Locked,
+            cr: CR_LOCK,
+            sr: 0,
+            ar: 0,
+            obr,
+            wrpr,
+            changed_since_unlock: false,
+        }
+    }
+
+    /// OBR.RDPRT: read-out protection active.
+    pub(crate) fn rdp_active(&self) -> bool {
+        self.obr & 2 != 0
+    }
+
+    /// Register read at `off` from 0x4002_2000.
+    pub(crate) fn read(&self, off: u32) -> u32 {
+        match off {
+            0x00 => (self.acr & 0x1F) | ((self.acr & 0x10) << 1),
+            0x04 | 0x08 => 0, // KEYR, OPTKEYR: write-only
+            0x0C => self.sr,
+            0x10 => self.cr,
+            0x14 => self.ar,
+            0x1C => self.obr,
+            0x20 => self.wrpr,
+            _ => 0,
+        }
+    }
+
+    pub(crate) fn write(
+        &mut self,
+        off: u32,
+        value: u32,
+        nv: &mut NvMem,
+        faults: &FaultSet,
+    ) -> FpecWrite {
+        match off {
+            0x00 => self.acr = value & 0x1F,
+            0x04 => {
+                // FLASH_KEYR
+                self.keys = match (self.keys, value) {
+                    (KeyState::Locked, KEY1) => KeyState::Key1,
+                    (KeyState::Key1, KEY2) => {
+                        self.cr &= !CR_LOCK;
+                        KeyState::Unlocked
+                    }
+                    (KeyState::Unlocked, _) => KeyState::Unlocked,
+                    (KeyState::Blocked, _) => return FpecWrite::BusError,
+                    _ => {
+                        self.keys = KeyState::Blocked;
+                        return FpecWrite::BusError;
+                    }
+                };
+            }
+            0x08 => {
+                // FLASH_OPTKEYR: only effective while the FPEC is unlocked.
+                if self.cr & CR_LOCK != 0 {
+                    return FpecWrite::Ok;
+                }
+                self.opt_keys = match (self.opt_keys, value) {
+                    (KeyState::Locked, KEY1) => KeyState::Key1,
+                    (KeyState::Key1, KEY2) => {
+                        self.cr |= CR_OPTWRE;
+                        KeyState::Locked
+                    }
+                    _ => KeyState::Locked,
+                };
+            }
+            0x0C => {
+                // SR: PGERR, WRPRTERR, EOP are write-1-to-clear.
+                self.sr &= !(value & (SR_PGERR | SR_WRPRTERR | SR_EOP));
+            }
+            0x10 => return self.write_cr(value, nv, faults),
+            0x14 => {
+                if self.cr & CR_LOCK == 0 {
+                    self.ar = value;
+                }
+            }
+            _ => {}
+        }
+        FpecWrite::Ok
+    }
+
+    fn write_cr(&mut self, value: u32, nv: &mut NvMem, faults: &FaultSet) -> FpecWrite {
+        if self.cr & CR_LOCK != 0 {
+            return FpecWrite::Ok; // CR is write-protected while locked
+        }
+        if value & CR_LOCK != 0 {
+            self.cr = CR_LOCK | (self.cr & !CR_OPTWRE & (CR_ERRIE | CR_EOPIE));
+            self.keys = KeyState::Locked;
+            self.opt_keys = KeyState::Locked;
+            let changed = std::mem::take(&mut self.changed_since_unlock);
+            return if changed {
+                FpecWrite::LockedAfterChange
+            } else {
+                FpecWrite::Ok
+            };
+        }
+        let writable = CR_PG | CR_PER | CR_MER | CR_OPTPG | CR_OPTER | CR_ERRIE | CR_EOPIE;
+        // OPTWRE can only be cleared by software.
+        let optwre = if value & CR_OPTWRE == 0 { 0 } else { self.cr & CR_OPTWRE };
+        self.cr = (value & writable) | optwre;
+        if value & CR_STRT != 0 {
+            self.start(nv, faults);
+        }
+        FpecWrite::Ok
+    }
+
+    /// STRT: erase operation (page, mass or option bytes), instant.
+    fn start(&mut self, nv: &mut NvMem, faults: &FaultSet) {
+        if faults.flash_program_error() {
+            self.sr |= SR_PGERR;
+            return;
+        }
+        if self.cr & CR_PER != 0 {
+            let off = self.ar.wrapping_sub(FLASH_BASE) as usize;
+            if off >= nv.flash.len() {
+                return; // address outside the flash: nothing erased
+            }
+            if self.page_protected(off / PAGE_SIZE) {
+                self.sr |= SR_WRPRTERR;
+                return;
+            }
+            let p = off / PAGE_SIZE * PAGE_SIZE;
+            nv.flash[p..p + PAGE_SIZE].fill(0xFF);
+        } else if self.cr & CR_MER != 0 {
+            nv.flash.fill(0xFF);
+        } else if self.cr & CR_OPTER != 0 {
+            if self.cr & CR_OPTWRE == 0 {
+                return;
+            }
+            nv.opt = [0xFF; 16];
+        } else {
+            return;
+        }
+        nv.dirty = true;
+        self.changed_since_unlock = true;
+        self.sr |= SR_EOP;
+    }
+
+    /// WRPR bit n = 0 protects pages 4n..4n+3 (bit 31: pages 124 and up), RM0008 §3.5.7.
+    fn page_protected(&self, page: usize) -> bool {
+        let bit = (page / 4).min(31);
+        self.wrpr & (1 << bit) == 0
+    }
+
+    /// A write by the bus into main flash (offset `off`) or, with `opt`, into the
+    /// option-byte block. `Err(())` = bus error.
+    pub(crate) fn program(
+        &mut self,
+        nv: &mut NvMem,
+        off: usize,
+        size: u32,
+        value: u32,
+        opt: bool,
+        faults: &FaultSet,
+    ) -> Result<(), ()> {
+        let mode = if opt { CR_OPTPG } else { CR_PG };
+        if self.cr & mode == 0 || self.cr & CR_LOCK != 0 {
+            return Err(()); // not in programming mode: bus error
+        }
+        if size != 2 || off % 2 != 0 {
+            return Err(()); // PM0075 §2.3.3: half-word only
+        }
+        if opt && self.cr & CR_OPTWRE == 0 {
+            return Err(());
+        }
+        if faults.flash_program_error() {
+            self.sr |= SR_PGERR;
+            return Ok(());
+        }
+        let cell: &mut [u8] = if opt {
+            &mut nv.opt[off..off + 2]
+        } else {
+            if self.page_protected(off / PAGE_SIZE) {
+                self.sr |= SR_WRPRTERR;
+                return Ok(());
+            }
+            &mut nv.flash[off..off + 2]
+        };
+        if cell != [0xFF, 0xFF] {
+            self.sr |= SR_PGERR;
+            return Ok(());
+        }
+        if opt {
+            // Only the low byte is taken; the complement is computed by the FPEC.
+            let b = value as u8;
+            cell.copy_from_slice(&[b, !b]);
+        } else {
+            cell.copy_from_slice(&(value as u16).to_le_bytes());
+        }
+        nv.dirty = true;
+        self.changed_since_unlock = true;
+        self.sr |= SR_EOP;
+        Ok(())
+    }
+}
+
+/// Loads OBR and WRPR from the option bytes (RM0008 §3.5.6/§3.5.7; a byte whose
+/// complement does not match sets OPTERR and reads as 0xFF, an erased pair
+/// 0xFF/0xFF is taken as 0xFF).
+pub(crate) fn load_option_bytes(opt: &[u8; 16]) -> (u32, u32) {
+    let mut opterr = false;
+    let mut byte = |i: usize| -> u8 {
+        let (v, c) = (opt[2 * i], opt[2 * i + 1]);
+        if v ^ c == 0xFF {
+            v
+        } else {
+            if !(v == 0xFF && c == 0xFF) {
+                opterr = true;
+            }
+            0xFF
+        }
+    };
+    let rdp = byte(0);
+    let user = byte(1);
+    let d0 = byte(2);
+    let d1 = byte(3);
+    let wrp = [byte(4), byte(5), byte(6), byte(7)];
+    let rdprt = rdp != 0xA5;
+    let obr = ((d1 as u32) << 18)
+        | ((d0 as u32) << 10)
+        | ((user as u32) << 2)
+        | ((rdprt as u32) << 1)
+        | opterr as u32;
+    let obr = obr & 0x03FF_FFFF;
+    let wrpr = u32::from_le_bytes(wrp);
+    (obr, wrpr)
+}

@@ -1,0 +1,26 @@
+//! STM32F103 (medium-density) specific parts: RM0008 Rev 21 peripherals and
+//! the system-memory area.
+
+pub(crate) mod afio;
+pub(crate) mod dbgmcu;
+pub(crate) mod fpec;
+pub(crate) mod gpio;
+pub(crate) mod iwdg;
+pub(crate) mod pwr;
+pub(crate) mod rcc;
+pub(crate) mod sysmem;
+
+/// Peripheral base addresses (RM0008 §3.3, Table 3).
+pub(crate) mod addr {
+    pub const PWR: u32 = 0x4000_7000;
+    pub const IWDG: u32 = 0x4000_3000;
+    pub const AFIO: u32 = 0x4001_0000;
+    pub const GPIOA: u32 = 0x4001_0800;
+    pub const GPIOE_END: u32 = 0x4001_1C00;
+    pub const RCC: u32 = 0x4002_1000;
+    pub const FLASH_IF: u32 = 0x4002_2000;
+    /// End (exclusive) of the peripheral address range that exists on the bus
+    /// (AHB ends with CRC at 0x4002_3000..0x4002_33FF).
+    pub const PERIPH_END: u32 = 0x4002_4000;
+    pub const DBGMCU: u32 = 0xE004_2000;
+}
