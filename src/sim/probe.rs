@@ -69,13 +69,30 @@ fn dap_err(ack: Ack) -> ArmError {
     }
 }
 
-/// One request with the firmware's WAIT retries.
+/// One request with the firmware's WAIT retries. On FAULT the host driver
+/// reads CTRL/STAT and clears STICKYERR through ABORT; after too many WAITs it
+/// aborts the AP transaction with ABORT.DAPABORT (as probe-rs's CMSIS-DAP
+/// driver does); these recovery transactions are counted like any other.
 fn xfer(chip: &mut Chip, apndp: bool, rnw: bool, a: u8, w: u32, khz: u32) -> Result<u32, ArmError> {
     let mut retries = 0;
     loop {
         match chip.swd_request(apndp, rnw, a, w, khz) {
             Ack::Ok(v) => return Ok(v),
             Ack::Wait if retries < WAIT_RETRY => retries += 1,
+            Ack::Wait => {
+                chip.swd_request(false, false, 0, 1, khz); // ABORT.DAPABORT
+                return Err(dap_err(Ack::Wait));
+            }
+            Ack::Fault => {
+                match chip.swd_request(false, true, 4, 0, khz) {
+                    Ack::Ok(ctrl) if ctrl & (1 << 5) == 0 => {}
+                    Ack::Ok(_) | Ack::Fault => {
+                        chip.swd_request(false, false, 0, 1 << 2, khz); // ABORT.STKERRCLR
+                    }
+                    _ => {}
+                }
+                return Err(dap_err(Ack::Fault));
+            }
             other => return Err(dap_err(other)),
         }
     }
