@@ -176,6 +176,7 @@ impl Host {
             if let Some(a) = addr {
                 core.write_core_reg(RegisterId(15), a)?;
             }
+            self.before_resume(core, name)?;
             core.run()
         })?;
         self.set_state(&target, TargetState::Running);
@@ -195,7 +196,9 @@ impl Host {
             if let Some(a) = addr {
                 core.write_core_reg(RegisterId(15), a)?;
             }
-            core.step()?;
+            if !self.before_resume(core, name)? {
+                core.step()?;
+            }
             halt_lines(core, name, "single-step")
         })?;
         self.set_state(&target, TargetState::Halted);
@@ -217,7 +220,14 @@ impl Host {
         let lines = self.with_core(|core, name| {
             if halt {
                 core.reset_and_halt(Duration::from_millis(1000))?;
+                self.reapply_debug_units(core, name)?;
                 Ok(Some(halt_lines(core, name, "debug-request")?))
+            } else if self.has_debug_units(name) {
+                // Halt at the reset vector to put breakpoints/watchpoints back before any code runs.
+                core.reset_and_halt(Duration::from_millis(1000))?;
+                self.reapply_debug_units(core, name)?;
+                core.run()?;
+                Ok(None)
             } else {
                 core.reset()?;
                 Ok(None)
@@ -314,6 +324,7 @@ impl Host {
     /// Closes the session (detaches; probe-rs restores DBGMCU and clears breakpoints) and flushes
     /// the virtual chip's storage.
     pub fn disconnect(&self) {
+        self.release_debug_units();
         let conn = self.conn().take();
         if let Some(conn) = conn {
             let sim = conn.sim.clone();

@@ -45,6 +45,8 @@ struct HostInner {
     script: OnceLock<ScriptEngine>,
     events: EventBus,
     shutdown: Mutex<Option<Shutdown>>,
+    /// Breakpoints and watchpoints per target name (see [`breakpoints`]).
+    debug_units: Mutex<std::collections::HashMap<String, breakpoints::DebugUnits>>,
 }
 
 impl Host {
@@ -61,6 +63,7 @@ impl Host {
                 script: OnceLock::new(),
                 events: EventBus::new(),
                 shutdown: Mutex::new(None),
+                debug_units: Mutex::default(),
             }),
         };
         let engine = ScriptEngine::new(&host);
