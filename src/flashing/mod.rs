@@ -1,1 +1,413 @@
-//! Image loading, checks against the memory map, and flashing through probe-rs (to be written).
+//! Flashing: image files ([`image`]), the checks every image passes before anything is erased
+//! ([`check`]), flash bank probing (STM32F1 `F_SIZE`, RM0008 §30.1), and erase/program/verify
+//! through probe-rs's flash loader (`probe_rs::flashing`: `FlashLoader`, `erase`), with progress
+//! bars ([`progress`]).
+//!
+//! Nothing here pokes the flash controller by hand: erasing and programming run probe-rs's flash
+//! algorithm for the probe-rs chip the target script names (`TargetDef::chip`).
+
+pub mod check;
+pub mod image;
+pub mod progress;
+
+use std::ops::Range;
+use std::time::Instant;
+
+use probe_rs::flashing::{DownloadOptions, FlashError};
+use probe_rs::MemoryInterface;
+
+use crate::command::{CommandError, Ctx};
+use crate::diagnose;
+use crate::host::target::TargetState;
+use crate::host::{FlashBank, Host};
+pub use check::{check_image, Allowed, FitError, FlashArea, Layout};
+pub use image::{Image, ImageError, ImageFormat, Segment};
+pub use progress::ProgressUi;
+
+/// STM32F1 flash size register `F_SIZE` (16 bits, KiB), RM0008 §30.1.1.
+pub const F1_FLASH_SIZE_REG: u64 = 0x1FFF_F7E0;
+/// DBGMCU_IDCODE (DEV_ID bits 11:0, REV_ID bits 31:16), RM0008 §31.6.1.
+pub const DBGMCU_IDCODE: u64 = 0xE004_2000;
+/// FLASH_WRPR (write protection, 1 bit per protection block; 0 = protected), RM0008 / PM0075.
+pub const F1_FLASH_WRPR: u64 = 0x4002_2020;
+
+/// What an STM32F1 DEV_ID says about its flash (OpenOCD `stm32x_probe`, PM0075 §2.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct F1Line {
+    /// DEV_ID.
+    pub dev_id: u16,
+    /// OpenOCD's device string, e.g. `STM32F10x (Medium Density)`.
+    pub name: &'static str,
+    /// Page (erase sector) size in bytes.
+    pub page_size: u32,
+    /// Pages per write-protection bit.
+    pub pages_per_prot_block: u32,
+    /// Largest flash of the line in KiB (assumed when F_SIZE is unreadable).
+    pub max_kib: u32,
+}
+
+/// The STM32F1 lines by DEV_ID.
+pub fn f1_line(dev_id: u16) -> Option<F1Line> {
+    let l = |name, page_size, pages_per_prot_block, max_kib| F1Line { dev_id, name, page_size, pages_per_prot_block, max_kib };
+    Some(match dev_id {
+        0x412 => l("STM32F10x (Low Density)", 1024, 4, 32),
+        0x410 => l("STM32F10x (Medium Density)", 1024, 4, 128),
+        0x414 => l("STM32F10x (High Density)", 2048, 2, 512),
+        0x430 => l("STM32F10x (XL Density)", 2048, 2, 1024),
+        0x418 => l("STM32F10x (Connectivity)", 2048, 2, 256),
+        0x420 => l("STM32F100 (Low/Medium Density)", 1024, 4, 128),
+        0x428 => l("STM32F100 (High Density)", 2048, 4, 512),
+        _ => return None,
+    })
+}
+
+/// OpenOCD's revision letter for a DEV_ID/REV_ID pair (`get_stm32x_info`).
+pub fn f1_revision(dev_id: u16, rev_id: u16) -> String {
+    let letter = match (dev_id, rev_id) {
+        (0x410, 0x0000) => Some("A"),
+        (0x410, 0x2000) => Some("B"),
+        (0x410, 0x2001) => Some("Z"),
+        (0x410, 0x2003) => Some("Y"),
+        (0x412, 0x1000) => Some("A"),
+        (0x414, 0x1000) => Some("A"),
+        (0x414, 0x1001) => Some("Z"),
+        (0x414, 0x1003) => Some("Y"),
+        (0x418, 0x1000) => Some("A"),
+        (0x418, 0x1001) => Some("Z"),
+        (0x420, 0x1000) => Some("A"),
+        (0x420, 0x1001) => Some("Z"),
+        (0x428, 0x1000) => Some("A"),
+        (0x428, 0x1001) => Some("Z"),
+        (0x430, 0x1000) => Some("A"),
+        _ => None,
+    };
+    letter.map(str::to_string).unwrap_or_else(|| format!("unknown (0x{rev_id:04x})"))
+}
+
+fn no_conn() -> CommandError {
+    CommandError::failed("the target is not connected: 'init' failed or was not run; see the error printed by init")
+}
+
+/// Looks a bank up by number or name (OpenOCD `flash_command_get_bank`).
+pub fn bank_index(host: &Host, word: &str) -> Result<usize, CommandError> {
+    let t = host.targets();
+    if let Some(i) = t.banks.iter().position(|b| b.name == word) {
+        return Ok(i);
+    }
+    let n = crate::command::builtin::parse_u64(word).ok();
+    match n {
+        Some(n) if (n as usize) < t.banks.len() => Ok(n as usize),
+        _ => Err(CommandError::failed(if t.banks.is_empty() {
+            format!("flash bank '{word}' not found: no flash bank is declared; source a target script (e.g. -f board/sim-bluepill.rhai)")
+        } else {
+            format!(
+                "flash bank '{word}' not found: the banks are {}; 'flash banks' lists them",
+                t.banks.iter().enumerate().map(|(i, b)| format!("#{i} {}", b.name)).collect::<Vec<_>>().join(", ")
+            )
+        })),
+    }
+}
+
+/// A bank (clone).
+pub fn bank(host: &Host, index: usize) -> Result<FlashBank, CommandError> {
+    host.targets().banks.get(index).cloned().ok_or_else(|| CommandError::failed(format!("flash bank #{index} not found")))
+}
+
+/// The probe-rs chip of the bank's target (e.g. `STM32F103C8`).
+pub fn bank_chip(host: &Host, bank: &FlashBank) -> String {
+    let t = host.targets();
+    t.by_name(&bank.target).or(t.current()).map(|t| t.chip.clone()).unwrap_or_else(|| "the target".into())
+}
+
+/// Reads DBGMCU_IDCODE (32-bit).
+pub fn read_idcode(host: &Host) -> Result<u32, CommandError> {
+    host.with_core(|core, _| core.read_word_32(DBGMCU_IDCODE))
+}
+
+/// `flash probe`: reads the chip's flash size and sector size and records them in the bank.
+/// For `stm32f1x` banks: DBGMCU_IDCODE (logs `device id = 0x…`) and F_SIZE; a configured size
+/// wins (logs `ignoring flash probed value, using configured bank size`), then logs
+/// `flash size = N KiB`. Other drivers take the size from the probe-rs memory map.
+pub fn probe_bank(host: &Host, index: usize) -> Result<(), CommandError> {
+    let b = bank(host, index)?;
+    let (size, sector) = if b.driver == "stm32f1x" {
+        let idcode = read_idcode(host)?;
+        tracing::info!("device id = 0x{idcode:08x}");
+        let dev_id = (idcode & 0xfff) as u16;
+        let line = f1_line(dev_id).ok_or_else(|| {
+            CommandError::failed(format!(
+                "flash bank {}: DBGMCU_IDCODE 0x{idcode:08x} has DEV_ID 0x{dev_id:03x}, which is not an STM32F1: the target script does not match the chip (use the script of this chip's family)",
+                b.name
+            ))
+        })?;
+        let fsize = host.with_core(|core, _| core.read_word_16(F1_FLASH_SIZE_REG)).ok();
+        let mut kib = match fsize {
+            Some(k) if k != 0 && k != 0xffff => u32::from(k),
+            _ => {
+                tracing::warn!("STM32 flash size failed, probe inaccurate - assuming {}k flash", line.max_kib);
+                line.max_kib
+            }
+        };
+        if b.size != 0 {
+            tracing::info!("ignoring flash probed value, using configured bank size");
+            kib = b.size / 1024;
+        }
+        tracing::info!("flash size = {kib} KiB");
+        (kib * 1024, line.page_size)
+    } else {
+        let guard = host.conn();
+        let conn = guard.as_ref().ok_or_else(no_conn)?;
+        let target = conn.session.target();
+        let region = target
+            .memory_map
+            .iter()
+            .filter_map(|r| r.as_nvm_region())
+            .find(|r| !r.is_alias && r.range.contains(&b.base))
+            .ok_or_else(|| {
+                CommandError::failed(format!(
+                    "flash bank {} at 0x{:08x}: the probe-rs description of {} has no flash there; check the bank's base address",
+                    b.name, b.base, target.name
+                ))
+            })?;
+        let sector = target
+            .flash_algorithms
+            .iter()
+            .find(|a| a.flash_properties.address_range.contains(&b.base))
+            .and_then(|a| a.flash_properties.sectors.first().map(|s| s.size as u32))
+            .unwrap_or(1024);
+        let size = if b.size != 0 { b.size } else { (region.range.end - region.range.start) as u32 };
+        (size, sector)
+    };
+    let mut t = host.targets();
+    if let Some(bk) = t.banks.get_mut(index) {
+        bk.probed_size = Some(size);
+        bk.sector_size = Some(sector);
+    }
+    Ok(())
+}
+
+/// Probes the bank unless it already was (OpenOCD's auto-probe).
+pub fn ensure_probed(host: &Host, index: usize) -> Result<FlashBank, CommandError> {
+    let b = bank(host, index)?;
+    if b.probed_size.is_none() || b.sector_size.is_none() {
+        probe_bank(host, index)?;
+    }
+    bank(host, index)
+}
+
+/// The memory the current target offers: its flash banks (probed first when their size is 0)
+/// and the probe-rs RAM and flash regions.
+pub fn layout(host: &Host) -> Result<Layout, CommandError> {
+    let (target, chip) = {
+        let t = host.targets();
+        let cur = t.current().ok_or_else(|| CommandError::failed("no current target: source a target script first"))?;
+        (cur.name.clone(), cur.chip.clone())
+    };
+    let indices: Vec<usize> = {
+        let t = host.targets();
+        t.banks.iter().enumerate().filter(|(_, b)| b.target == target).map(|(i, _)| i).collect()
+    };
+    let mut flash = Vec::new();
+    for i in indices {
+        let b = ensure_probed(host, i)?;
+        flash.push(FlashArea { bank: b.name.clone(), chip: chip.clone(), range: b.base..b.base + u64::from(b.effective_size()) });
+    }
+    let guard = host.conn();
+    let conn = guard.as_ref().ok_or_else(no_conn)?;
+    let map = &conn.session.target().memory_map;
+    let ram = map.iter().filter_map(|r| r.as_ram_region()).filter(|r| !r.is_alias).map(|r| r.range.clone()).collect();
+    let nvm = map.iter().filter_map(|r| r.as_nvm_region()).filter(|r| !r.is_alias).map(|r| r.range.clone()).collect();
+    Ok(Layout { flash, ram, nvm, chip })
+}
+
+/// Explains a probe-rs flash error, naming the sector or page.
+pub fn flash_error(what: &str, err: &FlashError) -> CommandError {
+    let detail = diagnose::command_error(what, err).to_string();
+    let why = match err {
+        FlashError::EraseFailed { sector_address, .. } => Some(format!(
+            "the flash sector at 0x{sector_address:08x} could not be erased: the flash controller reported an error (the page may be write-protected: see FLASH_WRPR with 'flash info 0'; or the chip is read-protected)"
+        )),
+        FlashError::PageWrite { page_address, .. } => Some(format!(
+            "the flash page at 0x{page_address:08x} could not be programmed: it was probably not erased (use 'flash write_image erase …' or 'program'), or it is write-protected"
+        )),
+        FlashError::ChipEraseFailed { .. } => Some("the mass erase failed: the chip may be read-protected".to_string()),
+        FlashError::Verify => Some("after programming, the flash content differs from the image: the flash may be worn or the write was disturbed; erase and program again".to_string()),
+        FlashError::Init(_) | FlashError::Core(_) | FlashError::ResetAndHalt(_) | FlashError::Run(_) => Some(
+            "the flash algorithm could not be started on the target (it runs from RAM at 0x20000000): check that the core can be halted ('reset halt') and that RAM works".to_string(),
+        ),
+        FlashError::RoutineCallFailed { name, error_code } => Some(format!(
+            "the flash algorithm's {name} routine returned error {error_code}: the flash controller refused the operation (write protection or a locked FPEC)"
+        )),
+        _ => None,
+    };
+    match why {
+        Some(w) => CommandError::failed(format!("{w}\n  detail: {detail}")),
+        None => CommandError::failed(detail),
+    }
+}
+
+/// How to write an image to flash.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WriteOptions {
+    /// Erase the sectors the image touches first (`flash write_image erase`, `program`). Without
+    /// it the flash must already be blank, as in OpenOCD.
+    pub erase: bool,
+    /// Draw progress bars.
+    pub progress: bool,
+}
+
+/// Writes a checked image through probe-rs's flash loader (flash bytes with the flash algorithm,
+/// RAM bytes with plain memory writes). Call [`check_image`] first. Leaves the core halted.
+pub fn write_image(host: &Host, image: &Image, opts: WriteOptions) -> Result<(), CommandError> {
+    let target = host.current_target()?.0;
+    let result = {
+        let mut guard = host.conn();
+        let conn = guard.as_mut().ok_or_else(no_conn)?;
+        let session = &mut conn.session;
+        let mut loader = session.target().flash_loader();
+        for seg in &image.segments {
+            loader.add_data(seg.address, &seg.data).map_err(|e| flash_error("stage the image", &e))?;
+        }
+        let mut ui = ProgressUi::new(opts.progress);
+        let mut dl = DownloadOptions::default();
+        dl.progress = ui.flash_progress();
+        dl.skip_erase = !opts.erase;
+        dl.keep_unwritten_bytes = false;
+        dl.verify = false;
+        loader.commit(session, dl)
+    };
+    // The flash algorithm reset and halted the core.
+    host.set_state(&target, TargetState::Halted);
+    result.map_err(|e| flash_error(&format!("write {}", image.path.display()), &e))
+}
+
+/// Erases the flash sectors in `range` (must be sector aligned) with probe-rs's flash
+/// algorithm. The caller checks the range against the bank first.
+pub fn erase_range(host: &Host, range: Range<u64>, progress: bool) -> Result<(), CommandError> {
+    let target = host.current_target()?.0;
+    let result = {
+        let mut guard = host.conn();
+        let conn = guard.as_mut().ok_or_else(no_conn)?;
+        let session = &mut conn.session;
+        let uncovered = {
+            let nvm: Vec<Range<u64>> = session
+                .target()
+                .memory_map
+                .iter()
+                .filter_map(|r| r.as_nvm_region())
+                .filter(|r| !r.is_alias)
+                .map(|r| r.range.clone())
+                .collect();
+            let mut a = range.start;
+            loop {
+                if a >= range.end {
+                    break None;
+                }
+                match nvm.iter().find(|n| n.contains(&a)) {
+                    Some(n) => a = n.end,
+                    None => break Some((a, nvm)),
+                }
+            }
+        };
+        if let Some((a, nvm)) = uncovered {
+            return Err(CommandError::failed(format!(
+                "cannot erase 0x{a:08x}: the probe-rs description of {}, which supplies the flash algorithm, covers only {}; select the probe-rs chip with the larger flash (e.g. `let CHIP = \"STM32F103CB\";` before sourcing the target script) or declare a smaller bank",
+                session.target().name,
+                nvm.iter().map(check::range_text).collect::<Vec<_>>().join(", ")
+            )));
+        }
+        let mut ui = ProgressUi::new(progress);
+        let mut p = ui.flash_progress();
+        probe_rs::flashing::erase(session, &mut p, range.start, range.end, false)
+    };
+    host.set_state(&target, TargetState::Halted);
+    result.map_err(|e| flash_error(&format!("erase 0x{:08x}-0x{:08x}", range.start, range.end), &e))
+}
+
+/// Reads `len` bytes at `addr`, in 16 KiB pieces so that a progress bar can follow.
+pub fn read_with_progress(host: &Host, addr: u64, len: usize, bar: &indicatif::ProgressBar) -> Result<Vec<u8>, CommandError> {
+    const CHUNK: usize = 16 * 1024;
+    let mut out = vec![0u8; len];
+    host.with_core(|core, _| {
+        let mut off = 0;
+        while off < len {
+            let n = CHUNK.min(len - off);
+            core.read(addr + off as u64, &mut out[off..off + n])?;
+            off += n;
+            bar.inc(n as u64);
+        }
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// One differing byte: address, value in target memory, value in the file.
+pub type Diff = (u64, u8, u8);
+
+/// The result of comparing an image with target memory.
+#[derive(Debug, Clone, Default)]
+pub struct Comparison {
+    /// Bytes compared.
+    pub bytes: usize,
+    /// The first 128 differences (OpenOCD prints at most 128).
+    pub diffs: Vec<Diff>,
+    /// Total number of differing bytes.
+    pub total_diffs: usize,
+}
+
+/// Reads the image's addresses back and compares them with the image.
+pub fn compare(host: &Host, image: &Image, progress: bool) -> Result<Comparison, CommandError> {
+    let ui = ProgressUi::new(progress);
+    let bar = ui.bar("Verifying", image.len() as u64);
+    let mut c = Comparison::default();
+    for seg in &image.segments {
+        let mem = read_with_progress(host, seg.address, seg.data.len(), &bar)?;
+        c.bytes += seg.data.len();
+        for (i, (m, f)) in mem.iter().zip(&seg.data).enumerate() {
+            if m != f {
+                c.total_diffs += 1;
+                if c.diffs.len() < 128 {
+                    c.diffs.push((seg.address + i as u64, *m, *f));
+                }
+            }
+        }
+    }
+    bar.finish_and_clear();
+    Ok(c)
+}
+
+/// Loads an image file for a command, turning the error into a command error.
+pub fn load_image_file(path: &str, format: Option<ImageFormat>, offset: Option<u64>) -> Result<Image, CommandError> {
+    image::load(std::path::Path::new(path), format, offset).map_err(|e| CommandError::failed(e.to_string()))
+}
+
+/// Checks an image against the current target's memory (probing banks as needed).
+pub fn check(host: &Host, image: &Image, allowed: Allowed) -> Result<(), CommandError> {
+    let layout = layout(host)?;
+    check_image(image, &layout, allowed).map_err(|e| CommandError::failed(e.to_string()))
+}
+
+/// Whether progress bars may be drawn.
+pub fn progress_enabled(ctx: &Ctx<'_>) -> bool {
+    ctx.host.config().progress_bars
+}
+
+/// A stopwatch for OpenOCD's `in %fs (%0.3f KiB/s)` summaries.
+pub struct Bench(Instant);
+
+impl Bench {
+    /// Starts timing.
+    pub fn start() -> Self {
+        Bench(Instant::now())
+    }
+
+    /// `(seconds, KiB/s)` for `bytes`, formatted by [`crate::command::format::rate`].
+    pub fn rate(&self, bytes: usize) -> (String, String) {
+        crate::command::format::rate(bytes, self.0.elapsed().as_secs_f64())
+    }
+
+    /// Seconds, 6 decimals.
+    pub fn secs(&self) -> String {
+        self.rate(0).0
+    }
+}
