@@ -100,9 +100,10 @@ pub fn serve(handle: HostHandle, join: JoinHandle<()>) -> i32 {
             }
         }
     }
+    let mut repl_thread = None;
     if std::io::stdin().is_terminal() {
         let h = handle.clone();
-        let _ = std::thread::Builder::new().name("stdbg-repl".into()).spawn(move || repl::run(h));
+        repl_thread = std::thread::Builder::new().name("stdbg-repl".into()).spawn(move || repl::run(h)).ok();
     } else {
         let h = handle.clone();
         rt.spawn(async move {
@@ -113,6 +114,9 @@ pub fn serve(handle: HostHandle, join: JoinHandle<()>) -> i32 {
         });
     }
     let _ = join.join();
+    if let Some(t) = repl_thread {
+        repl::stop(t);
+    }
     let _ = stop_tx.send(true);
     rt.shutdown_timeout(Duration::from_millis(500));
     match host.shutdown_requested() {
