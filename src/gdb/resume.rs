@@ -19,6 +19,7 @@ impl SingleThreadResume for GdbTarget {
     fn resume(&mut self, _signal: Option<Signal>) -> Result<(), GdbError> {
         self.pending_stop = None;
         self.poll_failed = false;
+        tracing::debug!("GDB continue: the target runs until it stops");
         let (r, _) = self.with_host(|host, ctx| -> Result<(), CommandError> {
             let (name, _) = host.current_target()?;
             let halted = host.with_core(|core, _| core.core_halted())?;
