@@ -7,6 +7,8 @@
 use gdbstub::target::ext::base::single_register_access::{SingleRegisterAccess, SingleRegisterAccessOps};
 use gdbstub::target::ext::base::singlethread::{SingleThreadBase, SingleThreadResumeOps};
 use gdbstub::target::{TargetError, TargetResult};
+use std::time::{Duration, Instant};
+
 use probe_rs::{Core, MemoryInterface, RegisterId};
 
 use super::arch::{CortexMRegId, CortexMRegs, FpuRegs, FIRST_D_REG, FPSCR_REG};
@@ -153,6 +155,93 @@ impl SingleThreadBase for GdbTarget {
     }
 
     fn read_addrs(&mut self, start_addr: u32, data: &mut [u8]) -> TargetResult<usize, Self> {
+        if let Some(n) = self.read_cached(start_addr, data)? {
+            return Ok(n);
+        }
+        self.read_direct(start_addr, data)
+    }
+
+    fn write_addrs(&mut self, start_addr: u32, data: &[u8]) -> TargetResult<(), Self> {
+        self.read_cache = None;
+        if self.memory_map.is_flash(start_addr as u64) {
+            return Err(self.fail(format!(
+                "stdbg: cannot write {} bytes at 0x{start_addr:08x}: that is flash, which only 'load' (or 'monitor program') can change",
+                data.len()
+            )));
+        }
+        let bytes = data.to_vec();
+        let r = self.with_core(move |core, _| core.write(start_addr as u64, &bytes)).map_err(TargetError::Fatal)?;
+        r.map_err(|e| self.fail(format!("stdbg: writing {} bytes at 0x{start_addr:08x} failed: {e}", data.len())))
+    }
+
+    fn support_resume(&mut self) -> Option<SingleThreadResumeOps<'_, Self>> {
+        Some(self)
+    }
+}
+
+/// Read-ahead block size in bytes. GDB reads memory in many small pieces (`x/256xw` is 256
+/// four-byte `m` packets; a frame is analysed two to four bytes at a time), each costing a
+/// round trip and its own DAP setup; one aligned block read serves the following ones.
+pub const READ_AHEAD: u64 = 256;
+
+/// How long read-ahead data may be reused at most (a console may write memory meanwhile).
+pub const READ_AHEAD_LIFE: Duration = Duration::from_millis(200);
+
+/// Memory read ahead for GDB, valid while no packet that may change memory has arrived
+/// (the session's packet epoch) and for at most [`READ_AHEAD_LIFE`].
+#[derive(Debug, Clone)]
+pub struct ReadCache {
+    epoch: u64,
+    at: Instant,
+    base: u64,
+    data: Vec<u8>,
+}
+
+impl GdbTarget {
+    /// Serves a small read of RAM or flash from (or into) the read-ahead block. `None`: not
+    /// cacheable here, read directly.
+    fn read_cached(&mut self, start_addr: u32, data: &mut [u8]) -> Result<Option<usize>, TargetError<super::target::GdbError>> {
+        let (start, len) = (start_addr as u64, data.len() as u64);
+        if len == 0 || len > READ_AHEAD {
+            return Ok(None);
+        }
+        if let Some(c) = &self.read_cache
+            && c.epoch == self.read_epoch
+            && c.at.elapsed() < READ_AHEAD_LIFE
+            && c.base <= start
+            && start + len <= c.base + c.data.len() as u64
+        {
+            let off = (start - c.base) as usize;
+            data.copy_from_slice(&c.data[off..off + data.len()]);
+            return Ok(Some(data.len()));
+        }
+        let Some(region) = self.memory_map.region_of(start) else { return Ok(None) };
+        let base = (start & !(READ_AHEAD - 1)).max(region.start);
+        let end = (base + READ_AHEAD).min(region.end);
+        if start + len > end {
+            return Ok(None);
+        }
+        let n = (end - base) as usize;
+        let r = self
+            .with_core(move |core, _| {
+                let mut buf = vec![0u8; n];
+                core.read(base, &mut buf)?;
+                Ok(buf)
+            })
+            .map_err(TargetError::Fatal)?;
+        match r {
+            Ok(block) => {
+                let off = (start - base) as usize;
+                data.copy_from_slice(&block[off..off + data.len()]);
+                self.read_cache = Some(ReadCache { epoch: self.read_epoch, at: Instant::now(), base, data: block });
+                Ok(Some(data.len()))
+            }
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// Reads exactly what GDB asked for; on failure finds the readable prefix.
+    fn read_direct(&mut self, start_addr: u32, data: &mut [u8]) -> TargetResult<usize, Self> {
         let len = data.len();
         let r = self
             .with_core(move |core, _| {
@@ -195,21 +284,6 @@ impl SingleThreadBase for GdbTarget {
         }
     }
 
-    fn write_addrs(&mut self, start_addr: u32, data: &[u8]) -> TargetResult<(), Self> {
-        if self.memory_map.is_flash(start_addr as u64) {
-            return Err(self.fail(format!(
-                "stdbg: cannot write {} bytes at 0x{start_addr:08x}: that is flash, which only 'load' (or 'monitor program') can change",
-                data.len()
-            )));
-        }
-        let bytes = data.to_vec();
-        let r = self.with_core(move |core, _| core.write(start_addr as u64, &bytes)).map_err(TargetError::Fatal)?;
-        r.map_err(|e| self.fail(format!("stdbg: writing {} bytes at 0x{start_addr:08x} failed: {e}", data.len())))
-    }
-
-    fn support_resume(&mut self) -> Option<SingleThreadResumeOps<'_, Self>> {
-        Some(self)
-    }
 }
 
 impl SingleRegisterAccess<()> for GdbTarget {

@@ -19,6 +19,7 @@ pub const CORE_PID: Pid = match NonZeroUsize::new(1) {
 
 impl GdbTarget {
     fn reset_halt(&mut self) -> Result<bool, GdbError> {
+        self.read_cache = None;
         self.pending_stop = None;
         let (r, _) = self.with_host(|host, ctx| host.reset(ctx, "halt").map_err(|e| e.to_string()))?;
         match r {

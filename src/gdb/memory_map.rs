@@ -64,6 +64,14 @@ impl MemoryMap {
         self.regions.iter().any(|r| matches!(r, Region::Flash { range, .. } if range.contains(&addr)))
     }
 
+    /// The RAM or flash region holding `addr`.
+    pub fn region_of(&self, addr: u64) -> Option<Range<u64>> {
+        self.regions.iter().find_map(|r| match r {
+            Region::Flash { range, .. } | Region::Ram { range } if range.contains(&addr) => Some(range.clone()),
+            _ => None,
+        })
+    }
+
     /// Whether `addr..addr+len` lies inside one flash region.
     pub fn flash_contains(&self, addr: u64, len: u64) -> bool {
         self.regions

@@ -224,6 +224,19 @@ struct Reader {
     packet: Option<(Vec<u8>, Option<usize>)>,
     /// Whether GDB asked for no-ack mode (then stdbg's own replies are not preceded by `+`).
     no_ack: bool,
+    /// Counts packets that may change target memory (see [`keeps_reads_valid`]); the read-ahead
+    /// cache of [`target::GdbTarget`] is only used while it stays the same.
+    epoch: u64,
+}
+
+/// Packets after which memory read before is still what the target holds: reads (`m`, `g`,
+/// `p`) and queries other than `qRcmd` (a monitor command may write memory or run the core).
+fn keeps_reads_valid(body: &[u8]) -> bool {
+    match body.first() {
+        Some(b'm' | b'g' | b'p') => true,
+        Some(b'q') => !body.starts_with(b"qRcmd"),
+        _ => false,
+    }
 }
 
 impl Reader {
@@ -258,6 +271,9 @@ impl Reader {
                             let body = &p[1..h];
                             if body == b"QStartNoAckMode" {
                                 self.no_ack = true;
+                            }
+                            if !keeps_reads_valid(body) {
+                                self.epoch += 1;
                             }
                             if intercepted(body) && own.is_none() {
                                 own = Some(body.to_vec());
@@ -298,7 +314,7 @@ fn session(stream: TcpStream, handle: HostHandle, shutdown: watch::Receiver<bool
         }
     };
     let _ = reader_stream.set_read_timeout(Some(POLL_INTERVAL));
-    let mut reader = Reader { stream: reader_stream, pending: VecDeque::new(), packet: None, no_ack: false };
+    let mut reader = Reader { stream: reader_stream, pending: VecDeque::new(), packet: None, no_ack: false, epoch: 0 };
     let mut target = GdbTarget::attach(handle, id);
     let stub = match GdbStubBuilder::new(BufConn::new(stream)).packet_buffer_size(PACKET_SIZE).build() {
         Ok(s) => s,
@@ -319,6 +335,7 @@ fn session(stream: TcpStream, handle: HostHandle, shutdown: watch::Receiver<bool
         if *shutdown.borrow() {
             break End::Shutdown;
         }
+        target.read_epoch = reader.epoch;
         let step = match sm {
             GdbStubStateMachine::Idle(mut g) => {
                 if let Err(e) = gdbstub::conn::Connection::flush(g.borrow_conn()) {
@@ -344,37 +361,33 @@ fn session(stream: TcpStream, handle: HostHandle, shutdown: watch::Receiver<bool
                     tracing::debug!("GDB connection: write failed: {e}");
                     break End::Lost;
                 }
-                match reader.next() {
-                    Input::Byte(b) => g.incoming_data(&mut target, b),
-                    Input::Packet(_) => {
-                        // Not valid while the target runs: answer "error" as GDB expects a reply.
-                        if let Err(e) = g.borrow_conn().reply(!reader.no_ack, b"E01") {
-                            tracing::debug!("GDB connection: write failed: {e}");
-                            break End::Lost;
-                        }
-                        Ok(g.into())
-                    }
-                    Input::Closed => break End::Lost,
-                    Input::Timeout => match target.poll_stop() {
-                        Some(reason) => {
-                            let lines = target.take_console();
-                            if let Err(e) = g.borrow_conn().console(&lines) {
-                                tracing::debug!("GDB connection: write failed: {e}");
-                                break End::Lost;
-                            }
-                            g.report_stop(&mut target, reason)
-                        }
-                        None => {
-                            let lines = target.take_console();
-                            if !lines.is_empty()
-                                && let Err(e) = g.borrow_conn().console(&lines)
-                            {
+                // Poll first (a stop already known, e.g. a step done synchronously, or a
+                // breakpoint hit right after the resume, is reported at once), then wait up to
+                // one poll interval for bytes from GDB (Ctrl-C).
+                let stop = target.poll_stop();
+                let lines = target.take_console();
+                if !lines.is_empty()
+                    && let Err(e) = g.borrow_conn().console(&lines)
+                {
+                    tracing::debug!("GDB connection: write failed: {e}");
+                    break End::Lost;
+                }
+                if let Some(reason) = stop {
+                    g.report_stop(&mut target, reason)
+                } else {
+                    match reader.next() {
+                        Input::Byte(b) => g.incoming_data(&mut target, b),
+                        Input::Packet(_) => {
+                            // Not valid while the target runs: answer an error, GDB expects a reply.
+                            if let Err(e) = g.borrow_conn().reply(!reader.no_ack, b"E01") {
                                 tracing::debug!("GDB connection: write failed: {e}");
                                 break End::Lost;
                             }
                             Ok(g.into())
                         }
-                    },
+                        Input::Closed => break End::Lost,
+                        Input::Timeout => Ok(g.into()),
+                    }
                 }
             }
             GdbStubStateMachine::CtrlCInterrupt(g) => {

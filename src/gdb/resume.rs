@@ -17,6 +17,7 @@ use crate::host::target::TargetState;
 
 impl SingleThreadResume for GdbTarget {
     fn resume(&mut self, _signal: Option<Signal>) -> Result<(), GdbError> {
+        self.read_cache = None;
         self.pending_stop = None;
         self.poll_failed = false;
         tracing::debug!("GDB continue: the target runs until it stops");
@@ -44,6 +45,7 @@ impl SingleThreadResume for GdbTarget {
 
 impl SingleThreadSingleStep for GdbTarget {
     fn step(&mut self, _signal: Option<Signal>) -> Result<(), GdbError> {
+        self.read_cache = None;
         self.poll_failed = false;
         let (r, _) = self.with_host(|host, ctx| -> Result<Option<StopInfo>, CommandError> {
             let (target, _) = host.current_target()?;

@@ -109,6 +109,10 @@ pub struct GdbTarget {
     pub(crate) flash: FlashStage,
     /// A poll failure has been reported to GDB since the last resume.
     pub(crate) poll_failed: bool,
+    /// The session's count of packets that may change memory (set by the session loop).
+    pub(crate) read_epoch: u64,
+    /// Memory read ahead for GDB's many small reads (see `base.rs`).
+    pub(crate) read_cache: Option<super::base::ReadCache>,
 }
 
 impl GdbTarget {
@@ -173,6 +177,8 @@ impl GdbTarget {
             watchpoints: Vec::new(),
             flash: FlashStage::default(),
             poll_failed: false,
+            read_epoch: 0,
+            read_cache: None,
         }
     }
 
