@@ -196,3 +196,25 @@ fn gdb_reports_a_telnet_halt_and_telnet_announces_gdb_breakpoint_hits() {
     let r = wait_output(child);
     r.expect("Program received signal SIGINT, Interrupt.").expect("Breakpoint 1, toggle_led () at blinky.c:15");
 }
+
+#[test]
+fn gdb_extended_run_resets_to_main_and_kill_keeps_the_connection() {
+    let s = Server::start();
+    let r = s.gdb(&[
+        Step::Script("break_main.gdb"),
+        ex("next"),
+        ex("run"),
+        ex("p $pc"),
+        ex("kill"),
+        ex("info registers pc"),
+        ex("run"),
+        ex("p $pc"),
+        ex("detach"),
+    ]);
+    // Both runs restart the program from the reset vector and stop at main again.
+    assert_eq!(r.text.matches("Breakpoint 1, main () at blinky.c:19").count(), 3, "{}", r.text);
+    r.expect("[Inferior 1 (process 1) killed]")
+        .expect("The program has no registers now.")
+        .expect("$2 = (void (*)()) 0x8000174 <main>")
+        .expect("[Inferior 1 (process 1) detached]");
+}

@@ -118,7 +118,7 @@ pub fn write_changed(core: &mut Core<'_>, old: &CortexMRegs, new: &CortexMRegs) 
 
 impl GdbTarget {
     fn not_halted_hint(e: String) -> String {
-        if e.contains("not halted") || e.contains("CoreNotHalted") || e.contains("running") {
+        if e.contains("not halted") || e.contains("has to be halted") || e.contains("running") {
             format!("{e} (the target was resumed from another console; 'continue' waits for it to stop, Ctrl-C halts it)")
         } else {
             e

@@ -33,10 +33,8 @@ pub fn dwt_range(addr: u32, len: u32) -> (u32, u32) {
 
 impl GdbTarget {
     fn add_bp(&mut self, addr: u32, kind: usize, ty: BpType) -> TargetResult<bool, Self> {
-        if let Some(b) = self.breakpoints.get(&addr) {
-            if b.kind == ty {
-                return Ok(true);
-            }
+        if self.breakpoints.get(&addr).is_some_and(|b| b.kind == ty) {
+            return Ok(true);
         }
         let host_kind = match ty {
             BpType::Software => BreakpointKind::Software,
