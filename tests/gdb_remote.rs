@@ -218,3 +218,23 @@ fn gdb_extended_run_resets_to_main_and_kill_keeps_the_connection() {
         .expect("$2 = (void (*)()) 0x8000174 <main>")
         .expect("[Inferior 1 (process 1) detached]");
 }
+
+#[test]
+fn gdb_events_fire_on_attach_load_and_detach() {
+    // Handlers print the event name (shown on GDB's console); gdb-detach leaves a mark in RAM.
+    let s = Server::start_with(&[
+        r#"eval "for e in [\"gdb-attach\", \"gdb-flash-erase-start\", \"gdb-flash-erase-end\", \"gdb-flash-write-start\", \"gdb-flash-write-end\"] { let n = e; _TARGET.on(e, || print(\"EVENT \" + n)); }""#,
+        r#"eval "_TARGET.on(\"gdb-detach\", || cmd(\"mww 0x20004800 0x600dd00d\"))""#,
+    ]);
+    let r = s.gdb(&[ex("load"), ex("monitor echo done"), ex("detach")]);
+    let t = &r.text;
+    let order = ["EVENT gdb-attach", "EVENT gdb-flash-erase-start", "EVENT gdb-flash-erase-end", "EVENT gdb-flash-write-start", "EVENT gdb-flash-write-end", "done"];
+    let mut at = 0;
+    for o in order {
+        at = t[at..].find(o).map(|i| at + i).unwrap_or_else(|| panic!("{o:?} missing or out of order:\n{t}"));
+    }
+    // The custom gdb-attach handler does not halt: stdbg halts anyway so GDB can attach.
+    assert!(s.log().contains("the gdb-attach handler left the target running; halted it"), "{}", s.log());
+    let r = s.gdb(&[ex("x/xw 0x20004800"), ex("detach")]);
+    r.expect("0x20004800:\t0x600dd00d");
+}

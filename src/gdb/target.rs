@@ -157,6 +157,19 @@ impl GdbTarget {
                 if let Err(e) = r {
                     notes.push(format!("stdbg: gdb-attach: {e}"));
                 }
+                // GDB reads the registers as soon as it connects and gives up if it cannot, so a
+                // gdb-attach handler that leaves the core running is followed by a halt.
+                let running = host.initialized() && host.with_core(|core, _| core.core_halted()).is_ok_and(|h| !h);
+                if custom && running {
+                    let mut out = Collect::default();
+                    let mut ctx = Ctx::new(host, origin, &mut out);
+                    match host.halt(&mut ctx, Duration::from_millis(1000)) {
+                        Ok(()) => notes.push(
+                            "stdbg: the gdb-attach handler left the target running; halted it, as GDB needs a halted core to attach".into(),
+                        ),
+                        Err(e) => notes.push(format!("stdbg: could not halt the target for GDB: {e}")),
+                    }
+                }
             }
             (fpu, map, notes)
         });

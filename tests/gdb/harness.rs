@@ -56,6 +56,11 @@ impl Server {
     /// -c "telnet_port 0"` with stdin closed and waits for its "Listening on port N for gdb
     /// connections" line.
     pub fn start() -> Server {
+        Server::start_with(&[])
+    }
+
+    /// [`Server::start`] with more `-c` command lines, run after the board script.
+    pub fn start_with(commands: &[&str]) -> Server {
         require_gdb();
         let dir = tempfile::tempdir().expect("temp dir");
         let storage = dir.path().join("chip.bin");
@@ -65,6 +70,7 @@ impl Server {
             .args(["-d3", "-f", "board/sim-bluepill.rhai", "-c"])
             .arg(format!("sim storage {}", storage.display()))
             .args(["-c", "gdb_port 0", "-c", "telnet_port 0"])
+            .args(commands.iter().flat_map(|c| ["-c", c]))
             .current_dir(dir.path())
             .env("XDG_CACHE_HOME", dir.path().join("cache"))
             .env("HOME", dir.path())
