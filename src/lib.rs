@@ -8,6 +8,7 @@ pub mod cli;
 pub mod command;
 pub mod diagnose;
 pub mod flashing;
+pub mod gdb;
 pub mod host;
 pub mod log;
 pub mod script;

@@ -1,5 +1,5 @@
 //! Front ends other than `-c`: the telnet console and the local REPL, and [`serve`], which runs
-//! them after the configuration stage until `shutdown`.
+//! them (and the GDB server, [`crate::gdb`]) after the configuration stage until `shutdown`.
 
 pub mod repl;
 pub mod telnet;
@@ -68,6 +68,30 @@ pub fn serve(handle: HostHandle, join: JoinHandle<()>) -> i32 {
             }
             Err(source) => {
                 let e = ServeError::Bind { server: "telnet", addr, command: "telnet_port", source };
+                eprintln!("Error: {e}");
+                host.request_shutdown(Shutdown::Error);
+                let _ = handle.call(|_| ());
+                let _ = join.join();
+                return 1;
+            }
+        }
+    }
+    // The GDB server opens after init, like OpenOCD's per-target gdb port.
+    let gdb_port = host.config().gdb_port;
+    if let PortSetting::Port(port) = gdb_port {
+        let addr = SocketAddr::new(bindto, port);
+        match std::net::TcpListener::bind(addr) {
+            Ok(l) => {
+                let local = l.local_addr().map(|a| a.port()).unwrap_or(port);
+                if let Ok((target, _)) = host.current_target() {
+                    tracing::info!("starting gdb server for {target} on {local}");
+                }
+                tracing::info!("Listening on port {local} for gdb connections");
+                let (h, rx) = (handle.clone(), stop_rx.clone());
+                let _ = std::thread::Builder::new().name("stdbg-gdb".into()).spawn(move || crate::gdb::run(l, h, rx));
+            }
+            Err(source) => {
+                let e = ServeError::Bind { server: "gdb", addr, command: "gdb_port", source };
                 eprintln!("Error: {e}");
                 host.request_shutdown(Shutdown::Error);
                 let _ = handle.call(|_| ());

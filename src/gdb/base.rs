@@ -1,0 +1,374 @@
+//! Registers (`g`/`G`/`p`/`P`) and memory (`m`/`M`/`X`) through the host thread.
+//!
+//! Register numbers are those of [`super::arch`]. primask, basepri, faultmask and control are
+//! the four bytes of the CONTROL/FAULTMASK/BASEPRI/PRIMASK special register (DCRSR REGSEL 20,
+//! ARMv7-M ARM §C1.6.3), so writing one is a read-modify-write of that register.
+
+use gdbstub::target::ext::base::single_register_access::{SingleRegisterAccess, SingleRegisterAccessOps};
+use gdbstub::target::ext::base::singlethread::{SingleThreadBase, SingleThreadResumeOps};
+use gdbstub::target::{TargetError, TargetResult};
+use std::time::{Duration, Instant};
+
+use probe_rs::{Core, MemoryInterface, RegisterId};
+
+use super::arch::{CortexMRegId, CortexMRegs, FpuRegs, FIRST_D_REG, FPSCR_REG};
+use super::target::GdbTarget;
+use crate::host::control::regsel;
+
+/// probe-rs register id of s0 (FPU single-precision registers are 0x40 + n).
+const S0: u16 = 0x40;
+/// probe-rs register id of FPSCR.
+const FPSCR: u16 = 33;
+
+fn read(core: &mut Core<'_>, id: u16) -> Result<u32, probe_rs::Error> {
+    core.read_core_reg::<u32>(RegisterId(id))
+}
+
+/// Reads one register by remote number (see [`super::arch`]); d registers as 64 bits.
+pub fn read_reg(core: &mut Core<'_>, reg: u16) -> Result<u64, probe_rs::Error> {
+    let r = reg as usize;
+    Ok(match r {
+        0..=16 => read(core, reg)? as u64,
+        17 => read(core, regsel::MSP)? as u64,
+        18 => read(core, regsel::PSP)? as u64,
+        19..=22 => ((read(core, regsel::SPECIAL)? >> (8 * (r - 19))) & 0xff) as u64,
+        _ if (FIRST_D_REG..FIRST_D_REG + 16).contains(&r) => {
+            let n = (r - FIRST_D_REG) as u16;
+            let lo = read(core, S0 + 2 * n)? as u64;
+            let hi = read(core, S0 + 2 * n + 1)? as u64;
+            lo | (hi << 32)
+        }
+        FPSCR_REG => read(core, FPSCR)? as u64,
+        _ => return Err(probe_rs::Error::Other(format!("register number {reg} does not exist on this core"))),
+    })
+}
+
+/// Writes one register by remote number.
+pub fn write_reg(core: &mut Core<'_>, reg: u16, value: u64) -> Result<(), probe_rs::Error> {
+    let r = reg as usize;
+    let v = value as u32;
+    match r {
+        0..=16 => core.write_core_reg(RegisterId(reg), v)?,
+        17 => core.write_core_reg(RegisterId(regsel::MSP), v)?,
+        18 => core.write_core_reg(RegisterId(regsel::PSP), v)?,
+        19..=22 => {
+            let shift = 8 * (r - 19);
+            let old = read(core, regsel::SPECIAL)?;
+            let new = (old & !(0xff << shift)) | ((v & 0xff) << shift);
+            core.write_core_reg(RegisterId(regsel::SPECIAL), new)?;
+        }
+        _ if (FIRST_D_REG..FIRST_D_REG + 16).contains(&r) => {
+            let n = (r - FIRST_D_REG) as u16;
+            core.write_core_reg(RegisterId(S0 + 2 * n), value as u32)?;
+            core.write_core_reg(RegisterId(S0 + 2 * n + 1), (value >> 32) as u32)?;
+        }
+        FPSCR_REG => core.write_core_reg(RegisterId(FPSCR), v)?,
+        _ => return Err(probe_rs::Error::Other(format!("register number {reg} does not exist on this core"))),
+    }
+    Ok(())
+}
+
+/// Reads the whole register file (20 core-register reads; 37 with an FPU).
+pub fn read_all(core: &mut Core<'_>, fpu: bool) -> Result<CortexMRegs, probe_rs::Error> {
+    let mut regs = CortexMRegs::default();
+    for i in 0..17u16 {
+        regs.core[i as usize] = read(core, i)?;
+    }
+    regs.system[0] = read(core, regsel::MSP)?;
+    regs.system[1] = read(core, regsel::PSP)?;
+    let special = read(core, regsel::SPECIAL)?;
+    for i in 0..4 {
+        regs.system[2 + i] = (special >> (8 * i)) & 0xff;
+    }
+    if fpu {
+        let mut f = FpuRegs::default();
+        for n in 0..16u16 {
+            f.d[n as usize] = read_reg(core, FIRST_D_REG as u16 + n)?;
+        }
+        f.fpscr = read(core, FPSCR)?;
+        regs.fpu = Some(f);
+    }
+    Ok(regs)
+}
+
+/// Writes the registers that differ from `old` (a `G` packet usually changes one or two).
+pub fn write_changed(core: &mut Core<'_>, old: &CortexMRegs, new: &CortexMRegs) -> Result<(), probe_rs::Error> {
+    for i in 0..17 {
+        if old.core[i] != new.core[i] {
+            write_reg(core, i as u16, new.core[i] as u64)?;
+        }
+    }
+    for i in 0..6 {
+        if old.system[i] != new.system[i] {
+            write_reg(core, 17 + i as u16, new.system[i] as u64)?;
+        }
+    }
+    if let (Some(o), Some(n)) = (&old.fpu, &new.fpu) {
+        for i in 0..16 {
+            if o.d[i] != n.d[i] {
+                write_reg(core, (FIRST_D_REG + i) as u16, n.d[i])?;
+            }
+        }
+        if o.fpscr != n.fpscr {
+            write_reg(core, FPSCR_REG as u16, n.fpscr as u64)?;
+        }
+    }
+    Ok(())
+}
+
+impl GdbTarget {
+    fn not_halted_hint(e: String) -> String {
+        if e.contains("not halted") || e.contains("has to be halted") || e.contains("running") {
+            format!("{e} (the target was resumed from another console; 'continue' waits for it to stop, Ctrl-C halts it)")
+        } else {
+            e
+        }
+    }
+}
+
+impl SingleThreadBase for GdbTarget {
+    fn read_registers(&mut self, regs: &mut CortexMRegs) -> TargetResult<(), Self> {
+        let fpu = self.fpu;
+        match self.with_core(move |core, _| read_all(core, fpu)).map_err(TargetError::Fatal)? {
+            Ok(r) => {
+                *regs = r;
+                Ok(())
+            }
+            Err(e) => Err(self.fail(format!("stdbg: reading the registers failed: {}", Self::not_halted_hint(e)))),
+        }
+    }
+
+    fn write_registers(&mut self, regs: &CortexMRegs) -> TargetResult<(), Self> {
+        let fpu = self.fpu;
+        let new = regs.clone();
+        let r = self
+            .with_core(move |core, _| {
+                let old = read_all(core, fpu)?;
+                write_changed(core, &old, &new)
+            })
+            .map_err(TargetError::Fatal)?;
+        r.map_err(|e| self.fail(format!("stdbg: writing the registers failed: {}", Self::not_halted_hint(e))))
+    }
+
+    fn support_single_register_access(&mut self) -> Option<SingleRegisterAccessOps<'_, (), Self>> {
+        Some(self)
+    }
+
+    fn read_addrs(&mut self, start_addr: u32, data: &mut [u8]) -> TargetResult<usize, Self> {
+        if let Some(n) = self.read_cached(start_addr, data)? {
+            return Ok(n);
+        }
+        self.read_direct(start_addr, data)
+    }
+
+    fn write_addrs(&mut self, start_addr: u32, data: &[u8]) -> TargetResult<(), Self> {
+        self.read_cache = None;
+        if self.memory_map.is_flash(start_addr as u64) {
+            return Err(self.fail(format!(
+                "stdbg: cannot write {} bytes at 0x{start_addr:08x}: that is flash, which only 'load' (or 'monitor program') can change",
+                data.len()
+            )));
+        }
+        let bytes = data.to_vec();
+        let r = self.with_core(move |core, _| core.write(start_addr as u64, &bytes)).map_err(TargetError::Fatal)?;
+        r.map_err(|e| self.fail(format!("stdbg: writing {} bytes at 0x{start_addr:08x} failed: {e}", data.len())))
+    }
+
+    fn support_resume(&mut self) -> Option<SingleThreadResumeOps<'_, Self>> {
+        Some(self)
+    }
+}
+
+/// Read-ahead block size in bytes. GDB reads memory in many small pieces (`x/256xw` is 256
+/// four-byte `m` packets; a frame is analysed two to four bytes at a time), each costing a
+/// round trip and its own DAP setup; one aligned block read serves the following ones.
+pub const READ_AHEAD: u64 = 256;
+
+/// How long read-ahead data may be reused at most (a console may write memory meanwhile).
+pub const READ_AHEAD_LIFE: Duration = Duration::from_millis(200);
+
+/// Memory read ahead for GDB, valid while no packet that may change memory has arrived
+/// (the session's packet epoch) and for at most [`READ_AHEAD_LIFE`].
+#[derive(Debug, Clone)]
+pub struct ReadCache {
+    epoch: u64,
+    at: Instant,
+    base: u64,
+    data: Vec<u8>,
+}
+
+impl GdbTarget {
+    /// Serves a small read of RAM or flash from (or into) the read-ahead block. `None`: not
+    /// cacheable here, read directly.
+    fn read_cached(&mut self, start_addr: u32, data: &mut [u8]) -> Result<Option<usize>, TargetError<super::target::GdbError>> {
+        let (start, len) = (start_addr as u64, data.len() as u64);
+        if len == 0 || len > READ_AHEAD {
+            return Ok(None);
+        }
+        if let Some(c) = &self.read_cache
+            && c.epoch == self.read_epoch
+            && c.at.elapsed() < READ_AHEAD_LIFE
+            && c.base <= start
+            && start + len <= c.base + c.data.len() as u64
+        {
+            let off = (start - c.base) as usize;
+            data.copy_from_slice(&c.data[off..off + data.len()]);
+            return Ok(Some(data.len()));
+        }
+        let Some(region) = self.memory_map.region_of(start) else { return Ok(None) };
+        let base = (start & !(READ_AHEAD - 1)).max(region.start);
+        let end = (base + READ_AHEAD).min(region.end);
+        if start + len > end {
+            return Ok(None);
+        }
+        let n = (end - base) as usize;
+        let r = self
+            .with_core(move |core, _| {
+                let mut buf = vec![0u8; n];
+                core.read(base, &mut buf)?;
+                Ok(buf)
+            })
+            .map_err(TargetError::Fatal)?;
+        match r {
+            Ok(block) => {
+                let off = (start - base) as usize;
+                data.copy_from_slice(&block[off..off + data.len()]);
+                self.read_cache = Some(ReadCache { epoch: self.read_epoch, at: Instant::now(), base, data: block });
+                Ok(Some(data.len()))
+            }
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// Reads exactly what GDB asked for; on failure finds the readable prefix.
+    fn read_direct(&mut self, start_addr: u32, data: &mut [u8]) -> TargetResult<usize, Self> {
+        let len = data.len();
+        let r = self
+            .with_core(move |core, _| {
+                let mut buf = vec![0u8; len];
+                match core.read(start_addr as u64, &mut buf) {
+                    Ok(()) => Ok((buf, None)),
+                    Err(e) => {
+                        // Find the readable prefix word by word, so GDB gets what exists.
+                        let mut n = 0usize;
+                        let mut a = start_addr as u64;
+                        while n < len {
+                            let chunk = (4 - (a % 4) as usize).min(len - n);
+                            if core.read(a, &mut buf[n..n + chunk]).is_err() {
+                                break;
+                            }
+                            n += chunk;
+                            a += chunk as u64;
+                        }
+                        buf.truncate(n);
+                        Ok((buf, Some(e.to_string())))
+                    }
+                }
+            })
+            .map_err(TargetError::Fatal)?;
+        match r {
+            Ok((buf, None)) => {
+                data.copy_from_slice(&buf);
+                Ok(len)
+            }
+            Ok((buf, Some(e))) if !buf.is_empty() => {
+                tracing::debug!("GDB read at 0x{start_addr:08x}: only {} of {len} bytes readable: {e}", buf.len());
+                data[..buf.len()].copy_from_slice(&buf);
+                Ok(buf.len())
+            }
+            Ok((_, Some(e))) | Err(e) => {
+                tracing::debug!("GDB read of {len} bytes at 0x{start_addr:08x} failed: {e}");
+                self.note(format!("stdbg: reading {len} bytes at 0x{start_addr:08x} failed: {e}"));
+                Err(TargetError::NonFatal)
+            }
+        }
+    }
+
+}
+
+impl SingleRegisterAccess<()> for GdbTarget {
+    fn read_register(&mut self, _tid: (), reg_id: CortexMRegId, buf: &mut [u8]) -> TargetResult<usize, Self> {
+        let reg = reg_id.0;
+        if reg as usize >= FIRST_D_REG && !self.fpu {
+            return Err(TargetError::NonFatal);
+        }
+        let r = self.with_core(move |core, _| read_reg(core, reg)).map_err(TargetError::Fatal)?;
+        match r {
+            Ok(v) => {
+                let size = reg_id.size();
+                let bytes = v.to_le_bytes();
+                let n = size.min(buf.len());
+                buf[..n].copy_from_slice(&bytes[..n]);
+                Ok(n)
+            }
+            Err(e) => Err(self.fail(format!("stdbg: reading register {reg} failed: {}", Self::not_halted_hint(e)))),
+        }
+    }
+
+    fn write_register(&mut self, _tid: (), reg_id: CortexMRegId, val: &[u8]) -> TargetResult<(), Self> {
+        let reg = reg_id.0;
+        let mut b = [0u8; 8];
+        let n = val.len().min(8);
+        b[..n].copy_from_slice(&val[..n]);
+        let v = u64::from_le_bytes(b);
+        let r = self.with_core(move |core, _| write_reg(core, reg, v)).map_err(TargetError::Fatal)?;
+        r.map_err(|e| self.fail(format!("stdbg: writing register {reg} failed: {}", Self::not_halted_hint(e))))
+    }
+}
+
+/// GDB's CRC-32 for `qCRC` (polynomial 0x04C11DB7, MSB first, initial value 0xFFFFFFFF, no final
+/// inversion; GDB manual "General Query Packets", gdbsupport `xcrc32`).
+pub fn gdb_crc32(mut crc: u32, data: &[u8]) -> u32 {
+    for &b in data {
+        crc ^= (b as u32) << 24;
+        for _ in 0..8 {
+            crc = if crc & 0x8000_0000 != 0 { (crc << 1) ^ 0x04C1_1DB7 } else { crc << 1 };
+        }
+    }
+    crc
+}
+
+impl GdbTarget {
+    /// Answers a packet gdbstub does not handle (see `super::Reader`): `qCRC:addr,length`
+    /// (used by `compare-sections`) reads the memory on the host thread and returns `C<crc>`.
+    pub fn own_packet(&mut self, body: &[u8]) -> Vec<u8> {
+        let text = String::from_utf8_lossy(body);
+        let Some(args) = text.strip_prefix("qCRC:") else { return Vec::new() };
+        let parsed = args.split_once(',').and_then(|(a, l)| Some((u64::from_str_radix(a, 16).ok()?, u64::from_str_radix(l, 16).ok()?)));
+        let Some((addr, len)) = parsed else { return b"E01".to_vec() };
+        if len > 16 * 1024 * 1024 {
+            return b"E01".to_vec();
+        }
+        let r = self.with_core(move |core, _| {
+            let mut crc = 0xFFFF_FFFFu32;
+            let mut buf = vec![0u8; 4096];
+            let mut done = 0u64;
+            while done < len {
+                let n = (len - done).min(buf.len() as u64) as usize;
+                core.read(addr + done, &mut buf[..n])?;
+                crc = gdb_crc32(crc, &buf[..n]);
+                done += n as u64;
+            }
+            Ok(crc)
+        });
+        match r {
+            Ok(Ok(crc)) => format!("C{crc:x}").into_bytes(),
+            Ok(Err(e)) => {
+                let _ = self.fail(format!("stdbg: reading {len} bytes at 0x{addr:08x} for compare-sections failed: {e}"));
+                b"E01".to_vec()
+            }
+            Err(_) => b"E01".to_vec(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::gdb_crc32;
+
+    #[test]
+    fn crc_matches_gdbs_xcrc32() {
+        // xcrc32("123456789", 9, 0xffffffff) = 0x0376e6e7 (CRC-32/MPEG-2 check value).
+        assert_eq!(gdb_crc32(0xFFFF_FFFF, b"123456789"), 0x0376_E6E7);
+    }
+}

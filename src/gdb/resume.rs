@@ -1,0 +1,90 @@
+//! `continue` and `stepi` (c/s/vCont packets).
+//!
+//! Continue goes through `Host::resume` (the same path as the `resume` command: resume events,
+//! stepping off a breakpoint at the PC, the host's target state becomes running, so the host's
+//! poller announces the next halt on every console). A step is done at once on the host thread
+//! (without announcing each step on the consoles) and its stop reply is queued; gdbstub then
+//! collects it from the Running state, as it requires.
+
+use gdbstub::common::Signal;
+use gdbstub::stub::SingleThreadStopReason;
+use gdbstub::target::ext::base::singlethread::{SingleThreadResume, SingleThreadSingleStep, SingleThreadSingleStepOps};
+use probe_rs::{CoreStatus, RegisterId};
+
+use super::target::{GdbError, GdbTarget, StopInfo};
+use crate::command::CommandError;
+use crate::host::target::TargetState;
+
+impl SingleThreadResume for GdbTarget {
+    fn resume(&mut self, _signal: Option<Signal>) -> Result<(), GdbError> {
+        self.read_cache = None;
+        self.pending_stop = None;
+        self.poll_failed = false;
+        tracing::debug!("GDB continue: the target runs until it stops");
+        let (r, _) = self.with_host(|host, ctx| -> Result<(), CommandError> {
+            let (name, _) = host.current_target()?;
+            let halted = host.with_core(|core, _| core.core_halted())?;
+            if !halted {
+                // Already running (resumed from a console): just wait for it to stop.
+                host.set_state(&name, TargetState::Running);
+                return Ok(());
+            }
+            host.resume(ctx, None)
+        })?;
+        if let Err(e) = r {
+            let _ = self.fail(format!("stdbg: could not resume the target: {e}"));
+            self.pending_stop = Some(SingleThreadStopReason::Signal(Signal::SIGTRAP));
+        }
+        Ok(())
+    }
+
+    fn support_single_step(&mut self) -> Option<SingleThreadSingleStepOps<'_, Self>> {
+        Some(self)
+    }
+}
+
+impl SingleThreadSingleStep for GdbTarget {
+    fn step(&mut self, _signal: Option<Signal>) -> Result<(), GdbError> {
+        self.read_cache = None;
+        self.poll_failed = false;
+        let (r, _) = self.with_host(|host, ctx| -> Result<Option<StopInfo>, CommandError> {
+            let (target, _) = host.current_target()?;
+            host.fire_event(ctx, &target, "step-start")?;
+            let status = host.with_core(|core, name| {
+                if !core.core_halted()? {
+                    return Err(probe_rs::Error::Other(format!(
+                        "[{name}] target not halted (it was resumed from another console; 'continue' waits for it, Ctrl-C halts it)"
+                    )));
+                }
+                if !host.before_resume(core, name)? {
+                    core.step()?;
+                }
+                let status = core.status()?;
+                let pc = core.read_core_reg::<u32>(RegisterId(15))?;
+                Ok((status, pc))
+            })?;
+            host.set_state(&target, TargetState::Halted);
+            host.fire_event(ctx, &target, "step-end")?;
+            let (status, pc) = status;
+            if crate::host::breakpoints::is_watchpoint_halt(status)
+                && let CoreStatus::Halted(reason) = status
+            {
+                let watch = host.watchpoint_hit().map_err(CommandError::from)?;
+                return Ok(Some(StopInfo { reason, pc, watch }));
+            }
+            Ok(None)
+        })?;
+        self.pending_stop = Some(match r {
+            Ok(None) => SingleThreadStopReason::DoneStep,
+            Ok(Some(info)) => match self.stop_reason(info) {
+                w @ SingleThreadStopReason::Watch { .. } => w,
+                _ => SingleThreadStopReason::DoneStep,
+            },
+            Err(e) => {
+                let _ = self.fail(format!("stdbg: single step failed: {e}"));
+                SingleThreadStopReason::Signal(Signal::SIGTRAP)
+            }
+        });
+        Ok(())
+    }
+}

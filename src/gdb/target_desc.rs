@@ -1,0 +1,84 @@
+//! The target description XML (`qXfer:features:read:target.xml`), built when GDB attaches
+//! because the register set depends on the core: `org.gnu.gdb.arm.m-profile` (r0–r12, sp, lr,
+//! pc, xpsr), `org.gnu.gdb.arm.m-system` (msp, psp, primask, basepri, faultmask, control) and,
+//! when the core has an FPU (Cortex-M4F, M7), `org.gnu.gdb.arm.vfp` (d0–d15, fpscr).
+//!
+//! Source: GDB manual, "Target Descriptions" and "ARM Features". The register order is the
+//! remote numbering of [`super::arch`]. Every register is in the `general` group so that
+//! `info registers` lists the system registers too (as OpenOCD's description does).
+
+/// The XML for a Cortex-M core, with the VFP feature when `fpu` is set.
+pub fn build(fpu: bool) -> String {
+    let mut x = String::with_capacity(2048);
+    x.push_str("<?xml version=\"1.0\"?>\n<!DOCTYPE target SYSTEM \"gdb-target.dtd\">\n<target version=\"1.0\">\n");
+    x.push_str("<architecture>arm</architecture>\n");
+    x.push_str("<feature name=\"org.gnu.gdb.arm.m-profile\">\n");
+    for i in 0..13 {
+        reg(&mut x, &format!("r{i}"), 32, "uint32");
+    }
+    reg(&mut x, "sp", 32, "data_ptr");
+    reg(&mut x, "lr", 32, "uint32");
+    reg(&mut x, "pc", 32, "code_ptr");
+    reg(&mut x, "xpsr", 32, "uint32");
+    x.push_str("</feature>\n<feature name=\"org.gnu.gdb.arm.m-system\">\n");
+    reg(&mut x, "msp", 32, "data_ptr");
+    reg(&mut x, "psp", 32, "data_ptr");
+    for name in ["primask", "basepri", "faultmask", "control"] {
+        reg(&mut x, name, 32, "uint32");
+    }
+    x.push_str("</feature>\n");
+    if fpu {
+        x.push_str("<feature name=\"org.gnu.gdb.arm.vfp\">\n");
+        for i in 0..16 {
+            x.push_str(&format!("<reg name=\"d{i}\" bitsize=\"64\" type=\"ieee_double\" group=\"float\"/>\n"));
+        }
+        x.push_str("<reg name=\"fpscr\" bitsize=\"32\" type=\"int\" group=\"float\"/>\n");
+        x.push_str("</feature>\n");
+    }
+    x.push_str("</target>\n");
+    x
+}
+
+fn reg(x: &mut String, name: &str, bits: u32, ty: &str) {
+    x.push_str(&format!("<reg name=\"{name}\" bitsize=\"{bits}\" type=\"{ty}\" group=\"general\"/>\n"));
+}
+
+/// Copies `offset..offset+length` of `doc` into `buf` (qXfer reads); returns the byte count.
+pub fn copy_range(doc: &[u8], offset: u64, length: usize, buf: &mut [u8]) -> usize {
+    let Ok(start) = usize::try_from(offset) else { return 0 };
+    if start >= doc.len() {
+        return 0;
+    }
+    let n = length.min(buf.len()).min(doc.len() - start);
+    buf[..n].copy_from_slice(&doc[start..start + n]);
+    n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn m3_description_has_system_registers_and_no_vfp() {
+        let x = build(false);
+        assert!(x.contains("org.gnu.gdb.arm.m-profile"));
+        assert!(x.contains("<reg name=\"primask\""));
+        assert!(!x.contains("org.gnu.gdb.arm.vfp"));
+        assert_eq!(x.matches("<reg ").count(), 23);
+    }
+
+    #[test]
+    fn m4f_description_adds_the_vfp_feature() {
+        let x = build(true);
+        assert!(x.contains("org.gnu.gdb.arm.vfp"));
+        assert_eq!(x.matches("<reg ").count(), 40);
+    }
+
+    #[test]
+    fn copy_range_pages_through_the_document() {
+        let mut buf = [0u8; 4];
+        assert_eq!(copy_range(b"abcdef", 4, 10, &mut buf), 2);
+        assert_eq!(&buf[..2], b"ef");
+        assert_eq!(copy_range(b"abcdef", 6, 10, &mut buf), 0);
+    }
+}

@@ -1,0 +1,4 @@
+# GDB `load` through vFlashErase/vFlashWrite/vFlashDone, then check every section with qCRC.
+load
+compare-sections
+x/4xw 0x08000000
