@@ -186,7 +186,11 @@ impl Session {
     fn event(&mut self, ev: Result<HostEvent, broadcast::error::RecvError>) -> bool {
         let text = match ev {
             Ok(HostEvent::Shutdown) => {
-                self.close = true;
+                // The console whose command shut the host down still gets that command's
+                // output: `reply` closes it once the command's Done arrives.
+                if self.running.is_none() {
+                    self.close = true;
+                }
                 return true;
             }
             Ok(ev) => event_text(&ev, self.id),
@@ -239,6 +243,18 @@ async fn session(
             s.out.clear();
         }
         if s.close || *stop.borrow() {
+            // Deliver what a command still running has already produced (its Done is sent
+            // before the host thread ends) so no output is lost at shutdown.
+            while let Some(rx) = s.running.as_mut() {
+                match rx.try_recv() {
+                    Ok(r) => s.reply(Some(r)),
+                    Err(_) => break,
+                }
+            }
+            if !s.out.is_empty() {
+                wr.write_all(&s.out).await?;
+                s.out.clear();
+            }
             break;
         }
         tokio::select! {

@@ -155,7 +155,7 @@ impl Drop for Server {
 /// `init` succeeds without touching the user's storage file.
 pub fn noinit_script(dir: &Path) -> PathBuf {
     let p = dir.join("board.rhai");
-    std::fs::write(&p, "cmd(\"sim storage none\");\nsource(\"board/sim-bluepill.rhai\");\n").unwrap();
+    std::fs::write(&p, "cmd(\"sim storage none\");\ncmd(\"gdb_port disabled\");\nsource(\"board/sim-bluepill.rhai\");\n").unwrap();
     p
 }
 
