@@ -171,3 +171,19 @@ fn exec_commands_before_init_say_so() {
     r.expect_code(1);
     assert!(r.stderr.contains("'mdw' needs a connected target: run 'init' first"), "{}", r.stderr);
 }
+
+#[test]
+fn default_storage_dir_is_created_and_flash_persists_between_runs() {
+    // Regression: the default storage file's directory ($XDG_CACHE_HOME/stdbg) did not exist on a
+    // fresh machine, so the programmed flash was lost with a storage error at exit.
+    let dir = tempdir();
+    let fw = firmware("f103-blinky.elf");
+    let program = format!("program {} verify reset exit", fw.display());
+    let r = stdbg(dir.path(), &["-c", "gdb_port disabled; telnet_port disabled", "-f", "board/sim-bluepill.rhai", "-c", &program]);
+    r.expect_code(0);
+    assert!(!r.stderr.contains("Error"), "{}", r.stderr);
+    assert!(dir.path().join("cache/stdbg/sim-STM32F103C8.bin").is_file());
+    let r = stdbg(dir.path(), &["-f", "board/sim-bluepill.rhai", "-c", "init; reset halt; mdw 0x08000000 2; shutdown"]);
+    r.expect_code(0);
+    assert_eq!(r.lines()[2], "0x08000000: 20005000 080000f1 ");
+}

@@ -109,6 +109,12 @@ pub fn open_probe(host: &Host) -> Result<(Probe, Option<Sim>, String), ConnectEr
         "sim" => {
             let chip = ChipModel::from_name(&sim_settings.chip)
                 .ok_or_else(|| ConnectError::UnknownSimChip(sim_settings.chip.clone()))?;
+            if let Some(dir) = sim_settings.storage.as_ref().and_then(|p| p.parent())
+                && !dir.as_os_str().is_empty()
+                && let Err(e) = std::fs::create_dir_all(dir)
+            {
+                tracing::warn!("could not create {} for the virtual chip's storage: {e}", dir.display());
+            }
             let sim = Sim::new(SimConfig { chip, storage: sim_settings.storage.clone() })?;
             for f in sim_settings.faults.iter().cloned() {
                 sim.inject(f);
