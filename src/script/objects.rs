@@ -573,6 +573,11 @@ fn register_adapter(engine: &mut Engine) {
 }
 
 fn register_commands(engine: &mut Engine, weak: &WeakHost) {
+    // fail("message"): makes a script-registered command fail with exactly this message (no
+    // script positions), for errors meant for the user rather than the script's author.
+    engine.register_fn("fail", |msg: &str| -> RResult<()> {
+        Err(EvalAltResult::ErrorRuntime(Dynamic::from(super::CommandFailure(msg.to_string())), rhai::Position::NONE).into())
+    });
     // register_command(name, help, usage, |args| …): a new dispatcher command, usable from every
     // front end. The handler gets the words after the name as an array of strings; what it
     // returns (unless `()`) is printed.
