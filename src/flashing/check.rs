@@ -35,8 +35,10 @@ pub struct Layout {
 /// Where an operation may put bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Allowed {
-    /// `program`, `flash write_image`, `verify_image`: flash and RAM.
+    /// `program`, `flash write_image`: flash and RAM, to be written.
     FlashOrRam,
+    /// `verify_image`, `flash verify_image`: flash and RAM, only read.
+    Verify,
     /// `load_image`: RAM only (flash needs the flash algorithm).
     RamOnly,
 }

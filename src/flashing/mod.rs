@@ -7,13 +7,15 @@
 //! algorithm for the probe-rs chip the target script names (`TargetDef::chip`).
 
 pub mod check;
+pub mod diagnosis;
 pub mod image;
 pub mod progress;
+pub mod protect;
 
 use std::ops::Range;
 use std::time::Instant;
 
-use probe_rs::flashing::{DownloadOptions, FlashError};
+use probe_rs::flashing::{DownloadOptions, FlashError, FlashProgress};
 use probe_rs::MemoryInterface;
 
 use crate::command::{CommandError, Ctx};
@@ -275,6 +277,7 @@ fn with_watchpoints_suspended(host: &Host, f: impl FnOnce() -> Result<(), Comman
 
 fn write_image_inner(host: &Host, image: &Image, opts: WriteOptions) -> Result<(), CommandError> {
     let target = host.current_target()?.0;
+    let mut tracker = diagnosis::FlashTracker::default();
     let result = {
         let mut guard = host.conn();
         let conn = guard.as_mut().ok_or_else(no_conn)?;
@@ -285,7 +288,10 @@ fn write_image_inner(host: &Host, image: &Image, opts: WriteOptions) -> Result<(
         }
         let mut ui = ProgressUi::new(opts.progress);
         let mut dl = DownloadOptions::default();
-        dl.progress = ui.flash_progress();
+        dl.progress = FlashProgress::new(|ev| {
+            tracker.handle(&ev);
+            ui.handle(ev);
+        });
         dl.skip_erase = !opts.erase;
         dl.keep_unwritten_bytes = false;
         dl.verify = false;
@@ -293,7 +299,36 @@ fn write_image_inner(host: &Host, image: &Image, opts: WriteOptions) -> Result<(
     };
     // The flash algorithm reset and halted the core.
     host.set_state(&target, TargetState::Halted);
-    result.map_err(|e| flash_error(&format!("write {}", image.path.display()), &e))
+    match result {
+        Ok(()) => {
+            let mut left = diagnosis::left_erased();
+            left.retain(|r| !image.segments.iter().any(|s| s.address < r.end && r.start < s.end()));
+            diagnosis::set_left_erased(left);
+            Ok(())
+        }
+        Err(e) => {
+            let base = flash_error(&format!("write {}", image.path.display()), &e);
+            Err(diagnosis::explain_write_failure(host, failed_address(&e), &tracker, base, &rerun_command(image)))
+        }
+    }
+}
+
+/// The sector or page a probe-rs flash error names.
+fn failed_address(e: &FlashError) -> Option<u64> {
+    match e {
+        FlashError::EraseFailed { sector_address, .. } => Some(*sector_address),
+        FlashError::PageWrite { page_address, .. } => Some(*page_address),
+        _ => None,
+    }
+}
+
+/// The command that writes `image` again.
+fn rerun_command(image: &Image) -> String {
+    let path = crate::command::parse::quote_word(&image.path.display().to_string());
+    match (image.format, image.segments.first()) {
+        (ImageFormat::Bin, Some(seg)) => format!("program {path} verify 0x{:08x}", seg.address),
+        _ => format!("program {path} verify"),
+    }
 }
 
 /// Erases the flash sectors in `range` (must be sector aligned) with probe-rs's flash
@@ -304,6 +339,7 @@ pub fn erase_range(host: &Host, range: Range<u64>, progress: bool) -> Result<(),
 
 fn erase_range_inner(host: &Host, range: Range<u64>, progress: bool) -> Result<(), CommandError> {
     let target = host.current_target()?.0;
+    let mut tracker = diagnosis::FlashTracker::default();
     let result = {
         let mut guard = host.conn();
         let conn = guard.as_mut().ok_or_else(no_conn)?;
@@ -336,11 +372,17 @@ fn erase_range_inner(host: &Host, range: Range<u64>, progress: bool) -> Result<(
             )));
         }
         let mut ui = ProgressUi::new(progress);
-        let mut p = ui.flash_progress();
+        let mut p = FlashProgress::new(|ev| {
+            tracker.handle(&ev);
+            ui.handle(ev);
+        });
         probe_rs::flashing::erase(session, &mut p, range.start, range.end, false)
     };
     host.set_state(&target, TargetState::Halted);
-    result.map_err(|e| flash_error(&format!("erase 0x{:08x}-0x{:08x}", range.start, range.end), &e))
+    result.map_err(|e| {
+        let base = flash_error(&format!("erase 0x{:08x}-0x{:08x}", range.start, range.end), &e);
+        diagnosis::explain_write_failure(host, failed_address(&e), &diagnosis::FlashTracker::default(), base, "program <file>")
+    })
 }
 
 /// Reads `len` bytes at `addr`, in 16 KiB pieces so that a progress bar can follow.
@@ -356,7 +398,8 @@ pub fn read_with_progress(host: &Host, addr: u64, len: usize, bar: &indicatif::P
             bar.inc(n as u64);
         }
         Ok(())
-    })?;
+    })
+    .map_err(|e| diagnosis::explain_read_error(host, addr, len as u64, e))?;
     Ok(out)
 }
 
@@ -401,9 +444,23 @@ pub fn load_image_file(path: &str, format: Option<ImageFormat>, offset: Option<u
 }
 
 /// Checks an image against the current target's memory (probing banks as needed).
+///
+/// For flash writes (`Allowed::FlashOrRam`) on an stm32f1x bank, read-out protection and
+/// write-protected pages are refused here too, before anything is erased; for a verify
+/// (`Allowed::Verify`) read-out protection is.
 pub fn check(host: &Host, image: &Image, allowed: Allowed) -> Result<(), CommandError> {
     let layout = layout(host)?;
-    check_image(image, &layout, allowed).map_err(|e| CommandError::failed(e.to_string()))
+    check_image(image, &layout, allowed).map_err(|e| CommandError::failed(e.to_string()))?;
+    if allowed == Allowed::RamOnly {
+        return Ok(());
+    }
+    let in_flash: Vec<Range<u64>> = image
+        .segments
+        .iter()
+        .filter(|s| layout.flash.iter().any(|f| f.range.contains(&s.address)))
+        .map(|s| s.address..s.end())
+        .collect();
+    diagnosis::check_protection(host, &in_flash, allowed == Allowed::FlashOrRam)
 }
 
 /// Whether progress bars may be drawn.
