@@ -9,10 +9,10 @@
 use std::ops::Range;
 use std::sync::Mutex;
 
-use probe_rs::flashing::{ProgressEvent, ProgressOperation};
+use probe_rs::flashing::{FlashError, ProgressEvent, ProgressOperation};
 use probe_rs::MemoryInterface;
 
-use super::{f1_line, FlashBank};
+use super::f1_line;
 use crate::command::CommandError;
 use crate::host::Host;
 
@@ -151,15 +151,16 @@ impl F1Geometry {
 /// The stm32f1x bank of the current target that contains `addr`, with its geometry, if the
 /// bank was probed (its DEV_ID is known through the session).
 pub fn f1_bank_at(host: &Host, addr: u64) -> Option<F1Geometry> {
-    let (index, bank): (usize, FlashBank) = {
+    let candidates: Vec<usize> = {
         let t = host.targets();
         let cur = t.current()?.name.clone();
-        t.banks
-            .iter()
-            .enumerate()
-            .find(|(_, b)| b.driver == "stm32f1x" && b.target == cur && addr >= b.base && addr < b.base + u64::from(b.effective_size()))
-            .map(|(i, b)| (i, b.clone()))?
+        t.banks.iter().enumerate().filter(|(_, b)| b.driver == "stm32f1x" && b.target == cur).map(|(i, _)| i).collect()
     };
+    let (index, bank) = candidates.into_iter().find_map(|i| {
+        // A bank of size 0 is sized from F_SIZE (not a flash read, allowed under RDP).
+        let b = super::ensure_probed(host, i).ok()?;
+        (addr >= b.base && addr < b.base + u64::from(b.effective_size())).then_some((i, b))
+    })?;
     // The probed page size; DEV_ID (when the link answers) gives the pages per WRPR bit.
     let page_size = u64::from(bank.sector_size.unwrap_or(1024));
     let pages_per_block = super::read_idcode(host)
@@ -344,10 +345,16 @@ fn ranges_text(g: Option<&F1Geometry>, ranges: &[Range<u64>]) -> String {
         .join(", ")
 }
 
-/// Explains a failed erase/program. `failed_at` is the sector or page probe-rs named, `tracker`
-/// what the loader reported, `base` the explanation without F1 evidence, `rerun` the command
-/// that writes the image again.
-pub fn explain_write_failure(host: &Host, failed_at: Option<u64>, tracker: &FlashTracker, base: CommandError, rerun: &str) -> CommandError {
+/// Explains a failed erase/program: `what` failed with `err`, `tracker` is what the loader
+/// reported, `rerun` the command that writes the image again. On an stm32f1x bank the flash
+/// controller's registers are read (if the link answers) and decoded; pages left erased are
+/// named either way. Other banks get [`super::flash_error`].
+pub fn explain_write_failure(host: &Host, what: &str, err: &FlashError, tracker: &FlashTracker, rerun: &str) -> CommandError {
+    let failed_at = match err {
+        FlashError::EraseFailed { sector_address, .. } => Some(*sector_address),
+        FlashError::PageWrite { page_address, .. } => Some(*page_address),
+        _ => None,
+    };
     let left = tracker.erased_not_written();
     let probe_addr = failed_at.or_else(|| left.first().map(|r| r.start)).or_else(|| tracker.sectors.first().map(|s| s.start));
     let g = probe_addr.and_then(|a| f1_bank_at(host, a));
@@ -386,9 +393,9 @@ pub fn explain_write_failure(host: &Host, failed_at: Option<u64>, tracker: &Flas
         set_left_erased(left);
     }
     if msg.is_empty() {
-        return base;
+        return super::flash_error(what, err);
     }
-    CommandError::failed(format!("{msg}\n  detail: {base}"))
+    CommandError::failed(format!("{msg}\n  detail: {}", crate::diagnose::command_error(what, err)))
 }
 
 /// A read of target memory failed: when it touched an stm32f1x bank and read-out protection is

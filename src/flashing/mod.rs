@@ -157,6 +157,15 @@ pub fn probe_bank(host: &Host, index: usize) -> Result<(), CommandError> {
         tracing::info!("flash size = {kib} KiB");
         (kib * 1024, line.page_size)
     } else {
+        if host.conn().is_none() {
+            return Err(no_conn());
+        }
+        if let Some(reason) = unusable_reason(host, &b) {
+            return Err(CommandError::failed(format!(
+                "flash bank #{index} {} (driver {}) at 0x{:08x} cannot be probed: {reason}. Remove its flash_bank line from the board script (stdbg never touches it otherwise)",
+                b.name, b.driver, b.base
+            )));
+        }
         let guard = host.conn();
         let conn = guard.as_ref().ok_or_else(no_conn)?;
         let target = conn.session.target();
@@ -211,8 +220,24 @@ pub fn layout(host: &Host) -> Result<Layout, CommandError> {
     };
     let mut flash = Vec::new();
     for i in indices {
+        // A bank no probe-rs flash algorithm covers (an external-memory bank) is not probed:
+        // nothing touches it unless an image targets it, and then the check names it.
+        let declared = bank(host, i)?;
+        if declared.driver != "stm32f1x"
+            && let Some(reason) = unusable_reason(host, &declared)
+        {
+            let range = declared.base..declared.base + u64::from(declared.effective_size().max(1));
+            flash.push(FlashArea { bank: declared.name.clone(), chip: chip.clone(), range, driver: declared.driver.clone(), unusable: Some(reason) });
+            continue;
+        }
         let b = ensure_probed(host, i)?;
-        flash.push(FlashArea { bank: b.name.clone(), chip: chip.clone(), range: b.base..b.base + u64::from(b.effective_size()) });
+        flash.push(FlashArea {
+            bank: b.name.clone(),
+            chip: chip.clone(),
+            range: b.base..b.base + u64::from(b.effective_size()),
+            driver: b.driver.clone(),
+            unusable: None,
+        });
     }
     let guard = host.conn();
     let conn = guard.as_ref().ok_or_else(no_conn)?;
@@ -220,6 +245,36 @@ pub fn layout(host: &Host) -> Result<Layout, CommandError> {
     let ram = map.iter().filter_map(|r| r.as_ram_region()).filter(|r| !r.is_alias).map(|r| r.range.clone()).collect();
     let nvm = map.iter().filter_map(|r| r.as_nvm_region()).filter(|r| !r.is_alias).map(|r| r.range.clone()).collect();
     Ok(Layout { flash, ram, nvm, chip })
+}
+
+/// Why stdbg cannot program `bank` (read from the probe-rs target description only; the chip
+/// is not accessed): no probe-rs flash algorithm covers its base address, and whether the chip
+/// has any memory there. `None` when an algorithm covers it.
+pub fn unusable_reason(host: &Host, bank: &FlashBank) -> Option<String> {
+    let guard = host.conn();
+    let conn = guard.as_ref()?;
+    let target = conn.session.target();
+    let covered = target.flash_algorithms.iter().any(|a| a.flash_properties.address_range.contains(&bank.base));
+    if covered {
+        return None;
+    }
+    let end = bank.base + u64::from(bank.effective_size().max(1));
+    let region = target.memory_map.iter().find(|r| r.address_range().contains(&bank.base));
+    let memory = match region {
+        None => format!(
+            "{} has no memory at 0x{:08x} at all (its memory map has nothing there, so nothing can answer at that address)",
+            target.name, bank.base
+        ),
+        Some(r) if r.as_ram_region().is_some() => format!("{} has RAM there, not flash", target.name),
+        Some(_) => format!("{} has memory there, but probe-rs has no algorithm to program it", target.name),
+    };
+    Some(format!(
+        "stdbg programs flash only with probe-rs flash algorithms, none of which covers 0x{:08x}-0x{:08x} on {} (the '{}' driver drives an external memory through a loader stdbg does not have); {memory}. This is a configuration problem, not power or cabling",
+        bank.base,
+        end - 1,
+        target.name,
+        bank.driver
+    ))
 }
 
 /// Explains a probe-rs flash error, naming the sector or page.
@@ -306,19 +361,7 @@ fn write_image_inner(host: &Host, image: &Image, opts: WriteOptions) -> Result<(
             diagnosis::set_left_erased(left);
             Ok(())
         }
-        Err(e) => {
-            let base = flash_error(&format!("write {}", image.path.display()), &e);
-            Err(diagnosis::explain_write_failure(host, failed_address(&e), &tracker, base, &rerun_command(image)))
-        }
-    }
-}
-
-/// The sector or page a probe-rs flash error names.
-fn failed_address(e: &FlashError) -> Option<u64> {
-    match e {
-        FlashError::EraseFailed { sector_address, .. } => Some(*sector_address),
-        FlashError::PageWrite { page_address, .. } => Some(*page_address),
-        _ => None,
+        Err(e) => Err(diagnosis::explain_write_failure(host, &format!("write {}", image.path.display()), &e, &tracker, &rerun_command(image))),
     }
 }
 
@@ -339,7 +382,6 @@ pub fn erase_range(host: &Host, range: Range<u64>, progress: bool) -> Result<(),
 
 fn erase_range_inner(host: &Host, range: Range<u64>, progress: bool) -> Result<(), CommandError> {
     let target = host.current_target()?.0;
-    let mut tracker = diagnosis::FlashTracker::default();
     let result = {
         let mut guard = host.conn();
         let conn = guard.as_mut().ok_or_else(no_conn)?;
@@ -372,16 +414,14 @@ fn erase_range_inner(host: &Host, range: Range<u64>, progress: bool) -> Result<(
             )));
         }
         let mut ui = ProgressUi::new(progress);
-        let mut p = FlashProgress::new(|ev| {
-            tracker.handle(&ev);
-            ui.handle(ev);
-        });
+        let mut p = ui.flash_progress();
         probe_rs::flashing::erase(session, &mut p, range.start, range.end, false)
     };
     host.set_state(&target, TargetState::Halted);
     result.map_err(|e| {
-        let base = flash_error(&format!("erase 0x{:08x}-0x{:08x}", range.start, range.end), &e);
-        diagnosis::explain_write_failure(host, failed_address(&e), &diagnosis::FlashTracker::default(), base, "program <file>")
+        let what = format!("erase 0x{:08x}-0x{:08x}", range.start, range.end);
+        // An erase was asked for: erased pages are no news, only the controller's errors are.
+        diagnosis::explain_write_failure(host, &what, &e, &diagnosis::FlashTracker::default(), "")
     })
 }
 

@@ -216,6 +216,11 @@ pub fn register(reg: &mut Registry) {
         let nbanks = ctx.host.targets().banks.len();
         let mut found = None;
         for i in 0..nbanks {
+            let declared = flashing::bank(ctx.host, i)?;
+            let declared_end = declared.base + u64::from(declared.effective_size());
+            if declared.driver != "stm32f1x" && !(addr >= declared.base && addr < declared_end) {
+                continue; // do not probe other banks for an address outside them
+            }
             let b = flashing::ensure_probed(ctx.host, i)?;
             if addr >= b.base && addr < b.base + u64::from(b.effective_size()) {
                 found = Some((i, b));
