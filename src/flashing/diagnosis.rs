@@ -371,8 +371,14 @@ pub fn explain_write_failure(host: &Host, what: &str, err: &FlashError, tracker:
                 let words = sr_words(regs.sr);
                 let at = page.map(|p| format!(" at page {p} (0x{:08x})", g.base + p * g.page_size)).unwrap_or_default();
                 if words.is_empty() {
+                    let page_blank = page.and_then(|p| host.read_memory(g.base + p * g.page_size, g.page_size as usize).ok()).map(|d| d.iter().all(|b| *b == 0xFF));
+                    let likely = match page_blank {
+                        Some(false) => "the page holds data that was not erased, so programming it failed with PGERR (programming a half-word that does not read 0xFFFF): erase first ('program' or 'flash write_image erase')",
+                        Some(true) => "the page reads erased, so the controller refused the write itself (PGERR or WRPRTERR, cleared by the algorithm): the write was disturbed (supply voltage, flash wear)",
+                        None => "the page was probably not erased (PGERR: programming a non-erased half-word), or the write was disturbed",
+                    };
                     msg.push_str(&format!(
-                        "the flash controller failed{at}, and no error bit is left in FLASH_SR (probe-rs's flash algorithm clears them); the page is not write-protected and read-out protection is off, so the page was probably not erased (PGERR: programming a non-erased half-word), or the write was disturbed (supply voltage, flash wear)"
+                        "the flash controller failed{at}, and no error bit is left in FLASH_SR (probe-rs's flash algorithm clears them); the page is not write-protected and read-out protection is off; {likely}"
                     ));
                 } else {
                     msg.push_str(&format!("the flash controller failed{at}: {}", words.join("; ")));
@@ -385,10 +391,22 @@ pub fn explain_write_failure(host: &Host, what: &str, err: &FlashError, tracker:
         ),
         _ => {}
     }
+    // With the link alive the candidates are checked: only pages that read fully erased count
+    // (an erase the controller refused left the old content).
+    let link_alive = regs.is_some();
+    let left = match (&g, link_alive) {
+        (Some(g), true) => blank_pages(host, g, &left),
+        _ => left,
+    };
     if !left.is_empty() {
         let text = ranges_text(g.as_ref(), &left);
+        let recover = if link_alive {
+            format!("Recover: fix the cause above, then program again: '{rerun}'")
+        } else {
+            format!("Recover: reconnect (check the cable and power; 'sim fault clear' on the virtual chip), then program again: '{rerun}'")
+        };
         msg.push_str(&format!(
-            "\n  erased but not rewritten: {text}\n  these pages now hold 0xFF instead of the image: the firmware on the chip is incomplete and must not be run. Recover: reconnect (check the cable and power; 'sim fault clear' on the virtual chip), then program again: '{rerun}'. 'verify_image' fails on these pages until then."
+            "\n  erased but not rewritten: {text}\n  these pages now hold 0xFF instead of the image: the firmware on the chip is incomplete and must not be run. {recover}. 'verify_image' fails on these pages until then."
         ));
         set_left_erased(left);
     }
@@ -396,6 +414,26 @@ pub fn explain_write_failure(host: &Host, what: &str, err: &FlashError, tracker:
         return super::flash_error(what, err);
     }
     CommandError::failed(format!("{msg}\n  detail: {}", crate::diagnose::command_error(what, err)))
+}
+
+/// The pages of `ranges` that read as erased (all 0xFF), merged into ranges.
+fn blank_pages(host: &Host, g: &F1Geometry, ranges: &[Range<u64>]) -> Vec<Range<u64>> {
+    let mut out: Vec<Range<u64>> = Vec::new();
+    for r in ranges {
+        let mut a = r.start;
+        while a < r.end {
+            let page_end = (g.base + (g.page_of(a) + 1) * g.page_size).min(r.end);
+            let blank = host.read_memory(a, (page_end - a) as usize).map(|d| d.iter().all(|b| *b == 0xFF)).unwrap_or(true);
+            if blank {
+                match out.last_mut() {
+                    Some(last) if last.end == a => last.end = page_end,
+                    _ => out.push(a..page_end),
+                }
+            }
+            a = page_end;
+        }
+    }
+    out
 }
 
 /// A read of target memory failed: when it touched an stm32f1x bank and read-out protection is
