@@ -17,6 +17,11 @@ pub struct FlashArea {
     pub chip: String,
     /// Bank address range (bytes).
     pub range: Range<u64>,
+    /// The bank's flash driver (`stm32f1x`, `stmqspi`, …).
+    pub driver: String,
+    /// Why stdbg cannot program this bank (an external-memory bank without a probe-rs flash
+    /// algorithm); `None` for a bank it can program.
+    pub unusable: Option<String>,
 }
 
 /// The memory an image may be loaded into.
@@ -35,8 +40,10 @@ pub struct Layout {
 /// Where an operation may put bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Allowed {
-    /// `program`, `flash write_image`, `verify_image`: flash and RAM.
+    /// `program`, `flash write_image`: flash and RAM, to be written.
     FlashOrRam,
+    /// `verify_image`, `flash verify_image`: flash and RAM, only read.
+    Verify,
     /// `load_image`: RAM only (flash needs the flash algorithm).
     RamOnly,
 }
@@ -106,6 +113,24 @@ pub enum FitError {
         /// Bank name.
         bank: String,
     },
+    /// A section lies in a declared bank stdbg cannot program (external memory).
+    #[error("{what} (0x{start:08x}-0x{end:08x}) lies in flash bank {bank} (driver {driver}, {}), which stdbg cannot program: {reason}. Nothing was erased; link the section into the internal flash, or remove the bank's flash_bank line from the board script", range_text(.bank_range))]
+    UnusableBank {
+        /// `section .qspi` or `data`.
+        what: String,
+        /// Its first address.
+        start: u64,
+        /// One past its last.
+        end: u64,
+        /// Bank name.
+        bank: String,
+        /// Bank driver.
+        driver: String,
+        /// Bank range.
+        bank_range: Range<u64>,
+        /// Why.
+        reason: String,
+    },
     /// The bank is larger than the flash the probe-rs target describes.
     #[error("{what} (0x{start:08x}-0x{end:08x}) lies in flash bank {bank} ({} = {}), but the probe-rs description of {chip}, which supplies the flash algorithm, covers only {nvm}; select the probe-rs chip with the larger flash (e.g. `let CHIP = \"STM32F103CB\";` before sourcing the target script) or declare a smaller bank", range_text(.bank_range), size_text(.bank_range.end - .bank_range.start))]
     BeyondAlgorithm {
@@ -153,6 +178,18 @@ pub fn check_image(image: &Image, layout: &Layout, allowed: Allowed) -> Result<(
         let mut a = seg.address;
         let end = seg.end();
         while a < end {
+            if let Some(f) = layout.flash.iter().find(|f| f.range.contains(&a) && f.unusable.is_some()) {
+                let (what, s, e) = seg.describe_at(a, f.range.end.min(end));
+                return Err(FitError::UnusableBank {
+                    what,
+                    start: s,
+                    end: e,
+                    bank: f.bank.clone(),
+                    driver: f.driver.clone(),
+                    bank_range: f.range.clone(),
+                    reason: f.unusable.clone().unwrap_or_default(),
+                });
+            }
             if let Some(f) = layout.flash.iter().find(|f| f.range.contains(&a)) {
                 let stop = f.range.end.min(end);
                 if allowed == Allowed::RamOnly {
@@ -219,6 +256,8 @@ mod tests {
                 bank: "stm32f1x.flash".into(),
                 chip: "STM32F103C8".into(),
                 range: 0x0800_0000..0x0800_0000 + flash_kib * 1024,
+                driver: "stm32f1x".into(),
+                unusable: None,
             }],
             ram: vec![0x2000_0000..0x2000_5000],
             nvm: vec![0x0800_0000..0x0800_0000 + nvm_kib * 1024],

@@ -7,13 +7,15 @@
 //! algorithm for the probe-rs chip the target script names (`TargetDef::chip`).
 
 pub mod check;
+pub mod diagnosis;
 pub mod image;
 pub mod progress;
+pub mod protect;
 
 use std::ops::Range;
 use std::time::Instant;
 
-use probe_rs::flashing::{DownloadOptions, FlashError};
+use probe_rs::flashing::{DownloadOptions, FlashError, FlashProgress};
 use probe_rs::MemoryInterface;
 
 use crate::command::{CommandError, Ctx};
@@ -155,6 +157,15 @@ pub fn probe_bank(host: &Host, index: usize) -> Result<(), CommandError> {
         tracing::info!("flash size = {kib} KiB");
         (kib * 1024, line.page_size)
     } else {
+        if host.conn().is_none() {
+            return Err(no_conn());
+        }
+        if let Some(reason) = unusable_reason(host, &b) {
+            return Err(CommandError::failed(format!(
+                "flash bank #{index} {} (driver {}) at 0x{:08x} cannot be probed: {reason}. Remove its flash_bank line from the board script (stdbg never touches it otherwise)",
+                b.name, b.driver, b.base
+            )));
+        }
         let guard = host.conn();
         let conn = guard.as_ref().ok_or_else(no_conn)?;
         let target = conn.session.target();
@@ -209,8 +220,24 @@ pub fn layout(host: &Host) -> Result<Layout, CommandError> {
     };
     let mut flash = Vec::new();
     for i in indices {
+        // A bank no probe-rs flash algorithm covers (an external-memory bank) is not probed:
+        // nothing touches it unless an image targets it, and then the check names it.
+        let declared = bank(host, i)?;
+        if declared.driver != "stm32f1x"
+            && let Some(reason) = unusable_reason(host, &declared)
+        {
+            let range = declared.base..declared.base + u64::from(declared.effective_size().max(1));
+            flash.push(FlashArea { bank: declared.name.clone(), chip: chip.clone(), range, driver: declared.driver.clone(), unusable: Some(reason) });
+            continue;
+        }
         let b = ensure_probed(host, i)?;
-        flash.push(FlashArea { bank: b.name.clone(), chip: chip.clone(), range: b.base..b.base + u64::from(b.effective_size()) });
+        flash.push(FlashArea {
+            bank: b.name.clone(),
+            chip: chip.clone(),
+            range: b.base..b.base + u64::from(b.effective_size()),
+            driver: b.driver.clone(),
+            unusable: None,
+        });
     }
     let guard = host.conn();
     let conn = guard.as_ref().ok_or_else(no_conn)?;
@@ -218,6 +245,36 @@ pub fn layout(host: &Host) -> Result<Layout, CommandError> {
     let ram = map.iter().filter_map(|r| r.as_ram_region()).filter(|r| !r.is_alias).map(|r| r.range.clone()).collect();
     let nvm = map.iter().filter_map(|r| r.as_nvm_region()).filter(|r| !r.is_alias).map(|r| r.range.clone()).collect();
     Ok(Layout { flash, ram, nvm, chip })
+}
+
+/// Why stdbg cannot program `bank` (read from the probe-rs target description only; the chip
+/// is not accessed): no probe-rs flash algorithm covers its base address, and whether the chip
+/// has any memory there. `None` when an algorithm covers it.
+pub fn unusable_reason(host: &Host, bank: &FlashBank) -> Option<String> {
+    let guard = host.conn();
+    let conn = guard.as_ref()?;
+    let target = conn.session.target();
+    let covered = target.flash_algorithms.iter().any(|a| a.flash_properties.address_range.contains(&bank.base));
+    if covered {
+        return None;
+    }
+    let end = bank.base + u64::from(bank.effective_size().max(1));
+    let region = target.memory_map.iter().find(|r| r.address_range().contains(&bank.base));
+    let memory = match region {
+        None => format!(
+            "{} has no memory at 0x{:08x} at all (its memory map has nothing there, so nothing can answer at that address)",
+            target.name, bank.base
+        ),
+        Some(r) if r.as_ram_region().is_some() => format!("{} has RAM there, not flash", target.name),
+        Some(_) => format!("{} has memory there, but probe-rs has no algorithm to program it", target.name),
+    };
+    Some(format!(
+        "stdbg programs flash only with probe-rs flash algorithms, none of which covers 0x{:08x}-0x{:08x} on {} (the '{}' driver drives an external memory through a loader stdbg does not have); {memory}. This is a configuration problem, not power or cabling",
+        bank.base,
+        end - 1,
+        target.name,
+        bank.driver
+    ))
 }
 
 /// Explains a probe-rs flash error, naming the sector or page.
@@ -275,6 +332,7 @@ fn with_watchpoints_suspended(host: &Host, f: impl FnOnce() -> Result<(), Comman
 
 fn write_image_inner(host: &Host, image: &Image, opts: WriteOptions) -> Result<(), CommandError> {
     let target = host.current_target()?.0;
+    let mut tracker = diagnosis::FlashTracker::default();
     let result = {
         let mut guard = host.conn();
         let conn = guard.as_mut().ok_or_else(no_conn)?;
@@ -285,7 +343,10 @@ fn write_image_inner(host: &Host, image: &Image, opts: WriteOptions) -> Result<(
         }
         let mut ui = ProgressUi::new(opts.progress);
         let mut dl = DownloadOptions::default();
-        dl.progress = ui.flash_progress();
+        dl.progress = FlashProgress::new(|ev| {
+            tracker.handle(&ev);
+            ui.handle(ev);
+        });
         dl.skip_erase = !opts.erase;
         dl.keep_unwritten_bytes = false;
         dl.verify = false;
@@ -293,7 +354,24 @@ fn write_image_inner(host: &Host, image: &Image, opts: WriteOptions) -> Result<(
     };
     // The flash algorithm reset and halted the core.
     host.set_state(&target, TargetState::Halted);
-    result.map_err(|e| flash_error(&format!("write {}", image.path.display()), &e))
+    match result {
+        Ok(()) => {
+            let mut left = diagnosis::left_erased();
+            left.retain(|r| !image.segments.iter().any(|s| s.address < r.end && r.start < s.end()));
+            diagnosis::set_left_erased(left);
+            Ok(())
+        }
+        Err(e) => Err(diagnosis::explain_write_failure(host, &format!("write {}", image.path.display()), &e, &tracker, &rerun_command(image))),
+    }
+}
+
+/// The command that writes `image` again.
+fn rerun_command(image: &Image) -> String {
+    let path = crate::command::parse::quote_word(&image.path.display().to_string());
+    match (image.format, image.segments.first()) {
+        (ImageFormat::Bin, Some(seg)) => format!("program {path} verify 0x{:08x}", seg.address),
+        _ => format!("program {path} verify"),
+    }
 }
 
 /// Erases the flash sectors in `range` (must be sector aligned) with probe-rs's flash
@@ -340,7 +418,11 @@ fn erase_range_inner(host: &Host, range: Range<u64>, progress: bool) -> Result<(
         probe_rs::flashing::erase(session, &mut p, range.start, range.end, false)
     };
     host.set_state(&target, TargetState::Halted);
-    result.map_err(|e| flash_error(&format!("erase 0x{:08x}-0x{:08x}", range.start, range.end), &e))
+    result.map_err(|e| {
+        let what = format!("erase 0x{:08x}-0x{:08x}", range.start, range.end);
+        // An erase was asked for: erased pages are no news, only the controller's errors are.
+        diagnosis::explain_write_failure(host, &what, &e, &diagnosis::FlashTracker::default(), "")
+    })
 }
 
 /// Reads `len` bytes at `addr`, in 16 KiB pieces so that a progress bar can follow.
@@ -356,7 +438,8 @@ pub fn read_with_progress(host: &Host, addr: u64, len: usize, bar: &indicatif::P
             bar.inc(n as u64);
         }
         Ok(())
-    })?;
+    })
+    .map_err(|e| diagnosis::explain_read_error(host, addr, len as u64, e))?;
     Ok(out)
 }
 
@@ -401,9 +484,23 @@ pub fn load_image_file(path: &str, format: Option<ImageFormat>, offset: Option<u
 }
 
 /// Checks an image against the current target's memory (probing banks as needed).
+///
+/// For flash writes (`Allowed::FlashOrRam`) on an stm32f1x bank, read-out protection and
+/// write-protected pages are refused here too, before anything is erased; for a verify
+/// (`Allowed::Verify`) read-out protection is.
 pub fn check(host: &Host, image: &Image, allowed: Allowed) -> Result<(), CommandError> {
     let layout = layout(host)?;
-    check_image(image, &layout, allowed).map_err(|e| CommandError::failed(e.to_string()))
+    check_image(image, &layout, allowed).map_err(|e| CommandError::failed(e.to_string()))?;
+    if allowed == Allowed::RamOnly {
+        return Ok(());
+    }
+    let in_flash: Vec<Range<u64>> = image
+        .segments
+        .iter()
+        .filter(|s| layout.flash.iter().any(|f| f.range.contains(&s.address)))
+        .map(|s| s.address..s.end())
+        .collect();
+    diagnosis::check_protection(host, &in_flash, allowed == Allowed::FlashOrRam)
 }
 
 /// Whether progress bars may be drawn.

@@ -43,6 +43,21 @@ pub struct Callback {
 #[derive(Clone, Debug)]
 pub struct SourcedError(pub String);
 
+/// A complete user-facing message raised by `fail("…")` in a script-registered command: the
+/// command fails with exactly this text (no script positions), like a built-in command's
+/// `CommandError::Failed`. Script bugs (`throw`, wrong calls) keep their positions.
+#[derive(Clone, Debug)]
+pub struct CommandFailure(pub String);
+
+/// The message of a [`CommandFailure`] at the bottom of a Rhai error chain, if there is one.
+fn command_failure(err: &EvalAltResult) -> Option<String> {
+    match err {
+        EvalAltResult::ErrorInFunctionCall(_, _, inner, _) | EvalAltResult::ErrorInModule(_, inner, _) => command_failure(inner),
+        EvalAltResult::ErrorRuntime(v, _) if v.is::<CommandFailure>() => Some(v.clone().cast::<CommandFailure>().0),
+        _ => None,
+    }
+}
+
 /// The engine, the global scope and the function library shared by all scripts.
 pub struct ScriptEngine {
     engine: Engine,
@@ -438,6 +453,7 @@ impl ScriptEngine {
                 }
                 Ok(())
             }
+            Err(e) if command_failure(&e).is_some() => Err(CommandError::failed(command_failure(&e).unwrap_or_default())),
             Err(e) => Err(CommandError::failed(format!(
                 "{}\n  in command '{name}' registered at {}",
                 format_error(&e, cb.ast.source().unwrap_or("<script>")),

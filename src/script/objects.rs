@@ -489,8 +489,15 @@ fn register_flash_banks(engine: &mut Engine, weak: &WeakHost) {
         let host = host_of(w)?;
         let base = u32::try_from(base).map_err(|_| -> Box<EvalAltResult> { format!("flash_bank base {base:#x} is not a 32-bit address").into() })?;
         let size = u32::try_from(size).map_err(|_| -> Box<EvalAltResult> { format!("flash_bank size {size:#x} must be 0 (read from the chip) or a byte count below 4 GiB").into() })?;
-        if driver != "stm32f1x" {
-            return err(format!("flash driver '{driver}' is not supported; stdbg's flash driver is 'stm32f1x'"));
+        // stm32f1x: the internal flash. The external-memory drivers of OpenOCD may be declared
+        // (board scripts carry them); stdbg does not touch such a bank unless an image or a
+        // command targets it, and then says why it cannot program it.
+        const EXTERNAL: [&str; 5] = ["stmqspi", "stmsmi", "cfi", "jtagspi", "fespi"];
+        if driver != "stm32f1x" && !EXTERNAL.contains(&driver) {
+            return err(format!(
+                "flash driver '{driver}' is not supported; stdbg's flash driver is 'stm32f1x' (external-memory banks may be declared with {})",
+                EXTERNAL.join(", ")
+            ));
         }
         let mut tg = host.targets();
         if tg.by_name(target).is_none() {
@@ -573,6 +580,11 @@ fn register_adapter(engine: &mut Engine) {
 }
 
 fn register_commands(engine: &mut Engine, weak: &WeakHost) {
+    // fail("message"): makes a script-registered command fail with exactly this message (no
+    // script positions), for errors meant for the user rather than the script's author.
+    engine.register_fn("fail", |msg: &str| -> RResult<()> {
+        Err(EvalAltResult::ErrorRuntime(Dynamic::from(super::CommandFailure(msg.to_string())), rhai::Position::NONE).into())
+    });
     // register_command(name, help, usage, |args| …): a new dispatcher command, usable from every
     // front end. The handler gets the words after the name as an array of strings; what it
     // returns (unless `()`) is printed.

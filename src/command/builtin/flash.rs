@@ -216,6 +216,11 @@ pub fn register(reg: &mut Registry) {
         let nbanks = ctx.host.targets().banks.len();
         let mut found = None;
         for i in 0..nbanks {
+            let declared = flashing::bank(ctx.host, i)?;
+            let declared_end = declared.base + u64::from(declared.effective_size());
+            if declared.driver != "stm32f1x" && !(addr >= declared.base && addr < declared_end) {
+                continue; // do not probe other banks for an address outside them
+            }
             let b = flashing::ensure_probed(ctx.host, i)?;
             if addr >= b.base && addr < b.base + u64::from(b.effective_size()) {
                 found = Some((i, b));
@@ -256,12 +261,44 @@ pub fn register(reg: &mut Registry) {
         ctx.println(format!("erased address 0x{addr:08x} (length {len}) in {s}s ({r} KiB/s)"));
         Ok(())
     }));
+    reg.add(command("flash protect", Mode::Exec, "bank_id first_block (last_block|'last') ('on'|'off')", "Set or clear the write protection of protection blocks (STM32F1: FLASH_WRPR bits via the option bytes; takes effect after a reset).", |ctx, args| {
+        let [b, first, last, onoff] = args else { return Err(bad_args()) };
+        let on = match onoff.as_str() {
+            "on" => true,
+            "off" => false,
+            _ => return Err(bad_args()),
+        };
+        let i = flashing::bank_index(ctx.host, b)?;
+        let bank = flashing::ensure_probed(ctx.host, i)?;
+        if bank.driver != "stm32f1x" {
+            return Err(CommandError::failed(format!(
+                "flash bank #{i} ({}, driver {}): stdbg can change write protection only on stm32f1x banks",
+                bank.name, bank.driver
+            )));
+        }
+        let g = flashing::diagnosis::f1_bank_at(ctx.host, bank.base)
+            .ok_or_else(|| CommandError::failed(format!("flash bank #{i}: its geometry is unknown; run 'flash probe {i}'")))?;
+        let nblocks = (g.size / (g.page_size * g.pages_per_block)).clamp(1, 32);
+        let first = parse_u64(first)?;
+        let last = if last == "last" { nblocks - 1 } else { parse_u64(last)? };
+        if first > last || last >= nblocks {
+            return Err(usage_error(format!(
+                "blocks {first} through {last} are not in flash bank #{i}: it has protection blocks 0 through {} ({} pages each)",
+                nblocks - 1,
+                g.pages_per_block
+            )));
+        }
+        flashing::protect::set_protection(ctx.host, first as u32, last as u32, on)?;
+        let verb = if on { "set" } else { "cleared" };
+        ctx.println(format!("{verb} protection for blocks {first} through {last} on flash bank {i}"));
+        Ok(())
+    }));
     reg.add(command("flash write_image", Mode::Exec, "[erase] [unlock] filename [offset [file_type]]", "Write an image (elf, ihex, bin) to flash; 'erase' erases the sectors it covers first. The image is checked against the flash bank before anything is erased.", write_image_cmd));
     reg.add(command("flash verify_image", Mode::Exec, "filename [offset [file_type]]", "Compare an image with the flash content.", |ctx, args| {
         let Some((file, tail)) = args.split_first() else { return Err(bad_args()) };
         let (offset, format) = offset_and_type(tail)?;
         let image = flashing::load_image_file(file, format, offset)?;
-        flashing::check(ctx.host, &image, Allowed::FlashOrRam)?;
+        flashing::check(ctx.host, &image, Allowed::Verify)?;
         let bench = Bench::start();
         let c = flashing::compare(ctx.host, &image, flashing::progress_enabled(ctx))?;
         if c.total_diffs > 0 {

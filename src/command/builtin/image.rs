@@ -11,7 +11,7 @@ use crate::flashing::{self, Allowed, Bench, ImageFormat};
 /// `No more differences found.` followed by an error.
 pub fn verify_image(ctx: &mut Ctx<'_>, file: &str, offset: Option<u64>, format: Option<ImageFormat>) -> Result<(), CommandError> {
     let image = flashing::load_image_file(file, format, offset)?;
-    flashing::check(ctx.host, &image, Allowed::FlashOrRam)?;
+    flashing::check(ctx.host, &image, Allowed::Verify)?;
     let bench = Bench::start();
     let c = flashing::compare(ctx.host, &image, flashing::progress_enabled(ctx))?;
     if c.total_diffs > 0 {
@@ -24,8 +24,11 @@ pub fn verify_image(ctx: &mut Ctx<'_>, file: &str, offset: Option<u64>, format: 
         } else {
             ctx.println("No more differences found.");
         }
+        let note = flashing::diagnosis::verify_note(c.diffs.iter().map(|d| d.0))
+            .map(|n| format!("\n  {n}"))
+            .unwrap_or_default();
         return Err(CommandError::failed(format!(
-            "verify_image: {} of {} bytes in target memory differ from {file}: the target holds a different program (load it with 'program {file}')",
+            "verify_image: {} of {} bytes in target memory differ from {file}: the target holds a different program (load it with 'program {file}'){note}",
             c.total_diffs, c.bytes
         )));
     }

@@ -9,7 +9,10 @@ use crate::command::format::memory_dump;
 use crate::command::{bad_args, command, usage_error, CommandError, Ctx, Mode, Registry};
 
 /// Reads `count` items of `width` bytes with accesses of that width.
+/// A failed read of STM32F1 flash under read-out protection says so
+/// ([`crate::flashing::diagnosis::explain_read_error`]).
 pub fn read_items(ctx: &Ctx<'_>, addr: u64, width: usize, count: usize) -> Result<Vec<u64>, CommandError> {
+    let len = (width * count) as u64;
     ctx.host.with_core(|core, _| {
         Ok(match width {
             1 => {
@@ -34,6 +37,7 @@ pub fn read_items(ctx: &Ctx<'_>, addr: u64, width: usize, count: usize) -> Resul
             }
         })
     })
+    .map_err(|e| crate::flashing::diagnosis::explain_read_error(ctx.host, addr, len, e))
 }
 
 /// Writes items of `width` bytes with accesses of that width.
