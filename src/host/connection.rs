@@ -52,7 +52,7 @@ pub enum ConnectError {
     #[error("could not start the virtual target: {0}")]
     Sim(#[from] crate::sim::SimError),
     /// The virtual chip name is unknown.
-    #[error("unknown virtual chip \"{0}\"; supported: STM32F103C8, STM32F103CB")]
+    #[error("unknown virtual chip \"{0}\"; 'sim chip' lists the supported ones: STM32F103C8, STM32F103CB, STM32F303VC, STM32G474RE, STM32L476RG, STM32H743ZI")]
     UnknownSimChip(String),
     /// Attaching to the target failed.
     #[error("could not attach to {chip} through the {driver} adapter at {speed_khz} kHz: {source}")]

@@ -36,8 +36,10 @@ pub fn register(reg: &mut Registry) {
                 Ok(())
             }
             [name] => {
-                let chip = ChipModel::from_name(name)
-                    .ok_or_else(|| CommandError::failed(format!("unknown virtual chip \"{name}\"; supported: STM32F103C8, STM32F103CB")))?;
+                let chip = ChipModel::from_name(name).ok_or_else(|| {
+                    let all: Vec<&str> = ChipModel::ALL.iter().map(|c| c.name()).collect();
+                    CommandError::failed(format!("unknown virtual chip \"{name}\"; supported: {}", all.join(", ")))
+                })?;
                 if ctx.host.initialized() {
                     return Err(CommandError::failed("'sim chip' must be used before 'init' (the chip is powered up at init)"));
                 }
