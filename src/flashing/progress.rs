@@ -102,10 +102,21 @@ impl ProgressUi {
 
 impl Drop for ProgressUi {
     fn drop(&mut self) {
+        let mut drawn = false;
         for pb in self.bars.iter().flatten() {
             if !pb.is_finished() {
                 pb.finish_and_clear();
+            } else {
+                drawn = true;
             }
+        }
+        // indicatif leaves the cursor at the end of the last finished bar; end that line so the
+        // next output (e.g. `** Programming Finished **` on stdout) starts on its own line.
+        if drawn {
+            use std::io::Write;
+            let mut err = std::io::stderr().lock();
+            let _ = writeln!(err);
+            let _ = err.flush();
         }
     }
 }
