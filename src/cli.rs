@@ -125,12 +125,7 @@ pub fn run(opts: Options) -> i32 {
         }
     }
     let run_line = |line: &str| -> Result<(), i32> {
-        let (r, _close) = handle.exec_blocking(line, Origin::Cli, |l| {
-            use std::io::Write;
-            let mut out = std::io::stdout().lock();
-            let _ = writeln!(out, "{l}");
-            let _ = out.flush();
-        });
+        let (r, _close) = handle.exec_to_stdout(line, Origin::Cli);
         if let Err(e) = r {
             if host.shutdown_requested() == Some(Shutdown::Error) {
                 if e != "shutdown command invoked" {

@@ -41,6 +41,10 @@ pub enum Request {
         origin: Origin,
         /// Where output and the final result go.
         reply: tmpsc::UnboundedSender<Reply>,
+        /// Write output lines straight to stdout from the host thread instead of sending them
+        /// on `reply` (the command line uses this, so its lines and the progress bars that the
+        /// same thread draws on stderr appear in the order they happen).
+        to_stdout: bool,
     },
     /// Run a closure on the host thread (used by servers that need the session directly).
     Call(Box<dyn FnOnce(&Host) + Send>),
@@ -54,6 +58,18 @@ pub struct HostHandle {
 }
 
 struct ChannelOutput(tmpsc::UnboundedSender<Reply>);
+
+struct StdoutOutput;
+
+impl Output for StdoutOutput {
+    fn line(&mut self, line: &str) {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        // A closed stdout (e.g. `| head`) must not stop the host.
+        let _ = writeln!(out, "{line}");
+        let _ = out.flush();
+    }
+}
 
 impl Output for ChannelOutput {
     fn line(&mut self, line: &str) {
@@ -69,8 +85,24 @@ impl HostHandle {
 
     /// Queues `line`; the returned receiver yields its output and then [`Reply::Done`].
     pub fn exec(&self, line: &str, origin: Origin) -> tmpsc::UnboundedReceiver<Reply> {
+        self.exec_inner(line, origin, false)
+    }
+
+    /// Runs `line` with its output written to this process's stdout by the host thread, and
+    /// waits for the result (used by `-c` and `-f`).
+    pub fn exec_to_stdout(&self, line: &str, origin: Origin) -> (Result<(), String>, bool) {
+        let mut rx = self.exec_inner(line, origin, true);
+        while let Some(r) = rx.blocking_recv() {
+            if let Reply::Done { result, close } = r {
+                return (result, close);
+            }
+        }
+        (Err("the host has shut down".into()), true)
+    }
+
+    fn exec_inner(&self, line: &str, origin: Origin, to_stdout: bool) -> tmpsc::UnboundedReceiver<Reply> {
         let (tx, rx) = tmpsc::unbounded_channel();
-        if self.tx.send(Request::Exec { line: line.to_string(), origin, reply: tx.clone() }).is_err() {
+        if self.tx.send(Request::Exec { line: line.to_string(), origin, reply: tx.clone(), to_stdout }).is_err() {
             let _ = tx.send(Reply::Done { result: Err("the host has shut down".into()), close: true });
         }
         rx
@@ -127,9 +159,12 @@ fn run(host: Host, rx: mpsc::Receiver<Request>) {
     loop {
         let timeout = if host.any_target_running() { POLL_INTERVAL } else { Duration::from_millis(500) };
         match rx.recv_timeout(timeout) {
-            Ok(Request::Exec { line, origin, reply }) => {
-                let mut out = ChannelOutput(reply.clone());
-                let (result, close) = execute(&host, &line, origin, &mut out);
+            Ok(Request::Exec { line, origin, reply, to_stdout }) => {
+                let (result, close) = if to_stdout {
+                    execute(&host, &line, origin, &mut StdoutOutput)
+                } else {
+                    execute(&host, &line, origin, &mut ChannelOutput(reply.clone()))
+                };
                 let _ = reply.send(Reply::Done { result, close });
             }
             Ok(Request::Call(f)) => f(&host),
