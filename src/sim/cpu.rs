@@ -352,7 +352,12 @@ impl Cpu {
 
     /// The core cannot continue: lockup, or a vector-catch halt.
     fn fault(&mut self, what: &str, pc: u32) {
-        tracing::warn!("virtual STM32: {what} at PC {pc:#010x}; the core locks up");
+        if pc == 0xffff_fffe {
+            // The reset vector of erased flash: expected on a blank chip, not a firmware fault.
+            tracing::info!("virtual STM32: the reset vector reads 0xffffffff (flash is blank): the core locks up until a debugger halts it, as on silicon");
+        } else {
+            tracing::warn!("virtual STM32: {what} at PC {pc:#010x}; the core locks up");
+        }
         self.with_chip(|c| {
             if c.scs.debugen() && c.scs.demcr & DEMCR_VC_HARDERR != 0 {
                 c.halt(DFSR_VCATCH);
