@@ -2,6 +2,7 @@
 //! the `-l` file, mirrored to the event bus so telnet consoles see them too.
 
 use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use tracing::field::{Field, Visit};
@@ -32,9 +33,28 @@ pub fn prefix(level: &Level) -> &'static str {
     }
 }
 
+/// Where log lines go while the REPL shows its prompt (rustyline's external printer), so they
+/// are printed above the prompt instead of through it.
+type PromptSink = Box<dyn FnMut(String) + Send>;
+
+static PROMPT_SINK: Mutex<Option<PromptSink>> = Mutex::new(None);
+static PROMPT_ACTIVE: AtomicBool = AtomicBool::new(false);
+
+/// Installs (or removes) the REPL's printer for log lines.
+pub fn set_prompt_sink(sink: Option<PromptSink>) {
+    *PROMPT_SINK.lock().unwrap_or_else(|e| e.into_inner()) = sink;
+}
+
+/// Tells the logger whether the REPL is waiting at its prompt (lines then go to the prompt
+/// sink) or running a command (lines go to stderr directly, in order with the output).
+pub fn set_prompt_active(active: bool) {
+    PROMPT_ACTIVE.store(active, Ordering::SeqCst);
+}
+
 /// A tracing layer writing OpenOCD-style lines.
 pub struct OcdLayer {
     max: Level,
+    to_stderr: bool,
     out: Arc<Mutex<Box<dyn Write + Send>>>,
     bus: Arc<OnceLock<EventBus>>,
     /// Extra filter for third-party crates: they log at debug/trace only when `-d4`.
@@ -73,6 +93,16 @@ impl<S: Subscriber> Layer<S> for OcdLayer {
         let mut v = MessageVisitor(String::new());
         event.record(&mut v);
         let line = format!("{}: {}", prefix(meta.level()), v.0);
+        if self.to_stderr && PROMPT_ACTIVE.load(Ordering::SeqCst) {
+            let mut sink = PROMPT_SINK.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(sink) = sink.as_mut() {
+                sink(line);
+                if let Some(bus) = self.bus.get() {
+                    bus.send(HostEvent::Log { level: prefix(meta.level()).trim(), message: v.0 });
+                }
+                return;
+            }
+        }
         if let Ok(mut out) = self.out.lock() {
             let _ = writeln!(out, "{line}");
             let _ = out.flush();
@@ -92,7 +122,13 @@ pub fn init(debug: u8, file: Option<&std::path::Path>) -> std::io::Result<Arc<On
         None => Box::new(std::io::stderr()),
     };
     let bus = Arc::new(OnceLock::new());
-    let layer = OcdLayer { max: level_for(debug), out: Arc::new(Mutex::new(out)), bus: bus.clone(), verbose_deps: debug >= 4 };
+    let layer = OcdLayer {
+        max: level_for(debug),
+        to_stderr: file.is_none(),
+        out: Arc::new(Mutex::new(out)),
+        bus: bus.clone(),
+        verbose_deps: debug >= 4,
+    };
     let _ = tracing_subscriber::registry().with(layer).try_init();
     Ok(bus)
 }

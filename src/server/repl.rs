@@ -129,8 +129,8 @@ fn run_line(handle: &HostHandle, line: &str) -> bool {
     close || handle.host().shutdown_requested().is_some()
 }
 
-/// Prints target events caused by other consoles until the host shuts down. Log lines are
-/// not printed here: the logger already writes them to stderr.
+/// Prints target events caused by other consoles until the host shuts down. Log lines reach
+/// the same printer through `crate::log::set_prompt_sink` while the prompt shows.
 fn spawn_event_printer(handle: &HostHandle, mut print: impl FnMut(String) + Send + 'static) {
     let mut events = handle.host().events().subscribe();
     let _ = std::thread::Builder::new().name("stdbg-repl-events".into()).spawn(move || {
@@ -179,9 +179,17 @@ pub fn run(handle: HostHandle) {
         None => tracing::warn!("no command history: neither XDG_STATE_HOME nor HOME is set"),
     }
     match rl.create_external_printer() {
-        Ok(mut printer) => spawn_event_printer(&handle, move |text| {
-            let _ = printer.print(text);
-        }),
+        Ok(mut printer) => {
+            // A second handle on the same printer carries the log lines while the prompt shows.
+            if let Ok(mut log_printer) = rl.create_external_printer() {
+                crate::log::set_prompt_sink(Some(Box::new(move |line| {
+                    let _ = log_printer.print(line);
+                })));
+            }
+            spawn_event_printer(&handle, move |text| {
+                let _ = printer.print(text);
+            })
+        }
         // ENOTTY when stdin is not a terminal: print directly.
         Err(_) => spawn_event_printer(&handle, |text| println!("{text}")),
     }
@@ -190,7 +198,9 @@ pub fn run(handle: HostHandle) {
             break;
         }
         IN_READLINE.store(true, Ordering::SeqCst);
+        crate::log::set_prompt_active(true);
         let read = rl.readline("> ");
+        crate::log::set_prompt_active(false);
         IN_READLINE.store(false, Ordering::SeqCst);
         match read {
             Ok(line) => {
@@ -220,6 +230,8 @@ pub fn run(handle: HostHandle) {
             }
         }
     }
+    crate::log::set_prompt_active(false);
+    crate::log::set_prompt_sink(None);
     if let Some(p) = &history {
         let saved = p
             .parent()
