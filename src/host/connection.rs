@@ -93,6 +93,9 @@ pub struct LinkNotes {
     pub resumed_at: Option<std::time::Instant>,
     /// DBGMCU_CR read just before that resume.
     pub dbgmcu_cr_at_resume: Option<u32>,
+    /// The last diagnosis the poller produced (link lost, reset while halted), kept until a
+    /// front end that could not see the event (GDB) takes it.
+    pub pending_diagnosis: Option<String>,
 }
 
 /// Lists the probes probe-rs can see (for `adapter list`).

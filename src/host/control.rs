@@ -472,11 +472,24 @@ impl Host {
                     for l in msg.lines() {
                         tracing::error!("{l}");
                     }
+                    self.set_pending_diagnosis(&msg);
                     self.events().send(HostEvent::Target { target: name.clone(), lines: msg.lines().map(String::from).collect(), origin: None });
                 }
             }
         }
         self.poll_halted();
+    }
+
+    fn set_pending_diagnosis(&self, msg: &str) {
+        if let Some(c) = self.conn().as_mut() {
+            c.notes.pending_diagnosis = Some(msg.to_string());
+        }
+    }
+
+    /// Takes the last diagnosis of the poller (a lost link, a reset while halted), for front
+    /// ends that show it with their next error (GDB's console).
+    pub fn take_diagnosis(&self) -> Option<String> {
+        self.conn().as_mut().and_then(|c| c.notes.pending_diagnosis.take())
     }
 
     /// Remembers when the target was resumed and what DBGMCU_CR held then.
@@ -558,6 +571,7 @@ impl Host {
             let Ok(Some((dhcsr, csr, cr, status))) = r else { continue };
             let msg = watchdog_message(&name, dhcsr, csr, cr);
             self.set_state(&name, state_of(status));
+            self.set_pending_diagnosis(&msg);
             for l in msg.lines() {
                 tracing::warn!("{l}");
             }
