@@ -267,24 +267,38 @@ fn attach_under_reset_and_vector_catch() {
 
 #[test]
 fn wfi_puts_the_core_to_sleep_and_halt_wakes_it() {
+    // f103-stop enters Stop (SLEEPDEEP); stop at its WFI and clear SLEEPDEEP
+    // from the debugger so that the WFI is a plain Sleep, which keeps the
+    // debugger working (RM0008 §5.3.3).
+    const WFI: u64 = 0x0800_0190;
     let sim = fresh();
     let mut session = attach(&sim);
     flash(&mut session, &firmware("f103-stop.elf"));
     let mut core = session.core(0).unwrap();
     core.reset_and_halt(TIMEOUT).unwrap();
+    core.set_hw_breakpoint(WFI).unwrap();
     core.run().unwrap();
-    let asleep = run_until(&mut core, |core| {
-        matches!(core.status().unwrap(), CoreStatus::Sleeping)
-    });
-    assert!(asleep, "core did not reach WFI");
-    assert_eq!(core.read_word_32(0x2000_0000).unwrap(), 1, "counter");
-    core.halt(TIMEOUT).unwrap();
-    let pc: u32 = core.read_core_reg(core.program_counter()).unwrap();
-    assert_eq!(pc, 0x0800_0192, "halted after the WFI");
+    core.wait_for_core_halted(Duration::from_secs(5)).unwrap();
+    core.clear_hw_breakpoint(WFI).unwrap();
     // The firmware's SCR write (SLEEPDEEP) is visible to the debugger.
     assert_eq!(
         core.read_word_32(0xE000_ED10).unwrap() & 4,
         4,
         "SCR.SLEEPDEEP"
     );
+    core.write_word_32(0xE000_ED10, 0).unwrap();
+    core.run().unwrap();
+    let asleep = run_until(&mut core, |core| {
+        matches!(core.status().unwrap(), CoreStatus::Sleeping)
+    });
+    assert!(asleep, "core did not reach WFI");
+    assert_ne!(
+        core.read_word_32(0xE000_EDF0).unwrap() & (1 << 18),
+        0,
+        "DHCSR.S_SLEEP"
+    );
+    assert_eq!(core.read_word_32(0x2000_0000).unwrap(), 1, "counter");
+    core.halt(TIMEOUT).unwrap();
+    let pc: u32 = core.read_core_reg(core.program_counter()).unwrap();
+    assert_eq!(pc, 0x0800_0192, "halted after the WFI");
 }

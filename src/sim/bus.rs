@@ -25,7 +25,6 @@ use super::chip::Chip;
 use super::dwt::Access;
 use super::stm32f1::addr;
 use super::stm32f1::fpec::{FLASH_BASE, FpecWrite, OPT_BASE};
-use super::stm32f1::sysmem;
 
 /// Who makes an access.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,15 +102,22 @@ impl Chip {
                 if off >= fs || (a >= fs && a < 0x0800_0000) {
                     return Err(BusError);
                 }
-                if origin == Origin::Debug && self.fpec.rdp_active() {
-                    return Err(BusError); // read-out protection (RM0008 §3.3.3)
+                if self.fpec.rdp_active() && self.debug_latched {
+                    // Read-out protection in debug mode (PM0075 §2.4.1): no
+                    // access to main flash, from the debugger or from the core
+                    // (code in SRAM, the flash algorithm, even fetches), until
+                    // a power-on reset without debugger.
+                    return Err(BusError);
                 }
                 rd(&self.nv.flash, off as usize, size)?
             }
             0x1 => {
-                if (sysmem::BASE..sysmem::BASE + sysmem::SIZE).contains(&a) {
-                    rd(&self.sysmem, (a - sysmem::BASE) as usize, size)?
-                } else if (OPT_BASE..OPT_BASE + 16).contains(&a) {
+                let id = self.ident;
+                if let Some(off) = self.ram2_offset(a) {
+                    rd(&self.ram2, off, size)?
+                } else if (id.sysmem_base..id.sysmem_base + id.sysmem_size).contains(&a) {
+                    rd(&self.sysmem, (a - id.sysmem_base) as usize, size)?
+                } else if id.f1_fpec && (OPT_BASE..OPT_BASE + 16).contains(&a) {
                     rd(&self.nv.opt, (a - OPT_BASE) as usize, size)?
                 } else {
                     return Err(BusError);
@@ -119,7 +125,9 @@ impl Chip {
             }
             0x2 => {
                 let sl = self.sram.len() as u32;
-                if (SRAM_BASE..SRAM_BASE + sl).contains(&a) {
+                if let Some(off) = self.ram2_offset(a) {
+                    rd(&self.ram2, off, size)?
+                } else if (SRAM_BASE..SRAM_BASE + sl).contains(&a) {
                     rd(&self.sram, (a - SRAM_BASE) as usize, size)?
                 } else if (SRAM_BB..SRAM_BB + sl * 32).contains(&a) {
                     let off = (a - SRAM_BB) >> 5;
@@ -144,6 +152,12 @@ impl Chip {
                 } else {
                     return Err(BusError);
                 }
+            }
+            0x5 if self.dbgmcu_on_system_bus(a) => {
+                if !a.is_multiple_of(size) {
+                    return Err(BusError);
+                }
+                lanes(self.dbgmcu_read(a & 0xFFF, origin), a, size)
             }
             0xE => {
                 if !a.is_multiple_of(size) {
@@ -184,13 +198,20 @@ impl Chip {
                 if off >= fs || (a >= fs && a < 0x0800_0000) {
                     return Err(BusError);
                 }
+                if !self.ident.f1_fpec {
+                    return Err(BusError); // no flash controller modelled: read-only
+                }
+                self.fpec.debug_mode = self.debug_latched;
                 let faults = &self.faults;
                 self.fpec
                     .program(&mut self.nv, off as usize, size, v, false, faults)
                     .map_err(|_| BusError)
             }
             0x1 => {
-                if (OPT_BASE..OPT_BASE + 16).contains(&a) {
+                if let Some(off) = self.ram2_offset(a) {
+                    wr(&mut self.ram2, off, size, v)
+                } else if self.ident.f1_fpec && (OPT_BASE..OPT_BASE + 16).contains(&a) {
+                    self.fpec.debug_mode = self.debug_latched;
                     let faults = &self.faults;
                     self.fpec
                         .program(&mut self.nv, (a - OPT_BASE) as usize, size, v, true, faults)
@@ -201,7 +222,9 @@ impl Chip {
             }
             0x2 => {
                 let sl = self.sram.len() as u32;
-                if (SRAM_BASE..SRAM_BASE + sl).contains(&a) {
+                if let Some(off) = self.ram2_offset(a) {
+                    wr(&mut self.ram2, off, size, v)
+                } else if (SRAM_BASE..SRAM_BASE + sl).contains(&a) {
                     wr(&mut self.sram, (a - SRAM_BASE) as usize, size, v)
                 } else if (SRAM_BB..SRAM_BB + sl * 32).contains(&a) {
                     let off = ((a - SRAM_BB) >> 5) as usize;
@@ -243,6 +266,20 @@ impl Chip {
                     Err(BusError)
                 }
             }
+            0x5 if self.dbgmcu_on_system_bus(a) => {
+                if !a.is_multiple_of(size) {
+                    return Err(BusError);
+                }
+                let sh = (a & 3) * 8;
+                let m = match size {
+                    4 => u32::MAX,
+                    2 => 0xFFFF << sh,
+                    _ => 0xFF << sh,
+                };
+                let old = self.dbgmcu_read(a & 0xFFC, origin);
+                self.dbgmcu_write(a & 0xFFC, (old & !m) | ((v << sh) & m));
+                Ok(())
+            }
             0xE => {
                 if !a.is_multiple_of(size) {
                     return Err(BusError);
@@ -259,6 +296,33 @@ impl Chip {
             }
             _ => Err(BusError),
         }
+    }
+
+    /// Offset in the second RAM region (CCM SRAM, SRAM2, AXI SRAM), if `a` is in it.
+    #[inline]
+    fn ram2_offset(&self, a: u32) -> Option<usize> {
+        let (base, size) = self.ident.ram2?;
+        (a >= base && ((a - base) as usize) < size).then(|| (a - base) as usize)
+    }
+
+    /// DBGMCU on the system bus (STM32H7: 0x5C00_1000, RM0433 §60.5.8).
+    fn dbgmcu_on_system_bus(&self, a: u32) -> bool {
+        let base = self.ident.dbgmcu_addr;
+        base >> 28 == 0x5 && (base..base + 0x1000).contains(&a)
+    }
+
+    /// DBGMCU register read at `off`. On the F1 the CPU reaches it only in
+    /// debug mode (errata ES096, see `dbgmcu.rs`).
+    fn dbgmcu_read(&mut self, off: u32, origin: Origin) -> u32 {
+        let f1 = self.ident.afio_swj;
+        let accessible = origin == Origin::Debug || self.scs.debugen() || !f1;
+        self.dbgmcu.read(off, accessible, self.ident.idcode)
+    }
+
+    fn dbgmcu_write(&mut self, off: u32, v: u32) {
+        // DBG_IWDG_STOP may change: account the IWDG up to now first.
+        self.sync_timers();
+        self.dbgmcu.write(off, v)
     }
 
     fn clock_on(&self, a: u32) -> bool {
@@ -287,7 +351,7 @@ impl Chip {
                 self.gpio[port].read(a & 0x3FF)
             }
             addr::RCC..=0x4002_13FF => self.rcc.read(a - addr::RCC),
-            addr::FLASH_IF..=0x4002_23FF => self.fpec.read(a - addr::FLASH_IF),
+            addr::FLASH_IF..=0x4002_23FF if self.ident.f1_fpec => self.fpec.read(a - addr::FLASH_IF),
             _ => 0,
         }
     }
@@ -299,14 +363,21 @@ impl Chip {
         }
         match a {
             addr::PWR..=0x4000_73FF => self.pwr.write(a - addr::PWR, v),
-            addr::IWDG..=0x4000_33FF => self.iwdg.write(a - addr::IWDG, v),
+            addr::IWDG..=0x4000_33FF => {
+                self.sync_timers();
+                self.iwdg.write(a - addr::IWDG, v)
+            }
             addr::AFIO..=0x4001_03FF => self.afio.write(a - addr::AFIO, v),
             addr::GPIOA..addr::GPIOE_END => {
                 let port = ((a - addr::GPIOA) / 0x400) as usize;
                 self.gpio[port].write(a & 0x3FF, v)
             }
-            addr::RCC..=0x4002_13FF => self.rcc.write(a - addr::RCC, v),
-            addr::FLASH_IF..=0x4002_23FF => {
+            addr::RCC..=0x4002_13FF => {
+                self.rcc.write(a - addr::RCC, v);
+                self.update_clock();
+            }
+            addr::FLASH_IF..=0x4002_23FF if self.ident.f1_fpec => {
+                self.fpec.debug_mode = self.debug_latched;
                 let faults = &self.faults;
                 match self.fpec.write(a - addr::FLASH_IF, v, &mut self.nv, faults) {
                     FpecWrite::Ok => {}
@@ -334,10 +405,11 @@ impl Chip {
             0xE000_2000 => self.fpb.read(off),
             0xE000_E000 => self.scs_read(off, origin),
             0xE004_0000 => self.itm.tpiu_read(off),
-            addr::DBGMCU => self
-                .dbgmcu
-                .read(off, origin == Origin::Debug || self.scs.debugen()),
-            super::romtable::BASE => super::romtable::read(off),
+            // DBGMCU at 0xE004_2000 (F1/F3/G4/L4); RAZ on the H7 (its DBGMCU is
+            // at 0x5C00_1000; a simplification, see docs/sim.md).
+            addr::DBGMCU if self.ident.dbgmcu_addr == addr::DBGMCU => self.dbgmcu_read(off, origin),
+            addr::DBGMCU => 0,
+            super::romtable::BASE => super::romtable::read(off, self.ident.dev_id()),
             _ => return Err(BusError),
         })
     }
@@ -354,8 +426,11 @@ impl Chip {
             0xE000_E000 => self.scs_write(off, v, origin),
             0xE004_0000 => self.itm.tpiu_write(off, v),
             // The CPU reaches DBGMCU only in debug mode (errata ES096, see dbgmcu.rs).
-            addr::DBGMCU if origin == Origin::Debug || self.scs.debugen() => {
-                self.dbgmcu.write(off, v)
+            addr::DBGMCU
+                if self.ident.dbgmcu_addr == addr::DBGMCU
+                    && (origin == Origin::Debug || self.scs.debugen() || !self.ident.afio_swj) =>
+            {
+                self.dbgmcu_write(off, v)
             }
             addr::DBGMCU => {}
             super::romtable::BASE => {}

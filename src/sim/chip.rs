@@ -8,7 +8,19 @@
 //!   NVIC/SCB and peripherals; option bytes are reloaded into FLASH_OBR/WRPR;
 //!   the debug logic (DHCSR debug bits, DEMCR, FPB, DWT, ITM, DBGMCU_CR) and the
 //!   DP/AP (debug power domain) keep their state;
-//! * local (core) reset (AIRCR.VECTRESET, [`Chip::core_reset`]): the core only.
+//! * local (core) reset (AIRCR.VECTRESET, [`Chip::core_reset`]): the core only;
+//! * wake-up from Standby without DBGMCU_CR.DBG_STANDBY: a system reset that
+//!   also resets the debug logic (its 1.8 V domain was off, RM0008 §5.3.6).
+//!
+//! Low-power modes (RM0008 §5.3): WFI/WFE with SCR.SLEEPDEEP enters Stop
+//! (PWR_CR.PDDS = 0) or Standby (PDDS = 1); [`Chip::dp_silent`] says when the
+//! SW-DP cannot answer (Stop/Standby without the DBGMCU_CR bit, AFIO_MAPR
+//! SWJ_CFG = 0b100, no power).
+//!
+//! Virtual time (`time_ps`, picoseconds since the `Sim` was created) advances
+//! with every core cycle (1/HCLK), with every SWD transaction's wire time while
+//! the core is not executing, and with wall time while the probe is idle; the
+//! IWDG counts in it (see `docs/sim.md`, "Time").
 
 use std::path::PathBuf;
 
@@ -17,7 +29,8 @@ use armagnac::registers::{CoreRegisters, Mode};
 use super::ap::AhbAp;
 use super::dp::SwDp;
 use super::dwt::Dwt;
-use super::fault::FaultSet;
+use super::family::Identity;
+use super::fault::{Fault, FaultSet};
 use super::fpb::Fpb;
 use super::itm::Itm;
 use super::scs::Scs;
@@ -49,7 +62,27 @@ pub(crate) enum RunState {
     LockedUp,
     /// Held in reset by NRST.
     InReset,
+    /// No supply voltage: nothing runs, nothing answers.
+    Unpowered,
 }
+
+/// Power mode of the chip (RM0008 §5.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PowerMode {
+    /// Run or Sleep (SLEEPDEEP = 0): all clocks available to the debugger.
+    Run,
+    /// Stop: 1.8 V domain clocks off (HCLK/FCLK), regulator on; SRAM kept.
+    Stop,
+    /// Standby: 1.8 V domain off; leaving it is a reset.
+    Standby,
+}
+
+/// DBGMCU_CR bits (RM0008 §31.16.3).
+pub(crate) const DBG_STOP: u32 = 1 << 1;
+pub(crate) const DBG_STANDBY: u32 = 1 << 2;
+pub(crate) const DBG_IWDG_STOP: u32 = 1 << 8;
+/// Picoseconds per second.
+pub(crate) const PS_PER_S: u64 = 1_000_000_000_000;
 
 /// The core's architectural registers while they live outside armagnac.
 #[derive(Debug, Clone)]
@@ -69,6 +102,10 @@ pub(crate) struct CoreState {
 
 pub(crate) struct Chip {
     pub model: ChipModel,
+    /// Identity and memory layout of `model`.
+    pub ident: &'static Identity,
+    /// Second RAM region (CCM SRAM / SRAM2 / AXI SRAM), empty if none.
+    pub ram2: Vec<u8>,
     pub nv: NvMem,
     pub storage: Option<PathBuf>,
     pub sram: Vec<u8>,
@@ -91,8 +128,18 @@ pub(crate) struct Chip {
     pub stats: DapStats,
     /// NRST is held low.
     pub nrst_low: bool,
-    /// Core clock cycles executed (or slept) since power-on.
+    /// Core clock cycles executed (or slept) since the `Sim` was created.
     pub cycles: u64,
+    /// Virtual time since the `Sim` was created, picoseconds.
+    pub time_ps: u64,
+    /// Duration of one HCLK cycle, picoseconds (from the RCC configuration).
+    pub cycle_ps: u64,
+    /// Run, Stop or Standby.
+    pub power: PowerMode,
+    /// A debugger has powered up the debug domain (DP CTRL/STAT.CDBGPWRUPREQ)
+    /// since power-on: the flash is in "debug mode" for read-out protection
+    /// (PM0075 §2.4.1); only a power-on reset clears it.
+    pub debug_latched: bool,
 }
 
 impl Chip {
@@ -104,12 +151,20 @@ impl Chip {
             }
             None => NvMem::blank(model.flash_size()),
         };
-        let fpec = Fpec::after_reset(&nv);
+        Ok(Chip::power_on(model, nv, storage))
+    }
+
+    /// A chip right after power-on with the given non-volatile content.
+    fn power_on(model: ChipModel, nv: NvMem, storage: Option<PathBuf>) -> Chip {
+        let ident = model.identity();
+        let fpec = Fpec::after_reset(&nv, ident);
         let hw_wdg = fpec.obr & (1 << 2) == 0;
         let mut chip = Chip {
             model,
+            ident,
+            ram2: vec![0; ident.ram2.map(|r| r.1).unwrap_or(0)],
             sram: vec![0; model.ram_size()],
-            sysmem: sysmem::image((model.flash_size() / 1024) as u16),
+            sysmem: sysmem::image(ident),
             dp: SwDp::power_on(),
             ap: AhbAp::power_on(),
             scs: Scs::power_on(),
@@ -130,16 +185,144 @@ impl Chip {
             afio: Afio::default(),
             dbgmcu: Dbgmcu::default(),
             pwr: Pwr::default(),
-            iwdg: Iwdg::after_reset(hw_wdg),
+            iwdg: Iwdg::after_reset(hw_wdg, 0),
             faults: FaultSet::default(),
             stats: DapStats::default(),
             nrst_low: false,
             cycles: 0,
+            time_ps: 0,
+            cycle_ps: 0,
+            power: PowerMode::Run,
+            debug_latched: false,
             nv,
             storage,
         };
+        chip.update_clock();
         chip.core_reset();
-        Ok(chip)
+        chip
+    }
+
+    /// The supply goes away ([`Fault::NoPower`]): the core stops, the DP is dead.
+    fn power_off(&mut self) {
+        self.core.run = RunState::Unpowered;
+        self.core.epoch += 1;
+    }
+
+    /// Power comes back: a power-on reset of everything but the flash, the
+    /// option bytes and the simulator's own bookkeeping (faults, counters, time).
+    /// SRAM content is lost (reads 0).
+    pub(crate) fn power_on_reset(&mut self) {
+        let nv = std::mem::replace(&mut self.nv, NvMem::blank(0));
+        let mut fresh = Chip::power_on(self.model, nv, self.storage.take());
+        fresh.faults = std::mem::take(&mut self.faults);
+        fresh.stats = self.stats;
+        fresh.cycles = self.cycles;
+        fresh.time_ps = self.time_ps;
+        fresh.iwdg.last_ps = self.time_ps;
+        fresh.core.epoch = self.core.epoch + 1;
+        fresh.nrst_low = self.nrst_low;
+        if fresh.nrst_low {
+            fresh.core.run = RunState::InReset;
+        }
+        *self = fresh;
+    }
+
+    /// Whether the target has supply voltage.
+    pub(crate) fn powered(&self) -> bool {
+        self.core.run != RunState::Unpowered
+    }
+
+    /// Activates a fault; [`Fault::NoPower`] switches the chip off.
+    pub(crate) fn inject_fault(&mut self, fault: Fault) {
+        let off = fault == Fault::NoPower;
+        self.faults.inject(fault);
+        if off && self.powered() {
+            self.power_off();
+        }
+    }
+
+    /// Removes all faults; an unpowered chip gets its supply back (power-on reset).
+    pub(crate) fn clear_faults(&mut self) {
+        self.faults.clear();
+        if !self.powered() {
+            self.power_on_reset();
+        }
+    }
+
+    /// The SW-DP cannot answer: no supply; the firmware gave the SWD pins to
+    /// GPIO (AFIO_MAPR.SWJ_CFG = 0b100, RM0008 §9.4.2); or the chip is in Stop
+    /// or Standby without DBGMCU_CR.DBG_STOP/DBG_STANDBY (RM0008 §31.16.3:
+    /// FCLK/HCLK are off, the debug connection is lost).
+    pub(crate) fn dp_silent(&self) -> bool {
+        if !self.powered() || self.faults.no_power() {
+            return true;
+        }
+        if self.ident.afio_swj && self.afio.swj_cfg == 0b100 {
+            return true;
+        }
+        match self.power {
+            PowerMode::Run => false,
+            PowerMode::Stop => self.dbgmcu.cr & DBG_STOP == 0,
+            PowerMode::Standby => self.dbgmcu.cr & DBG_STANDBY == 0,
+        }
+    }
+
+    /// Recomputes the HCLK period after an RCC change.
+    pub(crate) fn update_clock(&mut self) {
+        self.cycle_ps = (PS_PER_S / self.rcc.hclk_hz()).max(1);
+    }
+
+    /// `n` core cycles pass (executed or slept).
+    #[inline]
+    pub(crate) fn tick(&mut self, n: u64) {
+        self.cycles += n;
+        self.time_ps += n * self.cycle_ps;
+    }
+
+    /// Time passes while the core does not execute (halted, in reset, locked
+    /// up, unpowered): only the timers see it.
+    pub(crate) fn advance_idle(&mut self, ps: u64) {
+        self.time_ps += ps;
+        self.sync_timers();
+    }
+
+    /// Wire time of `n` SWD transactions at `swclk_khz`, picoseconds.
+    pub(crate) fn wire_ps(n: u64, swclk_khz: u32) -> u64 {
+        n * SWCLK_PER_TRANSACTION * (PS_PER_S / 1000) / swclk_khz.max(1) as u64
+    }
+
+    /// The IWDG is frozen: core halted and DBGMCU_CR.DBG_IWDG_STOP set (RM0008 §31.16.3).
+    fn iwdg_frozen(&self) -> bool {
+        self.core.run == RunState::Halted && self.dbgmcu.cr & DBG_IWDG_STOP != 0
+    }
+
+    /// Brings the timers up to `time_ps`; an expired IWDG resets the chip
+    /// (RM0008 §19.3.2). Must be called before anything that changes whether
+    /// the IWDG is frozen (halt, resume, DBGMCU_CR writes).
+    pub(crate) fn sync_timers(&mut self) {
+        if !self.powered() {
+            self.iwdg.last_ps = self.time_ps;
+            return;
+        }
+        let frozen = self.iwdg_frozen();
+        if self.iwdg.advance(self.time_ps, frozen) {
+            tracing::debug!("virtual STM32: independent watchdog reset");
+            self.system_reset(ResetCause::IndependentWatchdog);
+        }
+    }
+
+    /// Virtual time at which the IWDG will reset the chip if nothing changes.
+    pub(crate) fn timer_deadline_ps(&self) -> Option<u64> {
+        if !self.powered() || self.iwdg_frozen() {
+            return None;
+        }
+        self.iwdg.remaining_ps().map(|r| self.iwdg.last_ps + r)
+    }
+
+    /// Core cycles until the next timer event (at least 1), if any.
+    pub(crate) fn timer_cycles_left(&self) -> Option<u64> {
+        self.timer_deadline_ps()
+            .map(|d| (d.saturating_sub(self.time_ps) / self.cycle_ps).max(1))
     }
 
     /// Core cycles that pass during one SWD transaction at `swclk_khz`.
@@ -148,26 +331,70 @@ impl Chip {
         (SWCLK_PER_TRANSACTION * hclk / (swclk_khz.max(1) as u64 * 1000)).max(1)
     }
 
-    /// The core consumes simulated time (running or sleeping).
+    /// The core consumes simulated time (running or sleeping, including Stop/Standby).
     pub(crate) fn core_active(&self) -> bool {
         matches!(self.core.run, RunState::Running | RunState::Sleeping { .. })
     }
 
     /// System reset (RM0008 §7.1.2): core + peripherals, not the debug logic.
+    /// PWR_CSR's SBF/WUF survive (cleared by power-on only, RM0008 §5.4.2).
+    /// Leaving Standby this way also resets the debug logic unless
+    /// DBGMCU_CR.DBG_STANDBY kept it powered, and sets PWR_CSR.SBF.
     pub(crate) fn system_reset(&mut self, cause: ResetCause) {
-        self.fpec = Fpec::after_reset(&self.nv);
+        if !self.powered() {
+            return;
+        }
+        let from_standby = self.power == PowerMode::Standby;
+        let debug_was_off = from_standby && self.dbgmcu.cr & DBG_STANDBY == 0;
+        self.power = PowerMode::Run;
+        let pwr_flags = self.pwr.csr & 3;
+        self.fpec = Fpec::after_reset(&self.nv, self.ident);
         self.rcc = Rcc::after_reset(self.rcc.csr, cause);
         self.gpio = std::array::from_fn(|_| Gpio::after_reset());
         self.afio = Afio::default();
         self.pwr = Pwr::default();
-        self.iwdg = Iwdg::after_reset(self.fpec.obr & (1 << 2) == 0);
+        self.pwr.csr = pwr_flags | if from_standby { 2 } else { 0 };
+        self.iwdg = Iwdg::after_reset(self.fpec.obr & (1 << 2) == 0, self.time_ps);
         self.scs.system_reset();
+        if debug_was_off {
+            self.debug_logic_reset();
+        }
+        self.update_clock();
         self.core_reset();
+    }
+
+    /// The debug power domain was off: DP (back to JTAG), AP, DHCSR/DEMCR/DFSR,
+    /// FPB, DWT, ITM and DBGMCU_CR return to their power-on state.
+    fn debug_logic_reset(&mut self) {
+        self.dp = SwDp::power_on();
+        self.ap = AhbAp::power_on();
+        self.scs = Scs::power_on();
+        self.fpb = Fpb::default();
+        self.dwt = Dwt::after_power_on();
+        self.itm = Itm::default();
+        self.dbgmcu = Dbgmcu::default();
+    }
+
+    /// Leaves Stop or Standby because the debugger halted the core (possible
+    /// only with DBG_STOP/DBG_STANDBY set). Leaving Stop selects HSI as the
+    /// system clock (RM0008 §5.3.5).
+    fn leave_low_power(&mut self) {
+        if self.power == PowerMode::Run {
+            return;
+        }
+        if self.power == PowerMode::Stop {
+            self.rcc.exit_stop();
+            self.update_clock();
+        }
+        self.power = PowerMode::Run;
     }
 
     /// Local reset of the core (ARMv7-M ARM §B1.5.5 TakeReset): registers,
     /// vector fetch of SP_main and the reset handler from the vector table at 0.
     pub(crate) fn core_reset(&mut self) {
+        if !self.powered() {
+            return;
+        }
         let mut regs = CoreRegisters::new();
         regs.mode = Mode::Thread;
         self.core.basepri = 0;
@@ -190,6 +417,9 @@ impl Chip {
             ok = pc & 1 == 1 && self.fetch16(pc & !1).is_some();
         }
         self.core.regs = regs;
+        if !self.powered() {
+            return;
+        }
         if self.nrst_low {
             self.core.run = RunState::InReset;
             return;
@@ -208,17 +438,22 @@ impl Chip {
         self.bus_read(addr, 4, super::bus::Origin::Cpu).ok()
     }
 
-    /// NRST pin level driven by the probe.
+    /// NRST pin level driven by the probe. While NRST is low the whole chip
+    /// except the debug logic is held in reset (RM0008 §7.1.2): peripherals
+    /// (AFIO_MAPR.SWJ_CFG = 0, so the SW-DP works again) and the core; Stop
+    /// and Standby are left. Releasing it runs the reset sequence.
     pub(crate) fn set_nrst(&mut self, low: bool) {
         if low == self.nrst_low {
             return;
         }
         self.nrst_low = low;
+        if !self.powered() {
+            return;
+        }
+        self.sync_timers();
+        self.system_reset(ResetCause::Pin);
         if low {
-            self.core.run = RunState::InReset;
             self.scs.s_reset_st = true;
-        } else {
-            self.system_reset(ResetCause::Pin);
         }
     }
 
@@ -249,6 +484,8 @@ impl Chip {
 
     /// The halt entry used by every debug event (ARMv7-M ARM §C1.5).
     pub(crate) fn halt(&mut self, dfsr_bits: u32) {
+        self.sync_timers();
+        self.leave_low_power();
         self.core.run = RunState::Halted;
         self.core.step_pending = false;
         self.scs.enter_halt(dfsr_bits);

@@ -41,9 +41,14 @@ use armagnac::registers::{Mode, RegisterIndex};
 
 use super::Shared;
 use super::bus::Origin;
-use super::chip::{Chip, RunState};
+use super::chip::{Chip, PS_PER_S, PowerMode, RunState};
 use super::scs::{DEMCR_VC_HARDERR, DFSR_BKPT, DFSR_DWTTRAP, DFSR_HALTED, DFSR_VCATCH};
 use super::stm32f1::rcc::ResetCause;
+
+/// SCB_SCR.SLEEPDEEP (ARMv7-M §B3.2.7).
+const SCR_SLEEPDEEP: u32 = 1 << 2;
+/// PWR_CR.PDDS: Standby instead of Stop on deep sleep (RM0008 §5.4.1).
+const PWR_CR_PDDS: u32 = 1 << 1;
 
 /// Longest run of instructions between two hand-backs of the chip.
 const QUANTUM: u64 = 20_000;
@@ -315,7 +320,7 @@ impl Cpu {
                             let d = w.saturating_sub(now);
                             used += d;
                             self.with_chip(|c| {
-                                c.cycles += d;
+                                c.tick(d);
                                 c.core.run = RunState::Running;
                             });
                             // SysTick reached zero: reload and raise its interrupt.
@@ -324,7 +329,7 @@ impl Cpu {
                         }
                         _ => {
                             used += left;
-                            self.with_chip(|c| c.cycles += left);
+                            self.with_chip(|c| c.tick(left));
                         }
                     }
                 }
@@ -341,6 +346,7 @@ impl Cpu {
         if sysreset {
             self.with_chip(|c| c.system_reset(ResetCause::Software));
         }
+        self.with_chip(|c| c.sync_timers());
         used
     }
 
@@ -366,7 +372,7 @@ impl Cpu {
             Go(Special, u16, bool, bool),
         }
         let pre = self.with_chip(|c| {
-            c.cycles += 1;
+            c.tick(1);
             let debugen = c.scs.debugen();
             if debugen && c.fpb.breaks_at(pc) {
                 return Pre::Halt(DFSR_BKPT);
@@ -445,8 +451,22 @@ impl Cpu {
                             let csr = p.read_u32le_iface(0xE000_E010).unwrap_or(0);
                             let cvr = p.read_u32le_iface(0xE000_E018).unwrap_or(0);
                             self.with_chip(|c| {
-                                let wake_at = (csr & 3 == 3).then(|| c.cycles + cvr as u64 + 1);
-                                c.core.run = RunState::Sleeping { wake_at };
+                                if c.scs.scr & SCR_SLEEPDEEP != 0 {
+                                    // Deep sleep (RM0008 §5.3.4/§5.3.5): Stop, or
+                                    // Standby with PWR_CR.PDDS. Only NRST, the IWDG
+                                    // or (with the DBGMCU bit) a debugger halt wake
+                                    // it: EXTI and RTC are not modelled.
+                                    c.power = if c.pwr.cr & PWR_CR_PDDS != 0 {
+                                        PowerMode::Standby
+                                    } else {
+                                        PowerMode::Stop
+                                    };
+                                    c.core.run = RunState::Sleeping { wake_at: None };
+                                } else {
+                                    let wake_at =
+                                        (csr & 3 == 3).then(|| c.cycles + cvr as u64 + 1);
+                                    c.core.run = RunState::Sleeping { wake_at };
+                                }
                             });
                         }
                     }
@@ -629,6 +649,8 @@ pub(crate) fn cpu_thread(shared: Arc<Shared>) {
     };
     // Free-running anchor: (activity sequence, wall start, cycles at start).
     let mut anchor: Option<(u64, Instant, u64)> = None;
+    // Same for the virtual time of a core that does not execute: (sequence, wall start, time_ps).
+    let mut idle_anchor: Option<(u64, Instant, u64)> = None;
     loop {
         let mut g = shared.lock();
         let (grant, coupled) = loop {
@@ -640,14 +662,55 @@ pub(crate) fn cpu_thread(shared: Arc<Shared>) {
                 continue;
             };
             if !chip.core_active() {
+                let deadline = chip.timer_deadline_ps();
+                let now_ps = chip.time_ps;
                 g.credit = 0;
                 anchor = None;
-                g = shared.cv.wait(g).unwrap_or_else(|e| e.into_inner());
+                // Halted, in reset or locked up: no instructions, but a running
+                // IWDG keeps counting in wall time once the probe is idle.
+                let Some(deadline) = deadline else {
+                    idle_anchor = None;
+                    g = shared.cv.wait(g).unwrap_or_else(|e| e.into_inner());
+                    continue;
+                };
+                let idle = g.last_activity.elapsed();
+                let wait = if g.waiters > 0 {
+                    Duration::from_millis(50)
+                } else if idle < IDLE {
+                    IDLE - idle
+                } else {
+                    let seq = g.activity_seq;
+                    let (_, start, t0) = match idle_anchor {
+                        Some(a) if a.0 == seq => a,
+                        _ => {
+                            let a = (seq, Instant::now(), now_ps);
+                            idle_anchor = Some(a);
+                            a
+                        }
+                    };
+                    let due = t0 + start.elapsed().as_nanos() as u64 * 1000;
+                    if due > now_ps {
+                        let chip = g.chip.as_mut().expect("chip present");
+                        chip.advance_idle(due - now_ps);
+                    }
+                    let left_ps = deadline.saturating_sub(due.max(now_ps));
+                    Duration::from_secs_f64(left_ps as f64 / PS_PER_S as f64)
+                        .clamp(Duration::from_micros(500), Duration::from_millis(100))
+                };
+                shared.cv.notify_all();
+                g = shared
+                    .cv
+                    .wait_timeout(g, wait)
+                    .unwrap_or_else(|e| e.into_inner())
+                    .0;
                 continue;
             }
+            idle_anchor = None;
+            // Stop a quantum at the next timer event (IWDG reset).
+            let cap = chip.timer_cycles_left().unwrap_or(QUANTUM);
             if g.credit > 0 {
                 anchor = None;
-                break (g.credit.min(QUANTUM), true);
+                break (g.credit.min(QUANTUM).min(cap), true);
             }
             let idle = g.last_activity.elapsed();
             if g.waiters > 0 || idle < IDLE {
@@ -677,7 +740,7 @@ pub(crate) fn cpu_thread(shared: Arc<Shared>) {
             let due = (start.elapsed().as_secs_f64() * hz as f64) as u64;
             let done = cycles - c0;
             if due > done {
-                break ((due - done).min(QUANTUM), false);
+                break ((due - done).min(QUANTUM).min(cap), false);
             }
             let sleep = Duration::from_secs_f64(((done - due) as f64 / hz as f64).max(0.000_5));
             g = shared

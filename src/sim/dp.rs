@@ -10,6 +10,16 @@
 //!   ACK bits, ORUNDETECT, STICKYORUN, STICKYCMP, STICKYERR, WDATAERR, READOK,
 //!   TRNMODE/TRNCNT/MASKLANE stored), WCR (SELECT.CTRLSEL = 1), SELECT
 //!   (APSEL, APBANKSEL, CTRLSEL), RDBUFF, RESEND, ABORT (clears the sticky flags).
+//! * Other chips' DPIDR come from `family.rs`; the STM32H7's DP is a DPv2
+//!   (SELECT.DPBANKSEL: CTRL/STAT, DLCR, TARGETID, DLPIDR, EVENTSTAT).
+//! * The DP cannot answer at all ([`Chip::dp_silent`]: no power, SWJ_CFG =
+//!   0b100, Stop/Standby without the DBGMCU bit): no ACK, and the swj
+//!   sequences are not seen. A request that is not answered because the DP is
+//!   silent or the link is cut ([`Fault::DisconnectAfter`](super::Fault::DisconnectAfter))
+//!   leaves the DP in the protocol-error state: once it can hear the probe
+//!   again, it needs a line reset and a DPIDR read (§B4.3.3).
+//! * Setting CTRL/STAT.CDBGPWRUPREQ latches the chip's "debug mode" for
+//!   read-out protection (until power-on reset).
 //! * ACKs: OK; WAIT while an AP access is still busy (only with
 //!   [`Fault::ApWait`](super::Fault::ApWait)); FAULT for every request except
 //!   DPIDR/CTRL/STAT/RESEND reads and ABORT writes while a sticky flag is set
@@ -20,7 +30,6 @@
 
 use super::chip::Chip;
 
-pub(crate) const DPIDR: u32 = 0x1BA0_1477;
 
 // CTRL/STAT (§B2.2.2)
 const ORUNDETECT: u32 = 1 << 0;
@@ -114,7 +123,7 @@ impl SwDp {
 impl Chip {
     /// Bits clocked out by the probe with SWDIO driven (`swj_sequence`), LSB first.
     pub(crate) fn swj_bits(&mut self, bit_len: u8, bits: u64) {
-        if self.faults.no_power() {
+        if self.dp_silent() {
             return;
         }
         for i in 0..bit_len.min(64) {
@@ -167,7 +176,12 @@ impl Chip {
         }
         let line_bad = self.faults.line_error_khz().is_some_and(|k| swclk_khz > k);
         let cut = self.faults.consume_link();
-        if self.faults.no_power() || cut || line_bad || self.dp.wire != Wire::Swd {
+        let silent = self.dp_silent();
+        if cut || silent {
+            // The request never reached the DP intact: protocol error state.
+            self.dp.lockout = true;
+        }
+        if silent || cut || line_bad || self.dp.wire != Wire::Swd {
             self.stats.no_acks += 1;
             return Ack::NoAck;
         }
@@ -203,10 +217,20 @@ impl Chip {
     }
 
     fn dp_register(&mut self, rnw: bool, a: u8, w: u32) -> Ack {
+        let id = self.ident;
+        let v2 = id.dp_version >= 2;
+        let mut latch = false;
         let dp = &mut self.dp;
         if rnw {
             let v = match a {
-                0 => DPIDR,
+                0 => id.dpidr,
+                4 if v2 => match dp.select & 0xF {
+                    0 => dp.ctrl_stat(),
+                    1 => dp.wcr,           // DLCR
+                    2 => id.targetid,      // TARGETID
+                    3 => 0x0000_0001,      // DLPIDR: PROTVSN 1, TINSTANCE 0
+                    _ => 0,                // EVENTSTAT and reserved
+                },
                 4 => {
                     if dp.select & 1 == 0 {
                         dp.ctrl_stat()
@@ -244,14 +268,21 @@ impl Chip {
                     }
                 }
                 4 => {
-                    if dp.select & 1 == 0 {
-                        dp.ctrl = w & CTRL_WRITABLE;
-                    } else {
-                        dp.wcr = w & 0x3C7;
+                    let bank = if v2 { dp.select & 0xF } else { dp.select & 1 };
+                    match bank {
+                        0 => {
+                            dp.ctrl = w & CTRL_WRITABLE;
+                            latch = w & CDBGPWRUPREQ != 0;
+                        }
+                        1 => dp.wcr = w & 0x3C7,
+                        _ => {}
                     }
                 }
-                8 => dp.select = w & 0xFF00_00F1,
+                8 => dp.select = w & if v2 { 0xFF00_00FF } else { 0xFF00_00F1 },
                 _ => {} // RDBUFF is read-only
+            }
+            if latch {
+                self.debug_latched = true;
             }
             Ack::Ok(0)
         }

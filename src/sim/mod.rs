@@ -29,6 +29,7 @@ mod chip;
 mod cpu;
 mod dp;
 mod dwt;
+mod family;
 mod fault;
 mod fpb;
 mod itm;
@@ -62,32 +63,63 @@ pub struct SimConfig {
     pub storage: Option<PathBuf>,
 }
 
-/// The STM32F103 variants the simulator models (RM0008 §1, "medium-density" devices).
+/// The chips the simulator models.
+///
+/// The STM32F103C8/CB are modelled completely (RM0008). The other families'
+/// canonical chips are modelled at identity level: their DPIDR, CPUID, MVFR0,
+/// DBGMCU_IDCODE, F_SIZE and memory sizes are those of the real part, so that a
+/// debugger configured for another chip sees the difference; their peripherals
+/// are the F1's, the STM32F303's flash interface is the F1 FPEC with 2 KiB
+/// pages (register-compatible, RM0316 §4) and the G4/L4/H7 have no flash
+/// controller (flash is read-only). See `docs/sim.md`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ChipModel {
     /// STM32F103C8: 64 KiB flash, 20 KiB SRAM.
     Stm32f103c8,
     /// STM32F103CB: 128 KiB flash, 20 KiB SRAM.
     Stm32f103cb,
+    /// STM32F303VC (identity level): Cortex-M4F, 256 KiB flash, 40 KiB SRAM + 8 KiB CCM SRAM.
+    Stm32f303vc,
+    /// STM32G474RE (identity level): Cortex-M4F, 512 KiB flash, 96 KiB SRAM + 32 KiB CCM SRAM.
+    Stm32g474re,
+    /// STM32L476RG (identity level): Cortex-M4F, 1 MiB flash, 96 KiB SRAM1 + 32 KiB SRAM2.
+    Stm32l476rg,
+    /// STM32H743ZI (identity level): Cortex-M7 (DP FPU), 2 MiB flash, 128 KiB DTCM + 512 KiB AXI SRAM.
+    Stm32h743zi,
 }
 
 impl ChipModel {
+    /// Every modelled chip, the fully modelled ones first.
+    pub const ALL: [ChipModel; 6] = [
+        ChipModel::Stm32f103c8,
+        ChipModel::Stm32f103cb,
+        ChipModel::Stm32f303vc,
+        ChipModel::Stm32g474re,
+        ChipModel::Stm32l476rg,
+        ChipModel::Stm32h743zi,
+    ];
+
     /// Name as printed in ST's documentation, e.g. `"STM32F103C8"`.
     pub fn name(&self) -> &'static str {
         match self {
             ChipModel::Stm32f103c8 => "STM32F103C8",
             ChipModel::Stm32f103cb => "STM32F103CB",
+            ChipModel::Stm32f303vc => "STM32F303VC",
+            ChipModel::Stm32g474re => "STM32G474RE",
+            ChipModel::Stm32l476rg => "STM32L476RG",
+            ChipModel::Stm32h743zi => "STM32H743ZI",
         }
     }
 
     /// Parses a chip name, case-insensitive. Accepts the bare part number
-    /// (`"STM32F103C8"`, `"stm32f103cb"`) and names with a package/temperature
-    /// suffix starting with `T` (`"STM32F103C8Tx"`, `"STM32F103CBT6"`).
+    /// (`"STM32F103C8"`, `"stm32f303vc"`) and names with a package/temperature
+    /// suffix starting with `T` or `Y` (`"STM32F103C8Tx"`, `"STM32F103CBT6"`,
+    /// `"STM32F303VCYx"`).
     pub fn from_name(name: &str) -> Option<ChipModel> {
         let up = name.trim().to_ascii_uppercase();
-        for model in [ChipModel::Stm32f103c8, ChipModel::Stm32f103cb] {
+        for model in ChipModel::ALL {
             if let Some(rest) = up.strip_prefix(model.name())
-                && (rest.is_empty() || rest.starts_with('T'))
+                && (rest.is_empty() || rest.starts_with('T') || rest.starts_with('Y'))
             {
                 return Some(model);
             }
@@ -95,22 +127,72 @@ impl ChipModel {
         None
     }
 
-    /// The target name in probe-rs's built-in registry (`"STM32F103C8"` / `"STM32F103CB"`).
+    /// The target name in probe-rs's built-in registry (the part number, e.g. `"STM32F303VC"`).
     pub fn probe_rs_target_name(&self) -> &'static str {
         self.name()
     }
 
-    /// Main flash size in bytes (64 KiB or 128 KiB; F_SIZE, RM0008 §30.1).
-    pub fn flash_size(&self) -> usize {
+    pub(crate) fn identity(&self) -> &'static family::Identity {
         match self {
-            ChipModel::Stm32f103c8 => 64 * 1024,
-            ChipModel::Stm32f103cb => 128 * 1024,
+            ChipModel::Stm32f103c8 => &family::STM32F103C8,
+            ChipModel::Stm32f103cb => &family::STM32F103CB,
+            ChipModel::Stm32f303vc => &family::STM32F303VC,
+            ChipModel::Stm32g474re => &family::STM32G474RE,
+            ChipModel::Stm32l476rg => &family::STM32L476RG,
+            ChipModel::Stm32h743zi => &family::STM32H743ZI,
         }
     }
 
-    /// SRAM size in bytes (20 KiB for both, RM0008 §3.3.1).
+    /// Main flash size in bytes, at 0x0800_0000 (F_SIZE × 1024; e.g. 65 536 for
+    /// the STM32F103C8, 262 144 for the STM32F303VC).
+    pub fn flash_size(&self) -> usize {
+        self.identity().flash_size
+    }
+
+    /// Size in bytes of the SRAM at 0x2000_0000 (20 KiB on the F103, RM0008
+    /// §3.3.1; 40 KiB on the F303VC; DTCM on the H743).
     pub fn ram_size(&self) -> usize {
-        20 * 1024
+        self.identity().ram_size
+    }
+
+    /// A second RAM region, `(base address, size in bytes)`: CCM SRAM (F303, G474),
+    /// SRAM2 (L476) or AXI SRAM (H743); `None` on the F103.
+    pub fn second_ram(&self) -> Option<(u32, usize)> {
+        self.identity().ram2
+    }
+
+    /// The DP's DPIDR as read over SWD (ADIv5 §B2.2.5): 0x1BA0_1477 (F1),
+    /// 0x2BA0_1477 (F3/G4/L4), 0x6BA0_2477 (H7, DPv2).
+    pub fn dpidr(&self) -> u32 {
+        self.identity().dpidr
+    }
+
+    /// The SCB CPUID register (ARMv7-M §B3.2.3): 0x411F_C231 (Cortex-M3 r1p1),
+    /// 0x410F_C241 (Cortex-M4 r0p1), 0x411F_C271 (Cortex-M7 r1p1).
+    pub fn cpuid(&self) -> u32 {
+        self.identity().cpuid
+    }
+
+    /// DBGMCU_IDCODE (REV_ID << 16 | DEV_ID), e.g. 0x2003_6410 (F103 medium
+    /// density rev X), 0x1003_6422 (F303xB/C rev Y).
+    pub fn dbgmcu_idcode(&self) -> u32 {
+        self.identity().idcode
+    }
+
+    /// Address of DBGMCU_IDCODE on the system bus: 0xE004_2000, or 0x5C00_1000 on the H7.
+    pub fn dbgmcu_idcode_address(&self) -> u32 {
+        self.identity().dbgmcu_addr
+    }
+
+    /// True when the core has an FPU (MVFR0 ≠ 0): the M4F and M7 parts.
+    pub fn has_fpu(&self) -> bool {
+        self.identity().mvfr[0] != 0
+    }
+
+    /// True for the chips whose peripherals and flash controller are modelled
+    /// completely (the STM32F103C8/CB); false for identity-level models.
+    pub fn fully_modelled(&self) -> bool {
+        matches!(self, ChipModel::Stm32f103c8 | ChipModel::Stm32f103cb)
     }
 }
 
@@ -215,6 +297,11 @@ impl Shared {
         while g.chip.is_none() {
             g = self.cv.wait(g).unwrap_or_else(|e| e.into_inner());
         }
+        let chip = g.chip.as_mut().expect("chip present");
+        if !chip.core_active() {
+            // The core does not execute: the wire time only reaches the timers.
+            chip.advance_idle(Chip::wire_ps(wire_transactions, swclk_khz));
+        }
         let chip = g.chip.as_ref().expect("chip present");
         if chip.core_active() {
             let cycles = chip.wire_cycles(swclk_khz) * wire_transactions;
@@ -234,6 +321,39 @@ impl Shared {
         drop(g);
         self.cv.notify_all();
         r
+    }
+}
+
+impl Shared {
+    /// `ps` of virtual time pass: a running core executes them on the CPU
+    /// thread (one round trip), otherwise only the timers see them.
+    pub(crate) fn run_virtual(&self, ps: u64) {
+        let mut g = self.lock();
+        g.activity_seq = g.activity_seq.wrapping_add(1);
+        g.last_activity = Instant::now();
+        g.waiters += 1;
+        while g.chip.is_none() {
+            g = self.cv.wait(g).unwrap_or_else(|e| e.into_inner());
+        }
+        let chip = g.chip.as_mut().expect("chip present");
+        if chip.core_active() {
+            let cycles = (ps / chip.cycle_ps).max(1);
+            g.credit = g.credit.saturating_add(cycles);
+            self.cv.notify_all();
+            loop {
+                match &g.chip {
+                    Some(c) if g.credit == 0 || !c.core_active() => break,
+                    _ => {}
+                }
+                g = self.cv.wait(g).unwrap_or_else(|e| e.into_inner());
+            }
+            g.credit = 0;
+        } else {
+            chip.advance_idle(ps);
+        }
+        g.waiters -= 1;
+        drop(g);
+        self.cv.notify_all();
     }
 }
 
@@ -339,13 +459,55 @@ impl Sim {
     }
 
     /// Activates a fault (see [`Fault`] for where each one acts).
+    /// [`Fault::NoPower`] switches the chip off (the core stops).
     pub fn inject(&self, fault: Fault) {
-        self.h.shared.with_chip(|c| c.faults.inject(fault))
+        self.h.shared.with_chip(|c| c.inject_fault(fault));
+        self.h.shared.cv.notify_all();
     }
 
-    /// Removes all injected faults.
+    /// Removes all injected faults. A chip that was unpowered ([`Fault::NoPower`])
+    /// gets its supply back: a power-on reset (SRAM cleared, SW-DP back in JTAG
+    /// mode, debug logic reset, read-out protection's debug mode cleared).
     pub fn clear_faults(&self) {
-        self.h.shared.with_chip(|c| c.faults.clear())
+        self.h.shared.with_chip(|c| c.clear_faults());
+        self.h.shared.cv.notify_all();
+    }
+
+    /// Switches the supply off and on again: a power-on reset (as after
+    /// [`Fault::NoPower`] and [`Sim::clear_faults`], but other faults stay).
+    /// Flash and option bytes are kept; this is the only reset that leaves
+    /// read-out protection's "debug mode" (PM0075 §2.4.1).
+    pub fn power_cycle(&self) {
+        self.h.shared.with_chip(|c| c.power_on_reset());
+        self.h.shared.cv.notify_all();
+    }
+
+    /// The target supply voltage a probe measures on its VTref pin, volts:
+    /// 3.3, or 0.0 with [`Fault::NoPower`].
+    pub fn target_voltage(&self) -> f32 {
+        self.h
+            .shared
+            .with_chip(|c| if c.faults.no_power() { 0.0 } else { 3.3 })
+    }
+
+    /// Lets `duration` of virtual time pass without any probe traffic, as if
+    /// the board ran on its own for that long: a running core executes the
+    /// instructions that fit (at its HCLK), timers (IWDG) count. Deterministic,
+    /// unlike waiting in wall time. Durations are rounded to whole microseconds.
+    pub fn run_for(&self, duration: std::time::Duration) {
+        const STEP_PS: u64 = 100_000_000; // 100 µs
+        let mut left = duration.as_micros() as u64 * 1_000_000;
+        while left > 0 {
+            let step = left.min(STEP_PS);
+            left -= step;
+            self.h.shared.run_virtual(step);
+        }
+    }
+
+    /// Virtual time since this chip was created (see `docs/sim.md`, "Time").
+    pub fn virtual_time(&self) -> std::time::Duration {
+        let ps = self.h.shared.with_chip(|c| c.time_ps);
+        std::time::Duration::from_nanos(ps / 1000)
     }
 
     /// The active faults, in injection order.

@@ -47,11 +47,23 @@ const fn arm_pidr(part: u16, rev: u8) -> [u8; 8] {
     ]
 }
 
-pub(crate) const ROM_ID: CsId = CsId {
-    // ST (JEP106 0x20, bank 1), part 0x410 (the device ID of medium-density F1).
-    pidr: [0x10, 0x04, 0x0A, 0x00, 0x00, 0, 0, 0],
-    cidr: ROM_CIDR,
-};
+/// The ROM table's identity: ST (JEP106 0x20, bank 1), part number = the
+/// chip's DEV_ID (0x410 for the medium-density F1).
+pub(crate) const fn rom_id(dev_id: u16) -> CsId {
+    CsId {
+        pidr: [
+            (dev_id & 0xFF) as u8,
+            ((dev_id >> 8) & 0xF) as u8,
+            0x0A,
+            0x00,
+            0x00,
+            0,
+            0,
+            0,
+        ],
+        cidr: ROM_CIDR,
+    }
+}
 pub(crate) const SCS_ID: CsId = CsId {
     pidr: arm_pidr(0x000, 0),
     cidr: ARM_GENERIC_CIDR,
@@ -83,9 +95,9 @@ pub(crate) fn id_register(id: &CsId, off: u32) -> Option<u32> {
     }
 }
 
-/// Read of the ROM table at `off` (0..0x1000).
-pub(crate) fn read(off: u32) -> u32 {
-    if let Some(v) = id_register(&ROM_ID, off) {
+/// Read of the ROM table at `off` (0..0x1000) of a chip with DEV_ID `dev_id`.
+pub(crate) fn read(off: u32, dev_id: u16) -> u32 {
+    if let Some(v) = id_register(&rom_id(dev_id), off) {
         return v;
     }
     match off {

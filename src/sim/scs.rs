@@ -46,7 +46,6 @@ pub(crate) const DEMCR_VC_HARDERR: u32 = 1 << 10;
 pub(crate) const DEMCR_TRCENA: u32 = 1 << 24;
 const DEMCR_MASK: u32 = 0x010F_07F1;
 
-pub(crate) const CPUID: u32 = 0x411F_C231;
 
 /// Offsets in the SCS from which the core's own accesses reach this model
 /// (below it armagnac's SCB and MPU answer): 0xE000_EDBC.
@@ -155,7 +154,7 @@ impl Chip {
                 let i = (off - 0x400) as usize;
                 u32::from_le_bytes(s.nvic_ipr[i..i + 4].try_into().unwrap_or([0; 4]))
             }
-            0xD00 => CPUID,
+            0xD00 => self.ident.cpuid,
             0xD04 => {
                 let vectactive = if matches!(self.core.run, RunState::Halted) {
                     self.core.regs.psr.ipsr()
@@ -192,7 +191,10 @@ impl Chip {
             0xDF0 => self.dhcsr_read(),
             0xDF8 => s.dcrdr,
             0xDFC => s.demcr,
-            0xF40 | 0xF44 => 0, // MVFR0/MVFR1: no FPU
+            // MVFR0/1/2: 0 on the Cortex-M3 (no FPU); the M4F/M7 values from family.rs.
+            0xF40 => self.ident.mvfr[0],
+            0xF44 => self.ident.mvfr[1],
+            0xF48 => self.ident.mvfr[2],
             _ => {
                 let _ = origin;
                 0
@@ -210,7 +212,7 @@ impl Chip {
             RunState::Halted => v |= S_HALT,
             RunState::Sleeping { .. } => v |= S_SLEEP,
             RunState::LockedUp => v |= S_LOCKUP,
-            RunState::Running | RunState::InReset => {}
+            RunState::Running | RunState::InReset | RunState::Unpowered => {}
         }
         if s.s_retire_st {
             v |= S_RETIRE_ST;
@@ -314,6 +316,8 @@ impl Chip {
             return; // DBGKEY missing: the write is ignored
         }
         let ctrl = v & (C_DEBUGEN | C_HALT | C_STEP | C_MASKINTS | C_SNAPSTALL);
+        // Halting or resuming may freeze or unfreeze the IWDG: account it first.
+        self.sync_timers();
         if ctrl & C_DEBUGEN == 0 {
             self.scs.dhcsr_c = 0;
             if self.core.run == RunState::Halted {
@@ -327,7 +331,7 @@ impl Chip {
                 RunState::Running | RunState::Sleeping { .. } | RunState::LockedUp => {
                     self.halt(DFSR_HALTED)
                 }
-                RunState::Halted | RunState::InReset => {}
+                RunState::Halted | RunState::InReset | RunState::Unpowered => {}
             }
         } else if self.core.run == RunState::Halted {
             self.core.run = RunState::Running;

@@ -6,7 +6,6 @@
 //! debug mode (modelled as DHCSR.C_DEBUGEN = 1): otherwise the CPU reads 0
 //! and its writes are ignored. CR is reset by power-on reset only.
 
-pub(crate) const IDCODE: u32 = 0x2003_6410;
 /// Writable DBGMCU_CR bits: DBG_SLEEP/STOP/STANDBY, TRACE_IOEN, TRACE_MODE,
 /// DBG_IWDG_STOP … DBG_TIMx_STOP.
 const CR_MASK: u32 = 0x007F_FFE7;
@@ -17,12 +16,13 @@ pub(crate) struct Dbgmcu {
 }
 
 impl Dbgmcu {
-    pub(crate) fn read(&self, off: u32, accessible: bool) -> u32 {
+    /// Register read; `idcode` is the chip's DBGMCU_IDCODE (0x2003_6410 on the F103).
+    pub(crate) fn read(&self, off: u32, accessible: bool, idcode: u32) -> u32 {
         if !accessible {
             return 0;
         }
         match off {
-            0x0 => IDCODE,
+            0x0 => idcode,
             0x4 => self.cr,
             _ => 0,
         }

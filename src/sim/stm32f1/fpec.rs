@@ -8,14 +8,22 @@
 //! half-word programming only on erased cells (else PGERR, cell unchanged),
 //! byte/word writes to flash give a bus error, 1 KiB page erase, mass erase,
 //! option-byte erase/program with automatic complement.
+//! Read-out protection (OBR.RDPRT, PM0075 §2.4.1): while a debugger is
+//! connected ("debug mode", latched until power-on) page erase and
+//! programming of main flash fail with WRPRTERR and flash reads are bus
+//! errors (`bus.rs`); from user code the first 4 KiB stay write-protected
+//! (WRPRTERR). Mass erase and option-byte erase/program remain possible;
+//! programming RDP = 0xA5 while RDPRT is set first mass-erases the main flash.
 //! Simplified: every operation completes instantly (BSY is never seen set).
 
 use super::super::fault::FaultSet;
+use super::super::family::Identity;
 
 pub(crate) const KEY1: u32 = 0x4567_0123;
 pub(crate) const KEY2: u32 = 0xCDEF_89AB;
-/// Flash page size of medium-density devices (RM0008 §3.3.3).
-pub(crate) const PAGE_SIZE: usize = 1024;
+/// Bytes at the start of main flash that read-out protection write-protects
+/// against user code (PM0075 §2.4.1: pages 0–3 of medium-density devices).
+const RDP_PROTECTED_BYTES: usize = 4096;
 /// Base of main flash memory.
 pub(crate) const FLASH_BASE: u32 = 0x0800_0000;
 /// Base of the option-byte block (16 bytes, RM0008 §3.3.3 Table 6? / PM0075 §2.5).
@@ -91,6 +99,13 @@ pub(crate) struct Fpec {
     pub wrpr: u32,
     /// Flash content changed while unlocked: save when LOCK is set again.
     pub changed_since_unlock: bool,
+    /// Erase unit, bytes (1 KiB on the F103, 2 KiB on the F303).
+    page_size: usize,
+    /// Pages protected by one WRPR bit.
+    pages_per_wrp_bit: usize,
+    /// "Debug mode" for read-out protection (a debugger has connected since
+    /// power-on); set by the chip before every access.
+    pub debug_mode: bool,
 }
 
 /// Result of a register write that the bus must know about.
@@ -105,7 +120,7 @@ pub(crate) enum FpecWrite {
 
 impl Fpec {
     /// Reset state; OBR and WRPR are loaded from the option bytes (RM0008 §3.5.6/§3.5.7).
-    pub(crate) fn after_reset(nv: &NvMem) -> Fpec {
+    pub(crate) fn after_reset(nv: &NvMem, id: &Identity) -> Fpec {
         let (obr, wrpr) = load_option_bytes(&nv.opt);
         Fpec {
             acr: 0x30,
@@ -117,6 +132,9 @@ impl Fpec {
             obr,
             wrpr,
             changed_since_unlock: false,
+            page_size: id.page_size,
+            pages_per_wrp_bit: id.pages_per_wrp_bit,
+            debug_mode: false,
         }
     }
 
@@ -229,12 +247,13 @@ impl Fpec {
             if off >= nv.flash.len() {
                 return; // address outside the flash: nothing erased
             }
-            if self.page_protected(off / PAGE_SIZE) {
+            if self.write_protected(off) {
                 self.sr |= SR_WRPRTERR;
                 return;
             }
-            let p = off / PAGE_SIZE * PAGE_SIZE;
-            nv.flash[p..p + PAGE_SIZE].fill(0xFF);
+            let ps = self.page_size;
+            let p = off / ps * ps;
+            nv.flash[p..p + ps].fill(0xFF);
         } else if self.cr & CR_MER != 0 {
             nv.flash.fill(0xFF);
         } else if self.cr & CR_OPTER != 0 {
@@ -250,10 +269,18 @@ impl Fpec {
         self.sr |= SR_EOP;
     }
 
-    /// WRPR bit n = 0 protects pages 4n..4n+3 (bit 31: pages 124 and up), RM0008 §3.5.7.
+    /// WRPR bit n = 0 protects pages 4n..4n+3 (bit 31: pages 124 and up), RM0008 §3.5.7
+    /// (2 pages per bit on the F303, RM0316 §4.5.7).
     fn page_protected(&self, page: usize) -> bool {
-        let bit = (page / 4).min(31);
+        let bit = (page / self.pages_per_wrp_bit).min(31);
         self.wrpr & (1 << bit) == 0
+    }
+
+    /// The byte at flash offset `off` cannot be programmed or erased page-wise:
+    /// WRPR, or read-out protection (debug mode: all pages; user code: first 4 KiB).
+    fn write_protected(&self, off: usize) -> bool {
+        self.page_protected(off / self.page_size)
+            || (self.rdp_active() && (self.debug_mode || off < RDP_PROTECTED_BYTES))
     }
 
     /// A write by the bus into main flash (offset `off`) or, with `opt`, into the
@@ -281,10 +308,16 @@ impl Fpec {
             self.sr |= SR_PGERR;
             return Ok(());
         }
+        if opt && off == 0 && value as u8 == 0xA5 && self.rdp_active() && nv.opt[0..2] == [0xFF, 0xFF]
+        {
+            // Regression to level 0 (PM0075 §2.4.1): the main flash is
+            // mass-erased before the read protection is removed.
+            nv.flash.fill(0xFF);
+        }
         let cell: &mut [u8] = if opt {
             &mut nv.opt[off..off + 2]
         } else {
-            if self.page_protected(off / PAGE_SIZE) {
+            if self.write_protected(off) {
                 self.sr |= SR_WRPRTERR;
                 return Ok(());
             }

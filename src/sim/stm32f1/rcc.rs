@@ -15,6 +15,8 @@ pub(crate) enum ResetCause {
     PowerOn,
     Pin,
     Software,
+    /// The independent watchdog reached 0 (RCC_CSR.IWDGRSTF).
+    IndependentWatchdog,
 }
 
 #[derive(Debug, Clone)]
@@ -38,6 +40,7 @@ impl Rcc {
             ResetCause::PowerOn => (1 << 27) | (1 << 26), // PORRSTF | PINRSTF
             ResetCause::Pin => 1 << 26,
             ResetCause::Software => (1 << 28) | (1 << 26), // SFTRSTF (+PINRSTF: NRST is driven low)
+            ResetCause::IndependentWatchdog => (1 << 29) | (1 << 26), // IWDGRSTF (+PINRSTF)
         };
         let csr = if cause == ResetCause::PowerOn {
             flag
@@ -120,6 +123,13 @@ impl Rcc {
             }
             _ => {}
         }
+    }
+
+    /// Wake-up from Stop (RM0008 §5.3.5): HSI becomes the system clock; the PLL
+    /// and HSE are off.
+    pub(crate) fn exit_stop(&mut self) {
+        self.cr = (self.cr & !((1 << 16) | (1 << 17) | (1 << 24) | (1 << 25))) | 0b11;
+        self.cfgr &= !0xF;
     }
 
     /// SYSCLK in Hz from SWS (RM0008 §7.2, Figure 8).
