@@ -175,6 +175,16 @@ pub fn stlink_firmware_outdated(err: &(dyn StdError + 'static)) -> Option<u8> {
 /// Whether the chain is a link-level failure the recovery ladder may fix (no ACK, line errors,
 /// WAIT, FAULT, a core that does not answer).
 pub fn is_link_failure(err: &(dyn StdError + 'static)) -> bool {
+    // probe-rs turns a timeout of attach_under_reset into this `Other` message.
+    let mut cur: Option<&(dyn StdError + 'static)> = Some(err);
+    while let Some(e) = cur {
+        if let Some(probe_rs::Error::Other(m)) = e.downcast_ref::<probe_rs::Error>()
+            && m.starts_with("Timeout while attaching to target under reset")
+        {
+            return true;
+        }
+        cur = e.source();
+    }
     matches!(evidence(err), Evidence::NoAck | Evidence::LineErrors | Evidence::Wait | Evidence::Fault | Evidence::Timeout)
 }
 

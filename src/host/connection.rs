@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use probe_rs::probe::list::Lister;
 use probe_rs::probe::{DebugProbeInfo, Probe};
-use probe_rs::{Permissions, Session};
+use probe_rs::{MemoryInterface, Permissions, Session};
 use thiserror::Error;
 
 use super::Host;
@@ -397,7 +397,7 @@ pub struct Connected {
 /// table down to [`LADDER_FLOOR_KHZ`] → attach under reset (when NRST acts on the target) →
 /// halt at the reset vector before the firmware runs. Every rung is logged (`Info : connect: …`).
 /// `sim` reuses a virtual chip that is already running (reconnection).
-pub fn connect(host: &Host, chip: &str, sim: Option<Sim>) -> Result<Connected, ConnectError> {
+pub fn connect(host: &Host, chip: &str, ap: u8, sim: Option<Sim>) -> Result<Connected, ConnectError> {
     let adapter = Adapter::open(host, sim)?;
     let (speed, reset_cfg) = {
         let c = host.config();
@@ -472,51 +472,125 @@ pub fn connect(host: &Host, chip: &str, sim: Option<Sim>) -> Result<Connected, C
         }
     }
     // Rung 3: under reset (probe-rs asserts NRST, sets up the DP, sets the reset vector catch,
-    // releases NRST and waits for the halt).
+    // releases NRST and waits for the halt). Already tried when the board script asks for it.
+    let wired = if reset_cfg.has_srst() { Some(true) } else { adapter.nrst_wired() };
+    if let Some(w) = wired
+        && !reset_cfg.has_srst()
+    {
+        fail.nrst = if w { NrstState::Wired } else { NrstState::NotWired };
+    }
+    if wired == Some(false) {
+        tracing::info!("connect: attach under reset skipped: NRST is not wired (the line stays high while the probe asserts it)");
+        rungs.push(Rung { what: "attach under reset".into(), result: Err("skipped: NRST not wired".into()) });
+        fail.rungs = rungs;
+        return Err(ConnectError::Ladder(Box::new(fail)));
+    }
+    let recovery = if configured_under_reset { Recovery::Configured } else { Recovery::UnderReset };
     if !configured_under_reset {
-        let wired = if reset_cfg.has_srst() { Some(true) } else { adapter.nrst_wired() };
-        if let Some(w) = wired
-            && !reset_cfg.has_srst()
-        {
-            fail.nrst = if w { NrstState::Wired } else { NrstState::NotWired };
-        }
-        if wired == Some(false) {
-            tracing::info!("connect: attach under reset skipped: NRST is not wired (the line stays high while the probe asserts it)");
-            rungs.push(Rung { what: "attach under reset".into(), result: Err("skipped: NRST not wired".into()) });
-        } else {
-            tracing::info!("connect: attach under reset (NRST asserted) at {first_khz} kHz");
-            match attach(&adapter, chip, Some(first_khz), Method::UnderReset) {
-                Ok((mut session, speed_khz)) => {
-                    // Rung 4: the core must be halted at the reset vector, before any firmware ran.
-                    let halted = session.core(0).and_then(|mut c| {
-                        if !c.core_halted()? {
-                            tracing::info!("connect: the core left reset running; halting it on the reset vector (vector catch + SYSRESETREQ)");
-                            c.reset_and_halt(std::time::Duration::from_millis(500))?;
-                        }
-                        let pc: u32 = c.read_core_reg(c.program_counter())?;
-                        Ok(pc)
-                    });
-                    match halted {
-                        Ok(pc) => tracing::info!("connect: connected under reset; the core is halted at the reset vector (PC {pc:#010x}) before the firmware ran"),
-                        Err(e) => tracing::warn!("connect: connected under reset but could not halt the core: {}", crate::diagnose::chain(&e).join(": ")),
+        tracing::info!("connect: attach under reset (NRST asserted) at {first_khz} kHz");
+        match attach(&adapter, chip, Some(first_khz), Method::UnderReset) {
+            Ok((mut session, speed_khz)) => {
+                let halted = session.core(0).and_then(|mut c| {
+                    if !c.core_halted()? {
+                        tracing::info!("connect: the core left reset running; halting it on the reset vector (vector catch + SYSRESETREQ)");
+                        c.reset_and_halt(std::time::Duration::from_millis(500))?;
                     }
-                    return Ok(Connected {
-                        conn: Connection { session, sim: adapter.sim, driver: adapter.driver, speed_khz, notes: LinkNotes::default() },
-                        recovery: Recovery::UnderReset,
-                    });
+                    c.read_core_reg::<u32>(c.program_counter())
+                });
+                match halted {
+                    Ok(pc) => tracing::info!("connect: connected under reset; the core is halted at the reset vector (PC {pc:#010x}) before the firmware ran"),
+                    Err(e) => tracing::warn!("connect: connected under reset but could not halt the core: {}", crate::diagnose::chain(&e).join(": ")),
                 }
-                Err(e) => {
-                    tracing::info!("connect: attach under reset failed: {}", short(&e));
-                    if matches!(&e, ConnectError::Attach { source: probe_rs::Error::Other(m), .. } if m.contains("reset")) {
-                        fail.nrst = NrstState::NotWired;
-                    }
-                    rungs.push(Rung { what: "attach under reset".into(), result: Err(short(&e)) });
-                }
+                return Ok(Connected {
+                    conn: Connection { session, sim: adapter.sim, driver: adapter.driver, speed_khz, notes: LinkNotes::default() },
+                    recovery,
+                });
             }
+            Err(e) => {
+                tracing::info!("connect: attach under reset failed: {}", short(&e));
+                rungs.push(Rung { what: "attach under reset".into(), result: Err(short(&e)) });
+            }
+        }
+    }
+    // Rung 4: hold NRST, enable halting debug and the reset vector catch, release NRST: the
+    // core halts on its first instruction, before the firmware can disable SWD or sleep; then
+    // attach to the halted core. (probe-rs's attach_under_reset sets the vector catch without
+    // C_DEBUGEN, which a core fresh from power-on ignores.)
+    tracing::info!("connect: halt on the reset vector (NRST held, DHCSR.C_DEBUGEN + DEMCR.VC_CORERESET, NRST released)");
+    match halt_at_reset_vector(&adapter, first_khz, ap).and_then(|()| attach(&adapter, chip, Some(first_khz), Method::Normal).map_err(|e| short(&e))) {
+        Ok((mut session, speed_khz)) => {
+            let pc = session.core(0).and_then(|mut c| {
+                // Clear DEMCR.VC_CORERESET again (probe-rs keeps its own vector-catch state).
+                let demcr = c.read_word_32(0xE000_EDFC)?;
+                c.write_word_32(0xE000_EDFC, demcr & !1)?;
+                c.read_core_reg::<u32>(c.program_counter())
+            });
+            match pc {
+                Ok(pc) => tracing::info!("connect: connected; the core is halted at the reset vector (PC {pc:#010x}) before the firmware ran"),
+                Err(e) => tracing::warn!("connect: connected, but reading the core failed: {}", crate::diagnose::chain(&e).join(": ")),
+            }
+            return Ok(Connected {
+                conn: Connection { session, sim: adapter.sim, driver: adapter.driver, speed_khz, notes: LinkNotes::default() },
+                recovery,
+            });
+        }
+        Err(e) => {
+            tracing::info!("connect: halt on the reset vector failed: {e}");
+            if e.contains("did not halt") && fail.nrst != NrstState::Wired {
+                // The DP answered but releasing NRST did not reset the core: the line does nothing.
+                fail.nrst = NrstState::NotWired;
+            }
+            rungs.push(Rung { what: "halt on the reset vector under reset".into(), result: Err(e) });
         }
     }
     fail.rungs = rungs;
     Err(ConnectError::Ladder(Box::new(fail)))
+}
+
+/// Holds NRST, powers up the debug port, sets DHCSR.C_DEBUGEN|C_HALT and DEMCR.VC_CORERESET
+/// (ARMv7-M ARM §C1.6.2, §C1.6.5: vector catch needs halting debug enabled), releases NRST and
+/// waits until the core reports S_HALT. STM32 keeps the SW-DP usable while NRST is low
+/// (RM0008 §31.2: the debug logic is reset by power-on only).
+fn halt_at_reset_vector(adapter: &Adapter, khz: u32, ap: u8) -> Result<(), String> {
+    use crate::diagnose::regs::{dhcsr, DHCSR};
+    use probe_rs::architecture::arm::dp::DpAddress;
+    use probe_rs::architecture::arm::sequences::DefaultArmSequence;
+    use probe_rs::architecture::arm::FullyQualifiedApAddress;
+    const DEMCR: u64 = 0xE000_EDFC;
+    fn words(e: &(dyn std::error::Error + 'static)) -> String {
+        short(e)
+    }
+    let mut probe = adapter.probe_at(Some(khz)).map_err(|e| e.to_string())?;
+    probe.attach_to_unspecified().map_err(|e| words(&e))?;
+    let mut iface = probe.try_into_arm_debug_interface(DefaultArmSequence::create()).map_err(|(_, e)| words(&e))?;
+    iface.swj_pins(0, 0x80, 0).map_err(|e| format!("cannot drive NRST: {e}"))?;
+    let setup = (|| -> Result<(), probe_rs::architecture::arm::ArmError> {
+        iface.select_debug_port(DpAddress::Default)?;
+        let mut mem = iface.memory_interface(&FullyQualifiedApAddress::v1_with_default_dp(ap))?;
+        mem.write_word_32(DHCSR, 0xA05F_0000 | dhcsr::C_DEBUGEN | 0x2)?;
+        let demcr = mem.read_word_32(DEMCR)?;
+        mem.write_word_32(DEMCR, demcr | 1)?;
+        let _ = mem.read_word_32(DHCSR)?;
+        Ok(())
+    })();
+    let released = iface.swj_pins(0x80, 0x80, 0);
+    setup.map_err(|e| words(&e))?;
+    released.map_err(|e| format!("cannot release NRST: {e}"))?;
+    let start = std::time::Instant::now();
+    loop {
+        let v = iface
+            .memory_interface(&FullyQualifiedApAddress::v1_with_default_dp(ap))
+            .and_then(|mut m| m.read_word_32(DHCSR))
+            .map_err(|e| words(&e))?;
+        if v & dhcsr::S_HALT != 0 {
+            break;
+        }
+        if start.elapsed() > std::time::Duration::from_millis(500) {
+            return Err(format!("the core did not halt after NRST was released (DHCSR {v:#010x})"));
+        }
+    }
+    drop(iface.close());
+    Ok(())
 }
 
 /// The innermost, most specific messages of an error chain (for one-line logs).

@@ -122,13 +122,13 @@ impl Host {
         if self.initialized() {
             return Ok(());
         }
-        let (target, chip) = {
+        let (target, chip, ap) = {
             let t = self.targets();
             let cur = t.current().ok_or_else(|| CommandError::failed(connection::ConnectError::NoTarget.to_string()))?;
-            (cur.name.clone(), cur.chip.clone())
+            (cur.name.clone(), cur.chip.clone(), cur.ap)
         };
         self.fire_event(ctx, &target, "examine-start")?;
-        let connected = match connection::connect(self, &chip, sim) {
+        let connected = match connection::connect(self, &chip, ap, sim) {
             Ok(c) => c,
             Err(e) => {
                 self.set_state(&target, TargetState::Unknown);
@@ -318,7 +318,7 @@ impl Host {
     pub fn resume(&self, ctx: &mut Ctx<'_>, addr: Option<u32>) -> Result<(), CommandError> {
         let (target, _) = self.current_target()?;
         self.fire_event(ctx, &target, "resume-start")?;
-        self.with_core(|core, name| {
+        let cr = self.with_core(|core, name| {
             if !core.core_halted()? {
                 return Err(probe_rs::Error::Other(format!("[{name}] target not halted")));
             }
@@ -326,11 +326,23 @@ impl Host {
                 core.write_core_reg(RegisterId(15), a)?;
             }
             self.before_resume(core, name)?;
-            let cr = core.read_word_32(diagnose::regs::DBGMCU_CR).ok();
-            core.run()?;
-            Ok(cr)
-        })
-        .map(|cr| self.note_resume(cr))?;
+            Ok(core.read_word_32(diagnose::regs::DBGMCU_CR).ok())
+        })?;
+        self.note_resume(cr);
+        // The run itself: a firmware that disables SWD or enters Stop at once makes even the
+        // confirmation of the run fail; that is a lost link, explained as such.
+        let (_, idx) = self.current_target()?;
+        let ran = {
+            let mut g = self.conn();
+            match g.as_mut() {
+                Some(conn) => conn.session.core(idx).and_then(|mut c| c.run()),
+                None => return Err(CommandError::failed("the target is not connected: 'init' failed or was not run; see the error printed by init, or run 'doctor'")),
+            }
+        };
+        if let Err(e) = ran {
+            self.set_state(&target, TargetState::Unknown);
+            return Err(CommandError::failed(self.link_lost_message(&target, &e)));
+        }
         self.set_state(&target, TargetState::Running);
         self.fire_event(ctx, &target, "resume-end")?;
         self.fire_event(ctx, &target, "resumed")?;
