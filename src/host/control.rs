@@ -645,7 +645,7 @@ pub fn watchdog_message(name: &str, dhcsr: u32, rcc_csr: Option<u32>, dbgmcu_cr:
     if iwdg || wwdg {
         let (dog, bit, mask) = if iwdg { ("independent watchdog (IWDG)", "DBG_IWDG_STOP (DBGMCU_CR bit 8)", regs::dbgmcu::IWDG_STOP) } else { ("window watchdog (WWDG)", "DBG_WWDG_STOP (DBGMCU_CR bit 9)", regs::dbgmcu::WWDG_STOP) };
         let cleared = if dbgmcu_cr.is_some_and(|v| v & mask == 0) {
-            "; it reads 0 now, so the firmware cleared it (the target script's examine-end handler sets it at every examine)"
+            "; the target script's examine-end handler sets it at every examine, so something cleared it since (the firmware, or a command)"
         } else {
             ""
         };
