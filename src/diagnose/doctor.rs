@@ -326,16 +326,28 @@ pub fn run(host: &Host, exp: &Expected, sim: Option<Sim>) -> (Report, Option<Sim
     } else {
         let at = best.or(exp.speed_khz);
         match adapter.probe_at(at) {
-            Ok(p) => match p.attach_under_reset(exp.chip.as_str(), probe_rs::Permissions::new()) {
-                Ok(mut s) => {
-                    under_reset_ok = true;
-                    let pc = s.core(0).and_then(|mut c| c.read_core_reg::<u32>(c.program_counter())).ok();
-                    let pc = pc.map(|p| format!("; halted at the reset vector, PC {p:#010x}")).unwrap_or_default();
-                    drop(s);
-                    rep.row("connect under reset", format!("ok (the target was reset){pc}"), Verdict::Ok);
+            Ok(p) => {
+                let khz = p.speed_khz();
+                // probe-rs's attach under reset first; then stdbg's own reset-vector halt (NRST
+                // held, C_DEBUGEN + VC_CORERESET, NRST released), as the init ladder does.
+                let session = match p.attach_under_reset(exp.chip.as_str(), probe_rs::Permissions::new()) {
+                    Ok(s) => Ok(s),
+                    Err(e1) => crate::host::connection::halt_at_reset_vector(&adapter, khz, exp.ap)
+                        .and_then(|()| adapter.probe_at(Some(khz)).map_err(|e| e.to_string()))
+                        .and_then(|p| p.attach(exp.chip.as_str(), probe_rs::Permissions::new()).map_err(|e| short(&e)))
+                        .map_err(|e2| format!("{} (probe-rs attach under reset: {})", e2, short(&e1))),
+                };
+                match session {
+                    Ok(mut s) => {
+                        under_reset_ok = true;
+                        let pc = s.core(0).and_then(|mut c| c.read_core_reg::<u32>(c.program_counter())).ok();
+                        let pc = pc.map(|p| format!("; halted at the reset vector, PC {p:#010x}")).unwrap_or_default();
+                        drop(s);
+                        rep.row("connect under reset", format!("ok (the target was reset){pc}"), Verdict::Ok);
+                    }
+                    Err(e) => rep.row("connect under reset", e, Verdict::Fail),
                 }
-                Err(e) => rep.row("connect under reset", short(&e), Verdict::Fail),
-            },
+            }
             Err(e) => rep.row("connect under reset", e.to_string(), Verdict::Fail),
         }
     }
@@ -344,7 +356,10 @@ pub fn run(host: &Host, exp: &Expected, sim: Option<Sim>) -> (Report, Option<Sim
     let s = &mut rep.summary;
     if !powered {
         s.push(format!("FAIL: no target power ({volts}): power the board and wire the probe's VTref/3V3 pin to the board's 3.3 V (and GND)."));
-    } else if working.is_empty() {
+    } else if working.is_empty() || (!failing.is_empty() && failing.iter().all(|f| working.iter().all(|w| f < w))) {
+        if !working.is_empty() {
+            s.push(format!("note: the DPIDR read at {working:?} kHz (tried first), then the SW-DP stopped answering at every speed: the running firmware cut the link during the check."));
+        }
         if under_reset_ok {
             s.push(format!("FAIL: the target is powered ({volts}) but gives no ACK while its firmware runs; under reset it answers. The firmware disables the SWD pins (AFIO_MAPR.SWJ_CFG) or enters Stop/Standby without the DBGMCU_CR debug bits."));
             s.push("fix: add `reset_config(\"srst_only srst_nogate connect_assert_srst\");` to the board script (init also falls back to it by itself); then erase or fix the firmware (`stm32f1x mass_erase 0`).".into());
@@ -354,7 +369,7 @@ pub fn run(host: &Host, exp: &Expected, sim: Option<Sim>) -> (Report, Option<Sim
         } else {
             s.push(format!("FAIL: the target is powered ({volts}) but gives no ACK at any speed, even under reset: check SWDIO, SWCLK and GND wiring."));
         }
-    } else if !failing.is_empty() && failing.iter().any(|f| *f < working[0]) {
+    } else if !failing.is_empty() && failing.iter().any(|f| *f < working[0]) && failing.iter().any(|f| *f > working[0]) {
         s.push(format!("warn: the link is intermittent: DPIDR read at {working:?} kHz but not at {failing:?} kHz; check wiring and lower the speed."));
     } else if !failing.is_empty() {
         let top = working[0];

@@ -551,7 +551,7 @@ pub fn connect(host: &Host, chip: &str, ap: u8, sim: Option<Sim>) -> Result<Conn
 /// (ARMv7-M ARM §C1.6.2, §C1.6.5: vector catch needs halting debug enabled), releases NRST and
 /// waits until the core reports S_HALT. STM32 keeps the SW-DP usable while NRST is low
 /// (RM0008 §31.2: the debug logic is reset by power-on only).
-fn halt_at_reset_vector(adapter: &Adapter, khz: u32, ap: u8) -> Result<(), String> {
+pub fn halt_at_reset_vector(adapter: &Adapter, khz: u32, ap: u8) -> Result<(), String> {
     use crate::diagnose::regs::{dhcsr, DHCSR};
     use probe_rs::architecture::arm::dp::DpAddress;
     use probe_rs::architecture::arm::sequences::DefaultArmSequence;
