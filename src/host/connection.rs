@@ -346,7 +346,7 @@ impl std::fmt::Display for LadderFailure {
                     "  cause: the target is powered ({volts}) but the SW-DP gives no ACK at any speed. Most likely the firmware disabled the SWD pins (AFIO_MAPR.SWJ_CFG, or PA13/PA14 reconfigured as GPIO) or put the chip in Stop/Standby without the DBGMCU_CR debug bits; otherwise SWDIO/SWCLK are not connected. {nrst}.\n  fix: "
                 )?;
                 if self.nrst == NrstState::NotWired {
-                    write!(f, "wire the board's NRST to the probe's RST pin and add `reset_config(\"srst_only srst_nogate connect_assert_srst\");` to the board script; without that wire, hold the board's RESET button, start stdbg and release it right after 'Info : connect: attach under reset'; or set BOOT0 = 1 (boot from system memory), power-cycle, connect and run `stm32f1x mass_erase 0`")
+                    write!(f, "wire the board's NRST to the probe's RST pin and add `reset_config(\"srst_only srst_nogate connect_assert_srst\");` to the board script; without that wire, hold the board's RESET button while starting stdbg (the debug port answers while NRST is low) and release it once connected; or set BOOT0 = 1 (boot from system memory), power-cycle, connect and run `stm32f1x mass_erase 0`")
                 } else {
                     write!(f, "check SWDIO, SWCLK and GND; with the wiring right, set BOOT0 = 1 (boot from system memory), power-cycle, connect and run `stm32f1x mass_erase 0` to remove the firmware")
                 }
