@@ -351,7 +351,9 @@ impl Chip {
                 self.gpio[port].read(a & 0x3FF)
             }
             addr::RCC..=0x4002_13FF => self.rcc.read(a - addr::RCC),
-            addr::FLASH_IF..=0x4002_23FF if self.ident.f1_fpec => self.fpec.read(a - addr::FLASH_IF),
+            addr::FLASH_IF..=0x4002_23FF if self.ident.f1_fpec => {
+                self.fpec.read(a - addr::FLASH_IF)
+            }
             _ => 0,
         }
     }

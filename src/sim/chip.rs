@@ -395,6 +395,15 @@ impl Chip {
         if !self.powered() {
             return;
         }
+        // A halt request (C_DEBUGEN + C_HALT) written while NRST held the core
+        // in reset is taken as the core leaves reset, before the first
+        // instruction (the debug logic is not reset by NRST): OpenOCD's
+        // connect_assert_srst + reset halt.
+        let c = self.scs.dhcsr_c;
+        let halt_request = self.core.run == RunState::InReset
+            && !self.nrst_low
+            && c & super::scs::C_DEBUGEN != 0
+            && c & super::scs::C_HALT != 0;
         let mut regs = CoreRegisters::new();
         regs.mode = Mode::Thread;
         self.core.basepri = 0;
@@ -427,6 +436,9 @@ impl Chip {
         if self.scs.debugen() && self.scs.demcr & super::scs::DEMCR_VC_CORERESET != 0 {
             self.core.run = RunState::Halted;
             self.scs.enter_halt(super::scs::DFSR_VCATCH);
+        } else if halt_request {
+            self.core.run = RunState::Halted;
+            self.scs.enter_halt(super::scs::DFSR_HALTED);
         } else if ok {
             self.core.run = RunState::Running;
         } else {

@@ -463,8 +463,7 @@ impl Cpu {
                                     };
                                     c.core.run = RunState::Sleeping { wake_at: None };
                                 } else {
-                                    let wake_at =
-                                        (csr & 3 == 3).then(|| c.cycles + cvr as u64 + 1);
+                                    let wake_at = (csr & 3 == 3).then(|| c.cycles + cvr as u64 + 1);
                                     c.core.run = RunState::Sleeping { wake_at };
                                 }
                             });

@@ -30,7 +30,6 @@
 
 use super::chip::Chip;
 
-
 // CTRL/STAT (§B2.2.2)
 const ORUNDETECT: u32 = 1 << 0;
 const STICKYORUN: u32 = 1 << 1;
@@ -226,10 +225,10 @@ impl Chip {
                 0 => id.dpidr,
                 4 if v2 => match dp.select & 0xF {
                     0 => dp.ctrl_stat(),
-                    1 => dp.wcr,           // DLCR
-                    2 => id.targetid,      // TARGETID
-                    3 => 0x0000_0001,      // DLPIDR: PROTVSN 1, TINSTANCE 0
-                    _ => 0,                // EVENTSTAT and reserved
+                    1 => dp.wcr,      // DLCR
+                    2 => id.targetid, // TARGETID
+                    3 => 0x0000_0001, // DLPIDR: PROTVSN 1, TINSTANCE 0
+                    _ => 0,           // EVENTSTAT and reserved
                 },
                 4 => {
                     if dp.select & 1 == 0 {

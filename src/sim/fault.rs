@@ -19,9 +19,11 @@
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Fault {
-    /// The target is unpowered: the SW-DP never drives an ACK (the probe sees
-    /// no-ACK, ADIv5 §B4.2.2), swj sequences have no effect and the probe's
-    /// target-voltage reading is 0 V.
+    /// The target is unpowered: the core stops, the SW-DP never drives an ACK
+    /// (the probe sees no-ACK, ADIv5 §B4.2.2), swj sequences have no effect and
+    /// the probe's target-voltage reading is 0 V. Clearing it
+    /// ([`Sim::clear_faults`](super::Sim::clear_faults)) powers the chip up
+    /// again: a power-on reset (flash and option bytes kept).
     NoPower,
     /// The NRST line is not connected to the probe: `target_reset_assert`,
     /// `target_reset_deassert` and the nRESET bit of `swj_pins` have no effect
@@ -31,7 +33,9 @@ pub enum Fault {
     /// request gets a valid ACK (counted as no-ACK). Lower the speed to recover.
     LineErrorsAboveKhz(u32),
     /// The link breaks after this many further SWD transactions (counted from
-    /// the moment of injection): every later request gets no ACK.
+    /// the moment of injection): every later request gets no ACK, and the DP
+    /// is left in the protocol-error state (after clearing, the probe needs a
+    /// line reset and a DPIDR read, ADIv5 §B4.3.3). The chip keeps running.
     DisconnectAfter(u64),
     /// Each AHB-AP access (CSW/TAR/DRW/…) is answered WAIT this many times
     /// before it is accepted (ADIv5 §B4.2.2: the AP is still busy). The probe

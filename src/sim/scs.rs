@@ -46,7 +46,6 @@ pub(crate) const DEMCR_VC_HARDERR: u32 = 1 << 10;
 pub(crate) const DEMCR_TRCENA: u32 = 1 << 24;
 const DEMCR_MASK: u32 = 0x010F_07F1;
 
-
 /// Offsets in the SCS from which the core's own accesses reach this model
 /// (below it armagnac's SCB and MPU answer): 0xE000_EDBC.
 pub(crate) const CPU_VISIBLE_FROM: u32 = 0xDBC;

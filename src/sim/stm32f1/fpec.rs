@@ -16,8 +16,8 @@
 //! programming RDP = 0xA5 while RDPRT is set first mass-erases the main flash.
 //! Simplified: every operation completes instantly (BSY is never seen set).
 
-use super::super::fault::FaultSet;
 use super::super::family::Identity;
+use super::super::fault::FaultSet;
 
 pub(crate) const KEY1: u32 = 0x4567_0123;
 pub(crate) const KEY2: u32 = 0xCDEF_89AB;
@@ -308,7 +308,11 @@ impl Fpec {
             self.sr |= SR_PGERR;
             return Ok(());
         }
-        if opt && off == 0 && value as u8 == 0xA5 && self.rdp_active() && nv.opt[0..2] == [0xFF, 0xFF]
+        if opt
+            && off == 0
+            && value as u8 == 0xA5
+            && self.rdp_active()
+            && nv.opt[0..2] == [0xFF, 0xFF]
         {
             // Regression to level 0 (PM0075 §2.4.1): the main flash is
             // mass-erased before the read protection is removed.
