@@ -146,12 +146,19 @@ pub fn run(opts: Options) -> i32 {
         drop(handle.clone());
         code
     };
-    for step in &steps {
+    for (i, step) in steps.iter().enumerate() {
         let line = match step {
             Step::File(f) => format!("script {}", quote_word(f)),
             Step::Command(c) => c.clone(),
         };
         if let Err(code) = run_line(&line) {
+            // A failing command (typically init) stops the run, except that a later `-c doctor`
+            // still runs: it exists to explain that failure.
+            if code != 0 && host.shutdown_requested().is_none()
+                && let Some(Step::Command(d)) = steps[i + 1..].iter().find(|s| matches!(s, Step::Command(c) if c.trim_start().starts_with("doctor")))
+            {
+                let _ = run_line(d);
+            }
             shutdown_host(&handle, join);
             return finish(code);
         }

@@ -3,9 +3,17 @@
 //! rather than matched on one pattern, because ST-Link and DAP errors arrive nested
 //! (`Error::Arm(ArmError::Probe(DebugProbeError::ProbeSpecific(..)))`).
 
+pub mod doctor;
+pub mod ids;
+pub mod link;
+pub mod regs;
+
 use std::error::Error as StdError;
 
+use probe_rs::architecture::arm::dp::DebugPortError;
 use probe_rs::architecture::arm::{ArmError, DapError};
+use probe_rs::probe::stlink::StlinkError;
+use probe_rs::probe::DebugProbeError;
 
 use crate::command::CommandError;
 use crate::host::connection::ConnectError;
@@ -41,7 +49,28 @@ pub fn chain(err: &(dyn StdError + 'static)) -> Vec<String> {
     out
 }
 
-/// Classifies the chain by downcasting each level.
+/// The name of an ST-Link status (`SwdDpWait`, …). probe-rs 0.32 does not export the status
+/// type, so its `Debug` name is what stdbg can match on.
+fn stlink_status(e: &StlinkError) -> Option<String> {
+    match e {
+        StlinkError::CommandFailed(s) => Some(format!("{s:?}")),
+        _ => None,
+    }
+}
+
+/// Classifies one ST-Link status name.
+fn stlink_evidence(status: &str) -> Evidence {
+    match status {
+        "SwdDpWait" | "SwdApWait" | "JtagCmdWait" => Evidence::Wait,
+        "SwdApFault" | "SwdDpFault" | "SwdApStickyError" | "SwdApStickyorunError" | "SwdApWdataError" => Evidence::Fault,
+        "SwdApParityError" | "SwdDpParityError" => Evidence::LineErrors,
+        "SwdDpError" | "SwdApError" | "JtagNoDeviceConnected" | "JtagGetIdcodeError" | "JtagDbgPowerError" => Evidence::NoAck,
+        _ => Evidence::Other,
+    }
+}
+
+/// Classifies the chain by downcasting each level (`probe_rs::Error`, `ArmError`, `DapError`,
+/// `DebugPortError`, `DebugProbeError`, and `StlinkError` behind `ProbeSpecific`).
 pub fn evidence(err: &(dyn StdError + 'static)) -> Evidence {
     let mut cur: Option<&(dyn StdError + 'static)> = Some(err);
     while let Some(e) = cur {
@@ -53,6 +82,20 @@ pub fn evidence(err: &(dyn StdError + 'static)) -> Evidence {
                 DapError::IncorrectParity => Evidence::LineErrors,
                 _ => Evidence::Other,
             };
+        }
+        if let Some(s) = e.downcast_ref::<StlinkError>().and_then(stlink_status) {
+            let ev = stlink_evidence(&s);
+            if ev != Evidence::Other {
+                return ev;
+            }
+        }
+        if let Some(DebugProbeError::ProbeSpecific(b)) = e.downcast_ref::<DebugProbeError>()
+            && let Some(s) = b.downcast_ref::<StlinkError>().and_then(stlink_status)
+        {
+            let ev = stlink_evidence(&s);
+            if ev != Evidence::Other {
+                return ev;
+            }
         }
         if let Some(a) = e.downcast_ref::<ArmError>() {
             match a {
@@ -69,11 +112,87 @@ pub fn evidence(err: &(dyn StdError + 'static)) -> Evidence {
     Evidence::Other
 }
 
+/// The step of a connection an error chain shows failing, in OpenOCD-like words.
+pub fn failed_step(err: &(dyn StdError + 'static)) -> &'static str {
+    let mut cur: Option<&(dyn StdError + 'static)> = Some(err);
+    while let Some(e) = cur {
+        if let Some(a) = e.downcast_ref::<ArmError>() {
+            match a {
+                ArmError::NoTargetResponse { .. } => return "line reset and DPIDR read",
+                ArmError::AccessPort { .. } => return "AP access (AHB-AP register or memory read)",
+                ArmError::CoreNotHalted | ArmError::Timeout => return "core halt",
+                _ => {}
+            }
+        }
+        if let Some(d) = e.downcast_ref::<DebugPortError>() {
+            match d {
+                DebugPortError::TargetPowerUpFailed => return "debug power-up (CTRL/STAT CDBGPWRUPACK)",
+                DebugPortError::Dap(_) => return "line reset and DPIDR read",
+                _ => {}
+            }
+        }
+        if let Some(DebugProbeError::ProbeCouldNotBeCreated(_) | DebugProbeError::Usb(_)) = e.downcast_ref::<DebugProbeError>() {
+            return "open probe";
+        }
+        if let Some(StlinkError::ProbeFirmwareOutdated(_)) = e.downcast_ref::<StlinkError>() {
+            return "open probe";
+        }
+        if let Some(DebugProbeError::ProbeSpecific(b)) = e.downcast_ref::<DebugProbeError>()
+            && let Some(StlinkError::ProbeFirmwareOutdated(_)) = b.downcast_ref::<StlinkError>()
+        {
+            return "open probe";
+        }
+        if let Some(probe_rs::Error::Timeout) = e.downcast_ref::<probe_rs::Error>() {
+            return "core halt";
+        }
+        cur = e.source();
+    }
+    match evidence(err) {
+        Evidence::NoAck | Evidence::LineErrors => "line reset and DPIDR read",
+        Evidence::Fault | Evidence::Wait => "AP access",
+        Evidence::Timeout => "core halt",
+        Evidence::Other => "attach",
+    }
+}
+
+/// The minimum firmware probe-rs wants, when the chain says the ST-Link firmware is too old.
+pub fn stlink_firmware_outdated(err: &(dyn StdError + 'static)) -> Option<u8> {
+    let mut cur: Option<&(dyn StdError + 'static)> = Some(err);
+    while let Some(e) = cur {
+        if let Some(StlinkError::ProbeFirmwareOutdated(v)) = e.downcast_ref::<StlinkError>() {
+            return Some(*v);
+        }
+        if let Some(DebugProbeError::ProbeSpecific(b)) = e.downcast_ref::<DebugProbeError>()
+            && let Some(StlinkError::ProbeFirmwareOutdated(v)) = b.downcast_ref::<StlinkError>()
+        {
+            return Some(*v);
+        }
+        cur = e.source();
+    }
+    None
+}
+
+/// Whether the chain is a link-level failure the recovery ladder may fix (no ACK, line errors,
+/// WAIT, FAULT, a core that does not answer).
+pub fn is_link_failure(err: &(dyn StdError + 'static)) -> bool {
+    // probe-rs turns a timeout of attach_under_reset into this `Other` message.
+    let mut cur: Option<&(dyn StdError + 'static)> = Some(err);
+    while let Some(e) = cur {
+        if let Some(probe_rs::Error::Other(m)) = e.downcast_ref::<probe_rs::Error>()
+            && m.starts_with("Timeout while attaching to target under reset")
+        {
+            return true;
+        }
+        cur = e.source();
+    }
+    matches!(evidence(err), Evidence::NoAck | Evidence::LineErrors | Evidence::Wait | Evidence::Fault | Evidence::Timeout)
+}
+
 /// The advice for a class of evidence.
 pub fn advice(ev: Evidence) -> Option<&'static str> {
     match ev {
         Evidence::NoAck => Some(
-            "the target gave no answer on SWD. Likely: no target power or a loose SWDIO/SWCLK/GND wire, or the firmware disabled the SWD pins or entered Stop/Standby. Try: check wiring and power, then connect under reset by adding `reset_config srst_only srst_nogate connect_assert_srst` to the board script (needs NRST wired)",
+            "the SW-DP gave no ACK. If this happened right after the target ran, the firmware most likely disabled the SWD pins (AFIO_MAPR.SWJ_CFG) or entered Stop/Standby with the DBGMCU_CR debug bits cleared; 'doctor' measures the target voltage and tries each speed and a connection under reset",
         ),
         Evidence::Fault => Some(
             "the debug port answered FAULT (a sticky error: an access the bus refused, e.g. an address that does not exist or read-protected flash). Check the address against the chip's memory map",

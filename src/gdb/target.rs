@@ -233,6 +233,13 @@ impl GdbTarget {
         let msg = msg.into();
         tracing::warn!("GDB: {msg}");
         self.note(msg);
+        // The poller's diagnosis of what happened to the target (link lost after resume, reset
+        // while halted), which GDB has not seen.
+        if let Some(Some(d)) = self.handle.call(|h| h.take_diagnosis()) {
+            for l in d.lines() {
+                self.note(format!("stdbg: {}", l.trim_start()));
+            }
+        }
         TargetError::NonFatal
     }
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use probe_rs::probe::list::Lister;
 use probe_rs::probe::{DebugProbeInfo, Probe};
-use probe_rs::{Permissions, Session};
+use probe_rs::{MemoryInterface, Permissions, Session};
 use thiserror::Error;
 
 use super::Host;
@@ -54,6 +54,9 @@ pub enum ConnectError {
     /// The virtual chip name is unknown.
     #[error("unknown virtual chip \"{0}\"; 'sim chip' lists the supported ones: STM32F103C8, STM32F103CB, STM32F303VC, STM32G474RE, STM32L476RG, STM32H743ZI")]
     UnknownSimChip(String),
+    /// No rung of the recovery ladder connected; the report says what was tried and why.
+    #[error("{0}")]
+    Ladder(Box<LadderFailure>),
     /// Attaching to the target failed.
     #[error("could not attach to {chip} through the {driver} adapter at {speed_khz} kHz: {source}")]
     Attach {
@@ -79,6 +82,20 @@ pub struct Connection {
     pub driver: String,
     /// SWD clock actually set, kHz.
     pub speed_khz: u32,
+    /// What stdbg remembers about the link for later diagnoses.
+    pub notes: LinkNotes,
+}
+
+/// Evidence kept from earlier commands, used when the link fails later.
+#[derive(Debug, Clone, Default)]
+pub struct LinkNotes {
+    /// When the current target was last resumed.
+    pub resumed_at: Option<std::time::Instant>,
+    /// DBGMCU_CR read just before that resume.
+    pub dbgmcu_cr_at_resume: Option<u32>,
+    /// The last diagnosis the poller produced (link lost, reset while halted), kept until a
+    /// front end that could not see the event (GDB) takes it.
+    pub pending_diagnosis: Option<String>,
 }
 
 /// Lists the probes probe-rs can see (for `adapter list`).
@@ -98,85 +115,501 @@ pub fn probe_matches_driver(info: &DebugProbeInfo, driver: &str) -> bool {
     }
 }
 
-/// Opens the configured adapter (without attaching). Returns the probe and, for `sim`, the chip.
-pub fn open_probe(host: &Host) -> Result<(Probe, Option<Sim>, String), ConnectError> {
-    let (driver, serial, sim_settings) = {
-        let c = host.config();
-        (c.adapter.driver.clone(), c.adapter.serial.clone(), c.sim.clone())
-    };
-    let driver = driver.ok_or(ConnectError::NoDriver)?;
-    match driver.as_str() {
-        "sim" => {
-            let chip = ChipModel::from_name(&sim_settings.chip)
-                .ok_or_else(|| ConnectError::UnknownSimChip(sim_settings.chip.clone()))?;
-            if let Some(dir) = sim_settings.storage.as_ref().and_then(|p| p.parent())
-                && !dir.as_os_str().is_empty()
-                && let Err(e) = std::fs::create_dir_all(dir)
-            {
-                tracing::warn!("could not create {} for the virtual chip's storage: {e}", dir.display());
+/// The configured adapter, opened once per connection attempt: the virtual chip (created once
+/// and shared by every probe handle of the attempt, like a board on the bench), or the real
+/// probe found through probe-rs's lister (re-opened for each step, because probe-rs consumes the
+/// probe when an attach fails).
+pub struct Adapter {
+    /// Driver name.
+    pub driver: String,
+    /// The virtual chip, for `sim`.
+    pub sim: Option<Sim>,
+    info: Option<DebugProbeInfo>,
+}
+
+impl Adapter {
+    /// Opens the configured adapter; `sim` reuses an existing virtual chip (a reconnection).
+    pub fn open(host: &Host, sim: Option<Sim>) -> Result<Adapter, ConnectError> {
+        let (driver, serial, sim_settings) = {
+            let c = host.config();
+            (c.adapter.driver.clone(), c.adapter.serial.clone(), c.sim.clone())
+        };
+        let driver = driver.ok_or(ConnectError::NoDriver)?;
+        match driver.as_str() {
+            "sim" => {
+                let sim = match sim {
+                    Some(s) => s,
+                    None => {
+                        let chip = ChipModel::from_name(&sim_settings.chip)
+                            .ok_or_else(|| ConnectError::UnknownSimChip(sim_settings.chip.clone()))?;
+                        if let Some(dir) = sim_settings.storage.as_ref().and_then(|p| p.parent())
+                            && !dir.as_os_str().is_empty()
+                            && let Err(e) = std::fs::create_dir_all(dir)
+                        {
+                            tracing::warn!("could not create {} for the virtual chip's storage: {e}", dir.display());
+                        }
+                        let sim = Sim::new(SimConfig { chip, storage: sim_settings.storage.clone() })?;
+                        for f in sim_settings.faults.iter().cloned() {
+                            sim.inject(f);
+                        }
+                        sim
+                    }
+                };
+                Ok(Adapter { driver, sim: Some(sim), info: None })
             }
-            let sim = Sim::new(SimConfig { chip, storage: sim_settings.storage.clone() })?;
-            for f in sim_settings.faults.iter().cloned() {
-                sim.inject(f);
+            d if DRIVERS.contains(&d) => {
+                let probes: Vec<DebugProbeInfo> = list_probes()
+                    .into_iter()
+                    .filter(|p| probe_matches_driver(p, d))
+                    .filter(|p| match &serial {
+                        Some(s) => p.serial_number.as_deref() == Some(s.as_str()),
+                        None => true,
+                    })
+                    .collect();
+                let info = probes.into_iter().next().ok_or_else(|| ConnectError::NoProbe {
+                    driver: d.to_string(),
+                    serial: serial.as_ref().map(|s| format!(" with serial {s}")).unwrap_or_default(),
+                })?;
+                Ok(Adapter { driver, sim: None, info: Some(info) })
             }
-            let probe = Probe::from_specific_probe(Box::new(sim.probe()));
-            Ok((probe, Some(sim), driver))
+            other => Err(ConnectError::UnknownDriver(other.to_string())),
         }
-        d if DRIVERS.contains(&d) => {
-            let probes: Vec<DebugProbeInfo> = list_probes()
-                .into_iter()
-                .filter(|p| probe_matches_driver(p, d))
-                .filter(|p| match &serial {
-                    Some(s) => p.serial_number.as_deref() == Some(s.as_str()),
-                    None => true,
-                })
-                .collect();
-            let info = probes.first().ok_or_else(|| ConnectError::NoProbe {
-                driver: d.to_string(),
-                serial: serial.as_ref().map(|s| format!(" with serial {s}")).unwrap_or_default(),
-            })?;
-            let probe = info.open().map_err(|source| ConnectError::Open {
-                driver: d.to_string(),
-                identifier: info.identifier.clone(),
-                source,
-            })?;
-            Ok((probe, None, driver))
+    }
+
+    /// A fresh probe handle (not attached).
+    pub fn probe(&self) -> Result<Probe, ConnectError> {
+        if let Some(sim) = &self.sim {
+            return Ok(Probe::from_specific_probe(Box::new(sim.probe())));
         }
-        other => Err(ConnectError::UnknownDriver(other.to_string())),
+        let info = self.info.as_ref().ok_or(ConnectError::NoDriver)?;
+        info.open().map_err(|source| ConnectError::Open {
+            driver: self.driver.clone(),
+            identifier: info.identifier.clone(),
+            source,
+        })
+    }
+
+    /// A probe handle at `khz` (the speed the probe actually uses is in `speed_khz()`).
+    pub fn probe_at(&self, khz: Option<u32>) -> Result<Probe, ConnectError> {
+        let mut p = self.probe()?;
+        if let Some(k) = khz {
+            match p.set_speed(k) {
+                Ok(actual) if actual != k => tracing::debug!("speed {k} kHz rounded to {actual} kHz"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!("could not set the adapter speed to {k} kHz: {e}"),
+            }
+        }
+        Ok(p)
+    }
+
+    /// A one-line description: driver, probe name, serial.
+    pub fn describe(&self) -> String {
+        match (&self.sim, &self.info) {
+            (Some(sim), _) => format!("sim: stdbg virtual CMSIS-DAP, chip {}", sim.chip().name()),
+            (None, Some(i)) => format!(
+                "{}: {} (VID:PID {:04x}:{:04x}, serial {})",
+                self.driver,
+                i.identifier,
+                i.vendor_id,
+                i.product_id,
+                i.serial_number.as_deref().unwrap_or("none")
+            ),
+            _ => self.driver.clone(),
+        }
+    }
+
+    /// Target voltage measured by the probe (volts), `None` when the probe cannot measure it.
+    pub fn voltage(&self) -> Option<f32> {
+        self.probe().ok().and_then(|mut p| p.get_target_voltage().ok().flatten())
+    }
+
+    /// Whether the probe's NRST line acts on the target: asserts it, reads the pin back, releases
+    /// it. `Some(false)` = the line stays high while asserted (not wired); `None` = this probe
+    /// cannot read its pins back (ST-Link), so only trying tells. Asserting NRST resets the chip.
+    pub fn nrst_wired(&self) -> Option<bool> {
+        let mut p = self.probe().ok()?;
+        let dap = p.try_as_dap_probe()?;
+        let low = dap.swj_pins(0, 0x80, 0).ok()?;
+        let _ = dap.swj_pins(0x80, 0x80, 0);
+        if low == 0xFFFF_FFFF {
+            return None;
+        }
+        Some(low & 0x80 == 0)
     }
 }
 
-/// Opens the adapter, sets the speed and attaches to `chip`, under reset when the reset
-/// configuration says `connect_assert_srst`.
-pub fn connect(host: &Host, chip: &str) -> Result<Connection, ConnectError> {
-    let (mut probe, sim, driver) = open_probe(host)?;
-    let (speed, under_reset) = {
-        let c = host.config();
-        (c.adapter.speed_khz, c.reset_config.connect == "connect_assert_srst" && c.reset_config.has_srst())
-    };
-    if let Some(khz) = speed {
-        match probe.set_speed(khz) {
-            Ok(actual) if actual != khz => {
-                tracing::info!("Unable to match requested speed {khz} kHz, using {actual} kHz")
+/// Opens the configured adapter (without attaching). Returns the probe and, for `sim`, the chip.
+pub fn open_probe(host: &Host) -> Result<(Probe, Option<Sim>, String), ConnectError> {
+    let a = Adapter::open(host, None)?;
+    let p = a.probe()?;
+    Ok((p, a.sim, a.driver))
+}
+
+/// How `init` got connected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recovery {
+    /// The first, plain attach worked.
+    None,
+    /// A lower SWCLK worked after `from_khz` failed.
+    LowerSpeed {
+        /// The configured speed that failed, kHz.
+        from_khz: u32,
+        /// The speed that worked, kHz.
+        to_khz: u32,
+    },
+    /// Attaching with NRST asserted worked (the core is halted at the reset vector).
+    UnderReset,
+    /// The board script asked for connect under reset (`connect_assert_srst`).
+    Configured,
+}
+
+/// One rung of the recovery ladder and how it went.
+#[derive(Debug, Clone)]
+pub struct Rung {
+    /// What was tried, e.g. `plain attach at 1000 kHz`.
+    pub what: String,
+    /// `Ok(note)` or the error in words.
+    pub result: Result<String, String>,
+}
+
+/// Everything the ladder learnt when no step connected.
+#[derive(Debug)]
+pub struct LadderFailure {
+    /// Chip name.
+    pub chip: String,
+    /// Adapter description.
+    pub adapter: String,
+    /// Steps tried, in order.
+    pub rungs: Vec<Rung>,
+    /// The step of the connection that failed (`line reset and DPIDR read`, …).
+    pub step: String,
+    /// Evidence class of the first failure.
+    pub evidence: crate::diagnose::Evidence,
+    /// Target voltage, volts.
+    pub voltage: Option<f32>,
+    /// NRST wiring as far as it could be checked.
+    pub nrst: NrstState,
+    /// Speed configured, kHz.
+    pub speed_khz: u32,
+    /// The first error (full chain).
+    pub first_error: String,
+    /// ST-Link firmware too old (minimum version), when probe-rs says so.
+    pub firmware_outdated: Option<u8>,
+}
+
+/// What stdbg knows about the NRST line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NrstState {
+    /// `reset_config` declares SRST.
+    Configured,
+    /// Checked: the line follows the probe.
+    Wired,
+    /// Checked: the line stays high while the probe asserts it.
+    NotWired,
+    /// Not checked (this probe cannot read its pins back, or the ladder stopped before).
+    Unknown,
+}
+
+impl std::fmt::Display for LadderFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use crate::diagnose::Evidence;
+        let volts = match self.voltage {
+            Some(v) => format!("{v:.2} V"),
+            None => "not measured by this probe".into(),
+        };
+        writeln!(f, "could not connect to {} through {}", self.chip, self.adapter)?;
+        writeln!(f, "  failed step: {} ({})", self.step, self.first_error)?;
+        let tried: Vec<String> = self
+            .rungs
+            .iter()
+            .map(|r| format!("{}: {}", r.what, match &r.result { Ok(n) => n.clone(), Err(e) => e.clone() }))
+            .collect();
+        writeln!(f, "  evidence: DPIDR not read; target voltage {volts}; SWCLK {} kHz", self.speed_khz)?;
+        for t in tried {
+            writeln!(f, "    tried {t}")?;
+        }
+        if let Some(min) = self.firmware_outdated {
+            write!(f, "  cause: the ST-Link firmware is older than probe-rs supports (minimum J{min})\n  fix: update the probe with ST's ST-LinkUpgrade (STM32CubeProgrammer > Firmware upgrade), then run stdbg again")?;
+            return Ok(());
+        }
+        let powered = self.voltage.is_none_or(|v| v >= 1.4);
+        if !powered {
+            write!(
+                f,
+                "  cause: no target power: the probe measures {volts} on its target-voltage pin (VTref/3V3), so nothing can answer on SWD; the recovery steps were skipped\n  fix: power the board (USB or a 3.3 V supply), check that the probe's VTref/3V3 pin is wired to the board's 3.3 V and GND to GND, then run init again"
+            )?;
+            return Ok(());
+        }
+        match self.evidence {
+            Evidence::NoAck | Evidence::LineErrors | Evidence::Wait => {
+                let nrst = match self.nrst {
+                    NrstState::NotWired => "NRST is not wired to the probe (the line stayed high while the probe asserted it), so stdbg could not connect under reset",
+                    NrstState::Configured | NrstState::Wired => "connecting under reset failed too",
+                    NrstState::Unknown => "connecting under reset did not help either",
+                };
+                write!(
+                    f,
+                    "  cause: the target is powered ({volts}) but the SW-DP gives no ACK at any speed. Most likely the firmware disabled the SWD pins (AFIO_MAPR.SWJ_CFG, or PA13/PA14 reconfigured as GPIO) or put the chip in Stop/Standby without the DBGMCU_CR debug bits; otherwise SWDIO/SWCLK are not connected. {nrst}.\n  fix: "
+                )?;
+                if self.nrst == NrstState::NotWired {
+                    write!(f, "wire the board's NRST to the probe's RST pin and add `reset_config(\"srst_only srst_nogate connect_assert_srst\");` to the board script; without that wire, hold the board's RESET button while starting stdbg (the debug port answers while NRST is low) and release it once connected; or set BOOT0 = 1 (boot from system memory), power-cycle, connect and run `stm32f1x mass_erase 0`")
+                } else {
+                    write!(f, "check SWDIO, SWCLK and GND; with the wiring right, set BOOT0 = 1 (boot from system memory), power-cycle, connect and run `stm32f1x mass_erase 0` to remove the firmware")
+                }
             }
-            Ok(_) => {}
-            Err(e) => tracing::warn!("could not set the adapter speed to {khz} kHz: {e}"),
+            Evidence::Fault => write!(f, "  cause: the debug port answered FAULT during the connection (an AP access failed)\n  fix: run 'doctor' for the register-level evidence; if flash is read-protected, `stm32f1x unlock 0` (this erases the flash)"),
+            Evidence::Timeout => write!(f, "  cause: the debug port answers but the core did not halt in time (held in reset, or locked up)\n  fix: run 'doctor'; check that NRST is not held low by the board"),
+            Evidence::Other => write!(f, "  fix: run 'doctor' for a step-by-step check"),
         }
     }
+}
+
+/// Which attach to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Method {
+    Normal,
+    UnderReset,
+}
+
+fn attach(adapter: &Adapter, chip: &str, khz: Option<u32>, method: Method) -> Result<(Session, u32), ConnectError> {
+    let probe = adapter.probe_at(khz)?;
     let speed_khz = probe.speed_khz();
     let perms = Permissions::new();
-    let attached = if under_reset {
-        probe.attach_under_reset(chip, perms)
-    } else {
-        probe.attach(chip, perms)
+    let r = match method {
+        Method::Normal => probe.attach(chip, perms),
+        Method::UnderReset => probe.attach_under_reset(chip, perms),
     };
-    let session = attached.map_err(|source| ConnectError::Attach {
+    r.map(|s| (s, speed_khz)).map_err(|source| ConnectError::Attach {
         chip: chip.to_string(),
-        driver: driver.clone(),
+        driver: adapter.driver.clone(),
         speed_khz,
         source,
-    })?;
-    Ok(Connection { session, sim, driver, speed_khz })
+    })
+}
+
+/// Lowest speed the ladder tries, kHz.
+pub const LADDER_FLOOR_KHZ: u32 = 100;
+
+/// The result of a connection: the live connection and how it was reached.
+pub struct Connected {
+    /// The connection.
+    pub conn: Connection,
+    /// Which rung of the ladder worked.
+    pub recovery: Recovery,
+}
+
+/// Opens the adapter and attaches to `chip`, climbing the recovery ladder when the plain attach
+/// fails on the link: plain attach at the configured speed → each lower speed of the probe's
+/// table down to [`LADDER_FLOOR_KHZ`] → attach under reset (when NRST acts on the target) →
+/// halt at the reset vector before the firmware runs. Every rung is logged (`Info : connect: …`).
+/// `sim` reuses a virtual chip that is already running (reconnection).
+pub fn connect(host: &Host, chip: &str, ap: u8, sim: Option<Sim>) -> Result<Connected, ConnectError> {
+    let adapter = Adapter::open(host, sim)?;
+    let (speed, reset_cfg) = {
+        let c = host.config();
+        (c.adapter.speed_khz, c.reset_config.clone())
+    };
+    let configured_under_reset = reset_cfg.connect == "connect_assert_srst" && reset_cfg.has_srst();
+    let first_method = if configured_under_reset { Method::UnderReset } else { Method::Normal };
+    if let Some(khz) = speed {
+        let actual = adapter.probe_at(Some(khz)).map(|p| p.speed_khz()).unwrap_or(khz);
+        if actual != khz {
+            tracing::info!("Unable to match requested speed {khz} kHz, using {actual} kHz");
+        }
+    }
+    let first = attach(&adapter, chip, speed, first_method);
+    let err = match first {
+        Ok((session, speed_khz)) => {
+            let recovery = if configured_under_reset { Recovery::Configured } else { Recovery::None };
+            return Ok(Connected { conn: Connection { session, sim: adapter.sim, driver: adapter.driver, speed_khz, notes: LinkNotes::default() }, recovery });
+        }
+        Err(e) => e,
+    };
+    let ConnectError::Attach { speed_khz: first_khz, .. } = &err else { return Err(err) };
+    let first_khz = *first_khz;
+    if !crate::diagnose::is_link_failure(&err) {
+        return Err(err);
+    }
+    let first_text = crate::diagnose::chain(&err).into_iter().skip(1).collect::<Vec<_>>().join(": ");
+    let method_words = if configured_under_reset { "attach under reset" } else { "plain attach" };
+    tracing::info!("connect: {method_words} at {first_khz} kHz failed: {}", short(&err));
+    let mut rungs = vec![Rung { what: format!("{method_words} at {first_khz} kHz"), result: Err(short(&err)) }];
+    let voltage = adapter.voltage();
+    let mut fail = LadderFailure {
+        chip: chip.to_string(),
+        adapter: adapter.describe(),
+        rungs: Vec::new(),
+        step: crate::diagnose::failed_step(&err).to_string(),
+        evidence: crate::diagnose::evidence(&err),
+        voltage,
+        nrst: if reset_cfg.has_srst() { NrstState::Configured } else { NrstState::Unknown },
+        speed_khz: first_khz,
+        first_error: first_text,
+        firmware_outdated: crate::diagnose::stlink_firmware_outdated(&err),
+    };
+    if let Some(v) = voltage {
+        tracing::info!("connect: target voltage {v:.2} V");
+        if v < 1.4 {
+            fail.rungs = rungs;
+            return Err(ConnectError::Ladder(Box::new(fail)));
+        }
+    }
+    // Rung 2: lower speeds.
+    let speeds = match adapter.probe() {
+        Ok(mut p) => crate::diagnose::link::speed_table(&mut p, first_khz.saturating_sub(1), LADDER_FLOOR_KHZ),
+        Err(_) => Vec::new(),
+    };
+    for khz in speeds {
+        tracing::info!("connect: trying {method_words} at {khz} kHz");
+        match attach(&adapter, chip, Some(khz), first_method) {
+            Ok((session, speed_khz)) => {
+                tracing::info!("connect: connected at {speed_khz} kHz");
+                let recovery = Recovery::LowerSpeed { from_khz: first_khz, to_khz: speed_khz };
+                return Ok(Connected { conn: Connection { session, sim: adapter.sim, driver: adapter.driver, speed_khz, notes: LinkNotes::default() }, recovery });
+            }
+            Err(e) => {
+                tracing::info!("connect: {khz} kHz failed: {}", short(&e));
+                rungs.push(Rung { what: format!("{method_words} at {khz} kHz"), result: Err(short(&e)) });
+                if !crate::diagnose::is_link_failure(&e) {
+                    fail.rungs = rungs;
+                    return Err(e);
+                }
+            }
+        }
+    }
+    // Rung 3: under reset (probe-rs asserts NRST, sets up the DP, sets the reset vector catch,
+    // releases NRST and waits for the halt). Already tried when the board script asks for it.
+    let wired = if reset_cfg.has_srst() { Some(true) } else { adapter.nrst_wired() };
+    if let Some(w) = wired
+        && !reset_cfg.has_srst()
+    {
+        fail.nrst = if w { NrstState::Wired } else { NrstState::NotWired };
+    }
+    if wired == Some(false) {
+        tracing::info!("connect: attach under reset skipped: NRST is not wired (the line stays high while the probe asserts it)");
+        rungs.push(Rung { what: "attach under reset".into(), result: Err("skipped: NRST not wired".into()) });
+        fail.rungs = rungs;
+        return Err(ConnectError::Ladder(Box::new(fail)));
+    }
+    let recovery = if configured_under_reset { Recovery::Configured } else { Recovery::UnderReset };
+    if !configured_under_reset {
+        tracing::info!("connect: attach under reset (NRST asserted) at {first_khz} kHz");
+        match attach(&adapter, chip, Some(first_khz), Method::UnderReset) {
+            Ok((mut session, speed_khz)) => {
+                let halted = session.core(0).and_then(|mut c| {
+                    if !c.core_halted()? {
+                        tracing::info!("connect: the core left reset running; halting it on the reset vector (vector catch + SYSRESETREQ)");
+                        c.reset_and_halt(std::time::Duration::from_millis(500))?;
+                    }
+                    c.read_core_reg::<u32>(c.program_counter())
+                });
+                match halted {
+                    Ok(pc) => tracing::info!("connect: connected under reset; the core is halted at the reset vector (PC {pc:#010x}) before the firmware ran"),
+                    Err(e) => tracing::warn!("connect: connected under reset but could not halt the core: {}", crate::diagnose::chain(&e).join(": ")),
+                }
+                return Ok(Connected {
+                    conn: Connection { session, sim: adapter.sim, driver: adapter.driver, speed_khz, notes: LinkNotes::default() },
+                    recovery,
+                });
+            }
+            Err(e) => {
+                tracing::info!("connect: attach under reset failed: {}", short(&e));
+                rungs.push(Rung { what: "attach under reset".into(), result: Err(short(&e)) });
+            }
+        }
+    }
+    // Rung 4: hold NRST, enable halting debug and the reset vector catch, release NRST: the
+    // core halts on its first instruction, before the firmware can disable SWD or sleep; then
+    // attach to the halted core. (probe-rs's attach_under_reset sets the vector catch without
+    // C_DEBUGEN, which a core fresh from power-on ignores.)
+    tracing::info!("connect: halt on the reset vector (NRST held, DHCSR.C_DEBUGEN + DEMCR.VC_CORERESET, NRST released)");
+    match halt_at_reset_vector(&adapter, first_khz, ap).and_then(|()| attach(&adapter, chip, Some(first_khz), Method::Normal).map_err(|e| short(&e))) {
+        Ok((mut session, speed_khz)) => {
+            let pc = session.core(0).and_then(|mut c| {
+                // Clear DEMCR.VC_CORERESET again (probe-rs keeps its own vector-catch state).
+                let demcr = c.read_word_32(0xE000_EDFC)?;
+                c.write_word_32(0xE000_EDFC, demcr & !1)?;
+                c.read_core_reg::<u32>(c.program_counter())
+            });
+            match pc {
+                Ok(pc) => tracing::info!("connect: connected; the core is halted at the reset vector (PC {pc:#010x}) before the firmware ran"),
+                Err(e) => tracing::warn!("connect: connected, but reading the core failed: {}", crate::diagnose::chain(&e).join(": ")),
+            }
+            return Ok(Connected {
+                conn: Connection { session, sim: adapter.sim, driver: adapter.driver, speed_khz, notes: LinkNotes::default() },
+                recovery,
+            });
+        }
+        Err(e) => {
+            tracing::info!("connect: halt on the reset vector failed: {e}");
+            if e.contains("did not halt") && fail.nrst != NrstState::Wired {
+                // The DP answered but releasing NRST did not reset the core: the line does nothing.
+                fail.nrst = NrstState::NotWired;
+            }
+            rungs.push(Rung { what: "halt on the reset vector under reset".into(), result: Err(e) });
+        }
+    }
+    fail.rungs = rungs;
+    Err(ConnectError::Ladder(Box::new(fail)))
+}
+
+/// Holds NRST, powers up the debug port, sets DHCSR.C_DEBUGEN|C_HALT and DEMCR.VC_CORERESET
+/// (ARMv7-M ARM §C1.6.2, §C1.6.5: vector catch needs halting debug enabled), releases NRST and
+/// waits until the core reports S_HALT. STM32 keeps the SW-DP usable while NRST is low
+/// (RM0008 §31.2: the debug logic is reset by power-on only).
+pub fn halt_at_reset_vector(adapter: &Adapter, khz: u32, ap: u8) -> Result<(), String> {
+    use crate::diagnose::regs::{dhcsr, DHCSR};
+    use probe_rs::architecture::arm::dp::DpAddress;
+    use probe_rs::architecture::arm::sequences::DefaultArmSequence;
+    use probe_rs::architecture::arm::FullyQualifiedApAddress;
+    const DEMCR: u64 = 0xE000_EDFC;
+    fn words(e: &(dyn std::error::Error + 'static)) -> String {
+        short(e)
+    }
+    let mut probe = adapter.probe_at(Some(khz)).map_err(|e| e.to_string())?;
+    probe.attach_to_unspecified().map_err(|e| words(&e))?;
+    let mut iface = probe.try_into_arm_debug_interface(DefaultArmSequence::create()).map_err(|(_, e)| words(&e))?;
+    iface.swj_pins(0, 0x80, 0).map_err(|e| format!("cannot drive NRST: {e}"))?;
+    let setup = (|| -> Result<(), probe_rs::architecture::arm::ArmError> {
+        iface.select_debug_port(DpAddress::Default)?;
+        let mut mem = iface.memory_interface(&FullyQualifiedApAddress::v1_with_default_dp(ap))?;
+        mem.write_word_32(DHCSR, 0xA05F_0000 | dhcsr::C_DEBUGEN | 0x2)?;
+        let demcr = mem.read_word_32(DEMCR)?;
+        mem.write_word_32(DEMCR, demcr | 1)?;
+        let _ = mem.read_word_32(DHCSR)?;
+        Ok(())
+    })();
+    let released = iface.swj_pins(0x80, 0x80, 0);
+    setup.map_err(|e| words(&e))?;
+    released.map_err(|e| format!("cannot release NRST: {e}"))?;
+    let start = std::time::Instant::now();
+    loop {
+        let v = iface
+            .memory_interface(&FullyQualifiedApAddress::v1_with_default_dp(ap))
+            .and_then(|mut m| m.read_word_32(DHCSR))
+            .map_err(|e| words(&e))?;
+        if v & dhcsr::S_HALT != 0 {
+            break;
+        }
+        if start.elapsed() > std::time::Duration::from_millis(500) {
+            return Err(format!("the core did not halt after NRST was released (DHCSR {v:#010x})"));
+        }
+    }
+    drop(iface.close());
+    Ok(())
+}
+
+/// The innermost, most specific messages of an error chain (for one-line logs).
+fn short(err: &(dyn std::error::Error + 'static)) -> String {
+    use crate::diagnose::Evidence;
+    match crate::diagnose::evidence(err) {
+        Evidence::NoAck => "no ACK from the SW-DP (DPIDR not read)".into(),
+        Evidence::LineErrors => "parity errors on the SWD line".into(),
+        Evidence::Wait => "WAIT until the probe gave up".into(),
+        Evidence::Fault => "FAULT response".into(),
+        Evidence::Timeout => "timeout waiting for the core".into(),
+        Evidence::Other => crate::diagnose::chain(err).last().cloned().unwrap_or_default(),
+    }
 }
 
 /// Default timeout for halts requested by commands (OpenOCD waits 5 s).

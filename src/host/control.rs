@@ -109,29 +109,178 @@ impl Host {
         first_err.map_or(Ok(()), Err)
     }
 
-    /// `init`: opens the adapter, attaches, examines every target (events `examine-start`,
-    /// `examine-end`) and marks the host initialised.
+    /// `init`: opens the adapter, attaches (climbing the recovery ladder of
+    /// [`connection::connect`] when needed), checks the chip against the target script's
+    /// expected IDs, examines the target (events `examine-start`, `examine-end`, or
+    /// `examine-fail`) and marks the host initialised.
     pub fn init(&self, ctx: &mut Ctx<'_>) -> Result<(), CommandError> {
+        self.init_with(ctx, None)
+    }
+
+    /// [`Host::init`] reusing a virtual chip that is already running (after `doctor`).
+    pub fn init_with(&self, ctx: &mut Ctx<'_>, sim: Option<crate::sim::Sim>) -> Result<(), CommandError> {
         if self.initialized() {
             return Ok(());
         }
-        let (target, chip) = {
+        let (target, chip, ap) = {
             let t = self.targets();
             let cur = t.current().ok_or_else(|| CommandError::failed(connection::ConnectError::NoTarget.to_string()))?;
-            (cur.name.clone(), cur.chip.clone())
+            (cur.name.clone(), cur.chip.clone(), cur.ap)
         };
         self.fire_event(ctx, &target, "examine-start")?;
-        let conn = connection::connect(self, &chip).map_err(|e| diagnose::connect_error(&e))?;
+        let connected = match connection::connect(self, &chip, ap, sim) {
+            Ok(c) => c,
+            Err(e) => {
+                self.set_state(&target, TargetState::Unknown);
+                let _ = self.fire_event(ctx, &target, "examine-fail");
+                return Err(diagnose::connect_error(&e));
+            }
+        };
+        let recovery = connected.recovery.clone();
+        let conn = connected.conn;
         tracing::info!("{} adapter connected, SWD clock {} kHz", conn.driver, conn.speed_khz);
         *self.conn() = Some(conn);
+        if let Err(e) = self.check_chip(&target) {
+            self.drop_connection();
+            self.set_state(&target, TargetState::Unknown);
+            let _ = self.fire_event(ctx, &target, "examine-fail");
+            return Err(e);
+        }
+        self.explain_recovery(&target, &recovery);
         self.config().initialized = true;
         // Learn the state, announce the core like OpenOCD does.
-        let status = self.with_core(|core, _| core.status())?;
+        let (status, cpuid) = self.with_core(|core, _| {
+            let cpuid = core.read_word_32(diagnose::ids::CPUID).ok();
+            Ok((core.status()?, cpuid))
+        })?;
         self.set_state(&target, state_of(status));
-        tracing::info!("[{target}] Cortex-M3 r1p1 processor detected");
+        let core_words = cpuid.map(diagnose::ids::describe_cpuid).unwrap_or_else(|| "Cortex-M".into());
+        tracing::info!("[{target}] {core_words} processor detected");
         tracing::info!("[{target}] target has 6 breakpoints, 4 watchpoints");
+        if let CoreStatus::Sleeping = status {
+            tracing::info!("[{target}] the core is sleeping (DHCSR.S_SLEEP: WFI/WFE); the debugger can halt it");
+        }
         self.fire_event(ctx, &target, "examine-end")?;
         Ok(())
+    }
+
+    /// Drops the session without the `disconnect` bookkeeping (used when examine refuses the
+    /// chip). The virtual chip's storage is flushed.
+    fn drop_connection(&self) {
+        let conn = self.conn().take();
+        if let Some(conn) = conn {
+            let sim = conn.sim.clone();
+            drop(conn);
+            if let Some(sim) = sim
+                && let Err(e) = sim.flush_storage()
+            {
+                tracing::error!("{e}");
+            }
+        }
+    }
+
+    /// Logs which rung of the recovery ladder connected and the board-script line that makes
+    /// it the default.
+    fn explain_recovery(&self, target: &str, recovery: &connection::Recovery) {
+        match recovery {
+            connection::Recovery::None | connection::Recovery::Configured => {}
+            connection::Recovery::LowerSpeed { from_khz, to_khz } => {
+                tracing::warn!(
+                    "[{target}] connected at {to_khz} kHz after the plain attach at {from_khz} kHz failed: the SWD signal is not clean at {from_khz} kHz (long or loose wires, no ground return, a weak probe); make it the default with `adapter.speed = {to_khz};` in the board script (or -c \"adapter speed {to_khz}\" before init)"
+                );
+            }
+            connection::Recovery::UnderReset => {
+                let cr = self.with_core(|core, _| core.read_word_32(diagnose::regs::DBGMCU_CR)).ok();
+                let cr_words = match cr {
+                    Some(v) => format!("DBGMCU_CR = {v:#010x} ({})", diagnose::regs::dbgmcu_bits(v)),
+                    None => "DBGMCU_CR unreadable".into(),
+                };
+                tracing::warn!(
+                    "[{target}] connected under reset after the plain attach got no ACK from a powered target: the firmware most likely disables the SWD pins (AFIO_MAPR.SWJ_CFG) or enters Stop/Standby with the DBGMCU_CR debug bits cleared ({cr_words} before examine-end)"
+                );
+                tracing::warn!(
+                    "[{target}] make connect-under-reset the default with `reset_config(\"srst_only srst_nogate connect_assert_srst\");` in the board script"
+                );
+                tracing::warn!(
+                    "[{target}] the core is halted before the firmware ran; resuming lets the firmware cut the link again. Fix the firmware (keep SWJ_CFG at 0b000/0b010, keep DBGMCU_CR), or erase it: `stm32f1x mass_erase 0` (asked for, never automatic)"
+                );
+            }
+        }
+    }
+
+    /// Compares the chip with the target's expected IDs: the SW-DP DPIDR with `cputapid`
+    /// (0 = accept any) and DBGMCU_IDCODE DEV_ID with `dev_ids`. A mismatch names both chips and
+    /// the script to use, and fails unless the user set `CPUTAPID 0` (then it warns).
+    pub fn check_chip(&self, target: &str) -> Result<(), CommandError> {
+        let (expected_dpidr, expected_dev_ids) = {
+            let t = self.targets();
+            let Some(d) = t.by_name(target) else { return Ok(()) };
+            (d.expected_dpidr, d.expected_dev_ids.clone())
+        };
+        let dpidr = {
+            let mut g = self.conn();
+            let Some(conn) = g.as_mut() else { return Ok(()) };
+            conn.session.get_arm_interface().ok().and_then(|i| {
+                use probe_rs::architecture::arm::dp::{DPIDR, DpAddress, DpRegister};
+                i.read_raw_dp_register(DpAddress::Default, DPIDR::ADDRESS).ok()
+            })
+        };
+        let idcode = self
+            .with_core(|core, _| {
+                let v = core.read_word_32(diagnose::ids::DBGMCU_IDCODE)?;
+                if v != 0 {
+                    return Ok(v);
+                }
+                core.read_word_32(diagnose::ids::DBGMCU_IDCODE_M0)
+            })
+            .ok()
+            .filter(|v| *v != 0);
+        if let Some(d) = dpidr {
+            tracing::debug!("[{target}] {}", diagnose::ids::describe_dpidr(d));
+        }
+        let dpidr_bad = expected_dpidr != 0 && dpidr.is_some_and(|d| d != expected_dpidr);
+        let dev_bad = !expected_dev_ids.is_empty()
+            && idcode.is_some_and(|c| !expected_dev_ids.contains(&(c & 0xFFF)));
+        if !dpidr_bad && !dev_bad {
+            return Ok(());
+        }
+        let found = match (idcode, dpidr) {
+            (Some(c), Some(d)) => format!("{}, DPIDR {d:#010x}", diagnose::ids::describe_idcode(c)),
+            (Some(c), None) => diagnose::ids::describe_idcode(c),
+            (None, Some(d)) => diagnose::ids::describe_dpidr(d),
+            (None, None) => "an unidentified chip".into(),
+        };
+        let prefix = target.split('.').next().unwrap_or(target).to_string();
+        let script_name = format!("targets/{prefix}.rhai");
+        let script = if crate::script::find::find(self, &script_name).is_some() {
+            script_name
+        } else {
+            format!("the target script of {target}")
+        };
+        let mut expects = Vec::new();
+        if !expected_dev_ids.is_empty() {
+            expects.push(diagnose::ids::describe_expected(&expected_dev_ids));
+        }
+        if expected_dpidr != 0 {
+            expects.push(format!("DPIDR (CPUTAPID) {expected_dpidr:#010x}"));
+        }
+        let use_instead = idcode
+            .and_then(|c| diagnose::ids::line_of(c & 0xFFF))
+            .map(|l| {
+                let s = diagnose::ids::script_for(l.family, |n| crate::script::find::find(self, n).is_some());
+                format!("use {s} instead")
+            })
+            .unwrap_or_else(|| "use the target script of the chip on the board".into());
+        let msg = format!(
+            "[{target}] wrong chip for this configuration: found {found}, but {script} expects {}\n  fix: {use_instead}; if the chip is a compatible clone, accept it with -c \"set CPUTAPID 0\" before the target script (like OpenOCD's CPUTAPID 0)",
+            expects.join(" and ")
+        );
+        if expected_dpidr == 0 {
+            tracing::warn!("{}", msg.lines().next().unwrap_or_default());
+            tracing::warn!("[{target}] continuing because CPUTAPID is 0 (accept any chip)");
+            return Ok(());
+        }
+        Err(CommandError::failed(msg))
     }
 
     /// Halts the current target and waits up to `timeout`; prints the halt message when it
@@ -169,7 +318,7 @@ impl Host {
     pub fn resume(&self, ctx: &mut Ctx<'_>, addr: Option<u32>) -> Result<(), CommandError> {
         let (target, _) = self.current_target()?;
         self.fire_event(ctx, &target, "resume-start")?;
-        self.with_core(|core, name| {
+        let cr = self.with_core(|core, name| {
             if !core.core_halted()? {
                 return Err(probe_rs::Error::Other(format!("[{name}] target not halted")));
             }
@@ -177,8 +326,23 @@ impl Host {
                 core.write_core_reg(RegisterId(15), a)?;
             }
             self.before_resume(core, name)?;
-            core.run()
+            Ok(core.read_word_32(diagnose::regs::DBGMCU_CR).ok())
         })?;
+        self.note_resume(cr);
+        // The run itself: a firmware that disables SWD or enters Stop at once makes even the
+        // confirmation of the run fail; that is a lost link, explained as such.
+        let (_, idx) = self.current_target()?;
+        let ran = {
+            let mut g = self.conn();
+            match g.as_mut() {
+                Some(conn) => conn.session.core(idx).and_then(|mut c| c.run()),
+                None => return Err(CommandError::failed("the target is not connected: 'init' failed or was not run; see the error printed by init, or run 'doctor'")),
+            }
+        };
+        if let Err(e) = ran {
+            self.set_state(&target, TargetState::Unknown);
+            return Err(CommandError::failed(self.link_lost_message(&target, &e)));
+        }
         self.set_state(&target, TargetState::Running);
         self.fire_event(ctx, &target, "resume-end")?;
         self.fire_event(ctx, &target, "resumed")?;
@@ -316,11 +480,124 @@ impl Host {
                 Ok(None) => {}
                 Err(e) => {
                     self.set_state(&name, TargetState::Unknown);
-                    let msg = diagnose::command_error(&format!("poll {name}"), &e).to_string();
-                    tracing::error!("{msg}");
+                    let msg = self.link_lost_message(&name, &e);
+                    for l in msg.lines() {
+                        tracing::error!("{l}");
+                    }
+                    self.set_pending_diagnosis(&msg);
+                    self.events().send(HostEvent::Target { target: name.clone(), lines: msg.lines().map(String::from).collect(), origin: None });
                 }
             }
         }
+        self.poll_halted();
+    }
+
+    fn set_pending_diagnosis(&self, msg: &str) {
+        if let Some(c) = self.conn().as_mut() {
+            c.notes.pending_diagnosis = Some(msg.to_string());
+        }
+    }
+
+    /// Takes the last diagnosis of the poller (a lost link, a reset while halted), for front
+    /// ends that show it with their next error (GDB's console).
+    pub fn take_diagnosis(&self) -> Option<String> {
+        self.conn().as_mut().and_then(|c| c.notes.pending_diagnosis.take())
+    }
+
+    /// Remembers when the target was resumed and what DBGMCU_CR held then.
+    fn note_resume(&self, dbgmcu_cr: Option<u32>) {
+        if let Some(c) = self.conn().as_mut() {
+            c.notes.resumed_at = Some(std::time::Instant::now());
+            c.notes.dbgmcu_cr_at_resume = dbgmcu_cr;
+        }
+    }
+
+    /// The diagnosis of a poll failure on a running target: the link dropped. When it dropped
+    /// soon after a resume, the firmware did it (SWD pins disabled, or Stop/Standby without the
+    /// DBGMCU_CR debug bits), and the DBGMCU_CR value read just before the resume says which bits
+    /// were set.
+    pub fn link_lost_message(&self, name: &str, e: &probe_rs::Error) -> String {
+        let (since, cr) = {
+            let g = self.conn();
+            match g.as_ref() {
+                Some(c) => (c.notes.resumed_at.map(|t| t.elapsed()), c.notes.dbgmcu_cr_at_resume),
+                None => (None, None),
+            }
+        };
+        let ev = diagnose::evidence(e);
+        let what = match ev {
+            diagnose::Evidence::NoAck => "no ACK from the SW-DP",
+            diagnose::Evidence::Wait => "the debug port answers WAIT",
+            diagnose::Evidence::LineErrors => "parity errors on the SWD line",
+            diagnose::Evidence::Fault => "FAULT responses",
+            _ => "the core does not answer",
+        };
+        let mut msg = match since {
+            Some(t) => format!("[{name}] lost the debug link {:.1} s after resume ({what}): {}", t.as_secs_f32(), diagnose::chain(e).join(": ")),
+            None => format!("[{name}] lost the debug link ({what}): {}", diagnose::chain(e).join(": ")),
+        };
+        if matches!(ev, diagnose::Evidence::NoAck | diagnose::Evidence::Wait) {
+            let cr_words = match cr {
+                Some(v) if v & (diagnose::regs::dbgmcu::STOP | diagnose::regs::dbgmcu::STANDBY) == (diagnose::regs::dbgmcu::STOP | diagnose::regs::dbgmcu::STANDBY) => format!(
+                    "DBGMCU_CR was {v:#010x} ({}) at resume, so if the firmware enters Stop/Standby it cleared DBG_STOP/DBG_STANDBY itself; otherwise it disabled the SWD pins (AFIO_MAPR.SWJ_CFG)",
+                    diagnose::regs::dbgmcu_bits(v)
+                ),
+                Some(v) => format!(
+                    "DBGMCU_CR was {v:#010x} ({}) at resume: without DBG_STOP/DBG_STANDBY the debug port goes dark when the firmware enters Stop/Standby; the target script's examine-end handler sets them (`mmw 0xE0042004 0x307 0`)",
+                    diagnose::regs::dbgmcu_bits(v)
+                ),
+                None => "the firmware disabled the SWD pins (AFIO_MAPR.SWJ_CFG) or entered Stop/Standby without the DBGMCU_CR debug bits".into(),
+            };
+            msg.push_str(&format!("\n  cause: the running firmware cut the link: {cr_words}"));
+            msg.push_str("\n  fix: reconnect under reset (restart with `reset_config(\"srst_only srst_nogate connect_assert_srst\");` in the board script, or run 'doctor'); keep the DBGMCU_CR bits and the SWD pins in the firmware");
+        } else if let Some(a) = diagnose::advice(ev) {
+            msg.push_str("\n  why: ");
+            msg.push_str(a);
+        }
+        msg
+    }
+
+    /// Checks halted targets for a reset nobody asked for (DHCSR.S_RESET_ST): a watchdog that
+    /// kept counting while the core was halted. The reset cause comes from RCC_CSR; the fix is
+    /// DBGMCU_CR.DBG_IWDG_STOP/DBG_WWDG_STOP (RM0008 §31.16.3).
+    fn poll_halted(&self) {
+        let halted: Vec<(String, usize)> = {
+            let t = self.targets();
+            t.list.iter().filter(|t| t.state == TargetState::Halted).map(|t| (t.name.clone(), t.core_index)).collect()
+        };
+        for (name, idx) in halted {
+            let r = {
+                let mut guard = self.conn();
+                let Some(conn) = guard.as_mut() else { return };
+                conn.session.core(idx).and_then(|mut core| {
+                    let dhcsr = core.read_word_32(diagnose::regs::DHCSR)?;
+                    if dhcsr & diagnose::regs::dhcsr::S_RESET_ST == 0 {
+                        return Ok(None);
+                    }
+                    let csr = core.read_word_32(diagnose::regs::RCC_CSR).ok();
+                    let cr = core.read_word_32(diagnose::regs::DBGMCU_CR).ok();
+                    let status = core.status()?;
+                    Ok(Some((dhcsr, csr, cr, status)))
+                })
+            };
+            let Ok(Some((dhcsr, csr, cr, status))) = r else { continue };
+            let msg = watchdog_message(&name, dhcsr, csr, cr);
+            self.set_state(&name, state_of(status));
+            self.set_pending_diagnosis(&msg);
+            for l in msg.lines() {
+                tracing::warn!("{l}");
+            }
+            self.events().send(HostEvent::Target { target: name.clone(), lines: msg.lines().map(String::from).collect(), origin: None });
+        }
+    }
+
+    /// Closes the session but keeps the virtual chip running (for `doctor`, which then opens
+    /// its own connections to the same chip). Returns the chip, `None` for real probes.
+    pub fn detach_keep_sim(&self) -> Option<crate::sim::Sim> {
+        self.release_debug_units();
+        let conn = self.conn().take();
+        self.config().initialized = false;
+        conn.and_then(|c| c.sim.clone())
     }
 
     /// Closes the session (detaches; probe-rs restores DBGMCU and clears breakpoints) and flushes
@@ -348,6 +625,37 @@ impl Host {
             Ok(buf)
         })
     }
+}
+
+/// The explanation of a reset that happened while the core was halted.
+pub fn watchdog_message(name: &str, dhcsr: u32, rcc_csr: Option<u32>, dbgmcu_cr: Option<u32>) -> String {
+    use diagnose::regs;
+    let flags = rcc_csr.map(regs::reset_flags).unwrap_or_default();
+    let iwdg = rcc_csr.is_some_and(|c| c & regs::IWDGRSTF != 0);
+    let wwdg = rcc_csr.is_some_and(|c| c & regs::WWDGRSTF != 0);
+    let state = if dhcsr & regs::dhcsr::S_HALT != 0 { "it is halted again" } else { "the firmware is running again from the reset vector" };
+    let mut msg = format!(
+        "[{name}] the target was reset while halted (DHCSR.S_RESET_ST; {state}); RCC_CSR reset flags: {}",
+        if flags.is_empty() { "none readable".to_string() } else { flags.join(", ") }
+    );
+    let cr_words = match dbgmcu_cr {
+        Some(v) => format!("DBGMCU_CR = {v:#010x} ({})", regs::dbgmcu_bits(v)),
+        None => "DBGMCU_CR unreadable".into(),
+    };
+    if iwdg || wwdg {
+        let (dog, bit, mask) = if iwdg { ("independent watchdog (IWDG)", "DBG_IWDG_STOP (DBGMCU_CR bit 8)", regs::dbgmcu::IWDG_STOP) } else { ("window watchdog (WWDG)", "DBG_WWDG_STOP (DBGMCU_CR bit 9)", regs::dbgmcu::WWDG_STOP) };
+        let cleared = if dbgmcu_cr.is_some_and(|v| v & mask == 0) {
+            "; the target script's examine-end handler sets it at every examine, so something cleared it since (the firmware, or a command)"
+        } else {
+            ""
+        };
+        msg.push_str(&format!(
+            "\n  cause: the {dog} kept counting while the core was halted and reset the chip: {bit} is not set ({cr_words}){cleared}\n  fix: set it before halting: `mmw 0xE0042004 0x{mask:x} 0` (or keep the examine-end handler of targets/stm32f1x.rhai and do not clear DBGMCU_CR in the firmware)"
+        ));
+    } else {
+        msg.push_str(&format!("\n  cause: a reset from outside the debugger (NRST pin, power dip, or another tool); {cr_words}"));
+    }
+    msg
 }
 
 /// Maps a probe-rs status to OpenOCD's state words.

@@ -3,6 +3,7 @@
 
 pub mod adapter;
 pub mod breakpoints;
+pub mod doctor;
 pub mod flash;
 pub mod image;
 pub mod lifecycle;
@@ -28,6 +29,7 @@ pub fn register_all(reg: &mut Registry) {
     program::register(reg);
     image::register(reg);
     breakpoints::register(reg);
+    doctor::register(reg);
 }
 
 /// Parses a number the way OpenOCD's `parse_u64` does (C `strtoull` with base 0): `0x` hex,

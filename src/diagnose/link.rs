@@ -1,0 +1,137 @@
+//! Looking at the debug link without a probe-rs session: line reset and DPIDR read, the AP and
+//! core IDs, and the STM32 registers that explain a failure. Works on any probe probe-rs can
+//! turn into an ARM debug interface (the virtual CMSIS-DAP, CMSIS-DAP, ST-Link, J-Link).
+
+use probe_rs::architecture::arm::dp::{DPIDR, DpAddress, DpRegister};
+use probe_rs::architecture::arm::sequences::DefaultArmSequence;
+use probe_rs::architecture::arm::{ArmError, FullyQualifiedApAddress};
+use probe_rs::probe::Probe;
+
+use super::{ids, regs};
+
+/// What one look at the link found. Each field is `None` when it could not be read (the
+/// error of the first failure is in `error`).
+#[derive(Debug, Clone, Default)]
+pub struct LinkIds {
+    /// SWCLK used, kHz.
+    pub khz: u32,
+    /// SW-DP DPIDR.
+    pub dpidr: Option<u32>,
+    /// AHB-AP IDR (AP register 0xFC).
+    pub ap_idr: Option<u32>,
+    /// Cortex-M CPUID.
+    pub cpuid: Option<u32>,
+    /// DBGMCU_IDCODE.
+    pub idcode: Option<u32>,
+    /// DHCSR.
+    pub dhcsr: Option<u32>,
+    /// DBGMCU_CR (STM32F1 address).
+    pub dbgmcu_cr: Option<u32>,
+    /// FLASH_OBR (STM32F1).
+    pub flash_obr: Option<u32>,
+    /// FLASH_WRPR (STM32F1).
+    pub flash_wrpr: Option<u32>,
+    /// RCC_CSR (STM32F1).
+    pub rcc_csr: Option<u32>,
+    /// The first failure, explained by [`super::chain`].
+    pub error: Option<String>,
+    /// The failure's evidence class.
+    pub evidence: Option<super::Evidence>,
+}
+
+/// How much to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Depth {
+    /// Only the DPIDR (line reset + DPIDR read + power-up).
+    Dpidr,
+    /// DPIDR, AP IDR, CPUID, DBGMCU, DHCSR and the F1 flash option registers.
+    Full,
+}
+
+fn note(ids: &mut LinkIds, e: &ArmError) {
+    if ids.error.is_none() {
+        ids.error = Some(super::chain(e).join(": "));
+        ids.evidence = Some(super::evidence(e));
+    }
+}
+
+/// Opens the debug port on `probe` (at the speed it is set to) and reads the IDs; returns the
+/// probe for further use (or `None` when probe-rs consumed it on an error it does not give back).
+pub fn look(mut probe: Probe, ap: u8, depth: Depth) -> (Option<Probe>, LinkIds) {
+    let mut ids = LinkIds { khz: probe.speed_khz(), ..LinkIds::default() };
+    if let Err(e) = probe.attach_to_unspecified() {
+        ids.error = Some(super::chain(&e).join(": "));
+        ids.evidence = Some(super::evidence(&e));
+        return (Some(probe), ids);
+    }
+    let mut iface = match probe.try_into_arm_debug_interface(DefaultArmSequence::create()) {
+        Ok(i) => i,
+        Err((p, e)) => {
+            note(&mut ids, &e);
+            return (Some(p), ids);
+        }
+    };
+    // Line reset, JTAG-to-SWD, DPIDR read, CTRL/STAT power-up (DebugPortSetup/Start).
+    if let Err(e) = iface.select_debug_port(DpAddress::Default) {
+        note(&mut ids, &e);
+        return (Some(iface.close()), ids);
+    }
+    match iface.read_raw_dp_register(DpAddress::Default, DPIDR::ADDRESS) {
+        Ok(v) => ids.dpidr = Some(v),
+        Err(e) => note(&mut ids, &e),
+    }
+    if depth == Depth::Full && ids.dpidr.is_some() {
+        let apa = FullyQualifiedApAddress::v1_with_default_dp(ap);
+        match iface.read_raw_ap_register(&apa, 0xFC) {
+            Ok(v) => ids.ap_idr = Some(v),
+            Err(e) => note(&mut ids, &e),
+        }
+        match iface.memory_interface(&apa) {
+            Ok(mut mem) => {
+                let mut rd = |addr: u64, ids: &mut LinkIds| match mem.read_word_32(addr) {
+                    Ok(v) => Some(v),
+                    Err(e) => {
+                        note(ids, &e);
+                        None
+                    }
+                };
+                ids.cpuid = rd(ids::CPUID, &mut ids);
+                ids.dhcsr = rd(regs::DHCSR, &mut ids);
+                ids.idcode = rd(ids::DBGMCU_IDCODE, &mut ids).filter(|v| *v != 0);
+                if ids.idcode.is_none() {
+                    ids.idcode = rd(ids::DBGMCU_IDCODE_M0, &mut ids).filter(|v| *v != 0);
+                }
+                let f1 = ids.idcode.and_then(|c| ids::line_of(c & 0xFFF)).is_some_and(|l| l.family == "stm32f1x");
+                ids.dbgmcu_cr = rd(regs::DBGMCU_CR, &mut ids);
+                if f1 {
+                    ids.flash_obr = rd(regs::FLASH_OBR, &mut ids);
+                    ids.flash_wrpr = rd(regs::FLASH_WRPR, &mut ids);
+                    ids.rcc_csr = rd(regs::RCC_CSR, &mut ids);
+                }
+            }
+            Err(e) => note(&mut ids, &e),
+        }
+    }
+    (Some(iface.close()), ids)
+}
+
+/// The SWCLK frequencies to try, from `start_khz` down to `floor_khz`, as the probe rounds
+/// them (`set_speed` returns the speed it actually uses; asking for one kHz less than the last
+/// one walks down the probe's own table). The probe is left at the last speed tried.
+pub fn speed_table(probe: &mut Probe, start_khz: u32, floor_khz: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    let mut ask = start_khz;
+    while ask >= floor_khz {
+        match probe.set_speed(ask) {
+            Ok(k) if k >= floor_khz && !out.contains(&k) => {
+                out.push(k);
+                if k == 0 {
+                    break;
+                }
+                ask = k - 1;
+            }
+            _ => break,
+        }
+    }
+    out
+}
