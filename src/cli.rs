@@ -87,7 +87,9 @@ pub fn main() -> i32 {
     run(opts)
 }
 
-fn print_error(msg: &str) {
+/// Prints an error on stderr the way the command line does: `Error: ` before the first line,
+/// the following lines indented under it.
+pub fn print_error(msg: &str) {
     for (i, l) in msg.lines().enumerate() {
         if i == 0 {
             eprintln!("Error: {l}");

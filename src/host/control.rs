@@ -319,12 +319,7 @@ impl Host {
         let (target, _) = self.current_target()?;
         self.fire_event(ctx, &target, "resume-start")?;
         let cr = self.with_core(|core, name| {
-            if !core.core_halted()? {
-                return Err(probe_rs::Error::Other(format!("[{name}] target not halted")));
-            }
-            if let Some(a) = addr {
-                core.write_core_reg(RegisterId(15), a)?;
-            }
+            prepare_run(core, name, addr)?;
             self.before_resume(core, name)?;
             Ok(core.read_word_32(diagnose::regs::DBGMCU_CR).ok())
         })?;
@@ -354,12 +349,7 @@ impl Host {
         let (target, _) = self.current_target()?;
         self.fire_event(ctx, &target, "step-start")?;
         let lines = self.with_core(|core, name| {
-            if !core.core_halted()? {
-                return Err(probe_rs::Error::Other(format!("[{name}] target not halted")));
-            }
-            if let Some(a) = addr {
-                core.write_core_reg(RegisterId(15), a)?;
-            }
+            prepare_run(core, name, addr)?;
             if !self.before_resume(core, name)? {
                 core.step()?;
             }
@@ -656,6 +646,18 @@ pub fn watchdog_message(name: &str, dhcsr: u32, rcc_csr: Option<u32>, dbgmcu_cr:
         msg.push_str(&format!("\n  cause: a reset from outside the debugger (NRST pin, power dip, or another tool); {cr_words}"));
     }
     msg
+}
+
+/// Checks that the core is halted (OpenOCD's `target not halted` otherwise) and moves the PC to
+/// `addr` when one is given: the common start of `resume` and `step`.
+fn prepare_run(core: &mut Core<'_>, name: &str, addr: Option<u32>) -> Result<(), probe_rs::Error> {
+    if !core.core_halted()? {
+        return Err(probe_rs::Error::Other(format!("[{name}] target not halted")));
+    }
+    if let Some(a) = addr {
+        core.write_core_reg(RegisterId(15), a)?;
+    }
+    Ok(())
 }
 
 /// Maps a probe-rs status to OpenOCD's state words.

@@ -21,6 +21,7 @@ use rustyline::history::DefaultHistory;
 use rustyline::{CompletionType, Config, Context, Editor, ExternalPrinter, Helper, Highlighter, Hinter, Validator};
 
 use crate::command::Origin;
+use crate::cli::print_error;
 use crate::host::worker::HostHandle;
 use crate::host::{Host, HostEvent};
 
@@ -103,15 +104,6 @@ impl Completer for ReplHelper {
     }
 }
 
-fn print_error(msg: &str) {
-    for (i, l) in msg.lines().enumerate() {
-        if i == 0 {
-            eprintln!("Error: {l}");
-        } else {
-            eprintln!("       {l}");
-        }
-    }
-}
 
 /// Runs `line` as the REPL does; returns whether the REPL should end.
 fn run_line(handle: &HostHandle, line: &str) -> bool {

@@ -79,6 +79,29 @@ fn write_image_cmd(ctx: &mut Ctx<'_>, args: &[String]) -> Result<(), CommandErro
     Ok(())
 }
 
+/// The `bank_id filename [offset]` arguments of `flash write_bank` / `verify_bank`, resolved:
+/// the bank (probed), the file's bytes, and the range checked against the bank.
+struct BankFile<'a> {
+    index: usize,
+    bank: crate::host::FlashBank,
+    file: &'a str,
+    offset: u64,
+    data: Vec<u8>,
+}
+
+fn bank_file_args<'a>(ctx: &Ctx<'_>, args: &'a [String]) -> Result<BankFile<'a>, CommandError> {
+    let (b, file, offset) = match args {
+        [b, f] => (b, f, 0),
+        [b, f, o] => (b, f, parse_u64(o)?),
+        _ => return Err(bad_args()),
+    };
+    let index = flashing::bank_index(ctx.host, b)?;
+    let bank = flashing::ensure_probed(ctx.host, index)?;
+    let data = read_file(file)?;
+    check_in_bank(&bank, index, offset, data.len() as u64)?;
+    Ok(BankFile { index, bank, file: file.as_str(), offset, data })
+}
+
 /// Registers the commands of this file.
 pub fn register(reg: &mut Registry) {
     reg.add(command("flash banks", Mode::Any, "", "List the flash banks: number, name, driver, base, size (0 = not probed yet).", |ctx, args| {
@@ -315,15 +338,7 @@ pub fn register(reg: &mut Registry) {
         Ok(())
     }));
     reg.add(command("flash write_bank", Mode::Exec, "bank_id filename [offset]", "Write a binary file to a bank at offset (the sectors must be erased).", |ctx, args| {
-        let (b, file, offset) = match args {
-            [b, f] => (b, f, 0),
-            [b, f, o] => (b, f, parse_u64(o)?),
-            _ => return Err(bad_args()),
-        };
-        let i = flashing::bank_index(ctx.host, b)?;
-        let bank = flashing::ensure_probed(ctx.host, i)?;
-        let data = read_file(file)?;
-        check_in_bank(&bank, i, offset, data.len() as u64)?;
+        let BankFile { index: i, bank, file, offset, data } = bank_file_args(ctx, args)?;
         let image = flashing::Image {
             path: Path::new(file).to_path_buf(),
             format: ImageFormat::Bin,
@@ -360,15 +375,7 @@ pub fn register(reg: &mut Registry) {
         Ok(())
     }));
     reg.add(command("flash verify_bank", Mode::Exec, "bank_id filename [offset]", "Compare a binary file with the flash bank content at offset.", |ctx, args| {
-        let (b, file, offset) = match args {
-            [b, f] => (b, f, 0),
-            [b, f, o] => (b, f, parse_u64(o)?),
-            _ => return Err(bad_args()),
-        };
-        let i = flashing::bank_index(ctx.host, b)?;
-        let bank = flashing::ensure_probed(ctx.host, i)?;
-        let data = read_file(file)?;
-        check_in_bank(&bank, i, offset, data.len() as u64)?;
+        let BankFile { index: i, bank, file, offset, data } = bank_file_args(ctx, args)?;
         let bench = Bench::start();
         let ui = flashing::ProgressUi::new(flashing::progress_enabled(ctx));
         let bar = ui.bar("Verifying", data.len() as u64);
