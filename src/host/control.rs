@@ -594,16 +594,7 @@ impl Host {
     /// the virtual chip's storage.
     pub fn disconnect(&self) {
         self.release_debug_units();
-        let conn = self.conn().take();
-        if let Some(conn) = conn {
-            let sim = conn.sim.clone();
-            drop(conn);
-            if let Some(sim) = sim
-                && let Err(e) = sim.flush_storage()
-            {
-                tracing::error!("{e}");
-            }
-        }
+        self.drop_connection();
         self.config().initialized = false;
     }
 
