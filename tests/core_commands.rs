@@ -187,3 +187,20 @@ fn default_storage_dir_is_created_and_flash_persists_between_runs() {
     r.expect_code(0);
     assert_eq!(r.lines()[2], "0x08000000: 20005000 080000f1 ");
 }
+
+#[test]
+fn memory_access_outside_the_chip_names_its_memory_map() {
+    let dir = tempdir();
+    let r = sim_run(dir.path(), &dir.path().join("chip.bin"), "init; mdw 0x60000000");
+    r.expect_code(1);
+    assert!(
+        r.stderr.contains("Error: 0x60000000 is not memory that STM32F103C8 has (its memory: 0x08000000-0x0800ffff, 0x20000000-0x20004fff;"),
+        "{}",
+        r.stderr
+    );
+    // Regression: a write the bus refused was reported as success (the probe batched it) and
+    // the sticky error surfaced later on an unrelated command.
+    let r = sim_run(dir.path(), &dir.path().join("chip.bin"), "init; mww 0x20005000 1");
+    r.expect_code(1);
+    assert!(r.stderr.contains("0x20005000 is not memory that STM32F103C8 has"), "{}", r.stderr);
+}

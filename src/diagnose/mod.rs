@@ -41,13 +41,21 @@ pub fn chain(err: &(dyn StdError + 'static)) -> Vec<String> {
     let mut cur: Option<&(dyn StdError + 'static)> = Some(err);
     while let Some(e) = cur {
         let m = e.to_string();
-        if !out.iter().any(|o| o.contains(&m)) {
+        if !out.iter().any(|o| o.contains(&m)) && !GENERIC.contains(&m.as_str()) {
             out.push(m);
         }
         cur = e.source();
     }
     out
 }
+
+/// probe-rs wrapper messages that only say which layer an error passed through; the chain is
+/// clearer without them (the levels below say what happened).
+const GENERIC: &[&str] = &[
+    "An ARM specific error occurred.",
+    "An error occurred in the communication with an access port or debug port.",
+    "Error in previous batched command.",
+];
 
 /// The name of an ST-Link status (`SwdDpWait`, …). probe-rs 0.32 does not export the status
 /// type, so its `Debug` name is what stdbg can match on.

@@ -4,7 +4,7 @@
 
 use probe_rs::MemoryInterface;
 
-use super::{parse_u64};
+use super::parse_u64;
 use crate::command::format::memory_dump;
 use crate::command::{bad_args, command, usage_error, CommandError, Ctx, Mode, Registry};
 
@@ -38,16 +38,60 @@ pub fn read_items(ctx: &Ctx<'_>, addr: u64, width: usize, count: usize) -> Resul
         })
     })
     .map_err(|e| crate::flashing::diagnosis::explain_read_error(ctx.host, addr, len, e))
+    .map_err(|e| outside_memory(ctx, addr, len, e))
+}
+
+/// When an access failed and the address range is not memory the chip has, says so plainly,
+/// with the chip's memory map, instead of only the bus fault's error chain.
+fn outside_memory(ctx: &Ctx<'_>, addr: u64, len: u64, err: CommandError) -> CommandError {
+    let note = {
+        let g = ctx.host.conn();
+        let Some(conn) = g.as_ref() else { return err };
+        let target = conn.session.target();
+        let end = addr.saturating_add(len.max(1));
+        let regions: Vec<_> = target
+            .memory_map
+            .iter()
+            .filter(|r| !r.as_nvm_region().is_some_and(|n| n.is_alias))
+            .map(|r| r.address_range())
+            .collect();
+        let mapped = regions.iter().any(|r| r.start <= addr && end <= r.end);
+        // Peripherals, system memory/option bytes and the private peripheral bus are not in
+        // probe-rs's map but exist on every STM32.
+        let system = (0x1FF0_0000..0x2000_0000).contains(&addr)
+            || (0x4000_0000..0x6000_0000).contains(&addr)
+            || addr >= 0xE000_0000;
+        if mapped || system {
+            return err;
+        }
+        let map: Vec<String> = regions
+            .iter()
+            .map(|r| format!("0x{:08x}-0x{:08x}", r.start, r.end - 1))
+            .collect();
+        format!(
+            "0x{addr:08x} is not memory that {} has (its memory: {}; peripherals 0x40000000-0x5fffffff; system 0xe0000000-0xffffffff), so the bus refused the access; check the address",
+            target.name,
+            map.join(", ")
+        )
+    };
+    CommandError::failed(format!("{note}\n  detail: {err}"))
 }
 
 /// Writes items of `width` bytes with accesses of that width.
 pub fn write_items(ctx: &Ctx<'_>, addr: u64, width: usize, values: &[u64]) -> Result<(), CommandError> {
-    ctx.host.with_core(|core, _| match width {
-        1 => core.write_8(addr, &values.iter().map(|v| *v as u8).collect::<Vec<_>>()),
-        2 => core.write_16(addr, &values.iter().map(|v| *v as u16).collect::<Vec<_>>()),
-        4 => core.write_32(addr, &values.iter().map(|v| *v as u32).collect::<Vec<_>>()),
-        _ => core.write_64(addr, values),
-    })
+    ctx.host
+        .with_core(|core, _| {
+            match width {
+                1 => core.write_8(addr, &values.iter().map(|v| *v as u8).collect::<Vec<_>>())?,
+                2 => core.write_16(addr, &values.iter().map(|v| *v as u16).collect::<Vec<_>>())?,
+                4 => core.write_32(addr, &values.iter().map(|v| *v as u32).collect::<Vec<_>>())?,
+                _ => core.write_64(addr, values)?,
+            }
+            // Probes batch writes; flush so a write the bus refused fails here, on this command,
+            // and not later on an unrelated one.
+            core.flush()
+        })
+        .map_err(|e| outside_memory(ctx, addr, (width * values.len()) as u64, e))
 }
 
 fn check_align(addr: u64, width: usize) -> Result<(), CommandError> {
