@@ -6,9 +6,9 @@ use std::path::PathBuf;
 
 use clap::{Arg, ArgAction, Command};
 
-use crate::command::parse::quote_word;
 use crate::command::Origin;
-use crate::host::{worker, Host, HostConfig, Shutdown};
+use crate::command::parse::quote_word;
+use crate::host::{Host, HostConfig, Shutdown, worker};
 
 /// One `-f` or `-c` item, in command-line order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,7 +67,10 @@ pub fn parse(args: &[String]) -> Result<Options, clap::Error> {
     steps.sort_by_key(|(i, _)| *i);
     Ok(Options {
         steps: steps.into_iter().map(|(_, s)| s).collect(),
-        search: m.get_many::<String>("search").map(|v| v.map(PathBuf::from).collect()).unwrap_or_default(),
+        search: m
+            .get_many::<String>("search")
+            .map(|v| v.map(PathBuf::from).collect())
+            .unwrap_or_default(),
         debug: m.get_one::<u8>("debug").copied().unwrap_or(2),
         log_output: m.get_one::<String>("log_output").map(PathBuf::from),
     })
@@ -122,7 +125,9 @@ pub fn run(opts: Options) -> i32 {
         if std::path::Path::new("stdbg.rhai").is_file() {
             steps.push(Step::File("stdbg.rhai".into()));
         } else {
-            print_error("no configuration given and no stdbg.rhai in the current directory: run for example `stdbg -f board/sim-bluepill.rhai` (virtual Blue Pill) or `stdbg -f interface/stlink.rhai -f board/bluepill.rhai`");
+            print_error(
+                "no configuration given and no stdbg.rhai in the current directory: run for example `stdbg -f board/sim-bluepill.rhai` (virtual Blue Pill) or `stdbg -f interface/stlink.rhai -f board/bluepill.rhai`",
+            );
             return 1;
         }
     }
@@ -156,8 +161,11 @@ pub fn run(opts: Options) -> i32 {
         if let Err(code) = run_line(&line) {
             // A failing command (typically init) stops the run, except that a later `-c doctor`
             // still runs: it exists to explain that failure.
-            if code != 0 && host.shutdown_requested().is_none()
-                && let Some(Step::Command(d)) = steps[i + 1..].iter().find(|s| matches!(s, Step::Command(c) if c.trim_start().starts_with("doctor")))
+            if code != 0
+                && host.shutdown_requested().is_none()
+                && let Some(Step::Command(d)) = steps[i + 1..]
+                    .iter()
+                    .find(|s| matches!(s, Step::Command(c) if c.trim_start().starts_with("doctor")))
             {
                 let _ = run_line(d);
             }
@@ -175,7 +183,9 @@ pub fn run(opts: Options) -> i32 {
 }
 
 fn shutdown_host(handle: &worker::HostHandle, join: std::thread::JoinHandle<()>) {
-    handle.host().request_shutdown(handle.host().shutdown_requested().unwrap_or(Shutdown::Ok));
+    handle
+        .host()
+        .request_shutdown(handle.host().shutdown_requested().unwrap_or(Shutdown::Ok));
     let _ = handle.call(|_| ());
     let _ = join.join();
 }
@@ -190,10 +200,18 @@ mod tests {
 
     #[test]
     fn keeps_f_and_c_order() {
-        let o = parse(&a(&["stdbg", "-c", "a", "-f", "x.rhai", "-c", "b; c", "--file", "y.rhai"])).unwrap();
+        let o = parse(&a(&[
+            "stdbg", "-c", "a", "-f", "x.rhai", "-c", "b; c", "--file", "y.rhai",
+        ]))
+        .unwrap();
         assert_eq!(
             o.steps,
-            vec![Step::Command("a".into()), Step::File("x.rhai".into()), Step::Command("b; c".into()), Step::File("y.rhai".into())]
+            vec![
+                Step::Command("a".into()),
+                Step::File("x.rhai".into()),
+                Step::Command("b; c".into()),
+                Step::File("y.rhai".into())
+            ]
         );
         assert_eq!(o.debug, 2);
     }

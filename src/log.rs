@@ -98,7 +98,10 @@ impl<S: Subscriber> Layer<S> for OcdLayer {
             if let Some(sink) = sink.as_mut() {
                 sink(line);
                 if let Some(bus) = self.bus.get() {
-                    bus.send(HostEvent::Log { level: prefix(meta.level()).trim(), message: v.0 });
+                    bus.send(HostEvent::Log {
+                        level: prefix(meta.level()).trim(),
+                        message: v.0,
+                    });
                 }
                 return;
             }
@@ -108,7 +111,10 @@ impl<S: Subscriber> Layer<S> for OcdLayer {
             let _ = out.flush();
         }
         if let Some(bus) = self.bus.get() {
-            bus.send(HostEvent::Log { level: prefix(meta.level()).trim(), message: v.0 });
+            bus.send(HostEvent::Log {
+                level: prefix(meta.level()).trim(),
+                message: v.0,
+            });
         }
     }
 }
@@ -118,7 +124,12 @@ impl<S: Subscriber> Layer<S> for OcdLayer {
 pub fn init(debug: u8, file: Option<&std::path::Path>) -> std::io::Result<Arc<OnceLock<EventBus>>> {
     use tracing_subscriber::prelude::*;
     let out: Box<dyn Write + Send> = match file {
-        Some(p) => Box::new(std::fs::OpenOptions::new().create(true).append(true).open(p)?),
+        Some(p) => Box::new(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(p)?,
+        ),
         None => Box::new(std::io::stderr()),
     };
     let bus = Arc::new(OnceLock::new());

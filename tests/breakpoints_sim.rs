@@ -8,7 +8,6 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-
 const TOGGLE_LED: u32 = 0x0800_0164;
 const DELAY: u32 = 0x0800_0154;
 const COUNTER: u32 = 0x2000_0004;
@@ -34,14 +33,19 @@ fn blinky_storage() -> (tempfile::TempDir, PathBuf) {
         .output()
         .expect("run stdbg");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success() && stdout.contains("** Verified OK **"), "program failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success() && stdout.contains("** Verified OK **"),
+        "program failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     (dir, storage)
 }
 
 fn stdbg(dir: &Path, storage: &Path, cmds: &[&str]) -> Run {
     let mut c = Command::new(env!("CARGO_BIN_EXE_stdbg"));
     c.current_dir(dir).arg("-f").arg("board/sim-bluepill.rhai");
-    c.arg("-c").arg(format!("sim storage {}", storage.display()));
+    c.arg("-c")
+        .arg(format!("sim storage {}", storage.display()));
     for cmd in cmds {
         c.arg("-c").arg(cmd);
     }
@@ -73,13 +77,28 @@ fn hw_breakpoint_halts_at_toggle_led() {
     let r = stdbg(
         dir.path(),
         &storage,
-        &["init", "reset halt", &format!("bp {TOGGLE_LED:#010x} 2 hw"), "bp", "resume; wait_halt", "reg pc"],
+        &[
+            "init",
+            "reset halt",
+            &format!("bp {TOGGLE_LED:#010x} 2 hw"),
+            "bp",
+            "resume; wait_halt",
+            "reg pc",
+        ],
     );
     assert!(r.ok, "stdout:\n{}\nstderr:\n{}", r.stdout, r.stderr);
     let l = lines(&r.stdout);
     assert!(l.contains(&"breakpoint set at 0x08000164"), "{}", r.stdout);
-    assert!(l.contains(&"Breakpoint(IVA): 0x08000164, 0x2, 0"), "{}", r.stdout);
-    assert!(r.stdout.contains("halted due to breakpoint"), "{}", r.stdout);
+    assert!(
+        l.contains(&"Breakpoint(IVA): 0x08000164, 0x2, 0"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("halted due to breakpoint"),
+        "{}",
+        r.stdout
+    );
     assert!(l.contains(&"pc (/32): 0x08000164"), "{}", r.stdout);
 }
 
@@ -106,17 +125,44 @@ fn resume_from_a_breakpoint_runs_one_loop_to_the_same_breakpoint() {
     let v = mdw_values(&r.stdout, COUNTER);
     assert_eq!(v.len(), 2, "{}", r.stdout);
     assert_eq!(v[1], v[0] + 1, "{}", r.stdout);
-    assert!(lines(&r.stdout).contains(&"pc (/32): 0x08000164"), "{}", r.stdout);
+    assert!(
+        lines(&r.stdout).contains(&"pc (/32): 0x08000164"),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]
 fn software_breakpoint_in_flash_falls_back_to_a_comparator() {
     let (dir, storage) = blinky_storage();
-    let r = stdbg(dir.path(), &storage, &["init", "reset halt", &format!("bp {DELAY:#x} 2"), "bp", "resume; wait_halt", "reg pc"]);
+    let r = stdbg(
+        dir.path(),
+        &storage,
+        &[
+            "init",
+            "reset halt",
+            &format!("bp {DELAY:#x} 2"),
+            "bp",
+            "resume; wait_halt",
+            "reg pc",
+        ],
+    );
     assert!(r.ok, "stdout:\n{}\nstderr:\n{}", r.stdout, r.stderr);
-    assert!(lines(&r.stdout).contains(&"Breakpoint(IVA): 0x08000154, 0x2, 0"), "{}", r.stdout);
-    assert!(r.stderr.contains("using hardware comparator 0 instead"), "{}", r.stderr);
-    assert!(lines(&r.stdout).contains(&"pc (/32): 0x08000154"), "{}", r.stdout);
+    assert!(
+        lines(&r.stdout).contains(&"Breakpoint(IVA): 0x08000154, 0x2, 0"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stderr.contains("using hardware comparator 0 instead"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        lines(&r.stdout).contains(&"pc (/32): 0x08000154"),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]
@@ -153,12 +199,38 @@ fn software_breakpoint_in_ram_patches_bkpt_and_restores() {
     assert!(r.ok, "stdout:\n{}\nstderr:\n{}", r.stdout, r.stderr);
     let l = lines(&r.stdout);
     assert!(l.contains(&"breakpoint set at 0x20001002"), "{}", r.stdout);
-    assert_eq!(l.iter().filter(|x| x.starts_with("IVA breakpoint")).collect::<Vec<_>>(), [&"IVA breakpoint: 0x20001002, 0x2, 0x3001"], "{}", r.stdout);
+    assert_eq!(
+        l.iter()
+            .filter(|x| x.starts_with("IVA breakpoint"))
+            .collect::<Vec<_>>(),
+        [&"IVA breakpoint: 0x20001002, 0x2, 0x3001"],
+        "{}",
+        r.stdout
+    );
     let mdh: Vec<&&str> = l.iter().filter(|x| x.starts_with("0x20001002: ")).collect();
-    assert_eq!(mdh, [&"0x20001002: be00", &"0x20001002: 3001"], "{}", r.stdout);
-    assert_eq!(r.stdout.matches("halted due to breakpoint").count(), 3, "{}", r.stdout);
+    assert_eq!(
+        mdh,
+        [&"0x20001002: be00", &"0x20001002: 3001"],
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        r.stdout.matches("halted due to breakpoint").count(),
+        3,
+        "{}",
+        r.stdout
+    );
     let pcs: Vec<&&str> = l.iter().filter(|x| x.starts_with("pc (/32)")).collect();
-    assert_eq!(pcs, [&"pc (/32): 0x20001002", &"pc (/32): 0x20001004", &"pc (/32): 0x20001002"], "{}", r.stdout);
+    assert_eq!(
+        pcs,
+        [
+            &"pc (/32): 0x20001002",
+            &"pc (/32): 0x20001004",
+            &"pc (/32): 0x20001002"
+        ],
+        "{}",
+        r.stdout
+    );
     // One `adds` from the step, one from the second resume.
     assert!(l.contains(&"r0 (/32): 0x00000002"), "{}", r.stdout);
 }
@@ -182,11 +254,17 @@ fn write_watchpoint_on_counter_halts_after_the_store() {
     );
     assert!(r.ok, "stdout:\n{}\nstderr:\n{}", r.stdout, r.stderr);
     assert!(
-        lines(&r.stdout).contains(&"address: 0x20000004, len: 0x00000004, r/w/a: 1, value: 0x00000000, mask: 0xffffffff"),
+        lines(&r.stdout).contains(
+            &"address: 0x20000004, len: 0x00000004, r/w/a: 1, value: 0x00000000, mask: 0xffffffff"
+        ),
         "{}",
         r.stdout
     );
-    assert!(r.stdout.contains("halted due to watchpoint"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("halted due to watchpoint"),
+        "{}",
+        r.stdout
+    );
     let v = mdw_values(&r.stdout, COUNTER);
     assert_eq!(v.len(), 2, "{}", r.stdout);
     assert_ne!(v[0], v[1], "the counter must have changed: {}", r.stdout);
@@ -220,16 +298,34 @@ fn removed_breakpoints_and_watchpoints_no_longer_halt_or_list() {
     assert!(r.ok, "stdout:\n{}\nstderr:\n{}", r.stdout, r.stderr);
     let l = lines(&r.stdout);
     // After the removals only delay's breakpoint (comparator 1) and the read watchpoint remain.
-    assert_eq!(l.iter().filter(|x| x.starts_with("Breakpoint(IVA)")).collect::<Vec<_>>(), [&"Breakpoint(IVA): 0x08000154, 0x2, 1"], "{}", r.stdout);
     assert_eq!(
-        l.iter().filter(|x| x.starts_with("address: ")).collect::<Vec<_>>(),
+        l.iter()
+            .filter(|x| x.starts_with("Breakpoint(IVA)"))
+            .collect::<Vec<_>>(),
+        [&"Breakpoint(IVA): 0x08000154, 0x2, 1"],
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        l.iter()
+            .filter(|x| x.starts_with("address: "))
+            .collect::<Vec<_>>(),
         [&"address: 0x20000000, len: 0x00000004, r/w/a: 0, value: 0x00000000, mask: 0xffffffff"],
         "{}",
         r.stdout
     );
     // With everything removed the core runs until the explicit halt.
-    assert!(r.stdout.contains("halted due to debug-request"), "{}", r.stdout);
-    assert!(!r.stdout.contains("halted due to breakpoint") && !r.stdout.contains("halted due to watchpoint"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("halted due to debug-request"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        !r.stdout.contains("halted due to breakpoint")
+            && !r.stdout.contains("halted due to watchpoint"),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]
@@ -242,9 +338,19 @@ fn seventh_hardware_breakpoint_reports_all_comparators_in_use() {
     let refs: Vec<&str> = cmds.iter().map(String::as_str).collect();
     let r = stdbg(dir.path(), &storage, &refs);
     assert!(!r.ok);
-    assert_eq!(r.stdout.lines().filter(|l| l.starts_with("breakpoint set at")).count(), 6, "{}", r.stdout);
+    assert_eq!(
+        r.stdout
+            .lines()
+            .filter(|l| l.starts_with("breakpoint set at"))
+            .count(),
+        6,
+        "{}",
+        r.stdout
+    );
     assert!(
-        r.stderr.contains("no free hardware breakpoint: all 6 FPB comparators are in use; remove one with rbp"),
+        r.stderr.contains(
+            "no free hardware breakpoint: all 6 FPB comparators are in use; remove one with rbp"
+        ),
         "{}",
         r.stderr
     );
@@ -256,32 +362,63 @@ fn fifth_watchpoint_reports_all_comparators_in_use() {
     let r = stdbg(
         dir.path(),
         &storage,
-        &["init", "wp 0x20000000 4", "wp 0x20000010 4", "wp 0x20000020 4", "wp 0x20000030 4", "wp 0x20000040 4"],
+        &[
+            "init",
+            "wp 0x20000000 4",
+            "wp 0x20000010 4",
+            "wp 0x20000020 4",
+            "wp 0x20000030 4",
+            "wp 0x20000040 4",
+        ],
     );
     assert!(!r.ok);
-    assert!(r.stderr.contains("no free watchpoint: all 4 DWT comparators are in use; remove one with rwp"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("no free watchpoint: all 4 DWT comparators are in use; remove one with rwp"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
 fn bp_before_init_says_to_run_init() {
     let (dir, storage) = blinky_storage();
     let mut c = Command::new(env!("CARGO_BIN_EXE_stdbg"));
-    c.current_dir(dir.path()).args(["-f", "board/sim-bluepill.rhai"]);
-    c.arg("-c").arg(format!("sim storage {}", storage.display()));
+    c.current_dir(dir.path())
+        .args(["-f", "board/sim-bluepill.rhai"]);
+    c.arg("-c")
+        .arg(format!("sim storage {}", storage.display()));
     c.args(["-c", "bp 0x08000164 2 hw"]);
     let out = c.output().unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("'bp' needs a connected target: run 'init' first"), "{err}");
+    assert!(
+        err.contains("'bp' needs a connected target: run 'init' first"),
+        "{err}"
+    );
 }
 
 #[test]
 fn breakpoint_set_while_running_is_hit() {
     // stdbg does not require a halted core (OpenOCD does): the FPB is written through the AHB-AP.
     let (dir, storage) = blinky_storage();
-    let r = stdbg(dir.path(), &storage, &["init", "reset run", &format!("bp {TOGGLE_LED:#x} 2 hw"), "wait_halt", "reg pc"]);
+    let r = stdbg(
+        dir.path(),
+        &storage,
+        &[
+            "init",
+            "reset run",
+            &format!("bp {TOGGLE_LED:#x} 2 hw"),
+            "wait_halt",
+            "reg pc",
+        ],
+    );
     assert!(r.ok, "stdout:\n{}\nstderr:\n{}", r.stdout, r.stderr);
-    assert!(lines(&r.stdout).contains(&"pc (/32): 0x08000164"), "{}", r.stdout);
+    assert!(
+        lines(&r.stdout).contains(&"pc (/32): 0x08000164"),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]
@@ -313,24 +450,55 @@ fn breakpoints_and_watchpoints_survive_reset() {
     assert!(r.ok, "stdout:\n{}\nstderr:\n{}", r.stdout, r.stderr);
     let l = lines(&r.stdout);
     assert!(l.contains(&"pc (/32): 0x080000f0"), "{}", r.stdout);
-    assert_eq!(r.stdout.matches("halted due to breakpoint").count(), 1, "{}", r.stdout);
-    assert_eq!(r.stdout.matches("halted due to watchpoint").count(), 2, "{}", r.stdout);
-    assert!(l.contains(&"address: 0x20000004, len: 0x00000004, r/w/a: 1, value: 0x00000000, mask: 0xffffffff"), "{}", r.stdout);
+    assert_eq!(
+        r.stdout.matches("halted due to breakpoint").count(),
+        1,
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        r.stdout.matches("halted due to watchpoint").count(),
+        2,
+        "{}",
+        r.stdout
+    );
+    assert!(
+        l.contains(
+            &"address: 0x20000004, len: 0x00000004, r/w/a: 1, value: 0x00000000, mask: 0xffffffff"
+        ),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]
 fn bad_requests_explain_themselves() {
     let (dir, storage) = blinky_storage();
     for (cmd, want) in [
-        ("bp 0x20001000 2 hw", "the Cortex-M3 FPB only matches code-region addresses below 0x20000000"),
+        (
+            "bp 0x20001000 2 hw",
+            "the Cortex-M3 FPB only matches code-region addresses below 0x20000000",
+        ),
         ("bp 0x08000165 2 hw", "is odd"),
         ("bp 0x08000164 4 hw", "use length 2"),
         ("wp 0x20000002 4 w", "not aligned to its length 4"),
-        ("wp 0x20000004 3 w", "not supported: the DWT watches an aligned power-of-two range"),
-        ("wp 0x20000004 4 w 5", "data-value matching is not supported"),
+        (
+            "wp 0x20000004 3 w",
+            "not supported: the DWT watches an aligned power-of-two range",
+        ),
+        (
+            "wp 0x20000004 4 w 5",
+            "data-value matching is not supported",
+        ),
         ("wp 0x20000004 4 x", "invalid watchpoint mode ('x')"),
-        ("rwp 0x20000000", "no watchpoint at address 0x20000000 found"),
-        ("rbp 0x08000164", "no breakpoint at address 0x08000164 found"),
+        (
+            "rwp 0x20000000",
+            "no watchpoint at address 0x20000000 found",
+        ),
+        (
+            "rbp 0x08000164",
+            "no breakpoint at address 0x08000164 found",
+        ),
     ] {
         let r = stdbg(dir.path(), &storage, &["init", cmd]);
         assert!(!r.ok, "{cmd} should fail");
@@ -348,12 +516,25 @@ fn watchpoint_on_the_work_area_does_not_break_flashing() {
     let r = stdbg(
         dir.path(),
         &storage,
-        &["init", "reset halt", "wp 0x20000000 0x1000 a", &format!("program {} verify", elf.display()), "wp", "mdw 0xe0001028"],
+        &[
+            "init",
+            "reset halt",
+            "wp 0x20000000 0x1000 a",
+            &format!("program {} verify", elf.display()),
+            "wp",
+            "mdw 0xe0001028",
+        ],
     );
     assert!(r.ok, "stdout:\n{}\nstderr:\n{}", r.stdout, r.stderr);
     let l = lines(&r.stdout);
     assert!(l.contains(&"** Verified OK **"), "{}", r.stdout);
-    assert!(l.contains(&"address: 0x20000000, len: 0x00001000, r/w/a: 2, value: 0x00000000, mask: 0xffffffff"), "{}", r.stdout);
+    assert!(
+        l.contains(
+            &"address: 0x20000000, len: 0x00001000, r/w/a: 2, value: 0x00000000, mask: 0xffffffff"
+        ),
+        "{}",
+        r.stdout
+    );
     // DWT_FUNCTION0 is back to 0b0111 (access); bit 9 is the read-only LNK1ENA.
     assert!(l.contains(&"0xe0001028: 00000207"), "{}", r.stdout);
 }

@@ -25,7 +25,11 @@ fn run(dir: &Path, storage: &Path, pre: &[&str], cmds: &str) -> common::Run {
 
 /// The flash bytes of a storage file (read back through the virtual chip's back door).
 fn flash_of(storage: &Path, len: usize) -> Vec<u8> {
-    let sim = Sim::new(SimConfig { chip: ChipModel::Stm32f103c8, storage: Some(storage.to_path_buf()) }).unwrap();
+    let sim = Sim::new(SimConfig {
+        chip: ChipModel::Stm32f103c8,
+        storage: Some(storage.to_path_buf()),
+    })
+    .unwrap();
     sim.read_nonvolatile(0x0800_0000, len)
 }
 
@@ -34,30 +38,77 @@ fn swd_off_firmware_plain_attach_fails_and_the_ladder_connects_under_reset() {
     let dir = tempdir();
     let chip = programmed_chip(dir.path(), "f103-swd-off.elf");
     let image = objcopy_binary("f103-swd-off.elf", dir.path());
-    let r = run(dir.path(), &chip, &[], "init; reg pc; mdw 0x08000000 2; shutdown");
+    let r = run(
+        dir.path(),
+        &chip,
+        &[],
+        "init; reg pc; mdw 0x08000000 2; shutdown",
+    );
     r.expect_code(0);
     // The ladder: plain attach fails (no ACK), lower speeds fail, under reset works.
-    assert!(r.stderr.contains("connect: plain attach at 1000 kHz failed: no ACK from the SW-DP"), "{}", r.stderr);
-    assert!(r.stderr.contains("connect: trying plain attach at 480 kHz"), "{}", r.stderr);
-    assert!(r.stderr.contains("the core is halted at the reset vector (PC 0x080000f0) before the firmware ran"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("connect: plain attach at 1000 kHz failed: no ACK from the SW-DP"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("connect: trying plain attach at 480 kHz"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains(
+            "the core is halted at the reset vector (PC 0x080000f0) before the firmware ran"
+        ),
+        "{}",
+        r.stderr
+    );
     // Cause and fix.
     assert!(r.stderr.contains("AFIO_MAPR.SWJ_CFG"), "{}", r.stderr);
-    assert!(r.stderr.contains("`reset_config(\"srst_only srst_nogate connect_assert_srst\");`"), "{}", r.stderr);
-    assert!(r.stderr.contains("`stm32f1x mass_erase 0` (asked for, never automatic)"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("`reset_config(\"srst_only srst_nogate connect_assert_srst\");`"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("`stm32f1x mass_erase 0` (asked for, never automatic)"),
+        "{}",
+        r.stderr
+    );
     // Halted on the reset vector, flash readable and intact.
     assert!(r.stdout.contains("pc (/32): 0x080000f0"), "{}", r.stdout);
-    assert!(r.stdout.contains("0x08000000: 20005000 080000f1"), "{}", r.stdout);
-    assert_eq!(flash_of(&chip, image.len()), image, "flash changed by the recovery");
+    assert!(
+        r.stdout.contains("0x08000000: 20005000 080000f1"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        flash_of(&chip, image.len()),
+        image,
+        "flash changed by the recovery"
+    );
 }
 
 #[test]
 fn swd_off_firmware_with_connect_assert_srst_in_the_config_connects_without_warnings() {
     let dir = tempdir();
     let chip = programmed_chip(dir.path(), "f103-swd-off.elf");
-    let r = run(dir.path(), &chip, &[], "reset_config srst_only srst_nogate connect_assert_srst; init; reg pc; shutdown");
+    let r = run(
+        dir.path(),
+        &chip,
+        &[],
+        "reset_config srst_only srst_nogate connect_assert_srst; init; reg pc; shutdown",
+    );
     r.expect_code(0);
     assert!(r.stdout.contains("pc (/32): 0x080000f0"), "{}", r.stdout);
-    assert!(!r.stderr.contains("make connect-under-reset the default"), "{}", r.stderr);
+    assert!(
+        !r.stderr.contains("make connect-under-reset the default"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -67,13 +118,26 @@ fn stop_firmware_connects_under_reset_and_a_resume_reports_the_lost_link() {
     let image = objcopy_binary("f103-stop.elf", dir.path());
     let r = run(dir.path(), &chip, &[], "init; reg pc; resume");
     r.expect_code(1);
-    assert!(r.stderr.contains("connected under reset after the plain attach got no ACK"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("connected under reset after the plain attach got no ACK"),
+        "{}",
+        r.stderr
+    );
     assert!(r.stderr.contains("Stop/Standby"), "{}", r.stderr);
     assert!(r.stdout.contains("pc (/32): 0x080000f0"), "{}", r.stdout);
     // The resume: the firmware clears DBGMCU_CR and enters Stop; the link is gone.
     assert!(r.stderr.contains("lost the debug link"), "{}", r.stderr);
-    assert!(r.stderr.contains("DBGMCU_CR was 0x00000307"), "{}", r.stderr);
-    assert!(r.stderr.contains("cleared DBG_STOP/DBG_STANDBY itself"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("DBGMCU_CR was 0x00000307"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("cleared DBG_STOP/DBG_STANDBY itself"),
+        "{}",
+        r.stderr
+    );
     assert!(r.stderr.contains("connect_assert_srst"), "{}", r.stderr);
     assert_eq!(flash_of(&chip, image.len()), image);
 }
@@ -92,7 +156,11 @@ fn stop_firmware_keeps_the_link_when_dbg_stop_stays_set() {
     );
     r.expect_code(0);
     assert!(r.stdout.contains("pc (/32): 0x0800015a"), "{}", r.stdout);
-    assert!(r.stdout.contains("0xe0042004: 00000000"), "the firmware cleared DBGMCU_CR: {}", r.stdout);
+    assert!(
+        r.stdout.contains("0xe0042004: 00000000"),
+        "the firmware cleared DBGMCU_CR: {}",
+        r.stdout
+    );
     // Halted in the Stop loop, counter incremented once, LPDS set.
     assert!(r.stdout.contains("0x20000000: 00000001"), "{}", r.stdout);
     assert!(r.stdout.contains("0x40007000: 00000001"), "{}", r.stdout);
@@ -103,10 +171,24 @@ fn stop_firmware_keeps_the_link_when_dbg_stop_stays_set() {
 fn line_errors_above_600_khz_make_the_ladder_lower_the_speed() {
     let dir = tempdir();
     let chip = programmed_chip(dir.path(), "f103-blinky.elf");
-    let r = run(dir.path(), &chip, &["sim fault line-errors-above 600"], "init; adapter speed; mdw 0x08000000 1; shutdown");
+    let r = run(
+        dir.path(),
+        &chip,
+        &["sim fault line-errors-above 600"],
+        "init; adapter speed; mdw 0x08000000 1; shutdown",
+    );
     r.expect_code(0);
-    assert!(r.stderr.contains("connect: plain attach at 1000 kHz failed: no ACK from the SW-DP"), "{}", r.stderr);
-    assert!(r.stderr.contains("connect: connected at 480 kHz"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("connect: plain attach at 1000 kHz failed: no ACK from the SW-DP"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("connect: connected at 480 kHz"),
+        "{}",
+        r.stderr
+    );
     assert!(r.stderr.contains("`adapter.speed = 480;`"), "{}", r.stderr);
     assert!(r.stdout.contains("adapter speed: 480 kHz"), "{}", r.stdout);
     assert!(r.stdout.contains("0x08000000: 20005000"), "{}", r.stdout);
@@ -120,7 +202,11 @@ fn no_power_says_no_target_power_and_zero_volts() {
     r.expect_code(1);
     assert!(r.stderr.contains("cause: no target power"), "{}", r.stderr);
     assert!(r.stderr.contains("target voltage 0.00 V"), "{}", r.stderr);
-    assert!(r.stderr.contains("the recovery steps were skipped"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("the recovery steps were skipped"),
+        "{}",
+        r.stderr
+    );
     assert!(!r.stderr.contains("connect: connected"), "{}", r.stderr);
     assert!(!r.stderr.contains("adapter connected"), "{}", r.stderr);
     assert!(!r.stderr.contains("trying plain attach"), "{}", r.stderr);
@@ -132,10 +218,24 @@ fn no_nrst_with_swd_off_firmware_says_nrst_is_not_wired() {
     let chip = programmed_chip(dir.path(), "f103-swd-off.elf");
     let r = run(dir.path(), &chip, &["sim fault no-nrst"], "init; shutdown");
     r.expect_code(1);
-    assert!(r.stderr.contains("attach under reset skipped: NRST is not wired"), "{}", r.stderr);
-    assert!(r.stderr.contains("NRST is not wired to the probe"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("attach under reset skipped: NRST is not wired"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("NRST is not wired to the probe"),
+        "{}",
+        r.stderr
+    );
     assert!(r.stderr.contains("target voltage 3.30 V"), "{}", r.stderr);
-    assert!(r.stderr.contains("wire the board's NRST to the probe's RST pin"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("wire the board's NRST to the probe's RST pin"),
+        "{}",
+        r.stderr
+    );
     // Power is fine: the message must not blame it.
     assert!(!r.stderr.contains("no target power"), "{}", r.stderr);
 }
@@ -145,19 +245,61 @@ fn f303_on_the_f1_board_names_both_chips_and_cputapid_0_overrides() {
     let dir = tempdir();
     let storage = dir.path().join("f3.bin");
     let st = format!("sim storage {}", storage.display());
-    let r = stdbg(dir.path(), &["-c", &st, "-c", "sim chip STM32F303VC", "-f", "board/sim-bluepill.rhai", "-c", QUIET, "-c", "init; shutdown"]);
+    let r = stdbg(
+        dir.path(),
+        &[
+            "-c",
+            &st,
+            "-c",
+            "sim chip STM32F303VC",
+            "-f",
+            "board/sim-bluepill.rhai",
+            "-c",
+            QUIET,
+            "-c",
+            "init; shutdown",
+        ],
+    );
     r.expect_code(1);
-    assert!(r.stderr.contains("wrong chip for this configuration: found STM32F303xB/C (DBGMCU_IDCODE 0x10036422"), "{}", r.stderr);
-    assert!(r.stderr.contains("but targets/stm32f1x.rhai expects an STM32F1 (DEV_ID 0x412, 0x410"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains(
+            "wrong chip for this configuration: found STM32F303xB/C (DBGMCU_IDCODE 0x10036422"
+        ),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("but targets/stm32f1x.rhai expects an STM32F1 (DEV_ID 0x412, 0x410"),
+        "{}",
+        r.stderr
+    );
     assert!(r.stderr.contains("DPIDR 0x2ba01477"), "{}", r.stderr);
     assert!(r.stderr.contains("set CPUTAPID 0"), "{}", r.stderr);
     let r = stdbg(
         dir.path(),
-        &["-c", &st, "-c", "sim chip STM32F303VC", "-c", "set CPUTAPID 0", "-f", "board/sim-bluepill.rhai", "-c", QUIET, "-c", "init; mdw 0xE0042000; shutdown"],
+        &[
+            "-c",
+            &st,
+            "-c",
+            "sim chip STM32F303VC",
+            "-c",
+            "set CPUTAPID 0",
+            "-f",
+            "board/sim-bluepill.rhai",
+            "-c",
+            QUIET,
+            "-c",
+            "init; mdw 0xE0042000; shutdown",
+        ],
     );
     r.expect_code(0);
     assert!(r.stdout.contains("0xe0042000: 10036422"), "{}", r.stdout);
-    assert!(r.stderr.contains("continuing because CPUTAPID is 0"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("continuing because CPUTAPID is 0"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -165,19 +307,47 @@ fn iwdg_reset_while_halted_is_detected_and_explained() {
     let dir = tempdir();
     let chip = programmed_chip(dir.path(), "f103-iwdg.elf");
     // The examine-end handler sets DBG_IWDG_STOP; clear it as a careless firmware would.
-    let r = run(dir.path(), &chip, &[], "init; halt; mww 0xE0042004 0; sleep 1000; shutdown");
+    let r = run(
+        dir.path(),
+        &chip,
+        &[],
+        "init; halt; mww 0xE0042004 0; sleep 1000; shutdown",
+    );
     r.expect_code(0);
-    assert!(r.stderr.contains("the target was reset while halted (DHCSR.S_RESET_ST"), "{}", r.stderr);
-    assert!(r.stderr.contains("IWDGRSTF (independent watchdog)"), "{}", r.stderr);
-    assert!(r.stderr.contains("DBG_IWDG_STOP (DBGMCU_CR bit 8) is not set"), "{}", r.stderr);
-    assert!(r.stderr.contains("`mmw 0xE0042004 0x100 0`"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("the target was reset while halted (DHCSR.S_RESET_ST"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("IWDGRSTF (independent watchdog)"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("DBG_IWDG_STOP (DBGMCU_CR bit 8) is not set"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("`mmw 0xE0042004 0x100 0`"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
 fn iwdg_firmware_halted_with_dbg_iwdg_stop_is_not_reset() {
     let dir = tempdir();
     let chip = programmed_chip(dir.path(), "f103-iwdg.elf");
-    let r = run(dir.path(), &chip, &[], "init; halt; sleep 1000; reg pc; shutdown");
+    let r = run(
+        dir.path(),
+        &chip,
+        &[],
+        "init; halt; sleep 1000; reg pc; shutdown",
+    );
     r.expect_code(0);
     assert!(!r.stderr.contains("reset while halted"), "{}", r.stderr);
 }

@@ -4,7 +4,7 @@
 #[path = "gdb/harness.rs"]
 mod harness;
 
-use harness::{ex, firmware, Server};
+use harness::{Server, ex, firmware};
 
 #[test]
 fn gdb_continue_into_stop_mode_firmware_explains_the_lost_link_and_stays_connected() {

@@ -22,7 +22,9 @@ const ELFS: [&str; 6] = [
 ];
 
 fn firmware_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("firmware")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("firmware")
 }
 
 /// Panics with an actionable message if `tool` cannot be run.
@@ -84,8 +86,7 @@ impl TempDir {
             std::process::id(),
             SEQ.fetch_add(1, Ordering::Relaxed)
         ));
-        fs::create_dir_all(&dir)
-            .unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
+        fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
         TempDir(dir)
     }
 

@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn firmware(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/firmware").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/firmware")
+        .join(name)
 }
 
 struct Run {
@@ -25,7 +27,11 @@ impl Run {
 /// run sees the same flash) and the given `-c` lines, in `dir`.
 fn stdbg(dir: &Path, storage: &str, cmds: &[&str]) -> Run {
     let mut c = Command::new(env!("CARGO_BIN_EXE_stdbg"));
-    c.current_dir(dir).arg("-f").arg("board/sim-bluepill.rhai").arg("-c").arg(format!("sim storage {storage}"));
+    c.current_dir(dir)
+        .arg("-f")
+        .arg("board/sim-bluepill.rhai")
+        .arg("-c")
+        .arg(format!("sim storage {storage}"));
     for cmd in cmds {
         c.arg("-c").arg(cmd);
     }
@@ -53,15 +59,29 @@ fn objcopy_bin(dir: &Path, elf: &Path) -> Vec<u8> {
 
 /// Reads the whole 64 KiB flash of the chip kept in `storage` with `flash read_bank`.
 fn read_flash(dir: &Path, storage: &str) -> Vec<u8> {
-    let r = stdbg(dir, storage, &["init; flash read_bank 0 readback.bin; shutdown"]);
+    let r = stdbg(
+        dir,
+        storage,
+        &["init; flash read_bank 0 readback.bin; shutdown"],
+    );
     assert_eq!(r.code, 0, "read_bank failed: {}\n{}", r.stdout, r.stderr);
-    assert!(r.stdout.contains("wrote 65536 bytes to file readback.bin from flash bank 0 at offset 0x00000000 in "), "{}", r.stdout);
+    assert!(
+        r.stdout.contains(
+            "wrote 65536 bytes to file readback.bin from flash bank 0 at offset 0x00000000 in "
+        ),
+        "{}",
+        r.stdout
+    );
     std::fs::read(dir.join("readback.bin")).unwrap()
 }
 
 fn program_blinky(dir: &Path, storage: &str) {
     let elf = firmware("f103-blinky.elf");
-    let r = stdbg(dir, storage, &[&format!("program {} verify reset exit", elf.display())]);
+    let r = stdbg(
+        dir,
+        storage,
+        &[&format!("program {} verify reset exit", elf.display())],
+    );
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
 }
 
@@ -69,9 +89,17 @@ fn program_blinky(dir: &Path, storage: &str) {
 fn program_verify_reset_exit_prints_openocd_lines_and_flash_matches_objcopy() {
     let dir = tempfile::tempdir().unwrap();
     let elf = firmware("f103-blinky.elf");
-    let r = stdbg(dir.path(), "flash.bin", &[&format!("program {} verify reset exit", elf.display())]);
+    let r = stdbg(
+        dir.path(),
+        "flash.bin",
+        &[&format!("program {} verify reset exit", elf.display())],
+    );
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
-    let banners: Vec<&str> = r.lines().into_iter().filter(|l| l.starts_with("**") || l.starts_with("shutdown")).collect();
+    let banners: Vec<&str> = r
+        .lines()
+        .into_iter()
+        .filter(|l| l.starts_with("**") || l.starts_with("shutdown"))
+        .collect();
     assert_eq!(
         banners,
         [
@@ -84,16 +112,36 @@ fn program_verify_reset_exit_prints_openocd_lines_and_flash_matches_objcopy() {
         ]
     );
     // `reset init` announced the halt before programming.
-    assert!(r.lines()[0].starts_with("[stm32f1x.cpu] halted due to debug-request, current mode: Thread "), "{}", r.stdout);
+    assert!(
+        r.lines()[0]
+            .starts_with("[stm32f1x.cpu] halted due to debug-request, current mode: Thread "),
+        "{}",
+        r.stdout
+    );
 
     let expected = objcopy_bin(dir.path(), &elf);
     let flash = read_flash(dir.path(), "flash.bin");
-    assert_eq!(&flash[..expected.len()], &expected[..], "flash differs from objcopy -O binary");
-    assert!(flash[expected.len()..].iter().all(|b| *b == 0xff), "flash after the image is not erased");
+    assert_eq!(
+        &flash[..expected.len()],
+        &expected[..],
+        "flash differs from objcopy -O binary"
+    );
+    assert!(
+        flash[expected.len()..].iter().all(|b| *b == 0xff),
+        "flash after the image is not erased"
+    );
 
     // A second run on the same chip sees the vector table.
-    let r = stdbg(dir.path(), "flash.bin", &["init; mdw 0x08000000 2; shutdown"]);
-    assert!(r.stdout.contains("0x08000000: 20005000 080000f1 \n"), "{}", r.stdout);
+    let r = stdbg(
+        dir.path(),
+        "flash.bin",
+        &["init; mdw 0x08000000 2; shutdown"],
+    );
+    assert!(
+        r.stdout.contains("0x08000000: 20005000 080000f1 \n"),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]
@@ -101,16 +149,35 @@ fn preverify_on_programmed_chip_skips_flashing() {
     let dir = tempfile::tempdir().unwrap();
     program_blinky(dir.path(), "flash.bin");
     let elf = firmware("f103-blinky.elf");
-    let r = stdbg(dir.path(), "flash.bin", &[&format!("program {} preverify verify exit", elf.display())]);
+    let r = stdbg(
+        dir.path(),
+        "flash.bin",
+        &[&format!("program {} preverify verify exit", elf.display())],
+    );
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
-    let banners: Vec<&str> = r.lines().into_iter().filter(|l| l.starts_with("**") || l.starts_with("shutdown")).collect();
-    assert_eq!(banners, ["**pre-verifying**", "**Verified OK - No flashing**", "shutdown command invoked"]);
+    let banners: Vec<&str> = r
+        .lines()
+        .into_iter()
+        .filter(|l| l.starts_with("**") || l.starts_with("shutdown"))
+        .collect();
+    assert_eq!(
+        banners,
+        [
+            "**pre-verifying**",
+            "**Verified OK - No flashing**",
+            "shutdown command invoked"
+        ]
+    );
 }
 
 #[test]
 fn flash_banks_and_probe_lines() {
     let dir = tempfile::tempdir().unwrap();
-    let r = stdbg(dir.path(), "none", &["flash banks", "init; flash probe 0; flash banks; shutdown"]);
+    let r = stdbg(
+        dir.path(),
+        "none",
+        &["flash banks", "init; flash probe 0; flash banks; shutdown"],
+    );
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     assert_eq!(
         r.lines(),
@@ -121,8 +188,16 @@ fn flash_banks_and_probe_lines() {
             "shutdown command invoked",
         ]
     );
-    assert!(r.stderr.contains("Info : device id = 0x20036410\n"), "{}", r.stderr);
-    assert!(r.stderr.contains("Info : flash size = 64 KiB\n"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("Info : device id = 0x20036410\n"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("Info : flash size = 64 KiB\n"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -130,8 +205,18 @@ fn flash_probe_with_configured_size_ignores_f_size() {
     let dir = tempfile::tempdir().unwrap();
     let mut c = Command::new(env!("CARGO_BIN_EXE_stdbg"));
     c.current_dir(dir.path())
-        .args(["-c", "set FLASH_SIZE 0x20000", "-f", "board/sim-bluepill.rhai", "-c", "sim storage none"])
-        .args(["-c", "init; flash probe 0; flash banks; flash list; shutdown"]);
+        .args([
+            "-c",
+            "set FLASH_SIZE 0x20000",
+            "-f",
+            "board/sim-bluepill.rhai",
+            "-c",
+            "sim storage none",
+        ])
+        .args([
+            "-c",
+            "init; flash probe 0; flash banks; flash list; shutdown",
+        ]);
     let out = c.output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -144,10 +229,17 @@ fn flash_probe_with_configured_size_ignores_f_size() {
 #[test]
 fn flash_info_lists_protection_blocks_and_revision() {
     let dir = tempfile::tempdir().unwrap();
-    let r = stdbg(dir.path(), "none", &["init; flash info 0; flash info 0 sectors; shutdown"]);
+    let r = stdbg(
+        dir.path(),
+        "none",
+        &["init; flash info 0; flash info 0 sectors; shutdown"],
+    );
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     let l = r.lines();
-    assert_eq!(l[0], "#0 : stm32f1x at 0x08000000, size 0x00010000, buswidth 0, chipwidth 0");
+    assert_eq!(
+        l[0],
+        "#0 : stm32f1x at 0x08000000, size 0x00010000, buswidth 0, chipwidth 0"
+    );
     assert_eq!(l[1], "\t#  0: 0x00000000 (0x1000 4kB) not protected");
     assert_eq!(l[16], "\t# 15: 0x0000f000 (0x1000 4kB) not protected");
     assert_eq!(l[17], "STM32F10x (Medium Density) - Rev: Y");
@@ -161,21 +253,46 @@ fn too_big_image_is_refused_and_flash_untouched() {
     program_blinky(dir.path(), "flash.bin");
     let before = read_flash(dir.path(), "flash.bin");
     let elf = firmware("f103-too-big.elf");
-    let r = stdbg(dir.path(), "flash.bin", &[&format!("program {} verify reset exit", elf.display())]);
+    let r = stdbg(
+        dir.path(),
+        "flash.bin",
+        &[&format!("program {} verify reset exit", elf.display())],
+    );
     assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
-    assert!(r.stdout.contains("** Programming Failed **"), "{}", r.stdout);
-    assert!(!r.stdout.contains("** Programming Started **"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("** Programming Failed **"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        !r.stdout.contains("** Programming Started **"),
+        "{}",
+        r.stdout
+    );
     assert!(
         r.stderr.contains("Error: section .rodata (0x08000184-0x08014184) does not fit: the flash of STM32F103C8 is 0x08000000-0x08010000 (64 KiB); the image was linked for a larger chip — relink for 64 KiB or select the right board/target script"),
         "{}",
         r.stderr
     );
     // flash write_image refuses it too.
-    let r = stdbg(dir.path(), "flash.bin", &[&format!("init; flash write_image erase {}", elf.display())]);
+    let r = stdbg(
+        dir.path(),
+        "flash.bin",
+        &[&format!("init; flash write_image erase {}", elf.display())],
+    );
     assert_eq!(r.code, 1);
-    assert!(r.stderr.contains("section .rodata (0x08000184-0x08014184) does not fit"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("section .rodata (0x08000184-0x08014184) does not fit"),
+        "{}",
+        r.stderr
+    );
     assert!(!r.stdout.contains("auto erase enabled"), "{}", r.stdout);
-    assert_eq!(read_flash(dir.path(), "flash.bin"), before, "flash changed although the image was refused");
+    assert_eq!(
+        read_flash(dir.path(), "flash.bin"),
+        before,
+        "flash changed although the image was refused"
+    );
 }
 
 #[test]
@@ -184,34 +301,82 @@ fn missing_and_truncated_files_are_refused_and_flash_untouched() {
     program_blinky(dir.path(), "flash.bin");
     let before = read_flash(dir.path(), "flash.bin");
 
-    let r = stdbg(dir.path(), "flash.bin", &["program missing.elf verify reset exit"]);
+    let r = stdbg(
+        dir.path(),
+        "flash.bin",
+        &["program missing.elf verify reset exit"],
+    );
     assert_eq!(r.code, 1);
-    assert!(r.stdout.contains("** Programming Failed **"), "{}", r.stdout);
-    assert!(r.stderr.contains("Error: can't read image file 'missing.elf': No such file or directory"), "{}", r.stderr);
+    assert!(
+        r.stdout.contains("** Programming Failed **"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stderr
+            .contains("Error: can't read image file 'missing.elf': No such file or directory"),
+        "{}",
+        r.stderr
+    );
 
     let bytes = std::fs::read(firmware("f103-blinky.elf")).unwrap();
     std::fs::write(dir.path().join("cut.elf"), &bytes[..bytes.len() / 3]).unwrap();
-    let r = stdbg(dir.path(), "flash.bin", &["program cut.elf verify reset exit"]);
+    let r = stdbg(
+        dir.path(),
+        "flash.bin",
+        &["program cut.elf verify reset exit"],
+    );
     assert_eq!(r.code, 1);
-    assert!(r.stderr.contains("Error: 'cut.elf' is not a valid ELF file:"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("Error: 'cut.elf' is not a valid ELF file:"),
+        "{}",
+        r.stderr
+    );
     assert!(r.stderr.contains("truncated"), "{}", r.stderr);
 
-    std::fs::write(dir.path().join("bad.hex"), ":020000040800F2\n:04000000AABBCCDDEE\n:0400100011\n").unwrap();
-    let r = stdbg(dir.path(), "flash.bin", &["init; flash write_image erase bad.hex"]);
+    std::fs::write(
+        dir.path().join("bad.hex"),
+        ":020000040800F2\n:04000000AABBCCDDEE\n:0400100011\n",
+    )
+    .unwrap();
+    let r = stdbg(
+        dir.path(),
+        "flash.bin",
+        &["init; flash write_image erase bad.hex"],
+    );
     assert_eq!(r.code, 1);
-    assert!(r.stderr.contains("Error: 'bad.hex' is not a valid Intel HEX file:"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("Error: 'bad.hex' is not a valid Intel HEX file:"),
+        "{}",
+        r.stderr
+    );
 
-    assert_eq!(read_flash(dir.path(), "flash.bin"), before, "flash changed although the file was refused");
+    assert_eq!(
+        read_flash(dir.path(), "flash.bin"),
+        before,
+        "flash changed although the file was refused"
+    );
 }
 
 #[test]
 fn unknown_program_word_is_a_usage_error() {
     let dir = tempfile::tempdir().unwrap();
     let elf = firmware("f103-blinky.elf");
-    let r = stdbg(dir.path(), "none", &[&format!("program {} verfy exit", elf.display())]);
+    let r = stdbg(
+        dir.path(),
+        "none",
+        &[&format!("program {} verfy exit", elf.display())],
+    );
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("unknown word 'verfy'"), "{}", r.stderr);
-    assert!(r.stderr.contains("Usage: program filename [preverify] [verify] [reset] [exit] [offset]"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("Usage: program filename [preverify] [verify] [reset] [exit] [offset]"),
+        "{}",
+        r.stderr
+    );
     assert!(!r.stdout.contains("** Programming Started **"));
 }
 
@@ -223,19 +388,42 @@ fn load_image_verify_image_and_dump_image_in_ram() {
     let r = stdbg(
         dir.path(),
         "none",
-        &["init; halt; load_image data.bin 0x20001000 bin; verify_image data.bin 0x20001000; dump_image dump.bin 0x20001000 256; mwb 0x20001010 0x00; verify_image data.bin 0x20001000"],
+        &[
+            "init; halt; load_image data.bin 0x20001000 bin; verify_image data.bin 0x20001000; dump_image dump.bin 0x20001000 256; mwb 0x20001010 0x00; verify_image data.bin 0x20001000",
+        ],
     );
     assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
     let l = r.lines();
-    let i = l.iter().position(|x| x.starts_with("256 bytes written")).expect(&r.stdout);
+    let i = l
+        .iter()
+        .position(|x| x.starts_with("256 bytes written"))
+        .expect(&r.stdout);
     assert_eq!(l[i], "256 bytes written at address 0x20001000");
-    assert!(l[i + 1].starts_with("downloaded 256 bytes in ") && l[i + 1].ends_with(" KiB/s)"), "{}", l[i + 1]);
-    assert!(l[i + 2].starts_with("verified 256 bytes in "), "{}", l[i + 2]);
+    assert!(
+        l[i + 1].starts_with("downloaded 256 bytes in ") && l[i + 1].ends_with(" KiB/s)"),
+        "{}",
+        l[i + 1]
+    );
+    assert!(
+        l[i + 2].starts_with("verified 256 bytes in "),
+        "{}",
+        l[i + 2]
+    );
     assert!(l[i + 3].starts_with("dumped 256 bytes in "), "{}", l[i + 3]);
     assert_eq!(l[i + 4], "checksum mismatch - attempting binary compare");
-    assert_eq!(l[i + 5], format!("diff 0 address 0x20001010. Was 0x00 instead of 0x{:02x}", data[0x10]));
+    assert_eq!(
+        l[i + 5],
+        format!(
+            "diff 0 address 0x20001010. Was 0x00 instead of 0x{:02x}",
+            data[0x10]
+        )
+    );
     assert_eq!(l[i + 6], "No more differences found.");
-    assert!(r.stderr.contains("Error: verify_image: 1 of 256 bytes"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("Error: verify_image: 1 of 256 bytes"),
+        "{}",
+        r.stderr
+    );
     assert_eq!(std::fs::read(dir.path().join("dump.bin")).unwrap(), data);
 }
 
@@ -243,11 +431,19 @@ fn load_image_verify_image_and_dump_image_in_ram() {
 fn erase_sector_then_mdw_shows_erased_words() {
     let dir = tempfile::tempdir().unwrap();
     program_blinky(dir.path(), "flash.bin");
-    let r = stdbg(dir.path(), "flash.bin", &["init; mdw 0x08000000 2; flash erase_sector 0 0 0; mdw 0x08000000 2; shutdown"]);
+    let r = stdbg(
+        dir.path(),
+        "flash.bin",
+        &["init; mdw 0x08000000 2; flash erase_sector 0 0 0; mdw 0x08000000 2; shutdown"],
+    );
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     let l = r.lines();
     assert_eq!(l[0], "0x08000000: 20005000 080000f1 ");
-    assert!(l[1].starts_with("erased sectors 0 through 0 on flash bank 0 in "), "{}", l[1]);
+    assert!(
+        l[1].starts_with("erased sectors 0 through 0 on flash bank 0 in "),
+        "{}",
+        l[1]
+    );
     assert_eq!(l[2], "0x08000000: ffffffff ffffffff ");
 }
 
@@ -264,14 +460,38 @@ fn write_image_ihex_then_verify_bank_matches() {
     assert!(st.success());
     let bin = objcopy_bin(dir.path(), &elf);
     std::fs::write(dir.path().join("fw.bin"), &bin).unwrap();
-    let r = stdbg(dir.path(), "none", &["init; flash write_image erase fw.hex; flash verify_bank 0 fw.bin; flash verify_image fw.bin 0x08000000; shutdown"]);
+    let r = stdbg(
+        dir.path(),
+        "none",
+        &[
+            "init; flash write_image erase fw.hex; flash verify_bank 0 fw.bin; flash verify_image fw.bin 0x08000000; shutdown",
+        ],
+    );
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     let l = r.lines();
     assert_eq!(l[0], "auto erase enabled");
-    assert!(l[1].starts_with(&format!("wrote {} bytes from file fw.hex in ", bin.len())), "{}", l[1]);
-    assert!(l[2].starts_with(&format!("read {} bytes from file fw.bin and flash bank 0 at offset 0x00000000 in ", bin.len())), "{}", l[2]);
+    assert!(
+        l[1].starts_with(&format!("wrote {} bytes from file fw.hex in ", bin.len())),
+        "{}",
+        l[1]
+    );
+    assert!(
+        l[2].starts_with(&format!(
+            "read {} bytes from file fw.bin and flash bank 0 at offset 0x00000000 in ",
+            bin.len()
+        )),
+        "{}",
+        l[2]
+    );
     assert_eq!(l[3], "contents match");
-    assert!(l[4].starts_with(&format!("verified {} bytes from file fw.bin in ", bin.len())), "{}", l[4]);
+    assert!(
+        l[4].starts_with(&format!(
+            "verified {} bytes from file fw.bin in ",
+            bin.len()
+        )),
+        "{}",
+        l[4]
+    );
 }
 
 #[test]
@@ -280,5 +500,9 @@ fn raw_binary_without_address_is_refused() {
     std::fs::write(dir.path().join("fw.bin"), [0u8; 16]).unwrap();
     let r = stdbg(dir.path(), "none", &["program fw.bin exit"]);
     assert_eq!(r.code, 1);
-    assert!(r.stderr.contains("raw binary 'fw.bin' has no address"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("raw binary 'fw.bin' has no address"),
+        "{}",
+        r.stderr
+    );
 }

@@ -13,21 +13,29 @@ use common::{firmware, objcopy_binary, programmed_chip, sim_run, stdbg, tempdir}
 use stdbg::sim::{ChipModel, Sim, SimConfig};
 
 fn flash_of(storage: &Path) -> Vec<u8> {
-    let sim = Sim::new(SimConfig { chip: ChipModel::Stm32f103c8, storage: Some(storage.to_path_buf()) }).expect("virtual chip");
+    let sim = Sim::new(SimConfig {
+        chip: ChipModel::Stm32f103c8,
+        storage: Some(storage.to_path_buf()),
+    })
+    .expect("virtual chip");
     sim.read_nonvolatile(0x0800_0000, 0x10000)
 }
 
 /// Parses `erased but not rewritten: 0x08009000-0x0800efff (pages 36-59)[, …]` into byte ranges
 /// (end exclusive).
 fn reported_ranges(stderr: &str) -> Vec<(usize, usize)> {
-    let line = stderr.lines().find(|l| l.contains("erased but not rewritten: ")).unwrap_or_else(|| panic!("no erased-pages line in:\n{stderr}"));
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("erased but not rewritten: "))
+        .unwrap_or_else(|| panic!("no erased-pages line in:\n{stderr}"));
     let list = line.split("erased but not rewritten: ").nth(1).unwrap();
     list.split(", ")
         .map(|item| {
             let range = item.split_whitespace().next().unwrap();
             let (a, b) = range.split_once('-').unwrap();
             let a = usize::from_str_radix(a.trim_start_matches("0x"), 16).unwrap() - 0x0800_0000;
-            let b = usize::from_str_radix(b.trim_start_matches("0x"), 16).unwrap() - 0x0800_0000 + 1;
+            let b =
+                usize::from_str_radix(b.trim_start_matches("0x"), 16).unwrap() - 0x0800_0000 + 1;
             (a, b)
         })
         .collect()
@@ -40,12 +48,40 @@ fn disconnect_mid_program_names_erased_pages_verify_fails_and_program_fixes() {
     let big = firmware("f103-big.elf");
     let want = objcopy_binary("f103-big.elf", dir.path());
     // ~25 000 SWD transactions in: the erase is done, programming is about half-way.
-    let r = sim_run(dir.path(), &storage, &format!("init; sim fault disconnect-after 25000; program {} verify", big.display()));
+    let r = sim_run(
+        dir.path(),
+        &storage,
+        &format!(
+            "init; sim fault disconnect-after 25000; program {} verify",
+            big.display()
+        ),
+    );
     r.expect_code(1);
-    assert!(r.stdout.contains("** Programming Failed **"), "{}", r.stdout);
-    assert!(r.stderr.contains("the connection to the target was lost during the flash write"), "{}", r.stderr);
-    assert!(r.stderr.contains("pages now hold 0xFF instead of the image"), "{}", r.stderr);
-    assert!(r.stderr.contains(&format!("then program again: 'program {} verify'", big.display())), "{}", r.stderr);
+    assert!(
+        r.stdout.contains("** Programming Failed **"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stderr
+            .contains("the connection to the target was lost during the flash write"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("pages now hold 0xFF instead of the image"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains(&format!(
+            "then program again: 'program {} verify'",
+            big.display()
+        )),
+        "{}",
+        r.stderr
+    );
     let ranges = reported_ranges(&r.stderr);
     assert!(r.stderr.contains(" (pages "), "{}", r.stderr);
     let flash = flash_of(&storage);
@@ -54,21 +90,51 @@ fn disconnect_mid_program_names_erased_pages_verify_fails_and_program_fixes() {
     for (i, (have, w)) in flash.iter().zip(&want).enumerate() {
         let reported = ranges.iter().any(|(a, b)| (*a..*b).contains(&i));
         if !reported {
-            assert_eq!(have, w, "byte 0x{:08x} is outside the reported ranges but differs", 0x0800_0000 + i);
+            assert_eq!(
+                have,
+                w,
+                "byte 0x{:08x} is outside the reported ranges but differs",
+                0x0800_0000 + i
+            );
         }
     }
     let (a, b) = ranges[0];
-    assert!(b - a > 2048, "the cut should leave several pages: {ranges:?}");
-    assert!(flash[a + 1024..b].iter().all(|x| *x == 0xFF), "reported pages after the first are erased");
-    assert!(want[a + 1024..b.min(want.len())].iter().any(|x| *x != 0xFF), "and the image has data there");
+    assert!(
+        b - a > 2048,
+        "the cut should leave several pages: {ranges:?}"
+    );
+    assert!(
+        flash[a + 1024..b].iter().all(|x| *x == 0xFF),
+        "reported pages after the first are erased"
+    );
+    assert!(
+        want[a + 1024..b.min(want.len())].iter().any(|x| *x != 0xFF),
+        "and the image has data there"
+    );
 
     // Reconnected (a new session, fault gone): verify cannot pass over the erased pages.
-    let r = sim_run(dir.path(), &storage, &format!("init; verify_image {}", big.display()));
+    let r = sim_run(
+        dir.path(),
+        &storage,
+        &format!("init; verify_image {}", big.display()),
+    );
     r.expect_code(1);
-    assert!(r.stdout.contains("checksum mismatch - attempting binary compare"), "{}", r.stdout);
-    let first_diff = format!("diff 0 address 0x{:08x}.", 0x0800_0000 + (a..b).find(|i| flash[*i] != want[*i]).unwrap());
+    assert!(
+        r.stdout
+            .contains("checksum mismatch - attempting binary compare"),
+        "{}",
+        r.stdout
+    );
+    let first_diff = format!(
+        "diff 0 address 0x{:08x}.",
+        0x0800_0000 + (a..b).find(|i| flash[*i] != want[*i]).unwrap()
+    );
     assert!(r.stdout.contains(&first_diff), "{first_diff}\n{}", r.stdout);
-    let r = sim_run(dir.path(), &storage, &format!("program {} verify exit", big.display()));
+    let r = sim_run(
+        dir.path(),
+        &storage,
+        &format!("program {} verify exit", big.display()),
+    );
     r.expect_code(0);
     assert!(r.stdout.contains("** Verified OK **"), "{}", r.stdout);
     assert_eq!(&flash_of(&storage)[..want.len()], &want[..]);
@@ -89,19 +155,64 @@ fn external_bank_is_listed_left_alone_and_named_when_probed() {
     let storage = dir.path().join("chip.bin");
     let storage_cmd = format!("sim storage {}", storage.display());
     let blinky = firmware("f103-blinky.elf");
-    let r = stdbg(dir.path(), &["-c", &storage_cmd, "-f", "ext-board.rhai", "-c", &format!("flash banks; program {} verify; shutdown", blinky.display())]);
+    let r = stdbg(
+        dir.path(),
+        &[
+            "-c",
+            &storage_cmd,
+            "-f",
+            "ext-board.rhai",
+            "-c",
+            &format!("flash banks; program {} verify; shutdown", blinky.display()),
+        ],
+    );
     r.expect_code(0);
-    assert!(r.stdout.contains("#1 : ext.qspi (stmqspi) at 0x90000000, size 0x00800000, buswidth 0, chipwidth 0\n"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains(
+            "#1 : ext.qspi (stmqspi) at 0x90000000, size 0x00800000, buswidth 0, chipwidth 0\n"
+        ),
+        "{}",
+        r.stdout
+    );
     assert!(r.stdout.contains("** Verified OK **"), "{}", r.stdout);
     let want = objcopy_binary("f103-blinky.elf", dir.path());
     assert_eq!(&flash_of(&storage)[..want.len()], &want[..]);
 
-    let r = stdbg(dir.path(), &["-c", &storage_cmd, "-f", "ext-board.rhai", "-c", "init; flash probe 1"]);
+    let r = stdbg(
+        dir.path(),
+        &[
+            "-c",
+            &storage_cmd,
+            "-f",
+            "ext-board.rhai",
+            "-c",
+            "init; flash probe 1",
+        ],
+    );
     r.expect_code(1);
-    assert!(r.stderr.contains("flash bank #1 ext.qspi (driver stmqspi) at 0x90000000 cannot be probed"), "{}", r.stderr);
-    assert!(r.stderr.contains("none of which covers 0x90000000-0x907fffff on STM32F103C8"), "{}", r.stderr);
-    assert!(r.stderr.contains("STM32F103C8 has no memory at 0x90000000 at all"), "{}", r.stderr);
-    assert!(!r.stderr.contains("check power and cabling"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("flash bank #1 ext.qspi (driver stmqspi) at 0x90000000 cannot be probed"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("none of which covers 0x90000000-0x907fffff on STM32F103C8"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("STM32F103C8 has no memory at 0x90000000 at all"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        !r.stderr.contains("check power and cabling"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -119,7 +230,17 @@ fn image_in_external_bank_is_refused_naming_the_bank_before_erase() {
         .expect("arm-none-eabi-objcopy is required by this test (apt-get install binutils-arm-none-eabi)");
     assert!(st.success());
     let storage_cmd = format!("sim storage {}", storage.display());
-    let r = stdbg(dir.path(), &["-c", &storage_cmd, "-f", "ext-board.rhai", "-c", &format!("program {}", elf.display())]);
+    let r = stdbg(
+        dir.path(),
+        &[
+            "-c",
+            &storage_cmd,
+            "-f",
+            "ext-board.rhai",
+            "-c",
+            &format!("program {}", elf.display()),
+        ],
+    );
     r.expect_code(1);
     assert!(
         r.stderr.contains("section .isr_vector (0x90000000-0x900000ec) lies in flash bank ext.qspi (driver stmqspi, 0x90000000-0x90800000), which stdbg cannot program"),
@@ -140,7 +261,14 @@ fn section_where_the_chip_has_no_memory_is_refused_before_erase() {
     std::fs::write(dir.path().join("fsmc.s"), ".section .text\n.word 0x20005000\n.word 0x08000009\n.section .fsmc_data,\"aw\"\n.word 1,2,3,4\n").unwrap();
     let elf = dir.path().join("fsmc.elf");
     let st = Command::new("arm-none-eabi-gcc")
-        .args(["-nostdlib", "-mcpu=cortex-m3", "-mthumb", "-Wl,-Ttext=0x08000000", "-Wl,--section-start=.fsmc_data=0x60000000", "-Wl,-e,0x08000000"])
+        .args([
+            "-nostdlib",
+            "-mcpu=cortex-m3",
+            "-mthumb",
+            "-Wl,-Ttext=0x08000000",
+            "-Wl,--section-start=.fsmc_data=0x60000000",
+            "-Wl,-e,0x08000000",
+        ])
         .arg(dir.path().join("fsmc.s"))
         .arg("-o")
         .arg(&elf)
@@ -149,7 +277,12 @@ fn section_where_the_chip_has_no_memory_is_refused_before_erase() {
     assert!(st.success());
     let r = sim_run(dir.path(), &storage, &format!("program {}", elf.display()));
     r.expect_code(1);
-    assert!(r.stdout.contains("** Programming Failed **") && !r.stdout.contains("** Programming Started **"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("** Programming Failed **")
+            && !r.stdout.contains("** Programming Started **"),
+        "{}",
+        r.stdout
+    );
     assert!(
         r.stderr.contains("section .fsmc_data (0x60000000-0x60000010) is outside the memory of STM32F103C8: flash 0x08000000-0x08010000 (64 KiB), RAM 0x20000000-0x20005000 (20 KiB)"),
         "{}",
@@ -157,7 +290,11 @@ fn section_where_the_chip_has_no_memory_is_refused_before_erase() {
     );
     assert_eq!(flash_of(&storage), before);
     // The 128 KiB-linked image on the 64 KiB part, likewise.
-    let r = sim_run(dir.path(), &storage, &format!("program {}", firmware("f103-too-big.elf").display()));
+    let r = sim_run(
+        dir.path(),
+        &storage,
+        &format!("program {}", firmware("f103-too-big.elf").display()),
+    );
     r.expect_code(1);
     assert!(r.stderr.contains("section .rodata (0x08000184-0x08014184) does not fit: the flash of STM32F103C8 is 0x08000000-0x08010000 (64 KiB)"), "{}", r.stderr);
     assert_eq!(flash_of(&storage), before);

@@ -9,7 +9,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use harness::{ex, sigint, wait_output, Server, Step};
+use harness::{Server, Step, ex, sigint, wait_output};
 
 /// The first `n` little-endian words of blinky as `arm-none-eabi-objcopy -O binary` gives them.
 fn image_words(n: usize) -> Vec<u32> {
@@ -23,7 +23,10 @@ fn image_words(n: usize) -> Vec<u32> {
         .expect("arm-none-eabi-objcopy is required by the tests: apt-get install binutils-arm-none-eabi");
     assert!(st.success());
     let b = std::fs::read(out).unwrap();
-    b.chunks(4).take(n).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
+    b.chunks(4)
+        .take(n)
+        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect()
 }
 
 #[test]
@@ -43,7 +46,12 @@ fn gdb_load_then_compare_sections_all_match_and_flash_holds_the_image() {
         words[0], words[1], words[2], words[3]
     );
     r.expect(&expected);
-    assert!(s.log().contains("GDB load: programmed and verified 440 bytes"), "{}", s.log());
+    assert!(
+        s.log()
+            .contains("GDB load: programmed and verified 440 bytes"),
+        "{}",
+        s.log()
+    );
 }
 
 #[test]
@@ -58,9 +66,15 @@ fn gdb_break_main_and_continue_stops_at_main() {
 #[test]
 fn gdb_next_step_and_finish_move_through_the_source() {
     let s = Server::start();
-    let r = s.gdb(&[Step::Script("break_main.gdb"), Step::Script("step_finish.gdb")]);
+    let r = s.gdb(&[
+        Step::Script("break_main.gdb"),
+        Step::Script("step_finish.gdb"),
+    ]);
     let t = &r.text;
-    let at = |needle: &str| t.find(needle).unwrap_or_else(|| panic!("GDB output lacks {needle:?}:\n{t}"));
+    let at = |needle: &str| {
+        t.find(needle)
+            .unwrap_or_else(|| panic!("GDB output lacks {needle:?}:\n{t}"))
+    };
     // next: main line 19 -> 21; the temporary breakpoint in toggle_led; finish returns to main's
     // call of delay (line 32); step enters delay; finish returns to the loop (line 29).
     let next = at("21\tin blinky.c");
@@ -69,13 +83,20 @@ fn gdb_next_step_and_finish_move_through_the_source() {
     let step = at("delay (n=1000) at delay.c:8");
     let frames = at("#1  0x080001a4 in main () at blinky.c:32");
     let out = at("main () at blinky.c:29");
-    assert!(next < toggle && toggle < back && back < step && step < frames && frames < out, "order:\n{t}");
+    assert!(
+        next < toggle && toggle < back && back < step && step < frames && frames < out,
+        "order:\n{t}"
+    );
 }
 
 #[test]
 fn gdb_watch_counter_stops_with_old_and_new_value() {
     let s = Server::start();
-    let r = s.gdb(&[Step::Script("break_main.gdb"), Step::Script("watch.gdb"), ex("p counter")]);
+    let r = s.gdb(&[
+        Step::Script("break_main.gdb"),
+        Step::Script("watch.gdb"),
+        ex("p counter"),
+    ]);
     r.expect("Hardware watchpoint 2: counter")
         .expect("Old value = 0\nNew value = 1")
         .expect("Old value = 1\nNew value = 2")
@@ -86,14 +107,33 @@ fn gdb_watch_counter_stops_with_old_and_new_value() {
 #[test]
 fn gdb_info_registers_shows_msp_psp_primask_and_writes_reach_the_core() {
     let s = Server::start();
-    let r = s.gdb(&[Step::Script("break_main.gdb"), Step::Script("registers.gdb")]);
-    for name in ["r0 ", "r12 ", "sp ", "lr ", "pc ", "xpsr ", "msp ", "psp ", "primask ", "basepri ", "faultmask ", "control "] {
+    let r = s.gdb(&[
+        Step::Script("break_main.gdb"),
+        Step::Script("registers.gdb"),
+    ]);
+    for name in [
+        "r0 ",
+        "r12 ",
+        "sp ",
+        "lr ",
+        "pc ",
+        "xpsr ",
+        "msp ",
+        "psp ",
+        "primask ",
+        "basepri ",
+        "faultmask ",
+        "control ",
+    ] {
         r.line(name);
     }
     // At main the stack pointer is the main stack, below the initial SP 0x20005000.
     let msp = r.line("msp ");
     assert!(msp.contains("0x20004"), "{msp}");
-    assert_eq!(r.line("sp ").split_whitespace().nth(1), msp.split_whitespace().nth(1));
+    assert_eq!(
+        r.line("sp ").split_whitespace().nth(1),
+        msp.split_whitespace().nth(1)
+    );
     assert!(r.line("pc ").contains("0x8000174 <main>"));
     assert!(r.line("primask ").contains("0x0"));
     // The write went to the core: the dispatcher's `reg` reads it back.
@@ -105,16 +145,24 @@ fn gdb_monitor_runs_dispatcher_commands_with_openocd_output() {
     let s = Server::start();
     let r = s.gdb(&[Step::Script("load.gdb"), Step::Script("monitor.gdb")]);
     let w = image_words(4);
-    r.expect(&format!("0x08000000: {:08x} {:08x} {:08x} {:08x} \n", w[0], w[1], w[2], w[3]))
-        .expect("mdw ['phys'] address [count]")
-        .expect("invalid command name \"nosuchcommand\"");
+    r.expect(&format!(
+        "0x08000000: {:08x} {:08x} {:08x} {:08x} \n",
+        w[0], w[1], w[2], w[3]
+    ))
+    .expect("mdw ['phys'] address [count]")
+    .expect("invalid command name \"nosuchcommand\"");
 }
 
 #[test]
 fn gdb_ctrl_c_during_continue_stops_with_sigint_and_a_second_client_is_refused() {
     let s = Server::start();
     let child = s
-        .gdb_command(&[ex("load"), ex("continue"), ex("info registers pc"), ex("detach")])
+        .gdb_command(&[
+            ex("load"),
+            ex("continue"),
+            ex("info registers pc"),
+            ex("detach"),
+        ])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -125,18 +173,37 @@ fn gdb_ctrl_c_during_continue_stops_with_sigint_and_a_second_client_is_refused()
     second.expect("another GDB client is already connected to this target");
     sigint(child.id());
     let first = wait_output(child);
-    first.expect("Program received signal SIGINT, Interrupt.").expect("[Inferior 1 (process 1) detached]");
-    assert!(first.line("pc ").contains("0x80001"), "the core stopped in the program:\n{}", first.text);
+    first
+        .expect("Program received signal SIGINT, Interrupt.")
+        .expect("[Inferior 1 (process 1) detached]");
+    assert!(
+        first.line("pc ").contains("0x80001"),
+        "the core stopped in the program:\n{}",
+        first.text
+    );
 }
 
 #[test]
 fn gdb_detach_resumes_and_a_second_connection_works() {
     let s = Server::start();
-    let first = s.gdb(&[Step::Script("break_main.gdb"), ex("p counter"), ex("detach")]);
-    first.expect("Breakpoint 1, main () at blinky.c:19").expect("$1 = 0").expect("[Inferior 1 (process 1) detached]");
+    let first = s.gdb(&[
+        Step::Script("break_main.gdb"),
+        ex("p counter"),
+        ex("detach"),
+    ]);
+    first
+        .expect("Breakpoint 1, main () at blinky.c:19")
+        .expect("$1 = 0")
+        .expect("[Inferior 1 (process 1) detached]");
     s.wait_log("GDB detached; the target resumes");
     // A new client works: the first one's breakpoint is gone, a new one is hit in the loop.
-    let second = s.gdb(&[ex("info breakpoints"), ex("break toggle_led"), ex("continue"), ex("p counter > 0"), ex("detach")]);
+    let second = s.gdb(&[
+        ex("info breakpoints"),
+        ex("break toggle_led"),
+        ex("continue"),
+        ex("p counter > 0"),
+        ex("detach"),
+    ]);
     second
         .expect("No breakpoints or watchpoints.")
         .expect("Breakpoint 1, toggle_led () at blinky.c:15")
@@ -156,18 +223,28 @@ struct Telnet {
 impl Telnet {
     fn connect(port: u16) -> Telnet {
         let sock = TcpStream::connect(("127.0.0.1", port)).expect("telnet connect");
-        sock.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
-        Telnet { sock, seen: String::new() }
+        sock.set_read_timeout(Some(Duration::from_millis(100)))
+            .unwrap();
+        Telnet {
+            sock,
+            seen: String::new(),
+        }
     }
 
     fn send(&mut self, line: &str) {
-        self.sock.write_all(format!("{line}\r\n").as_bytes()).unwrap();
+        self.sock
+            .write_all(format!("{line}\r\n").as_bytes())
+            .unwrap();
     }
 
     fn wait_for(&mut self, needle: &str) {
         let deadline = Instant::now() + harness::RUN_LIMIT;
         while !self.seen.contains(needle) {
-            assert!(Instant::now() < deadline, "telnet never showed {needle:?}:\n{}", self.seen);
+            assert!(
+                Instant::now() < deadline,
+                "telnet never showed {needle:?}:\n{}",
+                self.seen
+            );
             let mut buf = [0u8; 4096];
             if let Ok(n) = self.sock.read(&mut buf) {
                 self.seen.push_str(&String::from_utf8_lossy(&buf[..n]));
@@ -182,7 +259,14 @@ fn gdb_reports_a_telnet_halt_and_telnet_announces_gdb_breakpoint_hits() {
     let mut telnet = Telnet::connect(s.telnet_port);
     telnet.wait_for("> ");
     let child = s
-        .gdb_command(&[ex("load"), ex("continue"), ex("break toggle_led"), ex("continue"), ex("delete"), ex("detach")])
+        .gdb_command(&[
+            ex("load"),
+            ex("continue"),
+            ex("break toggle_led"),
+            ex("continue"),
+            ex("delete"),
+            ex("detach"),
+        ])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -194,7 +278,8 @@ fn gdb_reports_a_telnet_halt_and_telnet_announces_gdb_breakpoint_hits() {
     telnet.wait_for("halted due to breakpoint");
     telnet.wait_for("pc: 0x08000164");
     let r = wait_output(child);
-    r.expect("Program received signal SIGINT, Interrupt.").expect("Breakpoint 1, toggle_led () at blinky.c:15");
+    r.expect("Program received signal SIGINT, Interrupt.")
+        .expect("Breakpoint 1, toggle_led () at blinky.c:15");
 }
 
 #[test]
@@ -212,7 +297,14 @@ fn gdb_extended_run_resets_to_main_and_kill_keeps_the_connection() {
         ex("detach"),
     ]);
     // Both runs restart the program from the reset vector and stop at main again.
-    assert_eq!(r.text.matches("Breakpoint 1, main () at blinky.c:19").count(), 3, "{}", r.text);
+    assert_eq!(
+        r.text
+            .matches("Breakpoint 1, main () at blinky.c:19")
+            .count(),
+        3,
+        "{}",
+        r.text
+    );
     r.expect("[Inferior 1 (process 1) killed]")
         .expect("The program has no registers now.")
         .expect("$2 = (void (*)()) 0x8000174 <main>")
@@ -228,13 +320,28 @@ fn gdb_events_fire_on_attach_load_and_detach() {
     ]);
     let r = s.gdb(&[ex("load"), ex("monitor echo done"), ex("detach")]);
     let t = &r.text;
-    let order = ["EVENT gdb-attach", "EVENT gdb-flash-erase-start", "EVENT gdb-flash-erase-end", "EVENT gdb-flash-write-start", "EVENT gdb-flash-write-end", "done"];
+    let order = [
+        "EVENT gdb-attach",
+        "EVENT gdb-flash-erase-start",
+        "EVENT gdb-flash-erase-end",
+        "EVENT gdb-flash-write-start",
+        "EVENT gdb-flash-write-end",
+        "done",
+    ];
     let mut at = 0;
     for o in order {
-        at = t[at..].find(o).map(|i| at + i).unwrap_or_else(|| panic!("{o:?} missing or out of order:\n{t}"));
+        at = t[at..]
+            .find(o)
+            .map(|i| at + i)
+            .unwrap_or_else(|| panic!("{o:?} missing or out of order:\n{t}"));
     }
     // The custom gdb-attach handler does not halt: stdbg halts anyway so GDB can attach.
-    assert!(s.log().contains("the gdb-attach handler left the target running; halted it"), "{}", s.log());
+    assert!(
+        s.log()
+            .contains("the gdb-attach handler left the target running; halted it"),
+        "{}",
+        s.log()
+    );
     let r = s.gdb(&[ex("x/xw 0x20004800"), ex("detach")]);
     r.expect("0x20004800:\t0x600dd00d");
 }

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use telnet_support::{noinit_script, Client, STALL};
+use telnet_support::{Client, STALL, noinit_script};
 
 /// A detached tmux session on its own server socket (never the user's tmux).
 struct Tmux {
@@ -16,16 +16,27 @@ struct Tmux {
 }
 
 fn tmux_cmd(socket: &str, args: &[&str]) -> Output {
-    match Command::new("tmux").arg("-L").arg(socket).args(args).output() {
+    match Command::new("tmux")
+        .arg("-L")
+        .arg(socket)
+        .args(args)
+        .output()
+    {
         Ok(o) => o,
-        Err(e) => panic!("tmux is required for the REPL tests and could not run ({e}): install it (apt-get install -y tmux)"),
+        Err(e) => panic!(
+            "tmux is required for the REPL tests and could not run ({e}): install it (apt-get install -y tmux)"
+        ),
     }
 }
 
 impl Tmux {
     /// Starts `stdbg <args>` in `dir` in a 200x50 pane that stays after the process exits.
     fn start(name: &str, dir: &Path, args: &[String]) -> Tmux {
-        Tmux::start_shell(name, dir, &format!("{}; echo $? > exit-status", stdbg_shell(args)))
+        Tmux::start_shell(
+            name,
+            dir,
+            &format!("{}; echo $? > exit-status", stdbg_shell(args)),
+        )
     }
 
     /// Runs the shell command `shell` in `dir` (with `XDG_STATE_HOME` in `dir`).
@@ -35,17 +46,40 @@ impl Tmux {
         let shell = format!("export XDG_STATE_HOME={state}; {shell}");
         let o = tmux_cmd(
             &socket,
-            &["-f", "/dev/null", "new-session", "-d", "-x", "200", "-y", "50", "-c", &dir.display().to_string(), &shell],
+            &[
+                "-f",
+                "/dev/null",
+                "new-session",
+                "-d",
+                "-x",
+                "200",
+                "-y",
+                "50",
+                "-c",
+                &dir.display().to_string(),
+                &shell,
+            ],
         );
-        assert!(o.status.success(), "tmux new-session failed: {}", String::from_utf8_lossy(&o.stderr));
-        let t = Tmux { socket, dir: dir.to_path_buf() };
+        assert!(
+            o.status.success(),
+            "tmux new-session failed: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let t = Tmux {
+            socket,
+            dir: dir.to_path_buf(),
+        };
         t.tmux(&["set-option", "-g", "remain-on-exit", "on"]);
         t
     }
 
     fn tmux(&self, args: &[&str]) -> String {
         let o = tmux_cmd(&self.socket, args);
-        assert!(o.status.success(), "tmux {args:?} failed: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(
+            o.status.success(),
+            "tmux {args:?} failed: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         String::from_utf8_lossy(&o.stdout).into_owned()
     }
 
@@ -82,7 +116,9 @@ impl Tmux {
     /// Waits for an empty prompt on the last line. Keys typed before rustyline has drawn its
     /// prompt can be swallowed by its cursor-position query, so tests type only after this.
     fn prompt(&self) {
-        self.wait_for("an empty prompt", |s| s.lines().rev().find(|l| !l.is_empty()) == Some(">"));
+        self.wait_for("an empty prompt", |s| {
+            s.lines().rev().find(|l| !l.is_empty()) == Some(">")
+        });
     }
 
     /// stdbg's exit status, which the pane's shell writes to `exit-status` (tmux itself may
@@ -105,7 +141,11 @@ impl Tmux {
 
 impl Drop for Tmux {
     fn drop(&mut self) {
-        let _ = Command::new("tmux").arg("-L").arg(&self.socket).arg("kill-server").output();
+        let _ = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .arg("kill-server")
+            .output();
     }
 }
 
@@ -143,22 +183,36 @@ fn repl_runs_help_and_version_then_ctrl_d_shuts_down_and_saves_history() {
     t.prompt();
     t.literal("version");
     t.keys(&["Enter"]);
-    let s = t.wait_for("the version banner", |s| s.contains("stdbg 0.1.0 (virtual STM32 + probe-rs 0.32)"));
+    let s = t.wait_for("the version banner", |s| {
+        s.contains("stdbg 0.1.0 (virtual STM32 + probe-rs 0.32)")
+    });
     let lines: Vec<&str> = s.lines().collect();
-    let v = lines.iter().position(|l| *l == "> version").expect("the typed line stays on screen");
+    let v = lines
+        .iter()
+        .position(|l| *l == "> version")
+        .expect("the typed line stays on screen");
     assert_eq!(lines[v + 1], "stdbg 0.1.0 (virtual STM32 + probe-rs 0.32)");
     t.prompt();
     t.literal("nosuchcmd");
     t.keys(&["Enter"]);
-    t.wait_for("the error", |s| s.contains("Error: invalid command name \"nosuchcmd\""));
+    t.wait_for("the error", |s| {
+        s.contains("Error: invalid command name \"nosuchcmd\"")
+    });
     t.prompt();
     t.keys(&["C-d"]);
     let code = t.wait_exit();
     assert_eq!(code, 0, "screen:\n{}", t.screen());
     assert!(t.screen().contains("shutdown command invoked"));
-    let history = std::fs::read_to_string(dir.path().join("state/stdbg/history")).expect("history file written");
-    assert!(history.lines().any(|l| l == "version"), "history: {history:?}");
-    assert!(history.lines().any(|l| l == "help echo"), "history: {history:?}");
+    let history = std::fs::read_to_string(dir.path().join("state/stdbg/history"))
+        .expect("history file written");
+    assert!(
+        history.lines().any(|l| l == "version"),
+        "history: {history:?}"
+    );
+    assert!(
+        history.lines().any(|l| l == "help echo"),
+        "history: {history:?}"
+    );
 }
 
 #[test]
@@ -168,14 +222,20 @@ fn repl_tab_completes_command_names() {
     t.prompt();
     t.literal("vers");
     t.keys(&["Tab"]);
-    t.wait_for("the completed name", |s| s.lines().any(|l| l == "> version"));
+    t.wait_for("the completed name", |s| {
+        s.lines().any(|l| l == "> version")
+    });
     t.keys(&["Enter"]);
-    t.wait_for("the version banner", |s| s.contains("stdbg 0.1.0 (virtual STM32 + probe-rs 0.32)"));
+    t.wait_for("the version banner", |s| {
+        s.contains("stdbg 0.1.0 (virtual STM32 + probe-rs 0.32)")
+    });
     // Second word of a multi-word command.
     t.prompt();
     t.literal("adapter sp");
     t.keys(&["Tab"]);
-    t.wait_for("the completed sub-command", |s| s.lines().any(|l| l == "> adapter speed"));
+    t.wait_for("the completed sub-command", |s| {
+        s.lines().any(|l| l == "> adapter speed")
+    });
     // Ctrl-C clears the line; the REPL goes on.
     t.keys(&["C-c"]);
     t.prompt();
@@ -192,7 +252,11 @@ fn repl_tab_completes_command_names() {
 fn shutdown_from_telnet_ends_the_repl_and_restores_the_terminal() {
     let dir = tempfile::tempdir().unwrap();
     // Find a free port for the telnet console (the log goes to the pane, not to us).
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let args = base_args(dir.path(), &port.to_string());
     // After stdbg exits, the shell prints the terminal mode: a restored terminal echoes (`echo`,
     // not `-echo`) and is in canonical mode (`icanon`).
@@ -207,10 +271,16 @@ fn shutdown_from_telnet_ends_the_repl_and_restores_the_terminal() {
     assert_eq!(c.command("echo from telnet"), vec!["from telnet"]);
     c.send("shutdown\r\n");
     c.read_to_eof();
-    let s = t.wait_for("the exit status and terminal mode", |s| s.contains("status=") && s.contains("icanon"));
+    let s = t.wait_for("the exit status and terminal mode", |s| {
+        s.contains("status=") && s.contains("icanon")
+    });
     assert!(s.contains("status=0"), "screen:\n{s}");
     let modes = s.lines().find(|l| l.contains("icanon")).unwrap_or_default();
     let mut modes: Vec<&str> = modes.split_whitespace().collect();
     modes.sort();
-    assert_eq!(modes, ["echo", "icanon"], "the terminal is restored (not raw); screen:\n{s}");
+    assert_eq!(
+        modes,
+        ["echo", "icanon"],
+        "the terminal is restored (not raw); screen:\n{s}"
+    );
 }

@@ -13,7 +13,10 @@ fn host() -> Host {
 }
 
 fn host_with_dir(dir: &Path) -> Host {
-    Host::new(HostConfig { search_dirs: vec![dir.to_path_buf()], ..HostConfig::default() })
+    Host::new(HostConfig {
+        search_dirs: vec![dir.to_path_buf()],
+        ..HostConfig::default()
+    })
 }
 
 /// Runs `line`; returns its output lines or panics with the error.
@@ -62,20 +65,35 @@ fn stm32f1x_target_script_declares_what_openocd_declares() {
         assert_eq!(cpu.chip, "STM32F103C8");
         assert_eq!(cpu.dap, "stm32f1x.dap");
         assert_eq!(cpu.ap, 0);
-        assert_eq!((cpu.work_area_phys, cpu.work_area_size), (0x2000_0000, 0x1000));
+        assert_eq!(
+            (cpu.work_area_phys, cpu.work_area_size),
+            (0x2000_0000, 0x1000)
+        );
         assert_eq!(cpu.expected_dpidr, 0x1ba0_1477);
         assert_eq!(cpu.reset_type, "sysresetreq");
         let events: Vec<&str> = cpu.events.iter().map(|(e, _)| e.as_str()).collect();
         assert_eq!(events, ["examine-end"]);
         assert_eq!(t.banks.len(), 1);
         let b = &t.banks[0];
-        assert_eq!((b.name.as_str(), b.driver.as_str(), b.base, b.size, b.target.as_str()), ("stm32f1x.flash", "stm32f1x", 0x0800_0000, 0, "stm32f1x.cpu"));
+        assert_eq!(
+            (
+                b.name.as_str(),
+                b.driver.as_str(),
+                b.base,
+                b.size,
+                b.target.as_str()
+            ),
+            ("stm32f1x.flash", "stm32f1x", 0x0800_0000, 0, "stm32f1x.cpu")
+        );
     }
     assert_eq!(ok(&h, "adapter speed"), ["adapter speed: 1000 kHz"]);
     assert_eq!(h.config().reset_config.gating, "srst_nogate");
     // The same facts through the script API (cget with OpenOCD's option names).
     assert_eq!(
-        ok(&h, r#"eval {let t = target("stm32f1x.cpu"); [t.cget("-work-area-phys"), t.cget("work_area_size"), t.core, t.ap, t.dap, t.state]}"#),
+        ok(
+            &h,
+            r#"eval {let t = target("stm32f1x.cpu"); [t.cget("-work-area-phys"), t.cget("work_area_size"), t.core, t.ap, t.dap, t.state]}"#
+        ),
         [r#"[536870912, 4096, 0, 0, "stm32f1x.dap", "unknown"]"#]
     );
     assert_eq!(
@@ -88,15 +106,24 @@ fn stm32f1x_target_script_declares_what_openocd_declares() {
 #[test]
 fn overrides_chipname_workareasize_flash_size_cputapid() {
     let h = host();
-    ok(&h, "set CHIPNAME f1b; set WORKAREASIZE 0x2000; set FLASH_SIZE 0x20000; set CPUTAPID 0");
+    ok(
+        &h,
+        "set CHIPNAME f1b; set WORKAREASIZE 0x2000; set FLASH_SIZE 0x20000; set CPUTAPID 0",
+    );
     ok(&h, "script targets/stm32f1x.rhai");
     let t = h.targets();
     let cpu = t.by_name("f1b.cpu").expect("target named from CHIPNAME");
     assert_eq!(cpu.dap, "f1b.dap");
     assert_eq!(cpu.work_area_size, 0x2000);
     assert_eq!(cpu.expected_dpidr, 0, "CPUTAPID 0 = accept any DPIDR");
-    assert_eq!(cpu.chip, "STM32F103CB", "a 128 KiB bank picks the CB memory map");
-    assert_eq!((t.banks[0].name.as_str(), t.banks[0].size), ("f1b.flash", 0x20000));
+    assert_eq!(
+        cpu.chip, "STM32F103CB",
+        "a 128 KiB bank picks the CB memory map"
+    );
+    assert_eq!(
+        (t.banks[0].name.as_str(), t.banks[0].size),
+        ("f1b.flash", 0x20000)
+    );
 }
 
 #[test]
@@ -108,8 +135,16 @@ fn bluepill_board_forces_a_128k_bank_and_sim_board_selects_the_virtual_adapter()
     ok(&h, "script board/sim-bluepill.rhai");
     assert_eq!(ok(&h, "adapter name"), ["adapter name: sim"]);
     assert_eq!(ok(&h, "transport select"), ["swd"]);
-    assert_eq!(h.targets().banks[0].size, 0, "F_SIZE decides on the virtual chip");
-    for (script, driver) in [("interface/stlink.rhai", "stlink"), ("interface/cmsis-dap.rhai", "cmsis-dap"), ("interface/jlink.rhai", "jlink")] {
+    assert_eq!(
+        h.targets().banks[0].size,
+        0,
+        "F_SIZE decides on the virtual chip"
+    );
+    for (script, driver) in [
+        ("interface/stlink.rhai", "stlink"),
+        ("interface/cmsis-dap.rhai", "cmsis-dap"),
+        ("interface/jlink.rhai", "jlink"),
+    ] {
         let h = host();
         ok(&h, &format!("script {script}"));
         assert_eq!(ok(&h, "adapter name"), [format!("adapter name: {driver}")]);
@@ -119,31 +154,68 @@ fn bluepill_board_forces_a_128k_bank_and_sim_board_selects_the_virtual_adapter()
 #[test]
 fn adapter_and_transport_objects_go_through_the_commands() {
     let h = host();
-    assert_eq!(ok(&h, "eval adapter.speed(480)"), ["480"], "speed(kHz) returns the speed in use");
+    assert_eq!(
+        ok(&h, "eval adapter.speed(480)"),
+        ["480"],
+        "speed(kHz) returns the speed in use"
+    );
     assert_eq!(ok(&h, "adapter speed"), ["adapter speed: 480 kHz"]);
-    ok(&h, r#"eval {adapter.driver = "stlink"; adapter.serial = "0669FF"; transport.select("swd")}"#);
-    assert_eq!(ok(&h, "eval [adapter.driver, adapter.serial, transport.selected]"), [r#"["stlink", "0669FF", "swd"]"#]);
-    ok(&h, r#"eval {adapter.reset_config("srst_only srst_nogate")}"#);
-    assert_eq!(ok(&h, "eval adapter.reset_config"), ["srst_only separate srst_nogate connect_deassert_srst"]);
+    ok(
+        &h,
+        r#"eval {adapter.driver = "stlink"; adapter.serial = "0669FF"; transport.select("swd")}"#,
+    );
+    assert_eq!(
+        ok(
+            &h,
+            "eval [adapter.driver, adapter.serial, transport.selected]"
+        ),
+        [r#"["stlink", "0669FF", "swd"]"#]
+    );
+    ok(
+        &h,
+        r#"eval {adapter.reset_config("srst_only srst_nogate")}"#,
+    );
+    assert_eq!(
+        ok(&h, "eval adapter.reset_config"),
+        ["srst_only separate srst_nogate connect_deassert_srst"]
+    );
     let e = fails(&h, r#"eval {adapter.driver = "usbblaster"}"#);
-    assert!(e.starts_with("<eval>:1:9: The specified debug interface was not found (usbblaster)"), "{e}");
+    assert!(
+        e.starts_with("<eval>:1:9: The specified debug interface was not found (usbblaster)"),
+        "{e}"
+    );
     // The reset line needs a connection, exactly like `adapter assert srst`.
     let e = fails(&h, "eval adapter.srst_assert()");
-    assert!(e.contains("'adapter assert' needs a connected target: run 'init' first"), "{e}");
+    assert!(
+        e.contains("'adapter assert' needs a connected target: run 'init' first"),
+        "{e}"
+    );
 }
 
 #[test]
 fn command_functions_and_cmd_return_the_output() {
     let h = host();
-    assert_eq!(ok(&h, r#"eval {cmd("adapter speed 1200")}"#), ["adapter speed: 1200 kHz"]);
+    assert_eq!(
+        ok(&h, r#"eval {cmd("adapter speed 1200")}"#),
+        ["adapter speed: 1200 kHz"]
+    );
     // Integers become 0x… words, strings stay one word even with blanks.
     assert_eq!(ok(&h, r#"eval {echo("a b", 16)}"#), ["a b 0x10"]);
-    assert_eq!(ok(&h, "eval {let s = version(); s.starts_with(\"stdbg \")}"), ["true"]);
+    assert_eq!(
+        ok(&h, "eval {let s = version(); s.starts_with(\"stdbg \")}"),
+        ["true"]
+    );
     // Memory methods behave like the commands they run.
     ok(&h, "script targets/stm32f1x.rhai");
     let e = fails(&h, "eval current_target().read_u32(0x20000000)");
-    assert!(e.starts_with("<eval>:1:18: 'read_memory' needs a connected target: run 'init' first"), "{e}");
-    let e = fails(&h, "eval current_target().write_memory(0x20000000, 12, [1])");
+    assert!(
+        e.starts_with("<eval>:1:18: 'read_memory' needs a connected target: run 'init' first"),
+        "{e}"
+    );
+    let e = fails(
+        &h,
+        "eval current_target().write_memory(0x20000000, 12, [1])",
+    );
     assert!(e.contains("width 12 is not 8, 16, 32 or 64"), "{e}");
     let e = fails(&h, "eval current_target().write_u8(0x20000000, 0x100)");
     assert!(e.contains("value 0x100 does not fit in 8 bits"), "{e}");
@@ -168,16 +240,27 @@ register_command("tick", "Print tick.", "", || print("tick"));
     assert_eq!(ok(&h, "tick"), ["tick"]);
     let help = ok(&h, "help greet");
     assert_eq!(help.len(), 1);
-    assert!(help[0].starts_with("greet name [more]") && help[0].ends_with("Greet someone."), "{help:?}");
+    assert!(
+        help[0].starts_with("greet name [more]") && help[0].ends_with("Greet someone."),
+        "{help:?}"
+    );
     // Later scripts call it as a Rhai function.
     assert_eq!(ok(&h, r#"eval {greet("rhai")}"#), ["hello rhai (1 args)"]);
     // A handler error names the position and where the command was registered.
     let e = fails(&h, "greet");
     let file = dir.path().join("cmds.rhai").display().to_string();
-    assert_eq!(e, format!("{file}:2:26: greet: give a name\n  in closure\n  in command 'greet' registered at {file}:1:1"));
+    assert_eq!(
+        e,
+        format!(
+            "{file}:2:26: greet: give a name\n  in closure\n  in command 'greet' registered at {file}:1:1"
+        )
+    );
     // Built-in commands stay.
     let e = fails(&h, r#"eval {register_command("halt", "x", "", || 1)}"#);
-    assert!(e.contains("'halt' is a built-in command and cannot be replaced"), "{e}");
+    assert!(
+        e.contains("'halt' is a built-in command and cannot be replaced"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -202,21 +285,42 @@ t.on("reset-end", |tt| tt.no_such_method());
     let mut out = Collect::default();
     let mut ctx = Ctx::new(&h, Origin::Cli, &mut out);
     h.fire_event(&mut ctx, "ev.cpu", "reset-init").unwrap();
-    assert_eq!(out.0, ["this ev.cpu", "param ev.cpu", "both ev.cpu reset-init", "captured n=7", "free form ev.cpu", "command body"]);
+    assert_eq!(
+        out.0,
+        [
+            "this ev.cpu",
+            "param ev.cpu",
+            "both ev.cpu reset-init",
+            "captured n=7",
+            "free form ev.cpu",
+            "command body"
+        ]
+    );
 
     let mut out = Collect::default();
     let mut ctx = Ctx::new(&h, Origin::Cli, &mut out);
-    let e = h.fire_event(&mut ctx, "ev.cpu", "reset-end").unwrap_err().to_string();
+    let e = h
+        .fire_event(&mut ctx, "ev.cpu", "reset-end")
+        .unwrap_err()
+        .to_string();
     let file = dir.path().join("ev.rhai").display().to_string();
     assert_eq!(
         e,
-        format!("[ev.cpu] error in the 'reset-end' event handler: {file}:9:27: Function not found: no_such_method (Target)\n  in closure\n  in the 'reset-end' handler registered at {file}:9:3")
+        format!(
+            "[ev.cpu] error in the 'reset-end' event handler: {file}:9:27: Function not found: no_such_method (Target)\n  in closure\n  in the 'reset-end' handler registered at {file}:9:3"
+        )
     );
     // The form that captures the target in a method call is refused with advice.
-    let e = fails(&h, r#"eval {let t = target("ev.cpu"); t.on("halted", || t.halt())}"#);
+    let e = fails(
+        &h,
+        r#"eval {let t = target("ev.cpu"); t.on("halted", || t.halt())}"#,
+    );
     assert!(e.contains("data race") && e.contains("|t| t.halt()"), "{e}");
     let e = fails(&h, r#"eval {target("ev.cpu").on("reset-int", || 1)}"#);
-    assert!(e.contains("unknown event 'reset-int'; did you mean \"reset-init\"?"), "{e}");
+    assert!(
+        e.contains("unknown event 'reset-int'; did you mean \"reset-init\"?"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -224,13 +328,20 @@ fn errors_report_file_line_column_and_the_source_chain() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     write(d, "syntax.rhai", "let x = 1;\nlet y = x +;\n");
-    write(d, "inner.rhai", "fn setup(v) {\n    v.explode()\n}\nsetup(1);\n");
+    write(
+        d,
+        "inner.rhai",
+        "fn setup(v) {\n    v.explode()\n}\nsetup(1);\n",
+    );
     write(d, "outer.rhai", "let a = 1;\nsource(\"inner.rhai\");\n");
     write(d, "missing.rhai", "source(\"nowhere/x.rhai\");\n");
     write(d, "badcmd.rhai", "\n  mdw(1, 2, 3, 4);\n");
     let h = host_with_dir(d);
     let p = |n: &str| d.join(n).display().to_string();
-    assert_eq!(fails(&h, "script syntax.rhai"), format!("{}:2:12: Syntax error: Unexpected ';'", p("syntax.rhai")));
+    assert_eq!(
+        fails(&h, "script syntax.rhai"),
+        format!("{}:2:12: Syntax error: Unexpected ';'", p("syntax.rhai"))
+    );
     assert_eq!(
         fails(&h, "script outer.rhai"),
         format!(
@@ -240,10 +351,22 @@ fn errors_report_file_line_column_and_the_source_chain() {
         )
     );
     let e = fails(&h, "script missing.rhai");
-    assert!(e.starts_with(&format!("{}:1:8: source: can't find nowhere/x.rhai: it is not in the -s directories", p("missing.rhai"))), "{e}");
+    assert!(
+        e.starts_with(&format!(
+            "{}:1:8: source: can't find nowhere/x.rhai: it is not in the -s directories",
+            p("missing.rhai")
+        )),
+        "{e}"
+    );
     // A failing command inside a script: the command's own message at the script position.
     let e = fails(&h, "script badcmd.rhai");
-    assert!(e.starts_with(&format!("{}:2:3: 'mdw' needs a connected target", p("badcmd.rhai"))), "{e}");
+    assert!(
+        e.starts_with(&format!(
+            "{}:2:3: 'mdw' needs a connected target",
+            p("badcmd.rhai")
+        )),
+        "{e}"
+    );
     // Absolute paths work too.
     let e = fails(&h, &format!("script {}", p("syntax.rhai")));
     assert!(e.starts_with(&format!("{}:2:12:", p("syntax.rhai"))), "{e}");
@@ -258,7 +381,10 @@ fn runaway_script_is_stopped_and_the_engine_keeps_working() {
     ok(&h, "eval {counter += 1}");
     let e = fails(&h, "eval {loop { }}");
     assert!(e.starts_with("<eval>:1:"), "{e}");
-    assert!(e.contains("script stopped after 10000000 operations: it looks like an endless loop"), "{e}");
+    assert!(
+        e.contains("script stopped after 10000000 operations: it looks like an endless loop"),
+        "{e}"
+    );
     assert_eq!(ok(&h, "eval 1 + 1"), ["2"]);
     // The global scope survived, with what the loop did to it.
     assert_eq!(ok(&h, "eval counter"), ["6"]);
@@ -267,10 +393,18 @@ fn runaway_script_is_stopped_and_the_engine_keeps_working() {
 #[test]
 fn print_reaches_the_caller_and_set_is_refused_inside_scripts() {
     let h = host();
-    assert_eq!(ok(&h, r#"eval {print("one"); print("two"); 3}"#), ["one", "two", "3"]);
+    assert_eq!(
+        ok(&h, r#"eval {print("one"); print("two"); 3}"#),
+        ["one", "two", "3"]
+    );
     // print() output is kept when the script then fails.
     let mut out = Collect::default();
-    let (r, _) = execute(&h, r#"eval {print("before"); throw "stop here"}"#, Origin::Cli, &mut out);
+    let (r, _) = execute(
+        &h,
+        r#"eval {print("before"); throw "stop here"}"#,
+        Origin::Cli,
+        &mut out,
+    );
     assert_eq!(out.0, ["before"]);
     assert_eq!(r.unwrap_err(), "<eval>:1:18: stop here");
     let e = fails(&h, r#"eval {cmd("set X 1")}"#);
@@ -293,24 +427,53 @@ fn functions_defined_by_scripts_stay_callable() {
 fn target_configuration_errors_are_explained() {
     let h = host();
     let e = fails(&h, r#"eval {target_create("a.cpu", "cortex_m", #{})}"#);
-    assert!(e.contains("option 'chip' (the probe-rs chip name, e.g. \"STM32F103C8\") is required for a.cpu"), "{e}");
-    ok(&h, r#"eval {target_create("a.cpu", "cortex_m", #{chip: "STM32F103C8"})}"#);
-    let e = fails(&h, r#"eval {target_create("a.cpu", "cortex_m", #{chip: "STM32F103C8"})}"#);
+    assert!(
+        e.contains(
+            "option 'chip' (the probe-rs chip name, e.g. \"STM32F103C8\") is required for a.cpu"
+        ),
+        "{e}"
+    );
+    ok(
+        &h,
+        r#"eval {target_create("a.cpu", "cortex_m", #{chip: "STM32F103C8"})}"#,
+    );
+    let e = fails(
+        &h,
+        r#"eval {target_create("a.cpu", "cortex_m", #{chip: "STM32F103C8"})}"#,
+    );
     assert!(e.contains("target 'a.cpu' already exists"), "{e}");
-    let e = fails(&h, r#"eval {target("a.cpu").configure(#{"-work-area-sise": 4})}"#);
-    assert!(e.contains("unknown target option 'work_area_sise'; known options: chip,"), "{e}");
-    let e = fails(&h, r#"eval {target("a.cpu").configure("work_area_backup", 1)}"#);
+    let e = fails(
+        &h,
+        r#"eval {target("a.cpu").configure(#{"-work-area-sise": 4})}"#,
+    );
+    assert!(
+        e.contains("unknown target option 'work_area_sise'; known options: chip,"),
+        "{e}"
+    );
+    let e = fails(
+        &h,
+        r#"eval {target("a.cpu").configure("work_area_backup", 1)}"#,
+    );
     assert!(e.contains("work_area_backup 1 is not supported"), "{e}");
     // A rejected configure changes nothing.
-    let e = fails(&h, r#"eval {target("a.cpu").configure(#{work_area_size: 0x800, endian: "big"})}"#);
+    let e = fails(
+        &h,
+        r#"eval {target("a.cpu").configure(#{work_area_size: 0x800, endian: "big"})}"#,
+    );
     assert!(e.contains("endian 'big' is not supported"), "{e}");
     assert_eq!(h.targets().by_name("a.cpu").unwrap().work_area_size, 0);
     let e = fails(&h, r#"eval {target("b.cpu")}"#);
     assert!(e.contains("no target named 'b.cpu'; targets: a.cpu"), "{e}");
-    let e = fails(&h, r#"eval {flash_bank("x.flash", "stm32f1x", 0x08000000, 0, "b.cpu")}"#);
+    let e = fails(
+        &h,
+        r#"eval {flash_bank("x.flash", "stm32f1x", 0x08000000, 0, "b.cpu")}"#,
+    );
     assert!(e.contains("target 'b.cpu' does not exist"), "{e}");
     assert_eq!(
-        ok(&h, r#"eval {let b = flash_bank("a.flash", "stm32f1x", 0x08000000, 0x10000, target("a.cpu")); [b.name, b.base, b.size, b.target]}"#),
+        ok(
+            &h,
+            r#"eval {let b = flash_bank("a.flash", "stm32f1x", 0x08000000, 0x10000, target("a.cpu")); [b.name, b.base, b.size, b.target]}"#
+        ),
         [r#"["a.flash", 134217728, 65536, "a.cpu"]"#]
     );
 }
@@ -318,11 +481,21 @@ fn target_configuration_errors_are_explained() {
 #[test]
 fn search_dirs_come_before_the_built_in_scripts() {
     let dir = tempfile::tempdir().unwrap();
-    let over = write(dir.path(), "targets/stm32f1x.rhai", "print(\"override\");\n");
+    let over = write(
+        dir.path(),
+        "targets/stm32f1x.rhai",
+        "print(\"override\");\n",
+    );
     let h = host_with_dir(dir.path());
-    assert_eq!(ok(&h, "eval find(\"targets/stm32f1x.rhai\")"), [over.display().to_string()]);
+    assert_eq!(
+        ok(&h, "eval find(\"targets/stm32f1x.rhai\")"),
+        [over.display().to_string()]
+    );
     assert_eq!(ok(&h, "script targets/stm32f1x.rhai"), ["override"]);
-    assert_eq!(ok(&h, "eval find(\"interface/jlink.rhai\")"), ["<builtin>/interface/jlink.rhai"]);
+    assert_eq!(
+        ok(&h, "eval find(\"interface/jlink.rhai\")"),
+        ["<builtin>/interface/jlink.rhai"]
+    );
     let e = fails(&h, "eval find(\"interface/nope.rhai\")");
     assert!(e.contains("can't find interface/nope.rhai"), "{e}");
 }

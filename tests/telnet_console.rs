@@ -16,7 +16,11 @@ fn negotiation_prompt_and_version() {
     assert_eq!(c.command("version"), vec![banner()]);
     assert_eq!(c.command("echo \"a b\"; echo c"), vec!["a b", "c"]);
     s.stop();
-    assert_eq!(c.read_to_eof(), "", "the shutdown signal closes the session");
+    assert_eq!(
+        c.read_to_eof(),
+        "",
+        "the shutdown signal closes the session"
+    );
 }
 
 #[test]
@@ -25,7 +29,10 @@ fn error_is_sent_as_its_message_lines_then_the_prompt() {
     let mut c = Client::connect(s.addr);
     let out = c.command("nosuchcommand 1 2");
     assert_eq!(out.len(), 1, "{out:?}");
-    assert!(out[0].starts_with("invalid command name \"nosuchcommand\""), "{out:?}");
+    assert!(
+        out[0].starts_with("invalid command name \"nosuchcommand\""),
+        "{out:?}"
+    );
     // The console keeps working.
     assert_eq!(c.command("version"), vec![banner()]);
 }
@@ -82,7 +89,10 @@ fn tab_completion_and_history_over_telnet() {
     // ^U clears, ↑ recalls `version`, Enter runs it.
     c.send("\x15\x1b[A\r\n");
     let got = c.expect(&format!("{}\r\n> ", banner()));
-    assert!(got.ends_with(&format!("version \r\n{}\r\n> ", banner())), "{got:?}");
+    assert!(
+        got.ends_with(&format!("version \r\n{}\r\n> ", banner())),
+        "{got:?}"
+    );
 }
 
 #[test]
@@ -100,11 +110,17 @@ fn async_lines_are_printed_above_the_prompt_and_the_input_is_redrawn() {
     let mut c = Client::connect(s.addr);
     c.send("ver");
     assert_eq!(c.expect("ver"), "ver");
-    s.host().events().send(HostEvent::Log { level: "Info", message: "a log line".into() });
+    s.host().events().send(HostEvent::Log {
+        level: "Info",
+        message: "a log line".into(),
+    });
     assert_eq!(c.expect("> ver"), "\r\x1b[Ka log line\r\n> ver");
     s.host().events().send(HostEvent::Target {
         target: "stm32f1x.cpu".into(),
-        lines: vec!["target halted due to breakpoint".into(), "xPSR: 0x01000000".into()],
+        lines: vec![
+            "target halted due to breakpoint".into(),
+            "xPSR: 0x01000000".into(),
+        ],
         origin: Some(Origin::Repl),
     });
     assert_eq!(
@@ -136,7 +152,10 @@ fn garbage_huge_lines_and_nuls_never_kill_the_server() {
     let s = Server::start();
     let mut c = Client::connect(s.addr);
     // Telnet commands, a subnegotiation, NULs, a stray continuation byte, escape garbage.
-    c.send([255u8, 253, 1, 255, 250, 24, 0, 1, 2, 255, 255, 3, 255, 240, 0, 0, 0x80, 0x1b, b'[', b'9', b'9', b'Z']);
+    c.send([
+        255u8, 253, 1, 255, 250, 24, 0, 1, 2, 255, 255, 3, 255, 240, 0, 0, 0x80, 0x1b, b'[', b'9',
+        b'9', b'Z',
+    ]);
     c.send("version\r\n");
     assert_eq!(c.expect("> "), format!("version\r\n{}\r\n> ", banner()));
     // A 100 KB line: refused with a message, the rest of the line discarded.

@@ -2,12 +2,19 @@
 
 mod telnet_support;
 
-use telnet_support::{stdbg, Client, Running};
+use telnet_support::{Client, Running, stdbg};
 
 const HALT: &str = "[stm32f1x.cpu] halted due to debug-request, current mode: Thread ";
 
 fn sim_args() -> Vec<&'static str> {
-    vec!["-f", "board/sim-bluepill.rhai", "-c", "sim storage none", "-c", "gdb_port disabled"]
+    vec![
+        "-f",
+        "board/sim-bluepill.rhai",
+        "-c",
+        "sim storage none",
+        "-c",
+        "gdb_port disabled",
+    ]
 }
 
 #[test]
@@ -18,12 +25,20 @@ fn target_commands_over_telnet_match_dash_c_and_halt_reaches_the_other_console()
     let mut args = sim_args();
     args.extend(["-c", "init", "-c", seq, "-c", "shutdown"]);
     let out = stdbg(dir.path(), &args).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8(out.stdout).unwrap();
     let mut expected: Vec<&str> = stdout.lines().collect();
     assert_eq!(expected.pop(), Some("shutdown command invoked"));
     assert!(expected.contains(&HALT), "{expected:?}");
-    assert!(expected.contains(&"0x08000000: ffffffff ffffffff ffffffff ffffffff "), "{expected:?}");
+    assert!(
+        expected.contains(&"0x08000000: ffffffff ffffffff ffffffff ffffffff "),
+        "{expected:?}"
+    );
 
     let mut args = sim_args();
     args.extend(["-c", "telnet_port 0"]);
@@ -32,7 +47,13 @@ fn target_commands_over_telnet_match_dash_c_and_halt_reaches_the_other_console()
     let mut b = Client::connect(run.addr());
     // a sees b's connection announced as a log line (OpenOCD's, without the level) above its
     // prompt.
-    assert_eq!(a.expect("\r\n> "), format!("\r\x1b[Kaccepting 'telnet' connection on tcp/{}\r\n> ", run.port));
+    assert_eq!(
+        a.expect("\r\n> "),
+        format!(
+            "\r\x1b[Kaccepting 'telnet' connection on tcp/{}\r\n> ",
+            run.port
+        )
+    );
     assert_eq!(a.command(seq), expected);
 
     // a resumes; b halts: b prints the halt message as command output, and a gets it

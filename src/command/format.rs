@@ -38,7 +38,9 @@ fn reg_value(bits: u32, v: u64) -> String {
 
 /// `flash banks` line: `#%d : %s (%s) at 0x%8.8llx, size 0x%8.8x, buswidth %u, chipwidth %u`.
 pub fn flash_bank_line(index: usize, name: &str, driver: &str, base: u64, size: u32) -> String {
-    format!("#{index} : {name} ({driver}) at 0x{base:08x}, size 0x{size:08x}, buswidth 0, chipwidth 0")
+    format!(
+        "#{index} : {name} ({driver}) at 0x{base:08x}, size 0x{size:08x}, buswidth 0, chipwidth 0"
+    )
 }
 
 /// The `targets` table header (two lines).
@@ -50,7 +52,14 @@ pub fn targets_header() -> [String; 2] {
 }
 
 /// One `targets` row; `current` marks the selected target with `*`.
-pub fn targets_row(index: usize, current: bool, name: &str, ty: &str, tap: &str, state: &str) -> String {
+pub fn targets_row(
+    index: usize,
+    current: bool,
+    name: &str,
+    ty: &str,
+    tap: &str,
+    state: &str,
+) -> String {
     format!(
         "{index:2}{} {name:<18} {ty:<10} little {tap:<18} {state}",
         if current { "*" } else { " " }
@@ -60,7 +69,14 @@ pub fn targets_row(index: usize, current: bool, name: &str, ty: &str, tap: &str,
 /// The halt message: `[<target>] halted due to <reason>, current mode: <mode>` (note OpenOCD's
 /// trailing space after `Thread`/`Handler <n>`), then `xPSR: 0x%8.8x pc: 0x%8.8x msp: 0x%8.8x`
 /// (`psp:` when CONTROL.SPSEL selects the process stack).
-pub fn halt_message(target: &str, reason: &str, xpsr: u32, pc: u32, sp: u32, psp_in_use: bool) -> [String; 2] {
+pub fn halt_message(
+    target: &str,
+    reason: &str,
+    xpsr: u32,
+    pc: u32,
+    sp: u32,
+    psp_in_use: bool,
+) -> [String; 2] {
     let exception = xpsr & 0x1ff;
     let mode = if exception == 0 {
         "Thread ".to_string()
@@ -98,7 +114,10 @@ pub fn exception_name(n: u32) -> String {
 /// in KiB/s with 3 decimals.
 pub fn rate(bytes: usize, secs: f64) -> (String, String) {
     let secs = secs.max(1e-6);
-    (format!("{secs:.6}"), format!("{:.3}", bytes as f64 / 1024.0 / secs))
+    (
+        format!("{secs:.6}"),
+        format!("{:.3}", bytes as f64 / 1024.0 / secs),
+    )
 }
 
 #[cfg(test)]
@@ -107,7 +126,10 @@ mod tests {
 
     #[test]
     fn mdw_matches_openocd() {
-        let v = [0x20005000, 0x08000101, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff];
+        let v = [
+            0x20005000, 0x08000101, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff,
+            0xffffffff, 0xffffffff, 0xffffffff,
+        ];
         assert_eq!(
             memory_dump(0x08000000, 4, &v),
             vec![
@@ -115,15 +137,30 @@ mod tests {
                 "0x08000020: ffffffff ffffffff ",
             ]
         );
-        assert_eq!(memory_dump(0x20000010, 2, &[0x1111, 0x2222]), vec!["0x20000010: 1111 2222 "]);
-        assert_eq!(memory_dump(0xE0042000, 4, &[0x20036410]), vec!["0xe0042000: 20036410 "]);
+        assert_eq!(
+            memory_dump(0x20000010, 2, &[0x1111, 0x2222]),
+            vec!["0x20000010: 1111 2222 "]
+        );
+        assert_eq!(
+            memory_dump(0xE0042000, 4, &[0x20036410]),
+            vec!["0xe0042000: 20036410 "]
+        );
     }
 
     #[test]
     fn reg_matches_openocd() {
-        assert_eq!(reg_line(13, "sp", 32, Some(0x20005000)), "(13) sp (/32): 0x20005000");
-        assert_eq!(reg_line(20, "primask", 1, Some(0)), "(20) primask (/1): 0x00");
-        assert_eq!(reg_line(23, "control", 3, Some(0)), "(23) control (/3): 0x00");
+        assert_eq!(
+            reg_line(13, "sp", 32, Some(0x20005000)),
+            "(13) sp (/32): 0x20005000"
+        );
+        assert_eq!(
+            reg_line(20, "primask", 1, Some(0)),
+            "(20) primask (/1): 0x00"
+        );
+        assert_eq!(
+            reg_line(23, "control", 3, Some(0)),
+            "(23) control (/3): 0x00"
+        );
         assert_eq!(reg_line(0, "r0", 32, None), "(0) r0 (/32)");
         assert_eq!(reg_single("pc", 32, 0x08000102), "pc (/32): 0x08000102");
     }
@@ -135,11 +172,25 @@ mod tests {
             "#0 : stm32f1x.flash (stm32f1x) at 0x08000000, size 0x00020000, buswidth 0, chipwidth 0"
         );
         assert_eq!(
-            targets_row(0, true, "stm32f1x.cpu", "cortex_m", "stm32f1x.cpu", "running"),
+            targets_row(
+                0,
+                true,
+                "stm32f1x.cpu",
+                "cortex_m",
+                "stm32f1x.cpu",
+                "running"
+            ),
             " 0* stm32f1x.cpu       cortex_m   little stm32f1x.cpu       running"
         );
         assert_eq!(
-            halt_message("stm32f1x.cpu", "debug-request", 0x01000000, 0x08000100, 0x20005000, false),
+            halt_message(
+                "stm32f1x.cpu",
+                "debug-request",
+                0x01000000,
+                0x08000100,
+                0x20005000,
+                false
+            ),
             [
                 "[stm32f1x.cpu] halted due to debug-request, current mode: Thread ".to_string(),
                 "xPSR: 0x01000000 pc: 0x08000100 msp: 0x20005000".to_string()

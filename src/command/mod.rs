@@ -81,7 +81,12 @@ pub struct Ctx<'a> {
 impl<'a> Ctx<'a> {
     /// A context writing to `out`.
     pub fn new(host: &'a Host, origin: Origin, out: &'a mut dyn Output) -> Self {
-        Ctx { host, origin, out, close_session: false }
+        Ctx {
+            host,
+            origin,
+            out,
+            close_session: false,
+        }
     }
 
     /// Writes one output line (a `\n` inside `text` starts further lines).
@@ -96,7 +101,12 @@ impl<'a> Ctx<'a> {
     pub fn run(&mut self, line: &str) -> Result<(), CommandError> {
         let host = self.host;
         let origin = self.origin;
-        let mut sub = Ctx { host, origin, out: &mut *self.out, close_session: false };
+        let mut sub = Ctx {
+            host,
+            origin,
+            out: &mut *self.out,
+            close_session: false,
+        };
         let r = dispatch(&mut sub, line);
         self.close_session |= sub.close_session;
         r
@@ -211,10 +221,14 @@ pub fn dispatch_words(ctx: &mut Ctx<'_>, words: &[String]) -> Result<(), Command
     let initialized = ctx.host.initialized();
     match spec.mode {
         Mode::Config if initialized => {
-            return Err(CommandError::ConfigOnly { name: spec.name.clone() });
+            return Err(CommandError::ConfigOnly {
+                name: spec.name.clone(),
+            });
         }
         Mode::Exec if !initialized => {
-            return Err(CommandError::NeedsInit { name: spec.name.clone() });
+            return Err(CommandError::NeedsInit {
+                name: spec.name.clone(),
+            });
         }
         _ => {}
     }
@@ -222,8 +236,16 @@ pub fn dispatch_words(ctx: &mut Ctx<'_>, words: &[String]) -> Result<(), Command
     tracing::debug!(target: "stdbg::command", "{} {:?}", spec.name, args);
     (spec.handler)(ctx, args).map_err(|e| match e {
         // Fill in the usage line for handlers that only say "wrong arguments".
-        CommandError::Usage { name, usage, detail } if usage.is_empty() => CommandError::Usage {
-            name: if name.is_empty() { spec.name.clone() } else { name },
+        CommandError::Usage {
+            name,
+            usage,
+            detail,
+        } if usage.is_empty() => CommandError::Usage {
+            name: if name.is_empty() {
+                spec.name.clone()
+            } else {
+                name
+            },
             usage: spec.usage.clone(),
             detail,
         },
@@ -234,12 +256,20 @@ pub fn dispatch_words(ctx: &mut Ctx<'_>, words: &[String]) -> Result<(), Command
 /// Shorthand for handlers: a usage error with an explanation; the dispatcher fills in the name
 /// and usage line.
 pub fn usage_error(detail: impl Into<String>) -> CommandError {
-    CommandError::Usage { name: String::new(), usage: String::new(), detail: Some(detail.into()) }
+    CommandError::Usage {
+        name: String::new(),
+        usage: String::new(),
+        detail: Some(detail.into()),
+    }
 }
 
 /// Shorthand for handlers: a bare usage error.
 pub fn bad_args() -> CommandError {
-    CommandError::Usage { name: String::new(), usage: String::new(), detail: None }
+    CommandError::Usage {
+        name: String::new(),
+        usage: String::new(),
+        detail: None,
+    }
 }
 
 /// Builds a command specification (see [`CommandSpec`]).

@@ -14,19 +14,25 @@ use thiserror::Error;
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum ParseError {
     /// missing close-quote: a `"` opened at column {column} is never closed; add the closing `"`
-    #[error("missing close-quote: the \" opened at column {column} is never closed; add the closing \"")]
+    #[error(
+        "missing close-quote: the \" opened at column {column} is never closed; add the closing \""
+    )]
     UnclosedQuote {
         /// 1-based column of the opening quote.
         column: usize,
     },
     /// missing close-brace: a `{` opened at column {column} is never closed; add the closing `}`
-    #[error("missing close-brace: the {{ opened at column {column} is never closed; add the closing }}")]
+    #[error(
+        "missing close-brace: the {{ opened at column {column} is never closed; add the closing }}"
+    )]
     UnclosedBrace {
         /// 1-based column of the opening brace.
         column: usize,
     },
     /// extra characters after close-quote or close-brace
-    #[error("extra characters after close-quote or close-brace at column {column}: separate the words with a space")]
+    #[error(
+        "extra characters after close-quote or close-brace at column {column}: separate the words with a space"
+    )]
     TrailingAfterQuote {
         /// 1-based column of the first extra character.
         column: usize,
@@ -194,18 +200,26 @@ mod tests {
     use super::*;
 
     fn w(v: &[&[&str]]) -> Vec<Vec<String>> {
-        v.iter().map(|c| c.iter().map(|s| s.to_string()).collect()).collect()
+        v.iter()
+            .map(|c| c.iter().map(|s| s.to_string()).collect())
+            .collect()
     }
 
     #[test]
     fn splits_words_and_commands() {
-        assert_eq!(split_commands("reset halt").unwrap(), w(&[&["reset", "halt"]]));
+        assert_eq!(
+            split_commands("reset halt").unwrap(),
+            w(&[&["reset", "halt"]])
+        );
         assert_eq!(
             split_commands("  halt ;resume 0x8000100;; ").unwrap(),
             w(&[&["halt"], &["resume", "0x8000100"]])
         );
         assert_eq!(split_commands("").unwrap(), w(&[]));
-        assert_eq!(split_commands("# a comment; still comment\nhalt").unwrap(), w(&[&["halt"]]));
+        assert_eq!(
+            split_commands("# a comment; still comment\nhalt").unwrap(),
+            w(&[&["halt"]])
+        );
     }
 
     #[test]
@@ -219,7 +233,10 @@ mod tests {
             w(&[&["x", "a {b c} ; d", "e"]])
         );
         assert_eq!(split_commands(r#"echo """#).unwrap(), w(&[&["echo", ""]]));
-        assert_eq!(split_commands(r"echo a\ b").unwrap(), w(&[&["echo", "a b"]]));
+        assert_eq!(
+            split_commands(r"echo a\ b").unwrap(),
+            w(&[&["echo", "a b"]])
+        );
     }
 
     #[test]
@@ -240,7 +257,16 @@ mod tests {
 
     #[test]
     fn quote_round_trip() {
-        for s in ["plain", "", "a b", "x\"y", "{brace}", "semi;colon", "back\\slash", "#hash"] {
+        for s in [
+            "plain",
+            "",
+            "a b",
+            "x\"y",
+            "{brace}",
+            "semi;colon",
+            "back\\slash",
+            "#hash",
+        ] {
             let line = format!("echo {}", quote_word(s));
             assert_eq!(split_commands(&line).unwrap(), w(&[&["echo", s]]), "{line}");
         }
@@ -253,10 +279,14 @@ mod tests {
         let mut x: u64 = 0x2545F4914F6CDD1D;
         for _ in 0..20_000 {
             let mut s = String::new();
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             let len = (x >> 58) as usize;
             for _ in 0..len {
-                x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
                 s.push(alphabet[(x >> 33) as usize % alphabet.len()]);
             }
             let _ = split_commands(&s);

@@ -37,7 +37,10 @@ pub struct CommandSpec {
 
 impl std::fmt::Debug for CommandSpec {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CommandSpec").field("name", &self.name).field("usage", &self.usage).finish()
+        f.debug_struct("CommandSpec")
+            .field("name", &self.name)
+            .field("usage", &self.usage)
+            .finish()
     }
 }
 

@@ -47,7 +47,14 @@ mod tests {
 
     #[test]
     fn suggests_typos_and_prefixes() {
-        let names = ["mdw", "mdh", "reset", "flash banks", "flash write_image", "halt"];
+        let names = [
+            "mdw",
+            "mdh",
+            "reset",
+            "flash banks",
+            "flash write_image",
+            "halt",
+        ];
         assert_eq!(closest("rest", names.iter().copied()), Some("reset".into()));
         assert_eq!(closest("flsh", names.iter().copied()), Some("flash".into()));
         assert_eq!(closest("hal", names.iter().copied()), Some("halt".into()));

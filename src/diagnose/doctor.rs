@@ -4,9 +4,9 @@
 use std::fmt::Write as _;
 
 use super::link::{self, Depth, LinkIds};
-use super::{ids, regs, Evidence};
-use crate::host::connection::{Adapter, LADDER_FLOOR_KHZ};
+use super::{Evidence, ids, regs};
 use crate::host::Host;
+use crate::host::connection::{Adapter, LADDER_FLOOR_KHZ};
 use crate::sim::Sim;
 
 /// How a check went.
@@ -58,7 +58,11 @@ pub struct Report {
 
 impl Report {
     fn row(&mut self, check: impl Into<String>, result: impl Into<String>, verdict: Verdict) {
-        self.rows.push(Row { check: check.into(), result: result.into(), verdict });
+        self.rows.push(Row {
+            check: check.into(),
+            result: result.into(),
+            verdict,
+        });
     }
 
     /// Whether any check failed.
@@ -68,13 +72,30 @@ impl Report {
 
     /// The report as text lines: a table (check, result, verdict) and the summary.
     pub fn lines(&self) -> Vec<String> {
-        let cw = self.rows.iter().map(|r| r.check.len()).max().unwrap_or(5).max(5);
-        let rw = self.rows.iter().map(|r| r.result.len()).max().unwrap_or(6).max(6);
+        let cw = self
+            .rows
+            .iter()
+            .map(|r| r.check.len())
+            .max()
+            .unwrap_or(5)
+            .max(5);
+        let rw = self
+            .rows
+            .iter()
+            .map(|r| r.result.len())
+            .max()
+            .unwrap_or(6)
+            .max(6);
         let mut out = vec![self.title.clone()];
         out.push(format!("{:<cw$}  {:<rw$}  verdict", "check", "result"));
         out.push(format!("{}  {}  -------", "-".repeat(cw), "-".repeat(rw)));
         for r in &self.rows {
-            out.push(format!("{:<cw$}  {:<rw$}  {}", r.check, r.result, r.verdict.word()));
+            out.push(format!(
+                "{:<cw$}  {:<rw$}  {}",
+                r.check,
+                r.result,
+                r.verdict.word()
+            ));
         }
         out.push(String::new());
         out.extend(self.summary.iter().cloned());
@@ -116,7 +137,10 @@ fn verdict_text(ids: &LinkIds) -> String {
 /// Runs every check. `sim` reuses a running virtual chip (when `doctor` interrupts a live
 /// connection).
 pub fn run(host: &Host, exp: &Expected, sim: Option<Sim>) -> (Report, Option<Sim>) {
-    let mut rep = Report { title: format!("doctor: {} ({})", exp.target, exp.chip), ..Report::default() };
+    let mut rep = Report {
+        title: format!("doctor: {} ({})", exp.target, exp.chip),
+        ..Report::default()
+    };
     // 1. Probe.
     let adapter = match Adapter::open(host, sim) {
         Ok(a) => a,
@@ -134,7 +158,11 @@ pub fn run(host: &Host, exp: &Expected, sim: Option<Sim>) -> (Report, Option<Sim
             } else {
                 ""
             };
-            rep.row("probe", format!("{} [{name}]{fw}", adapter.describe()), Verdict::Ok);
+            rep.row(
+                "probe",
+                format!("{} [{name}]{fw}", adapter.describe()),
+                Verdict::Ok,
+            );
             true
         }
         Err(e) => {
@@ -150,15 +178,27 @@ pub fn run(host: &Host, exp: &Expected, sim: Option<Sim>) -> (Report, Option<Sim
     let voltage = adapter.voltage();
     let powered = match voltage {
         Some(v) if v < 1.4 => {
-            rep.row("target voltage", format!("{v:.2} V (below 1.4 V: no target power)"), Verdict::Fail);
+            rep.row(
+                "target voltage",
+                format!("{v:.2} V (below 1.4 V: no target power)"),
+                Verdict::Fail,
+            );
             false
         }
         Some(v) => {
-            rep.row("target voltage", format!("{v:.2} V"), if v < 2.0 { Verdict::Warn } else { Verdict::Ok });
+            rep.row(
+                "target voltage",
+                format!("{v:.2} V"),
+                if v < 2.0 { Verdict::Warn } else { Verdict::Ok },
+            );
             true
         }
         None => {
-            rep.row("target voltage", "not measured (this probe has no target-voltage sense)", Verdict::Skip);
+            rep.row(
+                "target voltage",
+                "not measured (this probe has no target-voltage sense)",
+                Verdict::Skip,
+            );
             true
         }
     };
@@ -171,24 +211,38 @@ pub fn run(host: &Host, exp: &Expected, sim: Option<Sim>) -> (Report, Option<Sim
     let mut failing: Vec<u32> = Vec::new();
     let mut dpidr_seen = None;
     for k in &speeds {
-        let Ok(p) = adapter.probe_at(Some(*k)) else { continue };
+        let Ok(p) = adapter.probe_at(Some(*k)) else {
+            continue;
+        };
         let (_, l) = link::look(p, exp.ap, Depth::Dpidr);
         match l.dpidr {
             Some(d) => {
                 working.push(*k);
                 dpidr_seen = Some(d);
-                rep.row(format!("DPIDR at {k} kHz"), format!("{d:#010x}"), Verdict::Ok);
+                rep.row(
+                    format!("DPIDR at {k} kHz"),
+                    format!("{d:#010x}"),
+                    Verdict::Ok,
+                );
             }
             None => {
                 failing.push(*k);
                 // A speed above the configured one may fail without harm.
-                let v = if exp.speed_khz.is_some_and(|c| *k > c) { Verdict::Warn } else { Verdict::Fail };
+                let v = if exp.speed_khz.is_some_and(|c| *k > c) {
+                    Verdict::Warn
+                } else {
+                    Verdict::Fail
+                };
                 rep.row(format!("DPIDR at {k} kHz"), verdict_text(&l), v);
             }
         }
     }
     let configured = exp.speed_khz.unwrap_or(1000);
-    let best = working.iter().copied().find(|k| *k <= configured).or(working.first().copied());
+    let best = working
+        .iter()
+        .copied()
+        .find(|k| *k <= configured)
+        .or(working.first().copied());
     // 4. IDs and registers at the best speed.
     let mut full = LinkIds::default();
     if let Some(k) = best
@@ -201,26 +255,65 @@ pub fn run(host: &Host, exp: &Expected, sim: Option<Sim>) -> (Report, Option<Sim
     let mut wrp = false;
     let mut lowpower_warn = false;
     if best.is_none() {
-        for c in ["AP IDR", "CPUID", "DPIDR vs CPUTAPID", "DBGMCU_IDCODE", "core state (DHCSR)", "RDP (FLASH_OBR)", "WRP (FLASH_WRPR)", "DBGMCU_CR"] {
+        for c in [
+            "AP IDR",
+            "CPUID",
+            "DPIDR vs CPUTAPID",
+            "DBGMCU_IDCODE",
+            "core state (DHCSR)",
+            "RDP (FLASH_OBR)",
+            "WRP (FLASH_WRPR)",
+            "DBGMCU_CR",
+        ] {
             rep.row(c, "not read: no DPIDR at any speed", Verdict::Skip);
         }
     } else {
         let k = best.unwrap_or(configured);
         match full.ap_idr {
-            Some(v) => rep.row("AP IDR", format!("{v:#010x} at {k} kHz{}", if v == 0x1477_0011 { " (AHB-AP)" } else { "" }), Verdict::Ok),
-            None => rep.row("AP IDR", full.error.clone().unwrap_or_default(), Verdict::Fail),
+            Some(v) => rep.row(
+                "AP IDR",
+                format!(
+                    "{v:#010x} at {k} kHz{}",
+                    if v == 0x1477_0011 { " (AHB-AP)" } else { "" }
+                ),
+                Verdict::Ok,
+            ),
+            None => rep.row(
+                "AP IDR",
+                full.error.clone().unwrap_or_default(),
+                Verdict::Fail,
+            ),
         }
         match full.cpuid {
-            Some(v) => rep.row("CPUID", format!("{v:#010x} {}", ids::describe_cpuid(v)), Verdict::Ok),
+            Some(v) => rep.row(
+                "CPUID",
+                format!("{v:#010x} {}", ids::describe_cpuid(v)),
+                Verdict::Ok,
+            ),
             None => rep.row("CPUID", "not readable", Verdict::Fail),
         }
         if let Some(d) = dpidr_seen {
             if exp.dpidr == 0 || d == exp.dpidr {
-                let how = if exp.dpidr == 0 { "CPUTAPID 0: any accepted".to_string() } else { "as expected".to_string() };
-                rep.row("DPIDR vs CPUTAPID", format!("{d:#010x} ({how})"), Verdict::Ok);
+                let how = if exp.dpidr == 0 {
+                    "CPUTAPID 0: any accepted".to_string()
+                } else {
+                    "as expected".to_string()
+                };
+                rep.row(
+                    "DPIDR vs CPUTAPID",
+                    format!("{d:#010x} ({how})"),
+                    Verdict::Ok,
+                );
             } else {
-                rep.row("DPIDR vs CPUTAPID", format!("{d:#010x}, expected {:#010x}", exp.dpidr), Verdict::Fail);
-                chip_mismatch = Some(format!("DPIDR {d:#010x} is not the expected {:#010x}", exp.dpidr));
+                rep.row(
+                    "DPIDR vs CPUTAPID",
+                    format!("{d:#010x}, expected {:#010x}", exp.dpidr),
+                    Verdict::Fail,
+                );
+                chip_mismatch = Some(format!(
+                    "DPIDR {d:#010x} is not the expected {:#010x}",
+                    exp.dpidr
+                ));
             }
         }
         match full.idcode {
@@ -231,9 +324,21 @@ pub fn run(host: &Host, exp: &Expected, sim: Option<Sim>) -> (Report, Option<Sim
                     rep.row("DBGMCU_IDCODE", ids::describe_idcode(c), Verdict::Ok);
                 } else {
                     let exp_words = ids::describe_expected(&exp.dev_ids);
-                    rep.row("DBGMCU_IDCODE", format!("{}; expected {exp_words}", ids::describe_idcode(c)), if exp.dpidr == 0 { Verdict::Warn } else { Verdict::Fail });
+                    rep.row(
+                        "DBGMCU_IDCODE",
+                        format!("{}; expected {exp_words}", ids::describe_idcode(c)),
+                        if exp.dpidr == 0 {
+                            Verdict::Warn
+                        } else {
+                            Verdict::Fail
+                        },
+                    );
                     let script = ids::line_of(dev)
-                        .map(|l| ids::script_for(l.family, |n| crate::script::find::find(host, n).is_some()))
+                        .map(|l| {
+                            ids::script_for(l.family, |n| {
+                                crate::script::find::find(host, n).is_some()
+                            })
+                        })
                         .unwrap_or_else(|| "the target script of the chip on the board".into());
                     chip_mismatch = Some(format!(
                         "found {}, but the configuration expects {exp_words}; use {script}, or accept the chip with -c \"set CPUTAPID 0\" before the target script",
@@ -246,31 +351,62 @@ pub fn run(host: &Host, exp: &Expected, sim: Option<Sim>) -> (Report, Option<Sim
         match full.dhcsr {
             Some(v) => {
                 let (verdict, note) = if v & regs::dhcsr::S_LOCKUP != 0 {
-                    (Verdict::Warn, ": blank flash or a fault with faults disabled")
+                    (
+                        Verdict::Warn,
+                        ": blank flash or a fault with faults disabled",
+                    )
                 } else if v & regs::dhcsr::S_SLEEP != 0 {
                     (Verdict::Ok, ": WFI/WFE; the debugger can halt it")
                 } else {
                     (Verdict::Ok, "")
                 };
-                rep.row("core state (DHCSR)", format!("{}{note}", regs::describe_dhcsr(v)), verdict);
+                rep.row(
+                    "core state (DHCSR)",
+                    format!("{}{note}", regs::describe_dhcsr(v)),
+                    verdict,
+                );
             }
             None => rep.row("core state (DHCSR)", "not readable", Verdict::Warn),
         }
         match full.flash_obr {
             Some(v) if v & 0x2 != 0 => {
                 rdp = true;
-                rep.row("RDP (FLASH_OBR)", format!("{v:#010x}: RDPRT set, level 1: debugger reads of flash fail"), Verdict::Fail);
+                rep.row(
+                    "RDP (FLASH_OBR)",
+                    format!("{v:#010x}: RDPRT set, level 1: debugger reads of flash fail"),
+                    Verdict::Fail,
+                );
             }
-            Some(v) => rep.row("RDP (FLASH_OBR)", format!("{v:#010x}: level 0 (not protected)"), Verdict::Ok),
-            None => rep.row("RDP (FLASH_OBR)", "not checked (STM32F1 registers only)", Verdict::Skip),
+            Some(v) => rep.row(
+                "RDP (FLASH_OBR)",
+                format!("{v:#010x}: level 0 (not protected)"),
+                Verdict::Ok,
+            ),
+            None => rep.row(
+                "RDP (FLASH_OBR)",
+                "not checked (STM32F1 registers only)",
+                Verdict::Skip,
+            ),
         }
         match full.flash_wrpr {
             Some(v) if v != 0xFFFF_FFFF => {
                 wrp = true;
-                rep.row("WRP (FLASH_WRPR)", format!("{v:#010x}: {}", regs::describe_wrpr(v)), Verdict::Warn);
+                rep.row(
+                    "WRP (FLASH_WRPR)",
+                    format!("{v:#010x}: {}", regs::describe_wrpr(v)),
+                    Verdict::Warn,
+                );
             }
-            Some(v) => rep.row("WRP (FLASH_WRPR)", format!("{v:#010x}: {}", regs::describe_wrpr(v)), Verdict::Ok),
-            None => rep.row("WRP (FLASH_WRPR)", "not checked (STM32F1 registers only)", Verdict::Skip),
+            Some(v) => rep.row(
+                "WRP (FLASH_WRPR)",
+                format!("{v:#010x}: {}", regs::describe_wrpr(v)),
+                Verdict::Ok,
+            ),
+            None => rep.row(
+                "WRP (FLASH_WRPR)",
+                "not checked (STM32F1 registers only)",
+                Verdict::Skip,
+            ),
         }
         match full.dbgmcu_cr {
             Some(v) => {
@@ -286,12 +422,19 @@ pub fn run(host: &Host, exp: &Expected, sim: Option<Sim>) -> (Report, Option<Sim
                 let (verdict, note) = if notes.is_empty() {
                     (Verdict::Ok, String::new())
                 } else if exp.has_examine_end && v == 0 {
-                    (Verdict::Ok, " (reset value; the examine-end handler sets 0x307 at init)".to_string())
+                    (
+                        Verdict::Ok,
+                        " (reset value; the examine-end handler sets 0x307 at init)".to_string(),
+                    )
                 } else {
                     lowpower_warn = true;
                     (Verdict::Warn, format!(": {}", notes.join(", ")))
                 };
-                rep.row("DBGMCU_CR", format!("{v:#010x} {}{note}", regs::dbgmcu_bits(v)), verdict);
+                rep.row(
+                    "DBGMCU_CR",
+                    format!("{v:#010x} {}{note}", regs::dbgmcu_bits(v)),
+                    verdict,
+                );
             }
             None => rep.row("DBGMCU_CR", "not readable", Verdict::Warn),
         }
@@ -309,7 +452,11 @@ pub fn run(host: &Host, exp: &Expected, sim: Option<Sim>) -> (Report, Option<Sim
                         drop(s);
                         rep.row("connect (plain)", format!("ok at {khz} kHz"), Verdict::Ok);
                     }
-                    Err(e) => rep.row("connect (plain)", format!("at {khz} kHz: {}", short(&e)), Verdict::Fail),
+                    Err(e) => rep.row(
+                        "connect (plain)",
+                        format!("at {khz} kHz: {}", short(&e)),
+                        Verdict::Fail,
+                    ),
                 }
             }
             Err(e) => rep.row("connect (plain)", e.to_string(), Verdict::Fail),
@@ -318,11 +465,27 @@ pub fn run(host: &Host, exp: &Expected, sim: Option<Sim>) -> (Report, Option<Sim
         rep.row("connect (plain)", "skipped: no target power", Verdict::Skip);
     }
     let mut under_reset_ok = false;
-    let nrst = if exp.srst { Some(true) } else { adapter.nrst_wired() };
+    let nrst = if exp.srst {
+        Some(true)
+    } else {
+        adapter.nrst_wired()
+    };
     if !powered {
-        rep.row("connect under reset", "skipped: no target power", Verdict::Skip);
+        rep.row(
+            "connect under reset",
+            "skipped: no target power",
+            Verdict::Skip,
+        );
     } else if nrst == Some(false) {
-        rep.row("connect under reset", "not possible: NRST is not wired (stays high while asserted)", if normal_ok { Verdict::Warn } else { Verdict::Fail });
+        rep.row(
+            "connect under reset",
+            "not possible: NRST is not wired (stays high while asserted)",
+            if normal_ok {
+                Verdict::Warn
+            } else {
+                Verdict::Fail
+            },
+        );
     } else {
         let at = best.or(exp.speed_khz);
         match adapter.probe_at(at) {
@@ -330,20 +493,36 @@ pub fn run(host: &Host, exp: &Expected, sim: Option<Sim>) -> (Report, Option<Sim
                 let khz = p.speed_khz();
                 // probe-rs's attach under reset first; then stdbg's own reset-vector halt (NRST
                 // held, C_DEBUGEN + VC_CORERESET, NRST released), as the init ladder does.
-                let session = match p.attach_under_reset(exp.chip.as_str(), probe_rs::Permissions::new()) {
+                let session = match p
+                    .attach_under_reset(exp.chip.as_str(), probe_rs::Permissions::new())
+                {
                     Ok(s) => Ok(s),
                     Err(e1) => crate::host::connection::halt_at_reset_vector(&adapter, khz, exp.ap)
                         .and_then(|()| adapter.probe_at(Some(khz)).map_err(|e| e.to_string()))
-                        .and_then(|p| p.attach(exp.chip.as_str(), probe_rs::Permissions::new()).map_err(|e| short(&e)))
-                        .map_err(|e2| format!("{} (probe-rs attach under reset: {})", e2, short(&e1))),
+                        .and_then(|p| {
+                            p.attach(exp.chip.as_str(), probe_rs::Permissions::new())
+                                .map_err(|e| short(&e))
+                        })
+                        .map_err(|e2| {
+                            format!("{} (probe-rs attach under reset: {})", e2, short(&e1))
+                        }),
                 };
                 match session {
                     Ok(mut s) => {
                         under_reset_ok = true;
-                        let pc = s.core(0).and_then(|mut c| c.read_core_reg::<u32>(c.program_counter())).ok();
-                        let pc = pc.map(|p| format!("; halted at the reset vector, PC {p:#010x}")).unwrap_or_default();
+                        let pc = s
+                            .core(0)
+                            .and_then(|mut c| c.read_core_reg::<u32>(c.program_counter()))
+                            .ok();
+                        let pc = pc
+                            .map(|p| format!("; halted at the reset vector, PC {p:#010x}"))
+                            .unwrap_or_default();
                         drop(s);
-                        rep.row("connect under reset", format!("ok (the target was reset){pc}"), Verdict::Ok);
+                        rep.row(
+                            "connect under reset",
+                            format!("ok (the target was reset){pc}"),
+                            Verdict::Ok,
+                        );
                     }
                     Err(e) => rep.row("connect under reset", e, Verdict::Fail),
                 }
@@ -352,11 +531,15 @@ pub fn run(host: &Host, exp: &Expected, sim: Option<Sim>) -> (Report, Option<Sim
         }
     }
     // 6. Summary.
-    let volts = voltage.map(|v| format!("{v:.2} V")).unwrap_or_else(|| "unmeasured voltage".into());
+    let volts = voltage
+        .map(|v| format!("{v:.2} V"))
+        .unwrap_or_else(|| "unmeasured voltage".into());
     let s = &mut rep.summary;
     if !powered {
         s.push(format!("FAIL: no target power ({volts}): power the board and wire the probe's VTref/3V3 pin to the board's 3.3 V (and GND)."));
-    } else if working.is_empty() || (!failing.is_empty() && failing.iter().all(|f| working.iter().all(|w| f < w))) {
+    } else if working.is_empty()
+        || (!failing.is_empty() && failing.iter().all(|f| working.iter().all(|w| f < w)))
+    {
         if !working.is_empty() {
             s.push(format!("note: the DPIDR read at {working:?} kHz (tried first), then the SW-DP stopped answering at every speed: the running firmware cut the link during the check."));
         }
@@ -369,7 +552,10 @@ pub fn run(host: &Host, exp: &Expected, sim: Option<Sim>) -> (Report, Option<Sim
         } else {
             s.push(format!("FAIL: the target is powered ({volts}) but gives no ACK at any speed, even under reset: check SWDIO, SWCLK and GND wiring."));
         }
-    } else if !failing.is_empty() && failing.iter().any(|f| *f < working[0]) && failing.iter().any(|f| *f > working[0]) {
+    } else if !failing.is_empty()
+        && failing.iter().any(|f| *f < working[0])
+        && failing.iter().any(|f| *f > working[0])
+    {
         s.push(format!("warn: the link is intermittent: DPIDR read at {working:?} kHz but not at {failing:?} kHz; check wiring and lower the speed."));
     } else if !failing.is_empty() {
         let top = working[0];
@@ -381,7 +567,10 @@ pub fn run(host: &Host, exp: &Expected, sim: Option<Sim>) -> (Report, Option<Sim
         }
     }
     if let Some(m) = chip_mismatch {
-        s.push(format!("{}: wrong chip: {m}.", if exp.dpidr == 0 { "warn" } else { "FAIL" }));
+        s.push(format!(
+            "{}: wrong chip: {m}.",
+            if exp.dpidr == 0 { "warn" } else { "FAIL" }
+        ));
     }
     if rdp {
         s.push("FAIL: flash is read-protected (RDP level 1): reads of flash fail and programming is refused. fix: `stm32f1x unlock 0`, then power-cycle (this mass-erases the flash; stdbg never does it by itself).".into());

@@ -21,38 +21,166 @@ pub struct StmLine {
 }
 
 const LINES: &[StmLine] = &[
-    StmLine { dev_id: 0x412, name: "STM32F10xx4/6 (low density)", family: "stm32f1x" },
-    StmLine { dev_id: 0x410, name: "STM32F10xx8/B (medium density)", family: "stm32f1x" },
-    StmLine { dev_id: 0x414, name: "STM32F10xxC/D/E (high density)", family: "stm32f1x" },
-    StmLine { dev_id: 0x430, name: "STM32F10xxF/G (XL density)", family: "stm32f1x" },
-    StmLine { dev_id: 0x418, name: "STM32F105/F107 (connectivity line)", family: "stm32f1x" },
-    StmLine { dev_id: 0x420, name: "STM32F100 (value line, low/medium density)", family: "stm32f1x" },
-    StmLine { dev_id: 0x428, name: "STM32F100 (value line, high density)", family: "stm32f1x" },
-    StmLine { dev_id: 0x422, name: "STM32F303xB/C", family: "stm32f3x" },
-    StmLine { dev_id: 0x438, name: "STM32F303x6/8 / F334", family: "stm32f3x" },
-    StmLine { dev_id: 0x439, name: "STM32F301/F302x6/8", family: "stm32f3x" },
-    StmLine { dev_id: 0x446, name: "STM32F303xD/E", family: "stm32f3x" },
-    StmLine { dev_id: 0x432, name: "STM32F37x", family: "stm32f3x" },
-    StmLine { dev_id: 0x411, name: "STM32F2xx", family: "stm32f2x" },
-    StmLine { dev_id: 0x413, name: "STM32F405/407/415/417", family: "stm32f4x" },
-    StmLine { dev_id: 0x419, name: "STM32F42x/43x", family: "stm32f4x" },
-    StmLine { dev_id: 0x423, name: "STM32F401xB/C", family: "stm32f4x" },
-    StmLine { dev_id: 0x433, name: "STM32F401xD/E", family: "stm32f4x" },
-    StmLine { dev_id: 0x431, name: "STM32F411", family: "stm32f4x" },
-    StmLine { dev_id: 0x440, name: "STM32F030x8/F05x", family: "stm32f0x" },
-    StmLine { dev_id: 0x444, name: "STM32F03x", family: "stm32f0x" },
-    StmLine { dev_id: 0x445, name: "STM32F04x", family: "stm32f0x" },
-    StmLine { dev_id: 0x448, name: "STM32F07x", family: "stm32f0x" },
-    StmLine { dev_id: 0x442, name: "STM32F09x", family: "stm32f0x" },
-    StmLine { dev_id: 0x460, name: "STM32G07x/G08x", family: "stm32g0x" },
-    StmLine { dev_id: 0x466, name: "STM32G03x/G04x", family: "stm32g0x" },
-    StmLine { dev_id: 0x468, name: "STM32G431/G441", family: "stm32g4x" },
-    StmLine { dev_id: 0x469, name: "STM32G47x/G48x", family: "stm32g4x" },
-    StmLine { dev_id: 0x415, name: "STM32L47x/L48x", family: "stm32l4x" },
-    StmLine { dev_id: 0x435, name: "STM32L43x/L44x", family: "stm32l4x" },
-    StmLine { dev_id: 0x450, name: "STM32H74x/H75x", family: "stm32h7x" },
-    StmLine { dev_id: 0x416, name: "STM32L1xx (Cat.1)", family: "stm32l1x" },
-    StmLine { dev_id: 0x417, name: "STM32L05x/L06x", family: "stm32l0x" },
+    StmLine {
+        dev_id: 0x412,
+        name: "STM32F10xx4/6 (low density)",
+        family: "stm32f1x",
+    },
+    StmLine {
+        dev_id: 0x410,
+        name: "STM32F10xx8/B (medium density)",
+        family: "stm32f1x",
+    },
+    StmLine {
+        dev_id: 0x414,
+        name: "STM32F10xxC/D/E (high density)",
+        family: "stm32f1x",
+    },
+    StmLine {
+        dev_id: 0x430,
+        name: "STM32F10xxF/G (XL density)",
+        family: "stm32f1x",
+    },
+    StmLine {
+        dev_id: 0x418,
+        name: "STM32F105/F107 (connectivity line)",
+        family: "stm32f1x",
+    },
+    StmLine {
+        dev_id: 0x420,
+        name: "STM32F100 (value line, low/medium density)",
+        family: "stm32f1x",
+    },
+    StmLine {
+        dev_id: 0x428,
+        name: "STM32F100 (value line, high density)",
+        family: "stm32f1x",
+    },
+    StmLine {
+        dev_id: 0x422,
+        name: "STM32F303xB/C",
+        family: "stm32f3x",
+    },
+    StmLine {
+        dev_id: 0x438,
+        name: "STM32F303x6/8 / F334",
+        family: "stm32f3x",
+    },
+    StmLine {
+        dev_id: 0x439,
+        name: "STM32F301/F302x6/8",
+        family: "stm32f3x",
+    },
+    StmLine {
+        dev_id: 0x446,
+        name: "STM32F303xD/E",
+        family: "stm32f3x",
+    },
+    StmLine {
+        dev_id: 0x432,
+        name: "STM32F37x",
+        family: "stm32f3x",
+    },
+    StmLine {
+        dev_id: 0x411,
+        name: "STM32F2xx",
+        family: "stm32f2x",
+    },
+    StmLine {
+        dev_id: 0x413,
+        name: "STM32F405/407/415/417",
+        family: "stm32f4x",
+    },
+    StmLine {
+        dev_id: 0x419,
+        name: "STM32F42x/43x",
+        family: "stm32f4x",
+    },
+    StmLine {
+        dev_id: 0x423,
+        name: "STM32F401xB/C",
+        family: "stm32f4x",
+    },
+    StmLine {
+        dev_id: 0x433,
+        name: "STM32F401xD/E",
+        family: "stm32f4x",
+    },
+    StmLine {
+        dev_id: 0x431,
+        name: "STM32F411",
+        family: "stm32f4x",
+    },
+    StmLine {
+        dev_id: 0x440,
+        name: "STM32F030x8/F05x",
+        family: "stm32f0x",
+    },
+    StmLine {
+        dev_id: 0x444,
+        name: "STM32F03x",
+        family: "stm32f0x",
+    },
+    StmLine {
+        dev_id: 0x445,
+        name: "STM32F04x",
+        family: "stm32f0x",
+    },
+    StmLine {
+        dev_id: 0x448,
+        name: "STM32F07x",
+        family: "stm32f0x",
+    },
+    StmLine {
+        dev_id: 0x442,
+        name: "STM32F09x",
+        family: "stm32f0x",
+    },
+    StmLine {
+        dev_id: 0x460,
+        name: "STM32G07x/G08x",
+        family: "stm32g0x",
+    },
+    StmLine {
+        dev_id: 0x466,
+        name: "STM32G03x/G04x",
+        family: "stm32g0x",
+    },
+    StmLine {
+        dev_id: 0x468,
+        name: "STM32G431/G441",
+        family: "stm32g4x",
+    },
+    StmLine {
+        dev_id: 0x469,
+        name: "STM32G47x/G48x",
+        family: "stm32g4x",
+    },
+    StmLine {
+        dev_id: 0x415,
+        name: "STM32L47x/L48x",
+        family: "stm32l4x",
+    },
+    StmLine {
+        dev_id: 0x435,
+        name: "STM32L43x/L44x",
+        family: "stm32l4x",
+    },
+    StmLine {
+        dev_id: 0x450,
+        name: "STM32H74x/H75x",
+        family: "stm32h7x",
+    },
+    StmLine {
+        dev_id: 0x416,
+        name: "STM32L1xx (Cat.1)",
+        family: "stm32l1x",
+    },
+    StmLine {
+        dev_id: 0x417,
+        name: "STM32L05x/L06x",
+        family: "stm32l0x",
+    },
 ];
 
 /// The STM32 line with this DEV_ID, if known.
@@ -69,19 +197,32 @@ pub fn split_idcode(idcode: u32) -> (u32, u32) {
 pub fn describe_idcode(idcode: u32) -> String {
     let (dev, rev) = split_idcode(idcode);
     match line_of(dev) {
-        Some(l) => format!("{} (DBGMCU_IDCODE {idcode:#010x}: DEV_ID {dev:#05x}, REV_ID {rev:#06x})", l.name),
-        None => format!("an unknown device (DBGMCU_IDCODE {idcode:#010x}: DEV_ID {dev:#05x}, REV_ID {rev:#06x})"),
+        Some(l) => format!(
+            "{} (DBGMCU_IDCODE {idcode:#010x}: DEV_ID {dev:#05x}, REV_ID {rev:#06x})",
+            l.name
+        ),
+        None => format!(
+            "an unknown device (DBGMCU_IDCODE {idcode:#010x}: DEV_ID {dev:#05x}, REV_ID {rev:#06x})"
+        ),
     }
 }
 
 /// The chips a list of expected DEV_IDs stands for, e.g. `an STM32F1 (DEV_ID 0x412, 0x410, …)`.
 pub fn describe_expected(dev_ids: &[u32]) -> String {
     let fams: Vec<&str> = {
-        let mut v: Vec<&str> = dev_ids.iter().filter_map(|d| line_of(*d)).map(|l| l.family).collect();
+        let mut v: Vec<&str> = dev_ids
+            .iter()
+            .filter_map(|d| line_of(*d))
+            .map(|l| l.family)
+            .collect();
         v.dedup();
         v
     };
-    let ids = dev_ids.iter().map(|d| format!("{d:#05x}")).collect::<Vec<_>>().join(", ");
+    let ids = dev_ids
+        .iter()
+        .map(|d| format!("{d:#05x}"))
+        .collect::<Vec<_>>()
+        .join(", ");
     match fams.as_slice() {
         [f] => format!("an {} (DEV_ID {ids})", family_words(f)),
         _ => format!("DEV_ID {ids}"),
@@ -100,7 +241,11 @@ pub fn describe_dpidr(dpidr: u32) -> String {
     let version = (dpidr >> 12) & 0xF;
     let mindp = (dpidr >> 16) & 1;
     let revision = dpidr >> 28;
-    let who = if designer == 0x23B { "ARM" } else { "designer JEP106 " };
+    let who = if designer == 0x23B {
+        "ARM"
+    } else {
+        "designer JEP106 "
+    };
     let typical = match dpidr {
         0x1BA0_1477 => "Cortex-M3 SW-DP: STM32F1/F2/L1",
         0x2BA0_1477 => "Cortex-M4 SW-DP: STM32F3/F4/L4/G4, and Blue Pill clones (CKS32/CS32F103)",
@@ -116,7 +261,9 @@ pub fn describe_dpidr(dpidr: u32) -> String {
         if mindp == 1 { " MINDP" } else { "" }
     );
     if designer != 0x23B {
-        s = format!("DPIDR {dpidr:#010x} (designer {designer:#05x}, DPv{version}, revision {revision}");
+        s = format!(
+            "DPIDR {dpidr:#010x} (designer {designer:#05x}, DPv{version}, revision {revision}"
+        );
     }
     if !typical.is_empty() {
         s.push_str(": ");
@@ -151,7 +298,10 @@ pub fn script_for(family: &str, exists: impl Fn(&str) -> bool) -> String {
     if exists(&rhai) {
         format!("-f {rhai}")
     } else {
-        format!("a target script for the {} (stdbg has no targets/{family}.rhai yet; OpenOCD's is target/{family}.cfg)", family_words(family))
+        format!(
+            "a target script for the {} (stdbg has no targets/{family}.rhai yet; OpenOCD's is target/{family}.cfg)",
+            family_words(family)
+        )
     }
 }
 
@@ -162,9 +312,19 @@ mod tests {
     #[test]
     fn words() {
         assert_eq!(describe_cpuid(0x411F_C231), "Cortex-M3 r1p1");
-        assert!(describe_idcode(0x1003_6422).starts_with("STM32F303xB/C (DBGMCU_IDCODE 0x10036422: DEV_ID 0x422"));
-        assert!(describe_dpidr(0x1BA0_1477).contains("ARM DPv1"), "{}", describe_dpidr(0x1BA0_1477));
-        assert_eq!(describe_expected(&[0x412, 0x410]), "an STM32F1 (DEV_ID 0x412, 0x410)");
+        assert!(
+            describe_idcode(0x1003_6422)
+                .starts_with("STM32F303xB/C (DBGMCU_IDCODE 0x10036422: DEV_ID 0x422")
+        );
+        assert!(
+            describe_dpidr(0x1BA0_1477).contains("ARM DPv1"),
+            "{}",
+            describe_dpidr(0x1BA0_1477)
+        );
+        assert_eq!(
+            describe_expected(&[0x412, 0x410]),
+            "an STM32F1 (DEV_ID 0x412, 0x410)"
+        );
         assert_eq!(script_for("stm32f1x", |_| true), "-f targets/stm32f1x.rhai");
     }
 }

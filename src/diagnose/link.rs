@@ -58,7 +58,10 @@ fn note(ids: &mut LinkIds, e: &ArmError) {
 /// Opens the debug port on `probe` (at the speed it is set to) and reads the IDs; returns the
 /// probe for further use (or `None` when probe-rs consumed it on an error it does not give back).
 pub fn look(mut probe: Probe, ap: u8, depth: Depth) -> (Option<Probe>, LinkIds) {
-    let mut ids = LinkIds { khz: probe.speed_khz(), ..LinkIds::default() };
+    let mut ids = LinkIds {
+        khz: probe.speed_khz(),
+        ..LinkIds::default()
+    };
     if let Err(e) = probe.attach_to_unspecified() {
         ids.error = Some(super::chain(&e).join(": "));
         ids.evidence = Some(super::evidence(&e));
@@ -101,7 +104,10 @@ pub fn look(mut probe: Probe, ap: u8, depth: Depth) -> (Option<Probe>, LinkIds) 
                 if ids.idcode.is_none() {
                     ids.idcode = rd(ids::DBGMCU_IDCODE_M0, &mut ids).filter(|v| *v != 0);
                 }
-                let f1 = ids.idcode.and_then(|c| ids::line_of(c & 0xFFF)).is_some_and(|l| l.family == "stm32f1x");
+                let f1 = ids
+                    .idcode
+                    .and_then(|c| ids::line_of(c & 0xFFF))
+                    .is_some_and(|l| l.family == "stm32f1x");
                 ids.dbgmcu_cr = rd(regs::DBGMCU_CR, &mut ids);
                 if f1 {
                     ids.flash_obr = rd(regs::FLASH_OBR, &mut ids);

@@ -12,8 +12,8 @@ use std::error::Error as StdError;
 
 use probe_rs::architecture::arm::dp::DebugPortError;
 use probe_rs::architecture::arm::{ArmError, DapError};
-use probe_rs::probe::stlink::StlinkError;
 use probe_rs::probe::DebugProbeError;
+use probe_rs::probe::stlink::StlinkError;
 
 use crate::command::CommandError;
 use crate::host::connection::ConnectError;
@@ -70,9 +70,17 @@ fn stlink_status(e: &StlinkError) -> Option<String> {
 fn stlink_evidence(status: &str) -> Evidence {
     match status {
         "SwdDpWait" | "SwdApWait" | "JtagCmdWait" => Evidence::Wait,
-        "SwdApFault" | "SwdDpFault" | "SwdApStickyError" | "SwdApStickyorunError" | "SwdApWdataError" => Evidence::Fault,
+        "SwdApFault"
+        | "SwdDpFault"
+        | "SwdApStickyError"
+        | "SwdApStickyorunError"
+        | "SwdApWdataError" => Evidence::Fault,
         "SwdApParityError" | "SwdDpParityError" => Evidence::LineErrors,
-        "SwdDpError" | "SwdApError" | "JtagNoDeviceConnected" | "JtagGetIdcodeError" | "JtagDbgPowerError" => Evidence::NoAck,
+        "SwdDpError"
+        | "SwdApError"
+        | "JtagNoDeviceConnected"
+        | "JtagGetIdcodeError"
+        | "JtagDbgPowerError" => Evidence::NoAck,
         _ => Evidence::Other,
     }
 }
@@ -134,12 +142,16 @@ pub fn failed_step(err: &(dyn StdError + 'static)) -> &'static str {
         }
         if let Some(d) = e.downcast_ref::<DebugPortError>() {
             match d {
-                DebugPortError::TargetPowerUpFailed => return "debug power-up (CTRL/STAT CDBGPWRUPACK)",
+                DebugPortError::TargetPowerUpFailed => {
+                    return "debug power-up (CTRL/STAT CDBGPWRUPACK)";
+                }
                 DebugPortError::Dap(_) => return "line reset and DPIDR read",
                 _ => {}
             }
         }
-        if let Some(DebugProbeError::ProbeCouldNotBeCreated(_) | DebugProbeError::Usb(_)) = e.downcast_ref::<DebugProbeError>() {
+        if let Some(DebugProbeError::ProbeCouldNotBeCreated(_) | DebugProbeError::Usb(_)) =
+            e.downcast_ref::<DebugProbeError>()
+        {
             return "open probe";
         }
         if let Some(StlinkError::ProbeFirmwareOutdated(_)) = e.downcast_ref::<StlinkError>() {
@@ -193,7 +205,14 @@ pub fn is_link_failure(err: &(dyn StdError + 'static)) -> bool {
         }
         cur = e.source();
     }
-    matches!(evidence(err), Evidence::NoAck | Evidence::LineErrors | Evidence::Wait | Evidence::Fault | Evidence::Timeout)
+    matches!(
+        evidence(err),
+        Evidence::NoAck
+            | Evidence::LineErrors
+            | Evidence::Wait
+            | Evidence::Fault
+            | Evidence::Timeout
+    )
 }
 
 /// The advice for a class of evidence.

@@ -80,8 +80,16 @@ pub fn dbgmcu_bits(v: u32) -> String {
         (dbgmcu::IWDG_STOP, "DBG_IWDG_STOP"),
         (dbgmcu::WWDG_STOP, "DBG_WWDG_STOP"),
     ];
-    let set: Vec<&str> = names.iter().filter(|(b, _)| v & b != 0).map(|(_, n)| *n).collect();
-    if set.is_empty() { "none".into() } else { set.join(" ") }
+    let set: Vec<&str> = names
+        .iter()
+        .filter(|(b, _)| v & b != 0)
+        .map(|(_, n)| *n)
+        .collect();
+    if set.is_empty() {
+        "none".into()
+    } else {
+        set.join(" ")
+    }
 }
 
 /// The reset flags set in RCC_CSR, by name.
@@ -102,8 +110,15 @@ pub fn reset_flags(csr: u32) -> Vec<&'static str> {
 
 /// WRPR in words: `none` or the protected 4-page groups (F1 medium density: bit n = pages 4n..4n+3).
 pub fn describe_wrpr(wrpr: u32) -> String {
-    let prot: Vec<String> = (0..32).filter(|b| wrpr & (1 << b) == 0).map(|b| format!("{}-{}", b * 4, b * 4 + 3)).collect();
-    if prot.is_empty() { "no page write-protected".into() } else { format!("pages {} write-protected", prot.join(", ")) }
+    let prot: Vec<String> = (0..32)
+        .filter(|b| wrpr & (1 << b) == 0)
+        .map(|b| format!("{}-{}", b * 4, b * 4 + 3))
+        .collect();
+    if prot.is_empty() {
+        "no page write-protected".into()
+    } else {
+        format!("pages {} write-protected", prot.join(", "))
+    }
 }
 
 #[cfg(test)]
@@ -112,10 +127,16 @@ mod tests {
 
     #[test]
     fn words() {
-        assert_eq!(dbgmcu_bits(0x307), "DBG_SLEEP DBG_STOP DBG_STANDBY DBG_IWDG_STOP DBG_WWDG_STOP");
+        assert_eq!(
+            dbgmcu_bits(0x307),
+            "DBG_SLEEP DBG_STOP DBG_STANDBY DBG_IWDG_STOP DBG_WWDG_STOP"
+        );
         assert_eq!(dbgmcu_bits(0), "none");
         assert!(describe_dhcsr(0x0204_0001).starts_with("sleeping (S_SLEEP), reset since"));
-        assert_eq!(reset_flags(IWDGRSTF | (1 << 26)), vec!["PINRSTF (NRST pin)", "IWDGRSTF (independent watchdog)"]);
+        assert_eq!(
+            reset_flags(IWDGRSTF | (1 << 26)),
+            vec!["PINRSTF (NRST pin)", "IWDGRSTF (independent watchdog)"]
+        );
         assert_eq!(describe_wrpr(0xFFFF_FFFE), "pages 0-3 write-protected");
     }
 }

@@ -80,7 +80,9 @@ pub enum FitError {
         ram: Range<u64>,
     },
     /// A section lies outside every flash bank and RAM region.
-    #[error("{what} (0x{start:08x}-0x{end:08x}) is outside the memory of {chip}: flash {flash}, RAM {ram}; check the linker script's MEMORY, or the address/offset given")]
+    #[error(
+        "{what} (0x{start:08x}-0x{end:08x}) is outside the memory of {chip}: flash {flash}, RAM {ram}; check the linker script's MEMORY, or the address/offset given"
+    )]
     Outside {
         /// `section .foo` or `data`.
         what: String,
@@ -96,13 +98,17 @@ pub enum FitError {
         ram: String,
     },
     /// A raw binary was given without an address.
-    #[error("raw binary '{path}' has no address: give the flash address after the file name, e.g. `program {path} 0x08000000` or `flash write_image erase {path} 0x08000000`")]
+    #[error(
+        "raw binary '{path}' has no address: give the flash address after the file name, e.g. `program {path} 0x08000000` or `flash write_image erase {path} 0x08000000`"
+    )]
     BinWithoutAddress {
         /// The file.
         path: String,
     },
     /// `load_image` of bytes that are in flash.
-    #[error("{what} (0x{start:08x}-0x{end:08x}) is in flash ({bank}); load_image writes RAM only: use 'flash write_image erase' or 'program' for flash")]
+    #[error(
+        "{what} (0x{start:08x}-0x{end:08x}) is in flash ({bank}); load_image writes RAM only: use 'flash write_image erase' or 'program' for flash"
+    )]
     FlashNotAllowed {
         /// `section .text` or `data`.
         what: String,
@@ -158,27 +164,41 @@ pub fn range_text(r: &Range<u64>) -> String {
 
 /// `64 KiB`, or `1000 bytes` when not a whole number of KiB.
 pub fn size_text(n: u64) -> String {
-    if n.is_multiple_of(1024) { format!("{} KiB", n / 1024) } else { format!("{n} bytes") }
+    if n.is_multiple_of(1024) {
+        format!("{} KiB", n / 1024)
+    } else {
+        format!("{n} bytes")
+    }
 }
 
 fn list(ranges: &[Range<u64>]) -> String {
     if ranges.is_empty() {
         return "none".into();
     }
-    ranges.iter().map(|r| format!("{} ({})", range_text(r), size_text(r.end - r.start))).collect::<Vec<_>>().join(", ")
+    ranges
+        .iter()
+        .map(|r| format!("{} ({})", range_text(r), size_text(r.end - r.start)))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Checks that every byte of `image` may be written under `allowed`.
 #[allow(clippy::result_large_err)] // built once per command, on the error path only
 pub fn check_image(image: &Image, layout: &Layout, allowed: Allowed) -> Result<(), FitError> {
     if image.format == super::image::ImageFormat::Bin && !image.offset_given {
-        return Err(FitError::BinWithoutAddress { path: image.path.display().to_string() });
+        return Err(FitError::BinWithoutAddress {
+            path: image.path.display().to_string(),
+        });
     }
     for seg in &image.segments {
         let mut a = seg.address;
         let end = seg.end();
         while a < end {
-            if let Some(f) = layout.flash.iter().find(|f| f.range.contains(&a) && f.unusable.is_some()) {
+            if let Some(f) = layout
+                .flash
+                .iter()
+                .find(|f| f.range.contains(&a) && f.unusable.is_some())
+            {
                 let (what, s, e) = seg.describe_at(a, f.range.end.min(end));
                 return Err(FitError::UnusableBank {
                     what,
@@ -194,7 +214,12 @@ pub fn check_image(image: &Image, layout: &Layout, allowed: Allowed) -> Result<(
                 let stop = f.range.end.min(end);
                 if allowed == Allowed::RamOnly {
                     let (what, s, e) = seg.describe_at(a, stop);
-                    return Err(FitError::FlashNotAllowed { what, start: s, end: e, bank: f.bank.clone() });
+                    return Err(FitError::FlashNotAllowed {
+                        what,
+                        start: s,
+                        end: e,
+                        bank: f.bank.clone(),
+                    });
                 }
                 // The part in the bank must also be covered by probe-rs's flash description.
                 let mut b = a;
@@ -224,11 +249,27 @@ pub fn check_image(image: &Image, layout: &Layout, allowed: Allowed) -> Result<(
             }
             // `a` is in no region. Did the section start in one?
             let (what, s, e) = seg.describe_at(a, end);
-            if let Some(f) = layout.flash.iter().find(|f| f.range.contains(&s) || (s < f.range.end && f.range.end == a)) {
-                return Err(FitError::FlashOverflow { what, start: s, end: e, chip: f.chip.clone(), flash: f.range.clone() });
+            if let Some(f) = layout
+                .flash
+                .iter()
+                .find(|f| f.range.contains(&s) || (s < f.range.end && f.range.end == a))
+            {
+                return Err(FitError::FlashOverflow {
+                    what,
+                    start: s,
+                    end: e,
+                    chip: f.chip.clone(),
+                    flash: f.range.clone(),
+                });
             }
             if let Some(r) = layout.ram.iter().find(|r| r.contains(&s) || r.end == a) {
-                return Err(FitError::RamOverflow { what, start: s, end: e, chip: layout.chip.clone(), ram: r.clone() });
+                return Err(FitError::RamOverflow {
+                    what,
+                    start: s,
+                    end: e,
+                    chip: layout.chip.clone(),
+                    ram: r.clone(),
+                });
             }
             let flash: Vec<Range<u64>> = layout.flash.iter().map(|f| f.range.clone()).collect();
             return Err(FitError::Outside {
@@ -247,7 +288,7 @@ pub fn check_image(image: &Image, layout: &Layout, allowed: Allowed) -> Result<(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::flashing::image::{ImageFormat, Segment, SectionSpan};
+    use crate::flashing::image::{ImageFormat, SectionSpan, Segment};
 
     #[allow(clippy::single_range_in_vec_init)]
     fn layout(flash_kib: u64, nvm_kib: u64) -> Layout {
@@ -266,40 +307,83 @@ mod tests {
     }
 
     fn image(segs: Vec<Segment>) -> Image {
-        Image { path: "fw.elf".into(), format: ImageFormat::Elf, segments: segs, offset_given: false }
+        Image {
+            path: "fw.elf".into(),
+            format: ImageFormat::Elf,
+            segments: segs,
+            offset_given: false,
+        }
     }
 
     fn seg(addr: u64, len: usize, secs: &[(&str, u64, u64)]) -> Segment {
         Segment {
             address: addr,
             data: vec![0; len],
-            sections: secs.iter().map(|(n, s, e)| SectionSpan { name: n.to_string(), start: *s, end: *e }).collect(),
+            sections: secs
+                .iter()
+                .map(|(n, s, e)| SectionSpan {
+                    name: n.to_string(),
+                    start: *s,
+                    end: *e,
+                })
+                .collect(),
         }
     }
 
     #[test]
     fn too_big_message() {
-        let img = image(vec![seg(0x0800_0000, 0x14184, &[(".isr_vector", 0x0800_0000, 0x0800_00ec), (".rodata", 0x0800_0184, 0x0801_4184)])]);
+        let img = image(vec![seg(
+            0x0800_0000,
+            0x14184,
+            &[
+                (".isr_vector", 0x0800_0000, 0x0800_00ec),
+                (".rodata", 0x0800_0184, 0x0801_4184),
+            ],
+        )]);
         let e = check_image(&img, &layout(64, 64), Allowed::FlashOrRam).unwrap_err();
         assert_eq!(
             e.to_string(),
             "section .rodata (0x08000184-0x08014184) does not fit: the flash of STM32F103C8 is 0x08000000-0x08010000 (64 KiB); the image was linked for a larger chip — relink for 64 KiB or select the right board/target script"
         );
         assert!(check_image(&img, &layout(128, 128), Allowed::FlashOrRam).is_ok());
-        let e = check_image(&img, &layout(128, 64), Allowed::FlashOrRam).unwrap_err().to_string();
-        assert!(e.contains("probe-rs description of STM32F103C8") && e.contains(".rodata"), "{e}");
+        let e = check_image(&img, &layout(128, 64), Allowed::FlashOrRam)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("probe-rs description of STM32F103C8") && e.contains(".rodata"),
+            "{e}"
+        );
     }
 
     #[test]
     fn ram_only_and_outside() {
-        let img = image(vec![seg(0x0800_0000, 16, &[(".text", 0x0800_0000, 0x0800_0010)])]);
-        let e = check_image(&img, &layout(64, 64), Allowed::RamOnly).unwrap_err().to_string();
-        assert!(e.starts_with("section .text (0x08000000-0x08000010) is in flash"), "{e}");
+        let img = image(vec![seg(
+            0x0800_0000,
+            16,
+            &[(".text", 0x0800_0000, 0x0800_0010)],
+        )]);
+        let e = check_image(&img, &layout(64, 64), Allowed::RamOnly)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("section .text (0x08000000-0x08000010) is in flash"),
+            "{e}"
+        );
         let img = image(vec![seg(0x3000_0000, 16, &[])]);
-        let e = check_image(&img, &layout(64, 64), Allowed::FlashOrRam).unwrap_err().to_string();
-        assert!(e.starts_with("data (0x30000000-0x30000010) is outside the memory of STM32F103C8"), "{e}");
+        let e = check_image(&img, &layout(64, 64), Allowed::FlashOrRam)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("data (0x30000000-0x30000010) is outside the memory of STM32F103C8"),
+            "{e}"
+        );
         let img = image(vec![seg(0x2000_4ff0, 32, &[])]);
-        let e = check_image(&img, &layout(64, 64), Allowed::RamOnly).unwrap_err().to_string();
-        assert!(e.contains("the RAM of STM32F103C8 is 0x20000000-0x20005000 (20 KiB)"), "{e}");
+        let e = check_image(&img, &layout(64, 64), Allowed::RamOnly)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("the RAM of STM32F103C8 is 0x20000000-0x20005000 (20 KiB)"),
+            "{e}"
+        );
     }
 }

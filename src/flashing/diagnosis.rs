@@ -9,8 +9,8 @@
 use std::ops::Range;
 use std::sync::Mutex;
 
-use probe_rs::flashing::{FlashError, ProgressEvent, ProgressOperation};
 use probe_rs::MemoryInterface;
+use probe_rs::flashing::{FlashError, ProgressEvent, ProgressOperation};
 
 use super::f1_line;
 use crate::command::CommandError;
@@ -51,7 +51,11 @@ impl FpecRegs {
     /// `FLASH_SR = 0x00000014 (PGERR, WRPRTERR)`-style evidence line.
     pub fn evidence(&self) -> String {
         let bits = sr_bits(self.sr);
-        let sr = if bits.is_empty() { String::from("no error bits") } else { bits.join(", ") };
+        let sr = if bits.is_empty() {
+            String::from("no error bits")
+        } else {
+            bits.join(", ")
+        };
         format!(
             "FLASH_SR = 0x{:08x} ({sr}), FLASH_CR = 0x{:08x}, FLASH_AR = 0x{:08x}, FLASH_OBR = 0x{:08x} (RDPRT = {}), FLASH_WRPR = 0x{:08x}",
             self.sr,
@@ -136,14 +140,22 @@ impl F1Geometry {
     /// The pages a WRPR bit covers.
     pub fn block_pages(&self, block: u32) -> Range<u64> {
         let first = u64::from(block) * self.pages_per_block;
-        let last = if block == 31 { self.size / self.page_size } else { first + self.pages_per_block };
+        let last = if block == 31 {
+            self.size / self.page_size
+        } else {
+            first + self.pages_per_block
+        };
         first..last
     }
 
     /// `0x08000400-0x08000bff (pages 1-2)`.
     pub fn describe(&self, r: &Range<u64>) -> String {
         let (p0, p1) = (self.page_of(r.start), self.page_of(r.end - 1));
-        let pages = if p0 == p1 { format!("page {p0}") } else { format!("pages {p0}-{p1}") };
+        let pages = if p0 == p1 {
+            format!("page {p0}")
+        } else {
+            format!("pages {p0}-{p1}")
+        };
         format!("0x{:08x}-0x{:08x} ({pages})", r.start, r.end - 1)
     }
 }
@@ -154,7 +166,12 @@ pub fn f1_bank_at(host: &Host, addr: u64) -> Option<F1Geometry> {
     let candidates: Vec<usize> = {
         let t = host.targets();
         let cur = t.current()?.name.clone();
-        t.banks.iter().enumerate().filter(|(_, b)| b.driver == "stm32f1x" && b.target == cur).map(|(i, _)| i).collect()
+        t.banks
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| b.driver == "stm32f1x" && b.target == cur)
+            .map(|(i, _)| i)
+            .collect()
     };
     let (index, bank) = candidates.into_iter().find_map(|i| {
         // A bank of size 0 is sized from F_SIZE (not a flash read, allowed under RDP).
@@ -189,13 +206,29 @@ pub fn rdp_message(obr: u32, bank: usize, what: &str, before: bool) -> String {
 /// Before a write: refuses (nothing erased) when RDP is active or a page the image covers is
 /// write-protected. `ranges` are the flash byte ranges of the image. For a verify (`write` =
 /// false) only RDP matters.
-pub fn check_protection(host: &Host, ranges: &[Range<u64>], write: bool) -> Result<(), CommandError> {
-    let Some(first) = ranges.first() else { return Ok(()) };
-    let Some(g) = f1_bank_at(host, first.start) else { return Ok(()) };
-    let Some(regs) = read_fpec(host) else { return Ok(()) };
+pub fn check_protection(
+    host: &Host,
+    ranges: &[Range<u64>],
+    write: bool,
+) -> Result<(), CommandError> {
+    let Some(first) = ranges.first() else {
+        return Ok(());
+    };
+    let Some(g) = f1_bank_at(host, first.start) else {
+        return Ok(());
+    };
+    let Some(regs) = read_fpec(host) else {
+        return Ok(());
+    };
     if regs.rdp_active() {
-        let what = if write { "cannot program the flash" } else { "cannot read the flash" };
-        return Err(CommandError::failed(rdp_message(regs.obr, g.index, what, write)));
+        let what = if write {
+            "cannot program the flash"
+        } else {
+            "cannot read the flash"
+        };
+        return Err(CommandError::failed(rdp_message(
+            regs.obr, g.index, what, write,
+        )));
     }
     if !write {
         return Ok(());
@@ -208,7 +241,13 @@ pub fn check_protection(host: &Host, ranges: &[Range<u64>], write: bool) -> Resu
         for page in g.page_of(r.start)..=g.page_of(end - 1) {
             let block = g.block_of(page);
             if regs.wrpr & (1 << block) == 0 {
-                return Err(CommandError::failed(wrp_message(&g, regs.wrpr, page, "cannot program the image", true)));
+                return Err(CommandError::failed(wrp_message(
+                    &g,
+                    regs.wrpr,
+                    page,
+                    "cannot program the image",
+                    true,
+                )));
             }
         }
     }
@@ -256,8 +295,16 @@ impl FlashTracker {
         match ev {
             ProgressEvent::FlashLayoutReady { flash_layout } => {
                 for l in flash_layout {
-                    self.sectors.extend(l.sectors().iter().map(|s| s.address()..s.address() + s.size()));
-                    self.pages.extend(l.pages().iter().map(|p| p.address()..p.address() + u64::from(p.size())));
+                    self.sectors.extend(
+                        l.sectors()
+                            .iter()
+                            .map(|s| s.address()..s.address() + s.size()),
+                    );
+                    self.pages.extend(
+                        l.pages()
+                            .iter()
+                            .map(|p| p.address()..p.address() + u64::from(p.size())),
+                    );
                 }
             }
             ProgressEvent::Started(ProgressOperation::Erase) => self.erase_running = true,
@@ -265,8 +312,14 @@ impl FlashTracker {
                 self.program_running = true;
                 self.program_finished = false;
             }
-            ProgressEvent::Progress { operation: ProgressOperation::Erase, .. } => self.erased += 1,
-            ProgressEvent::Progress { operation: ProgressOperation::Program, .. } => self.programmed += 1,
+            ProgressEvent::Progress {
+                operation: ProgressOperation::Erase,
+                ..
+            } => self.erased += 1,
+            ProgressEvent::Progress {
+                operation: ProgressOperation::Program,
+                ..
+            } => self.programmed += 1,
             ProgressEvent::Finished(ProgressOperation::Erase) => self.erase_running = false,
             ProgressEvent::Finished(ProgressOperation::Program) => {
                 self.program_running = false;
@@ -299,7 +352,10 @@ impl FlashTracker {
                         if p.end <= r.start || p.start >= r.end {
                             vec![r]
                         } else {
-                            [r.start..p.start, p.end..r.end].into_iter().filter(|x| x.start < x.end).collect()
+                            [r.start..p.start, p.end..r.end]
+                                .into_iter()
+                                .filter(|x| x.start < x.end)
+                                .collect()
                         }
                     })
                     .collect();
@@ -331,7 +387,10 @@ pub fn set_left_erased(ranges: Vec<Range<u64>>) {
 
 /// The ranges the last interrupted write left erased.
 pub fn left_erased() -> Vec<Range<u64>> {
-    LEFT_ERASED.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    LEFT_ERASED
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone()
 }
 
 fn ranges_text(g: Option<&F1Geometry>, ranges: &[Range<u64>]) -> String {
@@ -349,14 +408,22 @@ fn ranges_text(g: Option<&F1Geometry>, ranges: &[Range<u64>]) -> String {
 /// reported, `rerun` the command that writes the image again. On an stm32f1x bank the flash
 /// controller's registers are read (if the link answers) and decoded; pages left erased are
 /// named either way. Other banks get [`super::flash_error`].
-pub fn explain_write_failure(host: &Host, what: &str, err: &FlashError, tracker: &FlashTracker, rerun: &str) -> CommandError {
+pub fn explain_write_failure(
+    host: &Host,
+    what: &str,
+    err: &FlashError,
+    tracker: &FlashTracker,
+    rerun: &str,
+) -> CommandError {
     let failed_at = match err {
         FlashError::EraseFailed { sector_address, .. } => Some(*sector_address),
         FlashError::PageWrite { page_address, .. } => Some(*page_address),
         _ => None,
     };
     let left = tracker.erased_not_written();
-    let probe_addr = failed_at.or_else(|| left.first().map(|r| r.start)).or_else(|| tracker.sectors.first().map(|s| s.start));
+    let probe_addr = failed_at
+        .or_else(|| left.first().map(|r| r.start))
+        .or_else(|| tracker.sectors.first().map(|s| s.start));
     let g = probe_addr.and_then(|a| f1_bank_at(host, a));
     let regs = if g.is_some() { read_fpec(host) } else { None };
     let mut msg = String::new();
@@ -403,7 +470,9 @@ pub fn explain_write_failure(host: &Host, what: &str, err: &FlashError, tracker:
         let recover = if link_alive {
             format!("Recover: fix the cause above, then program again: '{rerun}'")
         } else {
-            format!("Recover: reconnect (check the cable and power; 'sim fault clear' on the virtual chip), then program again: '{rerun}'")
+            format!(
+                "Recover: reconnect (check the cable and power; 'sim fault clear' on the virtual chip), then program again: '{rerun}'"
+            )
         };
         msg.push_str(&format!(
             "\n  erased but not rewritten: {text}\n  these pages now hold 0xFF instead of the image: the firmware on the chip is incomplete and must not be run. {recover}. 'verify_image' fails on these pages until then."
@@ -413,7 +482,10 @@ pub fn explain_write_failure(host: &Host, what: &str, err: &FlashError, tracker:
     if msg.is_empty() {
         return super::flash_error(what, err);
     }
-    CommandError::failed(format!("{msg}\n  detail: {}", crate::diagnose::command_error(what, err)))
+    CommandError::failed(format!(
+        "{msg}\n  detail: {}",
+        crate::diagnose::command_error(what, err)
+    ))
 }
 
 /// The pages of `ranges` that read as erased (all 0xFF), merged into ranges.
@@ -423,7 +495,10 @@ fn blank_pages(host: &Host, g: &F1Geometry, ranges: &[Range<u64>]) -> Vec<Range<
         let mut a = r.start;
         while a < r.end {
             let page_end = (g.base + (g.page_of(a) + 1) * g.page_size).min(r.end);
-            let blank = host.read_memory(a, (page_end - a) as usize).map(|d| d.iter().all(|b| *b == 0xFF)).unwrap_or(true);
+            let blank = host
+                .read_memory(a, (page_end - a) as usize)
+                .map(|d| d.iter().all(|b| *b == 0xFF))
+                .unwrap_or(true);
             if blank {
                 match out.last_mut() {
                     Some(last) if last.end == a => last.end = page_end,
@@ -439,13 +514,22 @@ fn blank_pages(host: &Host, g: &F1Geometry, ranges: &[Range<u64>]) -> Vec<Range<
 /// A read of target memory failed: when it touched an stm32f1x bank and read-out protection is
 /// on, say so (a FAULT on a protected flash read is the chip working as designed).
 pub fn explain_read_error(host: &Host, addr: u64, len: u64, err: CommandError) -> CommandError {
-    let Some(g) = f1_bank_at(host, addr).or_else(|| f1_bank_at(host, addr + len.saturating_sub(1))) else {
+    let Some(g) = f1_bank_at(host, addr).or_else(|| f1_bank_at(host, addr + len.saturating_sub(1)))
+    else {
         return err;
     };
     match read_fpec(host) {
         Some(regs) if regs.rdp_active() => CommandError::failed(format!(
             "{}\n  detail: {err}",
-            rdp_message(regs.obr, g.index, &format!("cannot read 0x{addr:08x} in flash bank #{} ({})", g.index, g.name), false)
+            rdp_message(
+                regs.obr,
+                g.index,
+                &format!(
+                    "cannot read 0x{addr:08x} in flash bank #{} ({})",
+                    g.index, g.name
+                ),
+                false
+            )
         )),
         _ => err,
     }
@@ -458,7 +542,9 @@ pub fn verify_note(diff_addrs: impl Iterator<Item = u64>) -> Option<String> {
     if left.is_empty() {
         return None;
     }
-    let n = diff_addrs.filter(|a| left.iter().any(|r| r.contains(a))).count();
+    let n = diff_addrs
+        .filter(|a| left.iter().any(|r| r.contains(a)))
+        .count();
     (n > 0).then(|| {
         format!(
             "{n} of the differing bytes lie in pages that an interrupted flash write left erased ({}); program the image again",
@@ -472,7 +558,14 @@ mod tests {
     use super::*;
 
     fn geom() -> F1Geometry {
-        F1Geometry { index: 0, name: "stm32f1x.flash".into(), base: 0x0800_0000, size: 0x10000, page_size: 1024, pages_per_block: 4 }
+        F1Geometry {
+            index: 0,
+            name: "stm32f1x.flash".into(),
+            base: 0x0800_0000,
+            size: 0x10000,
+            page_size: 1024,
+            pages_per_block: 4,
+        }
     }
 
     #[test]
@@ -489,14 +582,21 @@ mod tests {
         assert!(m.starts_with("cannot program the image: page 0 (0x08000000-0x080003ff) is write-protected by WRP0 bit 0 (FLASH_WRPR = 0xfffffffe: bit 0 = 0 protects pages 0-3)"), "{m}");
         assert!(m.contains("'flash protect 0 0 0 off'"), "{m}");
         let m = wrp_message(&geom(), 0xffff_feff, 33, "x", false);
-        assert!(m.contains("page 33 (0x08008400-0x080087ff) is write-protected by WRP1 bit 0"), "{m}");
+        assert!(
+            m.contains("page 33 (0x08008400-0x080087ff) is write-protected by WRP1 bit 0"),
+            "{m}"
+        );
     }
 
     #[test]
     fn tracker_interrupted_during_program() {
         let mut t = FlashTracker {
-            sectors: (0..4).map(|i| 0x0800_0000 + i * 1024..0x0800_0000 + (i + 1) * 1024).collect(),
-            pages: (0..4).map(|i| 0x0800_0000 + i * 1024..0x0800_0000 + (i + 1) * 1024).collect(),
+            sectors: (0..4)
+                .map(|i| 0x0800_0000 + i * 1024..0x0800_0000 + (i + 1) * 1024)
+                .collect(),
+            pages: (0..4)
+                .map(|i| 0x0800_0000 + i * 1024..0x0800_0000 + (i + 1) * 1024)
+                .collect(),
             ..Default::default()
         };
         t.handle(&ProgressEvent::Started(ProgressOperation::Erase));
@@ -507,7 +607,10 @@ mod tests {
         t.handle(&ProgressEvent::Failed(ProgressOperation::Program));
         // Page 1 may be in flight: pages 1-3 are reported.
         assert_eq!(t.erased_not_written(), vec![0x0800_0400..0x0800_1000]);
-        assert_eq!(geom().describe(&(0x0800_0400..0x0800_0c00)), "0x08000400-0x08000bff (pages 1-2)");
+        assert_eq!(
+            geom().describe(&(0x0800_0400..0x0800_0c00)),
+            "0x08000400-0x08000bff (pages 1-2)"
+        );
         t.handle(&ProgressEvent::Finished(ProgressOperation::Program));
         assert!(t.erased_not_written().is_empty());
     }

@@ -53,10 +53,17 @@ impl ImageFormat {
         }
         let first_line = bytes.split(|b| *b == b'\n').next().unwrap_or(&[]);
         let first_line = first_line.strip_suffix(b"\r").unwrap_or(first_line);
-        if first_line.len() >= 11 && first_line[0] == b':' && first_line[1..].iter().all(u8::is_ascii_hexdigit) {
+        if first_line.len() >= 11
+            && first_line[0] == b':'
+            && first_line[1..].iter().all(u8::is_ascii_hexdigit)
+        {
             return ImageFormat::Ihex;
         }
-        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or("")
+            .to_ascii_lowercase();
         match ext.as_str() {
             "elf" | "axf" | "out" => ImageFormat::Elf,
             "hex" | "ihex" => ImageFormat::Ihex,
@@ -96,7 +103,11 @@ impl Segment {
     /// A name for messages: the section containing `addr` (or the first overlapping
     /// `addr..end`), else `data 0x…-0x…`.
     pub fn describe_at(&self, addr: u64, end: u64) -> (String, u64, u64) {
-        if let Some(s) = self.sections.iter().find(|s| s.start <= addr && addr < s.end) {
+        if let Some(s) = self
+            .sections
+            .iter()
+            .find(|s| s.start <= addr && addr < s.end)
+        {
             return (format!("section {}", s.name), s.start, s.end);
         }
         if let Some(s) = self.sections.iter().find(|s| s.start < end && addr < s.end) {
@@ -143,7 +154,11 @@ impl Image {
                 continue;
             }
             let data = s.data[(a - s.address) as usize..(b - s.address) as usize].to_vec();
-            out.push(Segment { address: a, data, sections: s.sections });
+            out.push(Segment {
+                address: a,
+                data,
+                sections: s.sections,
+            });
         }
         self.segments = out;
     }
@@ -154,7 +169,9 @@ impl Image {
 #[derive(Debug, Error)]
 pub enum ImageError {
     /// The file could not be opened or read.
-    #[error("can't read image file '{path}': {source}; check the path (relative paths start at stdbg's working directory) and the file's permissions")]
+    #[error(
+        "can't read image file '{path}': {source}; check the path (relative paths start at stdbg's working directory) and the file's permissions"
+    )]
     Read {
         /// The path as given.
         path: PathBuf,
@@ -163,7 +180,9 @@ pub enum ImageError {
         source: std::io::Error,
     },
     /// The file is not a valid image of its format.
-    #[error("'{path}' is not a valid {format} file: {detail}; the file is probably truncated or corrupt: rebuild it or copy it again")]
+    #[error(
+        "'{path}' is not a valid {format} file: {detail}; the file is probably truncated or corrupt: rebuild it or copy it again"
+    )]
     Corrupt {
         /// The path as given.
         path: PathBuf,
@@ -183,23 +202,44 @@ pub enum ImageError {
         hint: &'static str,
     },
     /// The type word is not supported.
-    #[error("unsupported image type '{0}': stdbg reads 'elf', 'ihex' and 'bin' (convert S-records with `arm-none-eabi-objcopy -I srec -O ihex`)")]
+    #[error(
+        "unsupported image type '{0}': stdbg reads 'elf', 'ihex' and 'bin' (convert S-records with `arm-none-eabi-objcopy -I srec -O ihex`)"
+    )]
     UnknownType(String),
 }
 
 /// Reads and parses an image. `format` forces the type; `offset` is added to every address
 /// (OpenOCD's `offset`/`address` argument; a raw binary is loaded at `offset`).
-pub fn load(path: &Path, format: Option<ImageFormat>, offset: Option<u64>) -> Result<Image, ImageError> {
-    let bytes = std::fs::read(path).map_err(|source| ImageError::Read { path: path.to_path_buf(), source })?;
+pub fn load(
+    path: &Path,
+    format: Option<ImageFormat>,
+    offset: Option<u64>,
+) -> Result<Image, ImageError> {
+    let bytes = std::fs::read(path).map_err(|source| ImageError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let format = format.unwrap_or_else(|| ImageFormat::detect(&bytes, path));
     let mut segments = match format {
-        ImageFormat::Elf => parse_elf(&bytes).map_err(|detail| ImageError::Corrupt { path: path.to_path_buf(), format: "ELF", detail })?,
-        ImageFormat::Ihex => parse_ihex(&bytes).map_err(|detail| ImageError::Corrupt { path: path.to_path_buf(), format: "Intel HEX", detail })?,
+        ImageFormat::Elf => parse_elf(&bytes).map_err(|detail| ImageError::Corrupt {
+            path: path.to_path_buf(),
+            format: "ELF",
+            detail,
+        })?,
+        ImageFormat::Ihex => parse_ihex(&bytes).map_err(|detail| ImageError::Corrupt {
+            path: path.to_path_buf(),
+            format: "Intel HEX",
+            detail,
+        })?,
         ImageFormat::Bin => {
             if bytes.is_empty() {
                 Vec::new()
             } else {
-                vec![Segment { address: 0, data: bytes, sections: Vec::new() }]
+                vec![Segment {
+                    address: 0,
+                    data: bytes,
+                    sections: Vec::new(),
+                }]
             }
         }
     };
@@ -208,7 +248,9 @@ pub fn load(path: &Path, format: Option<ImageFormat>, offset: Option<u64>) -> Re
             path: path.to_path_buf(),
             format: format.name(),
             hint: match format {
-                ImageFormat::Elf => ": no PT_LOAD program header has file data (check the linker script)",
+                ImageFormat::Elf => {
+                    ": no PT_LOAD program header has file data (check the linker script)"
+                }
                 _ => ": the file is empty",
             },
         });
@@ -223,7 +265,12 @@ pub fn load(path: &Path, format: Option<ImageFormat>, offset: Option<u64>) -> Re
             }
         }
     }
-    Ok(Image { path: path.to_path_buf(), format, segments, offset_given: offset.is_some() })
+    Ok(Image {
+        path: path.to_path_buf(),
+        format,
+        segments,
+        offset_given: offset.is_some(),
+    })
 }
 
 fn parse_elf(bytes: &[u8]) -> Result<Vec<Segment>, String> {
@@ -231,12 +278,21 @@ fn parse_elf(bytes: &[u8]) -> Result<Vec<Segment>, String> {
     use goblin::elf::section_header::{SHF_ALLOC, SHT_NOBITS};
     if let Ok(h) = goblin::elf::Elf::parse_header(bytes) {
         let ends = [
-            ("program header table", h.e_phoff + u64::from(h.e_phnum) * u64::from(h.e_phentsize)),
-            ("section header table", h.e_shoff + u64::from(h.e_shnum) * u64::from(h.e_shentsize)),
+            (
+                "program header table",
+                h.e_phoff + u64::from(h.e_phnum) * u64::from(h.e_phentsize),
+            ),
+            (
+                "section header table",
+                h.e_shoff + u64::from(h.e_shnum) * u64::from(h.e_shentsize),
+            ),
         ];
         for (what, end) in ends {
             if end > bytes.len() as u64 {
-                return Err(format!("it has {} bytes but its {what} ends at byte {end} (truncated)", bytes.len()));
+                return Err(format!(
+                    "it has {} bytes but its {what} ends at byte {end} (truncated)",
+                    bytes.len()
+                ));
             }
         }
     }
@@ -247,7 +303,9 @@ fn parse_elf(bytes: &[u8]) -> Result<Vec<Segment>, String> {
             continue;
         }
         let start = ph.p_offset as usize;
-        let end = start.checked_add(ph.p_filesz as usize).ok_or("segment size overflows")?;
+        let end = start
+            .checked_add(ph.p_filesz as usize)
+            .ok_or("segment size overflows")?;
         if end > bytes.len() {
             return Err(format!(
                 "program header {i} needs file bytes 0x{start:x}-0x{end:x} but the file has only {} bytes",
@@ -256,17 +314,32 @@ fn parse_elf(bytes: &[u8]) -> Result<Vec<Segment>, String> {
         }
         let mut sections = Vec::new();
         for sh in &elf.section_headers {
-            if sh.sh_type == SHT_NOBITS || sh.sh_flags & u64::from(SHF_ALLOC) == 0 || sh.sh_size == 0 {
+            if sh.sh_type == SHT_NOBITS
+                || sh.sh_flags & u64::from(SHF_ALLOC) == 0
+                || sh.sh_size == 0
+            {
                 continue;
             }
             let (so, se) = (sh.sh_offset, sh.sh_offset + sh.sh_size);
             if so >= ph.p_offset && se <= ph.p_offset + ph.p_filesz {
-                let name = elf.shdr_strtab.get_at(sh.sh_name).unwrap_or("?").to_string();
+                let name = elf
+                    .shdr_strtab
+                    .get_at(sh.sh_name)
+                    .unwrap_or("?")
+                    .to_string();
                 let lma = ph.p_paddr + (so - ph.p_offset);
-                sections.push(SectionSpan { name, start: lma, end: lma + sh.sh_size });
+                sections.push(SectionSpan {
+                    name,
+                    start: lma,
+                    end: lma + sh.sh_size,
+                });
             }
         }
-        out.push(Segment { address: ph.p_paddr, data: bytes[start..end].to_vec(), sections });
+        out.push(Segment {
+            address: ph.p_paddr,
+            data: bytes[start..end].to_vec(),
+            sections,
+        });
     }
     Ok(out)
 }
@@ -284,7 +357,11 @@ fn parse_ihex(bytes: &[u8]) -> Result<Vec<Segment>, String> {
                 let addr = base + u64::from(offset);
                 match out.last_mut() {
                     Some(last) if last.end() == addr => last.data.extend_from_slice(&value),
-                    _ => out.push(Segment { address: addr, data: value, sections: Vec::new() }),
+                    _ => out.push(Segment {
+                        address: addr,
+                        data: value,
+                        sections: Vec::new(),
+                    }),
                 }
             }
             Record::ExtendedSegmentAddress(a) => base = u64::from(a) * 16,
@@ -308,7 +385,9 @@ mod tests {
     use super::*;
 
     fn fw(name: &str) -> PathBuf {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/firmware").join(name)
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/firmware")
+            .join(name)
     }
 
     #[test]
@@ -316,16 +395,31 @@ mod tests {
         let img = load(&fw("f103-blinky.elf"), None, None).unwrap();
         assert_eq!(img.format, ImageFormat::Elf);
         assert_eq!(img.segments[0].address, 0x0800_0000);
-        assert!(img.segments.iter().flat_map(|s| &s.sections).any(|s| s.name == ".text"));
+        assert!(
+            img.segments
+                .iter()
+                .flat_map(|s| &s.sections)
+                .any(|s| s.name == ".text")
+        );
         // .data is loaded at its LMA in flash, after the code.
-        let data = img.segments.iter().flat_map(|s| &s.sections).find(|s| s.name == ".data").unwrap();
+        let data = img
+            .segments
+            .iter()
+            .flat_map(|s| &s.sections)
+            .find(|s| s.name == ".data")
+            .unwrap();
         assert_eq!(data.start, 0x0800_01b4);
     }
 
     #[test]
     fn too_big_names_rodata() {
         let img = load(&fw("f103-too-big.elf"), None, None).unwrap();
-        let ro = img.segments.iter().flat_map(|s| &s.sections).find(|s| s.name == ".rodata").unwrap();
+        let ro = img
+            .segments
+            .iter()
+            .flat_map(|s| &s.sections)
+            .find(|s| s.name == ".rodata")
+            .unwrap();
         assert_eq!((ro.start, ro.end), (0x0800_0184, 0x0801_4184));
     }
 
@@ -336,7 +430,10 @@ mod tests {
         let p = dir.path().join("cut.elf");
         std::fs::write(&p, &bytes[..300]).unwrap();
         let e = load(&p, None, None).unwrap_err().to_string();
-        assert!(e.contains("cut.elf") && e.contains("not a valid ELF file"), "{e}");
+        assert!(
+            e.contains("cut.elf") && e.contains("not a valid ELF file"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -346,9 +443,21 @@ mod tests {
         std::fs::write(&p, ":020000040800F2\n:04000000AABBCCDDEE\n:00000001FF\n").unwrap();
         let img = load(&p, None, None).unwrap();
         assert_eq!(img.format, ImageFormat::Ihex);
-        assert_eq!(img.segments, vec![Segment { address: 0x0800_0000, data: vec![0xaa, 0xbb, 0xcc, 0xdd], sections: vec![] }]);
+        assert_eq!(
+            img.segments,
+            vec![Segment {
+                address: 0x0800_0000,
+                data: vec![0xaa, 0xbb, 0xcc, 0xdd],
+                sections: vec![]
+            }]
+        );
         std::fs::write(&p, ":020000040800F2\n:04000000AABBCCDDEE\n").unwrap();
-        assert!(load(&p, None, None).unwrap_err().to_string().contains("end-of-file"));
+        assert!(
+            load(&p, None, None)
+                .unwrap_err()
+                .to_string()
+                .contains("end-of-file")
+        );
     }
 
     #[test]
@@ -361,7 +470,12 @@ mod tests {
         img.clip(0x2000_0002, Some(4));
         assert_eq!(img.segments[0].address, 0x2000_0002);
         assert_eq!(img.segments[0].data, vec![3, 4, 5, 6]);
-        let missing = load(&dir.path().join("nope.bin"), None, None).unwrap_err().to_string();
-        assert!(missing.starts_with("can't read image file") && missing.contains("nope.bin"), "{missing}");
+        let missing = load(&dir.path().join("nope.bin"), None, None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            missing.starts_with("can't read image file") && missing.contains("nope.bin"),
+            "{missing}"
+        );
     }
 }

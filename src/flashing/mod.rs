@@ -15,14 +15,14 @@ pub mod protect;
 use std::ops::Range;
 use std::time::Instant;
 
-use probe_rs::flashing::{DownloadOptions, FlashError, FlashProgress};
 use probe_rs::MemoryInterface;
+use probe_rs::flashing::{DownloadOptions, FlashError, FlashProgress};
 
 use crate::command::{CommandError, Ctx};
 use crate::diagnose;
 use crate::host::target::TargetState;
 use crate::host::{FlashBank, Host};
-pub use check::{check_image, Allowed, FitError, FlashArea, Layout};
+pub use check::{Allowed, FitError, FlashArea, Layout, check_image};
 pub use image::{Image, ImageError, ImageFormat, Segment};
 pub use progress::ProgressUi;
 
@@ -50,7 +50,13 @@ pub struct F1Line {
 
 /// The STM32F1 lines by DEV_ID.
 pub fn f1_line(dev_id: u16) -> Option<F1Line> {
-    let l = |name, page_size, pages_per_prot_block, max_kib| F1Line { dev_id, name, page_size, pages_per_prot_block, max_kib };
+    let l = |name, page_size, pages_per_prot_block, max_kib| F1Line {
+        dev_id,
+        name,
+        page_size,
+        pages_per_prot_block,
+        max_kib,
+    };
     Some(match dev_id {
         0x412 => l("STM32F10x (Low Density)", 1024, 4, 32),
         0x410 => l("STM32F10x (Medium Density)", 1024, 4, 128),
@@ -83,11 +89,15 @@ pub fn f1_revision(dev_id: u16, rev_id: u16) -> String {
         (0x430, 0x1000) => Some("A"),
         _ => None,
     };
-    letter.map(str::to_string).unwrap_or_else(|| format!("unknown (0x{rev_id:04x})"))
+    letter
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("unknown (0x{rev_id:04x})"))
 }
 
 fn no_conn() -> CommandError {
-    CommandError::failed("the target is not connected: 'init' failed or was not run; see the error printed by init")
+    CommandError::failed(
+        "the target is not connected: 'init' failed or was not run; see the error printed by init",
+    )
 }
 
 /// Looks a bank up by number or name (OpenOCD `flash_command_get_bank`).
@@ -100,11 +110,18 @@ pub fn bank_index(host: &Host, word: &str) -> Result<usize, CommandError> {
     match n {
         Some(n) if (n as usize) < t.banks.len() => Ok(n as usize),
         _ => Err(CommandError::failed(if t.banks.is_empty() {
-            format!("flash bank '{word}' not found: no flash bank is declared; source a target script (e.g. -f board/sim-bluepill.rhai)")
+            format!(
+                "flash bank '{word}' not found: no flash bank is declared; source a target script (e.g. -f board/sim-bluepill.rhai)"
+            )
         } else {
             format!(
                 "flash bank '{word}' not found: the banks are {}; 'flash banks' lists them",
-                t.banks.iter().enumerate().map(|(i, b)| format!("#{i} {}", b.name)).collect::<Vec<_>>().join(", ")
+                t.banks
+                    .iter()
+                    .enumerate()
+                    .map(|(i, b)| format!("#{i} {}", b.name))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )
         })),
     }
@@ -112,13 +129,20 @@ pub fn bank_index(host: &Host, word: &str) -> Result<usize, CommandError> {
 
 /// A bank (clone).
 pub fn bank(host: &Host, index: usize) -> Result<FlashBank, CommandError> {
-    host.targets().banks.get(index).cloned().ok_or_else(|| CommandError::failed(format!("flash bank #{index} not found")))
+    host.targets()
+        .banks
+        .get(index)
+        .cloned()
+        .ok_or_else(|| CommandError::failed(format!("flash bank #{index} not found")))
 }
 
 /// The probe-rs chip of the bank's target (e.g. `STM32F103C8`).
 pub fn bank_chip(host: &Host, bank: &FlashBank) -> String {
     let t = host.targets();
-    t.by_name(&bank.target).or(t.current()).map(|t| t.chip.clone()).unwrap_or_else(|| "the target".into())
+    t.by_name(&bank.target)
+        .or(t.current())
+        .map(|t| t.chip.clone())
+        .unwrap_or_else(|| "the target".into())
 }
 
 /// Reads DBGMCU_IDCODE (32-bit).
@@ -142,11 +166,16 @@ pub fn probe_bank(host: &Host, index: usize) -> Result<(), CommandError> {
                 b.name
             ))
         })?;
-        let fsize = host.with_core(|core, _| core.read_word_16(F1_FLASH_SIZE_REG)).ok();
+        let fsize = host
+            .with_core(|core, _| core.read_word_16(F1_FLASH_SIZE_REG))
+            .ok();
         let mut kib = match fsize {
             Some(k) if k != 0 && k != 0xffff => u32::from(k),
             _ => {
-                tracing::warn!("STM32 flash size failed, probe inaccurate - assuming {}k flash", line.max_kib);
+                tracing::warn!(
+                    "STM32 flash size failed, probe inaccurate - assuming {}k flash",
+                    line.max_kib
+                );
                 line.max_kib
             }
         };
@@ -186,7 +215,11 @@ pub fn probe_bank(host: &Host, index: usize) -> Result<(), CommandError> {
             .find(|a| a.flash_properties.address_range.contains(&b.base))
             .and_then(|a| a.flash_properties.sectors.first().map(|s| s.size as u32))
             .unwrap_or(1024);
-        let size = if b.size != 0 { b.size } else { (region.range.end - region.range.start) as u32 };
+        let size = if b.size != 0 {
+            b.size
+        } else {
+            (region.range.end - region.range.start) as u32
+        };
         (size, sector)
     };
     let mut t = host.targets();
@@ -211,12 +244,19 @@ pub fn ensure_probed(host: &Host, index: usize) -> Result<FlashBank, CommandErro
 pub fn layout(host: &Host) -> Result<Layout, CommandError> {
     let (target, chip) = {
         let t = host.targets();
-        let cur = t.current().ok_or_else(|| CommandError::failed("no current target: source a target script first"))?;
+        let cur = t.current().ok_or_else(|| {
+            CommandError::failed("no current target: source a target script first")
+        })?;
         (cur.name.clone(), cur.chip.clone())
     };
     let indices: Vec<usize> = {
         let t = host.targets();
-        t.banks.iter().enumerate().filter(|(_, b)| b.target == target).map(|(i, _)| i).collect()
+        t.banks
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| b.target == target)
+            .map(|(i, _)| i)
+            .collect()
     };
     let mut flash = Vec::new();
     for i in indices {
@@ -227,7 +267,13 @@ pub fn layout(host: &Host) -> Result<Layout, CommandError> {
             && let Some(reason) = unusable_reason(host, &declared)
         {
             let range = declared.base..declared.base + u64::from(declared.effective_size().max(1));
-            flash.push(FlashArea { bank: declared.name.clone(), chip: chip.clone(), range, driver: declared.driver.clone(), unusable: Some(reason) });
+            flash.push(FlashArea {
+                bank: declared.name.clone(),
+                chip: chip.clone(),
+                range,
+                driver: declared.driver.clone(),
+                unusable: Some(reason),
+            });
             continue;
         }
         let b = ensure_probed(host, i)?;
@@ -242,9 +288,24 @@ pub fn layout(host: &Host) -> Result<Layout, CommandError> {
     let guard = host.conn();
     let conn = guard.as_ref().ok_or_else(no_conn)?;
     let map = &conn.session.target().memory_map;
-    let ram = map.iter().filter_map(|r| r.as_ram_region()).filter(|r| !r.is_alias).map(|r| r.range.clone()).collect();
-    let nvm = map.iter().filter_map(|r| r.as_nvm_region()).filter(|r| !r.is_alias).map(|r| r.range.clone()).collect();
-    Ok(Layout { flash, ram, nvm, chip })
+    let ram = map
+        .iter()
+        .filter_map(|r| r.as_ram_region())
+        .filter(|r| !r.is_alias)
+        .map(|r| r.range.clone())
+        .collect();
+    let nvm = map
+        .iter()
+        .filter_map(|r| r.as_nvm_region())
+        .filter(|r| !r.is_alias)
+        .map(|r| r.range.clone())
+        .collect();
+    Ok(Layout {
+        flash,
+        ram,
+        nvm,
+        chip,
+    })
 }
 
 /// Why stdbg cannot program `bank` (read from the probe-rs target description only; the chip
@@ -254,19 +315,30 @@ pub fn unusable_reason(host: &Host, bank: &FlashBank) -> Option<String> {
     let guard = host.conn();
     let conn = guard.as_ref()?;
     let target = conn.session.target();
-    let covered = target.flash_algorithms.iter().any(|a| a.flash_properties.address_range.contains(&bank.base));
+    let covered = target
+        .flash_algorithms
+        .iter()
+        .any(|a| a.flash_properties.address_range.contains(&bank.base));
     if covered {
         return None;
     }
     let end = bank.base + u64::from(bank.effective_size().max(1));
-    let region = target.memory_map.iter().find(|r| r.address_range().contains(&bank.base));
+    let region = target
+        .memory_map
+        .iter()
+        .find(|r| r.address_range().contains(&bank.base));
     let memory = match region {
         None => format!(
             "{} has no memory at 0x{:08x} at all (its memory map has nothing there, so nothing can answer at that address)",
             target.name, bank.base
         ),
-        Some(r) if r.as_ram_region().is_some() => format!("{} has RAM there, not flash", target.name),
-        Some(_) => format!("{} has memory there, but probe-rs has no algorithm to program it", target.name),
+        Some(r) if r.as_ram_region().is_some() => {
+            format!("{} has RAM there, not flash", target.name)
+        }
+        Some(_) => format!(
+            "{} has memory there, but probe-rs has no algorithm to program it",
+            target.name
+        ),
     };
     Some(format!(
         "stdbg programs flash only with probe-rs flash algorithms, none of which covers 0x{:08x}-0x{:08x} on {} (the '{}' driver drives an external memory through a loader stdbg does not have); {memory}. This is a configuration problem, not power or cabling",
@@ -322,7 +394,10 @@ pub fn write_image(host: &Host, image: &Image, opts: WriteOptions) -> Result<(),
 /// Runs `f` (which runs a flash algorithm on the target) with the DWT comparators disabled, so
 /// that a watchpoint on the work area cannot halt the algorithm, then programs the breakpoints
 /// and watchpoints again (see `host::breakpoints`).
-fn with_watchpoints_suspended(host: &Host, f: impl FnOnce() -> Result<(), CommandError>) -> Result<(), CommandError> {
+fn with_watchpoints_suspended(
+    host: &Host,
+    f: impl FnOnce() -> Result<(), CommandError>,
+) -> Result<(), CommandError> {
     host.suspend_watchpoints()?;
     let result = f();
     let restored = host.restore_debug_units();
@@ -339,7 +414,9 @@ fn write_image_inner(host: &Host, image: &Image, opts: WriteOptions) -> Result<(
         let session = &mut conn.session;
         let mut loader = session.target().flash_loader();
         for seg in &image.segments {
-            loader.add_data(seg.address, &seg.data).map_err(|e| flash_error("stage the image", &e))?;
+            loader
+                .add_data(seg.address, &seg.data)
+                .map_err(|e| flash_error("stage the image", &e))?;
         }
         let mut ui = ProgressUi::new(opts.progress);
         let mut dl = DownloadOptions::default();
@@ -357,11 +434,22 @@ fn write_image_inner(host: &Host, image: &Image, opts: WriteOptions) -> Result<(
     match result {
         Ok(()) => {
             let mut left = diagnosis::left_erased();
-            left.retain(|r| !image.segments.iter().any(|s| s.address < r.end && r.start < s.end()));
+            left.retain(|r| {
+                !image
+                    .segments
+                    .iter()
+                    .any(|s| s.address < r.end && r.start < s.end())
+            });
             diagnosis::set_left_erased(left);
             Ok(())
         }
-        Err(e) => Err(diagnosis::explain_write_failure(host, &format!("write {}", image.path.display()), &e, &tracker, &rerun_command(image))),
+        Err(e) => Err(diagnosis::explain_write_failure(
+            host,
+            &format!("write {}", image.path.display()),
+            &e,
+            &tracker,
+            &rerun_command(image),
+        )),
     }
 }
 
@@ -410,7 +498,10 @@ fn erase_range_inner(host: &Host, range: Range<u64>, progress: bool) -> Result<(
             return Err(CommandError::failed(format!(
                 "cannot erase 0x{a:08x}: the probe-rs description of {}, which supplies the flash algorithm, covers only {}; select the probe-rs chip with the larger flash (e.g. `let CHIP = \"STM32F103CB\";` before sourcing the target script) or declare a smaller bank",
                 session.target().name,
-                nvm.iter().map(check::range_text).collect::<Vec<_>>().join(", ")
+                nvm.iter()
+                    .map(check::range_text)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )));
         }
         let mut ui = ProgressUi::new(progress);
@@ -426,7 +517,12 @@ fn erase_range_inner(host: &Host, range: Range<u64>, progress: bool) -> Result<(
 }
 
 /// Reads `len` bytes at `addr`, in 16 KiB pieces so that a progress bar can follow.
-pub fn read_with_progress(host: &Host, addr: u64, len: usize, bar: &indicatif::ProgressBar) -> Result<Vec<u8>, CommandError> {
+pub fn read_with_progress(
+    host: &Host,
+    addr: u64,
+    len: usize,
+    bar: &indicatif::ProgressBar,
+) -> Result<Vec<u8>, CommandError> {
     const CHUNK: usize = 16 * 1024;
     let mut out = vec![0u8; len];
     host.with_core(|core, _| {
@@ -479,8 +575,13 @@ pub fn compare(host: &Host, image: &Image, progress: bool) -> Result<Comparison,
 }
 
 /// Loads an image file for a command, turning the error into a command error.
-pub fn load_image_file(path: &str, format: Option<ImageFormat>, offset: Option<u64>) -> Result<Image, CommandError> {
-    image::load(std::path::Path::new(path), format, offset).map_err(|e| CommandError::failed(e.to_string()))
+pub fn load_image_file(
+    path: &str,
+    format: Option<ImageFormat>,
+    offset: Option<u64>,
+) -> Result<Image, CommandError> {
+    image::load(std::path::Path::new(path), format, offset)
+        .map_err(|e| CommandError::failed(e.to_string()))
 }
 
 /// Checks an image against the current target's memory (probing banks as needed).

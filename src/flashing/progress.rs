@@ -31,16 +31,26 @@ fn label(op: ProgressOperation) -> &'static str {
 }
 
 fn style() -> ProgressStyle {
-    ProgressStyle::with_template("{msg:>12} [{bar:30}] {bytes:>10}/{total_bytes:<10} {binary_bytes_per_sec}")
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> ")
+    ProgressStyle::with_template(
+        "{msg:>12} [{bar:30}] {bytes:>10}/{total_bytes:<10} {binary_bytes_per_sec}",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar())
+    .progress_chars("=> ")
 }
 
 impl ProgressUi {
     /// Bars drawn on stderr when `enabled`, else hidden.
     pub fn new(enabled: bool) -> Self {
-        let target = if enabled { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() };
-        ProgressUi { enabled, multi: MultiProgress::with_draw_target(target), bars: [None, None, None, None] }
+        let target = if enabled {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        };
+        ProgressUi {
+            enabled,
+            multi: MultiProgress::with_draw_target(target),
+            bars: [None, None, None, None],
+        }
     }
 
     /// Whether bars are drawn.
@@ -74,7 +84,9 @@ impl ProgressUi {
                     pb.reset_elapsed();
                 }
             }
-            ProgressEvent::Progress { operation, size, .. } => {
+            ProgressEvent::Progress {
+                operation, size, ..
+            } => {
                 if let Some(pb) = &self.bars[slot(operation)] {
                     pb.inc(size);
                 }
@@ -89,7 +101,9 @@ impl ProgressUi {
                     pb.abandon_with_message("failed");
                 }
             }
-            ProgressEvent::DiagnosticMessage { message } => tracing::info!("flash algorithm: {message}"),
+            ProgressEvent::DiagnosticMessage { message } => {
+                tracing::info!("flash algorithm: {message}")
+            }
             _ => {}
         }
     }

@@ -34,7 +34,9 @@ fn wait(core: &mut Core<'_>, what: &str) -> Result<(), probe_rs::Error> {
             if sr & 0x14 != 0 {
                 core.write_word_32(FLASH_SR, 0x14)?;
                 let words = super::diagnosis::sr_words(sr).join("; ");
-                return Err(failed(format!("{what} failed: FLASH_SR = 0x{sr:08x}: {words}")));
+                return Err(failed(format!(
+                    "{what} failed: FLASH_SR = 0x{sr:08x}: {words}"
+                )));
             }
             return Ok(());
         }

@@ -58,13 +58,20 @@ impl Registers for CortexMRegs {
 
     fn gdb_serialize(&self, mut write_byte: impl FnMut(Option<u8>)) {
         for v in self.core.iter().chain(self.system.iter()) {
-            v.to_le_bytes().into_iter().for_each(|b| write_byte(Some(b)));
+            v.to_le_bytes()
+                .into_iter()
+                .for_each(|b| write_byte(Some(b)));
         }
         if let Some(f) = &self.fpu {
             for d in f.d {
-                d.to_le_bytes().into_iter().for_each(|b| write_byte(Some(b)));
+                d.to_le_bytes()
+                    .into_iter()
+                    .for_each(|b| write_byte(Some(b)));
             }
-            f.fpscr.to_le_bytes().into_iter().for_each(|b| write_byte(Some(b)));
+            f.fpscr
+                .to_le_bytes()
+                .into_iter()
+                .for_each(|b| write_byte(Some(b)));
         }
     }
 
@@ -74,7 +81,8 @@ impl Registers for CortexMRegs {
         if bytes.len() != base && bytes.len() != with_fpu {
             return Err(());
         }
-        let word = |i: usize| u32::from_le_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
+        let word =
+            |i: usize| u32::from_le_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
         for i in 0..17 {
             self.core[i] = word(i * 4);
         }
@@ -105,7 +113,11 @@ pub struct CortexMRegId(pub u16);
 impl CortexMRegId {
     /// Size of the register in bytes (4, or 8 for d0–d15).
     pub fn size(self) -> usize {
-        if (FIRST_D_REG..FIRST_D_REG + 16).contains(&(self.0 as usize)) { 8 } else { 4 }
+        if (FIRST_D_REG..FIRST_D_REG + 16).contains(&(self.0 as usize)) {
+            8
+        } else {
+            4
+        }
     }
 }
 
@@ -151,7 +163,10 @@ mod tests {
         back.gdb_deserialize(&bytes).unwrap();
         assert_eq!(back, r);
 
-        r.fpu = Some(FpuRegs { d: [7; 16], fpscr: 0x0300_0000 });
+        r.fpu = Some(FpuRegs {
+            d: [7; 16],
+            fpscr: 0x0300_0000,
+        });
         let mut bytes = Vec::new();
         r.gdb_serialize(|b| bytes.push(b.unwrap()));
         assert_eq!(bytes.len(), 92 + 132);
@@ -163,9 +178,18 @@ mod tests {
 
     #[test]
     fn register_numbers_and_sizes() {
-        assert_eq!(CortexMRegId::from_raw_id(22).map(|(r, s)| (r.0, s.unwrap().get())), Some((22, 4)));
-        assert_eq!(CortexMRegId::from_raw_id(23).map(|(r, s)| (r.0, s.unwrap().get())), Some((23, 8)));
-        assert_eq!(CortexMRegId::from_raw_id(39).map(|(r, s)| (r.0, s.unwrap().get())), Some((39, 4)));
+        assert_eq!(
+            CortexMRegId::from_raw_id(22).map(|(r, s)| (r.0, s.unwrap().get())),
+            Some((22, 4))
+        );
+        assert_eq!(
+            CortexMRegId::from_raw_id(23).map(|(r, s)| (r.0, s.unwrap().get())),
+            Some((23, 8))
+        );
+        assert_eq!(
+            CortexMRegId::from_raw_id(39).map(|(r, s)| (r.0, s.unwrap().get())),
+            Some((39, 4))
+        );
         assert!(CortexMRegId::from_raw_id(40).is_none());
     }
 }

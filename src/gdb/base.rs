@@ -4,14 +4,16 @@
 //! the four bytes of the CONTROL/FAULTMASK/BASEPRI/PRIMASK special register (DCRSR REGSEL 20,
 //! ARMv7-M ARM §C1.6.3), so writing one is a read-modify-write of that register.
 
-use gdbstub::target::ext::base::single_register_access::{SingleRegisterAccess, SingleRegisterAccessOps};
+use gdbstub::target::ext::base::single_register_access::{
+    SingleRegisterAccess, SingleRegisterAccessOps,
+};
 use gdbstub::target::ext::base::singlethread::{SingleThreadBase, SingleThreadResumeOps};
 use gdbstub::target::{TargetError, TargetResult};
 use std::time::{Duration, Instant};
 
 use probe_rs::{Core, MemoryInterface, RegisterId};
 
-use super::arch::{CortexMRegId, CortexMRegs, FpuRegs, FIRST_D_REG, FPSCR_REG};
+use super::arch::{CortexMRegId, CortexMRegs, FIRST_D_REG, FPSCR_REG, FpuRegs};
 use super::target::GdbTarget;
 use crate::host::control::regsel;
 
@@ -39,7 +41,11 @@ pub fn read_reg(core: &mut Core<'_>, reg: u16) -> Result<u64, probe_rs::Error> {
             lo | (hi << 32)
         }
         FPSCR_REG => read(core, FPSCR)? as u64,
-        _ => return Err(probe_rs::Error::Other(format!("register number {reg} does not exist on this core"))),
+        _ => {
+            return Err(probe_rs::Error::Other(format!(
+                "register number {reg} does not exist on this core"
+            )));
+        }
     })
 }
 
@@ -63,7 +69,11 @@ pub fn write_reg(core: &mut Core<'_>, reg: u16, value: u64) -> Result<(), probe_
             core.write_core_reg(RegisterId(S0 + 2 * n + 1), (value >> 32) as u32)?;
         }
         FPSCR_REG => core.write_core_reg(RegisterId(FPSCR), v)?,
-        _ => return Err(probe_rs::Error::Other(format!("register number {reg} does not exist on this core"))),
+        _ => {
+            return Err(probe_rs::Error::Other(format!(
+                "register number {reg} does not exist on this core"
+            )));
+        }
     }
     Ok(())
 }
@@ -92,7 +102,11 @@ pub fn read_all(core: &mut Core<'_>, fpu: bool) -> Result<CortexMRegs, probe_rs:
 }
 
 /// Writes the registers that differ from `old` (a `G` packet usually changes one or two).
-pub fn write_changed(core: &mut Core<'_>, old: &CortexMRegs, new: &CortexMRegs) -> Result<(), probe_rs::Error> {
+pub fn write_changed(
+    core: &mut Core<'_>,
+    old: &CortexMRegs,
+    new: &CortexMRegs,
+) -> Result<(), probe_rs::Error> {
     for i in 0..17 {
         if old.core[i] != new.core[i] {
             write_reg(core, i as u16, new.core[i] as u64)?;
@@ -119,7 +133,9 @@ pub fn write_changed(core: &mut Core<'_>, old: &CortexMRegs, new: &CortexMRegs) 
 impl GdbTarget {
     fn not_halted_hint(e: String) -> String {
         if e.contains("not halted") || e.contains("has to be halted") || e.contains("running") {
-            format!("{e} (the target was resumed from another console; 'continue' waits for it to stop, Ctrl-C halts it)")
+            format!(
+                "{e} (the target was resumed from another console; 'continue' waits for it to stop, Ctrl-C halts it)"
+            )
         } else {
             e
         }
@@ -129,12 +145,18 @@ impl GdbTarget {
 impl SingleThreadBase for GdbTarget {
     fn read_registers(&mut self, regs: &mut CortexMRegs) -> TargetResult<(), Self> {
         let fpu = self.fpu;
-        match self.with_core(move |core, _| read_all(core, fpu)).map_err(TargetError::Fatal)? {
+        match self
+            .with_core(move |core, _| read_all(core, fpu))
+            .map_err(TargetError::Fatal)?
+        {
             Ok(r) => {
                 *regs = r;
                 Ok(())
             }
-            Err(e) => Err(self.fail(format!("stdbg: reading the registers failed: {}", Self::not_halted_hint(e)))),
+            Err(e) => Err(self.fail(format!(
+                "stdbg: reading the registers failed: {}",
+                Self::not_halted_hint(e)
+            ))),
         }
     }
 
@@ -147,7 +169,12 @@ impl SingleThreadBase for GdbTarget {
                 write_changed(core, &old, &new)
             })
             .map_err(TargetError::Fatal)?;
-        r.map_err(|e| self.fail(format!("stdbg: writing the registers failed: {}", Self::not_halted_hint(e))))
+        r.map_err(|e| {
+            self.fail(format!(
+                "stdbg: writing the registers failed: {}",
+                Self::not_halted_hint(e)
+            ))
+        })
     }
 
     fn support_single_register_access(&mut self) -> Option<SingleRegisterAccessOps<'_, (), Self>> {
@@ -170,8 +197,15 @@ impl SingleThreadBase for GdbTarget {
             )));
         }
         let bytes = data.to_vec();
-        let r = self.with_core(move |core, _| core.write(start_addr as u64, &bytes)).map_err(TargetError::Fatal)?;
-        r.map_err(|e| self.fail(format!("stdbg: writing {} bytes at 0x{start_addr:08x} failed: {e}", data.len())))
+        let r = self
+            .with_core(move |core, _| core.write(start_addr as u64, &bytes))
+            .map_err(TargetError::Fatal)?;
+        r.map_err(|e| {
+            self.fail(format!(
+                "stdbg: writing {} bytes at 0x{start_addr:08x} failed: {e}",
+                data.len()
+            ))
+        })
     }
 
     fn support_resume(&mut self) -> Option<SingleThreadResumeOps<'_, Self>> {
@@ -200,7 +234,11 @@ pub struct ReadCache {
 impl GdbTarget {
     /// Serves a small read of RAM or flash from (or into) the read-ahead block. `None`: not
     /// cacheable here, read directly.
-    fn read_cached(&mut self, start_addr: u32, data: &mut [u8]) -> Result<Option<usize>, TargetError<super::target::GdbError>> {
+    fn read_cached(
+        &mut self,
+        start_addr: u32,
+        data: &mut [u8],
+    ) -> Result<Option<usize>, TargetError<super::target::GdbError>> {
         let (start, len) = (start_addr as u64, data.len() as u64);
         if len == 0 || len > READ_AHEAD {
             return Ok(None);
@@ -215,7 +253,9 @@ impl GdbTarget {
             data.copy_from_slice(&c.data[off..off + data.len()]);
             return Ok(Some(data.len()));
         }
-        let Some(region) = self.memory_map.region_of(start) else { return Ok(None) };
+        let Some(region) = self.memory_map.region_of(start) else {
+            return Ok(None);
+        };
         let base = (start & !(READ_AHEAD - 1)).max(region.start);
         let end = (base + READ_AHEAD).min(region.end);
         if start + len > end {
@@ -233,7 +273,12 @@ impl GdbTarget {
             Ok(block) => {
                 let off = (start - base) as usize;
                 data.copy_from_slice(&block[off..off + data.len()]);
-                self.read_cache = Some(ReadCache { epoch: self.read_epoch, at: Instant::now(), base, data: block });
+                self.read_cache = Some(ReadCache {
+                    epoch: self.read_epoch,
+                    at: Instant::now(),
+                    base,
+                    data: block,
+                });
                 Ok(Some(data.len()))
             }
             Err(_) => Ok(None),
@@ -272,27 +317,38 @@ impl GdbTarget {
                 Ok(len)
             }
             Ok((buf, Some(e))) if !buf.is_empty() => {
-                tracing::debug!("GDB read at 0x{start_addr:08x}: only {} of {len} bytes readable: {e}", buf.len());
+                tracing::debug!(
+                    "GDB read at 0x{start_addr:08x}: only {} of {len} bytes readable: {e}",
+                    buf.len()
+                );
                 data[..buf.len()].copy_from_slice(&buf);
                 Ok(buf.len())
             }
             Ok((_, Some(e))) | Err(e) => {
                 tracing::debug!("GDB read of {len} bytes at 0x{start_addr:08x} failed: {e}");
-                self.note(format!("stdbg: reading {len} bytes at 0x{start_addr:08x} failed: {e}"));
+                self.note(format!(
+                    "stdbg: reading {len} bytes at 0x{start_addr:08x} failed: {e}"
+                ));
                 Err(TargetError::NonFatal)
             }
         }
     }
-
 }
 
 impl SingleRegisterAccess<()> for GdbTarget {
-    fn read_register(&mut self, _tid: (), reg_id: CortexMRegId, buf: &mut [u8]) -> TargetResult<usize, Self> {
+    fn read_register(
+        &mut self,
+        _tid: (),
+        reg_id: CortexMRegId,
+        buf: &mut [u8],
+    ) -> TargetResult<usize, Self> {
         let reg = reg_id.0;
         if reg as usize >= FIRST_D_REG && !self.fpu {
             return Err(TargetError::NonFatal);
         }
-        let r = self.with_core(move |core, _| read_reg(core, reg)).map_err(TargetError::Fatal)?;
+        let r = self
+            .with_core(move |core, _| read_reg(core, reg))
+            .map_err(TargetError::Fatal)?;
         match r {
             Ok(v) => {
                 let size = reg_id.size();
@@ -301,18 +357,33 @@ impl SingleRegisterAccess<()> for GdbTarget {
                 buf[..n].copy_from_slice(&bytes[..n]);
                 Ok(n)
             }
-            Err(e) => Err(self.fail(format!("stdbg: reading register {reg} failed: {}", Self::not_halted_hint(e)))),
+            Err(e) => Err(self.fail(format!(
+                "stdbg: reading register {reg} failed: {}",
+                Self::not_halted_hint(e)
+            ))),
         }
     }
 
-    fn write_register(&mut self, _tid: (), reg_id: CortexMRegId, val: &[u8]) -> TargetResult<(), Self> {
+    fn write_register(
+        &mut self,
+        _tid: (),
+        reg_id: CortexMRegId,
+        val: &[u8],
+    ) -> TargetResult<(), Self> {
         let reg = reg_id.0;
         let mut b = [0u8; 8];
         let n = val.len().min(8);
         b[..n].copy_from_slice(&val[..n]);
         let v = u64::from_le_bytes(b);
-        let r = self.with_core(move |core, _| write_reg(core, reg, v)).map_err(TargetError::Fatal)?;
-        r.map_err(|e| self.fail(format!("stdbg: writing register {reg} failed: {}", Self::not_halted_hint(e))))
+        let r = self
+            .with_core(move |core, _| write_reg(core, reg, v))
+            .map_err(TargetError::Fatal)?;
+        r.map_err(|e| {
+            self.fail(format!(
+                "stdbg: writing register {reg} failed: {}",
+                Self::not_halted_hint(e)
+            ))
+        })
     }
 }
 
@@ -322,7 +393,11 @@ pub fn gdb_crc32(mut crc: u32, data: &[u8]) -> u32 {
     for &b in data {
         crc ^= (b as u32) << 24;
         for _ in 0..8 {
-            crc = if crc & 0x8000_0000 != 0 { (crc << 1) ^ 0x04C1_1DB7 } else { crc << 1 };
+            crc = if crc & 0x8000_0000 != 0 {
+                (crc << 1) ^ 0x04C1_1DB7
+            } else {
+                crc << 1
+            };
         }
     }
     crc
@@ -333,9 +408,18 @@ impl GdbTarget {
     /// (used by `compare-sections`) reads the memory on the host thread and returns `C<crc>`.
     pub fn own_packet(&mut self, body: &[u8]) -> Vec<u8> {
         let text = String::from_utf8_lossy(body);
-        let Some(args) = text.strip_prefix("qCRC:") else { return Vec::new() };
-        let parsed = args.split_once(',').and_then(|(a, l)| Some((u64::from_str_radix(a, 16).ok()?, u64::from_str_radix(l, 16).ok()?)));
-        let Some((addr, len)) = parsed else { return b"E01".to_vec() };
+        let Some(args) = text.strip_prefix("qCRC:") else {
+            return Vec::new();
+        };
+        let parsed = args.split_once(',').and_then(|(a, l)| {
+            Some((
+                u64::from_str_radix(a, 16).ok()?,
+                u64::from_str_radix(l, 16).ok()?,
+            ))
+        });
+        let Some((addr, len)) = parsed else {
+            return b"E01".to_vec();
+        };
         if len > 16 * 1024 * 1024 {
             return b"E01".to_vec();
         }
@@ -354,7 +438,9 @@ impl GdbTarget {
         match r {
             Ok(Ok(crc)) => format!("C{crc:x}").into_bytes(),
             Ok(Err(e)) => {
-                let _ = self.fail(format!("stdbg: reading {len} bytes at 0x{addr:08x} for compare-sections failed: {e}"));
+                let _ = self.fail(format!(
+                    "stdbg: reading {len} bytes at 0x{addr:08x} for compare-sections failed: {e}"
+                ));
                 b"E01".to_vec()
             }
             Err(_) => b"E01".to_vec(),

@@ -12,7 +12,8 @@
 
 use gdbstub::target::TargetResult;
 use gdbstub::target::ext::breakpoints::{
-    Breakpoints, HwBreakpoint, HwBreakpointOps, HwWatchpoint, HwWatchpointOps, SwBreakpoint, SwBreakpointOps, WatchKind,
+    Breakpoints, HwBreakpoint, HwBreakpointOps, HwWatchpoint, HwWatchpointOps, SwBreakpoint,
+    SwBreakpointOps, WatchKind,
 };
 
 use super::target::{BpType, GdbBreakpoint, GdbTarget, GdbWatchpoint};
@@ -41,25 +42,33 @@ impl GdbTarget {
             BpType::Hardware => BreakpointKind::Hardware,
         };
         let len = kind as u32;
-        let (r, _) = self.with_host(move |host, _| match host.add_breakpoint(addr, len, host_kind) {
-            Ok(_) => Ok(true),
-            Err(BreakpointError::Duplicate(_)) => Ok(false),
-            Err(e) => Err(e.to_string()),
-        })?;
+        let (r, _) =
+            self.with_host(
+                move |host, _| match host.add_breakpoint(addr, len, host_kind) {
+                    Ok(_) => Ok(true),
+                    Err(BreakpointError::Duplicate(_)) => Ok(false),
+                    Err(e) => Err(e.to_string()),
+                },
+            )?;
         match r {
             Ok(owned) => {
-                self.breakpoints.insert(addr, GdbBreakpoint { kind: ty, owned });
+                self.breakpoints
+                    .insert(addr, GdbBreakpoint { kind: ty, owned });
                 Ok(true)
             }
             Err(e) => {
-                let _ = self.fail(format!("stdbg: cannot insert the breakpoint at 0x{addr:08x}: {e}"));
+                let _ = self.fail(format!(
+                    "stdbg: cannot insert the breakpoint at 0x{addr:08x}: {e}"
+                ));
                 Ok(false)
             }
         }
     }
 
     fn remove_bp(&mut self, addr: u32) -> TargetResult<bool, Self> {
-        let Some(b) = self.breakpoints.remove(&addr) else { return Ok(true) };
+        let Some(b) = self.breakpoints.remove(&addr) else {
+            return Ok(true);
+        };
         if !b.owned {
             return Ok(true);
         }
@@ -70,7 +79,9 @@ impl GdbTarget {
         match r {
             Ok(()) => Ok(true),
             Err(e) => {
-                let _ = self.fail(format!("stdbg: cannot remove the breakpoint at 0x{addr:08x}: {e}"));
+                let _ = self.fail(format!(
+                    "stdbg: cannot remove the breakpoint at 0x{addr:08x}: {e}"
+                ));
                 Ok(false)
             }
         }
@@ -112,8 +123,17 @@ impl HwBreakpoint for GdbTarget {
 }
 
 impl HwWatchpoint for GdbTarget {
-    fn add_hw_watchpoint(&mut self, addr: u32, len: u32, kind: WatchKind) -> TargetResult<bool, Self> {
-        if self.watchpoints.iter().any(|w| w.addr == addr && w.len == len && w.kind == kind) {
+    fn add_hw_watchpoint(
+        &mut self,
+        addr: u32,
+        len: u32,
+        kind: WatchKind,
+    ) -> TargetResult<bool, Self> {
+        if self
+            .watchpoints
+            .iter()
+            .any(|w| w.addr == addr && w.len == len && w.kind == kind)
+        {
             return Ok(true);
         }
         let (dwt_addr, dwt_len) = dwt_range(addr, len);
@@ -123,22 +143,40 @@ impl HwWatchpoint for GdbTarget {
             WatchKind::ReadWrite => HostWatch::Access,
         };
         let (r, _) = self.with_host(move |host, _| {
-            host.add_watchpoint(dwt_addr, dwt_len, host_kind, None, None).map_err(|e| e.to_string())
+            host.add_watchpoint(dwt_addr, dwt_len, host_kind, None, None)
+                .map_err(|e| e.to_string())
         })?;
         match r {
             Ok(()) => {
-                self.watchpoints.push(GdbWatchpoint { addr, len, kind, dwt_addr, dwt_len });
+                self.watchpoints.push(GdbWatchpoint {
+                    addr,
+                    len,
+                    kind,
+                    dwt_addr,
+                    dwt_len,
+                });
                 Ok(true)
             }
             Err(e) => {
-                let _ = self.fail(format!("stdbg: cannot insert the watchpoint on {len} bytes at 0x{addr:08x}: {e}"));
+                let _ = self.fail(format!(
+                    "stdbg: cannot insert the watchpoint on {len} bytes at 0x{addr:08x}: {e}"
+                ));
                 Ok(false)
             }
         }
     }
 
-    fn remove_hw_watchpoint(&mut self, addr: u32, len: u32, kind: WatchKind) -> TargetResult<bool, Self> {
-        let Some(i) = self.watchpoints.iter().position(|w| w.addr == addr && w.len == len && w.kind == kind) else {
+    fn remove_hw_watchpoint(
+        &mut self,
+        addr: u32,
+        len: u32,
+        kind: WatchKind,
+    ) -> TargetResult<bool, Self> {
+        let Some(i) = self
+            .watchpoints
+            .iter()
+            .position(|w| w.addr == addr && w.len == len && w.kind == kind)
+        else {
             return Ok(true);
         };
         let w = self.watchpoints.remove(i);
@@ -152,7 +190,9 @@ impl HwWatchpoint for GdbTarget {
         match r {
             Ok(()) => Ok(true),
             Err(e) => {
-                let _ = self.fail(format!("stdbg: cannot remove the watchpoint at 0x{addr:08x}: {e}"));
+                let _ = self.fail(format!(
+                    "stdbg: cannot remove the watchpoint at 0x{addr:08x}: {e}"
+                ));
                 Ok(false)
             }
         }

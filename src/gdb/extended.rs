@@ -6,8 +6,8 @@ use std::num::NonZeroUsize;
 use std::time::Duration;
 
 use gdbstub::common::Pid;
-use gdbstub::target::ext::extended_mode::{Args, AttachKind, ExtendedMode, ShouldTerminate};
 use gdbstub::target::TargetResult;
+use gdbstub::target::ext::extended_mode::{Args, AttachKind, ExtendedMode, ShouldTerminate};
 
 use super::target::{GdbError, GdbTarget};
 
@@ -21,7 +21,8 @@ impl GdbTarget {
     fn reset_halt(&mut self) -> Result<bool, GdbError> {
         self.read_cache = None;
         self.pending_stop = None;
-        let (r, _) = self.with_host(|host, ctx| host.reset(ctx, "halt").map_err(|e| e.to_string()))?;
+        let (r, _) =
+            self.with_host(|host, ctx| host.reset(ctx, "halt").map_err(|e| e.to_string()))?;
         match r {
             Ok(()) => Ok(true),
             Err(e) => {
@@ -34,7 +35,11 @@ impl GdbTarget {
 
 impl ExtendedMode for GdbTarget {
     fn run(&mut self, _filename: Option<&[u8]>, _args: Args<'_, '_>) -> TargetResult<Pid, Self> {
-        if self.reset_halt()? { Ok(CORE_PID) } else { Err(gdbstub::target::TargetError::NonFatal) }
+        if self.reset_halt()? {
+            Ok(CORE_PID)
+        } else {
+            Err(gdbstub::target::TargetError::NonFatal)
+        }
     }
 
     fn attach(&mut self, _pid: Pid) -> TargetResult<(), Self> {
@@ -47,7 +52,10 @@ impl ExtendedMode for GdbTarget {
 
     fn kill(&mut self, _pid: Option<Pid>) -> TargetResult<ShouldTerminate, Self> {
         self.pending_stop = None;
-        let (r, _) = self.with_host(|host, ctx| host.halt(ctx, Duration::from_millis(1000)).map_err(|e| e.to_string()))?;
+        let (r, _) = self.with_host(|host, ctx| {
+            host.halt(ctx, Duration::from_millis(1000))
+                .map_err(|e| e.to_string())
+        })?;
         if let Err(e) = r {
             let _ = self.fail(format!("stdbg: kill: could not halt the target: {e}"));
         }

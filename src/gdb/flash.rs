@@ -38,7 +38,11 @@ impl FlashStage {
             last.data.extend_from_slice(data);
             return;
         }
-        self.segments.push(Segment { address: addr, data: data.to_vec(), sections: Vec::new() });
+        self.segments.push(Segment {
+            address: addr,
+            data: data.to_vec(),
+            sections: Vec::new(),
+        });
     }
 
     /// Bytes staged.
@@ -87,7 +91,10 @@ impl Flash for GdbTarget {
     }
 
     fn flash_write(&mut self, start_addr: u32, data: &[u8]) -> TargetResult<(), Self> {
-        if !self.memory_map.flash_contains(start_addr as u64, data.len() as u64) {
+        if !self
+            .memory_map
+            .flash_contains(start_addr as u64, data.len() as u64)
+        {
             self.flash = FlashStage::default();
             return Err(self.fail(format!(
                 "stdbg: GDB wrote {} bytes at 0x{start_addr:08x}, outside the target's flash; nothing was programmed",
@@ -117,13 +124,15 @@ impl Flash for GdbTarget {
             flashing::check(host, &image, Allowed::FlashOrRam)?;
             let result = {
                 let mut guard = host.conn();
-                let conn = guard
-                    .as_mut()
-                    .ok_or_else(|| CommandError::failed("the target is not connected: run 'init' first"))?;
+                let conn = guard.as_mut().ok_or_else(|| {
+                    CommandError::failed("the target is not connected: run 'init' first")
+                })?;
                 let session = &mut conn.session;
                 let mut loader = session.target().flash_loader();
                 for seg in &image.segments {
-                    loader.add_data(seg.address, &seg.data).map_err(|e| flashing::flash_error("stage GDB's load", &e))?;
+                    loader
+                        .add_data(seg.address, &seg.data)
+                        .map_err(|e| flashing::flash_error("stage GDB's load", &e))?;
                 }
                 let mut opts = DownloadOptions::default();
                 opts.verify = true;

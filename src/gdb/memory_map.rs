@@ -45,11 +45,16 @@ impl MemoryMap {
                     let mut pieces = flash_blocks(target, &n.range);
                     if pieces.is_empty() {
                         // No algorithm describes it: advertise one block so GDB still knows it is flash.
-                        pieces.push(Region::Flash { range: n.range.clone(), block: n.range.end - n.range.start });
+                        pieces.push(Region::Flash {
+                            range: n.range.clone(),
+                            block: n.range.end - n.range.start,
+                        });
                     }
                     regions.extend(pieces);
                 }
-                MemoryRegion::Ram(ram) if !ram.is_alias => regions.push(Region::Ram { range: ram.range.clone() }),
+                MemoryRegion::Ram(ram) if !ram.is_alias => regions.push(Region::Ram {
+                    range: ram.range.clone(),
+                }),
                 _ => {}
             }
         }
@@ -61,13 +66,17 @@ impl MemoryMap {
 
     /// Whether `addr` is in a flash region.
     pub fn is_flash(&self, addr: u64) -> bool {
-        self.regions.iter().any(|r| matches!(r, Region::Flash { range, .. } if range.contains(&addr)))
+        self.regions
+            .iter()
+            .any(|r| matches!(r, Region::Flash { range, .. } if range.contains(&addr)))
     }
 
     /// The RAM or flash region holding `addr`.
     pub fn region_of(&self, addr: u64) -> Option<Range<u64>> {
         self.regions.iter().find_map(|r| match r {
-            Region::Flash { range, .. } | Region::Ram { range } if range.contains(&addr) => Some(range.clone()),
+            Region::Flash { range, .. } | Region::Ram { range } if range.contains(&addr) => {
+                Some(range.clone())
+            }
             _ => None,
         })
     }
@@ -121,10 +130,17 @@ fn flash_blocks(target: &probe_rs::Target, range: &Range<u64>) -> Vec<Region> {
     let mut out = Vec::new();
     for (i, s) in props.sectors.iter().enumerate() {
         let start = props.address_range.start + s.address;
-        let end = props.sectors.get(i + 1).map(|n| props.address_range.start + n.address).unwrap_or(props.address_range.end);
+        let end = props
+            .sectors
+            .get(i + 1)
+            .map(|n| props.address_range.start + n.address)
+            .unwrap_or(props.address_range.end);
         let (start, end) = (start.max(range.start), end.min(range.end));
         if start < end && s.size > 0 {
-            out.push(Region::Flash { range: start..end, block: s.size });
+            out.push(Region::Flash {
+                range: start..end,
+                block: s.size,
+            });
         }
     }
     out
@@ -140,9 +156,18 @@ mod tests {
         let t = reg.get_target_by_name("STM32F103C8").unwrap();
         let m = MemoryMap::from_target(&t);
         let x = m.xml();
-        assert!(x.contains("<memory type=\"flash\" start=\"0x8000000\""), "{x}");
-        assert!(x.contains("<property name=\"blocksize\">0x400</property>"), "{x}");
-        assert!(x.contains("<memory type=\"ram\" start=\"0x20000000\" length=\"0x5000\"/>"), "{x}");
+        assert!(
+            x.contains("<memory type=\"flash\" start=\"0x8000000\""),
+            "{x}"
+        );
+        assert!(
+            x.contains("<property name=\"blocksize\">0x400</property>"),
+            "{x}"
+        );
+        assert!(
+            x.contains("<memory type=\"ram\" start=\"0x20000000\" length=\"0x5000\"/>"),
+            "{x}"
+        );
         assert!(m.is_flash(0x0800_0174));
         assert!(!m.is_flash(0x2000_0000));
     }

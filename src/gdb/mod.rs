@@ -56,7 +56,9 @@ static NEXT_CONNECTION: AtomicU64 = AtomicU64::new(1);
 /// server keeps listening after a client leaves, whatever the reason.
 pub fn run(listener: TcpListener, handle: HostHandle, shutdown: watch::Receiver<bool>) {
     if let Err(e) = listener.set_nonblocking(true) {
-        tracing::error!("GDB server: cannot poll the listening socket: {e}; GDB connections are not served");
+        tracing::error!(
+            "GDB server: cannot poll the listening socket: {e}; GDB connections are not served"
+        );
         return;
     }
     let busy = Arc::new(AtomicBool::new(false));
@@ -68,17 +70,24 @@ pub fn run(listener: TcpListener, handle: HostHandle, shutdown: watch::Receiver<
             Ok((stream, peer)) => {
                 let _ = stream.set_nonblocking(false);
                 if busy.swap(true, Ordering::SeqCst) {
-                    tracing::warn!("refused a second GDB connection from {peer}: one GDB client is already connected");
+                    tracing::warn!(
+                        "refused a second GDB connection from {peer}: one GDB client is already connected"
+                    );
                     std::thread::spawn(move || refuse(stream));
                     continue;
                 }
                 let id = NEXT_CONNECTION.fetch_add(1, Ordering::Relaxed);
-                tracing::info!("accepting 'gdb' connection on tcp/{}", listener.local_addr().map(|a| a.port()).unwrap_or(0));
+                tracing::info!(
+                    "accepting 'gdb' connection on tcp/{}",
+                    listener.local_addr().map(|a| a.port()).unwrap_or(0)
+                );
                 let (h, s, b) = (handle.clone(), shutdown.clone(), busy.clone());
-                let spawned = std::thread::Builder::new().name(format!("stdbg-gdb-{id}")).spawn(move || {
-                    session(stream, h, s, id);
-                    b.store(false, Ordering::SeqCst);
-                });
+                let spawned = std::thread::Builder::new()
+                    .name(format!("stdbg-gdb-{id}"))
+                    .spawn(move || {
+                        session(stream, h, s, id);
+                        b.store(false, Ordering::SeqCst);
+                    });
                 if let Err(e) = spawned {
                     tracing::error!("GDB server: cannot start a session thread: {e}");
                     busy.store(false, Ordering::SeqCst);
@@ -154,7 +163,10 @@ pub struct BufConn {
 impl BufConn {
     /// Wraps a connected socket.
     pub fn new(stream: TcpStream) -> Self {
-        BufConn { stream, buf: Vec::with_capacity(PACKET_SIZE) }
+        BufConn {
+            stream,
+            buf: Vec::with_capacity(PACKET_SIZE),
+        }
     }
 
     /// Sends console lines to GDB as `O` packets (only valid while GDB waits for a stop reply).
@@ -249,7 +261,12 @@ impl Reader {
             let n = match self.stream.read(&mut buf) {
                 Ok(0) => return Input::Closed,
                 Ok(n) => n,
-                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted) => {
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted
+                    ) =>
+                {
                     return Input::Timeout;
                 }
                 Err(_) => return Input::Closed,
@@ -314,9 +331,18 @@ fn session(stream: TcpStream, handle: HostHandle, shutdown: watch::Receiver<bool
         }
     };
     let _ = reader_stream.set_read_timeout(Some(POLL_INTERVAL));
-    let mut reader = Reader { stream: reader_stream, pending: VecDeque::new(), packet: None, no_ack: false, epoch: 0 };
+    let mut reader = Reader {
+        stream: reader_stream,
+        pending: VecDeque::new(),
+        packet: None,
+        no_ack: false,
+        epoch: 0,
+    };
     let mut target = GdbTarget::attach(handle, id);
-    let stub = match GdbStubBuilder::new(BufConn::new(stream)).packet_buffer_size(PACKET_SIZE).build() {
+    let stub = match GdbStubBuilder::new(BufConn::new(stream))
+        .packet_buffer_size(PACKET_SIZE)
+        .build()
+    {
         Ok(s) => s,
         Err(e) => {
             tracing::error!("GDB connection: {e}");
@@ -397,7 +423,9 @@ fn session(stream: TcpStream, handle: HostHandle, shutdown: watch::Receiver<bool
             GdbStubStateMachine::Disconnected(g) => match g.get_reason() {
                 DisconnectReason::Disconnect => break End::Detach,
                 DisconnectReason::Kill => break End::Kill,
-                DisconnectReason::TargetExited(_) | DisconnectReason::TargetTerminated(_) => break End::Kill,
+                DisconnectReason::TargetExited(_) | DisconnectReason::TargetTerminated(_) => {
+                    break End::Kill;
+                }
             },
         };
         sm = match step {
@@ -414,7 +442,9 @@ fn session(stream: TcpStream, handle: HostHandle, shutdown: watch::Receiver<bool
     };
     match end {
         End::Detach => tracing::info!("GDB detached; the target resumes"),
-        End::Kill => tracing::info!("GDB sent kill; the connection is closed, the target stays halted"),
+        End::Kill => {
+            tracing::info!("GDB sent kill; the connection is closed, the target stays halted")
+        }
         End::Lost => tracing::info!("GDB connection closed without detach"),
         End::Shutdown => tracing::info!("closing the GDB connection: stdbg is shutting down"),
     }

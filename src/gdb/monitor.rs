@@ -8,7 +8,11 @@ use gdbstub::target::ext::monitor_cmd::{ConsoleOutput, MonitorCmd};
 use super::target::{GdbError, GdbTarget};
 
 impl MonitorCmd for GdbTarget {
-    fn handle_monitor_cmd(&mut self, cmd: &[u8], mut out: ConsoleOutput<'_>) -> Result<(), GdbError> {
+    fn handle_monitor_cmd(
+        &mut self,
+        cmd: &[u8],
+        mut out: ConsoleOutput<'_>,
+    ) -> Result<(), GdbError> {
         self.read_cache = None;
         for l in self.take_console() {
             outputln!(out, "{l}");

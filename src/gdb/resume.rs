@@ -8,7 +8,9 @@
 
 use gdbstub::common::Signal;
 use gdbstub::stub::SingleThreadStopReason;
-use gdbstub::target::ext::base::singlethread::{SingleThreadResume, SingleThreadSingleStep, SingleThreadSingleStepOps};
+use gdbstub::target::ext::base::singlethread::{
+    SingleThreadResume, SingleThreadSingleStep, SingleThreadSingleStepOps,
+};
 use probe_rs::{CoreStatus, RegisterId};
 
 use super::target::{GdbError, GdbTarget, StopInfo};

@@ -27,9 +27,9 @@ use super::flash::FlashStage;
 use super::memory_map::MemoryMap;
 use super::target_desc;
 use crate::command::{Collect, CommandError, Ctx, Origin};
+use crate::host::Host;
 use crate::host::target::TargetState;
 use crate::host::worker::HostHandle;
-use crate::host::Host;
 
 /// The only error that ends a GDB session: the host thread is gone (stdbg is shutting down).
 /// Target problems are never fatal: they answer `E` and explain themselves on GDB's console.
@@ -173,7 +173,13 @@ impl GdbTarget {
             }
             (fpu, map, notes)
         });
-        let (fpu, memory_map, console) = r.unwrap_or_else(|| (false, MemoryMap::default(), vec!["stdbg: the debug host has shut down".into()]));
+        let (fpu, memory_map, console) = r.unwrap_or_else(|| {
+            (
+                false,
+                MemoryMap::default(),
+                vec!["stdbg: the debug host has shut down".into()],
+            )
+        });
         for n in &console {
             tracing::warn!("{n}");
         }
@@ -206,7 +212,9 @@ impl GdbTarget {
         &self,
         f: impl FnOnce(&mut Core<'_>, &str) -> Result<R, probe_rs::Error> + Send + 'static,
     ) -> Result<Result<R, String>, GdbError> {
-        self.handle.call(move |host| host.with_core(f).map_err(|e| e.to_string())).ok_or(GdbError::HostGone)
+        self.handle
+            .call(move |host| host.with_core(f).map_err(|e| e.to_string()))
+            .ok_or(GdbError::HostGone)
     }
 
     /// Runs `f` on the host thread with a command context of this session; returns its result
@@ -292,7 +300,10 @@ impl GdbTarget {
         if let Some(Ok(Some(info))) = self.handle.call(poll_on_host) {
             return self.stop_reason(info);
         }
-        match self.with_host(|host, ctx| host.halt(ctx, Duration::from_millis(1000)).map_err(|e| e.to_string())) {
+        match self.with_host(|host, ctx| {
+            host.halt(ctx, Duration::from_millis(1000))
+                .map_err(|e| e.to_string())
+        }) {
             Ok((Ok(()), _)) => {}
             Ok((Err(e), _)) => {
                 let _ = self.fail(format!("stdbg: could not halt the target: {e}"));
@@ -309,18 +320,33 @@ impl GdbTarget {
         use SingleThreadStopReason as S;
         match info.reason {
             HaltReason::Breakpoint(BreakpointCause::Semihosting(_)) => {
-                self.note("stdbg: the program made a semihosting call, which stdbg does not serve".into());
+                self.note(
+                    "stdbg: the program made a semihosting call, which stdbg does not serve".into(),
+                );
                 S::Signal(Signal::SIGTRAP)
             }
             HaltReason::Breakpoint(_) => match self.breakpoints.get(&info.pc) {
-                Some(GdbBreakpoint { kind: BpType::Software, .. }) => S::SwBreak(()),
-                Some(GdbBreakpoint { kind: BpType::Hardware, .. }) => S::HwBreak(()),
+                Some(GdbBreakpoint {
+                    kind: BpType::Software,
+                    ..
+                }) => S::SwBreak(()),
+                Some(GdbBreakpoint {
+                    kind: BpType::Hardware,
+                    ..
+                }) => S::HwBreak(()),
                 None => S::Signal(Signal::SIGTRAP),
             },
             HaltReason::Watchpoint | HaltReason::Multiple => {
-                let hit = info.watch.and_then(|a| self.watchpoints.iter().find(|w| w.dwt_addr == a)).copied();
+                let hit = info
+                    .watch
+                    .and_then(|a| self.watchpoints.iter().find(|w| w.dwt_addr == a))
+                    .copied();
                 match hit {
-                    Some(w) => S::Watch { tid: (), kind: w.kind, addr: w.addr },
+                    Some(w) => S::Watch {
+                        tid: (),
+                        kind: w.kind,
+                        addr: w.addr,
+                    },
                     None => S::Signal(Signal::SIGTRAP),
                 }
             }
@@ -340,7 +366,12 @@ impl GdbTarget {
     /// Ends the session: removes this session's breakpoints and watchpoints, resumes the core
     /// on `detach`, fires `gdb-detach`.
     pub fn end_session(&mut self, detach: bool) {
-        let bps: Vec<u32> = self.breakpoints.iter().filter(|(_, b)| b.owned).map(|(a, _)| *a).collect();
+        let bps: Vec<u32> = self
+            .breakpoints
+            .iter()
+            .filter(|(_, b)| b.owned)
+            .map(|(a, _)| *a)
+            .collect();
         let wps: Vec<u32> = self.watchpoints.iter().map(|w| w.dwt_addr).collect();
         let r = self.with_host(move |host, ctx| {
             let mut errors = Vec::new();
@@ -355,7 +386,9 @@ impl GdbTarget {
                 }
             }
             if detach && host.initialized() {
-                let halted = host.with_core(|core, _| core.core_halted()).unwrap_or(false);
+                let halted = host
+                    .with_core(|core, _| core.core_halted())
+                    .unwrap_or(false);
                 if halted && let Err(e) = host.resume(ctx, None) {
                     errors.push(format!("could not resume the target after detach: {e}"));
                 }
@@ -386,10 +419,14 @@ fn poll_on_host(host: &Host) -> Result<Option<StopInfo>, String> {
     if state == Some(TargetState::Running) {
         return Ok(None);
     }
-    let status = host.with_core(|core, _| core.status()).map_err(|e| e.to_string())?;
+    let status = host
+        .with_core(|core, _| core.status())
+        .map_err(|e| e.to_string())?;
     match status {
         CoreStatus::Halted(reason) => {
-            let pc = host.with_core(|core, _| core.read_core_reg::<u32>(RegisterId(15))).map_err(|e| e.to_string())?;
+            let pc = host
+                .with_core(|core, _| core.read_core_reg::<u32>(RegisterId(15)))
+                .map_err(|e| e.to_string())?;
             let watch = if crate::host::breakpoints::is_watchpoint_halt(status) {
                 host.watchpoint_hit().map_err(|e| e.to_string())?
             } else {
@@ -430,7 +467,9 @@ impl Target for GdbTarget {
         Some(self)
     }
 
-    fn support_target_description_xml_override(&mut self) -> Option<TargetDescriptionXmlOverrideOps<'_, Self>> {
+    fn support_target_description_xml_override(
+        &mut self,
+    ) -> Option<TargetDescriptionXmlOverrideOps<'_, Self>> {
         Some(self)
     }
 
@@ -444,16 +483,37 @@ impl Target for GdbTarget {
 }
 
 impl TargetDescriptionXmlOverride for GdbTarget {
-    fn target_description_xml(&self, annex: &[u8], offset: u64, length: usize, buf: &mut [u8]) -> TargetResult<usize, Self> {
+    fn target_description_xml(
+        &self,
+        annex: &[u8],
+        offset: u64,
+        length: usize,
+        buf: &mut [u8],
+    ) -> TargetResult<usize, Self> {
         if annex != b"target.xml" {
             return Err(TargetError::NonFatal);
         }
-        Ok(target_desc::copy_range(self.target_xml.as_bytes(), offset, length, buf))
+        Ok(target_desc::copy_range(
+            self.target_xml.as_bytes(),
+            offset,
+            length,
+            buf,
+        ))
     }
 }
 
 impl gdbstub::target::ext::memory_map::MemoryMap for GdbTarget {
-    fn memory_map_xml(&self, offset: u64, length: usize, buf: &mut [u8]) -> TargetResult<usize, Self> {
-        Ok(target_desc::copy_range(self.memory_map_xml.as_bytes(), offset, length, buf))
+    fn memory_map_xml(
+        &self,
+        offset: u64,
+        length: usize,
+        buf: &mut [u8],
+    ) -> TargetResult<usize, Self> {
+        Ok(target_desc::copy_range(
+            self.memory_map_xml.as_bytes(),
+            offset,
+            length,
+            buf,
+        ))
     }
 }

@@ -30,7 +30,9 @@ pub fn build(fpu: bool) -> String {
     if fpu {
         x.push_str("<feature name=\"org.gnu.gdb.arm.vfp\">\n");
         for i in 0..16 {
-            x.push_str(&format!("<reg name=\"d{i}\" bitsize=\"64\" type=\"ieee_double\" group=\"float\"/>\n"));
+            x.push_str(&format!(
+                "<reg name=\"d{i}\" bitsize=\"64\" type=\"ieee_double\" group=\"float\"/>\n"
+            ));
         }
         x.push_str("<reg name=\"fpscr\" bitsize=\"32\" type=\"int\" group=\"float\"/>\n");
         x.push_str("</feature>\n");
@@ -40,12 +42,16 @@ pub fn build(fpu: bool) -> String {
 }
 
 fn reg(x: &mut String, name: &str, bits: u32, ty: &str) {
-    x.push_str(&format!("<reg name=\"{name}\" bitsize=\"{bits}\" type=\"{ty}\" group=\"general\"/>\n"));
+    x.push_str(&format!(
+        "<reg name=\"{name}\" bitsize=\"{bits}\" type=\"{ty}\" group=\"general\"/>\n"
+    ));
 }
 
 /// Copies `offset..offset+length` of `doc` into `buf` (qXfer reads); returns the byte count.
 pub fn copy_range(doc: &[u8], offset: u64, length: usize, buf: &mut [u8]) -> usize {
-    let Ok(start) = usize::try_from(offset) else { return 0 };
+    let Ok(start) = usize::try_from(offset) else {
+        return 0;
+    };
     if start >= doc.len() {
         return 0;
     }

@@ -152,19 +152,29 @@ pub enum BreakpointError {
     #[error("no current target: source a target script (e.g. -f targets/stm32f1x.rhai)")]
     NoTarget,
     /// Odd address.
-    #[error("breakpoint address 0x{0:08x} is odd: Thumb instructions start on half-word (2-byte) boundaries; drop the Thumb bit (use 0x{1:08x})")]
+    #[error(
+        "breakpoint address 0x{0:08x} is odd: Thumb instructions start on half-word (2-byte) boundaries; drop the Thumb bit (use 0x{1:08x})"
+    )]
     Unaligned(u32, u32),
     /// Unsupported length.
-    #[error("breakpoint length {0} is not supported: a Cortex-M breakpoint covers one Thumb half-word; use length 2 (3, GDB's 32-bit Thumb-2 kind, is accepted and stored as 2)")]
+    #[error(
+        "breakpoint length {0} is not supported: a Cortex-M breakpoint covers one Thumb half-word; use length 2 (3, GDB's 32-bit Thumb-2 kind, is accepted and stored as 2)"
+    )]
     BadLength(u32),
     /// FPBv1 cannot reach the address.
-    #[error("a hardware breakpoint cannot be set at 0x{0:08x}: the Cortex-M3 FPB only matches code-region addresses below 0x20000000; for code in RAM omit 'hw' to get a software (BKPT) breakpoint")]
+    #[error(
+        "a hardware breakpoint cannot be set at 0x{0:08x}: the Cortex-M3 FPB only matches code-region addresses below 0x20000000; for code in RAM omit 'hw' to get a software (BKPT) breakpoint"
+    )]
     HwOutOfRange(u32),
     /// Neither RAM (software) nor code region (hardware).
-    #[error("cannot set a breakpoint at 0x{0:08x}: it is not RAM, so no BKPT instruction can be written there, and it is outside the code region (below 0x20000000) that the FPB comparators cover")]
+    #[error(
+        "cannot set a breakpoint at 0x{0:08x}: it is not RAM, so no BKPT instruction can be written there, and it is outside the code region (below 0x20000000) that the FPB comparators cover"
+    )]
     Unpatchable(u32),
     /// A software breakpoint's BKPT did not stick.
-    #[error("the BKPT instruction written at 0x{addr:08x} reads back as 0x{read:04x}: this memory is not writable by the debugger; use a hardware breakpoint ('bp 0x{addr:08x} 2 hw')")]
+    #[error(
+        "the BKPT instruction written at 0x{addr:08x} reads back as 0x{read:04x}: this memory is not writable by the debugger; use a hardware breakpoint ('bp 0x{addr:08x} 2 hw')"
+    )]
     PatchFailed {
         /// Address.
         addr: u32,
@@ -178,16 +188,22 @@ pub enum BreakpointError {
     #[error("no free hardware breakpoint: all {0} FPB comparators are in use; remove one with rbp")]
     NoFreeComparator(usize),
     /// No FPB at all.
-    #[error("this core has no usable FPB comparators, so hardware breakpoints are unavailable; use software breakpoints in RAM")]
+    #[error(
+        "this core has no usable FPB comparators, so hardware breakpoints are unavailable; use software breakpoints in RAM"
+    )]
     NoFpb,
     /// `rbp` of an unknown address.
     #[error("no breakpoint at address 0x{0:08x} found; 'bp' lists the breakpoints")]
     NotFound(u32),
     /// Bad watchpoint length.
-    #[error("watchpoint length {0} is not supported: the DWT watches an aligned power-of-two range of 1 to {1} bytes")]
+    #[error(
+        "watchpoint length {0} is not supported: the DWT watches an aligned power-of-two range of 1 to {1} bytes"
+    )]
     WatchLength(u32, u64),
     /// Watchpoint address not aligned to its length.
-    #[error("watchpoint address 0x{addr:08x} is not aligned to its length {len}: the DWT ignores the low address bits, so the range must start at a multiple of {len} (e.g. 0x{aligned:08x})")]
+    #[error(
+        "watchpoint address 0x{addr:08x} is not aligned to its length {len}: the DWT ignores the low address bits, so the range must start at a multiple of {len} (e.g. 0x{aligned:08x})"
+    )]
     WatchUnaligned {
         /// Address.
         addr: u32,
@@ -197,16 +213,22 @@ pub enum BreakpointError {
         aligned: u32,
     },
     /// Data-value matching requested.
-    #[error("data-value matching is not supported by stdbg on this core (Cortex-M3 DWT DATAVMATCH is not used): omit the value ('wp 0x{0:08x} <len> <r|w|a>') and check the value when the target halts; a mask of 0xffffffff (value ignored, as OpenOCD 0.12 does) is accepted")]
+    #[error(
+        "data-value matching is not supported by stdbg on this core (Cortex-M3 DWT DATAVMATCH is not used): omit the value ('wp 0x{0:08x} <len> <r|w|a>') and check the value when the target halts; a mask of 0xffffffff (value ignored, as OpenOCD 0.12 does) is accepted"
+    )]
     ValueMatch(u32),
     /// Another watchpoint at this address with other parameters.
-    #[error("a different watchpoint already exists at 0x{0:08x}; remove it first with 'rwp 0x{0:08x}'")]
+    #[error(
+        "a different watchpoint already exists at 0x{0:08x}; remove it first with 'rwp 0x{0:08x}'"
+    )]
     WatchDuplicate(u32),
     /// All DWT comparators taken.
     #[error("no free watchpoint: all {0} DWT comparators are in use; remove one with rwp")]
     NoFreeWatchpoint(usize),
     /// No DWT comparators.
-    #[error("this core's DWT has no comparators (DWT_CTRL.NUMCOMP = 0), so watchpoints are unavailable")]
+    #[error(
+        "this core's DWT has no comparators (DWT_CTRL.NUMCOMP = 0), so watchpoints are unavailable"
+    )]
     NoDwt,
     /// `rwp` of an unknown address.
     #[error("no watchpoint at address 0x{0:08x} found")]
@@ -232,7 +254,10 @@ impl From<BreakpointError> for CommandError {
 }
 
 fn probe_err(what: &str) -> impl FnOnce(probe_rs::Error) -> BreakpointError + '_ {
-    move |source| BreakpointError::Probe { what: what.to_string(), source }
+    move |source| BreakpointError::Probe {
+        what: what.to_string(),
+        source,
+    }
 }
 
 /// The breakpoints and watchpoints of one target, and what was learnt about its debug units.
@@ -280,9 +305,17 @@ impl DebugUnits {
 pub fn breakpoint_line(b: &Breakpoint) -> String {
     match (b.kind, b.original) {
         (BreakpointKind::Software, Some(orig)) => {
-            format!("IVA breakpoint: 0x{:08x}, 0x{:x}, 0x{orig:04x}", b.address, b.length)
+            format!(
+                "IVA breakpoint: 0x{:08x}, 0x{:x}, 0x{orig:04x}",
+                b.address, b.length
+            )
         }
-        _ => format!("Breakpoint(IVA): 0x{:08x}, 0x{:x}, {}", b.address, b.length, b.comparator.unwrap_or(0)),
+        _ => format!(
+            "Breakpoint(IVA): 0x{:08x}, 0x{:x}, {}",
+            b.address,
+            b.length,
+            b.comparator.unwrap_or(0)
+        ),
     }
 }
 
@@ -297,7 +330,13 @@ pub fn watchpoint_line(w: &Watchpoint) -> String {
 
 /// Checks a watchpoint request: length a power of two no larger than `1 << max_mask`, address
 /// aligned to it, no value matching. Returns the DWT MASK value (log2 of the length).
-pub fn check_watchpoint(addr: u32, len: u32, value: Option<u32>, mask: Option<u32>, max_mask: u32) -> Result<u32, BreakpointError> {
+pub fn check_watchpoint(
+    addr: u32,
+    len: u32,
+    value: Option<u32>,
+    mask: Option<u32>,
+    max_mask: u32,
+) -> Result<u32, BreakpointError> {
     match (value, mask) {
         (None, _) | (Some(_), Some(0xffff_ffff)) => {}
         (Some(_), _) => return Err(BreakpointError::ValueMatch(addr)),
@@ -306,7 +345,11 @@ pub fn check_watchpoint(addr: u32, len: u32, value: Option<u32>, mask: Option<u3
         return Err(BreakpointError::WatchLength(len, 1u64 << max_mask));
     }
     if !addr.is_multiple_of(len) {
-        return Err(BreakpointError::WatchUnaligned { addr, len, aligned: addr & !(len - 1) });
+        return Err(BreakpointError::WatchUnaligned {
+            addr,
+            len,
+            aligned: addr & !(len - 1),
+        });
     }
     Ok(len.trailing_zeros())
 }
@@ -327,7 +370,10 @@ fn program_watchpoint(core: &mut Core<'_>, w: &Watchpoint) -> Result<(), probe_r
 }
 
 /// Writes the `BKPT` at `addr` and returns the half-word it replaced.
-fn patch_bkpt(core: &mut Core<'_>, addr: u32) -> Result<Result<u16, BreakpointError>, probe_rs::Error> {
+fn patch_bkpt(
+    core: &mut Core<'_>,
+    addr: u32,
+) -> Result<Result<u16, BreakpointError>, probe_rs::Error> {
     let orig = core.read_word_16(addr as u64)?;
     core.write_word_16(addr as u64, BKPT_INSTRUCTION)?;
     let back = core.read_word_16(addr as u64)?;
@@ -341,7 +387,10 @@ fn patch_bkpt(core: &mut Core<'_>, addr: u32) -> Result<Result<u16, BreakpointEr
 
 impl Host {
     fn units_table(&self) -> MutexGuard<'_, HashMap<String, DebugUnits>> {
-        self.inner.debug_units.lock().unwrap_or_else(|e| e.into_inner())
+        self.inner
+            .debug_units
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
     }
 
     fn bp_target(&self) -> Result<(String, usize), BreakpointError> {
@@ -354,7 +403,11 @@ impl Host {
     /// table (connection lock first, then the table lock).
     fn with_units<R>(
         &self,
-        f: impl FnOnce(&mut Core<'_>, &[std::ops::Range<u64>], &mut DebugUnits) -> Result<R, BreakpointError>,
+        f: impl FnOnce(
+            &mut Core<'_>,
+            &[std::ops::Range<u64>],
+            &mut DebugUnits,
+        ) -> Result<R, BreakpointError>,
     ) -> Result<R, BreakpointError> {
         let (name, idx) = self.bp_target()?;
         let mut guard = self.conn();
@@ -377,7 +430,9 @@ impl Host {
 
     /// A copy of the current target's breakpoints and watchpoints.
     pub fn debug_units(&self) -> DebugUnits {
-        let Ok((name, _)) = self.bp_target() else { return DebugUnits::default() };
+        let Ok((name, _)) = self.bp_target() else {
+            return DebugUnits::default();
+        };
         self.units_table().get(&name).cloned().unwrap_or_default()
     }
 
@@ -399,7 +454,12 @@ impl Host {
     ///
     /// Errors: [`BreakpointError::Duplicate`], [`BreakpointError::NoFreeComparator`],
     /// [`BreakpointError::HwOutOfRange`], [`BreakpointError::Unaligned`], probe failures.
-    pub fn add_breakpoint(&self, addr: u32, len: u32, kind: BreakpointKind) -> Result<BreakpointId, BreakpointError> {
+    pub fn add_breakpoint(
+        &self,
+        addr: u32,
+        len: u32,
+        kind: BreakpointKind,
+    ) -> Result<BreakpointId, BreakpointError> {
         let length = match len {
             2 | 3 => 2,
             other => return Err(BreakpointError::BadLength(other)),
@@ -462,7 +522,11 @@ impl Host {
     /// Errors: [`BreakpointError::NotFound`], probe failures (the entry is kept then).
     pub fn remove_breakpoint(&self, addr: u32) -> Result<(), BreakpointError> {
         self.with_units(|core, _, units| {
-            let i = units.breakpoints.iter().position(|b| b.address == addr).ok_or(BreakpointError::NotFound(addr))?;
+            let i = units
+                .breakpoints
+                .iter()
+                .position(|b| b.address == addr)
+                .ok_or(BreakpointError::NotFound(addr))?;
             unset_breakpoint(core, &units.breakpoints[i])?;
             units.breakpoints.remove(i);
             Ok(())
@@ -485,12 +549,20 @@ impl Host {
     /// `value`/`mask` follow OpenOCD (mask bits set = value bits ignored); only "ignore the value"
     /// (no value, or mask 0xffffffff) is supported, anything else gives
     /// [`BreakpointError::ValueMatch`]. Setting an identical watchpoint again does nothing.
-    pub fn add_watchpoint(&self, addr: u32, len: u32, kind: WatchKind, value: Option<u32>, mask: Option<u32>) -> Result<(), BreakpointError> {
+    pub fn add_watchpoint(
+        &self,
+        addr: u32,
+        len: u32,
+        kind: WatchKind,
+        value: Option<u32>,
+        mask: Option<u32>,
+    ) -> Result<(), BreakpointError> {
         self.with_units(|core, _, units| {
             let (total, max_mask) = match units.dwt {
                 Some(d) => d,
                 None => {
-                    let d = probe_dwt(core, &units.watchpoints).map_err(probe_err("read DWT_CTRL"))?;
+                    let d =
+                        probe_dwt(core, &units.watchpoints).map_err(probe_err("read DWT_CTRL"))?;
                     units.dwt = Some(d);
                     d
                 }
@@ -508,12 +580,18 @@ impl Host {
                 comparator: 0,
             };
             if let Some(old) = units.watchpoints.iter().find(|o| o.address == addr) {
-                if (Watchpoint { comparator: old.comparator, ..w.clone() }) == *old {
+                if (Watchpoint {
+                    comparator: old.comparator,
+                    ..w.clone()
+                }) == *old
+                {
                     return Ok(());
                 }
                 return Err(BreakpointError::WatchDuplicate(addr));
             }
-            let n = units.free_dwt(total).ok_or(BreakpointError::NoFreeWatchpoint(total))?;
+            let n = units
+                .free_dwt(total)
+                .ok_or(BreakpointError::NoFreeWatchpoint(total))?;
             let w = Watchpoint { comparator: n, ..w };
             program_watchpoint(core, &w).map_err(probe_err("program the DWT comparator"))?;
             units.watchpoints.push(w);
@@ -525,7 +603,11 @@ impl Host {
     /// Errors: [`BreakpointError::WatchNotFound`], probe failures.
     pub fn remove_watchpoint(&self, addr: u32) -> Result<(), BreakpointError> {
         self.with_units(|core, _, units| {
-            let i = units.watchpoints.iter().position(|w| w.address == addr).ok_or(BreakpointError::WatchNotFound(addr))?;
+            let i = units
+                .watchpoints
+                .iter()
+                .position(|w| w.address == addr)
+                .ok_or(BreakpointError::WatchNotFound(addr))?;
             core.write_word_32(dwt::function(units.watchpoints[i].comparator), 0)
                 .map_err(probe_err("disable the DWT comparator"))?;
             units.watchpoints.remove(i);
@@ -542,7 +624,9 @@ impl Host {
                 return Ok(units.last_watch_hit);
             }
             for w in &units.watchpoints {
-                let f = core.read_word_32(dwt::function(w.comparator)).map_err(probe_err("read DWT_FUNCTION"))?;
+                let f = core
+                    .read_word_32(dwt::function(w.comparator))
+                    .map_err(probe_err("read DWT_FUNCTION"))?;
                 if f & dwt::FUNCTION_MATCHED != 0 && units.last_watch_hit.is_none() {
                     units.last_watch_hit = Some(w.address);
                 }
@@ -553,7 +637,9 @@ impl Host {
 
     /// Whether the target `target` has breakpoints or watchpoints set.
     pub fn has_debug_units(&self, target: &str) -> bool {
-        self.units_table().get(target).is_some_and(|u| !u.is_empty())
+        self.units_table()
+            .get(target)
+            .is_some_and(|u| !u.is_empty())
     }
 
     /// Called on a halted core just before it resumes or steps: forgets the last watchpoint hit
@@ -562,10 +648,16 @@ impl Host {
     /// breakpoint) and puts it back. Returns true when it stepped.
     ///
     /// Without this, probe-rs's own step-over would skip the instruction under a `BKPT`.
-    pub fn before_resume(&self, core: &mut Core<'_>, target: &str) -> Result<bool, probe_rs::Error> {
+    pub fn before_resume(
+        &self,
+        core: &mut Core<'_>,
+        target: &str,
+    ) -> Result<bool, probe_rs::Error> {
         let (bp, watch) = {
             let mut table = self.units_table();
-            let Some(units) = table.get_mut(target) else { return Ok(false) };
+            let Some(units) = table.get_mut(target) else {
+                return Ok(false);
+            };
             units.last_watch_hit = None;
             (units.breakpoints.clone(), units.watchpoints.clone())
         };
@@ -576,7 +668,9 @@ impl Host {
             return Ok(false);
         }
         let pc: u32 = core.read_core_reg(RegisterId(15))?;
-        let Some(b) = bp.iter().find(|b| b.address == pc) else { return Ok(false) };
+        let Some(b) = bp.iter().find(|b| b.address == pc) else {
+            return Ok(false);
+        };
         match (b.kind, b.original, b.comparator) {
             (BreakpointKind::Software, Some(orig), _) => {
                 core.write_word_16(pc as u64, orig)?;
@@ -598,9 +692,15 @@ impl Host {
     /// Puts every breakpoint and watchpoint of `target` back on a halted core after a reset:
     /// FPB comparators (probe-rs re-enables FP_CTRL), `BKPT`s whose RAM was overwritten, and the
     /// DWT (TRCENA, COMP, MASK, FUNCTION).
-    pub fn reapply_debug_units(&self, core: &mut Core<'_>, target: &str) -> Result<(), probe_rs::Error> {
+    pub fn reapply_debug_units(
+        &self,
+        core: &mut Core<'_>,
+        target: &str,
+    ) -> Result<(), probe_rs::Error> {
         let mut table = self.units_table();
-        let Some(units) = table.get_mut(target) else { return Ok(()) };
+        let Some(units) = table.get_mut(target) else {
+            return Ok(());
+        };
         units.last_watch_hit = None;
         for b in units.breakpoints.iter_mut() {
             match b.comparator {
@@ -630,7 +730,8 @@ impl Host {
         }
         self.with_units(|core, _, units| {
             for w in &units.watchpoints {
-                core.write_word_32(dwt::function(w.comparator), 0).map_err(probe_err("disable the DWT comparator"))?;
+                core.write_word_32(dwt::function(w.comparator), 0)
+                    .map_err(probe_err("disable the DWT comparator"))?;
             }
             Ok(())
         })
@@ -648,25 +749,35 @@ impl Host {
         let mut guard = self.conn();
         let conn = guard.as_mut().ok_or(BreakpointError::NotConnected)?;
         let mut core = conn.session.core(idx).map_err(probe_err("open the core"))?;
-        self.reapply_debug_units(&mut core, &name).map_err(probe_err("restore breakpoints and watchpoints"))
+        self.reapply_debug_units(&mut core, &name)
+            .map_err(probe_err("restore breakpoints and watchpoints"))
     }
 
     /// Removes every breakpoint and watchpoint of every target from the hardware and forgets
     /// them; called before the session closes. Failures are logged, not returned (the link may
     /// be gone already).
     pub fn release_debug_units(&self) {
-        let targets: Vec<(String, usize)> = self.targets().list.iter().map(|t| (t.name.clone(), t.core_index)).collect();
+        let targets: Vec<(String, usize)> = self
+            .targets()
+            .list
+            .iter()
+            .map(|t| (t.name.clone(), t.core_index))
+            .collect();
         let mut guard = self.conn();
         let mut table = self.units_table();
         for (name, idx) in targets {
-            let Some(units) = table.remove(&name) else { continue };
+            let Some(units) = table.remove(&name) else {
+                continue;
+            };
             if units.is_empty() {
                 continue;
             }
             let Some(conn) = guard.as_mut() else { continue };
             let r = conn.session.core(idx).and_then(|mut core| {
                 for b in &units.breakpoints {
-                    if let Err(BreakpointError::Probe { source, .. }) = unset_breakpoint(&mut core, b) {
+                    if let Err(BreakpointError::Probe { source, .. }) =
+                        unset_breakpoint(&mut core, b)
+                    {
                         return Err(source);
                     }
                 }
@@ -676,7 +787,9 @@ impl Host {
                 Ok(())
             });
             if let Err(e) = r {
-                tracing::warn!("[{name}] could not remove the breakpoints and watchpoints before disconnecting: {e}");
+                tracing::warn!(
+                    "[{name}] could not remove the breakpoints and watchpoints before disconnecting: {e}"
+                );
             }
         }
     }
@@ -710,10 +823,13 @@ fn unset_breakpoint(core: &mut Core<'_>, b: &Breakpoint) -> Result<(), Breakpoin
             r => r.map_err(probe_err("clear FPB comparator")),
         },
         (None, Some(orig)) => {
-            let now = core.read_word_16(b.address as u64).map_err(probe_err("read the breakpoint address"))?;
+            let now = core
+                .read_word_16(b.address as u64)
+                .map_err(probe_err("read the breakpoint address"))?;
             // Only restore what we patched: the program may have reloaded that RAM.
             if now == BKPT_INSTRUCTION {
-                core.write_word_16(b.address as u64, orig).map_err(probe_err("restore the original instruction"))?;
+                core.write_word_16(b.address as u64, orig)
+                    .map_err(probe_err("restore the original instruction"))?;
             }
             Ok(())
         }
@@ -724,7 +840,10 @@ fn unset_breakpoint(core: &mut Core<'_>, b: &Breakpoint) -> Result<(), Breakpoin
 /// Whether `status` is a halt caused by the DWT (for callers deciding to ask
 /// [`Host::watchpoint_hit`]).
 pub fn is_watchpoint_halt(status: CoreStatus) -> bool {
-    matches!(status, CoreStatus::Halted(HaltReason::Watchpoint | HaltReason::Multiple))
+    matches!(
+        status,
+        CoreStatus::Halted(HaltReason::Watchpoint | HaltReason::Multiple)
+    )
 }
 
 #[cfg(test)]
@@ -732,16 +851,44 @@ mod tests {
     use super::*;
 
     fn hw(addr: u32, n: usize) -> Breakpoint {
-        Breakpoint { id: BreakpointId(0), address: addr, length: 2, kind: BreakpointKind::Hardware, comparator: Some(n), original: None }
+        Breakpoint {
+            id: BreakpointId(0),
+            address: addr,
+            length: 2,
+            kind: BreakpointKind::Hardware,
+            comparator: Some(n),
+            original: None,
+        }
     }
 
     #[test]
     fn list_lines_match_openocd() {
-        assert_eq!(breakpoint_line(&hw(0x0800_0164, 0)), "Breakpoint(IVA): 0x08000164, 0x2, 0");
-        let sw = Breakpoint { kind: BreakpointKind::Software, comparator: None, original: Some(0x4770), ..hw(0x2000_0100, 0) };
-        assert_eq!(breakpoint_line(&sw), "IVA breakpoint: 0x20000100, 0x2, 0x4770");
-        let w = Watchpoint { address: 0x2000_0004, length: 4, kind: WatchKind::Write, value: 0, mask: 0xffff_ffff, comparator: 0 };
-        assert_eq!(watchpoint_line(&w), "address: 0x20000004, len: 0x00000004, r/w/a: 1, value: 0x00000000, mask: 0xffffffff");
+        assert_eq!(
+            breakpoint_line(&hw(0x0800_0164, 0)),
+            "Breakpoint(IVA): 0x08000164, 0x2, 0"
+        );
+        let sw = Breakpoint {
+            kind: BreakpointKind::Software,
+            comparator: None,
+            original: Some(0x4770),
+            ..hw(0x2000_0100, 0)
+        };
+        assert_eq!(
+            breakpoint_line(&sw),
+            "IVA breakpoint: 0x20000100, 0x2, 0x4770"
+        );
+        let w = Watchpoint {
+            address: 0x2000_0004,
+            length: 4,
+            kind: WatchKind::Write,
+            value: 0,
+            mask: 0xffff_ffff,
+            comparator: 0,
+        };
+        assert_eq!(
+            watchpoint_line(&w),
+            "address: 0x20000004, len: 0x00000004, r/w/a: 1, value: 0x00000000, mask: 0xffffffff"
+        );
     }
 
     #[test]
@@ -762,14 +909,32 @@ mod tests {
     fn watchpoint_checks() {
         assert_eq!(check_watchpoint(0x2000_0004, 4, None, None, 31).unwrap(), 2);
         assert_eq!(check_watchpoint(0x2000_0000, 1, None, None, 31).unwrap(), 0);
-        assert_eq!(check_watchpoint(0x2000_0000, 0x8000, None, None, 15).unwrap(), 15);
-        assert!(matches!(check_watchpoint(0x2000_0000, 0x10000, None, None, 15), Err(BreakpointError::WatchLength(..))));
-        assert!(matches!(check_watchpoint(0x2000_0004, 3, None, None, 31), Err(BreakpointError::WatchLength(..))));
-        assert!(matches!(check_watchpoint(0x2000_0004, 0, None, None, 31), Err(BreakpointError::WatchLength(..))));
+        assert_eq!(
+            check_watchpoint(0x2000_0000, 0x8000, None, None, 15).unwrap(),
+            15
+        );
+        assert!(matches!(
+            check_watchpoint(0x2000_0000, 0x10000, None, None, 15),
+            Err(BreakpointError::WatchLength(..))
+        ));
+        assert!(matches!(
+            check_watchpoint(0x2000_0004, 3, None, None, 31),
+            Err(BreakpointError::WatchLength(..))
+        ));
+        assert!(matches!(
+            check_watchpoint(0x2000_0004, 0, None, None, 31),
+            Err(BreakpointError::WatchLength(..))
+        ));
         let e = check_watchpoint(0x2000_0002, 4, None, None, 31).unwrap_err();
         assert!(e.to_string().contains("e.g. 0x20000000"), "{e}");
-        assert!(matches!(check_watchpoint(0x2000_0004, 4, Some(5), None, 31), Err(BreakpointError::ValueMatch(_))));
-        assert!(matches!(check_watchpoint(0x2000_0004, 4, Some(5), Some(0), 31), Err(BreakpointError::ValueMatch(_))));
+        assert!(matches!(
+            check_watchpoint(0x2000_0004, 4, Some(5), None, 31),
+            Err(BreakpointError::ValueMatch(_))
+        ));
+        assert!(matches!(
+            check_watchpoint(0x2000_0004, 4, Some(5), Some(0), 31),
+            Err(BreakpointError::ValueMatch(_))
+        ));
         assert!(check_watchpoint(0x2000_0004, 4, Some(5), Some(0xffff_ffff), 31).is_ok());
     }
 

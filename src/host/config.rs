@@ -82,7 +82,10 @@ pub fn default_sim_storage(chip: &str) -> Option<PathBuf> {
         .map(PathBuf::from)
         .filter(|p| p.is_absolute())
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
-    Some(base.join("stdbg").join(format!("sim-{}.bin", chip.to_ascii_uppercase())))
+    Some(
+        base.join("stdbg")
+            .join(format!("sim-{}.bin", chip.to_ascii_uppercase())),
+    )
 }
 
 /// Everything set before `init`.

@@ -21,16 +21,22 @@ pub const DRIVERS: &[&str] = &["sim", "stlink", "cmsis-dap", "jlink", "ftdi"];
 #[derive(Debug, Error)]
 pub enum ConnectError {
     /// No adapter was chosen.
-    #[error("Debug Adapter has to be specified, see \"adapter driver\" command (for example: -f interface/stlink.rhai, or -f interface/sim.rhai for the virtual target)")]
+    #[error(
+        "Debug Adapter has to be specified, see \"adapter driver\" command (for example: -f interface/stlink.rhai, or -f interface/sim.rhai for the virtual target)"
+    )]
     NoDriver,
     /// No target was declared.
-    #[error("no target is defined: source a target script first (for example: -f targets/stm32f1x.rhai, or a board script such as -f board/bluepill.rhai)")]
+    #[error(
+        "no target is defined: source a target script first (for example: -f targets/stm32f1x.rhai, or a board script such as -f board/bluepill.rhai)"
+    )]
     NoTarget,
     /// The driver name is not one stdbg supports.
     #[error("unknown adapter driver \"{0}\"; supported: sim, stlink, cmsis-dap, jlink, ftdi")]
     UnknownDriver(String),
     /// No probe of the chosen kind is attached.
-    #[error("no {driver} probe found{serial}: check that the probe is plugged in (lsusb) and that you may access it (udev rules / plugdev group); 'adapter list' shows the probes stdbg can see")]
+    #[error(
+        "no {driver} probe found{serial}: check that the probe is plugged in (lsusb) and that you may access it (udev rules / plugdev group); 'adapter list' shows the probes stdbg can see"
+    )]
     NoProbe {
         /// Driver name.
         driver: String,
@@ -38,7 +44,9 @@ pub enum ConnectError {
         serial: String,
     },
     /// The probe was found but could not be opened.
-    #[error("could not open the {driver} probe {identifier}: {source}; another program (OpenOCD, STM32CubeIDE, probe-rs) may hold it, or USB permissions are missing")]
+    #[error(
+        "could not open the {driver} probe {identifier}: {source}; another program (OpenOCD, STM32CubeIDE, probe-rs) may hold it, or USB permissions are missing"
+    )]
     Open {
         /// Driver name.
         driver: String,
@@ -52,7 +60,9 @@ pub enum ConnectError {
     #[error("could not start the virtual target: {0}")]
     Sim(#[from] crate::sim::SimError),
     /// The virtual chip name is unknown.
-    #[error("unknown virtual chip \"{0}\"; 'sim chip' lists the supported ones: STM32F103C8, STM32F103CB, STM32F303VC, STM32G474RE, STM32L476RG, STM32H743ZI")]
+    #[error(
+        "unknown virtual chip \"{0}\"; 'sim chip' lists the supported ones: STM32F103C8, STM32F103CB, STM32F303VC, STM32G474RE, STM32L476RG, STM32H743ZI"
+    )]
     UnknownSimChip(String),
     /// No rung of the recovery ladder connected; the report says what was tried and why.
     #[error("{0}")]
@@ -105,7 +115,10 @@ pub fn list_probes() -> Vec<DebugProbeInfo> {
 
 /// Whether a listed probe belongs to `driver`.
 pub fn probe_matches_driver(info: &DebugProbeInfo, driver: &str) -> bool {
-    use probe_rs::probe::{cmsisdap::CmsisDapFactory, ftdi::FtdiProbeFactory, jlink::JLinkFactory, stlink::StLinkFactory};
+    use probe_rs::probe::{
+        cmsisdap::CmsisDapFactory, ftdi::FtdiProbeFactory, jlink::JLinkFactory,
+        stlink::StLinkFactory,
+    };
     match driver {
         "stlink" => info.is_probe_type::<StLinkFactory>(),
         "cmsis-dap" => info.is_probe_type::<CmsisDapFactory>(),
@@ -132,7 +145,11 @@ impl Adapter {
     pub fn open(host: &Host, sim: Option<Sim>) -> Result<Adapter, ConnectError> {
         let (driver, serial, sim_settings) = {
             let c = host.config();
-            (c.adapter.driver.clone(), c.adapter.serial.clone(), c.sim.clone())
+            (
+                c.adapter.driver.clone(),
+                c.adapter.serial.clone(),
+                c.sim.clone(),
+            )
         };
         let driver = driver.ok_or(ConnectError::NoDriver)?;
         match driver.as_str() {
@@ -140,22 +157,33 @@ impl Adapter {
                 let sim = match sim {
                     Some(s) => s,
                     None => {
-                        let chip = ChipModel::from_name(&sim_settings.chip)
-                            .ok_or_else(|| ConnectError::UnknownSimChip(sim_settings.chip.clone()))?;
+                        let chip = ChipModel::from_name(&sim_settings.chip).ok_or_else(|| {
+                            ConnectError::UnknownSimChip(sim_settings.chip.clone())
+                        })?;
                         if let Some(dir) = sim_settings.storage.as_ref().and_then(|p| p.parent())
                             && !dir.as_os_str().is_empty()
                             && let Err(e) = std::fs::create_dir_all(dir)
                         {
-                            tracing::warn!("could not create {} for the virtual chip's storage: {e}", dir.display());
+                            tracing::warn!(
+                                "could not create {} for the virtual chip's storage: {e}",
+                                dir.display()
+                            );
                         }
-                        let sim = Sim::new(SimConfig { chip, storage: sim_settings.storage.clone() })?;
+                        let sim = Sim::new(SimConfig {
+                            chip,
+                            storage: sim_settings.storage.clone(),
+                        })?;
                         for f in sim_settings.faults.iter().cloned() {
                             sim.inject(f);
                         }
                         sim
                     }
                 };
-                Ok(Adapter { driver, sim: Some(sim), info: None })
+                Ok(Adapter {
+                    driver,
+                    sim: Some(sim),
+                    info: None,
+                })
             }
             d if DRIVERS.contains(&d) => {
                 let probes: Vec<DebugProbeInfo> = list_probes()
@@ -166,11 +194,21 @@ impl Adapter {
                         None => true,
                     })
                     .collect();
-                let info = probes.into_iter().next().ok_or_else(|| ConnectError::NoProbe {
-                    driver: d.to_string(),
-                    serial: serial.as_ref().map(|s| format!(" with serial {s}")).unwrap_or_default(),
-                })?;
-                Ok(Adapter { driver, sim: None, info: Some(info) })
+                let info = probes
+                    .into_iter()
+                    .next()
+                    .ok_or_else(|| ConnectError::NoProbe {
+                        driver: d.to_string(),
+                        serial: serial
+                            .as_ref()
+                            .map(|s| format!(" with serial {s}"))
+                            .unwrap_or_default(),
+                    })?;
+                Ok(Adapter {
+                    driver,
+                    sim: None,
+                    info: Some(info),
+                })
             }
             other => Err(ConnectError::UnknownDriver(other.to_string())),
         }
@@ -194,7 +232,9 @@ impl Adapter {
         let mut p = self.probe()?;
         if let Some(k) = khz {
             match p.set_speed(k) {
-                Ok(actual) if actual != k => tracing::debug!("speed {k} kHz rounded to {actual} kHz"),
+                Ok(actual) if actual != k => {
+                    tracing::debug!("speed {k} kHz rounded to {actual} kHz")
+                }
                 Ok(_) => {}
                 Err(e) => tracing::warn!("could not set the adapter speed to {k} kHz: {e}"),
             }
@@ -220,7 +260,9 @@ impl Adapter {
 
     /// Target voltage measured by the probe (volts), `None` when the probe cannot measure it.
     pub fn voltage(&self) -> Option<f32> {
-        self.probe().ok().and_then(|mut p| p.get_target_voltage().ok().flatten())
+        self.probe()
+            .ok()
+            .and_then(|mut p| p.get_target_voltage().ok().flatten())
     }
 
     /// Whether the probe's NRST line acts on the target: asserts it, reads the pin back, releases
@@ -317,19 +359,39 @@ impl std::fmt::Display for LadderFailure {
             Some(v) => format!("{v:.2} V"),
             None => "not measured by this probe".into(),
         };
-        writeln!(f, "could not connect to {} through {}", self.chip, self.adapter)?;
+        writeln!(
+            f,
+            "could not connect to {} through {}",
+            self.chip, self.adapter
+        )?;
         writeln!(f, "  failed step: {} ({})", self.step, self.first_error)?;
         let tried: Vec<String> = self
             .rungs
             .iter()
-            .map(|r| format!("{}: {}", r.what, match &r.result { Ok(n) => n.clone(), Err(e) => e.clone() }))
+            .map(|r| {
+                format!(
+                    "{}: {}",
+                    r.what,
+                    match &r.result {
+                        Ok(n) => n.clone(),
+                        Err(e) => e.clone(),
+                    }
+                )
+            })
             .collect();
-        writeln!(f, "  evidence: DPIDR not read; target voltage {volts}; SWCLK {} kHz", self.speed_khz)?;
+        writeln!(
+            f,
+            "  evidence: DPIDR not read; target voltage {volts}; SWCLK {} kHz",
+            self.speed_khz
+        )?;
         for t in tried {
             writeln!(f, "    tried {t}")?;
         }
         if let Some(min) = self.firmware_outdated {
-            write!(f, "  cause: the ST-Link firmware is older than probe-rs supports (minimum J{min})\n  fix: update the probe with ST's ST-LinkUpgrade (STM32CubeProgrammer > Firmware upgrade), then run stdbg again")?;
+            write!(
+                f,
+                "  cause: the ST-Link firmware is older than probe-rs supports (minimum J{min})\n  fix: update the probe with ST's ST-LinkUpgrade (STM32CubeProgrammer > Firmware upgrade), then run stdbg again"
+            )?;
             return Ok(());
         }
         let powered = self.voltage.is_none_or(|v| v >= 1.4);
@@ -343,7 +405,9 @@ impl std::fmt::Display for LadderFailure {
         match self.evidence {
             Evidence::NoAck | Evidence::LineErrors | Evidence::Wait => {
                 let nrst = match self.nrst {
-                    NrstState::NotWired => "NRST is not wired to the probe (the line stayed high while the probe asserted it), so stdbg could not connect under reset",
+                    NrstState::NotWired => {
+                        "NRST is not wired to the probe (the line stayed high while the probe asserted it), so stdbg could not connect under reset"
+                    }
                     NrstState::Configured | NrstState::Wired => "connecting under reset failed too",
                     NrstState::Unknown => "connecting under reset did not help either",
                 };
@@ -352,13 +416,25 @@ impl std::fmt::Display for LadderFailure {
                     "  cause: the target is powered ({volts}) but the SW-DP gives no ACK at any speed. Most likely the firmware disabled the SWD pins (AFIO_MAPR.SWJ_CFG, or PA13/PA14 reconfigured as GPIO) or put the chip in Stop/Standby without the DBGMCU_CR debug bits; otherwise SWDIO/SWCLK are not connected. {nrst}.\n  fix: "
                 )?;
                 if self.nrst == NrstState::NotWired {
-                    write!(f, "wire the board's NRST to the probe's RST pin and add `reset_config(\"srst_only srst_nogate connect_assert_srst\");` to the board script; without that wire, hold the board's RESET button while starting stdbg (the debug port answers while NRST is low) and release it once connected; or set BOOT0 = 1 (boot from system memory), power-cycle, connect and run `stm32f1x mass_erase 0`")
+                    write!(
+                        f,
+                        "wire the board's NRST to the probe's RST pin and add `reset_config(\"srst_only srst_nogate connect_assert_srst\");` to the board script; without that wire, hold the board's RESET button while starting stdbg (the debug port answers while NRST is low) and release it once connected; or set BOOT0 = 1 (boot from system memory), power-cycle, connect and run `stm32f1x mass_erase 0`"
+                    )
                 } else {
-                    write!(f, "check SWDIO, SWCLK and GND; with the wiring right, set BOOT0 = 1 (boot from system memory), power-cycle, connect and run `stm32f1x mass_erase 0` to remove the firmware")
+                    write!(
+                        f,
+                        "check SWDIO, SWCLK and GND; with the wiring right, set BOOT0 = 1 (boot from system memory), power-cycle, connect and run `stm32f1x mass_erase 0` to remove the firmware"
+                    )
                 }
             }
-            Evidence::Fault => write!(f, "  cause: the debug port answered FAULT during the connection (an AP access failed)\n  fix: run 'doctor' for the register-level evidence; if flash is read-protected, `stm32f1x unlock 0` (this erases the flash)"),
-            Evidence::Timeout => write!(f, "  cause: the debug port answers but the core did not halt in time (held in reset, or locked up)\n  fix: run 'doctor'; check that NRST is not held low by the board"),
+            Evidence::Fault => write!(
+                f,
+                "  cause: the debug port answered FAULT during the connection (an AP access failed)\n  fix: run 'doctor' for the register-level evidence; if flash is read-protected, `stm32f1x unlock 0` (this erases the flash)"
+            ),
+            Evidence::Timeout => write!(
+                f,
+                "  cause: the debug port answers but the core did not halt in time (held in reset, or locked up)\n  fix: run 'doctor'; check that NRST is not held low by the board"
+            ),
             Evidence::Other => write!(f, "  fix: run 'doctor' for a step-by-step check"),
         }
     }
@@ -371,7 +447,12 @@ enum Method {
     UnderReset,
 }
 
-fn attach(adapter: &Adapter, chip: &str, khz: Option<u32>, method: Method) -> Result<(Session, u32), ConnectError> {
+fn attach(
+    adapter: &Adapter,
+    chip: &str,
+    khz: Option<u32>,
+    method: Method,
+) -> Result<(Session, u32), ConnectError> {
     let probe = adapter.probe_at(khz)?;
     let speed_khz = probe.speed_khz();
     let perms = Permissions::new();
@@ -379,12 +460,13 @@ fn attach(adapter: &Adapter, chip: &str, khz: Option<u32>, method: Method) -> Re
         Method::Normal => probe.attach(chip, perms),
         Method::UnderReset => probe.attach_under_reset(chip, perms),
     };
-    r.map(|s| (s, speed_khz)).map_err(|source| ConnectError::Attach {
-        chip: chip.to_string(),
-        driver: adapter.driver.clone(),
-        speed_khz,
-        source,
-    })
+    r.map(|s| (s, speed_khz))
+        .map_err(|source| ConnectError::Attach {
+            chip: chip.to_string(),
+            driver: adapter.driver.clone(),
+            speed_khz,
+            source,
+        })
 }
 
 /// Lowest speed the ladder tries, kHz.
@@ -403,16 +485,28 @@ pub struct Connected {
 /// table down to [`LADDER_FLOOR_KHZ`] → attach under reset (when NRST acts on the target) →
 /// halt at the reset vector before the firmware runs. Every rung is logged (`Info : connect: …`).
 /// `sim` reuses a virtual chip that is already running (reconnection).
-pub fn connect(host: &Host, chip: &str, ap: u8, sim: Option<Sim>) -> Result<Connected, ConnectError> {
+pub fn connect(
+    host: &Host,
+    chip: &str,
+    ap: u8,
+    sim: Option<Sim>,
+) -> Result<Connected, ConnectError> {
     let adapter = Adapter::open(host, sim)?;
     let (speed, reset_cfg) = {
         let c = host.config();
         (c.adapter.speed_khz, c.reset_config.clone())
     };
     let configured_under_reset = reset_cfg.connect == "connect_assert_srst" && reset_cfg.has_srst();
-    let first_method = if configured_under_reset { Method::UnderReset } else { Method::Normal };
+    let first_method = if configured_under_reset {
+        Method::UnderReset
+    } else {
+        Method::Normal
+    };
     if let Some(khz) = speed {
-        let actual = adapter.probe_at(Some(khz)).map(|p| p.speed_khz()).unwrap_or(khz);
+        let actual = adapter
+            .probe_at(Some(khz))
+            .map(|p| p.speed_khz())
+            .unwrap_or(khz);
         if actual != khz {
             tracing::info!("Unable to match requested speed {khz} kHz, using {actual} kHz");
         }
@@ -420,20 +514,53 @@ pub fn connect(host: &Host, chip: &str, ap: u8, sim: Option<Sim>) -> Result<Conn
     let first = attach(&adapter, chip, speed, first_method);
     let err = match first {
         Ok((session, speed_khz)) => {
-            let recovery = if configured_under_reset { Recovery::Configured } else { Recovery::None };
-            return Ok(Connected { conn: Connection { session, sim: adapter.sim, driver: adapter.driver, speed_khz, notes: LinkNotes::default() }, recovery });
+            let recovery = if configured_under_reset {
+                Recovery::Configured
+            } else {
+                Recovery::None
+            };
+            return Ok(Connected {
+                conn: Connection {
+                    session,
+                    sim: adapter.sim,
+                    driver: adapter.driver,
+                    speed_khz,
+                    notes: LinkNotes::default(),
+                },
+                recovery,
+            });
         }
         Err(e) => e,
     };
-    let ConnectError::Attach { speed_khz: first_khz, .. } = &err else { return Err(err) };
+    let ConnectError::Attach {
+        speed_khz: first_khz,
+        ..
+    } = &err
+    else {
+        return Err(err);
+    };
     let first_khz = *first_khz;
     if !crate::diagnose::is_link_failure(&err) {
         return Err(err);
     }
-    let first_text = crate::diagnose::chain(&err).into_iter().skip(1).collect::<Vec<_>>().join(": ");
-    let method_words = if configured_under_reset { "attach under reset" } else { "plain attach" };
-    tracing::info!("connect: {method_words} at {first_khz} kHz failed: {}", short(&err));
-    let mut rungs = vec![Rung { what: format!("{method_words} at {first_khz} kHz"), result: Err(short(&err)) }];
+    let first_text = crate::diagnose::chain(&err)
+        .into_iter()
+        .skip(1)
+        .collect::<Vec<_>>()
+        .join(": ");
+    let method_words = if configured_under_reset {
+        "attach under reset"
+    } else {
+        "plain attach"
+    };
+    tracing::info!(
+        "connect: {method_words} at {first_khz} kHz failed: {}",
+        short(&err)
+    );
+    let mut rungs = vec![Rung {
+        what: format!("{method_words} at {first_khz} kHz"),
+        result: Err(short(&err)),
+    }];
     let voltage = adapter.voltage();
     let mut fail = LadderFailure {
         chip: chip.to_string(),
@@ -442,7 +569,11 @@ pub fn connect(host: &Host, chip: &str, ap: u8, sim: Option<Sim>) -> Result<Conn
         step: crate::diagnose::failed_step(&err).to_string(),
         evidence: crate::diagnose::evidence(&err),
         voltage,
-        nrst: if reset_cfg.has_srst() { NrstState::Configured } else { NrstState::Unknown },
+        nrst: if reset_cfg.has_srst() {
+            NrstState::Configured
+        } else {
+            NrstState::Unknown
+        },
         speed_khz: first_khz,
         first_error: first_text,
         firmware_outdated: crate::diagnose::stlink_firmware_outdated(&err),
@@ -456,7 +587,11 @@ pub fn connect(host: &Host, chip: &str, ap: u8, sim: Option<Sim>) -> Result<Conn
     }
     // Rung 2: lower speeds.
     let speeds = match adapter.probe() {
-        Ok(mut p) => crate::diagnose::link::speed_table(&mut p, first_khz.saturating_sub(1), LADDER_FLOOR_KHZ),
+        Ok(mut p) => crate::diagnose::link::speed_table(
+            &mut p,
+            first_khz.saturating_sub(1),
+            LADDER_FLOOR_KHZ,
+        ),
         Err(_) => Vec::new(),
     };
     for khz in speeds {
@@ -464,12 +599,27 @@ pub fn connect(host: &Host, chip: &str, ap: u8, sim: Option<Sim>) -> Result<Conn
         match attach(&adapter, chip, Some(khz), first_method) {
             Ok((session, speed_khz)) => {
                 tracing::info!("connect: connected at {speed_khz} kHz");
-                let recovery = Recovery::LowerSpeed { from_khz: first_khz, to_khz: speed_khz };
-                return Ok(Connected { conn: Connection { session, sim: adapter.sim, driver: adapter.driver, speed_khz, notes: LinkNotes::default() }, recovery });
+                let recovery = Recovery::LowerSpeed {
+                    from_khz: first_khz,
+                    to_khz: speed_khz,
+                };
+                return Ok(Connected {
+                    conn: Connection {
+                        session,
+                        sim: adapter.sim,
+                        driver: adapter.driver,
+                        speed_khz,
+                        notes: LinkNotes::default(),
+                    },
+                    recovery,
+                });
             }
             Err(e) => {
                 tracing::info!("connect: {khz} kHz failed: {}", short(&e));
-                rungs.push(Rung { what: format!("{method_words} at {khz} kHz"), result: Err(short(&e)) });
+                rungs.push(Rung {
+                    what: format!("{method_words} at {khz} kHz"),
+                    result: Err(short(&e)),
+                });
                 if !crate::diagnose::is_link_failure(&e) {
                     fail.rungs = rungs;
                     return Err(e);
@@ -479,19 +629,36 @@ pub fn connect(host: &Host, chip: &str, ap: u8, sim: Option<Sim>) -> Result<Conn
     }
     // Rung 3: under reset (probe-rs asserts NRST, sets up the DP, sets the reset vector catch,
     // releases NRST and waits for the halt). Already tried when the board script asks for it.
-    let wired = if reset_cfg.has_srst() { Some(true) } else { adapter.nrst_wired() };
+    let wired = if reset_cfg.has_srst() {
+        Some(true)
+    } else {
+        adapter.nrst_wired()
+    };
     if let Some(w) = wired
         && !reset_cfg.has_srst()
     {
-        fail.nrst = if w { NrstState::Wired } else { NrstState::NotWired };
+        fail.nrst = if w {
+            NrstState::Wired
+        } else {
+            NrstState::NotWired
+        };
     }
     if wired == Some(false) {
-        tracing::info!("connect: attach under reset skipped: NRST is not wired (the line stays high while the probe asserts it)");
-        rungs.push(Rung { what: "attach under reset".into(), result: Err("skipped: NRST not wired".into()) });
+        tracing::info!(
+            "connect: attach under reset skipped: NRST is not wired (the line stays high while the probe asserts it)"
+        );
+        rungs.push(Rung {
+            what: "attach under reset".into(),
+            result: Err("skipped: NRST not wired".into()),
+        });
         fail.rungs = rungs;
         return Err(ConnectError::Ladder(Box::new(fail)));
     }
-    let recovery = if configured_under_reset { Recovery::Configured } else { Recovery::UnderReset };
+    let recovery = if configured_under_reset {
+        Recovery::Configured
+    } else {
+        Recovery::UnderReset
+    };
     if !configured_under_reset {
         tracing::info!("connect: attach under reset (NRST asserted) at {first_khz} kHz");
         match attach(&adapter, chip, Some(first_khz), Method::UnderReset) {
@@ -504,17 +671,31 @@ pub fn connect(host: &Host, chip: &str, ap: u8, sim: Option<Sim>) -> Result<Conn
                     c.read_core_reg::<u32>(c.program_counter())
                 });
                 match halted {
-                    Ok(pc) => tracing::info!("connect: connected under reset; the core is halted at the reset vector (PC {pc:#010x}) before the firmware ran"),
-                    Err(e) => tracing::warn!("connect: connected under reset but could not halt the core: {}", crate::diagnose::chain(&e).join(": ")),
+                    Ok(pc) => tracing::info!(
+                        "connect: connected under reset; the core is halted at the reset vector (PC {pc:#010x}) before the firmware ran"
+                    ),
+                    Err(e) => tracing::warn!(
+                        "connect: connected under reset but could not halt the core: {}",
+                        crate::diagnose::chain(&e).join(": ")
+                    ),
                 }
                 return Ok(Connected {
-                    conn: Connection { session, sim: adapter.sim, driver: adapter.driver, speed_khz, notes: LinkNotes::default() },
+                    conn: Connection {
+                        session,
+                        sim: adapter.sim,
+                        driver: adapter.driver,
+                        speed_khz,
+                        notes: LinkNotes::default(),
+                    },
                     recovery,
                 });
             }
             Err(e) => {
                 tracing::info!("connect: attach under reset failed: {}", short(&e));
-                rungs.push(Rung { what: "attach under reset".into(), result: Err(short(&e)) });
+                rungs.push(Rung {
+                    what: "attach under reset".into(),
+                    result: Err(short(&e)),
+                });
             }
         }
     }
@@ -522,8 +703,12 @@ pub fn connect(host: &Host, chip: &str, ap: u8, sim: Option<Sim>) -> Result<Conn
     // core halts on its first instruction, before the firmware can disable SWD or sleep; then
     // attach to the halted core. (probe-rs's attach_under_reset sets the vector catch without
     // C_DEBUGEN, which a core fresh from power-on ignores.)
-    tracing::info!("connect: halt on the reset vector (NRST held, DHCSR.C_DEBUGEN + DEMCR.VC_CORERESET, NRST released)");
-    match halt_at_reset_vector(&adapter, first_khz, ap).and_then(|()| attach(&adapter, chip, Some(first_khz), Method::Normal).map_err(|e| short(&e))) {
+    tracing::info!(
+        "connect: halt on the reset vector (NRST held, DHCSR.C_DEBUGEN + DEMCR.VC_CORERESET, NRST released)"
+    );
+    match halt_at_reset_vector(&adapter, first_khz, ap).and_then(|()| {
+        attach(&adapter, chip, Some(first_khz), Method::Normal).map_err(|e| short(&e))
+    }) {
         Ok((mut session, speed_khz)) => {
             let pc = session.core(0).and_then(|mut c| {
                 // Clear DEMCR.VC_CORERESET again (probe-rs keeps its own vector-catch state).
@@ -532,11 +717,22 @@ pub fn connect(host: &Host, chip: &str, ap: u8, sim: Option<Sim>) -> Result<Conn
                 c.read_core_reg::<u32>(c.program_counter())
             });
             match pc {
-                Ok(pc) => tracing::info!("connect: connected; the core is halted at the reset vector (PC {pc:#010x}) before the firmware ran"),
-                Err(e) => tracing::warn!("connect: connected, but reading the core failed: {}", crate::diagnose::chain(&e).join(": ")),
+                Ok(pc) => tracing::info!(
+                    "connect: connected; the core is halted at the reset vector (PC {pc:#010x}) before the firmware ran"
+                ),
+                Err(e) => tracing::warn!(
+                    "connect: connected, but reading the core failed: {}",
+                    crate::diagnose::chain(&e).join(": ")
+                ),
             }
             return Ok(Connected {
-                conn: Connection { session, sim: adapter.sim, driver: adapter.driver, speed_khz, notes: LinkNotes::default() },
+                conn: Connection {
+                    session,
+                    sim: adapter.sim,
+                    driver: adapter.driver,
+                    speed_khz,
+                    notes: LinkNotes::default(),
+                },
                 recovery,
             });
         }
@@ -546,7 +742,10 @@ pub fn connect(host: &Host, chip: &str, ap: u8, sim: Option<Sim>) -> Result<Conn
                 // The DP answered but releasing NRST did not reset the core: the line does nothing.
                 fail.nrst = NrstState::NotWired;
             }
-            rungs.push(Rung { what: "halt on the reset vector under reset".into(), result: Err(e) });
+            rungs.push(Rung {
+                what: "halt on the reset vector under reset".into(),
+                result: Err(e),
+            });
         }
     }
     fail.rungs = rungs;
@@ -558,18 +757,22 @@ pub fn connect(host: &Host, chip: &str, ap: u8, sim: Option<Sim>) -> Result<Conn
 /// waits until the core reports S_HALT. STM32 keeps the SW-DP usable while NRST is low
 /// (RM0008 §31.2: the debug logic is reset by power-on only).
 pub fn halt_at_reset_vector(adapter: &Adapter, khz: u32, ap: u8) -> Result<(), String> {
-    use crate::diagnose::regs::{dhcsr, DHCSR};
+    use crate::diagnose::regs::{DHCSR, dhcsr};
+    use probe_rs::architecture::arm::FullyQualifiedApAddress;
     use probe_rs::architecture::arm::dp::DpAddress;
     use probe_rs::architecture::arm::sequences::DefaultArmSequence;
-    use probe_rs::architecture::arm::FullyQualifiedApAddress;
     const DEMCR: u64 = 0xE000_EDFC;
     fn words(e: &(dyn std::error::Error + 'static)) -> String {
         short(e)
     }
     let mut probe = adapter.probe_at(Some(khz)).map_err(|e| e.to_string())?;
     probe.attach_to_unspecified().map_err(|e| words(&e))?;
-    let mut iface = probe.try_into_arm_debug_interface(DefaultArmSequence::create()).map_err(|(_, e)| words(&e))?;
-    iface.swj_pins(0, 0x80, 0).map_err(|e| format!("cannot drive NRST: {e}"))?;
+    let mut iface = probe
+        .try_into_arm_debug_interface(DefaultArmSequence::create())
+        .map_err(|(_, e)| words(&e))?;
+    iface
+        .swj_pins(0, 0x80, 0)
+        .map_err(|e| format!("cannot drive NRST: {e}"))?;
     let setup = (|| -> Result<(), probe_rs::architecture::arm::ArmError> {
         iface.select_debug_port(DpAddress::Default)?;
         let mut mem = iface.memory_interface(&FullyQualifiedApAddress::v1_with_default_dp(ap))?;
@@ -592,7 +795,9 @@ pub fn halt_at_reset_vector(adapter: &Adapter, khz: u32, ap: u8) -> Result<(), S
             break;
         }
         if start.elapsed() > std::time::Duration::from_millis(500) {
-            return Err(format!("the core did not halt after NRST was released (DHCSR {v:#010x})"));
+            return Err(format!(
+                "the core did not halt after NRST was released (DHCSR {v:#010x})"
+            ));
         }
     }
     drop(iface.close());
@@ -608,7 +813,10 @@ fn short(err: &(dyn std::error::Error + 'static)) -> String {
         Evidence::Wait => "WAIT until the probe gave up".into(),
         Evidence::Fault => "FAULT response".into(),
         Evidence::Timeout => "timeout waiting for the core".into(),
-        Evidence::Other => crate::diagnose::chain(err).last().cloned().unwrap_or_default(),
+        Evidence::Other => crate::diagnose::chain(err)
+            .last()
+            .cloned()
+            .unwrap_or_default(),
     }
 }
 

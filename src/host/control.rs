@@ -39,7 +39,11 @@ pub fn reason_name(reason: HaltReason) -> &'static str {
 }
 
 /// Reads what the halt message needs and formats it.
-pub fn halt_lines(core: &mut Core<'_>, target: &str, reason: &str) -> Result<[String; 2], probe_rs::Error> {
+pub fn halt_lines(
+    core: &mut Core<'_>,
+    target: &str,
+    reason: &str,
+) -> Result<[String; 2], probe_rs::Error> {
     let xpsr: u32 = core.read_core_reg(RegisterId(regsel::XPSR))?;
     let pc: u32 = core.read_core_reg(RegisterId(15))?;
     let special: u32 = core.read_core_reg(RegisterId(regsel::SPECIAL))?;
@@ -51,14 +55,21 @@ pub fn halt_lines(core: &mut Core<'_>, target: &str, reason: &str) -> Result<[St
 impl Host {
     /// Whether any target is believed to be running (so the host thread polls it).
     pub fn any_target_running(&self) -> bool {
-        self.conn().is_some() && self.targets().list.iter().any(|t| t.state == TargetState::Running)
+        self.conn().is_some()
+            && self
+                .targets()
+                .list
+                .iter()
+                .any(|t| t.state == TargetState::Running)
     }
 
     /// Name and core index of the current target.
     pub fn current_target(&self) -> Result<(String, usize), CommandError> {
         let t = self.targets();
         let cur = t.current().ok_or_else(|| {
-            CommandError::failed("no current target: source a target script (e.g. -f targets/stm32f1x.rhai)")
+            CommandError::failed(
+                "no current target: source a target script (e.g. -f targets/stm32f1x.rhai)",
+            )
         })?;
         Ok((cur.name.clone(), cur.core_index))
     }
@@ -80,17 +91,30 @@ impl Host {
         let conn = guard.as_mut().ok_or_else(|| {
             CommandError::failed("the target is not connected: 'init' failed or was not run; see the error printed by init, or run 'doctor'")
         })?;
-        let mut core = conn.session.core(idx).map_err(|e| diagnose::command_error("open the core", &e))?;
+        let mut core = conn
+            .session
+            .core(idx)
+            .map_err(|e| diagnose::command_error("open the core", &e))?;
         f(&mut core, &name).map_err(|e| diagnose::command_error(&format!("access {name}"), &e))
     }
 
     /// Fires `event` on `target`: runs its handlers in registration order (no lock is held while
     /// they run). Errors from handlers are returned after all handlers ran.
-    pub fn fire_event(&self, ctx: &mut Ctx<'_>, target: &str, event: &str) -> Result<(), CommandError> {
+    pub fn fire_event(
+        &self,
+        ctx: &mut Ctx<'_>,
+        target: &str,
+        event: &str,
+    ) -> Result<(), CommandError> {
         let handlers: Vec<EventHandler> = {
             let t = self.targets();
             match t.by_name(target) {
-                Some(t) => t.events.iter().filter(|(e, _)| e == event).map(|(_, h)| h.clone()).collect(),
+                Some(t) => t
+                    .events
+                    .iter()
+                    .filter(|(e, _)| e == event)
+                    .map(|(_, h)| h.clone())
+                    .collect(),
                 None => return Ok(()),
             }
         };
@@ -102,7 +126,9 @@ impl Host {
                 EventHandler::Script(cb) => self.script().call_event(ctx, &cb, target, event),
             };
             if let Err(e) = r {
-                let e = CommandError::failed(format!("[{target}] error in the '{event}' event handler: {e}"));
+                let e = CommandError::failed(format!(
+                    "[{target}] error in the '{event}' event handler: {e}"
+                ));
                 first_err.get_or_insert(e);
             }
         }
@@ -118,13 +144,19 @@ impl Host {
     }
 
     /// [`Host::init`] reusing a virtual chip that is already running (after `doctor`).
-    pub fn init_with(&self, ctx: &mut Ctx<'_>, sim: Option<crate::sim::Sim>) -> Result<(), CommandError> {
+    pub fn init_with(
+        &self,
+        ctx: &mut Ctx<'_>,
+        sim: Option<crate::sim::Sim>,
+    ) -> Result<(), CommandError> {
         if self.initialized() {
             return Ok(());
         }
         let (target, chip, ap) = {
             let t = self.targets();
-            let cur = t.current().ok_or_else(|| CommandError::failed(connection::ConnectError::NoTarget.to_string()))?;
+            let cur = t.current().ok_or_else(|| {
+                CommandError::failed(connection::ConnectError::NoTarget.to_string())
+            })?;
             (cur.name.clone(), cur.chip.clone(), cur.ap)
         };
         self.fire_event(ctx, &target, "examine-start")?;
@@ -138,7 +170,11 @@ impl Host {
         };
         let recovery = connected.recovery.clone();
         let conn = connected.conn;
-        tracing::info!("{} adapter connected, SWD clock {} kHz", conn.driver, conn.speed_khz);
+        tracing::info!(
+            "{} adapter connected, SWD clock {} kHz",
+            conn.driver,
+            conn.speed_khz
+        );
         *self.conn() = Some(conn);
         if let Err(e) = self.check_chip(&target) {
             self.drop_connection();
@@ -154,11 +190,15 @@ impl Host {
             Ok((core.status()?, cpuid))
         })?;
         self.set_state(&target, state_of(status));
-        let core_words = cpuid.map(diagnose::ids::describe_cpuid).unwrap_or_else(|| "Cortex-M".into());
+        let core_words = cpuid
+            .map(diagnose::ids::describe_cpuid)
+            .unwrap_or_else(|| "Cortex-M".into());
         tracing::info!("[{target}] {core_words} processor detected");
         tracing::info!("[{target}] target has 6 breakpoints, 4 watchpoints");
         if let CoreStatus::Sleeping = status {
-            tracing::info!("[{target}] the core is sleeping (DHCSR.S_SLEEP: WFI/WFE); the debugger can halt it");
+            tracing::info!(
+                "[{target}] the core is sleeping (DHCSR.S_SLEEP: WFI/WFE); the debugger can halt it"
+            );
         }
         self.fire_event(ctx, &target, "examine-end")?;
         Ok(())
@@ -190,9 +230,13 @@ impl Host {
                 );
             }
             connection::Recovery::UnderReset => {
-                let cr = self.with_core(|core, _| core.read_word_32(diagnose::regs::DBGMCU_CR)).ok();
+                let cr = self
+                    .with_core(|core, _| core.read_word_32(diagnose::regs::DBGMCU_CR))
+                    .ok();
                 let cr_words = match cr {
-                    Some(v) => format!("DBGMCU_CR = {v:#010x} ({})", diagnose::regs::dbgmcu_bits(v)),
+                    Some(v) => {
+                        format!("DBGMCU_CR = {v:#010x} ({})", diagnose::regs::dbgmcu_bits(v))
+                    }
                     None => "DBGMCU_CR unreadable".into(),
                 };
                 tracing::warn!(
@@ -214,15 +258,20 @@ impl Host {
     pub fn check_chip(&self, target: &str) -> Result<(), CommandError> {
         let (expected_dpidr, expected_dev_ids) = {
             let t = self.targets();
-            let Some(d) = t.by_name(target) else { return Ok(()) };
+            let Some(d) = t.by_name(target) else {
+                return Ok(());
+            };
             (d.expected_dpidr, d.expected_dev_ids.clone())
         };
         let dpidr = {
             let mut g = self.conn();
-            let Some(conn) = g.as_mut() else { return Ok(()) };
+            let Some(conn) = g.as_mut() else {
+                return Ok(());
+            };
             conn.session.get_arm_interface().ok().and_then(|i| {
                 use probe_rs::architecture::arm::dp::{DPIDR, DpAddress, DpRegister};
-                i.read_raw_dp_register(DpAddress::Default, DPIDR::ADDRESS).ok()
+                i.read_raw_dp_register(DpAddress::Default, DPIDR::ADDRESS)
+                    .ok()
             })
         };
         let idcode = self
@@ -267,7 +316,9 @@ impl Host {
         let use_instead = idcode
             .and_then(|c| diagnose::ids::line_of(c & 0xFFF))
             .map(|l| {
-                let s = diagnose::ids::script_for(l.family, |n| crate::script::find::find(self, n).is_some());
+                let s = diagnose::ids::script_for(l.family, |n| {
+                    crate::script::find::find(self, n).is_some()
+                });
                 format!("use {s} instead")
             })
             .unwrap_or_else(|| "use the target script of the chip on the board".into());
@@ -311,7 +362,11 @@ impl Host {
         for l in &lines {
             ctx.println(l);
         }
-        self.events().send(HostEvent::Target { target: target.to_string(), lines, origin: Some(ctx.origin) });
+        self.events().send(HostEvent::Target {
+            target: target.to_string(),
+            lines,
+            origin: Some(ctx.origin),
+        });
     }
 
     /// Resumes the current target, at `addr` when given.
@@ -331,7 +386,11 @@ impl Host {
             let mut g = self.conn();
             match g.as_mut() {
                 Some(conn) => conn.session.core(idx).and_then(|mut c| c.run()),
-                None => return Err(CommandError::failed("the target is not connected: 'init' failed or was not run; see the error printed by init, or run 'doctor'")),
+                None => {
+                    return Err(CommandError::failed(
+                        "the target is not connected: 'init' failed or was not run; see the error printed by init, or run 'doctor'",
+                    ));
+                }
             }
         };
         if let Err(e) = ran {
@@ -395,7 +454,11 @@ impl Host {
                 return Err(e);
             }
         };
-        for ev in ["reset-assert-post", "reset-deassert-pre", "reset-deassert-post"] {
+        for ev in [
+            "reset-assert-post",
+            "reset-deassert-pre",
+            "reset-deassert-post",
+        ] {
             self.fire_event(ctx, &target, ev)?;
         }
         if let Some(lines) = lines {
@@ -415,14 +478,18 @@ impl Host {
     /// Waits until the current target halts (up to `timeout`).
     pub fn wait_halt(&self, ctx: &mut Ctx<'_>, timeout: Duration) -> Result<(), CommandError> {
         let (target, _) = self.current_target()?;
-        let was_running = self.targets().by_name(&target).is_some_and(|t| t.state == TargetState::Running);
+        let was_running = self
+            .targets()
+            .by_name(&target)
+            .is_some_and(|t| t.state == TargetState::Running);
         let start = std::time::Instant::now();
         loop {
             let status = self.with_core(|core, _| core.status())?;
             if let CoreStatus::Halted(reason) = status {
                 self.set_state(&target, TargetState::Halted);
                 if was_running {
-                    let lines = self.with_core(|core, name| halt_lines(core, name, reason_name(reason)))?;
+                    let lines =
+                        self.with_core(|core, name| halt_lines(core, name, reason_name(reason)))?;
                     self.announce(ctx, &target, lines.to_vec());
                     self.fire_event(ctx, &target, "halted")?;
                 }
@@ -443,21 +510,33 @@ impl Host {
     pub fn poll_targets(&self) {
         let running: Vec<(String, usize)> = {
             let t = self.targets();
-            t.list.iter().filter(|t| t.state == TargetState::Running).map(|t| (t.name.clone(), t.core_index)).collect()
+            t.list
+                .iter()
+                .filter(|t| t.state == TargetState::Running)
+                .map(|t| (t.name.clone(), t.core_index))
+                .collect()
         };
         for (name, idx) in running {
             let r = {
                 let mut guard = self.conn();
                 let Some(conn) = guard.as_mut() else { return };
-                conn.session.core(idx).and_then(|mut core| match core.status()? {
-                    CoreStatus::Halted(reason) => halt_lines(&mut core, &name, reason_name(reason)).map(Some),
-                    _ => Ok(None),
-                })
+                conn.session
+                    .core(idx)
+                    .and_then(|mut core| match core.status()? {
+                        CoreStatus::Halted(reason) => {
+                            halt_lines(&mut core, &name, reason_name(reason)).map(Some)
+                        }
+                        _ => Ok(None),
+                    })
             };
             match r {
                 Ok(Some(lines)) => {
                     self.set_state(&name, TargetState::Halted);
-                    self.events().send(HostEvent::Target { target: name.clone(), lines: lines.to_vec(), origin: None });
+                    self.events().send(HostEvent::Target {
+                        target: name.clone(),
+                        lines: lines.to_vec(),
+                        origin: None,
+                    });
                     let mut out = crate::command::Collect::default();
                     let mut ctx = Ctx::new(self, Origin::Script, &mut out);
                     if let Err(e) = self.fire_event(&mut ctx, &name, "halted") {
@@ -475,7 +554,11 @@ impl Host {
                         tracing::error!("{l}");
                     }
                     self.set_pending_diagnosis(&msg);
-                    self.events().send(HostEvent::Target { target: name.clone(), lines: msg.lines().map(String::from).collect(), origin: None });
+                    self.events().send(HostEvent::Target {
+                        target: name.clone(),
+                        lines: msg.lines().map(String::from).collect(),
+                        origin: None,
+                    });
                 }
             }
         }
@@ -491,7 +574,9 @@ impl Host {
     /// Takes the last diagnosis of the poller (a lost link, a reset while halted), for front
     /// ends that show it with their next error (GDB's console).
     pub fn take_diagnosis(&self) -> Option<String> {
-        self.conn().as_mut().and_then(|c| c.notes.pending_diagnosis.take())
+        self.conn()
+            .as_mut()
+            .and_then(|c| c.notes.pending_diagnosis.take())
     }
 
     /// Remembers when the target was resumed and what DBGMCU_CR held then.
@@ -510,7 +595,10 @@ impl Host {
         let (since, cr) = {
             let g = self.conn();
             match g.as_ref() {
-                Some(c) => (c.notes.resumed_at.map(|t| t.elapsed()), c.notes.dbgmcu_cr_at_resume),
+                Some(c) => (
+                    c.notes.resumed_at.map(|t| t.elapsed()),
+                    c.notes.dbgmcu_cr_at_resume,
+                ),
                 None => (None, None),
             }
         };
@@ -523,8 +611,15 @@ impl Host {
             _ => "the core does not answer",
         };
         let mut msg = match since {
-            Some(t) => format!("[{name}] lost the debug link {:.1} s after resume ({what}): {}", t.as_secs_f32(), diagnose::chain(e).join(": ")),
-            None => format!("[{name}] lost the debug link ({what}): {}", diagnose::chain(e).join(": ")),
+            Some(t) => format!(
+                "[{name}] lost the debug link {:.1} s after resume ({what}): {}",
+                t.as_secs_f32(),
+                diagnose::chain(e).join(": ")
+            ),
+            None => format!(
+                "[{name}] lost the debug link ({what}): {}",
+                diagnose::chain(e).join(": ")
+            ),
         };
         if matches!(ev, diagnose::Evidence::NoAck | diagnose::Evidence::Wait) {
             let cr_words = match cr {
@@ -538,7 +633,9 @@ impl Host {
                 ),
                 None => "the firmware disabled the SWD pins (AFIO_MAPR.SWJ_CFG) or entered Stop/Standby without the DBGMCU_CR debug bits".into(),
             };
-            msg.push_str(&format!("\n  cause: the running firmware cut the link: {cr_words}"));
+            msg.push_str(&format!(
+                "\n  cause: the running firmware cut the link: {cr_words}"
+            ));
             msg.push_str("\n  fix: reconnect under reset (restart with `reset_config(\"srst_only srst_nogate connect_assert_srst\");` in the board script, or run 'doctor'); keep the DBGMCU_CR bits and the SWD pins in the firmware");
         } else if let Some(a) = diagnose::advice(ev) {
             msg.push_str("\n  why: ");
@@ -553,7 +650,11 @@ impl Host {
     fn poll_halted(&self) {
         let halted: Vec<(String, usize)> = {
             let t = self.targets();
-            t.list.iter().filter(|t| t.state == TargetState::Halted).map(|t| (t.name.clone(), t.core_index)).collect()
+            t.list
+                .iter()
+                .filter(|t| t.state == TargetState::Halted)
+                .map(|t| (t.name.clone(), t.core_index))
+                .collect()
         };
         for (name, idx) in halted {
             let r = {
@@ -570,14 +671,20 @@ impl Host {
                     Ok(Some((dhcsr, csr, cr, status)))
                 })
             };
-            let Ok(Some((dhcsr, csr, cr, status))) = r else { continue };
+            let Ok(Some((dhcsr, csr, cr, status))) = r else {
+                continue;
+            };
             let msg = watchdog_message(&name, dhcsr, csr, cr);
             self.set_state(&name, state_of(status));
             self.set_pending_diagnosis(&msg);
             for l in msg.lines() {
                 tracing::warn!("{l}");
             }
-            self.events().send(HostEvent::Target { target: name.clone(), lines: msg.lines().map(String::from).collect(), origin: None });
+            self.events().send(HostEvent::Target {
+                target: name.clone(),
+                lines: msg.lines().map(String::from).collect(),
+                origin: None,
+            });
         }
     }
 
@@ -609,22 +716,47 @@ impl Host {
 }
 
 /// The explanation of a reset that happened while the core was halted.
-pub fn watchdog_message(name: &str, dhcsr: u32, rcc_csr: Option<u32>, dbgmcu_cr: Option<u32>) -> String {
+pub fn watchdog_message(
+    name: &str,
+    dhcsr: u32,
+    rcc_csr: Option<u32>,
+    dbgmcu_cr: Option<u32>,
+) -> String {
     use diagnose::regs;
     let flags = rcc_csr.map(regs::reset_flags).unwrap_or_default();
     let iwdg = rcc_csr.is_some_and(|c| c & regs::IWDGRSTF != 0);
     let wwdg = rcc_csr.is_some_and(|c| c & regs::WWDGRSTF != 0);
-    let state = if dhcsr & regs::dhcsr::S_HALT != 0 { "it is halted again" } else { "the firmware is running again from the reset vector" };
+    let state = if dhcsr & regs::dhcsr::S_HALT != 0 {
+        "it is halted again"
+    } else {
+        "the firmware is running again from the reset vector"
+    };
     let mut msg = format!(
         "[{name}] the target was reset while halted (DHCSR.S_RESET_ST; {state}); RCC_CSR reset flags: {}",
-        if flags.is_empty() { "none readable".to_string() } else { flags.join(", ") }
+        if flags.is_empty() {
+            "none readable".to_string()
+        } else {
+            flags.join(", ")
+        }
     );
     let cr_words = match dbgmcu_cr {
         Some(v) => format!("DBGMCU_CR = {v:#010x} ({})", regs::dbgmcu_bits(v)),
         None => "DBGMCU_CR unreadable".into(),
     };
     if iwdg || wwdg {
-        let (dog, bit, mask) = if iwdg { ("independent watchdog (IWDG)", "DBG_IWDG_STOP (DBGMCU_CR bit 8)", regs::dbgmcu::IWDG_STOP) } else { ("window watchdog (WWDG)", "DBG_WWDG_STOP (DBGMCU_CR bit 9)", regs::dbgmcu::WWDG_STOP) };
+        let (dog, bit, mask) = if iwdg {
+            (
+                "independent watchdog (IWDG)",
+                "DBG_IWDG_STOP (DBGMCU_CR bit 8)",
+                regs::dbgmcu::IWDG_STOP,
+            )
+        } else {
+            (
+                "window watchdog (WWDG)",
+                "DBG_WWDG_STOP (DBGMCU_CR bit 9)",
+                regs::dbgmcu::WWDG_STOP,
+            )
+        };
         let cleared = if dbgmcu_cr.is_some_and(|v| v & mask == 0) {
             "; the target script's examine-end handler sets it at every examine, so something cleared it since (the firmware, or a command)"
         } else {
@@ -643,7 +775,9 @@ pub fn watchdog_message(name: &str, dhcsr: u32, rcc_csr: Option<u32>, dbgmcu_cr:
 /// `addr` when one is given: the common start of `resume` and `step`.
 fn prepare_run(core: &mut Core<'_>, name: &str, addr: Option<u32>) -> Result<(), probe_rs::Error> {
     if !core.core_halted()? {
-        return Err(probe_rs::Error::Other(format!("[{name}] target not halted")));
+        return Err(probe_rs::Error::Other(format!(
+            "[{name}] target not halted"
+        )));
     }
     if let Some(a) = addr {
         core.write_core_reg(RegisterId(15), a)?;
@@ -679,8 +813,13 @@ impl Host {
     /// pins (CMSIS-DAP `DAP_SWJ_Pins` bit 7, nRESET; the virtual probe models it).
     pub fn set_srst(&self, assert: bool) -> Result<(), CommandError> {
         let mut g = self.conn();
-        let conn = g.as_mut().ok_or_else(|| CommandError::failed("the adapter is not connected: run 'init' first"))?;
-        let iface = conn.session.get_arm_interface().map_err(|e| diagnose::command_error("reach the debug interface", &e))?;
+        let conn = g.as_mut().ok_or_else(|| {
+            CommandError::failed("the adapter is not connected: run 'init' first")
+        })?;
+        let iface = conn
+            .session
+            .get_arm_interface()
+            .map_err(|e| diagnose::command_error("reach the debug interface", &e))?;
         let dap = iface.try_dap_probe_mut().ok_or_else(|| {
             CommandError::failed(format!(
                 "the {} adapter does not expose its reset pin to stdbg; use 'reset' (system reset request) instead",

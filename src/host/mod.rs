@@ -7,8 +7,8 @@
 
 pub mod breakpoints;
 pub mod config;
-pub mod control;
 pub mod connection;
+pub mod control;
 pub mod event;
 pub mod target;
 pub mod worker;
@@ -78,12 +78,18 @@ impl Host {
 
     /// The command registry (read).
     pub fn registry(&self) -> RwLockReadGuard<'_, Registry> {
-        self.inner.registry.read().unwrap_or_else(|e| e.into_inner())
+        self.inner
+            .registry
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
     }
 
     /// The command registry (write), e.g. for scripts registering commands.
     pub fn registry_mut(&self) -> RwLockWriteGuard<'_, Registry> {
-        self.inner.registry.write().unwrap_or_else(|e| e.into_inner())
+        self.inner
+            .registry
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
     }
 
     /// Configuration set by config-stage commands.
@@ -103,7 +109,10 @@ impl Host {
 
     /// The Rhai engine.
     pub fn script(&self) -> &ScriptEngine {
-        self.inner.script.get().expect("script engine is set in Host::new")
+        self.inner
+            .script
+            .get()
+            .expect("script engine is set in Host::new")
     }
 
     /// The event bus shared by all front ends.
@@ -118,12 +127,20 @@ impl Host {
 
     /// Requests the end of the process after the current line.
     pub fn request_shutdown(&self, kind: Shutdown) {
-        *self.inner.shutdown.lock().unwrap_or_else(|e| e.into_inner()) = Some(kind);
+        *self
+            .inner
+            .shutdown
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some(kind);
     }
 
     /// The pending shutdown request, if any.
     pub fn shutdown_requested(&self) -> Option<Shutdown> {
-        *self.inner.shutdown.lock().unwrap_or_else(|e| e.into_inner())
+        *self
+            .inner
+            .shutdown
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
     }
 }
 

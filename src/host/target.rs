@@ -15,12 +15,35 @@ pub enum EventHandler {
 /// OpenOCD's target event names, in the order a `reset` fires them (ADIv5/Cortex-M reset path),
 /// plus the others it accepts.
 pub const EVENT_NAMES: &[&str] = &[
-    "reset-start", "examine-start", "examine-fail", "examine-end", "reset-assert-pre",
-    "reset-assert", "reset-assert-post", "reset-deassert-pre", "reset-deassert-post",
-    "reset-init", "reset-end", "halted", "resumed", "resume-start", "resume-end", "step-start",
-    "step-end", "debug-halted", "debug-resumed", "gdb-attach", "gdb-detach", "gdb-halt",
-    "gdb-start", "gdb-end", "gdb-flash-erase-start", "gdb-flash-erase-end",
-    "gdb-flash-write-start", "gdb-flash-write-end", "trace-config",
+    "reset-start",
+    "examine-start",
+    "examine-fail",
+    "examine-end",
+    "reset-assert-pre",
+    "reset-assert",
+    "reset-assert-post",
+    "reset-deassert-pre",
+    "reset-deassert-post",
+    "reset-init",
+    "reset-end",
+    "halted",
+    "resumed",
+    "resume-start",
+    "resume-end",
+    "step-start",
+    "step-end",
+    "debug-halted",
+    "debug-resumed",
+    "gdb-attach",
+    "gdb-detach",
+    "gdb-halt",
+    "gdb-start",
+    "gdb-end",
+    "gdb-flash-erase-start",
+    "gdb-flash-erase-end",
+    "gdb-flash-write-start",
+    "gdb-flash-write-end",
+    "trace-config",
 ];
 
 /// OpenOCD-style target state, as `targets` and `<target> curstate` print it.
@@ -124,7 +147,11 @@ pub struct FlashBank {
 impl FlashBank {
     /// The size in use: configured, else probed, else 0.
     pub fn effective_size(&self) -> u32 {
-        if self.size != 0 { self.size } else { self.probed_size.unwrap_or(0) }
+        if self.size != 0 {
+            self.size
+        } else {
+            self.probed_size.unwrap_or(0)
+        }
     }
 }
 

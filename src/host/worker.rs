@@ -100,10 +100,27 @@ impl HostHandle {
         (Err("the host has shut down".into()), true)
     }
 
-    fn exec_inner(&self, line: &str, origin: Origin, to_stdout: bool) -> tmpsc::UnboundedReceiver<Reply> {
+    fn exec_inner(
+        &self,
+        line: &str,
+        origin: Origin,
+        to_stdout: bool,
+    ) -> tmpsc::UnboundedReceiver<Reply> {
         let (tx, rx) = tmpsc::unbounded_channel();
-        if self.tx.send(Request::Exec { line: line.to_string(), origin, reply: tx.clone(), to_stdout }).is_err() {
-            let _ = tx.send(Reply::Done { result: Err("the host has shut down".into()), close: true });
+        if self
+            .tx
+            .send(Request::Exec {
+                line: line.to_string(),
+                origin,
+                reply: tx.clone(),
+                to_stdout,
+            })
+            .is_err()
+        {
+            let _ = tx.send(Reply::Done {
+                result: Err("the host has shut down".into()),
+                close: true,
+            });
         }
         rx
     }
@@ -126,7 +143,10 @@ impl HostHandle {
     }
 
     /// Runs a closure on the host thread and returns its result.
-    pub fn call<R: Send + 'static>(&self, f: impl FnOnce(&Host) -> R + Send + 'static) -> Option<R> {
+    pub fn call<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Host) -> R + Send + 'static,
+    ) -> Option<R> {
         let (tx, rx) = mpsc::channel();
         let req = Request::Call(Box::new(move |h| {
             let _ = tx.send(f(h));
@@ -148,7 +168,12 @@ pub fn spawn(host: Host) -> (HostHandle, JoinHandle<()>) {
 }
 
 /// Executes one line on the current thread (the host thread, or a test).
-pub fn execute(host: &Host, line: &str, origin: Origin, out: &mut dyn Output) -> (Result<(), String>, bool) {
+pub fn execute(
+    host: &Host,
+    line: &str,
+    origin: Origin,
+    out: &mut dyn Output,
+) -> (Result<(), String>, bool) {
     let mut ctx = Ctx::new(host, origin, out);
     let r = command::dispatch(&mut ctx, line);
     let close = ctx.close_session;
@@ -157,9 +182,18 @@ pub fn execute(host: &Host, line: &str, origin: Origin, out: &mut dyn Output) ->
 
 fn run(host: Host, rx: mpsc::Receiver<Request>) {
     loop {
-        let timeout = if host.any_target_running() { POLL_INTERVAL } else { Duration::from_millis(500) };
+        let timeout = if host.any_target_running() {
+            POLL_INTERVAL
+        } else {
+            Duration::from_millis(500)
+        };
         match rx.recv_timeout(timeout) {
-            Ok(Request::Exec { line, origin, reply, to_stdout }) => {
+            Ok(Request::Exec {
+                line,
+                origin,
+                reply,
+                to_stdout,
+            }) => {
                 let (result, close) = if to_stdout {
                     execute(&host, &line, origin, &mut StdoutOutput)
                 } else {
@@ -176,7 +210,10 @@ fn run(host: Host, rx: mpsc::Receiver<Request>) {
             // Keep serving queued requests briefly so callers get their Done.
             while let Ok(req) = rx.try_recv() {
                 if let Request::Exec { reply, .. } = req {
-                    let _ = reply.send(Reply::Done { result: Err("shutdown in progress".into()), close: true });
+                    let _ = reply.send(Reply::Done {
+                        result: Err("shutdown in progress".into()),
+                        close: true,
+                    });
                 }
             }
             break;

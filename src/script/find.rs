@@ -8,13 +8,34 @@ use crate::host::Host;
 /// Built-in scripts: (name, content). A test checks that every file under `scripts/` and
 /// `targets/` is listed here.
 pub static EMBEDDED: &[(&str, &str)] = &[
-    ("interface/sim.rhai", include_str!("../../scripts/interface/sim.rhai")),
-    ("interface/stlink.rhai", include_str!("../../scripts/interface/stlink.rhai")),
-    ("interface/cmsis-dap.rhai", include_str!("../../scripts/interface/cmsis-dap.rhai")),
-    ("interface/jlink.rhai", include_str!("../../scripts/interface/jlink.rhai")),
-    ("board/bluepill.rhai", include_str!("../../scripts/board/bluepill.rhai")),
-    ("board/sim-bluepill.rhai", include_str!("../../scripts/board/sim-bluepill.rhai")),
-    ("targets/stm32f1x.rhai", include_str!("../../targets/stm32f1x.rhai")),
+    (
+        "interface/sim.rhai",
+        include_str!("../../scripts/interface/sim.rhai"),
+    ),
+    (
+        "interface/stlink.rhai",
+        include_str!("../../scripts/interface/stlink.rhai"),
+    ),
+    (
+        "interface/cmsis-dap.rhai",
+        include_str!("../../scripts/interface/cmsis-dap.rhai"),
+    ),
+    (
+        "interface/jlink.rhai",
+        include_str!("../../scripts/interface/jlink.rhai"),
+    ),
+    (
+        "board/bluepill.rhai",
+        include_str!("../../scripts/board/bluepill.rhai"),
+    ),
+    (
+        "board/sim-bluepill.rhai",
+        include_str!("../../scripts/board/sim-bluepill.rhai"),
+    ),
+    (
+        "targets/stm32f1x.rhai",
+        include_str!("../../targets/stm32f1x.rhai"),
+    ),
 ];
 
 /// Where a script was found.
@@ -64,7 +85,10 @@ pub fn find(host: &Host, name: &str) -> Option<ScriptSource> {
         return Some(ScriptSource::File(p.to_path_buf()));
     }
     let key = name.strip_prefix("scripts/").unwrap_or(name);
-    EMBEDDED.iter().find(|(n, _)| *n == key).map(|(n, t)| ScriptSource::Embedded(n, t))
+    EMBEDDED
+        .iter()
+        .find(|(n, _)| *n == key)
+        .map(|(n, t)| ScriptSource::Embedded(n, t))
 }
 
 /// Names of the built-in scripts.
@@ -86,7 +110,11 @@ mod tests {
                     if p.is_dir() {
                         stack.push(p);
                     } else if p.extension().is_some_and(|x| x == "rhai") {
-                        let rel = p.strip_prefix(root.join(dir)).unwrap().to_string_lossy().replace('\\', "/");
+                        let rel = p
+                            .strip_prefix(root.join(dir))
+                            .unwrap()
+                            .to_string_lossy()
+                            .replace('\\', "/");
                         let name = format!("{prefix}{rel}");
                         if !super::EMBEDDED.iter().any(|(n, _)| *n == name) {
                             missing.push(name);
@@ -95,6 +123,9 @@ mod tests {
                 }
             }
         }
-        assert!(missing.is_empty(), "add these to EMBEDDED in src/script/find.rs: {missing:?}");
+        assert!(
+            missing.is_empty(),
+            "add these to EMBEDDED in src/script/find.rs: {missing:?}"
+        );
     }
 }

@@ -13,7 +13,7 @@ use std::collections::{BTreeSet, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use rhai::{Dynamic, Engine, EvalAltResult, FnPtr, ImmutableString, Position, Scope, AST};
+use rhai::{AST, Dynamic, Engine, EvalAltResult, FnPtr, ImmutableString, Position, Scope};
 
 use crate::command::{self, Collect, CommandError, Ctx, Origin};
 use crate::host::{Host, WeakHost};
@@ -52,8 +52,11 @@ pub struct CommandFailure(pub String);
 /// The message of a [`CommandFailure`] at the bottom of a Rhai error chain, if there is one.
 fn command_failure(err: &EvalAltResult) -> Option<String> {
     match err {
-        EvalAltResult::ErrorInFunctionCall(_, _, inner, _) | EvalAltResult::ErrorInModule(_, inner, _) => command_failure(inner),
-        EvalAltResult::ErrorRuntime(v, _) if v.is::<CommandFailure>() => Some(v.clone().cast::<CommandFailure>().0),
+        EvalAltResult::ErrorInFunctionCall(_, _, inner, _)
+        | EvalAltResult::ErrorInModule(_, inner, _) => command_failure(inner),
+        EvalAltResult::ErrorRuntime(v, _) if v.is::<CommandFailure>() => {
+            Some(v.clone().cast::<CommandFailure>().0)
+        }
         _ => None,
     }
 }
@@ -81,8 +84,16 @@ pub fn format_error(err: &EvalAltResult, file: &str) -> String {
     loop {
         match cur {
             EvalAltResult::ErrorInFunctionCall(name, src, inner, pos) => {
-                let what = if name.starts_with("anon$") { "in closure".to_string() } else { format!("in call to function '{name}'") };
-                chain.push(if pos.is_none() { format!("  {what}") } else { format!("  {what} at {}", at(&file, *pos)) });
+                let what = if name.starts_with("anon$") {
+                    "in closure".to_string()
+                } else {
+                    format!("in call to function '{name}'")
+                };
+                chain.push(if pos.is_none() {
+                    format!("  {what}")
+                } else {
+                    format!("  {what} at {}", at(&file, *pos))
+                });
                 if !src.is_empty() {
                     file = src.clone();
                 }
@@ -165,7 +176,11 @@ pub fn run_line(host: &Host, line: &str) -> Result<String, Box<EvalAltResult>> {
 /// the dispatcher parses either), strings as they are, arrays as a `{…}` list.
 pub fn to_word(v: &Dynamic) -> String {
     if let Ok(i) = v.as_int() {
-        if i < 0 { i.to_string() } else { format!("{i:#x}") }
+        if i < 0 {
+            i.to_string()
+        } else {
+            format!("{i:#x}")
+        }
     } else if let Some(s) = v.clone().try_cast::<ImmutableString>() {
         s.to_string()
     } else if let Ok(b) = v.as_bool() {
@@ -187,7 +202,8 @@ fn command_line(word: &str, args: &[Dynamic]) -> String {
 }
 
 fn host_of(weak: &WeakHost) -> Result<Host, Box<EvalAltResult>> {
-    weak.upgrade().ok_or_else(|| "the debug host has shut down".into())
+    weak.upgrade()
+        .ok_or_else(|| "the debug host has shut down".into())
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -227,7 +243,11 @@ impl ScriptEngine {
         {
             let cancel = cancel.clone();
             engine.on_progress(move |_| {
-                if cancel.swap(false, Ordering::SeqCst) { Some("cancelled".into()) } else { None }
+                if cancel.swap(false, Ordering::SeqCst) {
+                    Some("cancelled".into())
+                } else {
+                    None
+                }
             });
         }
         let printed: Arc<Mutex<Vec<String>>> = Arc::default();
@@ -243,18 +263,27 @@ impl ScriptEngine {
         let weak = host.downgrade();
         {
             let w = weak.clone();
-            engine.register_fn("cmd", move |line: &str| -> Result<String, Box<EvalAltResult>> {
-                run_line(&host_of(&w)?, line)
-            });
+            engine.register_fn(
+                "cmd",
+                move |line: &str| -> Result<String, Box<EvalAltResult>> {
+                    run_line(&host_of(&w)?, line)
+                },
+            );
             let w = weak.clone();
-            engine.register_fn("__command", move |word: &str, args: rhai::Array| -> Result<String, Box<EvalAltResult>> {
-                run_line(&host_of(&w)?, &command_line(word, &args))
-            });
+            engine.register_fn(
+                "__command",
+                move |word: &str, args: rhai::Array| -> Result<String, Box<EvalAltResult>> {
+                    run_line(&host_of(&w)?, &command_line(word, &args))
+                },
+            );
         }
         // One function per top-level command word, with 0 to MAX_COMMAND_ARGS arguments.
         let mut native_words = HashSet::new();
         for word in host.registry().top_level_words() {
-            if matches!(word.as_str(), "print" | "debug" | "eval" | "source" | "exit" | "sleep" | "find") {
+            if matches!(
+                word.as_str(),
+                "print" | "debug" | "eval" | "source" | "exit" | "sleep" | "find"
+            ) {
                 continue;
             }
             register_command_fn(&mut engine, &word, &weak);
@@ -262,43 +291,63 @@ impl ScriptEngine {
         }
         {
             let w = weak.clone();
-            engine.register_fn("sleep", move |ms: i64| -> Result<String, Box<EvalAltResult>> {
-                run_line(&host_of(&w)?, &format!("sleep {ms}"))
-            });
+            engine.register_fn(
+                "sleep",
+                move |ms: i64| -> Result<String, Box<EvalAltResult>> {
+                    run_line(&host_of(&w)?, &format!("sleep {ms}"))
+                },
+            );
             let w = weak.clone();
-            engine.register_fn("find", move |name: &str| -> Result<String, Box<EvalAltResult>> {
-                let host = host_of(&w)?;
-                match find::find(&host, name) {
-                    Some(s) => Ok(s.display_name()),
-                    None => Err(not_found(name).into()),
-                }
-            });
+            engine.register_fn(
+                "find",
+                move |name: &str| -> Result<String, Box<EvalAltResult>> {
+                    let host = host_of(&w)?;
+                    match find::find(&host, name) {
+                        Some(s) => Ok(s.display_name()),
+                        None => Err(not_found(name).into()),
+                    }
+                },
+            );
         }
         let lib: Arc<Mutex<AST>> = Arc::new(Mutex::new(AST::empty()));
         {
             let w = weak.clone();
             let lib = lib.clone();
             engine
-                .register_custom_syntax(["source", "(", "$expr$", ")"], false, move |ctx, inputs| {
-                    let pos = inputs[0].position();
-                    let name = ctx.eval_expression_tree(&inputs[0])?.into_string()?;
-                    let host = host_of(&w)?;
-                    let src = find::find(&host, &name).ok_or_else(|| -> Box<EvalAltResult> {
-                        EvalAltResult::ErrorRuntime(format!("source: {}", not_found(&name)).into(), pos).into()
-                    })?;
-                    let display = src.display_name();
-                    let text = src.read().map_err(|e| -> Box<EvalAltResult> {
-                        EvalAltResult::ErrorRuntime(format!("source: can't read {display}: {e}").into(), pos).into()
-                    })?;
-                    let sourced = |msg: String| -> Box<EvalAltResult> {
-                        EvalAltResult::ErrorRuntime(Dynamic::from(SourcedError(msg)), pos).into()
-                    };
-                    let ast = compile(ctx.engine(), &lib, &display, &text).map_err(sourced)?;
-                    let r = ctx.engine().run_ast_with_scope(ctx.scope_mut(), &ast);
-                    keep_functions(&lib, &ast);
-                    r.map_err(|e| sourced(format_error(&e, &display)))?;
-                    Ok(Dynamic::UNIT)
-                })
+                .register_custom_syntax(
+                    ["source", "(", "$expr$", ")"],
+                    false,
+                    move |ctx, inputs| {
+                        let pos = inputs[0].position();
+                        let name = ctx.eval_expression_tree(&inputs[0])?.into_string()?;
+                        let host = host_of(&w)?;
+                        let src =
+                            find::find(&host, &name).ok_or_else(|| -> Box<EvalAltResult> {
+                                EvalAltResult::ErrorRuntime(
+                                    format!("source: {}", not_found(&name)).into(),
+                                    pos,
+                                )
+                                .into()
+                            })?;
+                        let display = src.display_name();
+                        let text = src.read().map_err(|e| -> Box<EvalAltResult> {
+                            EvalAltResult::ErrorRuntime(
+                                format!("source: can't read {display}: {e}").into(),
+                                pos,
+                            )
+                            .into()
+                        })?;
+                        let sourced = |msg: String| -> Box<EvalAltResult> {
+                            EvalAltResult::ErrorRuntime(Dynamic::from(SourcedError(msg)), pos)
+                                .into()
+                        };
+                        let ast = compile(ctx.engine(), &lib, &display, &text).map_err(sourced)?;
+                        let r = ctx.engine().run_ast_with_scope(ctx.scope_mut(), &ast);
+                        keep_functions(&lib, &ast);
+                        r.map_err(|e| sourced(format_error(&e, &display)))?;
+                        Ok(Dynamic::UNIT)
+                    },
+                )
                 .expect("registering the source syntax");
         }
         objects::register(&mut engine, &weak);
@@ -342,7 +391,10 @@ impl ScriptEngine {
     /// Fails while a script runs (the global scope belongs to it then): inside a script, assign
     /// the variable in Rhai instead (`let FLASH_SIZE = 0x20000;`).
     pub fn set_var(&self, name: &str, value: Dynamic) -> Result<(), CommandError> {
-        let valid = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        let valid = name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
             && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
         if !valid {
             return Err(CommandError::failed(format!(
@@ -376,7 +428,12 @@ impl ScriptEngine {
 
     /// Runs script text in the global scope; `name` is used in error positions. Output of
     /// `print()` goes to `ctx` when the script ends (also when it fails).
-    pub fn run_text(&self, ctx: &mut Ctx<'_>, name: &str, text: &str) -> Result<Dynamic, CommandError> {
+    pub fn run_text(
+        &self,
+        ctx: &mut Ctx<'_>,
+        name: &str,
+        text: &str,
+    ) -> Result<Dynamic, CommandError> {
         let ast = compile(&self.engine, &self.lib, name, text).map_err(CommandError::failed)?;
         if self.depth.fetch_add(1, Ordering::SeqCst) == 0 {
             self.cancel.store(false, Ordering::SeqCst);
@@ -398,20 +455,31 @@ impl ScriptEngine {
 
     /// Finds and runs a script file (`-f`, `script`).
     pub fn run_file(&self, ctx: &mut Ctx<'_>, name: &str) -> Result<(), CommandError> {
-        let src = find::find(ctx.host, name).ok_or_else(|| CommandError::failed(not_found(name)))?;
+        let src =
+            find::find(ctx.host, name).ok_or_else(|| CommandError::failed(not_found(name)))?;
         let display = src.display_name();
-        let text = src
-            .read()
-            .map_err(|e| CommandError::failed(format!("can't read {display}: {e}: check the file's permissions")))?;
+        let text = src.read().map_err(|e| {
+            CommandError::failed(format!(
+                "can't read {display}: {e}: check the file's permissions"
+            ))
+        })?;
         self.run_text(ctx, &display, &text).map(|_| ())
     }
 
-    fn call(&self, cb: &Callback, this: Option<Dynamic>, args: Vec<Dynamic>) -> Result<Dynamic, Box<EvalAltResult>> {
+    fn call(
+        &self,
+        cb: &Callback,
+        this: Option<Dynamic>,
+        args: Vec<Dynamic>,
+    ) -> Result<Dynamic, Box<EvalAltResult>> {
         if self.depth.fetch_add(1, Ordering::SeqCst) == 0 {
             self.cancel.store(false, Ordering::SeqCst);
         }
         let r = match this {
-            Some(mut this) => cb.fnptr.call_as_method::<Dynamic>(&self.engine, &cb.ast, &mut this, args),
+            Some(mut this) => {
+                cb.fnptr
+                    .call_as_method::<Dynamic>(&self.engine, &cb.ast, &mut this, args)
+            }
             None => cb.fnptr.call::<Dynamic>(&self.engine, &cb.ast, args),
         };
         self.depth.fetch_sub(1, Ordering::SeqCst);
@@ -420,7 +488,13 @@ impl ScriptEngine {
 
     /// Calls an event handler. The closure may take no parameter (`this` is the target), the
     /// target, or the target and the event name.
-    pub fn call_event(&self, ctx: &mut Ctx<'_>, cb: &Callback, target: &str, event: &str) -> Result<(), CommandError> {
+    pub fn call_event(
+        &self,
+        ctx: &mut Ctx<'_>,
+        cb: &Callback,
+        target: &str,
+        event: &str,
+    ) -> Result<(), CommandError> {
         let handle = Dynamic::from(objects::TargetHandle::new(target, &self.weak));
         let args = match declared_arity(cb) {
             Some(1) => vec![handle.clone()],
@@ -441,9 +515,19 @@ impl ScriptEngine {
     /// Calls the handler of a script-registered command with the command's arguments as an array
     /// of strings (a handler without parameters gets none); a returned value other than `()` is
     /// printed.
-    pub fn call_command(&self, ctx: &mut Ctx<'_>, name: &str, cb: &Callback, args: &[String]) -> Result<(), CommandError> {
+    pub fn call_command(
+        &self,
+        ctx: &mut Ctx<'_>,
+        name: &str,
+        cb: &Callback,
+        args: &[String],
+    ) -> Result<(), CommandError> {
         let arr: rhai::Array = args.iter().map(|a| Dynamic::from(a.clone())).collect();
-        let args = if declared_arity(cb) == Some(0) { Vec::new() } else { vec![Dynamic::from(arr)] };
+        let args = if declared_arity(cb) == Some(0) {
+            Vec::new()
+        } else {
+            vec![Dynamic::from(arr)]
+        };
         let r = self.call(cb, None, args);
         self.flush_printed(ctx);
         match r {
@@ -453,7 +537,9 @@ impl ScriptEngine {
                 }
                 Ok(())
             }
-            Err(e) if command_failure(&e).is_some() => Err(CommandError::failed(command_failure(&e).unwrap_or_default())),
+            Err(e) if command_failure(&e).is_some() => Err(CommandError::failed(
+                command_failure(&e).unwrap_or_default(),
+            )),
             Err(e) => Err(CommandError::failed(format!(
                 "{}\n  in command '{name}' registered at {}",
                 format_error(&e, cb.ast.source().unwrap_or("<script>")),
@@ -472,7 +558,10 @@ impl ScriptEngine {
     pub fn note_script_command(&self, name: &str) {
         lock(&self.script_commands).insert(name.to_string());
         let word = name.split(' ').next().unwrap_or(name);
-        let ident = word.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        let ident = word
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
             && word.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
         if !ident || self.native_words.contains(word) {
             return;
@@ -480,7 +569,10 @@ impl ScriptEngine {
         let mut src = String::new();
         for n in 0..=MAX_COMMAND_ARGS {
             let params: Vec<String> = (0..n).map(|i| format!("a{i}")).collect();
-            src.push_str(&format!("fn {word}({p}) {{ __command(\"{word}\", [{p}]) }}\n", p = params.join(", ")));
+            src.push_str(&format!(
+                "fn {word}({p}) {{ __command(\"{word}\", [{p}]) }}\n",
+                p = params.join(", ")
+            ));
         }
         match self.engine.compile(&src) {
             Ok(ast) => keep_functions(&self.lib, &ast),

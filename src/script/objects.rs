@@ -6,12 +6,12 @@
 //! and everything a handle does that touches the chip goes through the command dispatcher, so a
 //! script method behaves exactly like the command a user would type (same checks, same errors).
 
-use rhai::{Array, Dynamic, Engine, EvalAltResult, FnPtr, Map, NativeCallContext, AST};
+use rhai::{AST, Array, Dynamic, Engine, EvalAltResult, FnPtr, Map, NativeCallContext};
 
-use super::{at, host_of, run_line, Callback};
+use super::{Callback, at, host_of, run_line};
 use crate::command::{self, Mode};
-use crate::host::target::{EventHandler, FlashBank, TargetDef, EVENT_NAMES};
 use crate::host::WeakHost;
+use crate::host::target::{EVENT_NAMES, EventHandler, FlashBank, TargetDef};
 
 type RResult<T> = Result<T, Box<EvalAltResult>>;
 
@@ -73,7 +73,11 @@ fn callback(ctx: &NativeCallContext, f: FnPtr) -> Callback {
     let file = ctx.call_source().unwrap_or("<script>");
     ast.set_source(file);
     let origin = at(file, ctx.call_position());
-    Callback { fnptr: f, ast: std::sync::Arc::new(ast), origin }
+    Callback {
+        fnptr: f,
+        ast: std::sync::Arc::new(ast),
+        origin,
+    }
 }
 
 /// Option names as scripts may write them: OpenOCD's `-work-area-phys` and `work_area_phys` are
@@ -83,12 +87,15 @@ fn norm_key(k: &str) -> String {
 }
 
 fn int_value(key: &str, v: &Dynamic) -> RResult<i64> {
-    v.as_int().map_err(|t| format!("target option '{key}' must be an integer, not {t}").into())
+    v.as_int()
+        .map_err(|t| format!("target option '{key}' must be an integer, not {t}").into())
 }
 
 fn u32_value(key: &str, v: &Dynamic) -> RResult<u32> {
     let i = int_value(key, v)?;
-    u32::try_from(i).map_err(|_| format!("target option '{key}' = {i} does not fit in 32 bits (0 to 0xFFFFFFFF)").into())
+    u32::try_from(i).map_err(|_| {
+        format!("target option '{key}' = {i} does not fit in 32 bits (0 to 0xFFFFFFFF)").into()
+    })
 }
 
 fn str_value(key: &str, v: &Dynamic) -> RResult<String> {
@@ -100,8 +107,18 @@ fn str_value(key: &str, v: &Dynamic) -> RResult<String> {
 
 /// Every option `configure`/`cget` know, with OpenOCD's names (dashes become underscores).
 pub const TARGET_OPTIONS: &[&str] = &[
-    "chip", "coreid", "ap_num", "dap", "work_area_phys", "work_area_size", "work_area_backup",
-    "cputapid", "dev_ids", "endian", "reset_type", "type",
+    "chip",
+    "coreid",
+    "ap_num",
+    "dap",
+    "work_area_phys",
+    "work_area_size",
+    "work_area_backup",
+    "cputapid",
+    "dev_ids",
+    "endian",
+    "reset_type",
+    "type",
 ];
 
 fn apply_option(t: &mut TargetDef, key: &str, v: &Dynamic) -> RResult<()> {
@@ -109,33 +126,46 @@ fn apply_option(t: &mut TargetDef, key: &str, v: &Dynamic) -> RResult<()> {
         "chip" => t.chip = str_value(key, v)?,
         "coreid" => {
             let i = int_value(key, v)?;
-            t.core_index = usize::try_from(i).map_err(|_| -> Box<EvalAltResult> { format!("coreid {i} is negative").into() })?;
+            t.core_index = usize::try_from(i)
+                .map_err(|_| -> Box<EvalAltResult> { format!("coreid {i} is negative").into() })?;
         }
         "ap" | "ap_num" => {
             let i = int_value(key, v)?;
-            t.ap = u8::try_from(i).map_err(|_| -> Box<EvalAltResult> { format!("ap_num {i} is not an access port number (0 to 255)").into() })?;
+            t.ap = u8::try_from(i).map_err(|_| -> Box<EvalAltResult> {
+                format!("ap_num {i} is not an access port number (0 to 255)").into()
+            })?;
         }
         "dap" => t.dap = str_value(key, v)?,
         "work_area_phys" => t.work_area_phys = u32_value(key, v)?,
         "work_area_size" => t.work_area_size = u32_value(key, v)?,
         "work_area_backup" => {
-            let on = v.as_bool().ok().or_else(|| v.as_int().ok().map(|i| i != 0)).unwrap_or(true);
+            let on = v
+                .as_bool()
+                .ok()
+                .or_else(|| v.as_int().ok().map(|i| i != 0))
+                .unwrap_or(true);
             if on {
-                return err("work_area_backup 1 is not supported: stdbg's flash loader does not save the work area; keep it 0 and do not keep data at the work area while flashing");
+                return err(
+                    "work_area_backup 1 is not supported: stdbg's flash loader does not save the work area; keep it 0 and do not keep data at the work area while flashing",
+                );
             }
         }
         "cputapid" | "expected_id" => t.expected_dpidr = u32_value(key, v)?,
         "dev_ids" => {
-            let arr = v
-                .clone()
-                .into_array()
-                .map_err(|ty| -> Box<EvalAltResult> { format!("dev_ids must be an array of DEV_ID numbers, not {ty}").into() })?;
-            t.expected_dev_ids = arr.iter().map(|d| u32_value("dev_ids", d)).collect::<RResult<_>>()?;
+            let arr = v.clone().into_array().map_err(|ty| -> Box<EvalAltResult> {
+                format!("dev_ids must be an array of DEV_ID numbers, not {ty}").into()
+            })?;
+            t.expected_dev_ids = arr
+                .iter()
+                .map(|d| u32_value("dev_ids", d))
+                .collect::<RResult<_>>()?;
         }
         "endian" => {
             let e = str_value(key, v)?;
             if e != "little" {
-                return err(format!("endian '{e}' is not supported: Cortex-M targets of STM32 are little-endian"));
+                return err(format!(
+                    "endian '{e}' is not supported: Cortex-M targets of STM32 are little-endian"
+                ));
             }
         }
         "reset_type" => {
@@ -150,11 +180,16 @@ fn apply_option(t: &mut TargetDef, key: &str, v: &Dynamic) -> RResult<()> {
         "type" => {
             let ty = str_value(key, v)?;
             if ty != "cortex_m" {
-                return err(format!("target type '{ty}' is not supported; stdbg drives 'cortex_m' targets"));
+                return err(format!(
+                    "target type '{ty}' is not supported; stdbg drives 'cortex_m' targets"
+                ));
             }
         }
         other => {
-            return err(format!("unknown target option '{other}'; known options: {}", TARGET_OPTIONS.join(", ")));
+            return err(format!(
+                "unknown target option '{other}'; known options: {}",
+                TARGET_OPTIONS.join(", ")
+            ));
         }
     }
     Ok(())
@@ -172,11 +207,21 @@ fn get_option(t: &TargetDef, key: &str) -> RResult<Dynamic> {
         "work_area_size" => (t.work_area_size as i64).into(),
         "work_area_backup" => Dynamic::from(0_i64),
         "cputapid" | "expected_id" => (t.expected_dpidr as i64).into(),
-        "dev_ids" => t.expected_dev_ids.iter().map(|d| Dynamic::from(*d as i64)).collect::<Array>().into(),
+        "dev_ids" => t
+            .expected_dev_ids
+            .iter()
+            .map(|d| Dynamic::from(*d as i64))
+            .collect::<Array>()
+            .into(),
         "endian" => "little".into(),
         "reset_type" => t.reset_type.clone().into(),
         "state" => t.state.as_str().into(),
-        other => return err(format!("unknown target option '{other}'; known options: name, state, {}", TARGET_OPTIONS.join(", "))),
+        other => {
+            return err(format!(
+                "unknown target option '{other}'; known options: name, state, {}",
+                TARGET_OPTIONS.join(", ")
+            ));
+        }
     })
 }
 
@@ -185,7 +230,9 @@ fn parse_values(text: &str) -> RResult<Vec<i64>> {
     text.split_whitespace()
         .map(|w| {
             let h = w.trim_start_matches("0x");
-            u64::from_str_radix(h, 16).map(|v| v as i64).map_err(|_| format!("unexpected read_memory output '{w}'").into())
+            u64::from_str_radix(h, 16)
+                .map(|v| v as i64)
+                .map_err(|_| format!("unexpected read_memory output '{w}'").into())
         })
         .collect()
 }
@@ -193,12 +240,18 @@ fn parse_values(text: &str) -> RResult<Vec<i64>> {
 fn width_of(bits: i64) -> RResult<u32> {
     match bits {
         8 | 16 | 32 | 64 => Ok(bits as u32),
-        _ => err(format!("width {bits} is not 8, 16, 32 or 64 (bits per item)")),
+        _ => err(format!(
+            "width {bits} is not 8, 16, 32 or 64 (bits per item)"
+        )),
     }
 }
 
 fn mask(v: i64, bits: u32) -> u64 {
-    if bits == 64 { v as u64 } else { (v as u64) & ((1u64 << bits) - 1) }
+    if bits == 64 {
+        v as u64
+    } else {
+        (v as u64) & ((1u64 << bits) - 1)
+    }
 }
 
 fn check_value(v: i64, bits: u32) -> RResult<u64> {
@@ -218,7 +271,10 @@ fn addr_of(a: i64) -> RResult<u64> {
 impl TargetHandle {
     /// A handle for the target named `name` (not checked).
     pub fn new(name: &str, host: &WeakHost) -> Self {
-        TargetHandle { name: name.to_string(), host: host.clone() }
+        TargetHandle {
+            name: name.to_string(),
+            host: host.clone(),
+        }
     }
 
     /// The target's name.
@@ -231,7 +287,9 @@ impl TargetHandle {
         let mut t = host.targets();
         let def = t
             .by_name_mut(&self.name)
-            .ok_or_else(|| -> Box<EvalAltResult> { format!("target {} no longer exists", self.name).into() })?;
+            .ok_or_else(|| -> Box<EvalAltResult> {
+                format!("target {} no longer exists", self.name).into()
+            })?;
         Ok(f(def))
     }
 
@@ -259,11 +317,11 @@ impl TargetHandle {
         let host = host_of(&self.host)?;
         let prev = {
             let mut t = host.targets();
-            let idx = t
-                .list
-                .iter()
-                .position(|d| d.name == self.name)
-                .ok_or_else(|| -> Box<EvalAltResult> { format!("target {} no longer exists", self.name).into() })?;
+            let idx = t.list.iter().position(|d| d.name == self.name).ok_or_else(
+                || -> Box<EvalAltResult> {
+                    format!("target {} no longer exists", self.name).into()
+                },
+            )?;
             std::mem::replace(&mut t.current, idx)
         };
         let r = run_line(&host, line);
@@ -286,7 +344,10 @@ impl TargetHandle {
         let out = self.run(&format!("read_memory {:#x} {bits} {count}", addr_of(addr)?))?;
         let v = parse_values(&out)?;
         if v.len() != count as usize {
-            return err(format!("read_memory returned {} items instead of {count}", v.len()));
+            return err(format!(
+                "read_memory returned {} items instead of {count}",
+                v.len()
+            ));
         }
         Ok(v)
     }
@@ -295,8 +356,16 @@ impl TargetHandle {
         if values.is_empty() {
             return Ok(());
         }
-        let words = values.iter().map(|v| check_value(*v, bits).map(|v| format!("{v:#x}"))).collect::<RResult<Vec<_>>>()?;
-        self.run(&format!("write_memory {:#x} {bits} {{{}}}", addr_of(addr)?, words.join(" "))).map(|_| ())
+        let words = values
+            .iter()
+            .map(|v| check_value(*v, bits).map(|v| format!("{v:#x}")))
+            .collect::<RResult<Vec<_>>>()?;
+        self.run(&format!(
+            "write_memory {:#x} {bits} {{{}}}",
+            addr_of(addr)?,
+            words.join(" ")
+        ))
+        .map(|_| ())
     }
 }
 
@@ -304,21 +373,27 @@ impl FlashBankHandle {
     fn with<R>(&self, f: impl FnOnce(&FlashBank) -> R) -> RResult<R> {
         let host = host_of(&self.host)?;
         let t = host.targets();
-        let b = t
-            .banks
-            .iter()
-            .find(|b| b.name == self.name)
-            .ok_or_else(|| -> Box<EvalAltResult> { format!("flash bank {} no longer exists", self.name).into() })?;
+        let b =
+            t.banks
+                .iter()
+                .find(|b| b.name == self.name)
+                .ok_or_else(|| -> Box<EvalAltResult> {
+                    format!("flash bank {} no longer exists", self.name).into()
+                })?;
         Ok(f(b))
     }
 }
 
 fn create_target(w: &WeakHost, name: &str, ty: &str, opts: &Map) -> RResult<TargetHandle> {
     if ty != "cortex_m" {
-        return err(format!("target type '{ty}' is not supported; stdbg drives 'cortex_m' targets"));
+        return err(format!(
+            "target type '{ty}' is not supported; stdbg drives 'cortex_m' targets"
+        ));
     }
     if name.trim().is_empty() || name.contains(char::is_whitespace) {
-        return err(format!("target name '{name}' must be one word, e.g. \"stm32f1x.cpu\""));
+        return err(format!(
+            "target name '{name}' must be one word, e.g. \"stm32f1x.cpu\""
+        ));
     }
     let host = host_of(w)?;
     let mut def = TargetDef::new(name, "");
@@ -351,8 +426,13 @@ fn create_target(w: &WeakHost, name: &str, ty: &str, opts: &Map) -> RResult<Targ
 fn add_event(t: &TargetHandle, event: &str, h: EventHandler) -> RResult<()> {
     if !EVENT_NAMES.contains(&event) {
         let close = crate::command::suggest::closest(event, EVENT_NAMES.iter().copied());
-        let hint = close.map(|c| format!("did you mean \"{c}\"? ")).unwrap_or_default();
-        return err(format!("unknown event '{event}'; {hint}known events: {}", EVENT_NAMES.join(", ")));
+        let hint = close
+            .map(|c| format!("did you mean \"{c}\"? "))
+            .unwrap_or_default();
+        return err(format!(
+            "unknown event '{event}'; {hint}known events: {}",
+            EVENT_NAMES.join(", ")
+        ));
     }
     t.with(|d| d.events.push((event.to_string(), h)))
 }
@@ -363,7 +443,9 @@ fn target_by_name(w: &WeakHost, name: &str) -> RResult<TargetHandle> {
     if t.by_name(name).is_none() {
         let names: Vec<&str> = t.list.iter().map(|d| d.name.as_str()).collect();
         return err(if names.is_empty() {
-            format!("no target named '{name}': no target exists yet; source a target script first, e.g. source(\"targets/stm32f1x.rhai\")")
+            format!(
+                "no target named '{name}': no target exists yet; source a target script first, e.g. source(\"targets/stm32f1x.rhai\")"
+            )
         } else {
             format!("no target named '{name}'; targets: {}", names.join(", "))
         });
@@ -387,7 +469,9 @@ pub fn register(engine: &mut Engine, weak: &WeakHost) {
 fn register_targets(engine: &mut Engine, weak: &WeakHost) {
     // target_create(name, type, #{ chip: "STM32F103C8", work_area_phys: …, … })
     let w = weak.clone();
-    engine.register_fn("target_create", move |name: &str, ty: &str, opts: Map| create_target(&w, name, ty, &opts));
+    engine.register_fn("target_create", move |name: &str, ty: &str, opts: Map| {
+        create_target(&w, name, ty, &opts)
+    });
     let w = weak.clone();
     engine.register_fn("target", move |name: &str| target_by_name(&w, name));
     let w = weak.clone();
@@ -401,30 +485,55 @@ fn register_targets(engine: &mut Engine, weak: &WeakHost) {
     });
     let w = weak.clone();
     engine.register_fn("target_names", move || -> RResult<Array> {
-        Ok(host_of(&w)?.targets().list.iter().map(|t| Dynamic::from(t.name.clone())).collect())
+        Ok(host_of(&w)?
+            .targets()
+            .list
+            .iter()
+            .map(|t| Dynamic::from(t.name.clone()))
+            .collect())
     });
 
     engine.register_get("name", |t: &mut TargetHandle| t.name.clone());
-    for key in ["chip", "coreid", "ap_num", "dap", "work_area_phys", "work_area_size", "cputapid", "reset_type", "state"] {
+    for key in [
+        "chip",
+        "coreid",
+        "ap_num",
+        "dap",
+        "work_area_phys",
+        "work_area_size",
+        "cputapid",
+        "reset_type",
+        "state",
+    ] {
         engine.register_get(key, move |t: &mut TargetHandle| t.cget(key));
     }
     engine.register_get("core", |t: &mut TargetHandle| t.cget("coreid"));
     engine.register_get("ap", |t: &mut TargetHandle| t.cget("ap_num"));
     engine.register_fn("to_string", |t: &mut TargetHandle| t.name.clone());
-    engine.register_fn("to_debug", |t: &mut TargetHandle| format!("Target({})", t.name));
-    engine.register_fn("configure", |t: &mut TargetHandle, opts: Map| t.configure(&opts));
-    engine.register_fn("configure", |t: &mut TargetHandle, key: &str, v: Dynamic| {
-        let mut m = Map::new();
-        m.insert(key.into(), v);
-        t.configure(&m)
+    engine.register_fn("to_debug", |t: &mut TargetHandle| {
+        format!("Target({})", t.name)
     });
+    engine.register_fn("configure", |t: &mut TargetHandle, opts: Map| {
+        t.configure(&opts)
+    });
+    engine.register_fn(
+        "configure",
+        |t: &mut TargetHandle, key: &str, v: Dynamic| {
+            let mut m = Map::new();
+            m.insert(key.into(), v);
+            t.configure(&m)
+        },
+    );
     engine.register_fn("cget", |t: &mut TargetHandle, key: &str| t.cget(key));
 
     // Event handlers: t.on("examine-end", || …), t.on("reset-init", "mww 0x… 0x…"), and the
     // free-function form on(t, "event", || …) for closures that capture the target variable.
-    engine.register_fn("on", |ctx: NativeCallContext, t: &mut TargetHandle, event: &str, f: FnPtr| {
-        add_event(t, event, EventHandler::Script(callback(&ctx, f)))
-    });
+    engine.register_fn(
+        "on",
+        |ctx: NativeCallContext, t: &mut TargetHandle, event: &str, f: FnPtr| {
+            add_event(t, event, EventHandler::Script(callback(&ctx, f)))
+        },
+    );
     engine.register_fn("on", |t: &mut TargetHandle, event: &str, body: &str| {
         add_event(t, event, EventHandler::Command(body.to_string()))
     });
@@ -445,49 +554,107 @@ fn register_targets(engine: &mut Engine, weak: &WeakHost) {
 }
 
 fn register_memory_and_run(engine: &mut Engine) {
-    for (m, bits) in [("read_u8", 8u32), ("read_u16", 16), ("read_u32", 32), ("read_u64", 64)] {
-        engine.register_fn(m, move |t: &mut TargetHandle, addr: i64| -> RResult<i64> { Ok(t.read(addr, bits, 1)?[0]) });
+    for (m, bits) in [
+        ("read_u8", 8u32),
+        ("read_u16", 16),
+        ("read_u32", 32),
+        ("read_u64", 64),
+    ] {
+        engine.register_fn(m, move |t: &mut TargetHandle, addr: i64| -> RResult<i64> {
+            Ok(t.read(addr, bits, 1)?[0])
+        });
     }
-    for (m, bits) in [("write_u8", 8u32), ("write_u16", 16), ("write_u32", 32), ("write_u64", 64)] {
-        engine.register_fn(m, move |t: &mut TargetHandle, addr: i64, v: i64| t.write(addr, bits, &[v]));
+    for (m, bits) in [
+        ("write_u8", 8u32),
+        ("write_u16", 16),
+        ("write_u32", 32),
+        ("write_u64", 64),
+    ] {
+        engine.register_fn(m, move |t: &mut TargetHandle, addr: i64, v: i64| {
+            t.write(addr, bits, &[v])
+        });
     }
-    engine.register_fn("read_memory", |t: &mut TargetHandle, addr: i64, width: i64, count: i64| -> RResult<Array> {
-        Ok(t.read(addr, width_of(width)?, count)?.into_iter().map(Dynamic::from).collect())
-    });
-    engine.register_fn("write_memory", |t: &mut TargetHandle, addr: i64, width: i64, data: Array| -> RResult<()> {
-        let bits = width_of(width)?;
-        let values = data
-            .iter()
-            .map(|d| d.as_int().map_err(|ty| -> Box<EvalAltResult> { format!("write_memory data must be integers, not {ty}").into() }))
-            .collect::<RResult<Vec<_>>>()?;
-        t.write(addr, bits, &values)
-    });
-    engine.register_fn("mmw", |t: &mut TargetHandle, addr: i64, set: i64, clear: i64| -> RResult<()> {
-        let (set, clear) = (check_value(set, 32)?, check_value(clear, 32)?);
-        t.run(&format!("mmw {:#x} {set:#x} {clear:#x}", addr_of(addr)?)).map(|_| ())
-    });
-    for (m, line) in [("halt", "halt"), ("resume", "resume"), ("step", "step"), ("poll", "poll"), ("reset", "reset")] {
+    engine.register_fn(
+        "read_memory",
+        |t: &mut TargetHandle, addr: i64, width: i64, count: i64| -> RResult<Array> {
+            Ok(t.read(addr, width_of(width)?, count)?
+                .into_iter()
+                .map(Dynamic::from)
+                .collect())
+        },
+    );
+    engine.register_fn(
+        "write_memory",
+        |t: &mut TargetHandle, addr: i64, width: i64, data: Array| -> RResult<()> {
+            let bits = width_of(width)?;
+            let values = data
+                .iter()
+                .map(|d| {
+                    d.as_int().map_err(|ty| -> Box<EvalAltResult> {
+                        format!("write_memory data must be integers, not {ty}").into()
+                    })
+                })
+                .collect::<RResult<Vec<_>>>()?;
+            t.write(addr, bits, &values)
+        },
+    );
+    engine.register_fn(
+        "mmw",
+        |t: &mut TargetHandle, addr: i64, set: i64, clear: i64| -> RResult<()> {
+            let (set, clear) = (check_value(set, 32)?, check_value(clear, 32)?);
+            t.run(&format!("mmw {:#x} {set:#x} {clear:#x}", addr_of(addr)?))
+                .map(|_| ())
+        },
+    );
+    for (m, line) in [
+        ("halt", "halt"),
+        ("resume", "resume"),
+        ("step", "step"),
+        ("poll", "poll"),
+        ("reset", "reset"),
+    ] {
         engine.register_fn(m, move |t: &mut TargetHandle| t.run(line));
     }
-    engine.register_fn("halt", |t: &mut TargetHandle, ms: i64| t.run(&format!("halt {ms}")));
-    engine.register_fn("wait_halt", |t: &mut TargetHandle, ms: i64| t.run(&format!("wait_halt {ms}")));
-    engine.register_fn("resume", |t: &mut TargetHandle, addr: i64| t.run(&format!("resume {:#x}", addr_of(addr)?)));
-    engine.register_fn("step", |t: &mut TargetHandle, addr: i64| t.run(&format!("step {:#x}", addr_of(addr)?)));
+    engine.register_fn("halt", |t: &mut TargetHandle, ms: i64| {
+        t.run(&format!("halt {ms}"))
+    });
+    engine.register_fn("wait_halt", |t: &mut TargetHandle, ms: i64| {
+        t.run(&format!("wait_halt {ms}"))
+    });
+    engine.register_fn("resume", |t: &mut TargetHandle, addr: i64| {
+        t.run(&format!("resume {:#x}", addr_of(addr)?))
+    });
+    engine.register_fn("step", |t: &mut TargetHandle, addr: i64| {
+        t.run(&format!("step {:#x}", addr_of(addr)?))
+    });
     engine.register_fn("reset", |t: &mut TargetHandle, mode: &str| {
         if !matches!(mode, "run" | "halt" | "init") {
             return err(format!("reset mode '{mode}' is not one of run, halt, init"));
         }
         t.run(&format!("reset {mode}"))
     });
-    for (m, line) in [("reset_halt", "reset halt"), ("reset_run", "reset run"), ("reset_init", "reset init")] {
+    for (m, line) in [
+        ("reset_halt", "reset halt"),
+        ("reset_run", "reset run"),
+        ("reset_init", "reset init"),
+    ] {
         engine.register_fn(m, move |t: &mut TargetHandle| t.run(line));
     }
 }
 
 fn register_flash_banks(engine: &mut Engine, weak: &WeakHost) {
-    fn add(w: &WeakHost, name: &str, driver: &str, base: i64, size: i64, target: &str) -> RResult<FlashBankHandle> {
+    fn add(
+        w: &WeakHost,
+        name: &str,
+        driver: &str,
+        base: i64,
+        size: i64,
+        target: &str,
+    ) -> RResult<FlashBankHandle> {
         let host = host_of(w)?;
-        let base = u32::try_from(base).map_err(|_| -> Box<EvalAltResult> { format!("flash_bank base {base:#x} is not a 32-bit address").into() })?;
+        let base = u32::try_from(base).map_err(|_| -> Box<EvalAltResult> {
+            format!("flash_bank base {base:#x} is not a 32-bit address").into()
+        })?;
         let size = u32::try_from(size).map_err(|_| -> Box<EvalAltResult> { format!("flash_bank size {size:#x} must be 0 (read from the chip) or a byte count below 4 GiB").into() })?;
         // stm32f1x: the internal flash. The external-memory drivers of OpenOCD may be declared
         // (board scripts carry them); stdbg does not touch such a bank unless an image or a
@@ -501,7 +668,9 @@ fn register_flash_banks(engine: &mut Engine, weak: &WeakHost) {
         }
         let mut tg = host.targets();
         if tg.by_name(target).is_none() {
-            return err(format!("flash_bank {name}: target '{target}' does not exist; create it with target_create first"));
+            return err(format!(
+                "flash_bank {name}: target '{target}' does not exist; create it with target_create first"
+            ));
         }
         if tg.banks.iter().any(|b| b.name == name) {
             return err(format!("flash bank '{name}' already exists"));
@@ -515,23 +684,38 @@ fn register_flash_banks(engine: &mut Engine, weak: &WeakHost) {
             probed_size: None,
             sector_size: None,
         });
-        Ok(FlashBankHandle { name: name.to_string(), host: w.clone() })
+        Ok(FlashBankHandle {
+            name: name.to_string(),
+            host: w.clone(),
+        })
     }
     // flash_bank(name, driver, base, size, target): OpenOCD's
     // `flash bank <name> <driver> <base> <size> 0 0 <target>`; size 0 = read it from the chip.
     let w = weak.clone();
-    engine.register_fn("flash_bank", move |name: &str, driver: &str, base: i64, size: i64, t: TargetHandle| {
-        add(&w, name, driver, base, size, &t.name)
-    });
+    engine.register_fn(
+        "flash_bank",
+        move |name: &str, driver: &str, base: i64, size: i64, t: TargetHandle| {
+            add(&w, name, driver, base, size, &t.name)
+        },
+    );
     let w = weak.clone();
-    engine.register_fn("flash_bank", move |name: &str, driver: &str, base: i64, size: i64, t: &str| {
-        add(&w, name, driver, base, size, t)
-    });
+    engine.register_fn(
+        "flash_bank",
+        move |name: &str, driver: &str, base: i64, size: i64, t: &str| {
+            add(&w, name, driver, base, size, t)
+        },
+    );
     engine.register_get("name", |b: &mut FlashBankHandle| b.name.clone());
-    engine.register_get("driver", |b: &mut FlashBankHandle| b.with(|b| b.driver.clone()));
+    engine.register_get("driver", |b: &mut FlashBankHandle| {
+        b.with(|b| b.driver.clone())
+    });
     engine.register_get("base", |b: &mut FlashBankHandle| b.with(|b| b.base as i64));
-    engine.register_get("size", |b: &mut FlashBankHandle| b.with(|b| b.effective_size() as i64));
-    engine.register_get("target", |b: &mut FlashBankHandle| b.with(|b| b.target.clone()));
+    engine.register_get("size", |b: &mut FlashBankHandle| {
+        b.with(|b| b.effective_size() as i64)
+    });
+    engine.register_get("target", |b: &mut FlashBankHandle| {
+        b.with(|b| b.target.clone())
+    });
     engine.register_fn("to_string", |b: &mut FlashBankHandle| b.name.clone());
 }
 
@@ -543,14 +727,29 @@ fn register_adapter(engine: &mut Engine) {
     }
     engine.register_get_set(
         "driver",
-        |a: &mut AdapterHandle| -> RResult<String> { Ok(host_of(&a.host)?.config().adapter.driver.clone().unwrap_or_default()) },
+        |a: &mut AdapterHandle| -> RResult<String> {
+            Ok(host_of(&a.host)?
+                .config()
+                .adapter
+                .driver
+                .clone()
+                .unwrap_or_default())
+        },
         |a: &mut AdapterHandle, v: String| -> RResult<()> {
-            run_line(&host_of(&a.host)?, &format!("adapter driver {}", command::parse::quote_word(&v))).map(|_| ())
+            run_line(
+                &host_of(&a.host)?,
+                &format!("adapter driver {}", command::parse::quote_word(&v)),
+            )
+            .map(|_| ())
         },
     );
-    engine.register_get_set("speed", |a: &mut AdapterHandle| live_speed(a), |a: &mut AdapterHandle, v: i64| -> RResult<()> {
-        run_line(&host_of(&a.host)?, &format!("adapter speed {v}")).map(|_| ())
-    });
+    engine.register_get_set(
+        "speed",
+        |a: &mut AdapterHandle| live_speed(a),
+        |a: &mut AdapterHandle, v: i64| -> RResult<()> {
+            run_line(&host_of(&a.host)?, &format!("adapter speed {v}")).map(|_| ())
+        },
+    );
     // adapter.speed(4000) sets the SWD clock and returns the speed in kHz actually in use.
     engine.register_fn("speed", |a: &mut AdapterHandle, v: i64| -> RResult<i64> {
         run_line(&host_of(&a.host)?, &format!("adapter speed {v}"))?;
@@ -558,9 +757,20 @@ fn register_adapter(engine: &mut Engine) {
     });
     engine.register_get_set(
         "serial",
-        |a: &mut AdapterHandle| -> RResult<String> { Ok(host_of(&a.host)?.config().adapter.serial.clone().unwrap_or_default()) },
+        |a: &mut AdapterHandle| -> RResult<String> {
+            Ok(host_of(&a.host)?
+                .config()
+                .adapter
+                .serial
+                .clone()
+                .unwrap_or_default())
+        },
         |a: &mut AdapterHandle, v: String| -> RResult<()> {
-            run_line(&host_of(&a.host)?, &format!("adapter serial {}", command::parse::quote_word(&v))).map(|_| ())
+            run_line(
+                &host_of(&a.host)?,
+                &format!("adapter serial {}", command::parse::quote_word(&v)),
+            )
+            .map(|_| ())
         },
     );
     engine.register_fn("srst_assert", |a: &mut AdapterHandle| -> RResult<()> {
@@ -569,21 +779,39 @@ fn register_adapter(engine: &mut Engine) {
     engine.register_fn("srst_deassert", |a: &mut AdapterHandle| -> RResult<()> {
         run_line(&host_of(&a.host)?, "adapter deassert srst").map(|_| ())
     });
-    engine.register_get("reset_config", |a: &mut AdapterHandle| -> RResult<String> { run_line(&host_of(&a.host)?, "reset_config") });
-    engine.register_fn("reset_config", |a: &mut AdapterHandle, words: &str| -> RResult<()> {
-        run_line(&host_of(&a.host)?, &format!("reset_config {words}")).map(|_| ())
+    engine.register_get("reset_config", |a: &mut AdapterHandle| -> RResult<String> {
+        run_line(&host_of(&a.host)?, "reset_config")
     });
-    engine.register_fn("select", |t: &mut TransportHandle, name: &str| -> RResult<()> {
-        run_line(&host_of(&t.host)?, &format!("transport select {}", command::parse::quote_word(name))).map(|_| ())
+    engine.register_fn(
+        "reset_config",
+        |a: &mut AdapterHandle, words: &str| -> RResult<()> {
+            run_line(&host_of(&a.host)?, &format!("reset_config {words}")).map(|_| ())
+        },
+    );
+    engine.register_fn(
+        "select",
+        |t: &mut TransportHandle, name: &str| -> RResult<()> {
+            run_line(
+                &host_of(&t.host)?,
+                &format!("transport select {}", command::parse::quote_word(name)),
+            )
+            .map(|_| ())
+        },
+    );
+    engine.register_get("selected", |t: &mut TransportHandle| -> RResult<String> {
+        run_line(&host_of(&t.host)?, "transport select")
     });
-    engine.register_get("selected", |t: &mut TransportHandle| -> RResult<String> { run_line(&host_of(&t.host)?, "transport select") });
 }
 
 fn register_commands(engine: &mut Engine, weak: &WeakHost) {
     // fail("message"): makes a script-registered command fail with exactly this message (no
     // script positions), for errors meant for the user rather than the script's author.
     engine.register_fn("fail", |msg: &str| -> RResult<()> {
-        Err(EvalAltResult::ErrorRuntime(Dynamic::from(super::CommandFailure(msg.to_string())), rhai::Position::NONE).into())
+        Err(EvalAltResult::ErrorRuntime(
+            Dynamic::from(super::CommandFailure(msg.to_string())),
+            rhai::Position::NONE,
+        )
+        .into())
     });
     // register_command(name, help, usage, |args| …): a new dispatcher command, usable from every
     // front end. The handler gets the words after the name as an array of strings; what it

@@ -11,9 +11,9 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
+use crate::host::Shutdown;
 use crate::host::config::PortSetting;
 use crate::host::worker::HostHandle;
-use crate::host::Shutdown;
 
 /// A future that completes when `rx` becomes `true` (the shutdown signal servers take).
 pub async fn shutdown_signal(mut rx: watch::Receiver<bool>) {
@@ -28,7 +28,9 @@ pub async fn shutdown_signal(mut rx: watch::Receiver<bool>) {
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     /// The port is taken.
-    #[error("couldn't bind {server} to socket on {addr}: {source}. Another stdbg or OpenOCD may be running: stop it, or choose another port with -c \"{command} <port>\" (or \"{command} disabled\")")]
+    #[error(
+        "couldn't bind {server} to socket on {addr}: {source}. Another stdbg or OpenOCD may be running: stop it, or choose another port with -c \"{command} <port>\" (or \"{command} disabled\")"
+    )]
     Bind {
         /// `telnet` or `gdb`.
         server: &'static str,
@@ -45,7 +47,11 @@ pub enum ServeError {
 /// Runs the servers until the host thread ends (after `shutdown`); returns the exit status.
 pub fn serve(handle: HostHandle, join: JoinHandle<()>) -> i32 {
     let host = handle.host().clone();
-    let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("Error: can't start the async runtime: {e}");
@@ -64,10 +70,19 @@ pub fn serve(handle: HostHandle, join: JoinHandle<()>) -> i32 {
             Ok(l) => {
                 let local = l.local_addr().map(|a| a.port()).unwrap_or(port);
                 tracing::info!("Listening on port {local} for telnet connections");
-                rt.spawn(telnet::run(l, handle.clone(), shutdown_signal(stop_rx.clone())));
+                rt.spawn(telnet::run(
+                    l,
+                    handle.clone(),
+                    shutdown_signal(stop_rx.clone()),
+                ));
             }
             Err(source) => {
-                let e = ServeError::Bind { server: "telnet", addr, command: "telnet_port", source };
+                let e = ServeError::Bind {
+                    server: "telnet",
+                    addr,
+                    command: "telnet_port",
+                    source,
+                };
                 eprintln!("Error: {e}");
                 host.request_shutdown(Shutdown::Error);
                 let _ = handle.call(|_| ());
@@ -88,10 +103,17 @@ pub fn serve(handle: HostHandle, join: JoinHandle<()>) -> i32 {
                 }
                 tracing::info!("Listening on port {local} for gdb connections");
                 let (h, rx) = (handle.clone(), stop_rx.clone());
-                let _ = std::thread::Builder::new().name("stdbg-gdb".into()).spawn(move || crate::gdb::run(l, h, rx));
+                let _ = std::thread::Builder::new()
+                    .name("stdbg-gdb".into())
+                    .spawn(move || crate::gdb::run(l, h, rx));
             }
             Err(source) => {
-                let e = ServeError::Bind { server: "gdb", addr, command: "gdb_port", source };
+                let e = ServeError::Bind {
+                    server: "gdb",
+                    addr,
+                    command: "gdb_port",
+                    source,
+                };
                 eprintln!("Error: {e}");
                 host.request_shutdown(Shutdown::Error);
                 let _ = handle.call(|_| ());
@@ -103,7 +125,10 @@ pub fn serve(handle: HostHandle, join: JoinHandle<()>) -> i32 {
     let mut repl_thread = None;
     if std::io::stdin().is_terminal() {
         let h = handle.clone();
-        repl_thread = std::thread::Builder::new().name("stdbg-repl".into()).spawn(move || repl::run(h)).ok();
+        repl_thread = std::thread::Builder::new()
+            .name("stdbg-repl".into())
+            .spawn(move || repl::run(h))
+            .ok();
     } else {
         let h = handle.clone();
         rt.spawn(async move {

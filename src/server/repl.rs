@@ -18,10 +18,13 @@ use std::time::{Duration, Instant};
 use rustyline::completion::{Completer, Pair};
 use rustyline::error::ReadlineError;
 use rustyline::history::DefaultHistory;
-use rustyline::{CompletionType, Config, Context, Editor, ExternalPrinter, Helper, Highlighter, Hinter, Validator};
+use rustyline::{
+    CompletionType, Config, Context, Editor, ExternalPrinter, Helper, Highlighter, Hinter,
+    Validator,
+};
 
-use crate::command::Origin;
 use crate::cli::print_error;
+use crate::command::Origin;
 use crate::host::worker::HostHandle;
 use crate::host::{Host, HostEvent};
 
@@ -39,7 +42,10 @@ static IN_READLINE: AtomicBool = AtomicBool::new(false);
 /// words that can replace it, sorted and without duplicates. The first word of a command (after
 /// the start of the line or a `;`) completes to top-level words; the second word completes to
 /// the sub-commands of the first (`flash w` → `write_image`, …). Further words get nothing.
-pub fn complete_command<'a>(names: impl Iterator<Item = &'a str>, before: &str) -> (usize, Vec<String>) {
+pub fn complete_command<'a>(
+    names: impl Iterator<Item = &'a str>,
+    before: &str,
+) -> (usize, Vec<String>) {
     let seg_start = before.rfind(';').map(|i| i + 1).unwrap_or(0);
     let seg = &before[seg_start..];
     let words: Vec<&str> = seg.split_whitespace().collect();
@@ -75,7 +81,9 @@ pub fn complete_command<'a>(names: impl Iterator<Item = &'a str>, before: &str) 
 pub fn history_path() -> Option<PathBuf> {
     let base = match std::env::var_os("XDG_STATE_HOME").filter(|v| !v.is_empty()) {
         Some(d) => PathBuf::from(d),
-        None => PathBuf::from(std::env::var_os("HOME").filter(|v| !v.is_empty())?).join(".local/state"),
+        None => {
+            PathBuf::from(std::env::var_os("HOME").filter(|v| !v.is_empty())?).join(".local/state")
+        }
     };
     Some(base.join("stdbg").join("history"))
 }
@@ -89,7 +97,12 @@ struct ReplHelper {
 impl Completer for ReplHelper {
     type Candidate = Pair;
 
-    fn complete(&self, line: &str, pos: usize, _ctx: &Context<'_>) -> rustyline::Result<(usize, Vec<Pair>)> {
+    fn complete(
+        &self,
+        line: &str,
+        pos: usize,
+        _ctx: &Context<'_>,
+    ) -> rustyline::Result<(usize, Vec<Pair>)> {
         let before = &line[..pos];
         let (start, cands) = {
             let reg = self.host.registry();
@@ -98,12 +111,14 @@ impl Completer for ReplHelper {
         let unique = cands.len() == 1;
         let pairs = cands
             .into_iter()
-            .map(|c| Pair { replacement: if unique { format!("{c} ") } else { c.clone() }, display: c })
+            .map(|c| Pair {
+                replacement: if unique { format!("{c} ") } else { c.clone() },
+                display: c,
+            })
             .collect();
         Ok((start, pairs))
     }
 }
-
 
 /// Runs `line` as the REPL does; returns whether the REPL should end.
 fn run_line(handle: &HostHandle, line: &str) -> bool {
@@ -125,18 +140,23 @@ fn run_line(handle: &HostHandle, line: &str) -> bool {
 /// the same printer through `crate::log::set_prompt_sink` while the prompt shows.
 fn spawn_event_printer(handle: &HostHandle, mut print: impl FnMut(String) + Send + 'static) {
     let mut events = handle.host().events().subscribe();
-    let _ = std::thread::Builder::new().name("stdbg-repl-events".into()).spawn(move || {
-        loop {
-            match events.blocking_recv() {
-                Ok(HostEvent::Target { lines, origin, .. }) if origin != Some(Origin::Repl) => print(lines.join("\n")),
-                Ok(HostEvent::Shutdown) | Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
-                Ok(_) => {}
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
-                    print(format!("({n} messages were dropped because the console could not keep up)"))
+    let _ = std::thread::Builder::new()
+        .name("stdbg-repl-events".into())
+        .spawn(move || {
+            loop {
+                match events.blocking_recv() {
+                    Ok(HostEvent::Target { lines, origin, .. }) if origin != Some(Origin::Repl) => {
+                        print(lines.join("\n"))
+                    }
+                    Ok(HostEvent::Shutdown)
+                    | Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                    Ok(_) => {}
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => print(format!(
+                        "({n} messages were dropped because the console could not keep up)"
+                    )),
                 }
             }
-        }
-    });
+        });
 }
 
 /// Runs the REPL on the current thread until EOF, `exit` or `shutdown` (from any console).
@@ -144,7 +164,11 @@ pub fn run(handle: HostHandle) {
     let config = Config::builder()
         .max_history_size(HISTORY_SIZE)
         .and_then(|b| b.history_ignore_dups(true))
-        .map(|b| b.history_ignore_space(true).completion_type(CompletionType::List).build());
+        .map(|b| {
+            b.history_ignore_space(true)
+                .completion_type(CompletionType::List)
+                .build()
+        });
     let config = match config {
         Ok(c) => c,
         Err(e) => {
@@ -159,12 +183,17 @@ pub fn run(handle: HostHandle) {
             return;
         }
     };
-    rl.set_helper(Some(ReplHelper { host: handle.host().clone() }));
+    rl.set_helper(Some(ReplHelper {
+        host: handle.host().clone(),
+    }));
     let history = history_path();
     match &history {
         Some(p) if p.exists() => {
             if let Err(e) = rl.load_history(p) {
-                tracing::warn!("can't read the command history {}: {e}; starting with an empty history", p.display());
+                tracing::warn!(
+                    "can't read the command history {}: {e}; starting with an empty history",
+                    p.display()
+                );
             }
         }
         Some(_) => {}
@@ -246,8 +275,13 @@ pub fn run(handle: HostHandle) {
 pub fn stop(thread: JoinHandle<()>) {
     if !thread.is_finished() && IN_READLINE.load(Ordering::SeqCst) {
         let pid = std::process::id().to_string();
-        if let Err(e) = std::process::Command::new("kill").args(["-s", "INT", &pid]).status() {
-            tracing::warn!("can't wake the local console ({e}); if the terminal misbehaves, run `reset`");
+        if let Err(e) = std::process::Command::new("kill")
+            .args(["-s", "INT", &pid])
+            .status()
+        {
+            tracing::warn!(
+                "can't wake the local console ({e}); if the terminal misbehaves, run `reset`"
+            );
         }
     }
     let deadline = Instant::now() + Duration::from_secs(2);
@@ -263,19 +297,44 @@ pub fn stop(thread: JoinHandle<()>) {
 mod tests {
     use super::complete_command;
 
-    const NAMES: [&str; 6] = ["flash banks", "flash write_image", "flash info", "version", "reset", "resume"];
+    const NAMES: [&str; 6] = [
+        "flash banks",
+        "flash write_image",
+        "flash info",
+        "version",
+        "reset",
+        "resume",
+    ];
 
     #[test]
     fn completes_first_and_second_words() {
-        assert_eq!(complete_command(NAMES.into_iter(), "ver"), (0, vec!["version".into()]));
-        assert_eq!(complete_command(NAMES.into_iter(), "re"), (0, vec!["reset".into(), "resume".into()]));
-        assert_eq!(complete_command(NAMES.into_iter(), "fl"), (0, vec!["flash".into()]));
-        assert_eq!(complete_command(NAMES.into_iter(), "flash w"), (6, vec!["write_image".into()]));
+        assert_eq!(
+            complete_command(NAMES.into_iter(), "ver"),
+            (0, vec!["version".into()])
+        );
+        assert_eq!(
+            complete_command(NAMES.into_iter(), "re"),
+            (0, vec!["reset".into(), "resume".into()])
+        );
+        assert_eq!(
+            complete_command(NAMES.into_iter(), "fl"),
+            (0, vec!["flash".into()])
+        );
+        assert_eq!(
+            complete_command(NAMES.into_iter(), "flash w"),
+            (6, vec!["write_image".into()])
+        );
         assert_eq!(
             complete_command(NAMES.into_iter(), "flash "),
             (6, vec!["banks".into(), "info".into(), "write_image".into()])
         );
-        assert_eq!(complete_command(NAMES.into_iter(), "echo 1; vers"), (8, vec!["version".into()]));
-        assert_eq!(complete_command(NAMES.into_iter(), "flash write_image x"), (18, vec![]));
+        assert_eq!(
+            complete_command(NAMES.into_iter(), "echo 1; vers"),
+            (8, vec!["version".into()])
+        );
+        assert_eq!(
+            complete_command(NAMES.into_iter(), "flash write_image x"),
+            (18, vec![])
+        );
     }
 }

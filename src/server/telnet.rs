@@ -27,10 +27,10 @@ use tokio::sync::{broadcast, mpsc, watch};
 use tokio::task::JoinSet;
 
 use self::line_editor::{Action, LineEditor};
-use self::negotiation::{Decoder, Input, GREETING};
+use self::negotiation::{Decoder, GREETING, Input};
 use crate::command::Origin;
-use crate::host::worker::{HostHandle, Reply};
 use crate::host::HostEvent;
+use crate::host::worker::{HostHandle, Reply};
 
 /// Input bytes buffered while a command runs; beyond this, further input is dropped (a client
 /// pasting megabytes during a long `flash write_image` must not exhaust memory).
@@ -132,7 +132,9 @@ impl Session {
     fn input(&mut self, bytes: impl IntoIterator<Item = u8>) {
         let mut iter = bytes.into_iter();
         while self.running.is_none() && !self.close {
-            let Some(b) = self.pending.pop_front().or_else(|| iter.next()) else { break };
+            let Some(b) = self.pending.pop_front().or_else(|| iter.next()) else {
+                break;
+            };
             let input = self.decoder.feed(b);
             let action = match input {
                 None => None,
@@ -194,9 +196,9 @@ impl Session {
                 return true;
             }
             Ok(ev) => event_text(&ev, self.id),
-            Err(broadcast::error::RecvError::Lagged(n)) => {
-                Some(format!("({n} messages were dropped because this console could not keep up)"))
-            }
+            Err(broadcast::error::RecvError::Lagged(n)) => Some(format!(
+                "({n} messages were dropped because this console could not keep up)"
+            )),
             Err(broadcast::error::RecvError::Closed) => return false,
         };
         if let Some(text) = text {
@@ -284,12 +286,25 @@ mod tests {
 
     #[test]
     fn events_skip_the_console_that_caused_them() {
-        let ev = |origin| HostEvent::Target { target: "t".into(), lines: vec!["a".into(), "b".into()], origin };
+        let ev = |origin| HostEvent::Target {
+            target: "t".into(),
+            lines: vec!["a".into(), "b".into()],
+            origin,
+        };
         assert_eq!(event_text(&ev(Some(Origin::Telnet(7))), 7), None);
-        assert_eq!(event_text(&ev(Some(Origin::Telnet(8))), 7).as_deref(), Some("a\nb"));
-        assert_eq!(event_text(&ev(Some(Origin::Repl)), 7).as_deref(), Some("a\nb"));
+        assert_eq!(
+            event_text(&ev(Some(Origin::Telnet(8))), 7).as_deref(),
+            Some("a\nb")
+        );
+        assert_eq!(
+            event_text(&ev(Some(Origin::Repl)), 7).as_deref(),
+            Some("a\nb")
+        );
         assert_eq!(event_text(&ev(None), 7).as_deref(), Some("a\nb"));
-        let log = HostEvent::Log { level: "Warn", message: "m".into() };
+        let log = HostEvent::Log {
+            level: "Warn",
+            message: "m".into(),
+        };
         assert_eq!(event_text(&log, 7).as_deref(), Some("m"));
         assert_eq!(event_text(&HostEvent::Shutdown, 7), None);
     }

@@ -354,7 +354,9 @@ impl Cpu {
     fn fault(&mut self, what: &str, pc: u32) {
         if pc == 0xffff_fffe {
             // The reset vector of erased flash: expected on a blank chip, not a firmware fault.
-            tracing::info!("virtual STM32: the reset vector reads 0xffffffff (flash is blank): the core locks up until a debugger halts it, as on silicon");
+            tracing::info!(
+                "virtual STM32: the reset vector reads 0xffffffff (flash is blank): the core locks up until a debugger halts it, as on silicon"
+            );
         } else {
             tracing::warn!("virtual STM32: {what} at PC {pc:#010x}; the core locks up");
         }

@@ -10,7 +10,7 @@
 use std::path::Path;
 use std::time::Instant;
 
-use stdbg::command::{dispatch, Collect, Ctx, Origin};
+use stdbg::command::{Collect, Ctx, Origin, dispatch};
 use stdbg::host::{Host, HostConfig};
 
 fn run(host: &Host, line: &str) -> Vec<String> {
@@ -38,8 +38,13 @@ fn main() {
     run(&host, "init");
     run(&host, "reset halt");
     run(&host, "flash probe 0");
-    let sim = host.conn().as_ref().and_then(|c| c.sim.clone()).expect("the sim adapter is connected");
-    let image = stdbg::flashing::image::load(Path::new(&elf), None, None).expect("f103-big.elf parses");
+    let sim = host
+        .conn()
+        .as_ref()
+        .and_then(|c| c.sim.clone())
+        .expect("the sim adapter is connected");
+    let image =
+        stdbg::flashing::image::load(Path::new(&elf), None, None).expect("f103-big.elf parses");
     let bytes = image.len();
 
     sim.reset_stats();
@@ -58,7 +63,14 @@ fn main() {
     let total = write.total() + verify.total();
     let floor = 512.0;
     let per_kib = total as f64 / kib;
-    println!("flash benchmark: f103-big.elf on the virtual STM32F103C8 ({})", if cfg!(debug_assertions) { "debug build" } else { "release build" });
+    println!(
+        "flash benchmark: f103-big.elf on the virtual STM32F103C8 ({})",
+        if cfg!(debug_assertions) {
+            "debug build"
+        } else {
+            "release build"
+        }
+    );
     println!("  image bytes            {bytes} ({kib:.1} KiB)");
     println!(
         "  DAP transactions       write {} (DP r/w {}/{}, AP r/w {}/{}), verify {} (AP reads {}), total {total}",
@@ -83,7 +95,10 @@ fn main() {
         t_verify.as_secs_f64() * 1e3
     );
     match vm_hwm_kib() {
-        Some(k) => println!("  peak resident memory   {:.1} MiB (VmHWM; aim < 64 MiB)", k as f64 / 1024.0),
+        Some(k) => println!(
+            "  peak resident memory   {:.1} MiB (VmHWM; aim < 64 MiB)",
+            k as f64 / 1024.0
+        ),
         None => println!("  peak resident memory   unknown (/proc/self/status has no VmHWM)"),
     }
     host.disconnect();

@@ -13,16 +13,24 @@
 #[path = "../gdb/harness.rs"]
 mod harness;
 
-use harness::{ex, firmware, Server};
+use harness::{Server, ex, firmware};
 
 /// `total N` from a `sim stats` line.
 fn total(line: &str) -> u64 {
-    line.split("total ").nth(1).and_then(|t| t.split(';').next()).and_then(|t| t.trim().parse().ok()).unwrap_or(0)
+    line.split("total ")
+        .nth(1)
+        .and_then(|t| t.split(';').next())
+        .and_then(|t| t.trim().parse().ok())
+        .unwrap_or(0)
 }
 
 /// Field `name N` (e.g. `AP reads 12`) from a `sim stats` line.
 fn field(line: &str, name: &str) -> u64 {
-    line.split(name).nth(1).and_then(|t| t.split_whitespace().next()).and_then(|t| t.trim_end_matches([',', ';']).parse().ok()).unwrap_or(0)
+    line.split(name)
+        .nth(1)
+        .and_then(|t| t.split_whitespace().next())
+        .and_then(|t| t.trim_end_matches([',', ';']).parse().ok())
+        .unwrap_or(0)
 }
 
 /// Round trips (seconds) from `Sending packet: $<prefix>` to the next `Packet received: <reply>`.
@@ -30,14 +38,19 @@ fn round_trips(log: &str, prefix: &str, reply: &[&str]) -> Vec<f64> {
     let mut out = Vec::new();
     let mut sent: Option<f64> = None;
     for l in log.lines() {
-        let t = l.split_whitespace().next().and_then(|w| w.parse::<f64>().ok());
+        let t = l
+            .split_whitespace()
+            .next()
+            .and_then(|w| w.parse::<f64>().ok());
         let Some(t) = t else { continue };
         if l.contains(&format!("Sending packet: ${prefix}")) {
             sent = Some(t);
         } else if l.contains("Sending packet:") {
             sent = None;
         } else if let Some(s) = sent
-            && reply.iter().any(|r| l.contains(&format!("Packet received: {r}")))
+            && reply
+                .iter()
+                .any(|r| l.contains(&format!("Packet received: {r}")))
         {
             out.push(t - s);
             sent = None;
@@ -53,7 +66,13 @@ fn stats(v: &[f64]) -> String {
     let mean = v.iter().sum::<f64>() / v.len() as f64;
     let min = v.iter().cloned().fold(f64::MAX, f64::min);
     let max = v.iter().cloned().fold(0.0, f64::max);
-    format!("mean {:.1} ms, min {:.1} ms, max {:.1} ms over {} samples", mean * 1e3, min * 1e3, max * 1e3, v.len())
+    format!(
+        "mean {:.1} ms, min {:.1} ms, max {:.1} ms over {} samples",
+        mean * 1e3,
+        min * 1e3,
+        max * 1e3,
+        v.len()
+    )
 }
 
 fn main() {
@@ -90,24 +109,44 @@ fn main() {
     steps.push(ex("set debug remote 0"));
     steps.push(ex("delete"));
     steps.push(ex("detach"));
-    let out = s.gdb_command(&steps).output().expect("running gdb-multiarch");
+    let out = s
+        .gdb_command(&steps)
+        .output()
+        .expect("running gdb-multiarch");
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     // Monitor output goes to GDB's target stream (stderr in batch mode).
-    let lines: Vec<&str> = stdout.lines().chain(stderr.lines()).filter(|l| l.starts_with("DP reads")).collect();
+    let lines: Vec<&str> = stdout
+        .lines()
+        .chain(stderr.lines())
+        .filter(|l| l.starts_with("DP reads"))
+        .collect();
     if lines.len() < 4 {
-        eprintln!("gdb run incomplete:\n--- stdout\n{stdout}\n--- stderr (tail)\n{}", stderr.lines().rev().take(40).collect::<Vec<_>>().join("\n"));
+        eprintln!(
+            "gdb run incomplete:\n--- stdout\n{stdout}\n--- stderr (tail)\n{}",
+            stderr.lines().rev().take(40).collect::<Vec<_>>().join("\n")
+        );
         std::process::exit(1);
     }
     let load_size: u64 = stdout
         .lines()
-        .find_map(|l| l.split("load size ").nth(1).and_then(|t| t.trim().parse().ok()))
+        .find_map(|l| {
+            l.split("load size ")
+                .nth(1)
+                .and_then(|t| t.trim().parse().ok())
+        })
         .unwrap_or(0);
     let words = load_size.div_ceil(4);
 
-    println!("GDB server benchmark (virtual STM32F103C8, gdb-multiarch, poll interval {} ms)", stdbg::gdb::POLL_INTERVAL.as_millis());
+    println!(
+        "GDB server benchmark (virtual STM32F103C8, gdb-multiarch, poll interval {} ms)",
+        stdbg::gdb::POLL_INTERVAL.as_millis()
+    );
     println!();
-    println!("load {} ({load_size} bytes):", big.file_name().unwrap().to_string_lossy());
+    println!(
+        "load {} ({load_size} bytes):",
+        big.file_name().unwrap().to_string_lossy()
+    );
     println!("  {}", lines[0]);
     println!(
         "  floor: {words} AP writes to move the data into the flash algorithm's RAM buffer + {words} AP reads to verify = {} (plus per-page TAR/CSW writes and the algorithm's calls)",
@@ -129,12 +168,21 @@ fn main() {
     );
     println!("continue to a breakpoint hit within a few instructions (x{HITS}):");
     println!("  {}", lines[3]);
-    println!("  {:.1} transactions per continue (resume, step off the breakpoint, polls, GDB's reads)", total(lines[3]) as f64 / HITS as f64);
+    println!(
+        "  {:.1} transactions per continue (resume, step off the breakpoint, polls, GDB's reads)",
+        total(lines[3]) as f64 / HITS as f64
+    );
     println!();
     let cont = round_trips(&stderr, "vCont;c", &["T05"]);
     let step = round_trips(&stderr, "vCont;s", &["S05", "T05"]);
-    println!("breakpoint hit -> stop reply (vCont;c sent -> T05 received, hit within a few instructions): {}", stats(&cont));
-    println!("stepi round trip (vCont;s sent -> S05 received, no polling involved):                      {}", stats(&step));
+    println!(
+        "breakpoint hit -> stop reply (vCont;c sent -> T05 received, hit within a few instructions): {}",
+        stats(&cont)
+    );
+    println!(
+        "stepi round trip (vCont;s sent -> S05 received, no polling involved):                      {}",
+        stats(&step)
+    );
     println!(
         "  the session polls once right after the resume (so a hit within the resume is reported at once, as above), then every {} ms: a later hit waits at most one poll interval plus one poll (host poller + DHCSR/DFSR/PC reads)",
         stdbg::gdb::POLL_INTERVAL.as_millis()

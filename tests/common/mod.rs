@@ -33,7 +33,11 @@ impl Run {
 
     /// Panics with both streams unless the exit status is `code`.
     pub fn expect_code(&self, code: i32) -> &Self {
-        assert_eq!(self.code, code, "exit status\n--- stdout\n{}\n--- stderr\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, code,
+            "exit status\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout, self.stderr
+        );
         self
     }
 }
@@ -58,21 +62,37 @@ pub fn stdbg(dir: &Path, args: &[&str]) -> Run {
 /// Runs `stdbg -f board/sim-bluepill.rhai -c "sim storage <storage>" -c <cmds>` in `dir`.
 pub fn sim_run(dir: &Path, storage: &Path, cmds: &str) -> Run {
     let storage_cmd = format!("sim storage {}", storage.display());
-    stdbg(dir, &["-c", &storage_cmd, "-f", "board/sim-bluepill.rhai", "-c", cmds])
+    stdbg(
+        dir,
+        &[
+            "-c",
+            &storage_cmd,
+            "-f",
+            "board/sim-bluepill.rhai",
+            "-c",
+            cmds,
+        ],
+    )
 }
 
 /// A virtual Blue Pill storage file in `dir` whose flash holds `elf`, programmed through the
 /// library (probe-rs's loader against the virtual chip), independent of the `program` command.
 pub fn programmed_chip(dir: &Path, elf: &str) -> PathBuf {
-    use probe_rs::flashing::{download_file_with_options, DownloadOptions, ElfOptions};
-    use probe_rs::probe::Probe;
     use probe_rs::Permissions;
+    use probe_rs::flashing::{DownloadOptions, ElfOptions, download_file_with_options};
+    use probe_rs::probe::Probe;
     use stdbg::sim::{ChipModel, Sim, SimConfig};
     let path = dir.join("chip.bin");
-    let sim = Sim::new(SimConfig { chip: ChipModel::Stm32f103c8, storage: Some(path.clone()) }).expect("virtual chip");
+    let sim = Sim::new(SimConfig {
+        chip: ChipModel::Stm32f103c8,
+        storage: Some(path.clone()),
+    })
+    .expect("virtual chip");
     {
         let probe = Probe::from_specific_probe(Box::new(sim.probe()));
-        let mut session = probe.attach("STM32F103C8", Permissions::default()).expect("attach to the virtual chip");
+        let mut session = probe
+            .attach("STM32F103C8", Permissions::default())
+            .expect("attach to the virtual chip");
         let mut opts = DownloadOptions::default();
         opts.verify = true;
         download_file_with_options(

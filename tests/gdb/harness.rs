@@ -32,7 +32,11 @@ pub fn script(name: &str) -> PathBuf {
 
 /// Panics with installation advice when gdb-multiarch is missing.
 pub fn require_gdb() {
-    let ok = Command::new(GDB).arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status();
+    let ok = Command::new(GDB)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
     assert!(
         matches!(ok, Ok(s) if s.success()),
         "{GDB} is required by the GDB tests and was not found: install it (Debian/Ubuntu: apt-get install gdb-multiarch)"
@@ -79,7 +83,13 @@ impl Server {
             .stderr(stderr)
             .spawn()
             .expect("starting stdbg");
-        let mut s = Server { child, dir, gdb_port: 0, telnet_port: 0, stderr_path };
+        let mut s = Server {
+            child,
+            dir,
+            gdb_port: 0,
+            telnet_port: 0,
+            stderr_path,
+        };
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let log = s.log();
@@ -91,7 +101,10 @@ impl Server {
             if let Ok(Some(status)) = s.child.try_wait() {
                 panic!("stdbg exited ({status}) before opening the GDB port:\n{log}");
             }
-            assert!(Instant::now() < deadline, "stdbg did not open its GDB port:\n{log}");
+            assert!(
+                Instant::now() < deadline,
+                "stdbg did not open its GDB port:\n{log}"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -104,22 +117,38 @@ impl Server {
     /// Runs `gdb-multiarch -batch -nx` on blinky's ELF: connects with `target extended-remote`,
     /// then runs each `-ex` command and the script files in order.
     pub fn gdb(&self, steps: &[Step]) -> GdbRun {
-        let out = self.gdb_command(steps).output().expect("running gdb-multiarch");
+        let out = self
+            .gdb_command(steps)
+            .output()
+            .expect("running gdb-multiarch");
         GdbRun::from(out)
     }
 
     /// The GDB command line of [`Server::gdb`], not started.
     pub fn gdb_command(&self, steps: &[Step]) -> Command {
         let mut c = Command::new(GDB);
-        c.args(["-batch", "-nx", "-ex", "set pagination off", "-ex", "set confirm off", "-ex"])
-            .arg(format!("target extended-remote 127.0.0.1:{}", self.gdb_port));
+        c.args([
+            "-batch",
+            "-nx",
+            "-ex",
+            "set pagination off",
+            "-ex",
+            "set confirm off",
+            "-ex",
+        ])
+        .arg(format!(
+            "target extended-remote 127.0.0.1:{}",
+            self.gdb_port
+        ));
         for s in steps {
             match s {
                 Step::Ex(cmd) => c.arg("-ex").arg(cmd),
                 Step::Script(name) => c.arg("-x").arg(script(name)),
             };
         }
-        c.arg(firmware("f103-blinky.elf")).stdin(Stdio::null()).current_dir(self.dir.path());
+        c.arg(firmware("f103-blinky.elf"))
+            .stdin(Stdio::null())
+            .current_dir(self.dir.path());
         c
     }
 
@@ -127,7 +156,11 @@ impl Server {
     pub fn wait_log(&self, text: &str) {
         let deadline = Instant::now() + RUN_LIMIT;
         while !self.log().contains(text) {
-            assert!(Instant::now() < deadline, "stdbg never logged {text:?}:\n{}", self.log());
+            assert!(
+                Instant::now() < deadline,
+                "stdbg never logged {text:?}:\n{}",
+                self.log()
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -143,7 +176,14 @@ impl Drop for Server {
 /// The port in stdbg's "Listening on port N for <what> connections" line.
 pub fn port_in(log: &str, what: &str) -> Option<u16> {
     let tail = format!(" for {what} connections");
-    log.lines().find_map(|l| l.split("Listening on port ").nth(1)?.strip_suffix(tail.as_str())?.trim().parse().ok())
+    log.lines().find_map(|l| {
+        l.split("Listening on port ")
+            .nth(1)?
+            .strip_suffix(tail.as_str())?
+            .trim()
+            .parse()
+            .ok()
+    })
 }
 
 /// One step of a GDB batch run.
@@ -171,7 +211,11 @@ impl From<Output> for GdbRun {
     fn from(out: Output) -> Self {
         GdbRun {
             code: out.status.code().unwrap_or(-1),
-            text: format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)),
+            text: format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
         }
     }
 }
@@ -179,13 +223,21 @@ impl From<Output> for GdbRun {
 impl GdbRun {
     /// Panics, showing the transcript, unless `text` occurs.
     pub fn expect(&self, text: &str) -> &Self {
-        assert!(self.text.contains(text), "GDB output lacks {text:?}:\n{}", self.text);
+        assert!(
+            self.text.contains(text),
+            "GDB output lacks {text:?}:\n{}",
+            self.text
+        );
         self
     }
 
     /// Panics, showing the transcript, if `text` occurs.
     pub fn reject(&self, text: &str) -> &Self {
-        assert!(!self.text.contains(text), "GDB output contains {text:?}:\n{}", self.text);
+        assert!(
+            !self.text.contains(text),
+            "GDB output contains {text:?}:\n{}",
+            self.text
+        );
         self
     }
 
@@ -200,7 +252,10 @@ impl GdbRun {
 
 /// Sends SIGINT to a process (what Ctrl-C in GDB's terminal does).
 pub fn sigint(pid: u32) {
-    let ok = Command::new("kill").args(["-INT", &pid.to_string()]).status().expect("running kill");
+    let ok = Command::new("kill")
+        .args(["-INT", &pid.to_string()])
+        .status()
+        .expect("running kill");
     assert!(ok.success(), "kill -INT {pid} failed");
 }
 
@@ -257,7 +312,12 @@ impl Mi {
             let mut s = String::new();
             let _ = stderr.read_to_string(&mut s);
         });
-        Mi { child, stdin, lines: rx, transcript: Vec::new() }
+        Mi {
+            child,
+            stdin,
+            lines: rx,
+            transcript: Vec::new(),
+        }
     }
 
     fn next_line(&mut self) -> String {
@@ -266,7 +326,10 @@ impl Mi {
                 self.transcript.push(l.clone());
                 l
             }
-            Err(_) => panic!("GDB/MI stopped answering; transcript:\n{}", self.transcript.join("\n")),
+            Err(_) => panic!(
+                "GDB/MI stopped answering; transcript:\n{}",
+                self.transcript.join("\n")
+            ),
         }
     }
 

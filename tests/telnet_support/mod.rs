@@ -30,7 +30,10 @@ impl Client {
     pub fn connect(addr: SocketAddr) -> Client {
         let stream = TcpStream::connect(addr).expect("connecting to the telnet port");
         stream.set_read_timeout(Some(STALL)).unwrap();
-        let mut c = Client { stream, pending: Vec::new() };
+        let mut c = Client {
+            stream,
+            pending: Vec::new(),
+        };
         let mut greeting = GREETING.to_vec();
         greeting.extend_from_slice(b"> ");
         let got = c.expect_bytes(&greeting);
@@ -39,7 +42,9 @@ impl Client {
     }
 
     pub fn send(&mut self, bytes: impl AsRef<[u8]>) {
-        self.stream.write_all(bytes.as_ref()).expect("sending to the telnet port");
+        self.stream
+            .write_all(bytes.as_ref())
+            .expect("sending to the telnet port");
     }
 
     /// Reads until `needle` was received; returns everything up to and including it.
@@ -112,12 +117,25 @@ impl Server {
     pub fn start() -> Server {
         let host = Host::new(HostConfig::default());
         let (handle, host_thread) = worker::spawn(host);
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-        let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).expect("binding 127.0.0.1:0");
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let listener = rt
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .expect("binding 127.0.0.1:0");
         let addr = listener.local_addr().unwrap();
         let (stop, rx) = tokio::sync::watch::channel(false);
         let server = rt.spawn(telnet::run(listener, handle.clone(), shutdown_signal(rx)));
-        Server { addr, handle, stop, server: Some(server), rt, host_thread: Some(host_thread) }
+        Server {
+            addr,
+            handle,
+            stop,
+            server: Some(server),
+            rt,
+            host_thread: Some(host_thread),
+        }
     }
 
     pub fn host(&self) -> &Host {
@@ -162,7 +180,11 @@ pub fn noinit_script(dir: &Path) -> PathBuf {
 /// The built binary, running in `dir` with stdin/stdout/stderr piped.
 pub fn stdbg(dir: &Path, args: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_stdbg"));
-    c.current_dir(dir).args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    c.current_dir(dir)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     c.env("XDG_STATE_HOME", dir.join("state"));
     c
 }
@@ -202,10 +224,17 @@ impl Running {
             Err(_) => {
                 let _ = child.kill();
                 let _ = child.wait();
-                panic!("no 'Listening on port N for telnet connections' line; stderr: {}", rest_rx.recv().unwrap_or_default());
+                panic!(
+                    "no 'Listening on port N for telnet connections' line; stderr: {}",
+                    rest_rx.recv().unwrap_or_default()
+                );
             }
         };
-        Running { child, port, stderr: rest_rx }
+        Running {
+            child,
+            port,
+            stderr: rest_rx,
+        }
     }
 
     pub fn addr(&self) -> SocketAddr {

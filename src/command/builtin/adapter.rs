@@ -1,8 +1,8 @@
 //! `adapter driver|speed|serial|list|name`, `transport select|list`, `reset_config`.
 
 use super::parse_u32;
-use crate::command::{bad_args, command, usage_error, CommandError, Mode, Registry};
-use crate::host::connection::{list_probes, probe_matches_driver, DRIVERS};
+use crate::command::{CommandError, Mode, Registry, bad_args, command, usage_error};
+use crate::host::connection::{DRIVERS, list_probes, probe_matches_driver};
 
 /// Registers the commands of this file.
 pub fn register(reg: &mut Registry) {
@@ -57,40 +57,68 @@ pub fn register(reg: &mut Registry) {
         }
         Ok(())
     }));
-    reg.add(command("adapter serial", Mode::Config, "serial_string", "Use only the probe with this serial number.", |ctx, args| {
-        let [s] = args else { return Err(bad_args()) };
-        ctx.host.config().adapter.serial = Some(s.clone());
-        Ok(())
-    }));
-    reg.add(command("adapter list", Mode::Any, "", "List the debug probes attached to this computer (plus the virtual one).", |ctx, _| {
-        let probes = list_probes();
-        ctx.println("The following debug adapters were found:");
-        ctx.println("0: sim: virtual STM32 (built in, always available)");
-        for (i, p) in probes.iter().enumerate() {
-            let driver = DRIVERS.iter().find(|d| probe_matches_driver(p, d)).copied().unwrap_or("(unsupported)");
-            ctx.println(format!(
-                "{}: {driver}: {} (VID:PID {:04x}:{:04x}, serial {})",
-                i + 1,
-                p.identifier,
-                p.vendor_id,
-                p.product_id,
-                p.serial_number.as_deref().unwrap_or("none")
-            ));
-        }
-        Ok(())
-    }));
-    reg.add(command("adapter assert", Mode::Exec, "['srst']", "Assert the adapter's reset line (NRST).", |ctx, args| {
-        if args != ["srst"] {
-            return Err(bad_args());
-        }
-        ctx.host.set_srst(true)
-    }));
-    reg.add(command("adapter deassert", Mode::Exec, "['srst']", "Release the adapter's reset line (NRST).", |ctx, args| {
-        if args != ["srst"] {
-            return Err(bad_args());
-        }
-        ctx.host.set_srst(false)
-    }));
+    reg.add(command(
+        "adapter serial",
+        Mode::Config,
+        "serial_string",
+        "Use only the probe with this serial number.",
+        |ctx, args| {
+            let [s] = args else { return Err(bad_args()) };
+            ctx.host.config().adapter.serial = Some(s.clone());
+            Ok(())
+        },
+    ));
+    reg.add(command(
+        "adapter list",
+        Mode::Any,
+        "",
+        "List the debug probes attached to this computer (plus the virtual one).",
+        |ctx, _| {
+            let probes = list_probes();
+            ctx.println("The following debug adapters were found:");
+            ctx.println("0: sim: virtual STM32 (built in, always available)");
+            for (i, p) in probes.iter().enumerate() {
+                let driver = DRIVERS
+                    .iter()
+                    .find(|d| probe_matches_driver(p, d))
+                    .copied()
+                    .unwrap_or("(unsupported)");
+                ctx.println(format!(
+                    "{}: {driver}: {} (VID:PID {:04x}:{:04x}, serial {})",
+                    i + 1,
+                    p.identifier,
+                    p.vendor_id,
+                    p.product_id,
+                    p.serial_number.as_deref().unwrap_or("none")
+                ));
+            }
+            Ok(())
+        },
+    ));
+    reg.add(command(
+        "adapter assert",
+        Mode::Exec,
+        "['srst']",
+        "Assert the adapter's reset line (NRST).",
+        |ctx, args| {
+            if args != ["srst"] {
+                return Err(bad_args());
+            }
+            ctx.host.set_srst(true)
+        },
+    ));
+    reg.add(command(
+        "adapter deassert",
+        Mode::Exec,
+        "['srst']",
+        "Release the adapter's reset line (NRST).",
+        |ctx, args| {
+            if args != ["srst"] {
+                return Err(bad_args());
+            }
+            ctx.host.set_srst(false)
+        },
+    ));
     reg.add(command("transport select", Mode::Any, "[transport]", "Select the transport (swd) or print the selected one.", |ctx, args| {
         match args {
             [] => {
@@ -108,11 +136,17 @@ pub fn register(reg: &mut Registry) {
             _ => Err(bad_args()),
         }
     }));
-    reg.add(command("transport list", Mode::Any, "", "List the transports.", |ctx, _| {
-        ctx.println("The following transports are available:");
-        ctx.println("\tswd");
-        Ok(())
-    }));
+    reg.add(command(
+        "transport list",
+        Mode::Any,
+        "",
+        "List the transports.",
+        |ctx, _| {
+            ctx.println("The following transports are available:");
+            ctx.println("\tswd");
+            Ok(())
+        },
+    ));
     reg.add(command("reset_config", Mode::Any, "[none|trst_only|srst_only|trst_and_srst] [srst_pulls_trst|trst_pulls_srst|combined|separate] [srst_gates_jtag|srst_nogate] [trst_push_pull|trst_open_drain] [srst_push_pull|srst_open_drain] [connect_deassert_srst|connect_assert_srst]", "Describe the reset lines wired to the adapter; with no argument print them.", |ctx, args| {
         let mut cfg = ctx.host.config().reset_config.clone();
         for a in args {

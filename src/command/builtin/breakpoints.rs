@@ -4,12 +4,16 @@
 //! (the FPB, the DWT and RAM are reachable through the AHB-AP at any time).
 
 use super::{parse_u32, parse_u64};
-use crate::command::{bad_args, command, usage_error, CommandError, Ctx, Mode, Registry};
-use crate::host::breakpoints::{breakpoint_line, watchpoint_line, BreakpointKind, WatchKind};
+use crate::command::{CommandError, Ctx, Mode, Registry, bad_args, command, usage_error};
+use crate::host::breakpoints::{BreakpointKind, WatchKind, breakpoint_line, watchpoint_line};
 
 fn parse_addr(s: &str) -> Result<u32, CommandError> {
     let v = parse_u64(s)?;
-    u32::try_from(v).map_err(|_| usage_error(format!("address {s} is beyond the 32-bit address space of a Cortex-M")))
+    u32::try_from(v).map_err(|_| {
+        usage_error(format!(
+            "address {s} is beyond the 32-bit address space of a Cortex-M"
+        ))
+    })
 }
 
 fn context_unsupported() -> CommandError {
@@ -30,7 +34,11 @@ fn bp(ctx: &mut Ctx<'_>, args: &[String]) -> Result<(), CommandError> {
         [a, l, k] if k == "hw" => (a, l, BreakpointKind::Hardware),
         [_, _, k] if k == "hw_ctx" => return Err(context_unsupported()),
         [_, _, _, k] if k == "hw" => return Err(context_unsupported()),
-        [_, _, k] | [_, _, _, k] => return Err(usage_error(format!("unknown breakpoint type '{k}': use 'hw' or nothing"))),
+        [_, _, k] | [_, _, _, k] => {
+            return Err(usage_error(format!(
+                "unknown breakpoint type '{k}': use 'hw' or nothing"
+            )));
+        }
         _ => return Err(bad_args()),
     };
     let addr = parse_addr(addr)?;
@@ -54,8 +62,11 @@ fn wp(ctx: &mut Ctx<'_>, args: &[String]) -> Result<(), CommandError> {
     let len = parse_u32(&args[1])?;
     let kind = match args.get(2) {
         None => WatchKind::Access,
-        Some(k) => WatchKind::from_word(k)
-            .ok_or_else(|| usage_error(format!("invalid watchpoint mode ('{k}'): use r (read), w (write) or a (access)")))?,
+        Some(k) => WatchKind::from_word(k).ok_or_else(|| {
+            usage_error(format!(
+                "invalid watchpoint mode ('{k}'): use r (read), w (write) or a (access)"
+            ))
+        })?,
     };
     let value = args.get(3).map(|v| parse_u32(v)).transpose()?;
     let mask = args.get(4).map(|v| parse_u32(v)).transpose()?;
@@ -72,13 +83,17 @@ pub fn register(reg: &mut Registry) {
         "List breakpoints, or set one: in RAM a BKPT instruction (software), with 'hw' or in flash an FPB comparator (6 on a Cortex-M3, code region below 0x20000000).",
         bp,
     ));
-    reg.add(command("rbp", Mode::Exec, "'all' | address", "Remove the breakpoint at address, or all of them.", |ctx, args| {
-        match args {
+    reg.add(command(
+        "rbp",
+        Mode::Exec,
+        "'all' | address",
+        "Remove the breakpoint at address, or all of them.",
+        |ctx, args| match args {
             [a] if a == "all" => Ok(ctx.host.remove_all_breakpoints()?),
             [a] => Ok(ctx.host.remove_breakpoint(parse_addr(a)?)?),
             _ => Err(bad_args()),
-        }
-    }));
+        },
+    ));
     reg.add(command(
         "wp",
         Mode::Exec,
@@ -86,8 +101,14 @@ pub fn register(reg: &mut Registry) {
         "List watchpoints, or set one on an aligned power-of-two range (DWT, 4 comparators on a Cortex-M3); the default mode is a (access). Value matching is not supported.",
         wp,
     ));
-    reg.add(command("rwp", Mode::Exec, "address", "Remove the watchpoint at address.", |ctx, args| {
-        let [a] = args else { return Err(bad_args()) };
-        Ok(ctx.host.remove_watchpoint(parse_addr(a)?)?)
-    }));
+    reg.add(command(
+        "rwp",
+        Mode::Exec,
+        "address",
+        "Remove the watchpoint at address.",
+        |ctx, args| {
+            let [a] = args else { return Err(bad_args()) };
+            Ok(ctx.host.remove_watchpoint(parse_addr(a)?)?)
+        },
+    ));
 }

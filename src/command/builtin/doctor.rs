@@ -4,7 +4,7 @@
 //! `init` failed (it opens its own connections); on a live connection it closes it for the
 //! checks and reconnects afterwards.
 
-use crate::command::{bad_args, command, CommandError, Mode, Registry};
+use crate::command::{CommandError, Mode, Registry, bad_args, command};
 use crate::diagnose::doctor::{self, Expected};
 use crate::host::target::TargetState;
 

@@ -8,14 +8,18 @@ use std::path::Path;
 
 use super::parse_u64;
 use crate::command::format::flash_bank_line;
-use crate::command::{bad_args, command, usage_error, CommandError, Ctx, Mode, Registry};
+use crate::command::{CommandError, Ctx, Mode, Registry, bad_args, command, usage_error};
 use crate::flashing::{self, Allowed, Bench, ImageFormat, WriteOptions};
 
 /// Parses `[offset [file_type]]` after a file name.
-pub fn offset_and_type(args: &[String]) -> Result<(Option<u64>, Option<ImageFormat>), CommandError> {
+pub fn offset_and_type(
+    args: &[String],
+) -> Result<(Option<u64>, Option<ImageFormat>), CommandError> {
     let offset = args.first().map(|a| parse_u64(a)).transpose()?;
     let format = match args.get(1) {
-        Some(t) => Some(ImageFormat::from_word(t).ok_or_else(|| CommandError::failed(flashing::ImageError::UnknownType(t.clone()).to_string()))?),
+        Some(t) => Some(ImageFormat::from_word(t).ok_or_else(|| {
+            CommandError::failed(flashing::ImageError::UnknownType(t.clone()).to_string())
+        })?),
         None => None,
     };
     if args.len() > 2 {
@@ -26,7 +30,9 @@ pub fn offset_and_type(args: &[String]) -> Result<(Option<u64>, Option<ImageForm
 
 fn write_file(path: &str, data: &[u8]) -> Result<(), CommandError> {
     std::fs::write(path, data).map_err(|e| {
-        CommandError::failed(format!("can't write file '{path}': {e}; check that the directory exists and is writable"))
+        CommandError::failed(format!(
+            "can't write file '{path}': {e}; check that the directory exists and is writable"
+        ))
     })
 }
 
@@ -37,7 +43,12 @@ fn read_file(path: &str) -> Result<Vec<u8>, CommandError> {
 }
 
 /// Checks that `offset..offset+len` lies in the bank (size after probing).
-fn check_in_bank(bank: &crate::host::FlashBank, index: usize, offset: u64, len: u64) -> Result<(), CommandError> {
+fn check_in_bank(
+    bank: &crate::host::FlashBank,
+    index: usize,
+    offset: u64,
+    len: u64,
+) -> Result<(), CommandError> {
     let size = u64::from(bank.effective_size());
     if offset.checked_add(len).is_none_or(|e| e > size) {
         return Err(CommandError::failed(format!(
@@ -64,7 +75,9 @@ fn write_image_cmd(ctx: &mut Ctx<'_>, args: &[String]) -> Result<(), CommandErro
         }
         rest = &rest[1..];
     }
-    let Some((file, tail)) = rest.split_first() else { return Err(bad_args()) };
+    let Some((file, tail)) = rest.split_first() else {
+        return Err(bad_args());
+    };
     let (offset, format) = offset_and_type(tail)?;
     let image = flashing::load_image_file(file, format, offset)?;
     flashing::check(ctx.host, &image, Allowed::FlashOrRam)?;
@@ -75,7 +88,10 @@ fn write_image_cmd(ctx: &mut Ctx<'_>, args: &[String]) -> Result<(), CommandErro
     let progress = flashing::progress_enabled(ctx);
     flashing::write_image(ctx.host, &image, WriteOptions { erase, progress })?;
     let (s, r) = bench.rate(image.len());
-    ctx.println(format!("wrote {} bytes from file {file} in {s}s ({r} KiB/s)", image.len()));
+    ctx.println(format!(
+        "wrote {} bytes from file {file} in {s}s ({r} KiB/s)",
+        image.len()
+    ));
     Ok(())
 }
 
@@ -99,105 +115,159 @@ fn bank_file_args<'a>(ctx: &Ctx<'_>, args: &'a [String]) -> Result<BankFile<'a>,
     let bank = flashing::ensure_probed(ctx.host, index)?;
     let data = read_file(file)?;
     check_in_bank(&bank, index, offset, data.len() as u64)?;
-    Ok(BankFile { index, bank, file: file.as_str(), offset, data })
+    Ok(BankFile {
+        index,
+        bank,
+        file: file.as_str(),
+        offset,
+        data,
+    })
 }
 
 /// Registers the commands of this file.
 pub fn register(reg: &mut Registry) {
-    reg.add(command("flash banks", Mode::Any, "", "List the flash banks: number, name, driver, base, size (0 = not probed yet).", |ctx, args| {
-        if !args.is_empty() {
-            return Err(bad_args());
-        }
-        let lines: Vec<String> = ctx
-            .host
-            .targets()
-            .banks
-            .iter()
-            .enumerate()
-            .map(|(i, b)| flash_bank_line(i, &b.name, &b.driver, b.base, b.effective_size()))
-            .collect();
-        for l in lines {
-            ctx.println(l);
-        }
-        Ok(())
-    }));
-    reg.add(command("flash list", Mode::Any, "", "List the flash banks as a list of dicts (decimal numbers), like OpenOCD.", |ctx, args| {
-        if !args.is_empty() {
-            return Err(bad_args());
-        }
-        let items: Vec<String> = ctx
-            .host
-            .targets()
-            .banks
-            .iter()
-            .map(|b| {
-                format!(
-                    "{{name {} driver {} base {} size {} bus_width 0 chip_width 0 target {}}}",
-                    b.name,
-                    b.driver,
-                    b.base,
-                    b.effective_size(),
-                    b.target
-                )
-            })
-            .collect();
-        if !items.is_empty() {
-            ctx.println(items.join(" "));
-        }
-        Ok(())
-    }));
-    reg.add(command("flash probe", Mode::Exec, "bank_id", "Identify the flash: read the chip's flash size (STM32F1: F_SIZE at 0x1FFFF7E0).", |ctx, args| {
-        let [b] = args else { return Err(bad_args()) };
-        let i = flashing::bank_index(ctx.host, b)?;
-        flashing::probe_bank(ctx.host, i)?;
-        let bank = flashing::bank(ctx.host, i)?;
-        ctx.println(format!("flash '{}' found at 0x{:08x}", bank.driver, bank.base));
-        Ok(())
-    }));
-    reg.add(command("flash info", Mode::Exec, "bank_id ['sectors']", "Print the bank's protection blocks (or sectors) and the chip's flash information.", |ctx, args| {
-        let (b, sectors) = match args {
-            [b] => (b, false),
-            [b, s] if s == "sectors" => (b, true),
-            _ => return Err(bad_args()),
-        };
-        let i = flashing::bank_index(ctx.host, b)?;
-        let bank = flashing::ensure_probed(ctx.host, i)?;
-        let size = bank.effective_size();
-        let sector = bank.sector_size.unwrap_or(1024).max(1);
-        ctx.println(format!(
-            "#{i} : {} at 0x{:08x}, size 0x{size:08x}, buswidth 0, chipwidth 0",
-            bank.driver, bank.base
-        ));
-        let f1 = bank.driver == "stm32f1x";
-        let idcode = if f1 { Some(flashing::read_idcode(ctx.host)?) } else { None };
-        let line = idcode.and_then(|id| flashing::f1_line((id & 0xfff) as u16));
-        if sectors {
-            for (n, off) in (0..size).step_by(sector as usize).enumerate() {
-                ctx.println(format!("\t#{n:3}: 0x{off:08x} (0x{sector:x} {}kB) ", sector >> 10));
+    reg.add(command(
+        "flash banks",
+        Mode::Any,
+        "",
+        "List the flash banks: number, name, driver, base, size (0 = not probed yet).",
+        |ctx, args| {
+            if !args.is_empty() {
+                return Err(bad_args());
             }
-        } else if let Some(line) = line {
-            let wrpr = ctx.host.with_core(|core, _| {
-                use probe_rs::MemoryInterface;
-                core.read_word_32(flashing::F1_FLASH_WRPR)
-            })?;
-            let block = line.page_size * line.pages_per_prot_block;
-            let nblocks = (size / block).clamp(1, 32);
-            for n in 0..nblocks {
-                let off = n * block;
-                let len = if n == 31 { size - off } else { block };
-                let state = if wrpr & (1 << n) == 0 { "protected" } else { "not protected" };
-                ctx.println(format!("\t#{n:3}: 0x{off:08x} (0x{len:x} {}kB) {state}", len >> 10));
+            let lines: Vec<String> = ctx
+                .host
+                .targets()
+                .banks
+                .iter()
+                .enumerate()
+                .map(|(i, b)| flash_bank_line(i, &b.name, &b.driver, b.base, b.effective_size()))
+                .collect();
+            for l in lines {
+                ctx.println(l);
             }
-        } else {
-            for (n, off) in (0..size).step_by(sector as usize).enumerate() {
-                ctx.println(format!("\t#{n:3}: 0x{off:08x} (0x{sector:x} {}kB) protection state unknown", sector >> 10));
+            Ok(())
+        },
+    ));
+    reg.add(command(
+        "flash list",
+        Mode::Any,
+        "",
+        "List the flash banks as a list of dicts (decimal numbers), like OpenOCD.",
+        |ctx, args| {
+            if !args.is_empty() {
+                return Err(bad_args());
             }
-        }
-        if let (Some(id), Some(line)) = (idcode, line) {
-            ctx.println(format!("{} - Rev: {}", line.name, flashing::f1_revision(line.dev_id, (id >> 16) as u16)));
-        }
-        Ok(())
-    }));
+            let items: Vec<String> = ctx
+                .host
+                .targets()
+                .banks
+                .iter()
+                .map(|b| {
+                    format!(
+                        "{{name {} driver {} base {} size {} bus_width 0 chip_width 0 target {}}}",
+                        b.name,
+                        b.driver,
+                        b.base,
+                        b.effective_size(),
+                        b.target
+                    )
+                })
+                .collect();
+            if !items.is_empty() {
+                ctx.println(items.join(" "));
+            }
+            Ok(())
+        },
+    ));
+    reg.add(command(
+        "flash probe",
+        Mode::Exec,
+        "bank_id",
+        "Identify the flash: read the chip's flash size (STM32F1: F_SIZE at 0x1FFFF7E0).",
+        |ctx, args| {
+            let [b] = args else { return Err(bad_args()) };
+            let i = flashing::bank_index(ctx.host, b)?;
+            flashing::probe_bank(ctx.host, i)?;
+            let bank = flashing::bank(ctx.host, i)?;
+            ctx.println(format!(
+                "flash '{}' found at 0x{:08x}",
+                bank.driver, bank.base
+            ));
+            Ok(())
+        },
+    ));
+    reg.add(command(
+        "flash info",
+        Mode::Exec,
+        "bank_id ['sectors']",
+        "Print the bank's protection blocks (or sectors) and the chip's flash information.",
+        |ctx, args| {
+            let (b, sectors) = match args {
+                [b] => (b, false),
+                [b, s] if s == "sectors" => (b, true),
+                _ => return Err(bad_args()),
+            };
+            let i = flashing::bank_index(ctx.host, b)?;
+            let bank = flashing::ensure_probed(ctx.host, i)?;
+            let size = bank.effective_size();
+            let sector = bank.sector_size.unwrap_or(1024).max(1);
+            ctx.println(format!(
+                "#{i} : {} at 0x{:08x}, size 0x{size:08x}, buswidth 0, chipwidth 0",
+                bank.driver, bank.base
+            ));
+            let f1 = bank.driver == "stm32f1x";
+            let idcode = if f1 {
+                Some(flashing::read_idcode(ctx.host)?)
+            } else {
+                None
+            };
+            let line = idcode.and_then(|id| flashing::f1_line((id & 0xfff) as u16));
+            if sectors {
+                for (n, off) in (0..size).step_by(sector as usize).enumerate() {
+                    ctx.println(format!(
+                        "\t#{n:3}: 0x{off:08x} (0x{sector:x} {}kB) ",
+                        sector >> 10
+                    ));
+                }
+            } else if let Some(line) = line {
+                let wrpr = ctx.host.with_core(|core, _| {
+                    use probe_rs::MemoryInterface;
+                    core.read_word_32(flashing::F1_FLASH_WRPR)
+                })?;
+                let block = line.page_size * line.pages_per_prot_block;
+                let nblocks = (size / block).clamp(1, 32);
+                for n in 0..nblocks {
+                    let off = n * block;
+                    let len = if n == 31 { size - off } else { block };
+                    let state = if wrpr & (1 << n) == 0 {
+                        "protected"
+                    } else {
+                        "not protected"
+                    };
+                    ctx.println(format!(
+                        "\t#{n:3}: 0x{off:08x} (0x{len:x} {}kB) {state}",
+                        len >> 10
+                    ));
+                }
+            } else {
+                for (n, off) in (0..size).step_by(sector as usize).enumerate() {
+                    ctx.println(format!(
+                        "\t#{n:3}: 0x{off:08x} (0x{sector:x} {}kB) protection state unknown",
+                        sector >> 10
+                    ));
+                }
+            }
+            if let (Some(id), Some(line)) = (idcode, line) {
+                ctx.println(format!(
+                    "{} - Rev: {}",
+                    line.name,
+                    flashing::f1_revision(line.dev_id, (id >> 16) as u16)
+                ));
+            }
+            Ok(())
+        },
+    ));
     reg.add(command("flash erase_sector", Mode::Exec, "bank_id first_sector_num (last_sector_num|'last')", "Erase a range of sectors (pages) of a bank.", |ctx, args| {
         let [b, first, last] = args else { return Err(bad_args()) };
         let i = flashing::bank_index(ctx.host, b)?;

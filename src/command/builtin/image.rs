@@ -3,13 +3,18 @@
 //! `program`); `verify_image` compares flash and RAM.
 
 use super::parse_u64;
-use crate::command::{bad_args, command, CommandError, Ctx, Mode, Registry};
+use crate::command::{CommandError, Ctx, Mode, Registry, bad_args, command};
 use crate::flashing::{self, Allowed, Bench, ImageFormat};
 
 /// Compares an image with target memory; prints OpenOCD's `verified N bytes in …` on success,
 /// or `checksum mismatch - attempting binary compare`, the `diff …` lines and
 /// `No more differences found.` followed by an error.
-pub fn verify_image(ctx: &mut Ctx<'_>, file: &str, offset: Option<u64>, format: Option<ImageFormat>) -> Result<(), CommandError> {
+pub fn verify_image(
+    ctx: &mut Ctx<'_>,
+    file: &str,
+    offset: Option<u64>,
+    format: Option<ImageFormat>,
+) -> Result<(), CommandError> {
     let image = flashing::load_image_file(file, format, offset)?;
     flashing::check(ctx.host, &image, Allowed::Verify)?;
     let bench = Bench::start();
@@ -17,7 +22,9 @@ pub fn verify_image(ctx: &mut Ctx<'_>, file: &str, offset: Option<u64>, format: 
     if c.total_diffs > 0 {
         ctx.println("checksum mismatch - attempting binary compare");
         for (n, (a, was, want)) in c.diffs.iter().enumerate() {
-            ctx.println(format!("diff {n} address 0x{a:08x}. Was 0x{was:02x} instead of 0x{want:02x}"));
+            ctx.println(format!(
+                "diff {n} address 0x{a:08x}. Was 0x{was:02x} instead of 0x{want:02x}"
+            ));
         }
         if c.total_diffs > c.diffs.len() {
             ctx.println("More than 128 errors, the rest are not printed.");

@@ -4,24 +4,38 @@
 use std::time::Duration;
 
 use super::parse_u64;
-use crate::command::{bad_args, command, CommandError, Mode, Registry};
+use crate::command::{CommandError, Mode, Registry, bad_args, command};
 use crate::host::Shutdown;
 
 /// The version banner, as `version` and `--version` print it.
 pub fn banner() -> String {
-    format!("stdbg {} (virtual STM32 + probe-rs {})", env!("CARGO_PKG_VERSION"), "0.32")
+    format!(
+        "stdbg {} (virtual STM32 + probe-rs {})",
+        env!("CARGO_PKG_VERSION"),
+        "0.32"
+    )
 }
 
 /// Registers the commands of this file.
 pub fn register(reg: &mut Registry) {
-    reg.add(command("init", Mode::Any, "", "Connect to the adapter and examine the targets (runs once; later calls do nothing).", |ctx, args| {
-        if !args.is_empty() {
-            return Err(bad_args());
-        }
-        ctx.host.init(ctx)
-    }));
-    reg.add(command("shutdown", Mode::Any, "['error']", "Shut the debug host down; 'shutdown error' exits with status 1.", |ctx, args| {
-        match args {
+    reg.add(command(
+        "init",
+        Mode::Any,
+        "",
+        "Connect to the adapter and examine the targets (runs once; later calls do nothing).",
+        |ctx, args| {
+            if !args.is_empty() {
+                return Err(bad_args());
+            }
+            ctx.host.init(ctx)
+        },
+    ));
+    reg.add(command(
+        "shutdown",
+        Mode::Any,
+        "['error']",
+        "Shut the debug host down; 'shutdown error' exits with status 1.",
+        |ctx, args| match args {
             [] => {
                 ctx.println("shutdown command invoked");
                 ctx.host.request_shutdown(Shutdown::Ok);
@@ -32,99 +46,163 @@ pub fn register(reg: &mut Registry) {
                 Err(CommandError::ShutdownError)
             }
             _ => Err(bad_args()),
-        }
-    }));
-    reg.add(command("exit", Mode::Any, "", "Close this console session (the host keeps running).", |ctx, args| {
-        if !args.is_empty() {
-            return Err(bad_args());
-        }
-        ctx.close_session = true;
-        Ok(())
-    }));
-    reg.add(command("version", Mode::Any, "", "Print the version.", |ctx, _| {
-        ctx.println(banner());
-        Ok(())
-    }));
-    reg.add(command("help", Mode::Any, "[command]", "List commands with their usage, or those whose name contains the given text.", |ctx, args| {
-        let filter = args.join(" ");
-        let lines: Vec<String> = {
-            let reg = ctx.host.registry();
-            reg.iter()
-                .filter(|c| filter.is_empty() || c.name.contains(&filter))
-                .flat_map(|c| {
-                    let u = format!("{} {}", c.name, c.usage).trim_end().to_string();
-                    [format!("{u:<40} {}", c.help).trim_end().to_string()]
-                })
-                .collect()
-        };
-        if lines.is_empty() {
-            return Err(CommandError::failed(format!("No help for '{filter}': no command name contains it")));
-        }
-        for l in lines {
-            ctx.println(l);
-        }
-        Ok(())
-    }));
-    reg.add(command("usage", Mode::Any, "[command]", "Print the usage of the commands whose name contains the given text.", |ctx, args| {
-        let filter = args.join(" ");
-        let lines: Vec<String> = {
-            let reg = ctx.host.registry();
-            reg.iter()
-                .filter(|c| filter.is_empty() || c.name.contains(&filter))
-                .map(|c| format!("{} {}", c.name, c.usage).trim_end().to_string())
-                .collect()
-        };
-        if lines.is_empty() {
-            return Err(CommandError::failed(format!("No usage for '{filter}': no command name contains it")));
-        }
-        for l in lines {
-            ctx.println(l);
-        }
-        Ok(())
-    }));
-    reg.add(command("sleep", Mode::Any, "milliseconds ['busy']", "Wait the given time.", |ctx, args| {
-        let ms = match args {
-            [ms] | [ms, _] => parse_u64(ms)?,
-            _ => return Err(bad_args()),
-        };
-        let end = std::time::Instant::now() + Duration::from_millis(ms);
-        // Keep announcing target state changes while sleeping (like OpenOCD's polling).
-        while std::time::Instant::now() < end {
-            let left = end.saturating_duration_since(std::time::Instant::now());
-            std::thread::sleep(left.min(crate::host::worker::POLL_INTERVAL));
-            ctx.host.poll_targets();
-        }
-        Ok(())
-    }));
-    reg.add(command("echo", Mode::Any, "['-n'] string", "Print a line (with -n, the console prints it without a newline).", |ctx, args| {
-        let words: Vec<&str> = args.iter().map(|s| s.as_str()).filter(|s| *s != "-n").collect();
-        ctx.println(words.join(" "));
-        Ok(())
-    }));
-    reg.add(command("script", Mode::Any, "filename", "Run a Rhai script file (searched like -f).", |ctx, args| {
-        let [file] = args else { return Err(bad_args()) };
-        let host = ctx.host.clone();
-        host.script().run_file(ctx, file)
-    }));
-    reg.add(command("set", Mode::Any, "name value", "Set a global script variable (numbers are parsed, e.g. set FLASH_SIZE 0x20000).", |ctx, args| {
-        let [name, value] = args else { return Err(bad_args()) };
-        let v = match parse_u64(value) {
-            Ok(n) => rhai::Dynamic::from(n as i64),
-            Err(_) => rhai::Dynamic::from(value.clone()),
-        };
-        ctx.host.script().set_var(name, v)?;
-        Ok(())
-    }));
-    reg.add(command("eval", Mode::Any, "rhai_code", "Evaluate Rhai code in the global scope and print its value.", |ctx, args| {
-        if args.is_empty() {
-            return Err(bad_args());
-        }
-        let code = args.join(" ");
-        let host = ctx.host.clone();
-        let v = host.script().run_text(ctx, "<eval>", &code)?;
-        if !v.is_unit() {
-            ctx.println(v.to_string());
-        }
-        Ok(())
-    }));
+        },
+    ));
+    reg.add(command(
+        "exit",
+        Mode::Any,
+        "",
+        "Close this console session (the host keeps running).",
+        |ctx, args| {
+            if !args.is_empty() {
+                return Err(bad_args());
+            }
+            ctx.close_session = true;
+            Ok(())
+        },
+    ));
+    reg.add(command(
+        "version",
+        Mode::Any,
+        "",
+        "Print the version.",
+        |ctx, _| {
+            ctx.println(banner());
+            Ok(())
+        },
+    ));
+    reg.add(command(
+        "help",
+        Mode::Any,
+        "[command]",
+        "List commands with their usage, or those whose name contains the given text.",
+        |ctx, args| {
+            let filter = args.join(" ");
+            let lines: Vec<String> = {
+                let reg = ctx.host.registry();
+                reg.iter()
+                    .filter(|c| filter.is_empty() || c.name.contains(&filter))
+                    .flat_map(|c| {
+                        let u = format!("{} {}", c.name, c.usage).trim_end().to_string();
+                        [format!("{u:<40} {}", c.help).trim_end().to_string()]
+                    })
+                    .collect()
+            };
+            if lines.is_empty() {
+                return Err(CommandError::failed(format!(
+                    "No help for '{filter}': no command name contains it"
+                )));
+            }
+            for l in lines {
+                ctx.println(l);
+            }
+            Ok(())
+        },
+    ));
+    reg.add(command(
+        "usage",
+        Mode::Any,
+        "[command]",
+        "Print the usage of the commands whose name contains the given text.",
+        |ctx, args| {
+            let filter = args.join(" ");
+            let lines: Vec<String> = {
+                let reg = ctx.host.registry();
+                reg.iter()
+                    .filter(|c| filter.is_empty() || c.name.contains(&filter))
+                    .map(|c| format!("{} {}", c.name, c.usage).trim_end().to_string())
+                    .collect()
+            };
+            if lines.is_empty() {
+                return Err(CommandError::failed(format!(
+                    "No usage for '{filter}': no command name contains it"
+                )));
+            }
+            for l in lines {
+                ctx.println(l);
+            }
+            Ok(())
+        },
+    ));
+    reg.add(command(
+        "sleep",
+        Mode::Any,
+        "milliseconds ['busy']",
+        "Wait the given time.",
+        |ctx, args| {
+            let ms = match args {
+                [ms] | [ms, _] => parse_u64(ms)?,
+                _ => return Err(bad_args()),
+            };
+            let end = std::time::Instant::now() + Duration::from_millis(ms);
+            // Keep announcing target state changes while sleeping (like OpenOCD's polling).
+            while std::time::Instant::now() < end {
+                let left = end.saturating_duration_since(std::time::Instant::now());
+                std::thread::sleep(left.min(crate::host::worker::POLL_INTERVAL));
+                ctx.host.poll_targets();
+            }
+            Ok(())
+        },
+    ));
+    reg.add(command(
+        "echo",
+        Mode::Any,
+        "['-n'] string",
+        "Print a line (with -n, the console prints it without a newline).",
+        |ctx, args| {
+            let words: Vec<&str> = args
+                .iter()
+                .map(|s| s.as_str())
+                .filter(|s| *s != "-n")
+                .collect();
+            ctx.println(words.join(" "));
+            Ok(())
+        },
+    ));
+    reg.add(command(
+        "script",
+        Mode::Any,
+        "filename",
+        "Run a Rhai script file (searched like -f).",
+        |ctx, args| {
+            let [file] = args else { return Err(bad_args()) };
+            let host = ctx.host.clone();
+            host.script().run_file(ctx, file)
+        },
+    ));
+    reg.add(command(
+        "set",
+        Mode::Any,
+        "name value",
+        "Set a global script variable (numbers are parsed, e.g. set FLASH_SIZE 0x20000).",
+        |ctx, args| {
+            let [name, value] = args else {
+                return Err(bad_args());
+            };
+            let v = match parse_u64(value) {
+                Ok(n) => rhai::Dynamic::from(n as i64),
+                Err(_) => rhai::Dynamic::from(value.clone()),
+            };
+            ctx.host.script().set_var(name, v)?;
+            Ok(())
+        },
+    ));
+    reg.add(command(
+        "eval",
+        Mode::Any,
+        "rhai_code",
+        "Evaluate Rhai code in the global scope and print its value.",
+        |ctx, args| {
+            if args.is_empty() {
+                return Err(bad_args());
+            }
+            let code = args.join(" ");
+            let host = ctx.host.clone();
+            let v = host.script().run_text(ctx, "<eval>", &code)?;
+            if !v.is_unit() {
+                ctx.println(v.to_string());
+            }
+            Ok(())
+        },
+    ));
 }

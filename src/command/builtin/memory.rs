@@ -6,39 +6,45 @@ use probe_rs::MemoryInterface;
 
 use super::parse_u64;
 use crate::command::format::memory_dump;
-use crate::command::{bad_args, command, usage_error, CommandError, Ctx, Mode, Registry};
+use crate::command::{CommandError, Ctx, Mode, Registry, bad_args, command, usage_error};
 
 /// Reads `count` items of `width` bytes with accesses of that width.
 /// A failed read of STM32F1 flash under read-out protection says so
 /// ([`crate::flashing::diagnosis::explain_read_error`]).
-pub fn read_items(ctx: &Ctx<'_>, addr: u64, width: usize, count: usize) -> Result<Vec<u64>, CommandError> {
+pub fn read_items(
+    ctx: &Ctx<'_>,
+    addr: u64,
+    width: usize,
+    count: usize,
+) -> Result<Vec<u64>, CommandError> {
     let len = (width * count) as u64;
-    ctx.host.with_core(|core, _| {
-        Ok(match width {
-            1 => {
-                let mut b = vec![0u8; count];
-                core.read_8(addr, &mut b)?;
-                b.into_iter().map(u64::from).collect()
-            }
-            2 => {
-                let mut b = vec![0u16; count];
-                core.read_16(addr, &mut b)?;
-                b.into_iter().map(u64::from).collect()
-            }
-            4 => {
-                let mut b = vec![0u32; count];
-                core.read_32(addr, &mut b)?;
-                b.into_iter().map(u64::from).collect()
-            }
-            _ => {
-                let mut b = vec![0u64; count];
-                core.read_64(addr, &mut b)?;
-                b
-            }
+    ctx.host
+        .with_core(|core, _| {
+            Ok(match width {
+                1 => {
+                    let mut b = vec![0u8; count];
+                    core.read_8(addr, &mut b)?;
+                    b.into_iter().map(u64::from).collect()
+                }
+                2 => {
+                    let mut b = vec![0u16; count];
+                    core.read_16(addr, &mut b)?;
+                    b.into_iter().map(u64::from).collect()
+                }
+                4 => {
+                    let mut b = vec![0u32; count];
+                    core.read_32(addr, &mut b)?;
+                    b.into_iter().map(u64::from).collect()
+                }
+                _ => {
+                    let mut b = vec![0u64; count];
+                    core.read_64(addr, &mut b)?;
+                    b
+                }
+            })
         })
-    })
-    .map_err(|e| crate::flashing::diagnosis::explain_read_error(ctx.host, addr, len, e))
-    .map_err(|e| outside_memory(ctx, addr, len, e))
+        .map_err(|e| crate::flashing::diagnosis::explain_read_error(ctx.host, addr, len, e))
+        .map_err(|e| outside_memory(ctx, addr, len, e))
 }
 
 /// When an access failed and the address range is not memory the chip has, says so plainly,
@@ -78,7 +84,12 @@ fn outside_memory(ctx: &Ctx<'_>, addr: u64, len: u64, err: CommandError) -> Comm
 }
 
 /// Writes items of `width` bytes with accesses of that width.
-pub fn write_items(ctx: &Ctx<'_>, addr: u64, width: usize, values: &[u64]) -> Result<(), CommandError> {
+pub fn write_items(
+    ctx: &Ctx<'_>,
+    addr: u64,
+    width: usize,
+    values: &[u64],
+) -> Result<(), CommandError> {
     ctx.host
         .with_core(|core, _| {
             match width {
@@ -107,70 +118,115 @@ fn check_align(addr: u64, width: usize) -> Result<(), CommandError> {
 /// Registers the commands of this file.
 pub fn register(reg: &mut Registry) {
     for (name, width) in [("mdd", 8usize), ("mdw", 4), ("mdh", 2), ("mdb", 1)] {
-        reg.add(command(name, Mode::Exec, "['phys'] address [count]", &format!("Display memory as {}-bit words.", width * 8), move |ctx, args| {
-            let args: Vec<&String> = args.iter().filter(|a| *a != "phys").collect();
-            let (addr, count) = match args.as_slice() {
-                [a] => (parse_u64(a)?, 1),
-                [a, c] => (parse_u64(a)?, parse_u64(c)? as usize),
-                _ => return Err(bad_args()),
-            };
-            if count == 0 {
-                return Ok(());
-            }
-            if count > 1 << 20 {
-                return Err(usage_error(format!("count {count} is too large (at most 1048576 items)")));
-            }
-            check_align(addr, width)?;
-            let values = read_items(ctx, addr, width, count)?;
-            for l in memory_dump(addr, width, &values) {
-                ctx.println(l);
-            }
-            Ok(())
-        }));
+        reg.add(command(
+            name,
+            Mode::Exec,
+            "['phys'] address [count]",
+            &format!("Display memory as {}-bit words.", width * 8),
+            move |ctx, args| {
+                let args: Vec<&String> = args.iter().filter(|a| *a != "phys").collect();
+                let (addr, count) = match args.as_slice() {
+                    [a] => (parse_u64(a)?, 1),
+                    [a, c] => (parse_u64(a)?, parse_u64(c)? as usize),
+                    _ => return Err(bad_args()),
+                };
+                if count == 0 {
+                    return Ok(());
+                }
+                if count > 1 << 20 {
+                    return Err(usage_error(format!(
+                        "count {count} is too large (at most 1048576 items)"
+                    )));
+                }
+                check_align(addr, width)?;
+                let values = read_items(ctx, addr, width, count)?;
+                for l in memory_dump(addr, width, &values) {
+                    ctx.println(l);
+                }
+                Ok(())
+            },
+        ));
     }
     for (name, width) in [("mwd", 8usize), ("mww", 4), ("mwh", 2), ("mwb", 1)] {
-        reg.add(command(name, Mode::Exec, "['phys'] address value [count]", &format!("Write {}-bit words to memory (count = fill).", width * 8), move |ctx, args| {
-            let args: Vec<&String> = args.iter().filter(|a| *a != "phys").collect();
-            let (addr, value, count) = match args.as_slice() {
-                [a, v] => (parse_u64(a)?, parse_u64(v)?, 1),
-                [a, v, c] => (parse_u64(a)?, parse_u64(v)?, parse_u64(c)? as usize),
-                _ => return Err(bad_args()),
-            };
-            if width < 8 && value >> (width * 8) != 0 {
-                return Err(usage_error(format!("value 0x{value:x} does not fit in {} bits", width * 8)));
-            }
-            check_align(addr, width)?;
-            write_items(ctx, addr, width, &vec![value; count])
-        }));
+        reg.add(command(
+            name,
+            Mode::Exec,
+            "['phys'] address value [count]",
+            &format!("Write {}-bit words to memory (count = fill).", width * 8),
+            move |ctx, args| {
+                let args: Vec<&String> = args.iter().filter(|a| *a != "phys").collect();
+                let (addr, value, count) = match args.as_slice() {
+                    [a, v] => (parse_u64(a)?, parse_u64(v)?, 1),
+                    [a, v, c] => (parse_u64(a)?, parse_u64(v)?, parse_u64(c)? as usize),
+                    _ => return Err(bad_args()),
+                };
+                if width < 8 && value >> (width * 8) != 0 {
+                    return Err(usage_error(format!(
+                        "value 0x{value:x} does not fit in {} bits",
+                        width * 8
+                    )));
+                }
+                check_align(addr, width)?;
+                write_items(ctx, addr, width, &vec![value; count])
+            },
+        ));
     }
-    reg.add(command("mrw", Mode::Exec, "address", "Return the 32-bit word at address (OpenOCD mem_helper).", |ctx, args| {
-        let [a] = args else { return Err(bad_args()) };
-        let addr = parse_u64(a)?;
-        check_align(addr, 4)?;
-        let v = read_items(ctx, addr, 4, 1)?[0];
-        ctx.println(format!("{v:#x}"));
-        Ok(())
-    }));
-    reg.add(command("mmw", Mode::Exec, "address setbits clearbits", "Read-modify-write a 32-bit word: clear clearbits, then set setbits (OpenOCD mem_helper).", |ctx, args| {
-        let [a, set, clear] = args else { return Err(bad_args()) };
-        let (addr, set, clear) = (parse_u64(a)?, parse_u64(set)?, parse_u64(clear)?);
-        check_align(addr, 4)?;
-        let v = read_items(ctx, addr, 4, 1)?[0];
-        write_items(ctx, addr, 4, &[(v & !clear) | set])
-    }));
-    reg.add(command("read_memory", Mode::Exec, "address width count ['phys']", "Read count items of width bits (8/16/32/64) and return them as a list.", |ctx, args| {
-        let args: Vec<&String> = args.iter().filter(|a| *a != "phys").collect();
-        let [a, w, c] = args.as_slice() else { return Err(bad_args()) };
-        let (addr, width, count) = (parse_u64(a)?, parse_u64(w)?, parse_u64(c)? as usize);
-        let width = match width {
-            8 | 16 | 32 | 64 => width as usize / 8,
-            _ => return Err(usage_error(format!("width {width} is not 8, 16, 32 or 64"))),
-        };
-        check_align(addr, width)?;
-        let values = read_items(ctx, addr, width, count)?;
-        ctx.println(values.iter().map(|v| format!("{v:#x}")).collect::<Vec<_>>().join(" "));
-        Ok(())
-    }));
+    reg.add(command(
+        "mrw",
+        Mode::Exec,
+        "address",
+        "Return the 32-bit word at address (OpenOCD mem_helper).",
+        |ctx, args| {
+            let [a] = args else { return Err(bad_args()) };
+            let addr = parse_u64(a)?;
+            check_align(addr, 4)?;
+            let v = read_items(ctx, addr, 4, 1)?[0];
+            ctx.println(format!("{v:#x}"));
+            Ok(())
+        },
+    ));
+    reg.add(command(
+        "mmw",
+        Mode::Exec,
+        "address setbits clearbits",
+        "Read-modify-write a 32-bit word: clear clearbits, then set setbits (OpenOCD mem_helper).",
+        |ctx, args| {
+            let [a, set, clear] = args else {
+                return Err(bad_args());
+            };
+            let (addr, set, clear) = (parse_u64(a)?, parse_u64(set)?, parse_u64(clear)?);
+            check_align(addr, 4)?;
+            let v = read_items(ctx, addr, 4, 1)?[0];
+            write_items(ctx, addr, 4, &[(v & !clear) | set])
+        },
+    ));
+    reg.add(command(
+        "read_memory",
+        Mode::Exec,
+        "address width count ['phys']",
+        "Read count items of width bits (8/16/32/64) and return them as a list.",
+        |ctx, args| {
+            let args: Vec<&String> = args.iter().filter(|a| *a != "phys").collect();
+            let [a, w, c] = args.as_slice() else {
+                return Err(bad_args());
+            };
+            let (addr, width, count) = (parse_u64(a)?, parse_u64(w)?, parse_u64(c)? as usize);
+            let width = match width {
+                8 | 16 | 32 | 64 => width as usize / 8,
+                _ => return Err(usage_error(format!("width {width} is not 8, 16, 32 or 64"))),
+            };
+            check_align(addr, width)?;
+            let values = read_items(ctx, addr, width, count)?;
+            ctx.println(
+                values
+                    .iter()
+                    .map(|v| format!("{v:#x}"))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            );
+            Ok(())
+        },
+    ));
     reg.add(command("write_memory", Mode::Exec, "address width data ['phys']", "Write a list of items of width bits (8/16/32/64), e.g. write_memory 0x20000000 32 {0x1 0x2}.", |ctx, args| {
         let args: Vec<&String> = args.iter().filter(|a| *a != "phys").collect();
         let [a, w, data] = args.as_slice() else { return Err(bad_args()) };

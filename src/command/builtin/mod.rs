@@ -14,7 +14,7 @@ pub mod servers;
 pub mod sim;
 pub mod target_state;
 
-use super::{usage_error, CommandError, Registry};
+use super::{CommandError, Registry, usage_error};
 
 /// Registers every built-in command.
 pub fn register_all(reg: &mut Registry) {

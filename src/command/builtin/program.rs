@@ -9,7 +9,7 @@
 //! word as the address).
 
 use super::parse_u64;
-use crate::command::{command, usage_error, CommandError, Ctx, Mode, Registry};
+use crate::command::{CommandError, Ctx, Mode, Registry, command, usage_error};
 use crate::flashing::{self, Allowed, Image, WriteOptions};
 use crate::host::Shutdown;
 
@@ -36,7 +36,10 @@ pub fn parse_args(args: &[String]) -> Result<ProgramArgs, CommandError> {
     let Some((file, rest)) = args.split_first() else {
         return Err(usage_error("the image file name is missing"));
     };
-    let mut p = ProgramArgs { file: file.clone(), ..Default::default() };
+    let mut p = ProgramArgs {
+        file: file.clone(),
+        ..Default::default()
+    };
     for w in rest {
         match w.as_str() {
             "preverify" => p.preverify = true,
@@ -51,7 +54,9 @@ pub fn parse_args(args: &[String]) -> Result<ProgramArgs, CommandError> {
                     )));
                 }
                 if p.offset.is_some() {
-                    return Err(usage_error(format!("a second offset '{other}': give at most one address/offset")));
+                    return Err(usage_error(format!(
+                        "a second offset '{other}': give at most one address/offset"
+                    )));
                 }
                 p.offset = Some(parse_u64(other)?);
             }
@@ -62,7 +67,12 @@ pub fn parse_args(args: &[String]) -> Result<ProgramArgs, CommandError> {
 
 /// OpenOCD's `program_error`: prints the `** … **` line and fails; with `exit` the host shuts
 /// down with status 1.
-fn program_error(ctx: &mut Ctx<'_>, p: &ProgramArgs, banner: &str, err: CommandError) -> CommandError {
+fn program_error(
+    ctx: &mut Ctx<'_>,
+    p: &ProgramArgs,
+    banner: &str,
+    err: CommandError,
+) -> CommandError {
     ctx.println(banner);
     if p.exit {
         ctx.host.request_shutdown(Shutdown::Error);
@@ -104,7 +114,10 @@ pub fn program(ctx: &mut Ctx<'_>, p: &ProgramArgs) -> Result<(), CommandError> {
     }
     if needs_flash {
         ctx.println("** Programming Started **");
-        let opts = WriteOptions { erase: true, progress: flashing::progress_enabled(ctx) };
+        let opts = WriteOptions {
+            erase: true,
+            progress: flashing::progress_enabled(ctx),
+        };
         if let Err(e) = flashing::write_image(ctx.host, &image, opts) {
             return Err(program_error(ctx, p, "** Programming Failed **", e));
         }

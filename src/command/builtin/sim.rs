@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use super::parse_u64;
-use crate::command::{bad_args, command, usage_error, CommandError, Mode, Registry};
+use crate::command::{CommandError, Mode, Registry, bad_args, command, usage_error};
 use crate::host::config::default_sim_storage;
 use crate::sim::{ChipModel, Fault};
 
@@ -19,7 +19,10 @@ fn parse_fault(args: &[String]) -> Result<Fault, CommandError> {
         [f, n] if f == "ap-wait" => Ok(Fault::ApWait(parse_u64(n)? as u32)),
         [f, a, len] if f == "bus-error" => {
             let start = parse_u64(a)? as u32;
-            Ok(Fault::BusErrorAt { start, end: start.saturating_add(parse_u64(len)? as u32) })
+            Ok(Fault::BusErrorAt {
+                start,
+                end: start.saturating_add(parse_u64(len)? as u32),
+            })
         }
         [f] if f == "flash-program-error" => Ok(Fault::FlashProgramError),
         _ => Err(usage_error(FAULT_WORDS)),
@@ -28,8 +31,12 @@ fn parse_fault(args: &[String]) -> Result<Fault, CommandError> {
 
 /// Registers the commands of this file.
 pub fn register(reg: &mut Registry) {
-    reg.add(command("sim chip", Mode::Any, "[name]", "Choose the virtual chip (before init), or print it.", |ctx, args| {
-        match args {
+    reg.add(command(
+        "sim chip",
+        Mode::Any,
+        "[name]",
+        "Choose the virtual chip (before init), or print it.",
+        |ctx, args| match args {
             [] => {
                 let c = ctx.host.config().sim.chip.clone();
                 ctx.println(c);
@@ -38,10 +45,15 @@ pub fn register(reg: &mut Registry) {
             [name] => {
                 let chip = ChipModel::from_name(name).ok_or_else(|| {
                     let all: Vec<&str> = ChipModel::ALL.iter().map(|c| c.name()).collect();
-                    CommandError::failed(format!("unknown virtual chip \"{name}\"; supported: {}", all.join(", ")))
+                    CommandError::failed(format!(
+                        "unknown virtual chip \"{name}\"; supported: {}",
+                        all.join(", ")
+                    ))
                 })?;
                 if ctx.host.initialized() {
-                    return Err(CommandError::failed("'sim chip' must be used before 'init' (the chip is powered up at init)"));
+                    return Err(CommandError::failed(
+                        "'sim chip' must be used before 'init' (the chip is powered up at init)",
+                    ));
                 }
                 let mut c = ctx.host.config();
                 let default_before = default_sim_storage(&c.sim.chip);
@@ -52,8 +64,8 @@ pub fn register(reg: &mut Registry) {
                 Ok(())
             }
             _ => Err(bad_args()),
-        }
-    }));
+        },
+    ));
     reg.add(command("sim storage", Mode::Any, "[path|'none']", "Where the virtual chip keeps flash and option bytes between runs ('none' = a fresh chip every run); before init.", |ctx, args| {
         match args {
             [] => {
@@ -87,20 +99,26 @@ pub fn register(reg: &mut Registry) {
         }
         Ok(())
     }));
-    reg.add(command("sim faults", Mode::Any, "", "List the injected faults.", |ctx, _| {
-        let live = ctx.host.conn().as_ref().and_then(|c| c.sim.clone());
-        let faults = match live {
-            Some(sim) => sim.faults(),
-            None => ctx.host.config().sim.faults.clone(),
-        };
-        if faults.is_empty() {
-            ctx.println("no faults injected");
-        }
-        for f in faults {
-            ctx.println(format!("{f:?}"));
-        }
-        Ok(())
-    }));
+    reg.add(command(
+        "sim faults",
+        Mode::Any,
+        "",
+        "List the injected faults.",
+        |ctx, _| {
+            let live = ctx.host.conn().as_ref().and_then(|c| c.sim.clone());
+            let faults = match live {
+                Some(sim) => sim.faults(),
+                None => ctx.host.config().sim.faults.clone(),
+            };
+            if faults.is_empty() {
+                ctx.println("no faults injected");
+            }
+            for f in faults {
+                ctx.println(format!("{f:?}"));
+            }
+            Ok(())
+        },
+    ));
     reg.add(command("sim stats", Mode::Exec, "['reset']", "DAP transactions counted by the virtual target since init (or the last 'sim stats reset').", |ctx, args| {
         let sim = ctx.host.conn().as_ref().and_then(|c| c.sim.clone());
         let sim = sim.ok_or_else(|| CommandError::failed("'sim stats' needs the virtual adapter (adapter driver sim)"))?;

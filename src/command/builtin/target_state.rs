@@ -6,21 +6,34 @@ use probe_rs::CoreStatus;
 
 use super::{parse_u32, parse_u64};
 use crate::command::format::{targets_header, targets_row};
-use crate::command::{bad_args, command, CommandError, Mode, Registry};
+use crate::command::{CommandError, Mode, Registry, bad_args, command};
 use crate::host::control::{halt_lines, reason_name};
 use crate::host::target::TargetState;
 
 /// Registers the commands of this file.
 pub fn register(reg: &mut Registry) {
-    reg.add(command("targets", Mode::Any, "[target]", "List targets, or make the named one current.", |ctx, args| {
-        match args {
+    reg.add(command(
+        "targets",
+        Mode::Any,
+        "[target]",
+        "List targets, or make the named one current.",
+        |ctx, args| match args {
             [] => {
                 let rows: Vec<String> = {
                     let t = ctx.host.targets();
                     t.list
                         .iter()
                         .enumerate()
-                        .map(|(i, d)| targets_row(i, i == t.current, &d.name, &d.target_type, &d.name, d.state.as_str()))
+                        .map(|(i, d)| {
+                            targets_row(
+                                i,
+                                i == t.current,
+                                &d.name,
+                                &d.target_type,
+                                &d.name,
+                                d.state.as_str(),
+                            )
+                        })
                         .collect()
                 };
                 for l in targets_header() {
@@ -33,18 +46,34 @@ pub fn register(reg: &mut Registry) {
             }
             [name] => {
                 let mut t = ctx.host.targets();
-                let idx = t.list.iter().position(|d| &d.name == name || name.parse::<usize>().ok() == Some(t.list.iter().position(|x| x.name == d.name).unwrap_or(usize::MAX)));
+                let idx = t.list.iter().position(|d| {
+                    &d.name == name
+                        || name.parse::<usize>().ok()
+                            == Some(
+                                t.list
+                                    .iter()
+                                    .position(|x| x.name == d.name)
+                                    .unwrap_or(usize::MAX),
+                            )
+                });
                 match idx {
                     Some(i) => {
                         t.current = i;
                         Ok(())
                     }
-                    None => Err(CommandError::failed(format!("Target: {name} is unknown, try one of: {}", t.list.iter().map(|d| d.name.as_str()).collect::<Vec<_>>().join(", ")))),
+                    None => Err(CommandError::failed(format!(
+                        "Target: {name} is unknown, try one of: {}",
+                        t.list
+                            .iter()
+                            .map(|d| d.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ))),
                 }
             }
             _ => Err(bad_args()),
-        }
-    }));
+        },
+    ));
     reg.add(command("poll", Mode::Exec, "['on'|'off']", "Poll the current target and print its state.", |ctx, args| {
         match args {
             [] => {}
@@ -78,30 +107,48 @@ pub fn register(reg: &mut Registry) {
         };
         ctx.host.halt(ctx, Duration::from_millis(ms))
     }));
-    reg.add(command("wait_halt", Mode::Exec, "[milliseconds]", "Wait up to the given time (default 5000 ms) for the current target to halt.", |ctx, args| {
-        let ms = match args {
-            [] => 5000,
-            [ms] => parse_u64(ms)?,
-            _ => return Err(bad_args()),
-        };
-        ctx.host.wait_halt(ctx, Duration::from_millis(ms))
-    }));
-    reg.add(command("resume", Mode::Exec, "[address]", "Resume the current target, at the address when given.", |ctx, args| {
-        let addr = match args {
-            [] => None,
-            [a] => Some(parse_u32(a)?),
-            _ => return Err(bad_args()),
-        };
-        ctx.host.resume(ctx, addr)
-    }));
-    reg.add(command("step", Mode::Exec, "[address]", "Execute one instruction (from the address when given).", |ctx, args| {
-        let addr = match args {
-            [] => None,
-            [a] => Some(parse_u32(a)?),
-            _ => return Err(bad_args()),
-        };
-        ctx.host.step(ctx, addr)
-    }));
+    reg.add(command(
+        "wait_halt",
+        Mode::Exec,
+        "[milliseconds]",
+        "Wait up to the given time (default 5000 ms) for the current target to halt.",
+        |ctx, args| {
+            let ms = match args {
+                [] => 5000,
+                [ms] => parse_u64(ms)?,
+                _ => return Err(bad_args()),
+            };
+            ctx.host.wait_halt(ctx, Duration::from_millis(ms))
+        },
+    ));
+    reg.add(command(
+        "resume",
+        Mode::Exec,
+        "[address]",
+        "Resume the current target, at the address when given.",
+        |ctx, args| {
+            let addr = match args {
+                [] => None,
+                [a] => Some(parse_u32(a)?),
+                _ => return Err(bad_args()),
+            };
+            ctx.host.resume(ctx, addr)
+        },
+    ));
+    reg.add(command(
+        "step",
+        Mode::Exec,
+        "[address]",
+        "Execute one instruction (from the address when given).",
+        |ctx, args| {
+            let addr = match args {
+                [] => None,
+                [a] => Some(parse_u32(a)?),
+                _ => return Err(bad_args()),
+            };
+            ctx.host.step(ctx, addr)
+        },
+    ));
     reg.add(command("reset", Mode::Exec, "[run|halt|init]", "Reset the target; then run (default), halt at the reset vector, or halt and fire reset-init.", |ctx, args| {
         let mode = match args {
             [] => "run",

@@ -262,7 +262,8 @@ impl LineEditor {
             self.discarding = true;
             return;
         }
-        self.buf.splice(self.cursor..self.cursor, chars.iter().copied());
+        self.buf
+            .splice(self.cursor..self.cursor, chars.iter().copied());
         put(out, &self.buf[self.cursor..]);
         self.cursor += chars.len();
         bs(out, self.buf.len() - self.cursor);
@@ -414,10 +415,18 @@ impl LineEditor {
 
 /// The longest common prefix of `words` (character-wise).
 pub fn common_prefix(words: &[String]) -> String {
-    let Some(first) = words.first() else { return String::new() };
+    let Some(first) = words.first() else {
+        return String::new();
+    };
     let mut n = first.chars().count();
     for w in &words[1..] {
-        n = n.min(first.chars().zip(w.chars()).take_while(|(a, b)| a == b).count());
+        n = n.min(
+            first
+                .chars()
+                .zip(w.chars())
+                .take_while(|(a, b)| a == b)
+                .count(),
+        );
     }
     first.chars().take(n).collect()
 }
@@ -430,12 +439,21 @@ mod tests {
         let all = ["version", "verify_image", "reset", "resume", "help"];
         let start = before.rfind(' ').map(|i| i + 1).unwrap_or(0);
         let w = &before[start..];
-        (start, all.iter().filter(|n| n.starts_with(w)).map(|s| s.to_string()).collect())
+        (
+            start,
+            all.iter()
+                .filter(|n| n.starts_with(w))
+                .map(|s| s.to_string())
+                .collect(),
+        )
     }
 
     fn type_bytes(ed: &mut LineEditor, bytes: &[u8]) -> (Vec<Action>, Vec<u8>) {
         let mut out = Vec::new();
-        let acts = bytes.iter().filter_map(|&b| ed.feed(b, &names, &mut out)).collect();
+        let acts = bytes
+            .iter()
+            .filter_map(|&b| ed.feed(b, &names, &mut out))
+            .collect();
         (acts, out)
     }
 

@@ -28,7 +28,9 @@ pub const OPT_SGA: u8 = 3;
 
 /// What stdbg sends on connect, in OpenOCD's order: IAC WILL SGA, IAC WILL ECHO, IAC DO SGA,
 /// IAC DONT ECHO (character-at-a-time mode; the server echoes).
-pub const GREETING: [u8; 12] = [IAC, WILL, OPT_SGA, IAC, WILL, OPT_ECHO, IAC, DO, OPT_SGA, IAC, DONT, OPT_ECHO];
+pub const GREETING: [u8; 12] = [
+    IAC, WILL, OPT_SGA, IAC, WILL, OPT_ECHO, IAC, DO, OPT_SGA, IAC, DONT, OPT_ECHO,
+];
 
 /// A byte of the client's stream after telnet commands are removed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,12 +123,20 @@ mod tests {
 
     #[test]
     fn strips_negotiation_and_subnegotiation() {
-        let mut s = vec![b'a', IAC, DO, OPT_ECHO, b'b', IAC, SB, 24, 0, b'x', b't', IAC, IAC, 9, IAC, SE, b'c'];
+        let mut s = vec![
+            b'a', IAC, DO, OPT_ECHO, b'b', IAC, SB, 24, 0, b'x', b't', IAC, IAC, 9, IAC, SE, b'c',
+        ];
         s.extend([IAC, WONT, OPT_SGA, IAC, IAC, IAC, IP, IAC, 241]);
         let data = decode(&s);
         assert_eq!(
             data,
-            vec![Input::Data(b'a'), Input::Data(b'b'), Input::Data(b'c'), Input::Data(IAC), Input::Interrupt]
+            vec![
+                Input::Data(b'a'),
+                Input::Data(b'b'),
+                Input::Data(b'c'),
+                Input::Data(IAC),
+                Input::Interrupt
+            ]
         );
     }
 
