@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use probe_rs::{BreakpointCause, Core, CoreStatus, HaltReason, MemoryInterface, RegisterId};
+use probe_rs::{Core, CoreStatus, HaltReason, MemoryInterface, RegisterId};
 
 use super::connection;
 use super::target::{EventHandler, TargetState};
@@ -27,7 +27,6 @@ pub mod regsel {
 /// OpenOCD's name for why a core halted (`debug_reason_name`).
 pub fn reason_name(reason: HaltReason) -> &'static str {
     match reason {
-        HaltReason::Breakpoint(BreakpointCause::Semihosting(_)) => "breakpoint",
         HaltReason::Breakpoint(_) => "breakpoint",
         HaltReason::Watchpoint => "watchpoint",
         HaltReason::Step => "single-step",
@@ -185,16 +184,25 @@ impl Host {
         self.explain_recovery(&target, &recovery);
         self.config().initialized = true;
         // Learn the state, announce the core like OpenOCD does.
-        let (status, cpuid) = self.with_core(|core, _| {
+        let (status, cpuid, units) = self.with_core(|core, _| {
             let cpuid = core.read_word_32(diagnose::ids::CPUID).ok();
-            Ok((core.status()?, cpuid))
+            // FPB code comparators and DWT_CTRL.NUMCOMP (ARMv7-M ARM §C1.11.3, §C1.8.7).
+            let bps = core.available_breakpoint_units().ok();
+            let wps = core
+                .read_word_32(super::breakpoints::dwt::CTRL)
+                .ok()
+                .map(|c| c >> 28);
+            let units = bps.zip(wps);
+            Ok((core.status()?, cpuid, units))
         })?;
         self.set_state(&target, state_of(status));
         let core_words = cpuid
             .map(diagnose::ids::describe_cpuid)
             .unwrap_or_else(|| "Cortex-M".into());
         tracing::info!("[{target}] {core_words} processor detected");
-        tracing::info!("[{target}] target has 6 breakpoints, 4 watchpoints");
+        if let Some((bps, wps)) = units {
+            tracing::info!("[{target}] target has {bps} breakpoints, {wps} watchpoints");
+        }
         if let CoreStatus::Sleeping = status {
             tracing::info!(
                 "[{target}] the core is sleeping (DHCSR.S_SLEEP: WFI/WFE); the debugger can halt it"
@@ -425,11 +433,14 @@ impl Host {
     /// reset-assert-pre/post, reset-deassert-pre/post, then for init reset-init, then reset-end.
     pub fn reset(&self, ctx: &mut Ctx<'_>, mode: &str) -> Result<(), CommandError> {
         let (target, _) = self.current_target()?;
-        for ev in ["reset-start", "examine-start"] {
+        for ev in [
+            "reset-start",
+            "examine-start",
+            "examine-end",
+            "reset-assert-pre",
+        ] {
             self.fire_event(ctx, &target, ev)?;
         }
-        self.fire_event(ctx, &target, "examine-end")?;
-        self.fire_event(ctx, &target, "reset-assert-pre")?;
         let halt = mode != "run";
         let lines = self.with_core(|core, name| {
             if halt {
@@ -484,12 +495,19 @@ impl Host {
             .is_some_and(|t| t.state == TargetState::Running);
         let start = std::time::Instant::now();
         loop {
-            let status = self.with_core(|core, _| core.status())?;
-            if let CoreStatus::Halted(reason) = status {
+            let (status, lines) = self.with_core(|core, name| {
+                let status = core.status()?;
+                let lines = match status {
+                    CoreStatus::Halted(reason) if was_running => {
+                        Some(halt_lines(core, name, reason_name(reason))?)
+                    }
+                    _ => None,
+                };
+                Ok((status, lines))
+            })?;
+            if let CoreStatus::Halted(_) = status {
                 self.set_state(&target, TargetState::Halted);
-                if was_running {
-                    let lines =
-                        self.with_core(|core, name| halt_lines(core, name, reason_name(reason)))?;
+                if let Some(lines) = lines {
                     self.announce(ctx, &target, lines.to_vec());
                     self.fire_event(ctx, &target, "halted")?;
                 }
@@ -804,9 +822,6 @@ pub fn status_words(status: CoreStatus) -> &'static str {
         CoreStatus::Unknown => "in an unknown state",
     }
 }
-
-#[allow(unused_imports)]
-use MemoryInterface as _;
 
 impl Host {
     /// Drives the adapter's NRST line (`adapter assert/deassert srst`) through the probe's SWJ
