@@ -58,15 +58,6 @@ impl Collect {
     }
 }
 
-/// Streams each line to a closure.
-pub struct FnOutput<F: FnMut(&str) + Send>(pub F);
-
-impl<F: FnMut(&str) + Send> Output for FnOutput<F> {
-    fn line(&mut self, line: &str) {
-        (self.0)(line)
-    }
-}
-
 /// What a command handler gets: the host, the output sink and the origin of the line.
 pub struct Ctx<'a> {
     /// The debug host (adapter, targets, session, scripts, servers).
@@ -110,11 +101,6 @@ impl<'a> Ctx<'a> {
         let r = dispatch(&mut sub, line);
         self.close_session |= sub.close_session;
         r
-    }
-
-    /// Access to the raw output sink (for handing it to a nested dispatch).
-    pub fn output(&mut self) -> &mut dyn Output {
-        &mut *self.out
     }
 }
 

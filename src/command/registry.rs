@@ -56,11 +56,6 @@ impl Registry {
         self.commands.insert(spec.name.clone(), spec);
     }
 
-    /// Removes a command; returns whether it existed.
-    pub fn remove(&mut self, name: &str) -> bool {
-        self.commands.remove(name).is_some()
-    }
-
     /// Finds the command for `words` by the longest matching name (up to three words) and
     /// returns it with the number of words its name used.
     pub fn lookup(&self, words: &[String]) -> Option<(&CommandSpec, usize)> {

@@ -413,12 +413,6 @@ impl ScriptEngine {
         }
     }
 
-    /// Reads a global variable.
-    pub fn get_var(&self, name: &str) -> Option<Dynamic> {
-        let g = lock(&self.scope);
-        g.as_ref().and_then(|s| s.get_value::<Dynamic>(name))
-    }
-
     fn flush_printed(&self, ctx: &mut Ctx<'_>) {
         let lines: Vec<String> = std::mem::take(&mut *lock(&self.printed));
         for l in lines {

@@ -134,6 +134,8 @@ pub fn serve(handle: HostHandle, join: JoinHandle<()>) -> i32 {
         rt.spawn(async move {
             if tokio::signal::ctrl_c().await.is_ok() {
                 tracing::info!("SIGINT received: shutting down");
+                // A runaway script would keep the host thread from ever reaching `shutdown`.
+                h.host().script().cancel();
                 let _ = h.exec("shutdown", crate::command::Origin::Cli);
             }
         });
