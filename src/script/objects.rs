@@ -725,6 +725,11 @@ fn register_adapter(engine: &mut Engine) {
         let live = h.conn().as_ref().map(|c| c.speed_khz);
         Ok(live.or(h.config().adapter.speed_khz).unwrap_or(0) as i64)
     }
+    /// `adapter <sub> <value>` through the dispatcher, as a property setter.
+    fn set_word(a: &AdapterHandle, sub: &str, v: &str) -> RResult<()> {
+        let line = format!("adapter {sub} {}", command::parse::quote_word(v));
+        run_line(&host_of(&a.host)?, &line).map(|_| ())
+    }
     engine.register_get_set(
         "driver",
         |a: &mut AdapterHandle| -> RResult<String> {
@@ -735,13 +740,7 @@ fn register_adapter(engine: &mut Engine) {
                 .clone()
                 .unwrap_or_default())
         },
-        |a: &mut AdapterHandle, v: String| -> RResult<()> {
-            run_line(
-                &host_of(&a.host)?,
-                &format!("adapter driver {}", command::parse::quote_word(&v)),
-            )
-            .map(|_| ())
-        },
+        |a: &mut AdapterHandle, v: String| set_word(a, "driver", &v),
     );
     engine.register_get_set(
         "speed",
@@ -765,13 +764,7 @@ fn register_adapter(engine: &mut Engine) {
                 .clone()
                 .unwrap_or_default())
         },
-        |a: &mut AdapterHandle, v: String| -> RResult<()> {
-            run_line(
-                &host_of(&a.host)?,
-                &format!("adapter serial {}", command::parse::quote_word(&v)),
-            )
-            .map(|_| ())
-        },
+        |a: &mut AdapterHandle, v: String| set_word(a, "serial", &v),
     );
     engine.register_fn("srst_assert", |a: &mut AdapterHandle| -> RResult<()> {
         run_line(&host_of(&a.host)?, "adapter assert srst").map(|_| ())

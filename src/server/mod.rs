@@ -44,6 +44,15 @@ pub enum ServeError {
     },
 }
 
+/// A server could not start: print why, stop the host thread, and return exit status 1.
+fn abort_serving(e: &ServeError, handle: &HostHandle, join: JoinHandle<()>) -> i32 {
+    eprintln!("Error: {e}");
+    handle.host().request_shutdown(Shutdown::Error);
+    let _ = handle.call(|_| ());
+    let _ = join.join();
+    1
+}
+
 /// Runs the servers until the host thread ends (after `shutdown`); returns the exit status.
 pub fn serve(handle: HostHandle, join: JoinHandle<()>) -> i32 {
     let host = handle.host().clone();
@@ -83,11 +92,7 @@ pub fn serve(handle: HostHandle, join: JoinHandle<()>) -> i32 {
                     command: "telnet_port",
                     source,
                 };
-                eprintln!("Error: {e}");
-                host.request_shutdown(Shutdown::Error);
-                let _ = handle.call(|_| ());
-                let _ = join.join();
-                return 1;
+                return abort_serving(&e, &handle, join);
             }
         }
     }
@@ -114,11 +119,7 @@ pub fn serve(handle: HostHandle, join: JoinHandle<()>) -> i32 {
                     command: "gdb_port",
                     source,
                 };
-                eprintln!("Error: {e}");
-                host.request_shutdown(Shutdown::Error);
-                let _ = handle.call(|_| ());
-                let _ = join.join();
-                return 1;
+                return abort_serving(&e, &handle, join);
             }
         }
     }

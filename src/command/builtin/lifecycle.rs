@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use super::parse_u64;
-use crate::command::{CommandError, Mode, Registry, bad_args, command};
+use crate::command::{CommandError, CommandSpec, Ctx, Mode, Registry, bad_args, command};
 use crate::host::Shutdown;
 
 /// The version banner, as `version` and `--version` print it.
@@ -14,6 +14,33 @@ pub fn banner() -> String {
         env!("CARGO_PKG_VERSION"),
         "0.32"
     )
+}
+
+/// `help` and `usage`: one line per command whose name contains the arguments (joined), or an
+/// error naming the text when none does.
+fn list_commands(
+    ctx: &mut Ctx<'_>,
+    args: &[String],
+    what: &str,
+    line: impl Fn(&CommandSpec) -> String,
+) -> Result<(), CommandError> {
+    let filter = args.join(" ");
+    let lines: Vec<String> = {
+        let reg = ctx.host.registry();
+        reg.iter()
+            .filter(|c| filter.is_empty() || c.name.contains(&filter))
+            .map(line)
+            .collect()
+    };
+    if lines.is_empty() {
+        return Err(CommandError::failed(format!(
+            "No {what} for '{filter}': no command name contains it"
+        )));
+    }
+    for l in lines {
+        ctx.println(l);
+    }
+    Ok(())
 }
 
 /// Registers the commands of this file.
@@ -77,26 +104,10 @@ pub fn register(reg: &mut Registry) {
         "[command]",
         "List commands with their usage, or those whose name contains the given text.",
         |ctx, args| {
-            let filter = args.join(" ");
-            let lines: Vec<String> = {
-                let reg = ctx.host.registry();
-                reg.iter()
-                    .filter(|c| filter.is_empty() || c.name.contains(&filter))
-                    .flat_map(|c| {
-                        let u = format!("{} {}", c.name, c.usage).trim_end().to_string();
-                        [format!("{u:<40} {}", c.help).trim_end().to_string()]
-                    })
-                    .collect()
-            };
-            if lines.is_empty() {
-                return Err(CommandError::failed(format!(
-                    "No help for '{filter}': no command name contains it"
-                )));
-            }
-            for l in lines {
-                ctx.println(l);
-            }
-            Ok(())
+            list_commands(ctx, args, "help", |c| {
+                let u = format!("{} {}", c.name, c.usage).trim_end().to_string();
+                format!("{u:<40} {}", c.help).trim_end().to_string()
+            })
         },
     ));
     reg.add(command(
@@ -105,23 +116,9 @@ pub fn register(reg: &mut Registry) {
         "[command]",
         "Print the usage of the commands whose name contains the given text.",
         |ctx, args| {
-            let filter = args.join(" ");
-            let lines: Vec<String> = {
-                let reg = ctx.host.registry();
-                reg.iter()
-                    .filter(|c| filter.is_empty() || c.name.contains(&filter))
-                    .map(|c| format!("{} {}", c.name, c.usage).trim_end().to_string())
-                    .collect()
-            };
-            if lines.is_empty() {
-                return Err(CommandError::failed(format!(
-                    "No usage for '{filter}': no command name contains it"
-                )));
-            }
-            for l in lines {
-                ctx.println(l);
-            }
-            Ok(())
+            list_commands(ctx, args, "usage", |c| {
+                format!("{} {}", c.name, c.usage).trim_end().to_string()
+            })
         },
     ));
     reg.add(command(
