@@ -134,13 +134,12 @@ pub fn run(opts: Options) -> i32 {
     let run_line = |line: &str| -> Result<(), i32> {
         let (r, _close) = handle.exec_to_stdout(line, Origin::Cli);
         if let Err(e) = r {
-            if host.shutdown_requested() == Some(Shutdown::Error) {
-                if e != "shutdown command invoked" {
-                    print_error(&e);
-                }
-                return Err(1);
+            // `shutdown error` reports itself through the exit status only.
+            if !(host.shutdown_requested() == Some(Shutdown::Error)
+                && e == "shutdown command invoked")
+            {
+                print_error(&e);
             }
-            print_error(&e);
             return Err(1);
         }
         match host.shutdown_requested() {
@@ -148,10 +147,6 @@ pub fn run(opts: Options) -> i32 {
             Some(Shutdown::Error) => Err(1),
             None => Ok(()),
         }
-    };
-    let finish = |code: i32| {
-        drop(handle.clone());
-        code
     };
     for (i, step) in steps.iter().enumerate() {
         let line = match step {
@@ -170,14 +165,14 @@ pub fn run(opts: Options) -> i32 {
                 let _ = run_line(d);
             }
             shutdown_host(&handle, join);
-            return finish(code);
+            return code;
         }
     }
     if !host.initialized()
         && let Err(code) = run_line("init")
     {
         shutdown_host(&handle, join);
-        return finish(code);
+        return code;
     }
     crate::server::serve(handle, join)
 }
