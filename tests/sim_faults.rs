@@ -1,36 +1,12 @@
 //! Fault injection at each layer of the virtual STM32F103.
 
-use std::time::Duration;
-
 use probe_rs::architecture::arm::{ArmError, DapError};
 use probe_rs::probe::{DebugProbe, Probe};
-use probe_rs::{MemoryInterface, Permissions, Session};
-use stdbg::sim::{ChipModel, Fault, Sim, SimConfig};
+use probe_rs::{MemoryInterface, Permissions};
+use stdbg::sim::Fault;
 
-const TIMEOUT: Duration = Duration::from_millis(500);
-
-fn fresh() -> Sim {
-    Sim::new(SimConfig {
-        chip: ChipModel::Stm32f103c8,
-        storage: None,
-    })
-    .expect("sim")
-}
-
-fn attach(sim: &Sim) -> Result<Session, probe_rs::Error> {
-    Probe::from_specific_probe(Box::new(sim.probe())).attach("STM32F103C8", Permissions::default())
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        s.push_str(" / ");
-        s.push_str(&c.to_string());
-        cur = c.source();
-    }
-    s
-}
+mod sim_support;
+use sim_support::{TIMEOUT, attach, error_chain, fresh};
 
 #[test]
 fn no_power_attach_fails_without_ack() {

@@ -1,85 +1,32 @@
 //! The field failures of issue 4, reproduced by the virtual STM32 the way real
 //! chips produce them (RM0008, PM0075, ARMv7-M, ADIv5), driven through probe-rs.
 
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use probe_rs::flashing::{DownloadOptions, ElfLoader, ElfOptions, download_file_with_options};
 use probe_rs::probe::{DebugProbe, Probe};
 use probe_rs::{Core, CoreStatus, MemoryInterface, Permissions, Session};
-use stdbg::sim::{ChipModel, Fault, Sim, SimConfig};
+use stdbg::sim::{ChipModel, Fault, Sim};
 
-const TIMEOUT: Duration = Duration::from_millis(500);
+mod sim_support;
+use sim_support::{
+    FLASH_AR, FLASH_CR, FLASH_KEYR, FLASH_OBR, FLASH_OPTKEYR, FLASH_SR, FLASH_WRPR, KEY1, KEY2,
+    TIMEOUT, attach, attach_under_reset, download, error_chain, firmware, fresh, run_to, sim_of,
+};
+
 const RESET_HANDLER: u32 = 0x0800_00F0;
 const COUNTER: u64 = 0x2000_0000;
 const DHCSR: u64 = 0xE000_EDF0;
 const DEMCR: u64 = 0xE000_EDFC;
 const DBGMCU_CR: u64 = 0xE004_2004;
 const RCC_CSR: u64 = 0x4002_1024;
-const FLASH_KEYR: u64 = 0x4002_2004;
-const FLASH_OPTKEYR: u64 = 0x4002_2008;
-const FLASH_SR: u64 = 0x4002_200C;
-const FLASH_CR: u64 = 0x4002_2010;
-const FLASH_AR: u64 = 0x4002_2014;
-const FLASH_OBR: u64 = 0x4002_201C;
-const FLASH_WRPR: u64 = 0x4002_2020;
-const KEY1: u32 = 0x4567_0123;
-const KEY2: u32 = 0xCDEF_89AB;
 const WRPRTERR: u32 = 1 << 4;
 const S_RESET_ST: u32 = 1 << 25;
-
-fn firmware(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/firmware")
-        .join(name)
-}
-
-fn sim_of(chip: ChipModel) -> Sim {
-    Sim::new(SimConfig {
-        chip,
-        storage: None,
-    })
-    .expect("sim")
-}
-
-fn fresh() -> Sim {
-    sim_of(ChipModel::Stm32f103c8)
-}
-
-fn attach(sim: &Sim) -> Result<Session, probe_rs::Error> {
-    Probe::from_specific_probe(Box::new(sim.probe())).attach("STM32F103C8", Permissions::default())
-}
-
-fn attach_under_reset(sim: &Sim) -> Result<Session, probe_rs::Error> {
-    Probe::from_specific_probe(Box::new(sim.probe()))
-        .attach_under_reset("STM32F103C8", Permissions::default())
-}
-
-fn download(
-    session: &mut Session,
-    elf: &Path,
-) -> Result<(), probe_rs::flashing::FileDownloadError> {
-    let mut opts = DownloadOptions::default();
-    opts.verify = true;
-    download_file_with_options(session, elf, ElfLoader(ElfOptions::default()), opts)
-}
 
 fn flashed(name: &str) -> Sim {
     let sim = fresh();
     let mut session = attach(&sim).expect("attach");
     download(&mut session, &firmware(name)).expect("download");
     sim
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        s.push_str(" / ");
-        s.push_str(&c.to_string());
-        cur = c.source();
-    }
-    s
 }
 
 fn is_no_ack(chain: &str) -> bool {
@@ -245,10 +192,7 @@ fn stop_firmware_at_wfi(sim: &Sim) -> Session {
     {
         let mut core = session.core(0).unwrap();
         core.reset_and_halt(TIMEOUT).unwrap();
-        core.set_hw_breakpoint(WFI).unwrap();
-        core.run().unwrap();
-        core.wait_for_core_halted(Duration::from_secs(5)).unwrap();
-        core.clear_hw_breakpoint(WFI).unwrap();
+        run_to(&mut core, WFI);
         assert_eq!(
             core.read_word_32(DBGMCU_CR).unwrap(),
             0,

@@ -1,30 +1,21 @@
 //! Flashing throughput of the 60 KiB image: DAP transactions against the floor
 //! of one DRW access per 4 bytes written plus one per 4 bytes verified.
 
-use std::path::Path;
 use std::time::Instant;
 
-use probe_rs::flashing::{DownloadOptions, ElfLoader, ElfOptions, download_file_with_options};
-use probe_rs::probe::Probe;
-use probe_rs::{MemoryInterface, Permissions};
-use stdbg::sim::{ChipModel, Sim, SimConfig};
+use probe_rs::MemoryInterface;
+
+mod sim_support;
+use sim_support::{attach, download, firmware, fresh};
 
 #[test]
 fn download_big_elf_cost() {
-    let elf = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/firmware/f103-big.elf");
-    let sim = Sim::new(SimConfig {
-        chip: ChipModel::Stm32f103c8,
-        storage: None,
-    })
-    .unwrap();
-    let mut session = Probe::from_specific_probe(Box::new(sim.probe()))
-        .attach("STM32F103C8", Permissions::default())
-        .unwrap();
+    let elf = firmware("f103-big.elf");
+    let sim = fresh();
+    let mut session = attach(&sim).unwrap();
     sim.reset_stats();
-    let mut opts = DownloadOptions::default();
-    opts.verify = true;
     let t = Instant::now();
-    download_file_with_options(&mut session, &elf, ElfLoader(ElfOptions::default()), opts).unwrap();
+    download(&mut session, &elf).unwrap();
     let wall = t.elapsed();
     let stats = sim.stats();
     let loaded = 60_804u64; // bytes in the image (tests/firmware/README.md)

@@ -1,33 +1,21 @@
 //! Register-level behaviour of the virtual STM32F103 (RM0008 / PM0075 / ARMv7-M),
 //! exercised through probe-rs memory accesses.
 
-use std::time::Duration;
+use probe_rs::{CoreStatus, MemoryInterface, Session};
+use stdbg::sim::Sim;
 
-use probe_rs::probe::Probe;
-use probe_rs::{CoreStatus, MemoryInterface, Permissions, Session};
-use stdbg::sim::{ChipModel, Sim, SimConfig};
+mod sim_support;
+use sim_support::{
+    FLASH_AR, FLASH_CR, FLASH_KEYR, FLASH_OBR, FLASH_SR, FLASH_WRPR, KEY1, KEY2, TIMEOUT, attach,
+    fresh,
+};
 
-const TIMEOUT: Duration = Duration::from_millis(500);
-const FLASH_KEYR: u64 = 0x4002_2004;
-const FLASH_SR: u64 = 0x4002_200C;
-const FLASH_CR: u64 = 0x4002_2010;
-const FLASH_AR: u64 = 0x4002_2014;
-const FLASH_OBR: u64 = 0x4002_201C;
-const FLASH_WRPR: u64 = 0x4002_2020;
-const KEY1: u32 = 0x4567_0123;
-const KEY2: u32 = 0xCDEF_89AB;
 const PGERR: u32 = 1 << 2;
 const EOP: u32 = 1 << 5;
 
 fn setup() -> (Sim, Session) {
-    let sim = Sim::new(SimConfig {
-        chip: ChipModel::Stm32f103c8,
-        storage: None,
-    })
-    .unwrap();
-    let session = Probe::from_specific_probe(Box::new(sim.probe()))
-        .attach("STM32F103C8", Permissions::default())
-        .unwrap();
+    let sim = fresh();
+    let session = attach(&sim).unwrap();
     (sim, session)
 }
 

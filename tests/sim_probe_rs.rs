@@ -1,43 +1,15 @@
 //! The virtual STM32F103 driven through probe-rs's real ARM stack and flash loader.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
-use probe_rs::flashing::{DownloadOptions, ElfLoader, ElfOptions, download_file_with_options};
-use probe_rs::probe::Probe;
-use probe_rs::{BreakpointCause, CoreStatus, HaltReason, MemoryInterface, Permissions, Session};
-use stdbg::sim::{ChipModel, Sim, SimConfig};
+use probe_rs::{BreakpointCause, CoreStatus, HaltReason, MemoryInterface};
 
-const TIMEOUT: Duration = Duration::from_millis(500);
+mod sim_support;
+use sim_support::{TIMEOUT, attach, attach_under_reset, download, firmware, fresh, run_to};
+
 const BLINKY_MAIN_LOOP: u64 = 0x0800_0194;
 const COUNTER: u64 = 0x2000_0004;
-
-fn firmware(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/firmware")
-        .join(name)
-}
-
-fn fresh() -> Sim {
-    Sim::new(SimConfig {
-        chip: ChipModel::Stm32f103c8,
-        storage: None,
-    })
-    .expect("sim")
-}
-
-fn attach(sim: &Sim) -> Session {
-    Probe::from_specific_probe(Box::new(sim.probe()))
-        .attach("STM32F103C8", Permissions::default())
-        .expect("attach")
-}
-
-fn flash(session: &mut Session, elf: &Path) {
-    let mut opts = DownloadOptions::default();
-    opts.verify = true;
-    download_file_with_options(session, elf, ElfLoader(ElfOptions::default()), opts)
-        .expect("download");
-}
 
 /// `arm-none-eabi-objcopy -O binary` of `elf` (the image as it lies in flash from 0x0800_0000).
 fn objcopy_binary(elf: &Path) -> Vec<u8> {
@@ -75,7 +47,7 @@ fn run_until<F: FnMut(&mut probe_rs::Core) -> bool>(
 #[test]
 fn ram_access_8_16_32_and_block_cost() {
     let sim = fresh();
-    let mut session = attach(&sim);
+    let mut session = attach(&sim).expect("attach");
     let mut core = session.core(0).unwrap();
     core.halt(TIMEOUT).unwrap();
 
@@ -123,8 +95,8 @@ fn download_blinky_matches_objcopy_and_runs() {
     let elf = firmware("f103-blinky.elf");
     let image = objcopy_binary(&elf);
     let sim = fresh();
-    let mut session = attach(&sim);
-    flash(&mut session, &elf);
+    let mut session = attach(&sim).expect("attach");
+    download(&mut session, &elf).expect("download");
 
     let mut core = session.core(0).unwrap();
     let mut readback = vec![0u8; image.len()];
@@ -175,8 +147,8 @@ fn download_blinky_matches_objcopy_and_runs() {
 #[test]
 fn breakpoint_step_and_watchpoint() {
     let sim = fresh();
-    let mut session = attach(&sim);
-    flash(&mut session, &firmware("f103-blinky.elf"));
+    let mut session = attach(&sim).expect("attach");
+    download(&mut session, &firmware("f103-blinky.elf")).expect("download");
     let mut core = session.core(0).unwrap();
     core.reset_and_halt(TIMEOUT).unwrap();
 
@@ -213,10 +185,7 @@ fn breakpoint_step_and_watchpoint() {
     );
 
     // Back to the top of the loop, before `counter` is loaded and stored.
-    core.set_hw_breakpoint(BLINKY_MAIN_LOOP).unwrap();
-    core.run().unwrap();
-    core.wait_for_core_halted(Duration::from_secs(5)).unwrap();
-    core.clear_hw_breakpoint(BLINKY_MAIN_LOOP).unwrap();
+    run_to(&mut core, BLINKY_MAIN_LOOP);
 
     // DWT write watchpoint on `counter` (FUNCTION = 0b0110), DEMCR.TRCENA.
     let demcr = core.read_word_32(0xE000_EDFC).unwrap();
@@ -252,12 +221,10 @@ fn breakpoint_step_and_watchpoint() {
 fn attach_under_reset_and_vector_catch() {
     let sim = fresh();
     {
-        let mut session = attach(&sim);
-        flash(&mut session, &firmware("f103-blinky.elf"));
+        let mut session = attach(&sim).expect("attach");
+        download(&mut session, &firmware("f103-blinky.elf")).expect("download");
     }
-    let mut session = Probe::from_specific_probe(Box::new(sim.probe()))
-        .attach_under_reset("STM32F103C8", Permissions::default())
-        .expect("attach under reset");
+    let mut session = attach_under_reset(&sim).expect("attach under reset");
     let mut core = session.core(0).unwrap();
     // probe-rs sets DEMCR.VC_CORERESET before releasing NRST: halted at the reset handler.
     core.wait_for_core_halted(TIMEOUT).unwrap();
@@ -272,14 +239,11 @@ fn wfi_puts_the_core_to_sleep_and_halt_wakes_it() {
     // debugger working (RM0008 §5.3.3).
     const WFI: u64 = 0x0800_0190;
     let sim = fresh();
-    let mut session = attach(&sim);
-    flash(&mut session, &firmware("f103-stop.elf"));
+    let mut session = attach(&sim).expect("attach");
+    download(&mut session, &firmware("f103-stop.elf")).expect("download");
     let mut core = session.core(0).unwrap();
     core.reset_and_halt(TIMEOUT).unwrap();
-    core.set_hw_breakpoint(WFI).unwrap();
-    core.run().unwrap();
-    core.wait_for_core_halted(Duration::from_secs(5)).unwrap();
-    core.clear_hw_breakpoint(WFI).unwrap();
+    run_to(&mut core, WFI);
     // The firmware's SCR write (SLEEPDEEP) is visible to the debugger.
     assert_eq!(
         core.read_word_32(0xE000_ED10).unwrap() & 4,

@@ -2,10 +2,11 @@
 
 use std::path::Path;
 
-use probe_rs::flashing::{DownloadOptions, ElfLoader, ElfOptions, download_file_with_options};
-use probe_rs::probe::Probe;
-use probe_rs::{MemoryInterface, Permissions};
+use probe_rs::MemoryInterface;
 use stdbg::sim::{ChipModel, Sim, SimConfig, SimError};
+
+mod sim_support;
+use sim_support::{attach, download, firmware};
 
 fn sim_on(path: &Path, chip: ChipModel) -> Result<Sim, SimError> {
     Sim::new(SimConfig {
@@ -18,16 +19,11 @@ fn sim_on(path: &Path, chip: ChipModel) -> Result<Sim, SimError> {
 fn flash_survives_dropping_the_sim() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("f103.nv");
-    let elf = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/firmware/f103-blinky.elf");
+    let elf = firmware("f103-blinky.elf");
     let programmed = {
         let sim = sim_on(&file, ChipModel::Stm32f103c8).unwrap();
-        let mut session = Probe::from_specific_probe(Box::new(sim.probe()))
-            .attach("STM32F103C8", Permissions::default())
-            .unwrap();
-        let mut opts = DownloadOptions::default();
-        opts.verify = true;
-        download_file_with_options(&mut session, &elf, ElfLoader(ElfOptions::default()), opts)
-            .unwrap();
+        let mut session = attach(&sim).unwrap();
+        download(&mut session, &elf).unwrap();
         // Saved when the flash algorithm locked the FPEC again.
         assert!(file.exists());
         sim.read_nonvolatile(0x0800_0000, 512)
@@ -38,9 +34,7 @@ fn flash_survives_dropping_the_sim() {
     let sim = sim_on(&file, ChipModel::Stm32f103c8).unwrap();
     assert_eq!(sim.read_nonvolatile(0x0800_0000, 512), programmed);
     // The chip boots the stored firmware: not locked up, vectors readable.
-    let mut session = Probe::from_specific_probe(Box::new(sim.probe()))
-        .attach("STM32F103C8", Permissions::default())
-        .unwrap();
+    let mut session = attach(&sim).unwrap();
     let mut core = session.core(0).unwrap();
     core.halt(std::time::Duration::from_millis(500)).unwrap();
     let mut buf = vec![0u8; 512];
@@ -67,9 +61,7 @@ fn corrupt_or_foreign_storage_is_reported() {
     {
         // Make it dirty so that it is written: program one half-word via the FPEC.
         let sim = sim_on(&c8, ChipModel::Stm32f103c8).unwrap();
-        let mut session = Probe::from_specific_probe(Box::new(sim.probe()))
-            .attach("STM32F103C8", Permissions::default())
-            .unwrap();
+        let mut session = attach(&sim).unwrap();
         let mut core = session.core(0).unwrap();
         core.halt(std::time::Duration::from_millis(500)).unwrap();
         core.write_word_32(0x4002_2004, 0x4567_0123).unwrap();

@@ -13,7 +13,8 @@ use super::bus::{BusError, Origin};
 use super::chip::Chip;
 
 pub(crate) const IDR: u32 = 0x1477_0011;
-pub(crate) const BASE: u32 = 0xE00F_F003;
+/// The ROM table's address with bit 0 (present) and bit 1 (ADIv5 format) set.
+pub(crate) const BASE: u32 = super::romtable::BASE | 0b11;
 /// DeviceEn (bit 6): AHB transfers are permitted.
 const CSW_DEVICE_EN: u32 = 1 << 6;
 const CSW_WRITABLE: u32 = 0xFF00_0037;

@@ -79,6 +79,20 @@ fn lanes(word: u32, addr: u32, size: u32) -> u32 {
     }
 }
 
+/// Offset into main flash of `a` (below 0x1000_0000): the boot alias at 0 or the flash at
+/// 0x0800_0000 (RM0008 §3.4); a bus error past the `flash_size` bytes.
+fn flash_offset(a: u32, flash_size: u32) -> Result<u32, BusError> {
+    let off = if a < 0x0800_0000 {
+        a
+    } else {
+        a.wrapping_sub(FLASH_BASE)
+    };
+    if off >= flash_size || (a >= flash_size && a < 0x0800_0000) {
+        return Err(BusError);
+    }
+    Ok(off)
+}
+
 impl Chip {
     /// Fetches an instruction half-word (used by the CPU wrapper and reset).
     #[inline]
@@ -94,14 +108,7 @@ impl Chip {
         let fs = self.nv.flash.len() as u32;
         let v = match a >> 28 {
             0x0 => {
-                let off = if a < 0x0800_0000 {
-                    a
-                } else {
-                    a.wrapping_sub(FLASH_BASE)
-                };
-                if off >= fs || (a >= fs && a < 0x0800_0000) {
-                    return Err(BusError);
-                }
+                let off = flash_offset(a, fs)?;
                 if self.fpec.rdp_active() && self.debug_latched {
                     // Read-out protection in debug mode (PM0075 §2.4.1): no
                     // access to main flash, from the debugger or from the core
@@ -190,14 +197,7 @@ impl Chip {
         let fs = self.nv.flash.len() as u32;
         match a >> 28 {
             0x0 => {
-                let off = if a < 0x0800_0000 {
-                    a
-                } else {
-                    a.wrapping_sub(FLASH_BASE)
-                };
-                if off >= fs || (a >= fs && a < 0x0800_0000) {
-                    return Err(BusError);
-                }
+                let off = flash_offset(a, fs)?;
                 if !self.ident.f1_fpec {
                     return Err(BusError); // no flash controller modelled: read-only
                 }

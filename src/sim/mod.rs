@@ -281,6 +281,34 @@ impl Shared {
         r
     }
 
+    /// Records a probe request (for the CPU thread's idle detection), registers a
+    /// waiter and waits until the CPU thread hands the chip back.
+    fn probe_request(&self) -> MutexGuard<'_, Inner> {
+        let mut g = self.lock();
+        g.activity_seq = g.activity_seq.wrapping_add(1);
+        g.last_activity = Instant::now();
+        g.waiters += 1;
+        while g.chip.is_none() {
+            g = self.cv.wait(g).unwrap_or_else(|e| e.into_inner());
+        }
+        g
+    }
+
+    /// Grants the CPU thread `cycles` core cycles and waits until it has executed
+    /// them (or the core stopped) and handed the chip back.
+    fn execute<'a>(&'a self, mut g: MutexGuard<'a, Inner>, cycles: u64) -> MutexGuard<'a, Inner> {
+        g.credit = g.credit.saturating_add(cycles);
+        self.cv.notify_all();
+        loop {
+            match &g.chip {
+                Some(c) if g.credit == 0 || !c.core_active() => break,
+                _ => {}
+            }
+            g = self.cv.wait(g).unwrap_or_else(|e| e.into_inner());
+        }
+        g
+    }
+
     /// Runs `f` on the chip after the core has run for `wire_transactions`
     /// transactions' worth of wire time (see `docs/sim.md`, "Time").
     /// At most one cross-thread round trip, whatever `wire_transactions` is.
@@ -290,13 +318,7 @@ impl Shared {
         swclk_khz: u32,
         f: impl FnOnce(&mut Chip) -> R,
     ) -> R {
-        let mut g = self.lock();
-        g.activity_seq = g.activity_seq.wrapping_add(1);
-        g.last_activity = Instant::now();
-        g.waiters += 1;
-        while g.chip.is_none() {
-            g = self.cv.wait(g).unwrap_or_else(|e| e.into_inner());
-        }
+        let mut g = self.probe_request();
         let chip = g.chip.as_mut().expect("chip present");
         if !chip.core_active() {
             // The core does not execute: the wire time only reaches the timers.
@@ -305,15 +327,7 @@ impl Shared {
         let chip = g.chip.as_ref().expect("chip present");
         if chip.core_active() {
             let cycles = chip.wire_cycles(swclk_khz) * wire_transactions;
-            g.credit = g.credit.saturating_add(cycles);
-            self.cv.notify_all();
-            loop {
-                match &g.chip {
-                    Some(c) if g.credit == 0 || !c.core_active() => break,
-                    _ => {}
-                }
-                g = self.cv.wait(g).unwrap_or_else(|e| e.into_inner());
-            }
+            g = self.execute(g, cycles);
         }
         g.credit = 0;
         g.waiters -= 1;
@@ -328,25 +342,11 @@ impl Shared {
     /// `ps` of virtual time pass: a running core executes them on the CPU
     /// thread (one round trip), otherwise only the timers see them.
     pub(crate) fn run_virtual(&self, ps: u64) {
-        let mut g = self.lock();
-        g.activity_seq = g.activity_seq.wrapping_add(1);
-        g.last_activity = Instant::now();
-        g.waiters += 1;
-        while g.chip.is_none() {
-            g = self.cv.wait(g).unwrap_or_else(|e| e.into_inner());
-        }
+        let mut g = self.probe_request();
         let chip = g.chip.as_mut().expect("chip present");
         if chip.core_active() {
             let cycles = (ps / chip.cycle_ps).max(1);
-            g.credit = g.credit.saturating_add(cycles);
-            self.cv.notify_all();
-            loop {
-                match &g.chip {
-                    Some(c) if g.credit == 0 || !c.core_active() => break,
-                    _ => {}
-                }
-                g = self.cv.wait(g).unwrap_or_else(|e| e.into_inner());
-            }
+            g = self.execute(g, cycles);
             g.credit = 0;
         } else {
             chip.advance_idle(ps);

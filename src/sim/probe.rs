@@ -211,8 +211,7 @@ impl DebugProbe for SimProbe {
 
     /// 3.3 V, or 0 V with [`Fault::NoPower`](super::Fault::NoPower).
     fn get_target_voltage(&mut self) -> Result<Option<f32>, DebugProbeError> {
-        let off = self.sim.shared().with_chip(|c| c.faults.no_power());
-        Ok(Some(if off { 0.0 } else { 3.3 }))
+        Ok(Some(self.sim.target_voltage()))
     }
 }
 

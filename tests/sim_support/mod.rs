@@ -1,0 +1,87 @@
+//! Helpers shared by the `sim_*` tests: a virtual STM32F103 without storage, probe-rs
+//! attached to it, firmware downloads, error chains.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use probe_rs::flashing::{
+    DownloadOptions, ElfLoader, ElfOptions, FileDownloadError, download_file_with_options,
+};
+use probe_rs::probe::Probe;
+use probe_rs::{Core, Permissions, Session};
+use stdbg::sim::{ChipModel, Sim, SimConfig};
+
+/// FPEC registers (RM0008 §3.4; PM0075 §4).
+pub const FLASH_KEYR: u64 = 0x4002_2004;
+pub const FLASH_OPTKEYR: u64 = 0x4002_2008;
+pub const FLASH_SR: u64 = 0x4002_200C;
+pub const FLASH_CR: u64 = 0x4002_2010;
+pub const FLASH_AR: u64 = 0x4002_2014;
+pub const FLASH_OBR: u64 = 0x4002_201C;
+pub const FLASH_WRPR: u64 = 0x4002_2020;
+/// The FPEC unlock key sequence (PM0075 §2.3.1).
+pub const KEY1: u32 = 0x4567_0123;
+pub const KEY2: u32 = 0xCDEF_89AB;
+
+/// Timeout for halts and resets through probe-rs.
+pub const TIMEOUT: Duration = Duration::from_millis(500);
+
+/// Path of a committed firmware image in `tests/firmware`.
+pub fn firmware(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/firmware")
+        .join(name)
+}
+
+/// A virtual `chip` without storage (erased flash, factory option bytes).
+pub fn sim_of(chip: ChipModel) -> Sim {
+    Sim::new(SimConfig {
+        chip,
+        storage: None,
+    })
+    .expect("sim")
+}
+
+/// A virtual STM32F103C8 without storage.
+pub fn fresh() -> Sim {
+    sim_of(ChipModel::Stm32f103c8)
+}
+
+/// probe-rs attached to `sim` as an STM32F103C8.
+pub fn attach(sim: &Sim) -> Result<Session, probe_rs::Error> {
+    Probe::from_specific_probe(Box::new(sim.probe())).attach("STM32F103C8", Permissions::default())
+}
+
+/// probe-rs attached to `sim` as an STM32F103C8 with NRST held during the connect.
+pub fn attach_under_reset(sim: &Sim) -> Result<Session, probe_rs::Error> {
+    Probe::from_specific_probe(Box::new(sim.probe()))
+        .attach_under_reset("STM32F103C8", Permissions::default())
+}
+
+/// Programs `elf` through probe-rs's flash loader, with verify.
+pub fn download(session: &mut Session, elf: &Path) -> Result<(), FileDownloadError> {
+    let mut opts = DownloadOptions::default();
+    opts.verify = true;
+    download_file_with_options(session, elf, ElfLoader(ElfOptions::default()), opts)
+}
+
+/// `e` and all its sources, joined by " / ".
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(" / ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
+}
+
+/// Runs the halted `core` until it reaches `addr` (a hardware breakpoint, removed again).
+pub fn run_to(core: &mut Core, addr: u64) {
+    core.set_hw_breakpoint(addr).unwrap();
+    core.run().unwrap();
+    core.wait_for_core_halted(Duration::from_secs(5)).unwrap();
+    core.clear_hw_breakpoint(addr).unwrap();
+}
