@@ -233,7 +233,7 @@ pub fn register(reg: &mut Registry) {
             } else if let Some(line) = line {
                 let wrpr = ctx.host.with_core(|core, _| {
                     use probe_rs::MemoryInterface;
-                    core.read_word_32(flashing::F1_FLASH_WRPR)
+                    core.read_word_32(flashing::fpec::FLASH_WRPR)
                 })?;
                 let block = line.page_size * line.pages_per_prot_block;
                 let nblocks = (size / block).clamp(1, 32);
