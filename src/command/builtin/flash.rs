@@ -16,19 +16,22 @@ pub fn offset_and_type(
     args: &[String],
 ) -> Result<(Option<u64>, Option<ImageFormat>), CommandError> {
     let offset = args.first().map(|a| parse_u64(a)).transpose()?;
-    let format = match args.get(1) {
-        Some(t) => Some(ImageFormat::from_word(t).ok_or_else(|| {
-            CommandError::failed(flashing::ImageError::UnknownType(t.clone()).to_string())
-        })?),
-        None => None,
-    };
+    let format = args.get(1).map(|t| image_type(t)).transpose()?;
     if args.len() > 2 {
         return Err(bad_args());
     }
     Ok((offset, format))
 }
 
-fn write_file(path: &str, data: &[u8]) -> Result<(), CommandError> {
+/// Parses an image type word (`elf`, `ihex`, `bin`, …).
+pub fn image_type(word: &str) -> Result<ImageFormat, CommandError> {
+    ImageFormat::from_word(word).ok_or_else(|| {
+        CommandError::failed(flashing::ImageError::UnknownType(word.to_string()).to_string())
+    })
+}
+
+/// Writes `data` to the file `path`, naming the file when that fails.
+pub fn write_file(path: &str, data: &[u8]) -> Result<(), CommandError> {
     std::fs::write(path, data).map_err(|e| {
         CommandError::failed(format!(
             "can't write file '{path}': {e}; check that the directory exists and is writable"
