@@ -533,6 +533,21 @@ pub fn read_with_progress(
     Ok(out)
 }
 
+/// Reads `len` bytes at `addr` behind a progress bar labelled `label` (drawn when `progress`).
+pub fn read_with_bar(
+    host: &Host,
+    progress: bool,
+    label: &'static str,
+    addr: u64,
+    len: usize,
+) -> Result<Vec<u8>, CommandError> {
+    let ui = ProgressUi::new(progress);
+    let bar = ui.bar(label, len as u64);
+    let data = read_with_progress(host, addr, len, &bar)?;
+    bar.finish_and_clear();
+    Ok(data)
+}
+
 /// One differing byte: address, value in target memory, value in the file.
 pub type Diff = (u64, u8, u8);
 

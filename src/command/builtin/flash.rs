@@ -438,10 +438,7 @@ pub fn register(reg: &mut Registry) {
         let length = length.unwrap_or(size.saturating_sub(offset));
         check_in_bank(&bank, i, offset, length)?;
         let bench = Bench::start();
-        let ui = flashing::ProgressUi::new(flashing::progress_enabled(ctx));
-        let bar = ui.bar("Reading", length);
-        let data = flashing::read_with_progress(ctx.host, bank.base + offset, length as usize, &bar)?;
-        bar.finish_and_clear();
+        let data = flashing::read_with_bar(ctx.host, flashing::progress_enabled(ctx), "Reading", bank.base + offset, length as usize)?;
         write_file(file, &data)?;
         let (s, r) = bench.rate(data.len());
         ctx.println(format!("wrote {} bytes to file {file} from flash bank {i} at offset 0x{offset:08x} in {s}s ({r} KiB/s)", data.len()));
@@ -450,10 +447,7 @@ pub fn register(reg: &mut Registry) {
     reg.add(command("flash verify_bank", Mode::Exec, "bank_id filename [offset]", "Compare a binary file with the flash bank content at offset.", |ctx, args| {
         let BankFile { index: i, bank, file, offset, data } = bank_file_args(ctx, args)?;
         let bench = Bench::start();
-        let ui = flashing::ProgressUi::new(flashing::progress_enabled(ctx));
-        let bar = ui.bar("Verifying", data.len() as u64);
-        let flash = flashing::read_with_progress(ctx.host, bank.base + offset, data.len(), &bar)?;
-        bar.finish_and_clear();
+        let flash = flashing::read_with_bar(ctx.host, flashing::progress_enabled(ctx), "Verifying", bank.base + offset, data.len())?;
         let (s, r) = bench.rate(data.len());
         ctx.println(format!(
             "read {} bytes from file {file} and flash bank {i} at offset 0x{offset:08x} in {s}s ({r} KiB/s)",

@@ -85,10 +85,13 @@ pub fn register(reg: &mut Registry) {
             };
             let (addr, size) = (parse_u64(addr)?, parse_u64(size)?);
             let bench = Bench::start();
-            let ui = flashing::ProgressUi::new(flashing::progress_enabled(ctx));
-            let bar = ui.bar("Reading", size);
-            let data = flashing::read_with_progress(ctx.host, addr, size as usize, &bar)?;
-            bar.finish_and_clear();
+            let data = flashing::read_with_bar(
+                ctx.host,
+                flashing::progress_enabled(ctx),
+                "Reading",
+                addr,
+                size as usize,
+            )?;
             super::flash::write_file(file, &data)?;
             let (s, r) = bench.rate(data.len());
             ctx.println(format!("dumped {} bytes in {s}s ({r} KiB/s)", data.len()));
