@@ -2,59 +2,22 @@
 //! `program`, `flash banks/probe/info/erase_sector/write_image/read_bank/verify_bank`,
 //! `load_image`, `dump_image`, `verify_image`. Flash content is always checked by reading it back.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn firmware(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/firmware")
-        .join(name)
-}
+use std::path::Path;
+use std::process::Command;
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn lines(&self) -> Vec<&str> {
-        self.stdout.lines().collect()
-    }
-}
+use common::{Run, firmware, objcopy_binary};
 
 /// Runs stdbg on the virtual Blue Pill with `storage` (a file in the temp dir, so that a second
 /// run sees the same flash) and the given `-c` lines, in `dir`.
 fn stdbg(dir: &Path, storage: &str, cmds: &[&str]) -> Run {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_stdbg"));
-    c.current_dir(dir)
-        .arg("-f")
-        .arg("board/sim-bluepill.rhai")
-        .arg("-c")
-        .arg(format!("sim storage {storage}"));
+    let storage_cmd = format!("sim storage {storage}");
+    let mut args = vec!["-f", "board/sim-bluepill.rhai", "-c", &storage_cmd];
     for cmd in cmds {
-        c.arg("-c").arg(cmd);
+        args.extend(["-c", cmd]);
     }
-    let out: Output = c.output().expect("run stdbg");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-/// `arm-none-eabi-objcopy -O binary` of a firmware ELF (fails loudly when objcopy is missing).
-fn objcopy_bin(dir: &Path, elf: &Path) -> Vec<u8> {
-    let out = dir.join("objcopy.bin");
-    let st = Command::new("arm-none-eabi-objcopy")
-        .arg("-O")
-        .arg("binary")
-        .arg(elf)
-        .arg(&out)
-        .status()
-        .expect("arm-none-eabi-objcopy is required for this test (apt-get install binutils-arm-none-eabi)");
-    assert!(st.success(), "objcopy failed");
-    std::fs::read(out).unwrap()
+    common::stdbg(dir, &args)
 }
 
 /// Reads the whole 64 KiB flash of the chip kept in `storage` with `flash read_bank`.
@@ -119,7 +82,7 @@ fn program_verify_reset_exit_prints_openocd_lines_and_flash_matches_objcopy() {
         r.stdout
     );
 
-    let expected = objcopy_bin(dir.path(), &elf);
+    let expected = objcopy_binary("f103-blinky.elf", dir.path());
     let flash = read_flash(dir.path(), "flash.bin");
     assert_eq!(
         &flash[..expected.len()],
@@ -203,24 +166,21 @@ fn flash_banks_and_probe_lines() {
 #[test]
 fn flash_probe_with_configured_size_ignores_f_size() {
     let dir = tempfile::tempdir().unwrap();
-    let mut c = Command::new(env!("CARGO_BIN_EXE_stdbg"));
-    c.current_dir(dir.path())
-        .args([
+    let r = common::stdbg(
+        dir.path(),
+        &[
             "-c",
             "set FLASH_SIZE 0x20000",
             "-f",
             "board/sim-bluepill.rhai",
             "-c",
             "sim storage none",
-        ])
-        .args([
             "-c",
             "init; flash probe 0; flash banks; flash list; shutdown",
-        ]);
-    let out = c.output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stdout}\n{stderr}");
+        ],
+    );
+    let (stdout, stderr) = (&r.stdout, &r.stderr);
+    assert!(r.code == 0, "{stdout}\n{stderr}");
     assert!(stderr.contains("Info : device id = 0x20036410\nInfo : ignoring flash probed value, using configured bank size\nInfo : flash size = 128 KiB\n"), "{stderr}");
     assert!(stdout.contains("#0 : stm32f1x.flash (stm32f1x) at 0x08000000, size 0x00020000, buswidth 0, chipwidth 0\n"), "{stdout}");
     assert!(stdout.contains("{name stm32f1x.flash driver stm32f1x base 134217728 size 131072 bus_width 0 chip_width 0 target stm32f1x.cpu}\n"), "{stdout}");
@@ -458,7 +418,7 @@ fn write_image_ihex_then_verify_bank_matches() {
         .status()
         .expect("arm-none-eabi-objcopy is required for this test");
     assert!(st.success());
-    let bin = objcopy_bin(dir.path(), &elf);
+    let bin = objcopy_binary("f103-blinky.elf", dir.path());
     std::fs::write(dir.path().join("fw.bin"), &bin).unwrap();
     let r = stdbg(
         dir.path(),

@@ -13,19 +13,12 @@ use probe_rs::MemoryInterface;
 use probe_rs::flashing::{FlashError, ProgressEvent, ProgressOperation};
 
 use super::f1_line;
+use super::fpec::{
+    FLASH_AR, FLASH_CR, FLASH_OBR, FLASH_SR, FLASH_WRPR, OBR_RDPRT, SR_BSY, SR_EOP, SR_PGERR,
+    SR_WRPRTERR,
+};
 use crate::command::CommandError;
 use crate::host::Host;
-
-/// FLASH_SR: BSY (0), PGERR (2), WRPRTERR (4), EOP (5), RM0008 §3.5.3.
-pub const FLASH_SR: u64 = 0x4002_200C;
-/// FLASH_CR: PG, PER, MER, OPTPG, OPTER, STRT, LOCK, OPTWRE, RM0008 §3.5.4.
-pub const FLASH_CR: u64 = 0x4002_2010;
-/// FLASH_AR: the page address of the last page erase, RM0008 §3.5.5.
-pub const FLASH_AR: u64 = 0x4002_2014;
-/// FLASH_OBR: OPTERR (0), RDPRT (1), user bits, Data0/Data1, RM0008 §3.5.6.
-pub const FLASH_OBR: u64 = 0x4002_201C;
-/// FLASH_WRPR: one bit per protection block, 0 = write-protected, RM0008 §3.5.7.
-pub const FLASH_WRPR: u64 = 0x4002_2020;
 
 /// The F1 flash controller's registers as read after a failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,7 +38,7 @@ pub struct FpecRegs {
 impl FpecRegs {
     /// OBR.RDPRT: read-out protection level 1 is active.
     pub fn rdp_active(&self) -> bool {
-        self.obr & 2 != 0
+        self.obr & OBR_RDPRT != 0
     }
 
     /// `FLASH_SR = 0x00000014 (PGERR, WRPRTERR)`-style evidence line.
@@ -71,8 +64,13 @@ impl FpecRegs {
 /// The names of the set FLASH_SR bits.
 pub fn sr_bits(sr: u32) -> Vec<&'static str> {
     let mut v = Vec::new();
-    for (bit, name) in [(0, "BSY"), (2, "PGERR"), (4, "WRPRTERR"), (5, "EOP")] {
-        if sr & (1 << bit) != 0 {
+    for (bit, name) in [
+        (SR_BSY, "BSY"),
+        (SR_PGERR, "PGERR"),
+        (SR_WRPRTERR, "WRPRTERR"),
+        (SR_EOP, "EOP"),
+    ] {
+        if sr & bit != 0 {
             v.push(name);
         }
     }
@@ -82,13 +80,13 @@ pub fn sr_bits(sr: u32) -> Vec<&'static str> {
 /// FLASH_SR error bits in words (RM0008 §3.5.3).
 pub fn sr_words(sr: u32) -> Vec<&'static str> {
     let mut v = Vec::new();
-    if sr & (1 << 2) != 0 {
+    if sr & SR_PGERR != 0 {
         v.push("PGERR: a half-word was programmed that was not erased (it did not read 0xFFFF)");
     }
-    if sr & (1 << 4) != 0 {
+    if sr & SR_WRPRTERR != 0 {
         v.push("WRPRTERR: a write-protected page was to be erased or programmed");
     }
-    if sr & 1 != 0 {
+    if sr & SR_BSY != 0 {
         v.push("BSY: an operation is still in progress");
     }
     v

@@ -8,6 +8,7 @@
 
 pub mod check;
 pub mod diagnosis;
+pub mod fpec;
 pub mod image;
 pub mod progress;
 pub mod protect;
@@ -25,13 +26,6 @@ use crate::host::{FlashBank, Host};
 pub use check::{Allowed, FitError, FlashArea, Layout, check_image};
 pub use image::{Image, ImageError, ImageFormat, Segment};
 pub use progress::ProgressUi;
-
-/// STM32F1 flash size register `F_SIZE` (16 bits, KiB), RM0008 §30.1.1.
-pub const F1_FLASH_SIZE_REG: u64 = 0x1FFF_F7E0;
-/// DBGMCU_IDCODE (DEV_ID bits 11:0, REV_ID bits 31:16), RM0008 §31.6.1.
-pub const DBGMCU_IDCODE: u64 = 0xE004_2000;
-/// FLASH_WRPR (write protection, 1 bit per protection block; 0 = protected), RM0008 / PM0075.
-pub const F1_FLASH_WRPR: u64 = 0x4002_2020;
 
 /// What an STM32F1 DEV_ID says about its flash (OpenOCD `stm32x_probe`, PM0075 §2.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,7 +141,7 @@ pub fn bank_chip(host: &Host, bank: &FlashBank) -> String {
 
 /// Reads DBGMCU_IDCODE (32-bit).
 pub fn read_idcode(host: &Host) -> Result<u32, CommandError> {
-    host.with_core(|core, _| core.read_word_32(DBGMCU_IDCODE))
+    host.with_core(|core, _| core.read_word_32(diagnose::ids::DBGMCU_IDCODE))
 }
 
 /// `flash probe`: reads the chip's flash size and sector size and records them in the bank.
@@ -167,7 +161,7 @@ pub fn probe_bank(host: &Host, index: usize) -> Result<(), CommandError> {
             ))
         })?;
         let fsize = host
-            .with_core(|core, _| core.read_word_16(F1_FLASH_SIZE_REG))
+            .with_core(|core, _| core.read_word_16(fpec::F_SIZE))
             .ok();
         let mut kib = match fsize {
             Some(k) if k != 0 && k != 0xffff => u32::from(k),
@@ -537,6 +531,21 @@ pub fn read_with_progress(
     })
     .map_err(|e| diagnosis::explain_read_error(host, addr, len as u64, e))?;
     Ok(out)
+}
+
+/// Reads `len` bytes at `addr` behind a progress bar labelled `label` (drawn when `progress`).
+pub fn read_with_bar(
+    host: &Host,
+    progress: bool,
+    label: &'static str,
+    addr: u64,
+    len: usize,
+) -> Result<Vec<u8>, CommandError> {
+    let ui = ProgressUi::new(progress);
+    let bar = ui.bar(label, len as u64);
+    let data = read_with_progress(host, addr, len, &bar)?;
+    bar.finish_and_clear();
+    Ok(data)
 }
 
 /// One differing byte: address, value in target memory, value in the file.

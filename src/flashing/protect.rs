@@ -6,20 +6,13 @@
 
 use probe_rs::{Core, MemoryInterface};
 
-use super::diagnosis::{FLASH_CR, FLASH_OBR, FLASH_SR, FLASH_WRPR};
+use super::fpec::{
+    CR_LOCK, CR_OPTER, CR_OPTPG, CR_OPTWRE, CR_STRT, FLASH_CR, FLASH_KEYR, FLASH_OBR,
+    FLASH_OPTKEYR, FLASH_SR, FLASH_WRPR, KEY1, KEY2, OBR_RDPRT, OPTION_BYTES, SR_BSY, SR_PGERR,
+    SR_WRPRTERR,
+};
 use crate::command::CommandError;
 use crate::host::Host;
-
-const FLASH_KEYR: u64 = 0x4002_2004;
-const FLASH_OPTKEYR: u64 = 0x4002_2008;
-const OPTION_BYTES: u64 = 0x1FFF_F800;
-const KEY1: u32 = 0x4567_0123;
-const KEY2: u32 = 0xCDEF_89AB;
-const CR_OPTPG: u32 = 1 << 4;
-const CR_OPTER: u32 = 1 << 5;
-const CR_STRT: u32 = 1 << 6;
-const CR_LOCK: u32 = 1 << 7;
-const CR_OPTWRE: u32 = 1 << 9;
 
 fn failed(msg: String) -> probe_rs::Error {
     probe_rs::Error::Other(msg)
@@ -30,9 +23,9 @@ fn wait(core: &mut Core<'_>, what: &str) -> Result<(), probe_rs::Error> {
     let start = std::time::Instant::now();
     loop {
         let sr = core.read_word_32(FLASH_SR)?;
-        if sr & 1 == 0 {
-            if sr & 0x14 != 0 {
-                core.write_word_32(FLASH_SR, 0x14)?;
+        if sr & SR_BSY == 0 {
+            if sr & (SR_PGERR | SR_WRPRTERR) != 0 {
+                core.write_word_32(FLASH_SR, SR_PGERR | SR_WRPRTERR)?;
                 let words = super::diagnosis::sr_words(sr).join("; ");
                 return Err(failed(format!(
                     "{what} failed: FLASH_SR = 0x{sr:08x}: {words}"
@@ -76,7 +69,7 @@ pub fn set_protection(host: &Host, first: u32, last: u32, on: bool) -> Result<()
             return Err(failed(format!("Target not halted: halt {target} first ('halt' or 'reset halt')")));
         }
         let obr = core.read_word_32(FLASH_OBR)?;
-        if obr & 2 != 0 {
+        if obr & OBR_RDPRT != 0 {
             return Err(failed(format!(
                 "read-out protection is on (FLASH_OBR = 0x{obr:08x}, RDPRT = 1): rewriting the option bytes would remove it and mass-erase the flash; run 'stm32f1x unlock 0' and 'reset halt' first if that is what you want"
             )));

@@ -16,19 +16,22 @@ pub fn offset_and_type(
     args: &[String],
 ) -> Result<(Option<u64>, Option<ImageFormat>), CommandError> {
     let offset = args.first().map(|a| parse_u64(a)).transpose()?;
-    let format = match args.get(1) {
-        Some(t) => Some(ImageFormat::from_word(t).ok_or_else(|| {
-            CommandError::failed(flashing::ImageError::UnknownType(t.clone()).to_string())
-        })?),
-        None => None,
-    };
+    let format = args.get(1).map(|t| image_type(t)).transpose()?;
     if args.len() > 2 {
         return Err(bad_args());
     }
     Ok((offset, format))
 }
 
-fn write_file(path: &str, data: &[u8]) -> Result<(), CommandError> {
+/// Parses an image type word (`elf`, `ihex`, `bin`, …).
+pub fn image_type(word: &str) -> Result<ImageFormat, CommandError> {
+    ImageFormat::from_word(word).ok_or_else(|| {
+        CommandError::failed(flashing::ImageError::UnknownType(word.to_string()).to_string())
+    })
+}
+
+/// Writes `data` to the file `path`, naming the file when that fails.
+pub fn write_file(path: &str, data: &[u8]) -> Result<(), CommandError> {
     std::fs::write(path, data).map_err(|e| {
         CommandError::failed(format!(
             "can't write file '{path}': {e}; check that the directory exists and is writable"
@@ -233,7 +236,7 @@ pub fn register(reg: &mut Registry) {
             } else if let Some(line) = line {
                 let wrpr = ctx.host.with_core(|core, _| {
                     use probe_rs::MemoryInterface;
-                    core.read_word_32(flashing::F1_FLASH_WRPR)
+                    core.read_word_32(flashing::fpec::FLASH_WRPR)
                 })?;
                 let block = line.page_size * line.pages_per_prot_block;
                 let nblocks = (size / block).clamp(1, 32);
@@ -435,10 +438,7 @@ pub fn register(reg: &mut Registry) {
         let length = length.unwrap_or(size.saturating_sub(offset));
         check_in_bank(&bank, i, offset, length)?;
         let bench = Bench::start();
-        let ui = flashing::ProgressUi::new(flashing::progress_enabled(ctx));
-        let bar = ui.bar("Reading", length);
-        let data = flashing::read_with_progress(ctx.host, bank.base + offset, length as usize, &bar)?;
-        bar.finish_and_clear();
+        let data = flashing::read_with_bar(ctx.host, flashing::progress_enabled(ctx), "Reading", bank.base + offset, length as usize)?;
         write_file(file, &data)?;
         let (s, r) = bench.rate(data.len());
         ctx.println(format!("wrote {} bytes to file {file} from flash bank {i} at offset 0x{offset:08x} in {s}s ({r} KiB/s)", data.len()));
@@ -447,10 +447,7 @@ pub fn register(reg: &mut Registry) {
     reg.add(command("flash verify_bank", Mode::Exec, "bank_id filename [offset]", "Compare a binary file with the flash bank content at offset.", |ctx, args| {
         let BankFile { index: i, bank, file, offset, data } = bank_file_args(ctx, args)?;
         let bench = Bench::start();
-        let ui = flashing::ProgressUi::new(flashing::progress_enabled(ctx));
-        let bar = ui.bar("Verifying", data.len() as u64);
-        let flash = flashing::read_with_progress(ctx.host, bank.base + offset, data.len(), &bar)?;
-        bar.finish_and_clear();
+        let flash = flashing::read_with_bar(ctx.host, flashing::progress_enabled(ctx), "Verifying", bank.base + offset, data.len())?;
         let (s, r) = bench.rate(data.len());
         ctx.println(format!(
             "read {} bytes from file {file} and flash bank {i} at offset 0x{offset:08x} in {s}s ({r} KiB/s)",

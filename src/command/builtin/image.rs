@@ -52,10 +52,7 @@ pub fn register(reg: &mut Registry) {
             return Err(bad_args());
         }
         let offset = parse_u64(addr)?;
-        let format = match rest.first() {
-            Some(t) => Some(ImageFormat::from_word(t).ok_or_else(|| CommandError::failed(flashing::ImageError::UnknownType(t.clone()).to_string()))?),
-            None => None,
-        };
+        let format = rest.first().map(|t| super::flash::image_type(t)).transpose()?;
         let min = rest.get(1).map(|a| parse_u64(a)).transpose()?;
         let max_len = rest.get(2).map(|a| parse_u64(a)).transpose()?;
         let mut image = flashing::load_image_file(file, format, Some(offset))?;
@@ -77,21 +74,30 @@ pub fn register(reg: &mut Registry) {
         ctx.println(format!("downloaded {total} bytes in {s}s ({r} KiB/s)"));
         Ok(())
     }));
-    reg.add(command("dump_image", Mode::Exec, "filename address size", "Save size bytes of target memory from address into a binary file.", |ctx, args| {
-        let [file, addr, size] = args else { return Err(bad_args()) };
-        let (addr, size) = (parse_u64(addr)?, parse_u64(size)?);
-        let bench = Bench::start();
-        let ui = flashing::ProgressUi::new(flashing::progress_enabled(ctx));
-        let bar = ui.bar("Reading", size);
-        let data = flashing::read_with_progress(ctx.host, addr, size as usize, &bar)?;
-        bar.finish_and_clear();
-        std::fs::write(file, &data).map_err(|e| {
-            CommandError::failed(format!("can't write file '{file}': {e}; check that the directory exists and is writable"))
-        })?;
-        let (s, r) = bench.rate(data.len());
-        ctx.println(format!("dumped {} bytes in {s}s ({r} KiB/s)", data.len()));
-        Ok(())
-    }));
+    reg.add(command(
+        "dump_image",
+        Mode::Exec,
+        "filename address size",
+        "Save size bytes of target memory from address into a binary file.",
+        |ctx, args| {
+            let [file, addr, size] = args else {
+                return Err(bad_args());
+            };
+            let (addr, size) = (parse_u64(addr)?, parse_u64(size)?);
+            let bench = Bench::start();
+            let data = flashing::read_with_bar(
+                ctx.host,
+                flashing::progress_enabled(ctx),
+                "Reading",
+                addr,
+                size as usize,
+            )?;
+            super::flash::write_file(file, &data)?;
+            let (s, r) = bench.rate(data.len());
+            ctx.println(format!("dumped {} bytes in {s}s ({r} KiB/s)", data.len()));
+            Ok(())
+        },
+    ));
     reg.add(command("verify_image", Mode::Exec, "filename [offset [type]]", "Compare an image (elf, ihex, bin) with target memory (flash or RAM); offset is added to the image's addresses.", |ctx, args| {
         let Some((file, tail)) = args.split_first() else { return Err(bad_args()) };
         let (offset, format) = super::flash::offset_and_type(tail)?;
