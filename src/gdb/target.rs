@@ -251,6 +251,22 @@ impl GdbTarget {
         TargetError::NonFatal
     }
 
+    /// The value of a host-thread result, or `None` after [`Self::fail`] reported
+    /// "stdbg: `what`: `error`" (GDB then gets gdbstub's "not done" answer).
+    pub fn ok_or_report<T>(
+        &mut self,
+        r: Result<T, String>,
+        what: impl FnOnce() -> String,
+    ) -> Option<T> {
+        match r {
+            Ok(v) => Some(v),
+            Err(e) => {
+                let _ = self.fail(format!("stdbg: {}: {e}", what()));
+                None
+            }
+        }
+    }
+
     /// Queues a line for GDB's console (sent before the next stop reply or monitor output).
     pub fn note(&mut self, msg: String) {
         if !self.console.contains(&msg) {
