@@ -435,14 +435,19 @@ fn poll_on_host(host: &Host) -> Result<Option<StopInfo>, String> {
     if state == Some(TargetState::Running) {
         return Ok(None);
     }
-    let status = host
-        .with_core(|core, _| core.status())
+    // One core access for the status and, when halted, the PC.
+    let (status, pc) = host
+        .with_core(|core, _| {
+            let status = core.status()?;
+            let pc = match status {
+                CoreStatus::Halted(_) => Some(core.read_core_reg::<u32>(RegisterId(15))?),
+                _ => None,
+            };
+            Ok((status, pc))
+        })
         .map_err(|e| e.to_string())?;
-    match status {
-        CoreStatus::Halted(reason) => {
-            let pc = host
-                .with_core(|core, _| core.read_core_reg::<u32>(RegisterId(15)))
-                .map_err(|e| e.to_string())?;
+    match (status, pc) {
+        (CoreStatus::Halted(reason), Some(pc)) => {
             let watch = if crate::host::breakpoints::is_watchpoint_halt(status) {
                 host.watchpoint_hit().map_err(|e| e.to_string())?
             } else {
