@@ -58,6 +58,24 @@ fn stdbg(dir: &Path, storage: &Path, cmds: &[&str]) -> Run {
     }
 }
 
+/// Runs `cmds` (then `shutdown`) against a fresh virtual Blue Pill holding blinky.
+fn on_blinky(cmds: &[&str]) -> Run {
+    let (dir, storage) = blinky_storage();
+    stdbg(dir.path(), &storage, cmds)
+}
+
+/// [`on_blinky`], and panics with both streams unless stdbg succeeded.
+fn on_blinky_ok(cmds: &[&str]) -> Run {
+    let r = on_blinky(cmds);
+    assert!(r.ok, "stdout:\n{}\nstderr:\n{}", r.stdout, r.stderr);
+    r
+}
+
+/// Panics with stdout unless one of its lines (trailing blanks ignored) is `line`.
+fn assert_line(r: &Run, line: &str) {
+    assert!(lines(&r.stdout).contains(&line), "{}", r.stdout);
+}
+
 fn lines(s: &str) -> Vec<&str> {
     s.lines().map(|l| l.trim_end()).collect()
 }
@@ -73,96 +91,61 @@ fn mdw_values(out: &str, addr: u32) -> Vec<u32> {
 
 #[test]
 fn hw_breakpoint_halts_at_toggle_led() {
-    let (dir, storage) = blinky_storage();
-    let r = stdbg(
-        dir.path(),
-        &storage,
-        &[
-            "init",
-            "reset halt",
-            &format!("bp {TOGGLE_LED:#010x} 2 hw"),
-            "bp",
-            "resume; wait_halt",
-            "reg pc",
-        ],
-    );
-    assert!(r.ok, "stdout:\n{}\nstderr:\n{}", r.stdout, r.stderr);
-    let l = lines(&r.stdout);
-    assert!(l.contains(&"breakpoint set at 0x08000164"), "{}", r.stdout);
-    assert!(
-        l.contains(&"Breakpoint(IVA): 0x08000164, 0x2, 0"),
-        "{}",
-        r.stdout
-    );
+    let r = on_blinky_ok(&[
+        "init",
+        "reset halt",
+        &format!("bp {TOGGLE_LED:#010x} 2 hw"),
+        "bp",
+        "resume; wait_halt",
+        "reg pc",
+    ]);
+    assert_line(&r, "breakpoint set at 0x08000164");
+    assert_line(&r, "Breakpoint(IVA): 0x08000164, 0x2, 0");
     assert!(
         r.stdout.contains("halted due to breakpoint"),
         "{}",
         r.stdout
     );
-    assert!(l.contains(&"pc (/32): 0x08000164"), "{}", r.stdout);
+    assert_line(&r, "pc (/32): 0x08000164");
 }
 
 #[test]
 fn resume_from_a_breakpoint_runs_one_loop_to_the_same_breakpoint() {
     // Resuming at the breakpoint must execute the instruction under it, not halt again at once
     // and not skip it: the counter goes up by exactly one per hit.
-    let (dir, storage) = blinky_storage();
-    let r = stdbg(
-        dir.path(),
-        &storage,
-        &[
-            "init",
-            "reset halt",
-            &format!("bp {TOGGLE_LED:#x} 2 hw"),
-            "resume; wait_halt",
-            &format!("mdw {COUNTER:#x}"),
-            "resume; wait_halt",
-            &format!("mdw {COUNTER:#x}"),
-            "reg pc",
-        ],
-    );
-    assert!(r.ok, "stdout:\n{}\nstderr:\n{}", r.stdout, r.stderr);
+    let r = on_blinky_ok(&[
+        "init",
+        "reset halt",
+        &format!("bp {TOGGLE_LED:#x} 2 hw"),
+        "resume; wait_halt",
+        &format!("mdw {COUNTER:#x}"),
+        "resume; wait_halt",
+        &format!("mdw {COUNTER:#x}"),
+        "reg pc",
+    ]);
     let v = mdw_values(&r.stdout, COUNTER);
     assert_eq!(v.len(), 2, "{}", r.stdout);
     assert_eq!(v[1], v[0] + 1, "{}", r.stdout);
-    assert!(
-        lines(&r.stdout).contains(&"pc (/32): 0x08000164"),
-        "{}",
-        r.stdout
-    );
+    assert_line(&r, "pc (/32): 0x08000164");
 }
 
 #[test]
 fn software_breakpoint_in_flash_falls_back_to_a_comparator() {
-    let (dir, storage) = blinky_storage();
-    let r = stdbg(
-        dir.path(),
-        &storage,
-        &[
-            "init",
-            "reset halt",
-            &format!("bp {DELAY:#x} 2"),
-            "bp",
-            "resume; wait_halt",
-            "reg pc",
-        ],
-    );
-    assert!(r.ok, "stdout:\n{}\nstderr:\n{}", r.stdout, r.stderr);
-    assert!(
-        lines(&r.stdout).contains(&"Breakpoint(IVA): 0x08000154, 0x2, 0"),
-        "{}",
-        r.stdout
-    );
+    let r = on_blinky_ok(&[
+        "init",
+        "reset halt",
+        &format!("bp {DELAY:#x} 2"),
+        "bp",
+        "resume; wait_halt",
+        "reg pc",
+    ]);
+    assert_line(&r, "Breakpoint(IVA): 0x08000154, 0x2, 0");
     assert!(
         r.stderr.contains("using hardware comparator 0 instead"),
         "{}",
         r.stderr
     );
-    assert!(
-        lines(&r.stdout).contains(&"pc (/32): 0x08000154"),
-        "{}",
-        r.stdout
-    );
+    assert_line(&r, "pc (/32): 0x08000154");
 }
 
 #[test]
@@ -170,35 +153,29 @@ fn software_breakpoint_in_ram_patches_bkpt_and_restores() {
     // RAM code at 0x20001000: `nop; adds r0, #1; b 0x20001000` (0xbf00 0x3001 0xe7fc). The BKPT
     // replaces the `adds`; the core halts there, `step` and `resume` must execute the original
     // `adds` (r0 counts them), the loop comes back to the re-inserted BKPT, and rbp restores it.
-    let (dir, storage) = blinky_storage();
-    let r = stdbg(
-        dir.path(),
-        &storage,
-        &[
-            "init",
-            "reset halt",
-            "mww 0x20001000 0x3001bf00",
-            "mwh 0x20001004 0xe7fc",
-            "reg r0 0",
-            "bp 0x20001002 2",
-            "bp",
-            "mdh 0x20001002",
-            "resume 0x20001000; wait_halt",
-            "reg pc",
-            "step",
-            "reg pc",
-            "resume; wait_halt",
-            "reg pc",
-            "resume; wait_halt",
-            "reg r0",
-            "rbp 0x20001002",
-            "mdh 0x20001002",
-            "bp",
-        ],
-    );
-    assert!(r.ok, "stdout:\n{}\nstderr:\n{}", r.stdout, r.stderr);
+    let r = on_blinky_ok(&[
+        "init",
+        "reset halt",
+        "mww 0x20001000 0x3001bf00",
+        "mwh 0x20001004 0xe7fc",
+        "reg r0 0",
+        "bp 0x20001002 2",
+        "bp",
+        "mdh 0x20001002",
+        "resume 0x20001000; wait_halt",
+        "reg pc",
+        "step",
+        "reg pc",
+        "resume; wait_halt",
+        "reg pc",
+        "resume; wait_halt",
+        "reg r0",
+        "rbp 0x20001002",
+        "mdh 0x20001002",
+        "bp",
+    ]);
     let l = lines(&r.stdout);
-    assert!(l.contains(&"breakpoint set at 0x20001002"), "{}", r.stdout);
+    assert_line(&r, "breakpoint set at 0x20001002");
     assert_eq!(
         l.iter()
             .filter(|x| x.starts_with("IVA breakpoint"))
@@ -232,33 +209,24 @@ fn software_breakpoint_in_ram_patches_bkpt_and_restores() {
         r.stdout
     );
     // One `adds` from the step, one from the second resume.
-    assert!(l.contains(&"r0 (/32): 0x00000002"), "{}", r.stdout);
+    assert_line(&r, "r0 (/32): 0x00000002");
 }
 
 #[test]
 fn write_watchpoint_on_counter_halts_after_the_store() {
-    let (dir, storage) = blinky_storage();
-    let r = stdbg(
-        dir.path(),
-        &storage,
-        &[
-            "init",
-            "reset halt",
-            "resume; halt",
-            &format!("mdw {COUNTER:#x}"),
-            &format!("wp {COUNTER:#x} 4 w"),
-            "wp",
-            "resume; wait_halt",
-            &format!("mdw {COUNTER:#x}"),
-        ],
-    );
-    assert!(r.ok, "stdout:\n{}\nstderr:\n{}", r.stdout, r.stderr);
-    assert!(
-        lines(&r.stdout).contains(
-            &"address: 0x20000004, len: 0x00000004, r/w/a: 1, value: 0x00000000, mask: 0xffffffff"
-        ),
-        "{}",
-        r.stdout
+    let r = on_blinky_ok(&[
+        "init",
+        "reset halt",
+        "resume; halt",
+        &format!("mdw {COUNTER:#x}"),
+        &format!("wp {COUNTER:#x} 4 w"),
+        "wp",
+        "resume; wait_halt",
+        &format!("mdw {COUNTER:#x}"),
+    ]);
+    assert_line(
+        &r,
+        "address: 0x20000004, len: 0x00000004, r/w/a: 1, value: 0x00000000, mask: 0xffffffff",
     );
     assert!(
         r.stdout.contains("halted due to watchpoint"),
@@ -272,30 +240,24 @@ fn write_watchpoint_on_counter_halts_after_the_store() {
 
 #[test]
 fn removed_breakpoints_and_watchpoints_no_longer_halt_or_list() {
-    let (dir, storage) = blinky_storage();
-    let r = stdbg(
-        dir.path(),
-        &storage,
-        &[
-            "init",
-            "reset halt",
-            &format!("bp {TOGGLE_LED:#x} 2 hw"),
-            &format!("bp {DELAY:#x} 2 hw"),
-            &format!("wp {COUNTER:#x} 4 w"),
-            "wp 0x20000000 4 r",
-            &format!("rbp {TOGGLE_LED:#x}"),
-            &format!("rwp {COUNTER:#x}"),
-            "bp",
-            "wp",
-            "rbp all",
-            "rwp 0x20000000",
-            "bp",
-            "wp",
-            "resume",
-            "halt",
-        ],
-    );
-    assert!(r.ok, "stdout:\n{}\nstderr:\n{}", r.stdout, r.stderr);
+    let r = on_blinky_ok(&[
+        "init",
+        "reset halt",
+        &format!("bp {TOGGLE_LED:#x} 2 hw"),
+        &format!("bp {DELAY:#x} 2 hw"),
+        &format!("wp {COUNTER:#x} 4 w"),
+        "wp 0x20000000 4 r",
+        &format!("rbp {TOGGLE_LED:#x}"),
+        &format!("rwp {COUNTER:#x}"),
+        "bp",
+        "wp",
+        "rbp all",
+        "rwp 0x20000000",
+        "bp",
+        "wp",
+        "resume",
+        "halt",
+    ]);
     let l = lines(&r.stdout);
     // After the removals only delay's breakpoint (comparator 1) and the read watchpoint remain.
     assert_eq!(
@@ -330,13 +292,12 @@ fn removed_breakpoints_and_watchpoints_no_longer_halt_or_list() {
 
 #[test]
 fn seventh_hardware_breakpoint_reports_all_comparators_in_use() {
-    let (dir, storage) = blinky_storage();
     let mut cmds = vec!["init".to_string()];
     for i in 0..7 {
         cmds.push(format!("bp {:#x} 2 hw", 0x0800_0100 + 2 * i));
     }
     let refs: Vec<&str> = cmds.iter().map(String::as_str).collect();
-    let r = stdbg(dir.path(), &storage, &refs);
+    let r = on_blinky(&refs);
     assert!(!r.ok);
     assert_eq!(
         r.stdout
@@ -358,19 +319,14 @@ fn seventh_hardware_breakpoint_reports_all_comparators_in_use() {
 
 #[test]
 fn fifth_watchpoint_reports_all_comparators_in_use() {
-    let (dir, storage) = blinky_storage();
-    let r = stdbg(
-        dir.path(),
-        &storage,
-        &[
-            "init",
-            "wp 0x20000000 4",
-            "wp 0x20000010 4",
-            "wp 0x20000020 4",
-            "wp 0x20000030 4",
-            "wp 0x20000040 4",
-        ],
-    );
+    let r = on_blinky(&[
+        "init",
+        "wp 0x20000000 4",
+        "wp 0x20000010 4",
+        "wp 0x20000020 4",
+        "wp 0x20000030 4",
+        "wp 0x20000040 4",
+    ]);
     assert!(!r.ok);
     assert!(
         r.stderr
@@ -401,24 +357,14 @@ fn bp_before_init_says_to_run_init() {
 #[test]
 fn breakpoint_set_while_running_is_hit() {
     // stdbg does not require a halted core (OpenOCD does): the FPB is written through the AHB-AP.
-    let (dir, storage) = blinky_storage();
-    let r = stdbg(
-        dir.path(),
-        &storage,
-        &[
-            "init",
-            "reset run",
-            &format!("bp {TOGGLE_LED:#x} 2 hw"),
-            "wait_halt",
-            "reg pc",
-        ],
-    );
-    assert!(r.ok, "stdout:\n{}\nstderr:\n{}", r.stdout, r.stderr);
-    assert!(
-        lines(&r.stdout).contains(&"pc (/32): 0x08000164"),
-        "{}",
-        r.stdout
-    );
+    let r = on_blinky_ok(&[
+        "init",
+        "reset run",
+        &format!("bp {TOGGLE_LED:#x} 2 hw"),
+        "wait_halt",
+        "reg pc",
+    ]);
+    assert_line(&r, "pc (/32): 0x08000164");
 }
 
 #[test]
@@ -426,30 +372,23 @@ fn breakpoints_and_watchpoints_survive_reset() {
     // A breakpoint on Reset_Handler is hit by 'reset run' (stdbg stops at the reset vector to
     // re-apply the FPB and DWT before letting the core go); after 'reset halt' the watchpoint
     // on counter still fires.
-    let (dir, storage) = blinky_storage();
-    let r = stdbg(
-        dir.path(),
-        &storage,
-        &[
-            "init",
-            "reset halt",
-            "bp 0x080000f0 2 hw",
-            &format!("wp {COUNTER:#x} 4 w"),
-            "reset run",
-            "wait_halt",
-            "reg pc",
-            "rbp 0x080000f0",
-            "reset halt",
-            "resume; wait_halt",
-            "reset halt",
-            "resume; wait_halt",
-            "bp",
-            "wp",
-        ],
-    );
-    assert!(r.ok, "stdout:\n{}\nstderr:\n{}", r.stdout, r.stderr);
-    let l = lines(&r.stdout);
-    assert!(l.contains(&"pc (/32): 0x080000f0"), "{}", r.stdout);
+    let r = on_blinky_ok(&[
+        "init",
+        "reset halt",
+        "bp 0x080000f0 2 hw",
+        &format!("wp {COUNTER:#x} 4 w"),
+        "reset run",
+        "wait_halt",
+        "reg pc",
+        "rbp 0x080000f0",
+        "reset halt",
+        "resume; wait_halt",
+        "reset halt",
+        "resume; wait_halt",
+        "bp",
+        "wp",
+    ]);
+    assert_line(&r, "pc (/32): 0x080000f0");
     assert_eq!(
         r.stdout.matches("halted due to breakpoint").count(),
         1,
@@ -462,12 +401,9 @@ fn breakpoints_and_watchpoints_survive_reset() {
         "{}",
         r.stdout
     );
-    assert!(
-        l.contains(
-            &"address: 0x20000004, len: 0x00000004, r/w/a: 1, value: 0x00000000, mask: 0xffffffff"
-        ),
-        "{}",
-        r.stdout
+    assert_line(
+        &r,
+        "address: 0x20000004, len: 0x00000004, r/w/a: 1, value: 0x00000000, mask: 0xffffffff",
     );
 }
 
@@ -511,30 +447,20 @@ fn watchpoint_on_the_work_area_does_not_break_flashing() {
     // The flash algorithm runs in the work area at 0x20000000; a watchpoint there used to halt
     // it half-way ("the flash sector at 0x08000000 could not be erased"). Watchpoints are now
     // suspended around algorithm runs and programmed again afterwards.
-    let (dir, storage) = blinky_storage();
     let elf = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/firmware/f103-blinky.elf");
-    let r = stdbg(
-        dir.path(),
-        &storage,
-        &[
-            "init",
-            "reset halt",
-            "wp 0x20000000 0x1000 a",
-            &format!("program {} verify", elf.display()),
-            "wp",
-            "mdw 0xe0001028",
-        ],
-    );
-    assert!(r.ok, "stdout:\n{}\nstderr:\n{}", r.stdout, r.stderr);
-    let l = lines(&r.stdout);
-    assert!(l.contains(&"** Verified OK **"), "{}", r.stdout);
-    assert!(
-        l.contains(
-            &"address: 0x20000000, len: 0x00001000, r/w/a: 2, value: 0x00000000, mask: 0xffffffff"
-        ),
-        "{}",
-        r.stdout
+    let r = on_blinky_ok(&[
+        "init",
+        "reset halt",
+        "wp 0x20000000 0x1000 a",
+        &format!("program {} verify", elf.display()),
+        "wp",
+        "mdw 0xe0001028",
+    ]);
+    assert_line(&r, "** Verified OK **");
+    assert_line(
+        &r,
+        "address: 0x20000000, len: 0x00001000, r/w/a: 2, value: 0x00000000, mask: 0xffffffff",
     );
     // DWT_FUNCTION0 is back to 0b0111 (access); bit 9 is the read-only LNK1ENA.
-    assert!(l.contains(&"0xe0001028: 00000207"), "{}", r.stdout);
+    assert_line(&r, "0xe0001028: 00000207");
 }

@@ -55,6 +55,30 @@ fn gdb_load_then_compare_sections_all_match_and_flash_holds_the_image() {
 }
 
 #[test]
+fn gdb_load_with_a_watchpoint_on_the_work_area_programs_the_flash() {
+    // The flash algorithm runs in the work area at 0x20000000: GDB's load now writes through the
+    // same path as `program`, which suspends watchpoints around the algorithm.
+    let s = Server::start();
+    let r = s.gdb(&[
+        ex("monitor wp 0x20000000 0x1000 a"),
+        Step::Script("load.gdb"),
+        ex("monitor wp"),
+    ]);
+    r.expect("Start address 0x080000f0, load size 440")
+        .expect("Section .text, range 0x80000ec -- 0x80001b4: matched.")
+        .expect(
+            "address: 0x20000000, len: 0x00001000, r/w/a: 2, value: 0x00000000, mask: 0xffffffff",
+        )
+        .reject("MIS-MATCHED");
+    assert!(
+        s.log()
+            .contains("GDB load: programmed and verified 440 bytes"),
+        "{}",
+        s.log()
+    );
+}
+
+#[test]
 fn gdb_break_main_and_continue_stops_at_main() {
     let s = Server::start();
     let r = s.gdb(&[Step::Script("break_main.gdb"), ex("p $pc")]);

@@ -50,19 +50,14 @@ impl GdbTarget {
                     Err(e) => Err(e.to_string()),
                 },
             )?;
-        match r {
-            Ok(owned) => {
-                self.breakpoints
-                    .insert(addr, GdbBreakpoint { kind: ty, owned });
-                Ok(true)
-            }
-            Err(e) => {
-                let _ = self.fail(format!(
-                    "stdbg: cannot insert the breakpoint at 0x{addr:08x}: {e}"
-                ));
-                Ok(false)
-            }
-        }
+        let Some(owned) = self.ok_or_report(r, || {
+            format!("cannot insert the breakpoint at 0x{addr:08x}")
+        }) else {
+            return Ok(false);
+        };
+        self.breakpoints
+            .insert(addr, GdbBreakpoint { kind: ty, owned });
+        Ok(true)
     }
 
     fn remove_bp(&mut self, addr: u32) -> TargetResult<bool, Self> {
@@ -76,15 +71,11 @@ impl GdbTarget {
             Ok(()) | Err(BreakpointError::NotFound(_)) => Ok(()),
             Err(e) => Err(e.to_string()),
         })?;
-        match r {
-            Ok(()) => Ok(true),
-            Err(e) => {
-                let _ = self.fail(format!(
-                    "stdbg: cannot remove the breakpoint at 0x{addr:08x}: {e}"
-                ));
-                Ok(false)
-            }
-        }
+        Ok(self
+            .ok_or_report(r, || {
+                format!("cannot remove the breakpoint at 0x{addr:08x}")
+            })
+            .is_some())
     }
 }
 
@@ -146,24 +137,22 @@ impl HwWatchpoint for GdbTarget {
             host.add_watchpoint(dwt_addr, dwt_len, host_kind, None, None)
                 .map_err(|e| e.to_string())
         })?;
-        match r {
-            Ok(()) => {
-                self.watchpoints.push(GdbWatchpoint {
-                    addr,
-                    len,
-                    kind,
-                    dwt_addr,
-                    dwt_len,
-                });
-                Ok(true)
-            }
-            Err(e) => {
-                let _ = self.fail(format!(
-                    "stdbg: cannot insert the watchpoint on {len} bytes at 0x{addr:08x}: {e}"
-                ));
-                Ok(false)
-            }
+        if self
+            .ok_or_report(r, || {
+                format!("cannot insert the watchpoint on {len} bytes at 0x{addr:08x}")
+            })
+            .is_none()
+        {
+            return Ok(false);
         }
+        self.watchpoints.push(GdbWatchpoint {
+            addr,
+            len,
+            kind,
+            dwt_addr,
+            dwt_len,
+        });
+        Ok(true)
     }
 
     fn remove_hw_watchpoint(
@@ -187,15 +176,11 @@ impl HwWatchpoint for GdbTarget {
             Ok(()) | Err(BreakpointError::WatchNotFound(_)) => Ok(()),
             Err(e) => Err(e.to_string()),
         })?;
-        match r {
-            Ok(()) => Ok(true),
-            Err(e) => {
-                let _ = self.fail(format!(
-                    "stdbg: cannot remove the watchpoint at 0x{addr:08x}: {e}"
-                ));
-                Ok(false)
-            }
-        }
+        Ok(self
+            .ok_or_report(r, || {
+                format!("cannot remove the watchpoint at 0x{addr:08x}")
+            })
+            .is_some())
     }
 }
 

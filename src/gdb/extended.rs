@@ -23,13 +23,9 @@ impl GdbTarget {
         self.pending_stop = None;
         let (r, _) =
             self.with_host(|host, ctx| host.reset(ctx, "halt").map_err(|e| e.to_string()))?;
-        match r {
-            Ok(()) => Ok(true),
-            Err(e) => {
-                let _ = self.fail(format!("stdbg: reset halt failed: {e}"));
-                Ok(false)
-            }
-        }
+        Ok(self
+            .ok_or_report(r, || "reset halt failed".into())
+            .is_some())
     }
 }
 

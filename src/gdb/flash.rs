@@ -3,8 +3,9 @@
 //! Like probe-rs's own GDB server, erase requests are only recorded and the written blocks are
 //! staged; at vFlashDone the whole image is checked with `crate::flashing::check` (every byte
 //! in a flash bank covered by the flash algorithm, or in RAM — the checks `program` makes, so
-//! nothing is erased for an image that does not fit), then committed through probe-rs's
-//! `FlashLoader` (the sectors holding data are erased and programmed) and verified.
+//! nothing is erased for an image that does not fit), then written with
+//! `crate::flashing::write_image` like `program` (the sectors holding data are erased and
+//! programmed) and verified by reading it back.
 //!
 //! Events (OpenOCD): `gdb-flash-erase-start`/`-end` around each vFlashErase (which only records
 //! the range), `gdb-flash-write-start`/`-end` around the commit at vFlashDone.
@@ -13,12 +14,10 @@ use std::ops::Range;
 
 use gdbstub::target::TargetResult;
 use gdbstub::target::ext::flash::Flash;
-use probe_rs::flashing::DownloadOptions;
 
 use super::target::GdbTarget;
 use crate::command::CommandError;
-use crate::flashing::{self, Allowed, Image, ImageFormat, Segment};
-use crate::host::target::TargetState;
+use crate::flashing::{self, Allowed, Image, ImageFormat, Segment, WriteOptions};
 
 /// Blocks GDB sent since the last vFlashDone.
 #[derive(Debug, Default, Clone)]
@@ -120,29 +119,25 @@ impl Flash for GdbTarget {
             offset_given: true,
         };
         let (r, _) = self.with_host(move |host, _ctx| -> Result<(), CommandError> {
-            let (target, _) = host.current_target()?;
             flashing::check(host, &image, Allowed::FlashOrRam)?;
-            let result = {
-                let mut guard = host.conn();
-                let conn = guard.as_mut().ok_or_else(|| {
-                    CommandError::failed("the target is not connected: run 'init' first")
-                })?;
-                let session = &mut conn.session;
-                let mut loader = session.target().flash_loader();
-                for seg in &image.segments {
-                    loader
-                        .add_data(seg.address, &seg.data)
-                        .map_err(|e| flashing::flash_error("stage GDB's load", &e))?;
-                }
-                let mut opts = DownloadOptions::default();
-                opts.verify = true;
-                opts.keep_unwritten_bytes = false;
-                loader.commit(session, opts)
-            };
-            // The flash algorithm leaves the core halted; put back console breakpoints.
-            host.set_state(&target, TargetState::Halted);
-            let _ = host.with_core(|core, name| host.reapply_debug_units(core, name));
-            result.map_err(|e| flashing::flash_error("program GDB's load", &e))
+            // The same write as `program` (watchpoints suspended around the flash algorithm,
+            // breakpoints and watchpoints programmed again afterwards, failures explained).
+            flashing::write_image(
+                host,
+                &image,
+                WriteOptions {
+                    erase: true,
+                    progress: false,
+                },
+            )?;
+            let c = flashing::compare(host, &image, false)?;
+            if c.total_diffs > 0 {
+                return Err(CommandError::failed(format!(
+                    "after programming, {} of {} bytes differ from GDB's image: the write was disturbed or the flash is worn; load again",
+                    c.total_diffs, c.bytes
+                )));
+            }
+            Ok(())
         })?;
         self.fire("gdb-flash-write-end")?;
         match r {

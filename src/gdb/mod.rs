@@ -33,7 +33,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use gdbstub::common::Signal;
 use gdbstub::stub::state_machine::GdbStubStateMachine;
 use gdbstub::stub::{DisconnectReason, GdbStubBuilder, SingleThreadStopReason};
 use tokio::sync::watch;
@@ -449,5 +448,4 @@ fn session(stream: TcpStream, handle: HostHandle, shutdown: watch::Receiver<bool
         End::Shutdown => tracing::info!("closing the GDB connection: stdbg is shutting down"),
     }
     target.end_session(end == End::Detach);
-    let _ = Signal::SIGINT;
 }

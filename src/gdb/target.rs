@@ -251,6 +251,22 @@ impl GdbTarget {
         TargetError::NonFatal
     }
 
+    /// The value of a host-thread result, or `None` after [`Self::fail`] reported
+    /// "stdbg: `what`: `error`" (GDB then gets gdbstub's "not done" answer).
+    pub fn ok_or_report<T>(
+        &mut self,
+        r: Result<T, String>,
+        what: impl FnOnce() -> String,
+    ) -> Option<T> {
+        match r {
+            Ok(v) => Some(v),
+            Err(e) => {
+                let _ = self.fail(format!("stdbg: {}: {e}", what()));
+                None
+            }
+        }
+    }
+
     /// Queues a line for GDB's console (sent before the next stop reply or monitor output).
     pub fn note(&mut self, msg: String) {
         if !self.console.contains(&msg) {
@@ -419,14 +435,19 @@ fn poll_on_host(host: &Host) -> Result<Option<StopInfo>, String> {
     if state == Some(TargetState::Running) {
         return Ok(None);
     }
-    let status = host
-        .with_core(|core, _| core.status())
+    // One core access for the status and, when halted, the PC.
+    let (status, pc) = host
+        .with_core(|core, _| {
+            let status = core.status()?;
+            let pc = match status {
+                CoreStatus::Halted(_) => Some(core.read_core_reg::<u32>(RegisterId(15))?),
+                _ => None,
+            };
+            Ok((status, pc))
+        })
         .map_err(|e| e.to_string())?;
-    match status {
-        CoreStatus::Halted(reason) => {
-            let pc = host
-                .with_core(|core, _| core.read_core_reg::<u32>(RegisterId(15)))
-                .map_err(|e| e.to_string())?;
+    match (status, pc) {
+        (CoreStatus::Halted(reason), Some(pc)) => {
             let watch = if crate::host::breakpoints::is_watchpoint_halt(status) {
                 host.watchpoint_hit().map_err(|e| e.to_string())?
             } else {
