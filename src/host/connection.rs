@@ -437,12 +437,16 @@ impl std::fmt::Display for LadderFailure {
 
 /// Which attach to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Method {
+pub(crate) enum Method {
+    /// probe-rs `attach`.
     Normal,
+    /// probe-rs `attach_under_reset` (NRST asserted during the attach).
     UnderReset,
 }
 
-fn attach(
+/// A fresh probe at `khz` attached to `chip`; returns the session and the speed the probe
+/// actually uses (kHz). A failed attach is [`ConnectError::Attach`] with that speed.
+pub(crate) fn attach(
     adapter: &Adapter,
     chip: &str,
     khz: Option<u32>,
