@@ -501,16 +501,17 @@ pub fn connect(
     } else {
         Method::Normal
     };
-    if let Some(khz) = speed {
-        let actual = adapter
-            .probe_at(Some(khz))
-            .map(|p| p.speed_khz())
-            .unwrap_or(khz);
-        if actual != khz {
-            tracing::info!("Unable to match requested speed {khz} kHz, using {actual} kHz");
-        }
-    }
     let first = attach(&adapter, chip, speed, first_method);
+    // The speed the probe rounded the configured one to, from the attach's own probe handle.
+    let actual = match &first {
+        Ok((_, k)) | Err(ConnectError::Attach { speed_khz: k, .. }) => Some(*k),
+        Err(_) => None,
+    };
+    if let (Some(khz), Some(actual)) = (speed, actual)
+        && actual != khz
+    {
+        tracing::info!("Unable to match requested speed {khz} kHz, using {actual} kHz");
+    }
     let err = match first {
         Ok((session, speed_khz)) => {
             let recovery = if configured_under_reset {
