@@ -5,22 +5,13 @@ mod common;
 
 use std::path::Path;
 
-use common::{objcopy_binary, programmed_chip, stdbg, tempdir};
+use common::{board_run, objcopy_binary, programmed_chip, tempdir};
 use stdbg::sim::{ChipModel, Sim, SimConfig};
-
-const QUIET: &str = "gdb_port disabled; telnet_port disabled";
 
 /// Runs stdbg on the virtual Blue Pill whose storage is `storage`, with `pre` before the board
 /// script and `cmds` after it.
 fn run(dir: &Path, storage: &Path, pre: &[&str], cmds: &str) -> common::Run {
-    let st = format!("sim storage {}", storage.display());
-    let mut args: Vec<&str> = vec!["-c", &st];
-    for p in pre {
-        args.push("-c");
-        args.push(p);
-    }
-    args.extend(["-f", "board/sim-bluepill.rhai", "-c", QUIET, "-c", cmds]);
-    stdbg(dir, &args)
+    board_run(dir, storage, pre, &[cmds])
 }
 
 /// The flash bytes of a storage file (read back through the virtual chip's back door).
@@ -244,21 +235,11 @@ fn no_nrst_with_swd_off_firmware_says_nrst_is_not_wired() {
 fn f303_on_the_f1_board_names_both_chips_and_cputapid_0_overrides() {
     let dir = tempdir();
     let storage = dir.path().join("f3.bin");
-    let st = format!("sim storage {}", storage.display());
-    let r = stdbg(
+    let r = run(
         dir.path(),
-        &[
-            "-c",
-            &st,
-            "-c",
-            "sim chip STM32F303VC",
-            "-f",
-            "board/sim-bluepill.rhai",
-            "-c",
-            QUIET,
-            "-c",
-            "init; shutdown",
-        ],
+        &storage,
+        &["sim chip STM32F303VC"],
+        "init; shutdown",
     );
     r.expect_code(1);
     assert!(
@@ -276,22 +257,11 @@ fn f303_on_the_f1_board_names_both_chips_and_cputapid_0_overrides() {
     );
     assert!(r.stderr.contains("DPIDR 0x2ba01477"), "{}", r.stderr);
     assert!(r.stderr.contains("set CPUTAPID 0"), "{}", r.stderr);
-    let r = stdbg(
+    let r = run(
         dir.path(),
-        &[
-            "-c",
-            &st,
-            "-c",
-            "sim chip STM32F303VC",
-            "-c",
-            "set CPUTAPID 0",
-            "-f",
-            "board/sim-bluepill.rhai",
-            "-c",
-            QUIET,
-            "-c",
-            "init; mdw 0xE0042000; shutdown",
-        ],
+        &storage,
+        &["sim chip STM32F303VC", "set CPUTAPID 0"],
+        "init; mdw 0xE0042000; shutdown",
     );
     r.expect_code(0);
     assert!(r.stdout.contains("0xe0042000: 10036422"), "{}", r.stdout);

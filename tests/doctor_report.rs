@@ -5,28 +5,10 @@ mod common;
 
 use std::path::Path;
 
-use common::{programmed_chip, stdbg, tempdir};
-
-const QUIET: &str = "gdb_port disabled; telnet_port disabled";
+use common::{board_run, programmed_chip, tempdir};
 
 fn doctor(dir: &Path, storage: &Path, pre: &[&str], after: &str) -> common::Run {
-    let st = format!("sim storage {}", storage.display());
-    let mut args: Vec<&str> = vec!["-c", &st];
-    for p in pre {
-        args.push("-c");
-        args.push(p);
-    }
-    args.extend([
-        "-f",
-        "board/sim-bluepill.rhai",
-        "-c",
-        QUIET,
-        "-c",
-        "doctor",
-        "-c",
-        after,
-    ]);
-    stdbg(dir, &args)
+    board_run(dir, storage, pre, &["doctor", after])
 }
 
 /// The verdict column of the row whose check is `check` (the row must exist).
@@ -182,23 +164,11 @@ fn f303_on_the_f1_board_is_named() {
 fn doctor_runs_after_a_failing_init_on_the_command_line() {
     let dir = tempdir();
     let chip = programmed_chip(dir.path(), "f103-blinky.elf");
-    let st = format!("sim storage {}", chip.display());
-    let r = stdbg(
+    let r = board_run(
         dir.path(),
-        &[
-            "-c",
-            &st,
-            "-c",
-            "sim fault no-power",
-            "-f",
-            "board/sim-bluepill.rhai",
-            "-c",
-            QUIET,
-            "-c",
-            "init",
-            "-c",
-            "doctor",
-        ],
+        &chip,
+        &["sim fault no-power"],
+        &["init", "doctor"],
     );
     r.expect_code(1);
     assert!(r.stderr.contains("cause: no target power"), "{}", r.stderr);
@@ -213,19 +183,11 @@ fn doctor_runs_after_a_failing_init_on_the_command_line() {
 fn doctor_on_a_live_connection_reconnects() {
     let dir = tempdir();
     let chip = programmed_chip(dir.path(), "f103-blinky.elf");
-    let st = format!("sim storage {}", chip.display());
-    let r = stdbg(
+    let r = board_run(
         dir.path(),
-        &[
-            "-c",
-            &st,
-            "-f",
-            "board/sim-bluepill.rhai",
-            "-c",
-            QUIET,
-            "-c",
-            "init; doctor; halt; mdw 0xE0042004; shutdown",
-        ],
+        &chip,
+        &[],
+        &["init; doctor; halt; mdw 0xE0042004; shutdown"],
     );
     r.expect_code(0);
     assert!(
