@@ -5,7 +5,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{board_run, programmed_chip, tempdir};
+use common::{assert_has, board_run, programmed_chip, tempdir};
 
 fn doctor(dir: &Path, storage: &Path, pre: &[&str], after: &str) -> common::Run {
     board_run(dir, storage, pre, &["doctor", after])
@@ -82,7 +82,7 @@ fn no_power_fails_on_voltage_and_every_speed() {
     assert!(row(o, "DPIDR at 1000 kHz").contains("no ACK"), "{o}");
     assert_eq!(verdict(o, "connect (plain)"), "-");
     assert!(o.contains("FAIL: no target power (0.00 V)"), "{o}");
-    assert!(r.stderr.contains("doctor found problems"), "{}", r.stderr);
+    assert_has(&r.stderr, "doctor found problems");
 }
 
 #[test]
@@ -171,12 +171,8 @@ fn doctor_runs_after_a_failing_init_on_the_command_line() {
         &["init", "doctor"],
     );
     r.expect_code(1);
-    assert!(r.stderr.contains("cause: no target power"), "{}", r.stderr);
-    assert!(
-        r.stdout.contains("FAIL: no target power (0.00 V)"),
-        "{}",
-        r.stdout
-    );
+    assert_has(&r.stderr, "cause: no target power");
+    assert_has(&r.stdout, "FAIL: no target power (0.00 V)");
 }
 
 #[test]
@@ -190,11 +186,7 @@ fn doctor_on_a_live_connection_reconnects() {
         &["init; doctor; halt; mdw 0xE0042004; shutdown"],
     );
     r.expect_code(0);
-    assert!(
-        r.stdout.contains("doctor: closing the live connection"),
-        "{}",
-        r.stdout
-    );
-    assert!(r.stdout.contains("ok: no problem found"), "{}", r.stdout);
-    assert!(r.stdout.contains("0xe0042004: 00000307"), "{}", r.stdout);
+    assert_has(&r.stdout, "doctor: closing the live connection");
+    assert_has(&r.stdout, "ok: no problem found");
+    assert_has(&r.stdout, "0xe0042004: 00000307");
 }

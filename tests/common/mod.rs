@@ -145,3 +145,9 @@ pub fn board_run(dir: &Path, storage: &Path, pre: &[&str], cmds: &[&str]) -> Run
     }
     stdbg(dir, &args)
 }
+
+/// Asserts that `out` contains `needle`; the failure message is the whole of `out`.
+#[track_caller]
+pub fn assert_has(out: &str, needle: &str) {
+    assert!(out.contains(needle), "{out}");
+}
