@@ -5,22 +5,13 @@ mod common;
 
 use std::path::Path;
 
-use common::{objcopy_binary, programmed_chip, stdbg, tempdir};
+use common::{assert_has, board_run, objcopy_binary, programmed_chip, tempdir};
 use stdbg::sim::{ChipModel, Sim, SimConfig};
-
-const QUIET: &str = "gdb_port disabled; telnet_port disabled";
 
 /// Runs stdbg on the virtual Blue Pill whose storage is `storage`, with `pre` before the board
 /// script and `cmds` after it.
 fn run(dir: &Path, storage: &Path, pre: &[&str], cmds: &str) -> common::Run {
-    let st = format!("sim storage {}", storage.display());
-    let mut args: Vec<&str> = vec!["-c", &st];
-    for p in pre {
-        args.push("-c");
-        args.push(p);
-    }
-    args.extend(["-f", "board/sim-bluepill.rhai", "-c", QUIET, "-c", cmds]);
-    stdbg(dir, &args)
+    board_run(dir, storage, pre, &[cmds])
 }
 
 /// The flash bytes of a storage file (read back through the virtual chip's back door).
@@ -46,45 +37,30 @@ fn swd_off_firmware_plain_attach_fails_and_the_ladder_connects_under_reset() {
     );
     r.expect_code(0);
     // The ladder: plain attach fails (no ACK), lower speeds fail, under reset works.
-    assert!(
-        r.stderr
-            .contains("connect: plain attach at 1000 kHz failed: no ACK from the SW-DP"),
-        "{}",
-        r.stderr
+    assert_has(
+        &r.stderr,
+        "connect: plain attach at 1000 kHz failed: no ACK from the SW-DP",
     );
-    assert!(
-        r.stderr.contains("connect: trying plain attach at 480 kHz"),
-        "{}",
-        r.stderr
-    );
-    assert!(
-        r.stderr.contains(
-            "the core is halted at the reset vector (PC 0x080000f0) before the firmware ran"
-        ),
-        "{}",
-        r.stderr
+    assert_has(&r.stderr, "connect: trying plain attach at 480 kHz");
+    assert_has(
+        &r.stderr,
+        "the core is halted at the reset vector (PC 0x080000f0) before the firmware ran",
     );
     // Cause and fix.
-    assert!(r.stderr.contains("AFIO_MAPR.SWJ_CFG"), "{}", r.stderr);
+    assert_has(&r.stderr, "AFIO_MAPR.SWJ_CFG");
     assert!(
         r.stderr
             .contains("`reset_config(\"srst_only srst_nogate connect_assert_srst\");`"),
         "{}",
         r.stderr
     );
-    assert!(
-        r.stderr
-            .contains("`stm32f1x mass_erase 0` (asked for, never automatic)"),
-        "{}",
-        r.stderr
+    assert_has(
+        &r.stderr,
+        "`stm32f1x mass_erase 0` (asked for, never automatic)",
     );
     // Halted on the reset vector, flash readable and intact.
-    assert!(r.stdout.contains("pc (/32): 0x080000f0"), "{}", r.stdout);
-    assert!(
-        r.stdout.contains("0x08000000: 20005000 080000f1"),
-        "{}",
-        r.stdout
-    );
+    assert_has(&r.stdout, "pc (/32): 0x080000f0");
+    assert_has(&r.stdout, "0x08000000: 20005000 080000f1");
     assert_eq!(
         flash_of(&chip, image.len()),
         image,
@@ -103,7 +79,7 @@ fn swd_off_firmware_with_connect_assert_srst_in_the_config_connects_without_warn
         "reset_config srst_only srst_nogate connect_assert_srst; init; reg pc; shutdown",
     );
     r.expect_code(0);
-    assert!(r.stdout.contains("pc (/32): 0x080000f0"), "{}", r.stdout);
+    assert_has(&r.stdout, "pc (/32): 0x080000f0");
     assert!(
         !r.stderr.contains("make connect-under-reset the default"),
         "{}",
@@ -118,27 +94,17 @@ fn stop_firmware_connects_under_reset_and_a_resume_reports_the_lost_link() {
     let image = objcopy_binary("f103-stop.elf", dir.path());
     let r = run(dir.path(), &chip, &[], "init; reg pc; resume");
     r.expect_code(1);
-    assert!(
-        r.stderr
-            .contains("connected under reset after the plain attach got no ACK"),
-        "{}",
-        r.stderr
+    assert_has(
+        &r.stderr,
+        "connected under reset after the plain attach got no ACK",
     );
-    assert!(r.stderr.contains("Stop/Standby"), "{}", r.stderr);
-    assert!(r.stdout.contains("pc (/32): 0x080000f0"), "{}", r.stdout);
+    assert_has(&r.stderr, "Stop/Standby");
+    assert_has(&r.stdout, "pc (/32): 0x080000f0");
     // The resume: the firmware clears DBGMCU_CR and enters Stop; the link is gone.
-    assert!(r.stderr.contains("lost the debug link"), "{}", r.stderr);
-    assert!(
-        r.stderr.contains("DBGMCU_CR was 0x00000307"),
-        "{}",
-        r.stderr
-    );
-    assert!(
-        r.stderr.contains("cleared DBG_STOP/DBG_STANDBY itself"),
-        "{}",
-        r.stderr
-    );
-    assert!(r.stderr.contains("connect_assert_srst"), "{}", r.stderr);
+    assert_has(&r.stderr, "lost the debug link");
+    assert_has(&r.stderr, "DBGMCU_CR was 0x00000307");
+    assert_has(&r.stderr, "cleared DBG_STOP/DBG_STANDBY itself");
+    assert_has(&r.stderr, "connect_assert_srst");
     assert_eq!(flash_of(&chip, image.len()), image);
 }
 
@@ -155,15 +121,15 @@ fn stop_firmware_keeps_the_link_when_dbg_stop_stays_set() {
         "init; bp 0x0800015a 2 hw; resume; wait_halt 2000; reg pc; mdw 0xE0042004; mww 0xE0042004 0x307; rbp 0x0800015a; resume; sleep 300; halt; mdw 0x20000000; mdw 0x40007000; shutdown",
     );
     r.expect_code(0);
-    assert!(r.stdout.contains("pc (/32): 0x0800015a"), "{}", r.stdout);
+    assert_has(&r.stdout, "pc (/32): 0x0800015a");
     assert!(
         r.stdout.contains("0xe0042004: 00000000"),
         "the firmware cleared DBGMCU_CR: {}",
         r.stdout
     );
     // Halted in the Stop loop, counter incremented once, LPDS set.
-    assert!(r.stdout.contains("0x20000000: 00000001"), "{}", r.stdout);
-    assert!(r.stdout.contains("0x40007000: 00000001"), "{}", r.stdout);
+    assert_has(&r.stdout, "0x20000000: 00000001");
+    assert_has(&r.stdout, "0x40007000: 00000001");
     assert!(!r.stderr.contains("lost the debug link"), "{}", r.stderr);
 }
 
@@ -178,20 +144,14 @@ fn line_errors_above_600_khz_make_the_ladder_lower_the_speed() {
         "init; adapter speed; mdw 0x08000000 1; shutdown",
     );
     r.expect_code(0);
-    assert!(
-        r.stderr
-            .contains("connect: plain attach at 1000 kHz failed: no ACK from the SW-DP"),
-        "{}",
-        r.stderr
+    assert_has(
+        &r.stderr,
+        "connect: plain attach at 1000 kHz failed: no ACK from the SW-DP",
     );
-    assert!(
-        r.stderr.contains("connect: connected at 480 kHz"),
-        "{}",
-        r.stderr
-    );
+    assert_has(&r.stderr, "connect: connected at 480 kHz");
     assert!(r.stderr.contains("`adapter.speed = 480;`"), "{}", r.stderr);
-    assert!(r.stdout.contains("adapter speed: 480 kHz"), "{}", r.stdout);
-    assert!(r.stdout.contains("0x08000000: 20005000"), "{}", r.stdout);
+    assert_has(&r.stdout, "adapter speed: 480 kHz");
+    assert_has(&r.stdout, "0x08000000: 20005000");
 }
 
 #[test]
@@ -200,13 +160,9 @@ fn no_power_says_no_target_power_and_zero_volts() {
     let chip = programmed_chip(dir.path(), "f103-blinky.elf");
     let r = run(dir.path(), &chip, &["sim fault no-power"], "init; shutdown");
     r.expect_code(1);
-    assert!(r.stderr.contains("cause: no target power"), "{}", r.stderr);
-    assert!(r.stderr.contains("target voltage 0.00 V"), "{}", r.stderr);
-    assert!(
-        r.stderr.contains("the recovery steps were skipped"),
-        "{}",
-        r.stderr
-    );
+    assert_has(&r.stderr, "cause: no target power");
+    assert_has(&r.stderr, "target voltage 0.00 V");
+    assert_has(&r.stderr, "the recovery steps were skipped");
     assert!(!r.stderr.contains("connect: connected"), "{}", r.stderr);
     assert!(!r.stderr.contains("adapter connected"), "{}", r.stderr);
     assert!(!r.stderr.contains("trying plain attach"), "{}", r.stderr);
@@ -218,24 +174,10 @@ fn no_nrst_with_swd_off_firmware_says_nrst_is_not_wired() {
     let chip = programmed_chip(dir.path(), "f103-swd-off.elf");
     let r = run(dir.path(), &chip, &["sim fault no-nrst"], "init; shutdown");
     r.expect_code(1);
-    assert!(
-        r.stderr
-            .contains("attach under reset skipped: NRST is not wired"),
-        "{}",
-        r.stderr
-    );
-    assert!(
-        r.stderr.contains("NRST is not wired to the probe"),
-        "{}",
-        r.stderr
-    );
-    assert!(r.stderr.contains("target voltage 3.30 V"), "{}", r.stderr);
-    assert!(
-        r.stderr
-            .contains("wire the board's NRST to the probe's RST pin"),
-        "{}",
-        r.stderr
-    );
+    assert_has(&r.stderr, "attach under reset skipped: NRST is not wired");
+    assert_has(&r.stderr, "NRST is not wired to the probe");
+    assert_has(&r.stderr, "target voltage 3.30 V");
+    assert_has(&r.stderr, "wire the board's NRST to the probe's RST pin");
     // Power is fine: the message must not blame it.
     assert!(!r.stderr.contains("no target power"), "{}", r.stderr);
 }
@@ -244,62 +186,32 @@ fn no_nrst_with_swd_off_firmware_says_nrst_is_not_wired() {
 fn f303_on_the_f1_board_names_both_chips_and_cputapid_0_overrides() {
     let dir = tempdir();
     let storage = dir.path().join("f3.bin");
-    let st = format!("sim storage {}", storage.display());
-    let r = stdbg(
+    let r = run(
         dir.path(),
-        &[
-            "-c",
-            &st,
-            "-c",
-            "sim chip STM32F303VC",
-            "-f",
-            "board/sim-bluepill.rhai",
-            "-c",
-            QUIET,
-            "-c",
-            "init; shutdown",
-        ],
+        &storage,
+        &["sim chip STM32F303VC"],
+        "init; shutdown",
     );
     r.expect_code(1);
-    assert!(
-        r.stderr.contains(
-            "wrong chip for this configuration: found STM32F303xB/C (DBGMCU_IDCODE 0x10036422"
-        ),
-        "{}",
-        r.stderr
+    assert_has(
+        &r.stderr,
+        "wrong chip for this configuration: found STM32F303xB/C (DBGMCU_IDCODE 0x10036422",
     );
-    assert!(
-        r.stderr
-            .contains("but targets/stm32f1x.rhai expects an STM32F1 (DEV_ID 0x412, 0x410"),
-        "{}",
-        r.stderr
+    assert_has(
+        &r.stderr,
+        "but targets/stm32f1x.rhai expects an STM32F1 (DEV_ID 0x412, 0x410",
     );
-    assert!(r.stderr.contains("DPIDR 0x2ba01477"), "{}", r.stderr);
-    assert!(r.stderr.contains("set CPUTAPID 0"), "{}", r.stderr);
-    let r = stdbg(
+    assert_has(&r.stderr, "DPIDR 0x2ba01477");
+    assert_has(&r.stderr, "set CPUTAPID 0");
+    let r = run(
         dir.path(),
-        &[
-            "-c",
-            &st,
-            "-c",
-            "sim chip STM32F303VC",
-            "-c",
-            "set CPUTAPID 0",
-            "-f",
-            "board/sim-bluepill.rhai",
-            "-c",
-            QUIET,
-            "-c",
-            "init; mdw 0xE0042000; shutdown",
-        ],
+        &storage,
+        &["sim chip STM32F303VC", "set CPUTAPID 0"],
+        "init; mdw 0xE0042000; shutdown",
     );
     r.expect_code(0);
-    assert!(r.stdout.contains("0xe0042000: 10036422"), "{}", r.stdout);
-    assert!(
-        r.stderr.contains("continuing because CPUTAPID is 0"),
-        "{}",
-        r.stderr
-    );
+    assert_has(&r.stdout, "0xe0042000: 10036422");
+    assert_has(&r.stderr, "continuing because CPUTAPID is 0");
 }
 
 #[test]
@@ -314,28 +226,13 @@ fn iwdg_reset_while_halted_is_detected_and_explained() {
         "init; halt; mww 0xE0042004 0; sleep 1000; shutdown",
     );
     r.expect_code(0);
-    assert!(
-        r.stderr
-            .contains("the target was reset while halted (DHCSR.S_RESET_ST"),
-        "{}",
-        r.stderr
+    assert_has(
+        &r.stderr,
+        "the target was reset while halted (DHCSR.S_RESET_ST",
     );
-    assert!(
-        r.stderr.contains("IWDGRSTF (independent watchdog)"),
-        "{}",
-        r.stderr
-    );
-    assert!(
-        r.stderr
-            .contains("DBG_IWDG_STOP (DBGMCU_CR bit 8) is not set"),
-        "{}",
-        r.stderr
-    );
-    assert!(
-        r.stderr.contains("`mmw 0xE0042004 0x100 0`"),
-        "{}",
-        r.stderr
-    );
+    assert_has(&r.stderr, "IWDGRSTF (independent watchdog)");
+    assert_has(&r.stderr, "DBG_IWDG_STOP (DBGMCU_CR bit 8) is not set");
+    assert_has(&r.stderr, "`mmw 0xE0042004 0x100 0`");
 }
 
 #[test]

@@ -5,28 +5,10 @@ mod common;
 
 use std::path::Path;
 
-use common::{programmed_chip, stdbg, tempdir};
-
-const QUIET: &str = "gdb_port disabled; telnet_port disabled";
+use common::{assert_has, board_run, programmed_chip, tempdir};
 
 fn doctor(dir: &Path, storage: &Path, pre: &[&str], after: &str) -> common::Run {
-    let st = format!("sim storage {}", storage.display());
-    let mut args: Vec<&str> = vec!["-c", &st];
-    for p in pre {
-        args.push("-c");
-        args.push(p);
-    }
-    args.extend([
-        "-f",
-        "board/sim-bluepill.rhai",
-        "-c",
-        QUIET,
-        "-c",
-        "doctor",
-        "-c",
-        after,
-    ]);
-    stdbg(dir, &args)
+    board_run(dir, storage, pre, &["doctor", after])
 }
 
 /// The verdict column of the row whose check is `check` (the row must exist).
@@ -100,7 +82,7 @@ fn no_power_fails_on_voltage_and_every_speed() {
     assert!(row(o, "DPIDR at 1000 kHz").contains("no ACK"), "{o}");
     assert_eq!(verdict(o, "connect (plain)"), "-");
     assert!(o.contains("FAIL: no target power (0.00 V)"), "{o}");
-    assert!(r.stderr.contains("doctor found problems"), "{}", r.stderr);
+    assert_has(&r.stderr, "doctor found problems");
 }
 
 #[test]
@@ -182,57 +164,29 @@ fn f303_on_the_f1_board_is_named() {
 fn doctor_runs_after_a_failing_init_on_the_command_line() {
     let dir = tempdir();
     let chip = programmed_chip(dir.path(), "f103-blinky.elf");
-    let st = format!("sim storage {}", chip.display());
-    let r = stdbg(
+    let r = board_run(
         dir.path(),
-        &[
-            "-c",
-            &st,
-            "-c",
-            "sim fault no-power",
-            "-f",
-            "board/sim-bluepill.rhai",
-            "-c",
-            QUIET,
-            "-c",
-            "init",
-            "-c",
-            "doctor",
-        ],
+        &chip,
+        &["sim fault no-power"],
+        &["init", "doctor"],
     );
     r.expect_code(1);
-    assert!(r.stderr.contains("cause: no target power"), "{}", r.stderr);
-    assert!(
-        r.stdout.contains("FAIL: no target power (0.00 V)"),
-        "{}",
-        r.stdout
-    );
+    assert_has(&r.stderr, "cause: no target power");
+    assert_has(&r.stdout, "FAIL: no target power (0.00 V)");
 }
 
 #[test]
 fn doctor_on_a_live_connection_reconnects() {
     let dir = tempdir();
     let chip = programmed_chip(dir.path(), "f103-blinky.elf");
-    let st = format!("sim storage {}", chip.display());
-    let r = stdbg(
+    let r = board_run(
         dir.path(),
-        &[
-            "-c",
-            &st,
-            "-f",
-            "board/sim-bluepill.rhai",
-            "-c",
-            QUIET,
-            "-c",
-            "init; doctor; halt; mdw 0xE0042004; shutdown",
-        ],
+        &chip,
+        &[],
+        &["init; doctor; halt; mdw 0xE0042004; shutdown"],
     );
     r.expect_code(0);
-    assert!(
-        r.stdout.contains("doctor: closing the live connection"),
-        "{}",
-        r.stdout
-    );
-    assert!(r.stdout.contains("ok: no problem found"), "{}", r.stdout);
-    assert!(r.stdout.contains("0xe0042004: 00000307"), "{}", r.stdout);
+    assert_has(&r.stdout, "doctor: closing the live connection");
+    assert_has(&r.stdout, "ok: no problem found");
+    assert_has(&r.stdout, "0xe0042004: 00000307");
 }

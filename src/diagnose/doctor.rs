@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use super::link::{self, Depth, LinkIds};
 use super::{Evidence, ids, regs};
 use crate::host::Host;
-use crate::host::connection::{Adapter, LADDER_FLOOR_KHZ};
+use crate::host::connection::{self, Adapter, ConnectError, LADDER_FLOOR_KHZ, Method};
 use crate::sim::Sim;
 
 /// How a check went.
@@ -150,7 +150,9 @@ pub fn run(host: &Host, exp: &Expected, sim: Option<Sim>) -> (Report, Option<Sim
             return (rep, None);
         }
     };
-    let probe_name = match adapter.probe() {
+    // One probe handle for the name, the voltage and the speed table (each open is a USB round
+    // trip on a real probe); closed before the checks below open their own.
+    let mut probe = match adapter.probe() {
         Ok(p) => {
             let name = p.get_name();
             let fw = if adapter.driver == "stlink" {
@@ -163,19 +165,16 @@ pub fn run(host: &Host, exp: &Expected, sim: Option<Sim>) -> (Report, Option<Sim
                 format!("{} [{name}]{fw}", adapter.describe()),
                 Verdict::Ok,
             );
-            true
+            p
         }
         Err(e) => {
             rep.row("probe", e.to_string(), Verdict::Fail);
-            false
+            rep.summary.push("FAIL: the probe was found but could not be opened; close other debuggers (OpenOCD, STM32CubeIDE, probe-rs) and check USB permissions".into());
+            return (rep, adapter.sim);
         }
     };
-    if !probe_name {
-        rep.summary.push("FAIL: the probe was found but could not be opened; close other debuggers (OpenOCD, STM32CubeIDE, probe-rs) and check USB permissions".into());
-        return (rep, adapter.sim);
-    }
     // 2. Voltage.
-    let voltage = adapter.voltage();
+    let voltage = probe.get_target_voltage().ok().flatten();
     let powered = match voltage {
         Some(v) if v < 1.4 => {
             rep.row(
@@ -203,10 +202,8 @@ pub fn run(host: &Host, exp: &Expected, sim: Option<Sim>) -> (Report, Option<Sim
         }
     };
     // 3. DPIDR at each speed.
-    let speeds = match adapter.probe() {
-        Ok(mut p) => link::speed_table(&mut p, 4000, LADDER_FLOOR_KHZ),
-        Err(_) => Vec::new(),
-    };
+    let speeds = link::speed_table(&mut probe, 4000, LADDER_FLOOR_KHZ);
+    drop(probe);
     let mut working: Vec<u32> = Vec::new();
     let mut failing: Vec<u32> = Vec::new();
     let mut dpidr_seen = None;
@@ -443,22 +440,19 @@ pub fn run(host: &Host, exp: &Expected, sim: Option<Sim>) -> (Report, Option<Sim
     let mut normal_ok = false;
     if powered {
         let at = exp.speed_khz.or(best);
-        match adapter.probe_at(at) {
-            Ok(p) => {
-                let khz = p.speed_khz();
-                match p.attach(exp.chip.as_str(), probe_rs::Permissions::new()) {
-                    Ok(s) => {
-                        normal_ok = true;
-                        drop(s);
-                        rep.row("connect (plain)", format!("ok at {khz} kHz"), Verdict::Ok);
-                    }
-                    Err(e) => rep.row(
-                        "connect (plain)",
-                        format!("at {khz} kHz: {}", short(&e)),
-                        Verdict::Fail,
-                    ),
-                }
+        match connection::attach(&adapter, &exp.chip, at, Method::Normal) {
+            Ok((s, khz)) => {
+                normal_ok = true;
+                drop(s);
+                rep.row("connect (plain)", format!("ok at {khz} kHz"), Verdict::Ok);
             }
+            Err(ConnectError::Attach {
+                speed_khz, source, ..
+            }) => rep.row(
+                "connect (plain)",
+                format!("at {speed_khz} kHz: {}", short(&source)),
+                Verdict::Fail,
+            ),
             Err(e) => rep.row("connect (plain)", e.to_string(), Verdict::Fail),
         }
     } else {
@@ -488,46 +482,43 @@ pub fn run(host: &Host, exp: &Expected, sim: Option<Sim>) -> (Report, Option<Sim
         );
     } else {
         let at = best.or(exp.speed_khz);
-        match adapter.probe_at(at) {
-            Ok(p) => {
-                let khz = p.speed_khz();
-                // probe-rs's attach under reset first; then stdbg's own reset-vector halt (NRST
-                // held, C_DEBUGEN + VC_CORERESET, NRST released), as the init ladder does.
-                let session = match p
-                    .attach_under_reset(exp.chip.as_str(), probe_rs::Permissions::new())
-                {
-                    Ok(s) => Ok(s),
-                    Err(e1) => crate::host::connection::halt_at_reset_vector(&adapter, khz, exp.ap)
-                        .and_then(|()| adapter.probe_at(Some(khz)).map_err(|e| e.to_string()))
-                        .and_then(|p| {
-                            p.attach(exp.chip.as_str(), probe_rs::Permissions::new())
-                                .map_err(|e| short(&e))
-                        })
-                        .map_err(|e2| {
-                            format!("{} (probe-rs attach under reset: {})", e2, short(&e1))
-                        }),
-                };
-                match session {
-                    Ok(mut s) => {
-                        under_reset_ok = true;
-                        let pc = s
-                            .core(0)
-                            .and_then(|mut c| c.read_core_reg::<u32>(c.program_counter()))
-                            .ok();
-                        let pc = pc
-                            .map(|p| format!("; halted at the reset vector, PC {p:#010x}"))
-                            .unwrap_or_default();
-                        drop(s);
-                        rep.row(
-                            "connect under reset",
-                            format!("ok (the target was reset){pc}"),
-                            Verdict::Ok,
-                        );
+        // probe-rs's attach under reset first; then stdbg's own reset-vector halt (NRST held,
+        // C_DEBUGEN + VC_CORERESET, NRST released), as the init ladder does.
+        let session = match connection::attach(&adapter, &exp.chip, at, Method::UnderReset) {
+            Ok((s, _)) => Ok(s),
+            Err(ConnectError::Attach {
+                speed_khz: khz,
+                source: e1,
+                ..
+            }) => connection::halt_at_reset_vector(&adapter, khz, exp.ap)
+                .and_then(|()| {
+                    match connection::attach(&adapter, &exp.chip, Some(khz), Method::Normal) {
+                        Ok((s, _)) => Ok(s),
+                        Err(ConnectError::Attach { source, .. }) => Err(short(&source)),
+                        Err(e) => Err(e.to_string()),
                     }
-                    Err(e) => rep.row("connect under reset", e, Verdict::Fail),
-                }
+                })
+                .map_err(|e2| format!("{} (probe-rs attach under reset: {})", e2, short(&e1))),
+            Err(e) => Err(e.to_string()),
+        };
+        match session {
+            Ok(mut s) => {
+                under_reset_ok = true;
+                let pc = s
+                    .core(0)
+                    .and_then(|mut c| c.read_core_reg::<u32>(c.program_counter()))
+                    .ok();
+                let pc = pc
+                    .map(|p| format!("; halted at the reset vector, PC {p:#010x}"))
+                    .unwrap_or_default();
+                drop(s);
+                rep.row(
+                    "connect under reset",
+                    format!("ok (the target was reset){pc}"),
+                    Verdict::Ok,
+                );
             }
-            Err(e) => rep.row("connect under reset", e.to_string(), Verdict::Fail),
+            Err(e) => rep.row("connect under reset", e, Verdict::Fail),
         }
     }
     // 6. Summary.

@@ -25,8 +25,19 @@ pub mod dhcsr {
     pub const S_SLEEP: u32 = 1 << 18;
     /// S_HALT: the core is in Debug state.
     pub const S_HALT: u32 = 1 << 17;
+    /// C_HALT: request a halt (write with [`DBGKEY`]).
+    pub const C_HALT: u32 = 1 << 1;
     /// C_DEBUGEN.
     pub const C_DEBUGEN: u32 = 1 << 0;
+    /// DBGKEY: bits 31:16 of every DHCSR write, or the write is ignored.
+    pub const DBGKEY: u32 = 0xA05F_0000;
+}
+
+/// DEMCR bits (ARMv7-M ARM §C1.6.5); the address is
+/// [`crate::host::breakpoints::dwt::DEMCR`].
+pub mod demcr {
+    /// VC_CORERESET: halt on the reset vector (needs DHCSR.C_DEBUGEN).
+    pub const VC_CORERESET: u32 = 1 << 0;
 }
 
 /// DBGMCU_CR bits (STM32F1).

@@ -12,6 +12,8 @@ use probe_rs::{MemoryInterface, Permissions, Session};
 use thiserror::Error;
 
 use super::Host;
+use super::breakpoints::dwt::DEMCR;
+use crate::diagnose::regs::{demcr, dhcsr};
 use crate::sim::{ChipModel, Sim, SimConfig};
 
 /// Adapter drivers stdbg knows, with the probe-rs probe type each one opens.
@@ -280,13 +282,6 @@ impl Adapter {
     }
 }
 
-/// Opens the configured adapter (without attaching). Returns the probe and, for `sim`, the chip.
-pub fn open_probe(host: &Host) -> Result<(Probe, Option<Sim>, String), ConnectError> {
-    let a = Adapter::open(host, None)?;
-    let p = a.probe()?;
-    Ok((p, a.sim, a.driver))
-}
-
 /// How `init` got connected.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Recovery {
@@ -442,12 +437,16 @@ impl std::fmt::Display for LadderFailure {
 
 /// Which attach to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Method {
+pub(crate) enum Method {
+    /// probe-rs `attach`.
     Normal,
+    /// probe-rs `attach_under_reset` (NRST asserted during the attach).
     UnderReset,
 }
 
-fn attach(
+/// A fresh probe at `khz` attached to `chip`; returns the session and the speed the probe
+/// actually uses (kHz). A failed attach is [`ConnectError::Attach`] with that speed.
+pub(crate) fn attach(
     adapter: &Adapter,
     chip: &str,
     khz: Option<u32>,
@@ -502,16 +501,17 @@ pub fn connect(
     } else {
         Method::Normal
     };
-    if let Some(khz) = speed {
-        let actual = adapter
-            .probe_at(Some(khz))
-            .map(|p| p.speed_khz())
-            .unwrap_or(khz);
-        if actual != khz {
-            tracing::info!("Unable to match requested speed {khz} kHz, using {actual} kHz");
-        }
-    }
     let first = attach(&adapter, chip, speed, first_method);
+    // The speed the probe rounded the configured one to, from the attach's own probe handle.
+    let actual = match &first {
+        Ok((_, k)) | Err(ConnectError::Attach { speed_khz: k, .. }) => Some(*k),
+        Err(_) => None,
+    };
+    if let (Some(khz), Some(actual)) = (speed, actual)
+        && actual != khz
+    {
+        tracing::info!("Unable to match requested speed {khz} kHz, using {actual} kHz");
+    }
     let err = match first {
         Ok((session, speed_khz)) => {
             let recovery = if configured_under_reset {
@@ -712,8 +712,8 @@ pub fn connect(
         Ok((mut session, speed_khz)) => {
             let pc = session.core(0).and_then(|mut c| {
                 // Clear DEMCR.VC_CORERESET again (probe-rs keeps its own vector-catch state).
-                let demcr = c.read_word_32(0xE000_EDFC)?;
-                c.write_word_32(0xE000_EDFC, demcr & !1)?;
+                let demcr = c.read_word_32(DEMCR)?;
+                c.write_word_32(DEMCR, demcr & !demcr::VC_CORERESET)?;
                 c.read_core_reg::<u32>(c.program_counter())
             });
             match pc {
@@ -757,11 +757,10 @@ pub fn connect(
 /// waits until the core reports S_HALT. STM32 keeps the SW-DP usable while NRST is low
 /// (RM0008 §31.2: the debug logic is reset by power-on only).
 pub fn halt_at_reset_vector(adapter: &Adapter, khz: u32, ap: u8) -> Result<(), String> {
-    use crate::diagnose::regs::{DHCSR, dhcsr};
+    use crate::diagnose::regs::DHCSR;
     use probe_rs::architecture::arm::FullyQualifiedApAddress;
     use probe_rs::architecture::arm::dp::DpAddress;
     use probe_rs::architecture::arm::sequences::DefaultArmSequence;
-    const DEMCR: u64 = 0xE000_EDFC;
     fn words(e: &(dyn std::error::Error + 'static)) -> String {
         short(e)
     }
@@ -776,9 +775,9 @@ pub fn halt_at_reset_vector(adapter: &Adapter, khz: u32, ap: u8) -> Result<(), S
     let setup = (|| -> Result<(), probe_rs::architecture::arm::ArmError> {
         iface.select_debug_port(DpAddress::Default)?;
         let mut mem = iface.memory_interface(&FullyQualifiedApAddress::v1_with_default_dp(ap))?;
-        mem.write_word_32(DHCSR, 0xA05F_0000 | dhcsr::C_DEBUGEN | 0x2)?;
+        mem.write_word_32(DHCSR, dhcsr::DBGKEY | dhcsr::C_DEBUGEN | dhcsr::C_HALT)?;
         let demcr = mem.read_word_32(DEMCR)?;
-        mem.write_word_32(DEMCR, demcr | 1)?;
+        mem.write_word_32(DEMCR, demcr | demcr::VC_CORERESET)?;
         let _ = mem.read_word_32(DHCSR)?;
         Ok(())
     })();

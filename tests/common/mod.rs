@@ -126,3 +126,28 @@ pub fn objcopy_binary(elf: &str, out_dir: &Path) -> Vec<u8> {
 pub fn tempdir() -> tempfile::TempDir {
     tempfile::tempdir().expect("temp dir")
 }
+
+/// Turns off the GDB and telnet servers, so a run without `shutdown` ends after its commands.
+pub const QUIET: &str = "gdb_port disabled; telnet_port disabled";
+
+/// Runs `stdbg -c "sim storage <storage>" [-c <pre>]… -f board/sim-bluepill.rhai -c QUIET
+/// [-c <cmd>]…` in `dir`: `pre` lines run before the board script (faults, chip, CPUTAPID),
+/// `cmds` after it, each as its own `-c`.
+pub fn board_run(dir: &Path, storage: &Path, pre: &[&str], cmds: &[&str]) -> Run {
+    let st = format!("sim storage {}", storage.display());
+    let mut args: Vec<&str> = vec!["-c", &st];
+    for p in pre {
+        args.extend(["-c", p]);
+    }
+    args.extend(["-f", "board/sim-bluepill.rhai", "-c", QUIET]);
+    for c in cmds {
+        args.extend(["-c", c]);
+    }
+    stdbg(dir, &args)
+}
+
+/// Asserts that `out` contains `needle`; the failure message is the whole of `out`.
+#[track_caller]
+pub fn assert_has(out: &str, needle: &str) {
+    assert!(out.contains(needle), "{out}");
+}
