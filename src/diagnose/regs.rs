@@ -52,8 +52,6 @@ pub mod dbgmcu {
     pub const IWDG_STOP: u32 = 1 << 8;
     /// DBG_WWDG_STOP.
     pub const WWDG_STOP: u32 = 1 << 9;
-    /// What the target script's examine-end handler sets.
-    pub const SCRIPT_BITS: u32 = SLEEP | STOP | STANDBY | IWDG_STOP | WWDG_STOP;
 }
 
 /// RCC_CSR reset flag: independent watchdog reset.
