@@ -5,6 +5,11 @@ mod telnet_support;
 use telnet_support::{Client, Running, stdbg};
 
 const HALT: &str = "[stm32f1x.cpu] halted due to debug-request, current mode: Thread ";
+/// A blank chip that ran: its reset vector (0xffffffff) faults, HardFault's does too, and the
+/// core locks up in the HardFault handler with the frame it could not stack at 0xffffffdc (as on
+/// a real STM32F103, whose Cortex-M3 r1p1 stacks with 4-byte alignment).
+const HALT_LOCKED: &str =
+    "[stm32f1x.cpu] halted due to debug-request, current mode: Handler HardFault ";
 
 fn sim_args() -> Vec<&'static str> {
     vec![
@@ -64,9 +69,17 @@ fn target_commands_over_telnet_match_dash_c_and_halt_reaches_the_other_console()
     b.send("halt\r\n");
     b.expect("halt\r\n");
     let b_out = b.expect("\r\n> ");
-    assert!(b_out.contains(&format!("{HALT}\r\nxPSR: ")), "b: {b_out:?}");
-    let a_out = a.expect(HALT);
-    assert!(a_out.ends_with(&format!("\r\x1b[K{HALT}")), "a: {a_out:?}");
+    assert!(
+        b_out.contains(&format!(
+            "{HALT_LOCKED}\r\nxPSR: 0x01000003 pc: 0xfffffffe msp: 0xffffffdc"
+        )),
+        "b: {b_out:?}"
+    );
+    let a_out = a.expect(HALT_LOCKED);
+    assert!(
+        a_out.ends_with(&format!("\r\x1b[K{HALT_LOCKED}")),
+        "a: {a_out:?}"
+    );
     a.expect("\r\n> ");
     // The console that issued the halt is not told twice.
     b.send("echo done\r\n");

@@ -33,8 +33,24 @@ pub static EMBEDDED: &[(&str, &str)] = &[
         include_str!("../../scripts/board/sim-bluepill.rhai"),
     ),
     (
+        "board/sim-stm32f3discovery.rhai",
+        include_str!("../../scripts/board/sim-stm32f3discovery.rhai"),
+    ),
+    (
+        "board/sim-st_nucleo_h743zi.rhai",
+        include_str!("../../scripts/board/sim-st_nucleo_h743zi.rhai"),
+    ),
+    (
         "targets/stm32f1x.rhai",
         include_str!("../../targets/stm32f1x.rhai"),
+    ),
+    (
+        "targets/stm32f3x.rhai",
+        include_str!("../../targets/stm32f3x.rhai"),
+    ),
+    (
+        "targets/stm32h7x.rhai",
+        include_str!("../../targets/stm32h7x.rhai"),
     ),
 ];
 

@@ -1,63 +1,394 @@
-//! The system bus: address decoding for the core and the AHB-AP (RM0008 §3.3
-//! memory map, ARMv7-M ARM §B3.1 system address map).
+//! The system bus (ARMv7-M ARM §B3.1, RM0008 §3.3): the memories, family-free,
+//! and the SoC's windows, handed to the family's [`Soc`].
 //!
-//! | Range | Content |
-//! |---|---|
-//! | 0x0000_0000 + flash size | alias of main flash (boot from flash, BOOT0 = 0) |
-//! | 0x0800_0000 + flash size | main flash (writes go through the FPEC) |
-//! | 0x1FFF_F000–0x1FFF_F7FF | system memory (stub), F_SIZE, UID |
-//! | 0x1FFF_F800–0x1FFF_F80F | option bytes (writes go through the FPEC) |
-//! | 0x2000_0000 + 20 KiB | SRAM; bit-band alias at 0x2200_0000 |
-//! | 0x4000_0000–0x4002_3FFF | peripherals (unimplemented registers read 0, writes ignored); bit-band alias at 0x4200_0000 |
-//! | 0xE000_0000–0xE00F_FFFF | PPB: ITM, DWT, FPB, SCS, TPIU, DBGMCU, ROM table |
+//! [`BusPort`] is what the processor model sees (rsemu's `MemOps`: every
+//! address outside the core's own PPB comes here, fetches included) and what
+//! the debugger's AHB-AP reaches outside the PPB. One lock guards the state
+//! ([`Bus`]); the CPU thread and the probe side never hold it at the same time
+//! (the chip is handed over between them, `mod.rs`), so it is uncontended.
+//! Lock order: the processor's lock, then this one; nothing holding this lock
+//! calls into the processor.
 //!
-//! Everything else (e.g. 0x6000_0000 FSMC, SRAM beyond 20 KiB, flash beyond its
-//! size, ETM) does not exist: the access ends in a bus error, which the AHB-AP
-//! turns into STICKYERR + FAULT and the core into a fault.
-//!
-//! Register blocks are word registers: a byte/half-word read returns the
-//! addressed lanes; a byte/half-word write to an APB peripheral is replicated
-//! on all lanes (RM0008 §2.2 / APB bridge behaviour); sub-word writes to PPB
-//! registers merge into the word. Peripherals whose clock is disabled in RCC
-//! (GPIO, AFIO, PWR) read 0 and ignore writes.
+//! Decode, in order: main flash at 0x0800_0000 (and its boot alias at 0 on
+//! parts that boot from flash there), the RAM regions of the part, system
+//! memory (read-only), the bit-band aliases 0x2200_0000/0x4200_0000 for the
+//! debugger on parts that have them (the core decodes them itself), the SoC
+//! windows (peripherals 0x4000_0000–0x5FFF_FFFF, the vendor PPB window
+//! 0xE004_2000–0xE00F_EFFF, anything else the SoC claims in 0x1xxx_xxxx such
+//! as option bytes). Everything else is a bus error: the AHB-AP sets
+//! STICKYERR, the core takes a precise BusFault.
 
-use super::chip::Chip;
-use super::dwt::Access;
-use super::stm32f1::addr;
-use super::stm32f1::fpec::{FLASH_BASE, FpecWrite, OPT_BASE};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
 
-/// Who makes an access.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Origin {
-    /// The debugger through the AHB-AP.
-    Debug,
-    /// The core, data access.
-    Cpu,
-    /// The core, instruction fetch.
-    Fetch,
+use rsemu::core::error::BusError as RsBusError;
+use rsemu::core::space::{MemAttrs, MemOps, MemResult};
+
+use super::ChipModel;
+use super::arm::dwt::{Access, Dwt};
+use super::family::Identity;
+use super::fault::FaultSet;
+use super::nvmem::NvMem;
+use super::soc::{BusError, Origin, Soc, SocCtx, SocEffects};
+use super::time::{Ps, TimeBase};
+
+/// Events a CPU access raises for the run loop (`run.rs`), in [`BusPort::events`].
+pub(crate) mod ev {
+    /// The idle detector's watched PC was fetched.
+    pub(crate) const WATCH: u32 = 1 << 0;
+    /// A WFI or WFE encoding was fetched.
+    pub(crate) const WFI: u32 = 1 << 1;
+    /// A DWT data comparator matched.
+    pub(crate) const DWT: u32 = 1 << 2;
+    /// A SoC register was accessed: interrupt levels and the next event may
+    /// have changed.
+    pub(crate) const PERIPH: u32 = 1 << 3;
+    /// The SoC asks for a reset (in `Bus::pending_reset`).
+    pub(crate) const RESET: u32 = 1 << 4;
 }
 
-/// An access that the bus does not accept (AHB ERROR response).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct BusError;
-
-const SRAM_BASE: u32 = 0x2000_0000;
+const FLASH_BASE: u32 = 0x0800_0000;
 const SRAM_BB: u32 = 0x2200_0000;
-const PERIPH_BASE: u32 = 0x4000_0000;
+const SRAM_BB_TARGET: u32 = 0x2000_0000;
 const PERIPH_BB: u32 = 0x4200_0000;
+const PERIPH_BB_TARGET: u32 = 0x4000_0000;
+/// Size of a bit-band region (1 MiB) and of its alias (32 MiB).
+const BB_REGION: u32 = 0x0010_0000;
+
+/// Everything on the system bus, behind [`BusPort`]'s lock.
+pub(crate) struct Bus {
+    pub model: ChipModel,
+    pub ident: &'static Identity,
+    /// Core cycles ↔ virtual time.
+    pub time: TimeBase,
+    pub nv: NvMem,
+    pub storage: Option<PathBuf>,
+    /// RAM regions, as `ident.rams`.
+    pub rams: Vec<Vec<u8>>,
+    pub sysmem: Vec<u8>,
+    pub soc: Box<dyn Soc>,
+    /// The DWT comparators (the CPU's data accesses are checked here).
+    pub dwt: Dwt,
+    /// Copy of the chip's injected faults (bus errors, flash controller).
+    pub faults: FaultSet,
+    /// Read-out protection's debug mode (PM0075 §2.4.1).
+    pub debug_latched: bool,
+    /// DHCSR.C_DEBUGEN.
+    pub debugen: bool,
+    /// The core is in Debug state.
+    pub core_halted: bool,
+    /// Main flash can be read (no read-out protection in debug mode).
+    flash_ok: bool,
+    /// CPU data writes so far (the idle detector compares them).
+    pub cpu_writes: u64,
+    /// Fetch address the idle detector watches (odd = none).
+    pub watch_pc: u32,
+    /// A reset the SoC asked for during a CPU access.
+    pub pending_reset: Option<super::soc::ResetCause>,
+}
+
+impl Bus {
+    pub(crate) fn new(
+        model: ChipModel,
+        nv: NvMem,
+        storage: Option<PathBuf>,
+        soc: Box<dyn Soc>,
+    ) -> Bus {
+        let ident = model.identity();
+        let hz = soc.hclk_hz();
+        let mut b = Bus {
+            model,
+            ident,
+            time: TimeBase::new(hz),
+            nv,
+            storage,
+            rams: ident.rams.iter().map(|r| vec![0; r.1]).collect(),
+            sysmem: super::sysmem::image(ident),
+            soc,
+            dwt: Dwt::after_power_on(),
+            faults: FaultSet::default(),
+            debug_latched: false,
+            debugen: false,
+            core_halted: false,
+            flash_ok: true,
+            cpu_writes: 0,
+            watch_pc: 1,
+            pending_reset: None,
+        };
+        b.refresh_flash_ok();
+        b
+    }
+
+    /// Re-derives whether main flash is readable (after anything that may
+    /// change read-out protection).
+    pub(crate) fn refresh_flash_ok(&mut self) {
+        self.flash_ok = self.soc.flash_readable(self.debug_latched);
+    }
+
+    /// Offset into main flash of `a`, if `a` is main flash or its boot alias.
+    #[inline]
+    fn flash_offset(&self, a: u32) -> Option<usize> {
+        let fs = self.nv.flash.len() as u32;
+        let off = if a >= FLASH_BASE {
+            a - FLASH_BASE
+        } else if self.ident.flash_alias_at_0 {
+            a
+        } else {
+            return None;
+        };
+        (off < fs).then_some(off as usize)
+    }
+
+    /// The RAM region and offset of `a`.
+    #[inline]
+    fn ram_offset(&self, a: u32) -> Option<(usize, usize)> {
+        for (i, &(base, size)) in self.ident.rams.iter().enumerate() {
+            if a >= base && ((a - base) as usize) < size {
+                return Some((i, (a - base) as usize));
+            }
+        }
+        None
+    }
+
+    fn ctx(&mut self, cycles: u64, origin: Origin) -> (SocCtx<'_>, &mut Box<dyn Soc>) {
+        let now = self.time.at(cycles);
+        (
+            SocCtx {
+                now,
+                nv: &mut self.nv,
+                faults: &self.faults,
+                origin,
+                debug_latched: self.debug_latched,
+                debugen: self.debugen,
+                core_halted: self.core_halted,
+            },
+            &mut self.soc,
+        )
+    }
+
+    /// Virtual time at `cycles`.
+    pub(crate) fn now(&self, cycles: u64) -> Ps {
+        self.time.at(cycles)
+    }
+
+    /// Acts on what a SoC access reported.
+    pub(crate) fn apply(&mut self, cycles: u64, fx: SocEffects) {
+        if fx.clock_changed {
+            let hz = self.soc.hclk_hz();
+            self.time.set_hz(cycles, hz);
+        }
+        if fx.persist
+            && let Err(e) = self.save_storage(false)
+        {
+            tracing::warn!("virtual STM32: {e}");
+        }
+        if let Some(r) = fx.reset {
+            self.pending_reset.get_or_insert(r);
+        }
+        self.refresh_flash_ok();
+    }
+
+    /// Saves flash and option bytes if a storage file is configured and they
+    /// changed (or always, with `force`).
+    pub(crate) fn save_storage(&mut self, force: bool) -> Result<(), super::SimError> {
+        if let Some(p) = self.storage.as_ref().filter(|_| self.nv.dirty || force) {
+            super::storage::save(p, self.model, &self.nv)?;
+            self.nv.dirty = false;
+        }
+        Ok(())
+    }
+
+    /// A `size`-byte (1, 2 or 4) read at `a`; the value is zero-extended.
+    /// `events` collects what the run loop must look at.
+    pub(crate) fn read(
+        &mut self,
+        a: u32,
+        size: u32,
+        origin: Origin,
+        cycles: u64,
+        events: &mut u32,
+    ) -> Result<u32, BusError> {
+        if self.faults.bus_error(a, size) {
+            return Err(BusError);
+        }
+        if let Some(off) = self.flash_offset(a) {
+            if !self.flash_ok {
+                return Err(BusError);
+            }
+            let v = rd(&self.nv.flash, off, size)?;
+            if origin == Origin::Fetch {
+                self.fetched(a, v, events);
+            } else if origin == Origin::Cpu {
+                self.watch(a, size, Access::Read, events);
+            }
+            return Ok(v);
+        }
+        if let Some((i, off)) = self.ram_offset(a) {
+            let v = rd(&self.rams[i], off, size)?;
+            match origin {
+                Origin::Fetch => self.fetched(a, v, events),
+                Origin::Cpu => self.watch(a, size, Access::Read, events),
+                Origin::Debug => {}
+            }
+            return Ok(v);
+        }
+        let id = self.ident;
+        if a >= id.sysmem_base && a - id.sysmem_base < id.sysmem_size {
+            return rd(&self.sysmem, (a - id.sysmem_base) as usize, size);
+        }
+        if origin == Origin::Debug
+            && let Some((word, bit)) = self.bit_band(a)
+        {
+            let w = self.read(word, 4, origin, cycles, events)?;
+            return Ok((w >> bit) & 1);
+        }
+        if !soc_window(a) {
+            return Err(BusError);
+        }
+        if !a.is_multiple_of(size) {
+            return Err(BusError);
+        }
+        let (mut cx, soc) = self.ctx(cycles, origin);
+        let v = soc.read(a, size, &mut cx)?;
+        if origin == Origin::Cpu {
+            *events |= ev::PERIPH;
+            self.watch(a, size, Access::Read, events);
+        }
+        Ok(v)
+    }
+
+    /// A `size`-byte (1, 2 or 4) write of the low bytes of `v` at `a`.
+    pub(crate) fn write(
+        &mut self,
+        a: u32,
+        size: u32,
+        v: u32,
+        origin: Origin,
+        cycles: u64,
+        events: &mut u32,
+    ) -> Result<(), BusError> {
+        if self.faults.bus_error(a, size) {
+            return Err(BusError);
+        }
+        if origin == Origin::Cpu {
+            self.cpu_writes += 1;
+            self.watch(a, size, Access::Write, events);
+        }
+        if let Some((i, off)) = self.ram_offset(a) {
+            return wr(&mut self.rams[i], off, size, v);
+        }
+        if let Some(off) = self.flash_offset(a) {
+            let (mut cx, soc) = self.ctx(cycles, origin);
+            let fx = soc.flash_write(off as u32, size, v, &mut cx)?;
+            self.apply(cycles, fx);
+            return Ok(());
+        }
+        let id = self.ident;
+        if a >= id.sysmem_base && a - id.sysmem_base < id.sysmem_size {
+            return Err(BusError); // system memory is read-only
+        }
+        if origin == Origin::Debug
+            && let Some((word, bit)) = self.bit_band(a)
+        {
+            let old = self.read(word, 4, origin, cycles, events)?;
+            let new = if v & 1 != 0 {
+                old | (1 << bit)
+            } else {
+                old & !(1 << bit)
+            };
+            return self.write(word, 4, new, origin, cycles, events);
+        }
+        if !soc_window(a) || !a.is_multiple_of(size) {
+            return Err(BusError);
+        }
+        let (mut cx, soc) = self.ctx(cycles, origin);
+        let fx = soc.write(a, size, v, &mut cx)?;
+        self.apply(cycles, fx);
+        if origin == Origin::Cpu {
+            *events |= ev::PERIPH;
+            if self.pending_reset.is_some() {
+                *events |= ev::RESET;
+            }
+        }
+        Ok(())
+    }
+
+    /// A bit-band alias address (debugger side; the core decodes its own):
+    /// the word and bit it names (ARMv7-M ARM §B3.1.3).
+    fn bit_band(&self, a: u32) -> Option<(u32, u32)> {
+        if !self.ident.bit_band {
+            return None;
+        }
+        let (alias, target) = if (SRAM_BB..SRAM_BB + BB_REGION * 32).contains(&a) {
+            (SRAM_BB, SRAM_BB_TARGET)
+        } else if (PERIPH_BB..PERIPH_BB + BB_REGION * 32).contains(&a) {
+            (PERIPH_BB, PERIPH_BB_TARGET)
+        } else {
+            return None;
+        };
+        let off = a - alias;
+        let byte = target + off / 32;
+        Some((byte & !3, (byte & 3) * 8 + (off % 32) / 4))
+    }
+
+    #[inline]
+    fn fetched(&mut self, a: u32, v: u32, events: &mut u32) {
+        if a == self.watch_pc {
+            *events |= ev::WATCH;
+        }
+        // WFI, WFE (16-bit) and the second halfword of their 32-bit forms.
+        if matches!(v, 0xBF30 | 0xBF20 | 0x8003 | 0x8002) {
+            *events |= ev::WFI;
+        }
+    }
+
+    #[inline]
+    fn watch(&mut self, a: u32, size: u32, kind: Access, events: &mut u32) {
+        if self.dwt.data_armed {
+            self.dwt.data_access(a, size, kind);
+            if self.dwt.pending_trap {
+                *events |= ev::DWT;
+            }
+        }
+    }
+
+    /// Brings the SoC up to `cycles` and acts on its effects.
+    pub(crate) fn sync(&mut self, cycles: u64) {
+        let (mut cx, soc) = self.ctx(cycles, Origin::Debug);
+        let fx = soc.sync(&mut cx);
+        self.apply(cycles, fx);
+    }
+
+    /// A byte of flash (main or alias) or option bytes, for the back door.
+    pub(crate) fn nonvolatile_byte(&self, addr: u32) -> Option<u8> {
+        if let Some(off) = self.flash_offset(addr) {
+            return Some(self.nv.flash[off]);
+        }
+        let ob = self.ident.option_bytes_addr?;
+        (ob..ob + 16)
+            .contains(&addr)
+            .then(|| self.nv.opt[(addr - ob) as usize])
+    }
+}
+
+/// Addresses the SoC decodes: peripherals, the vendor PPB window, and the
+/// 0x1xxx_xxxx area (option bytes and other information blocks).
+#[inline]
+fn soc_window(a: u32) -> bool {
+    (0x1000_0000..0x2000_0000).contains(&a)
+        || (0x4000_0000..0x6000_0000).contains(&a)
+        || (0xE004_2000..0xE00F_F000).contains(&a)
+}
 
 #[inline]
 fn rd(mem: &[u8], off: usize, size: u32) -> Result<u32, BusError> {
-    match size {
-        4 => mem
-            .get(off..off + 4)
-            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])),
-        2 => mem
-            .get(off..off + 2)
-            .map(|b| u16::from_le_bytes([b[0], b[1]]) as u32),
-        _ => mem.get(off).map(|b| *b as u32),
-    }
-    .ok_or(BusError)
+    let b = mem.get(off..off + size as usize).ok_or(BusError)?;
+    Ok(match size {
+        1 => b[0] as u32,
+        2 => u16::from_le_bytes([b[0], b[1]]) as u32,
+        _ => u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+    })
 }
 
 #[inline]
@@ -68,376 +399,136 @@ fn wr(mem: &mut [u8], off: usize, size: u32, v: u32) -> Result<(), BusError> {
     Ok(())
 }
 
-/// Lanes of `word` addressed by a `size`-byte access at `addr`.
-#[inline]
-fn lanes(word: u32, addr: u32, size: u32) -> u32 {
-    let sh = (addr & 3) * 8;
-    match size {
-        4 => word,
-        2 => (word >> sh) & 0xFFFF,
-        _ => (word >> sh) & 0xFF,
+/// The bus as the processor model and the debugger see it.
+pub(crate) struct BusPort {
+    bus: Mutex<Bus>,
+    /// Core cycles executed so far: the run loop publishes it before each
+    /// step, so an access knows its virtual time.
+    pub(crate) cycles: AtomicU64,
+    /// [`ev`] bits raised by CPU accesses since the run loop last looked.
+    pub(crate) events: AtomicU32,
+}
+
+impl std::fmt::Debug for BusPort {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BusPort")
     }
 }
 
-/// Offset into main flash of `a` (below 0x1000_0000): the boot alias at 0 or the flash at
-/// 0x0800_0000 (RM0008 §3.4); a bus error past the `flash_size` bytes.
-fn flash_offset(a: u32, flash_size: u32) -> Result<u32, BusError> {
-    let off = if a < 0x0800_0000 {
-        a
-    } else {
-        a.wrapping_sub(FLASH_BASE)
-    };
-    if off >= flash_size || (a >= flash_size && a < 0x0800_0000) {
-        return Err(BusError);
-    }
-    Ok(off)
-}
-
-impl Chip {
-    /// Fetches an instruction half-word (used by the CPU wrapper and reset).
-    #[inline]
-    pub(crate) fn fetch16(&mut self, addr: u32) -> Option<u16> {
-        self.bus_read(addr, 2, Origin::Fetch).ok().map(|v| v as u16)
-    }
-
-    /// A `size`-byte (1, 2 or 4) read; the value is zero-extended.
-    pub(crate) fn bus_read(&mut self, a: u32, size: u32, origin: Origin) -> Result<u32, BusError> {
-        if self.faults.bus_error(a, size) {
-            return Err(BusError);
+impl BusPort {
+    pub(crate) fn new(bus: Bus) -> BusPort {
+        BusPort {
+            bus: Mutex::new(bus),
+            cycles: AtomicU64::new(0),
+            events: AtomicU32::new(0),
         }
-        let fs = self.nv.flash.len() as u32;
-        let v = match a >> 28 {
-            0x0 => {
-                let off = flash_offset(a, fs)?;
-                if self.fpec.rdp_active() && self.debug_latched {
-                    // Read-out protection in debug mode (PM0075 §2.4.1): no
-                    // access to main flash, from the debugger or from the core
-                    // (code in SRAM, the flash algorithm, even fetches), until
-                    // a power-on reset without debugger.
-                    return Err(BusError);
-                }
-                rd(&self.nv.flash, off as usize, size)?
-            }
-            0x1 => {
-                let id = self.ident;
-                if let Some(off) = self.ram2_offset(a) {
-                    rd(&self.ram2, off, size)?
-                } else if (id.sysmem_base..id.sysmem_base + id.sysmem_size).contains(&a) {
-                    rd(&self.sysmem, (a - id.sysmem_base) as usize, size)?
-                } else if id.f1_fpec && (OPT_BASE..OPT_BASE + 16).contains(&a) {
-                    rd(&self.nv.opt, (a - OPT_BASE) as usize, size)?
-                } else {
-                    return Err(BusError);
-                }
-            }
-            0x2 => {
-                let sl = self.sram.len() as u32;
-                if let Some(off) = self.ram2_offset(a) {
-                    rd(&self.ram2, off, size)?
-                } else if (SRAM_BASE..SRAM_BASE + sl).contains(&a) {
-                    rd(&self.sram, (a - SRAM_BASE) as usize, size)?
-                } else if (SRAM_BB..SRAM_BB + sl * 32).contains(&a) {
-                    let off = (a - SRAM_BB) >> 5;
-                    let bit = (a >> 2) & 7;
-                    ((self.sram[off as usize] >> bit) & 1) as u32
-                } else {
-                    return Err(BusError);
-                }
-            }
-            0x4 => {
-                if (PERIPH_BASE..addr::PERIPH_END).contains(&a) {
-                    if !a.is_multiple_of(size) {
-                        return Err(BusError);
-                    }
-                    lanes(self.periph_read(a & !3, origin), a, size)
-                } else if (PERIPH_BB..PERIPH_BB + (addr::PERIPH_END - PERIPH_BASE) * 32)
-                    .contains(&a)
-                {
-                    let word = PERIPH_BASE + (((a - PERIPH_BB) >> 5) & !3);
-                    let bit = ((a - PERIPH_BB) >> 2) & 31;
-                    (self.periph_read(word, origin) >> bit) & 1
-                } else {
-                    return Err(BusError);
-                }
-            }
-            0x5 if self.dbgmcu_on_system_bus(a) => {
-                if !a.is_multiple_of(size) {
-                    return Err(BusError);
-                }
-                lanes(self.dbgmcu_read(a & 0xFFF, origin), a, size)
-            }
-            0xE => {
-                if !a.is_multiple_of(size) {
-                    return Err(BusError);
-                }
-                lanes(self.ppb_read(a & !3, origin)?, a, size)
-            }
-            _ => return Err(BusError),
+    }
+
+    /// The bus state.
+    #[inline]
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Bus> {
+        self.bus.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Core cycles executed so far.
+    #[inline]
+    pub(crate) fn cycles(&self) -> u64 {
+        self.cycles.load(Ordering::Relaxed)
+    }
+
+    /// Takes the pending events.
+    #[inline]
+    pub(crate) fn take_events(&self) -> u32 {
+        if self.events.load(Ordering::Relaxed) == 0 {
+            0
+        } else {
+            self.events.swap(0, Ordering::Relaxed)
+        }
+    }
+
+    /// A debugger (or back-door) read outside the core's PPB.
+    pub(crate) fn debug_read(&self, a: u32, size: u32) -> Result<u32, BusError> {
+        let mut e = 0;
+        let c = self.cycles();
+        self.lock().read(a, size, Origin::Debug, c, &mut e)
+    }
+
+    /// A debugger write outside the core's PPB.
+    pub(crate) fn debug_write(&self, a: u32, size: u32, v: u32) -> Result<(), BusError> {
+        let mut e = 0;
+        let c = self.cycles();
+        self.lock().write(a, size, v, Origin::Debug, c, &mut e)
+    }
+
+    fn raise(&self, e: u32) {
+        if e != 0 {
+            self.events.fetch_or(e, Ordering::Relaxed);
+        }
+    }
+}
+
+impl MemOps for BusPort {
+    fn read(&self, off: u64, dst: &mut [u8], attrs: MemAttrs) -> MemResult {
+        let origin = if attrs.debug {
+            Origin::Debug
+        } else if attrs.is_fetch() {
+            Origin::Fetch
+        } else {
+            Origin::Cpu
         };
-        if origin == Origin::Cpu && self.dwt.data_armed {
-            self.dwt.data_access(a, size, Access::Read);
-        }
-        Ok(v)
+        let mut e = 0;
+        let c = self.cycles();
+        let r = {
+            let mut b = self.lock();
+            let mut res = Ok(());
+            for (i, chunk) in dst.chunks_mut(4).enumerate() {
+                let a = (off as u32).wrapping_add(4 * i as u32);
+                match b.read(a, chunk.len() as u32, origin, c, &mut e) {
+                    Ok(v) => chunk.copy_from_slice(&v.to_le_bytes()[..chunk.len()]),
+                    Err(_) => {
+                        res = Err(RsBusError::Unassigned);
+                        break;
+                    }
+                }
+            }
+            res
+        };
+        self.raise(e);
+        r
     }
 
-    /// A `size`-byte (1, 2 or 4) write of the low bytes of `v`.
-    pub(crate) fn bus_write(
-        &mut self,
-        a: u32,
-        size: u32,
-        v: u32,
-        origin: Origin,
-    ) -> Result<(), BusError> {
-        if self.faults.bus_error(a, size) {
-            return Err(BusError);
-        }
-        if origin == Origin::Cpu && self.dwt.data_armed {
-            self.dwt.data_access(a, size, Access::Write);
-        }
-        let fs = self.nv.flash.len() as u32;
-        match a >> 28 {
-            0x0 => {
-                let off = flash_offset(a, fs)?;
-                if !self.ident.f1_fpec {
-                    return Err(BusError); // no flash controller modelled: read-only
-                }
-                self.fpec.debug_mode = self.debug_latched;
-                let faults = &self.faults;
-                self.fpec
-                    .program(&mut self.nv, off as usize, size, v, false, faults)
-                    .map_err(|_| BusError)
-            }
-            0x1 => {
-                if let Some(off) = self.ram2_offset(a) {
-                    wr(&mut self.ram2, off, size, v)
-                } else if self.ident.f1_fpec && (OPT_BASE..OPT_BASE + 16).contains(&a) {
-                    self.fpec.debug_mode = self.debug_latched;
-                    let faults = &self.faults;
-                    self.fpec
-                        .program(&mut self.nv, (a - OPT_BASE) as usize, size, v, true, faults)
-                        .map_err(|_| BusError)
-                } else {
-                    Err(BusError) // system memory is read-only
-                }
-            }
-            0x2 => {
-                let sl = self.sram.len() as u32;
-                if let Some(off) = self.ram2_offset(a) {
-                    wr(&mut self.ram2, off, size, v)
-                } else if (SRAM_BASE..SRAM_BASE + sl).contains(&a) {
-                    wr(&mut self.sram, (a - SRAM_BASE) as usize, size, v)
-                } else if (SRAM_BB..SRAM_BB + sl * 32).contains(&a) {
-                    let off = ((a - SRAM_BB) >> 5) as usize;
-                    let bit = (a >> 2) & 7;
-                    if v & 1 != 0 {
-                        self.sram[off] |= 1 << bit;
-                    } else {
-                        self.sram[off] &= !(1 << bit);
-                    }
-                    Ok(())
-                } else {
-                    Err(BusError)
-                }
-            }
-            0x4 => {
-                if (PERIPH_BASE..addr::PERIPH_END).contains(&a) {
-                    if !a.is_multiple_of(size) {
-                        return Err(BusError);
-                    }
-                    let word = match size {
-                        4 => v,
-                        2 => (v & 0xFFFF) * 0x0001_0001,
-                        _ => (v & 0xFF) * 0x0101_0101,
-                    };
-                    self.periph_write(a & !3, word, origin)
-                } else if (PERIPH_BB..PERIPH_BB + (addr::PERIPH_END - PERIPH_BASE) * 32)
-                    .contains(&a)
+    fn write(&self, off: u64, src: &[u8], attrs: MemAttrs) -> MemResult {
+        let origin = if attrs.debug {
+            Origin::Debug
+        } else {
+            Origin::Cpu
+        };
+        let mut e = 0;
+        let c = self.cycles();
+        let r = {
+            let mut b = self.lock();
+            let mut res = Ok(());
+            for (i, chunk) in src.chunks(4).enumerate() {
+                let a = (off as u32).wrapping_add(4 * i as u32);
+                let mut w = [0u8; 4];
+                w[..chunk.len()].copy_from_slice(chunk);
+                if b.write(
+                    a,
+                    chunk.len() as u32,
+                    u32::from_le_bytes(w),
+                    origin,
+                    c,
+                    &mut e,
+                )
+                .is_err()
                 {
-                    let word = PERIPH_BASE + (((a - PERIPH_BB) >> 5) & !3);
-                    let bit = ((a - PERIPH_BB) >> 2) & 31;
-                    let old = self.periph_read(word, origin);
-                    let new = if v & 1 != 0 {
-                        old | (1 << bit)
-                    } else {
-                        old & !(1 << bit)
-                    };
-                    self.periph_write(word, new, origin)
-                } else {
-                    Err(BusError)
+                    res = Err(RsBusError::Unassigned);
+                    break;
                 }
             }
-            0x5 if self.dbgmcu_on_system_bus(a) => {
-                if !a.is_multiple_of(size) {
-                    return Err(BusError);
-                }
-                let sh = (a & 3) * 8;
-                let m = match size {
-                    4 => u32::MAX,
-                    2 => 0xFFFF << sh,
-                    _ => 0xFF << sh,
-                };
-                let old = self.dbgmcu_read(a & 0xFFC, origin);
-                self.dbgmcu_write(a & 0xFFC, (old & !m) | ((v << sh) & m));
-                Ok(())
-            }
-            0xE => {
-                if !a.is_multiple_of(size) {
-                    return Err(BusError);
-                }
-                let word = if size == 4 {
-                    v
-                } else {
-                    let old = self.ppb_read(a & !3, origin)?;
-                    let sh = (a & 3) * 8;
-                    let m = if size == 2 { 0xFFFF } else { 0xFF } << sh;
-                    (old & !m) | ((v << sh) & m)
-                };
-                self.ppb_write(a & !3, word, origin)
-            }
-            _ => Err(BusError),
-        }
-    }
-
-    /// Offset in the second RAM region (CCM SRAM, SRAM2, AXI SRAM), if `a` is in it.
-    #[inline]
-    fn ram2_offset(&self, a: u32) -> Option<usize> {
-        let (base, size) = self.ident.ram2?;
-        (a >= base && ((a - base) as usize) < size).then(|| (a - base) as usize)
-    }
-
-    /// DBGMCU on the system bus (STM32H7: 0x5C00_1000, RM0433 §60.5.8).
-    fn dbgmcu_on_system_bus(&self, a: u32) -> bool {
-        let base = self.ident.dbgmcu_addr;
-        base >> 28 == 0x5 && (base..base + 0x1000).contains(&a)
-    }
-
-    /// DBGMCU register read at `off`. On the F1 the CPU reaches it only in
-    /// debug mode (errata ES096, see `dbgmcu.rs`).
-    fn dbgmcu_read(&mut self, off: u32, origin: Origin) -> u32 {
-        let f1 = self.ident.afio_swj;
-        let accessible = origin == Origin::Debug || self.scs.debugen() || !f1;
-        self.dbgmcu.read(off, accessible, self.ident.idcode)
-    }
-
-    fn dbgmcu_write(&mut self, off: u32, v: u32) {
-        // DBG_IWDG_STOP may change: account the IWDG up to now first.
-        self.sync_timers();
-        self.dbgmcu.write(off, v)
-    }
-
-    fn clock_on(&self, a: u32) -> bool {
-        match a {
-            addr::AFIO..=0x4001_03FF => self.rcc.apb2enr & 1 != 0,
-            addr::GPIOA..addr::GPIOE_END => {
-                let port = (a - addr::GPIOA) / 0x400;
-                self.rcc.apb2enr & (1 << (2 + port)) != 0
-            }
-            addr::PWR..=0x4000_73FF => self.rcc.apb1enr & (1 << 28) != 0,
-            _ => true,
-        }
-    }
-
-    fn periph_read(&mut self, a: u32, origin: Origin) -> u32 {
-        let _ = origin;
-        if !self.clock_on(a) {
-            return 0;
-        }
-        match a {
-            addr::PWR..=0x4000_73FF => self.pwr.read(a - addr::PWR),
-            addr::IWDG..=0x4000_33FF => self.iwdg.read(a - addr::IWDG),
-            addr::AFIO..=0x4001_03FF => self.afio.read(a - addr::AFIO),
-            addr::GPIOA..addr::GPIOE_END => {
-                let port = ((a - addr::GPIOA) / 0x400) as usize;
-                self.gpio[port].read(a & 0x3FF)
-            }
-            addr::RCC..=0x4002_13FF => self.rcc.read(a - addr::RCC),
-            addr::FLASH_IF..=0x4002_23FF if self.ident.f1_fpec => {
-                self.fpec.read(a - addr::FLASH_IF)
-            }
-            _ => 0,
-        }
-    }
-
-    fn periph_write(&mut self, a: u32, v: u32, origin: Origin) -> Result<(), BusError> {
-        let _ = origin;
-        if !self.clock_on(a) {
-            return Ok(());
-        }
-        match a {
-            addr::PWR..=0x4000_73FF => self.pwr.write(a - addr::PWR, v),
-            addr::IWDG..=0x4000_33FF => {
-                self.sync_timers();
-                self.iwdg.write(a - addr::IWDG, v)
-            }
-            addr::AFIO..=0x4001_03FF => self.afio.write(a - addr::AFIO, v),
-            addr::GPIOA..addr::GPIOE_END => {
-                let port = ((a - addr::GPIOA) / 0x400) as usize;
-                self.gpio[port].write(a & 0x3FF, v)
-            }
-            addr::RCC..=0x4002_13FF => {
-                self.rcc.write(a - addr::RCC, v);
-                self.update_clock();
-            }
-            addr::FLASH_IF..=0x4002_23FF if self.ident.f1_fpec => {
-                self.fpec.debug_mode = self.debug_latched;
-                let faults = &self.faults;
-                match self.fpec.write(a - addr::FLASH_IF, v, &mut self.nv, faults) {
-                    FpecWrite::Ok => {}
-                    FpecWrite::BusError => return Err(BusError),
-                    FpecWrite::LockedAfterChange => {
-                        if let Err(e) = self.save_storage(false) {
-                            tracing::warn!("virtual STM32: {e}");
-                        }
-                    }
-                }
-            }
-            _ => {}
-        }
-        Ok(())
-    }
-
-    fn ppb_read(&mut self, a: u32, origin: Origin) -> Result<u32, BusError> {
-        let off = a & 0xFFF;
-        Ok(match a & !0xFFF {
-            0xE000_0000 => self.itm.read(off),
-            0xE000_1000 => {
-                let (cycles, pc) = (self.cycles, self.core.regs.pc);
-                self.dwt.read(off, cycles, pc)
-            }
-            0xE000_2000 => self.fpb.read(off),
-            0xE000_E000 => self.scs_read(off, origin),
-            0xE004_0000 => self.itm.tpiu_read(off),
-            // DBGMCU at 0xE004_2000 (F1/F3/G4/L4); RAZ on the H7 (its DBGMCU is
-            // at 0x5C00_1000; a simplification, see docs/sim.md).
-            addr::DBGMCU if self.ident.dbgmcu_addr == addr::DBGMCU => self.dbgmcu_read(off, origin),
-            addr::DBGMCU => 0,
-            super::romtable::BASE => super::romtable::read(off, self.ident.dev_id()),
-            _ => return Err(BusError),
-        })
-    }
-
-    fn ppb_write(&mut self, a: u32, v: u32, origin: Origin) -> Result<(), BusError> {
-        let off = a & 0xFFF;
-        match a & !0xFFF {
-            0xE000_0000 => self.itm.write(off, v),
-            0xE000_1000 => {
-                let cycles = self.cycles;
-                self.dwt.write(off, v, cycles)
-            }
-            0xE000_2000 => self.fpb.write(off, v),
-            0xE000_E000 => self.scs_write(off, v, origin),
-            0xE004_0000 => self.itm.tpiu_write(off, v),
-            // The CPU reaches DBGMCU only in debug mode (errata ES096, see dbgmcu.rs).
-            addr::DBGMCU
-                if self.ident.dbgmcu_addr == addr::DBGMCU
-                    && (origin == Origin::Debug || self.scs.debugen() || !self.ident.afio_swj) =>
-            {
-                self.dbgmcu_write(off, v)
-            }
-            addr::DBGMCU => {}
-            super::romtable::BASE => {}
-            _ => return Err(BusError),
-        }
-        Ok(())
+            res
+        };
+        self.raise(e);
+        r
     }
 }

@@ -1,63 +1,53 @@
-//! One STM32F103: all state that is shared between the probe side and the CPU
-//! thread (everything except armagnac's `Processor`, which is `!Send`), plus the
-//! reset logic.
+//! One chip: the Arm part (core, debug logic, DP/AP) and the bus with the
+//! family's SoC, plus the reset and power logic that ties them together.
 //!
 //! Reset domains (RM0008 §7.1, ARMv7-M ARM §B1.5.5/§C1.4):
-//! * power-on reset ([`Chip::new`]): everything;
-//! * system reset (NRST pin, AIRCR.SYSRESETREQ, [`Chip::system_reset`]): core,
-//!   NVIC/SCB and peripherals; option bytes are reloaded into FLASH_OBR/WRPR;
-//!   the debug logic (DHCSR debug bits, DEMCR, FPB, DWT, ITM, DBGMCU_CR) and the
-//!   DP/AP (debug power domain) keep their state;
-//! * local (core) reset (AIRCR.VECTRESET, [`Chip::core_reset`]): the core only;
-//! * wake-up from Standby without DBGMCU_CR.DBG_STANDBY: a system reset that
-//!   also resets the debug logic (its 1.8 V domain was off, RM0008 §5.3.6).
+//! * power-on reset ([`Chip::new`], [`Chip::power_on_reset`]): everything;
+//! * system reset (NRST pin, AIRCR.SYSRESETREQ, watchdogs,
+//!   [`Chip::system_reset`]): core, NVIC/SCB/SysTick and peripherals; option
+//!   bytes are reloaded; the debug logic (DHCSR debug bits, DEMCR, FPB, DWT,
+//!   ITM, DBGMCU_CR) and the DP/AP keep their state;
+//! * local reset (AIRCR.VECTRESET from the debugger, [`Chip::local_reset`]):
+//!   the reset sequence of the core only;
+//! * wake-up from Standby without the SoC keeping the debug logic powered
+//!   (F1: DBGMCU_CR.DBG_STANDBY): a system reset that also resets the debug logic.
 //!
-//! Low-power modes (RM0008 §5.3): WFI/WFE with SCR.SLEEPDEEP enters Stop
-//! (PWR_CR.PDDS = 0) or Standby (PDDS = 1); [`Chip::dp_silent`] says when the
-//! SW-DP cannot answer (Stop/Standby without the DBGMCU_CR bit, AFIO_MAPR
-//! SWJ_CFG = 0b100, no power).
-//!
-//! Virtual time (`time_ps`, picoseconds since the `Sim` was created) advances
-//! with every core cycle (1/HCLK), with every SWD transaction's wire time while
-//! the core is not executing, and with wall time while the probe is idle; the
-//! IWDG counts in it (see `docs/sim.md`, "Time").
+//! Virtual time (`time.rs`) advances with every core cycle, with every SWD
+//! transaction's wire time while the core does not execute, and with wall
+//! time while the probe is idle (see `docs/sim.md`, "Time").
 
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
 
-use armagnac::registers::{CoreRegisters, Mode};
-
-use super::ap::AhbAp;
-use super::dp::SwDp;
-use super::dwt::Dwt;
+use super::arm::ap::AhbAp;
+use super::arm::core::{Core, CoreConfig, Cpu};
+use super::arm::debug::{DFSR_HALTED, DFSR_VCATCH, DebugRegs, demcr};
+use super::arm::dp::SwDp;
+use super::arm::fpb::Fpb;
+use super::arm::itm::Itm;
+use super::bus::{Bus, BusPort};
 use super::family::Identity;
 use super::fault::{Fault, FaultSet};
-use super::fpb::Fpb;
-use super::itm::Itm;
-use super::scs::Scs;
-use super::stats::DapStats;
-use super::stm32f1::afio::Afio;
-use super::stm32f1::dbgmcu::Dbgmcu;
-use super::stm32f1::fpec::{Fpec, NvMem};
-use super::stm32f1::gpio::Gpio;
-use super::stm32f1::iwdg::Iwdg;
-use super::stm32f1::pwr::Pwr;
-use super::stm32f1::rcc::{Rcc, ResetCause};
-use super::stm32f1::sysmem;
+use super::nvmem::NvMem;
+use super::run::RunLoop;
+use super::soc::{PowerMode, ResetCause, Soc, SocCtx};
+use super::stats::{DapStats, ExecStats};
+use super::time::{PS_PER_S, Ps};
 use super::{ChipModel, SimError};
 
 /// SWCLK cycles of one SWD transaction: 8 request + 1 turnaround + 3 ACK +
 /// 1 turnaround + 33 data/parity, plus a few idle cycles (ADIv5 §B4.2).
 pub(crate) const SWCLK_PER_TRANSACTION: u64 = 50;
 
-/// What the core is doing (ARMv7-M ARM §C1.6.2, DHCSR status bits).
+/// What the core is doing (ARMv7-M ARM §C1.6.2, DHCSR status bits). Sleep
+/// (S_SLEEP) is `Running` with [`Chip::asleep`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum RunState {
-    /// Executing instructions.
+    /// Executing instructions (or asleep in WFI/WFE).
     Running,
     /// In Debug state (S_HALT).
     Halted,
-    /// WFI/WFE (S_SLEEP); `wake_at` = core cycle count of the next SysTick wake-up.
-    Sleeping { wake_at: Option<u64> },
     /// Lockup (S_LOCKUP): an unrecoverable fault; only halt or reset leave it.
     LockedUp,
     /// Held in reset by NRST.
@@ -66,90 +56,72 @@ pub(crate) enum RunState {
     Unpowered,
 }
 
-/// Power mode of the chip (RM0008 §5.3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum PowerMode {
-    /// Run or Sleep (SLEEPDEEP = 0): all clocks available to the debugger.
-    Run,
-    /// Stop: 1.8 V domain clocks off (HCLK/FCLK), regulator on; SRAM kept.
-    Stop,
-    /// Standby: 1.8 V domain off; leaving it is a reset.
-    Standby,
-}
-
-/// DBGMCU_CR bits (RM0008 §31.16.3).
-pub(crate) const DBG_STOP: u32 = 1 << 1;
-pub(crate) const DBG_STANDBY: u32 = 1 << 2;
-pub(crate) const DBG_IWDG_STOP: u32 = 1 << 8;
-/// Picoseconds per second.
-pub(crate) const PS_PER_S: u64 = 1_000_000_000_000;
-
-/// The core's architectural registers while they live outside armagnac.
-#[derive(Debug, Clone)]
-pub(crate) struct CoreState {
-    pub regs: CoreRegisters,
-    /// BASEPRI (armagnac has none).
-    pub basepri: u8,
-    pub run: RunState,
-    /// C_STEP was set at resume: halt after one instruction.
-    pub step_pending: bool,
-    /// Bumped by every core reset: the CPU thread re-creates its `Processor`.
-    pub epoch: u64,
-    /// The debugger wrote SCS registers the CPU side keeps its own copy of
-    /// (VTOR, SysTick): push them into armagnac at the next resume.
-    pub scb_dirty: bool,
-}
-
 pub(crate) struct Chip {
     pub model: ChipModel,
     /// Identity and memory layout of `model`.
     pub ident: &'static Identity,
-    /// Second RAM region (CCM SRAM / SRAM2 / AXI SRAM), empty if none.
-    pub ram2: Vec<u8>,
-    pub nv: NvMem,
-    pub storage: Option<PathBuf>,
-    pub sram: Vec<u8>,
-    pub sysmem: Vec<u8>,
+    /// The processor (its NVIC, SCB and SysTick included).
+    pub core: Core,
+    /// The system bus: memories and the SoC, shared with the processor.
+    pub port: Arc<BusPort>,
     pub dp: SwDp,
     pub ap: AhbAp,
-    pub scs: Scs,
-    pub core: CoreState,
+    pub dbg: DebugRegs,
     pub fpb: Fpb,
-    pub dwt: Dwt,
     pub itm: Itm,
-    pub fpec: Fpec,
-    pub rcc: Rcc,
-    pub gpio: [Gpio; 5],
-    pub afio: Afio,
-    pub dbgmcu: Dbgmcu,
-    pub pwr: Pwr,
-    pub iwdg: Iwdg,
+    /// Cortex-M7 CSSELR (cache size selection).
+    pub csselr: u32,
+    /// Active faults (authoritative; the bus has a copy).
     pub faults: FaultSet,
     pub stats: DapStats,
+    pub exec: ExecStats,
+    /// Wall-clock start of `exec`.
+    pub exec_since: Instant,
+    /// Virtual time at the start of `exec`.
+    pub exec_since_ps: Ps,
+    pub run: RunState,
+    /// In WFI/WFE sleep (DHCSR.S_SLEEP), as last seen by the run loop.
+    pub asleep: bool,
+    /// C_STEP was set at resume: halt after one instruction.
+    pub step_pending: bool,
     /// NRST is held low.
     pub nrst_low: bool,
-    /// Core clock cycles executed (or slept) since the `Sim` was created.
-    pub cycles: u64,
-    /// Virtual time since the `Sim` was created, picoseconds.
-    pub time_ps: u64,
-    /// Duration of one HCLK cycle, picoseconds (from the RCC configuration).
-    pub cycle_ps: u64,
-    /// Run, Stop or Standby.
-    pub power: PowerMode,
     /// A debugger has powered up the debug domain (DP CTRL/STAT.CDBGPWRUPREQ)
     /// since power-on: the flash is in "debug mode" for read-out protection
     /// (PM0075 §2.4.1); only a power-on reset clears it.
     pub debug_latched: bool,
+    /// State of the run loop (`run.rs`).
+    pub rl: RunLoop,
+    /// What the USARTs sent that nobody has taken yet: (instance, bytes).
+    pub serial_out: Vec<(&'static str, Vec<u8>)>,
+}
+
+/// The SoC model of `model`.
+fn make_soc(model: ChipModel, nv: &NvMem) -> Box<dyn Soc> {
+    let ident = model.identity();
+    if ident.f1_soc {
+        Box::new(super::stm32f1::F1Soc::power_on(ident, nv))
+    } else {
+        Box::new(super::minimal::MinimalSoc::new(ident))
+    }
+}
+
+/// The factory option bytes of `model`'s family.
+pub(crate) fn factory_option_bytes(model: ChipModel) -> [u8; 16] {
+    if model.identity().f1_soc {
+        super::stm32f1::fpec::FACTORY_OPTION_BYTES
+    } else {
+        [0xFF; 16]
+    }
 }
 
 impl Chip {
     /// Power-on reset.
     pub(crate) fn new(model: ChipModel, storage: Option<PathBuf>) -> Result<Chip, SimError> {
+        let blank = || NvMem::blank(model.flash_size(), factory_option_bytes(model));
         let nv = match &storage {
-            Some(p) => {
-                super::storage::load(p, model)?.unwrap_or_else(|| NvMem::blank(model.flash_size()))
-            }
-            None => NvMem::blank(model.flash_size()),
+            Some(p) => super::storage::load(p, model)?.unwrap_or_else(blank),
+            None => blank(),
         };
         Ok(Chip::power_on(model, nv, storage))
     }
@@ -157,85 +129,133 @@ impl Chip {
     /// A chip right after power-on with the given non-volatile content.
     fn power_on(model: ChipModel, nv: NvMem, storage: Option<PathBuf>) -> Chip {
         let ident = model.identity();
-        let fpec = Fpec::after_reset(&nv, ident);
-        let hw_wdg = fpec.obr & (1 << 2) == 0;
+        let soc = make_soc(model, &nv);
+        let port = Arc::new(BusPort::new(Bus::new(model, nv, storage, soc)));
+        let core = Core::new(
+            CoreConfig {
+                kind: ident.core,
+                cpuid: ident.cpuid,
+                mvfr: ident.mvfr,
+                syst_calib: ident.syst_calib,
+                reset_vtor: ident.boot_vtor,
+                mpu: ident.core != super::arm::core::CoreKind::CortexM3,
+            },
+            port.clone(),
+        );
         let mut chip = Chip {
             model,
             ident,
-            ram2: vec![0; ident.ram2.map(|r| r.1).unwrap_or(0)],
-            sram: vec![0; model.ram_size()],
-            sysmem: sysmem::image(ident),
+            core,
+            port,
             dp: SwDp::power_on(),
             ap: AhbAp::power_on(),
-            scs: Scs::power_on(),
-            core: CoreState {
-                regs: CoreRegisters::new(),
-                basepri: 0,
-                run: RunState::Running,
-                step_pending: false,
-                epoch: 0,
-                scb_dirty: false,
-            },
+            dbg: DebugRegs::power_on(),
             fpb: Fpb::default(),
-            dwt: Dwt::after_power_on(),
             itm: Itm::default(),
-            fpec,
-            rcc: Rcc::after_reset(0, ResetCause::PowerOn),
-            gpio: std::array::from_fn(|_| Gpio::after_reset()),
-            afio: Afio::default(),
-            dbgmcu: Dbgmcu::default(),
-            pwr: Pwr::default(),
-            iwdg: Iwdg::after_reset(hw_wdg, 0),
+            csselr: 0,
             faults: FaultSet::default(),
             stats: DapStats::default(),
+            exec: ExecStats::default(),
+            exec_since: Instant::now(),
+            exec_since_ps: 0,
+            run: RunState::Running,
+            asleep: false,
+            step_pending: false,
             nrst_low: false,
-            cycles: 0,
-            time_ps: 0,
-            cycle_ps: 0,
-            power: PowerMode::Run,
             debug_latched: false,
-            nv,
-            storage,
+            rl: RunLoop::default(),
+            serial_out: Vec::new(),
         };
-        chip.update_clock();
-        chip.core_reset();
+        chip.after_reset(false);
         chip
+    }
+
+    /// Core cycles executed (or slept) since the chip was created.
+    #[inline]
+    pub(crate) fn cycles(&self) -> u64 {
+        self.port.cycles()
+    }
+
+    /// Virtual time now.
+    pub(crate) fn now(&self) -> Ps {
+        let c = self.cycles();
+        self.port.lock().now(c)
+    }
+
+    /// A context for a SoC call made by the chip itself.
+    fn with_soc<R>(&mut self, f: impl FnOnce(&mut dyn Soc, &mut SocCtx) -> R) -> R {
+        let cycles = self.cycles();
+        let mut b = self.port.lock();
+        let now = b.now(cycles);
+        let bus = &mut *b;
+        let mut cx = SocCtx {
+            now,
+            nv: &mut bus.nv,
+            faults: &bus.faults,
+            origin: super::soc::Origin::Debug,
+            debug_latched: bus.debug_latched,
+            debugen: bus.debugen,
+            core_halted: bus.core_halted,
+        };
+        f(bus.soc.as_mut(), &mut cx)
     }
 
     /// The supply goes away ([`Fault::NoPower`]): the core stops, the DP is dead.
     fn power_off(&mut self) {
-        self.core.run = RunState::Unpowered;
-        self.core.epoch += 1;
+        self.run = RunState::Unpowered;
+        self.asleep = false;
     }
 
     /// Power comes back: a power-on reset of everything but the flash, the
-    /// option bytes and the simulator's own bookkeeping (faults, counters, time).
-    /// SRAM content is lost (reads 0).
+    /// option bytes and the simulator's own bookkeeping (faults, counters,
+    /// time). SRAM content is lost (reads 0).
     pub(crate) fn power_on_reset(&mut self) {
-        let nv = std::mem::replace(&mut self.nv, NvMem::blank(0));
-        let mut fresh = Chip::power_on(self.model, nv, self.storage.take());
+        let (nv, storage, time, cycles) = {
+            let mut b = self.port.lock();
+            (
+                std::mem::replace(&mut b.nv, NvMem::blank(0, [0xFF; 16])),
+                b.storage.take(),
+                b.time,
+                self.port.cycles(),
+            )
+        };
+        let mut fresh = Chip::power_on(self.model, nv, storage);
         fresh.faults = std::mem::take(&mut self.faults);
         fresh.stats = self.stats;
-        fresh.cycles = self.cycles;
-        fresh.time_ps = self.time_ps;
-        fresh.iwdg.last_ps = self.time_ps;
-        fresh.core.epoch = self.core.epoch + 1;
+        fresh.exec = self.exec;
+        fresh.exec_since = self.exec_since;
+        fresh.exec_since_ps = self.exec_since_ps;
         fresh.nrst_low = self.nrst_low;
+        fresh.serial_out = std::mem::take(&mut self.serial_out);
+        {
+            // Time goes on: keep the clock's position.
+            let mut b = fresh.port.lock();
+            b.time = time;
+            b.time.pass(cycles, 0);
+            let hz = b.soc.hclk_hz();
+            b.time.set_hz(cycles, hz);
+            b.faults = fresh.faults.clone();
+        }
+        fresh
+            .port
+            .cycles
+            .store(cycles, std::sync::atomic::Ordering::Relaxed);
         if fresh.nrst_low {
-            fresh.core.run = RunState::InReset;
+            fresh.run = RunState::InReset;
         }
         *self = fresh;
     }
 
     /// Whether the target has supply voltage.
     pub(crate) fn powered(&self) -> bool {
-        self.core.run != RunState::Unpowered
+        self.run != RunState::Unpowered
     }
 
     /// Activates a fault; [`Fault::NoPower`] switches the chip off.
     pub(crate) fn inject_fault(&mut self, fault: Fault) {
         let off = fault == Fault::NoPower;
         self.faults.inject(fault);
+        self.port.lock().faults = self.faults.clone();
         if off && self.powered() {
             self.power_off();
         }
@@ -244,46 +264,38 @@ impl Chip {
     /// Removes all faults; an unpowered chip gets its supply back (power-on reset).
     pub(crate) fn clear_faults(&mut self) {
         self.faults.clear();
+        self.port.lock().faults = self.faults.clone();
         if !self.powered() {
             self.power_on_reset();
         }
     }
 
-    /// The SW-DP cannot answer: no supply; the firmware gave the SWD pins to
-    /// GPIO (AFIO_MAPR.SWJ_CFG = 0b100, RM0008 §9.4.2); or the chip is in Stop
-    /// or Standby without DBGMCU_CR.DBG_STOP/DBG_STANDBY (RM0008 §31.16.3:
-    /// FCLK/HCLK are off, the debug connection is lost).
+    /// The SW-DP cannot answer: no supply, or the SoC silenced it (F1:
+    /// AFIO_MAPR.SWJ_CFG = 0b100, RM0008 §9.4.2; Stop or Standby without the
+    /// DBGMCU_CR bit, RM0008 §31.16.3).
     pub(crate) fn dp_silent(&self) -> bool {
-        if !self.powered() || self.faults.no_power() {
-            return true;
-        }
-        if self.ident.afio_swj && self.afio.swj_cfg == 0b100 {
-            return true;
-        }
-        match self.power {
-            PowerMode::Run => false,
-            PowerMode::Stop => self.dbgmcu.cr & DBG_STOP == 0,
-            PowerMode::Standby => self.dbgmcu.cr & DBG_STANDBY == 0,
-        }
+        !self.powered() || self.faults.no_power() || self.port.lock().soc.debug_port_silent()
     }
 
-    /// Recomputes the HCLK period after an RCC change.
-    pub(crate) fn update_clock(&mut self) {
-        self.cycle_ps = (PS_PER_S / self.rcc.hclk_hz()).max(1);
+    /// CTRL/STAT.CDBGPWRUPREQ was set: read-out protection's debug mode.
+    pub(crate) fn latch_debug_mode(&mut self) {
+        self.debug_latched = true;
+        let mut b = self.port.lock();
+        b.debug_latched = true;
+        b.refresh_flash_ok();
     }
 
-    /// `n` core cycles pass (executed or slept).
-    #[inline]
-    pub(crate) fn tick(&mut self, n: u64) {
-        self.cycles += n;
-        self.time_ps += n * self.cycle_ps;
+    /// HCLK, Hz.
+    pub(crate) fn hclk_hz(&self) -> u64 {
+        self.port.lock().time.hz()
     }
 
     /// Time passes while the core does not execute (halted, in reset, locked
-    /// up, unpowered): only the timers see it.
-    pub(crate) fn advance_idle(&mut self, ps: u64) {
-        self.time_ps += ps;
-        self.sync_timers();
+    /// up, unpowered): only the SoC's timers see it.
+    pub(crate) fn advance_idle(&mut self, ps: Ps) {
+        let c = self.cycles();
+        self.port.lock().time.pass(c, ps);
+        self.sync_soc();
     }
 
     /// Wire time of `n` SWD transactions at `swclk_khz`, picoseconds.
@@ -291,107 +303,103 @@ impl Chip {
         n * SWCLK_PER_TRANSACTION * (PS_PER_S / 1000) / swclk_khz.max(1) as u64
     }
 
-    /// The IWDG is frozen: core halted and DBGMCU_CR.DBG_IWDG_STOP set (RM0008 §31.16.3).
-    fn iwdg_frozen(&self) -> bool {
-        self.core.run == RunState::Halted && self.dbgmcu.cr & DBG_IWDG_STOP != 0
-    }
-
-    /// Brings the timers up to `time_ps`; an expired IWDG resets the chip
-    /// (RM0008 §19.3.2). Must be called before anything that changes whether
-    /// the IWDG is frozen (halt, resume, DBGMCU_CR writes).
-    pub(crate) fn sync_timers(&mut self) {
-        if !self.powered() {
-            self.iwdg.last_ps = self.time_ps;
-            return;
-        }
-        let frozen = self.iwdg_frozen();
-        if self.iwdg.advance(self.time_ps, frozen) {
-            tracing::debug!("virtual STM32: independent watchdog reset");
-            self.system_reset(ResetCause::IndependentWatchdog);
-        }
-    }
-
-    /// Virtual time at which the IWDG will reset the chip if nothing changes.
-    pub(crate) fn timer_deadline_ps(&self) -> Option<u64> {
-        if !self.powered() || self.iwdg_frozen() {
-            return None;
-        }
-        self.iwdg.remaining_ps().map(|r| self.iwdg.last_ps + r)
-    }
-
-    /// Core cycles until the next timer event (at least 1), if any.
-    pub(crate) fn timer_cycles_left(&self) -> Option<u64> {
-        self.timer_deadline_ps()
-            .map(|d| (d.saturating_sub(self.time_ps) / self.cycle_ps).max(1))
-    }
-
     /// Core cycles that pass during one SWD transaction at `swclk_khz`.
     pub(crate) fn wire_cycles(&self, swclk_khz: u32) -> u64 {
-        let hclk = self.rcc.hclk_hz();
-        (SWCLK_PER_TRANSACTION * hclk / (swclk_khz.max(1) as u64 * 1000)).max(1)
+        (SWCLK_PER_TRANSACTION * self.hclk_hz() / (swclk_khz.max(1) as u64 * 1000)).max(1)
     }
 
-    /// The core consumes simulated time (running or sleeping, including Stop/Standby).
+    /// The core consumes simulated time (running or asleep).
     pub(crate) fn core_active(&self) -> bool {
-        matches!(self.core.run, RunState::Running | RunState::Sleeping { .. })
+        self.run == RunState::Running
+    }
+
+    /// Brings the SoC up to now; a reset it asks for (watchdog) happens.
+    pub(crate) fn sync_soc(&mut self) {
+        if !self.powered() {
+            return;
+        }
+        let c = self.cycles();
+        let reset = {
+            let mut b = self.port.lock();
+            b.sync(c);
+            b.pending_reset.take()
+        };
+        if let Some(cause) = reset {
+            tracing::debug!("virtual STM32: reset by {cause:?}");
+            self.system_reset(cause);
+        }
+    }
+
+    /// Virtual time of the next SoC event while the core does not execute.
+    pub(crate) fn timer_deadline_ps(&self) -> Option<Ps> {
+        if !self.powered() {
+            return None;
+        }
+        let c = self.cycles();
+        let b = self.port.lock();
+        b.soc.next_event(b.now(c), b.core_halted)
     }
 
     /// System reset (RM0008 §7.1.2): core + peripherals, not the debug logic.
-    /// PWR_CSR's SBF/WUF survive (cleared by power-on only, RM0008 §5.4.2).
-    /// Leaving Standby this way also resets the debug logic unless
-    /// DBGMCU_CR.DBG_STANDBY kept it powered, and sets PWR_CSR.SBF.
+    /// Leaving Standby this way also resets the debug logic unless the SoC
+    /// kept it powered.
     pub(crate) fn system_reset(&mut self, cause: ResetCause) {
         if !self.powered() {
             return;
         }
-        let from_standby = self.power == PowerMode::Standby;
-        let debug_was_off = from_standby && self.dbgmcu.cr & DBG_STANDBY == 0;
-        self.power = PowerMode::Run;
-        let pwr_flags = self.pwr.csr & 3;
-        self.fpec = Fpec::after_reset(&self.nv, self.ident);
-        self.rcc = Rcc::after_reset(self.rcc.csr, cause);
-        self.gpio = std::array::from_fn(|_| Gpio::after_reset());
-        self.afio = Afio::default();
-        self.pwr = Pwr::default();
-        self.pwr.csr = pwr_flags | if from_standby { 2 } else { 0 };
-        self.iwdg = Iwdg::after_reset(self.fpec.obr & (1 << 2) == 0, self.time_ps);
-        self.scs.system_reset();
-        if debug_was_off {
+        let (from_standby, kept) = {
+            let b = self.port.lock();
+            (
+                b.soc.power_mode() == PowerMode::Standby,
+                b.soc.debug_kept_in_low_power(),
+            )
+        };
+        self.with_soc(|soc, cx| soc.system_reset(cause, cx));
+        {
+            let mut b = self.port.lock();
+            let c = self.port.cycles();
+            let hz = b.soc.hclk_hz();
+            b.time.set_hz(c, hz);
+            b.dwt.pending_trap = false;
+            b.pending_reset = None;
+            b.refresh_flash_ok();
+        }
+        if from_standby && !kept {
             self.debug_logic_reset();
         }
-        self.update_clock();
-        self.core_reset();
+        self.after_reset(true);
     }
 
     /// The debug power domain was off: DP (back to JTAG), AP, DHCSR/DEMCR/DFSR,
-    /// FPB, DWT, ITM and DBGMCU_CR return to their power-on state.
+    /// FPB, DWT and ITM return to their power-on state.
     fn debug_logic_reset(&mut self) {
         self.dp = SwDp::power_on();
         self.ap = AhbAp::power_on();
-        self.scs = Scs::power_on();
+        self.dbg = DebugRegs::power_on();
         self.fpb = Fpb::default();
-        self.dwt = Dwt::after_power_on();
         self.itm = Itm::default();
-        self.dbgmcu = Dbgmcu::default();
+        let mut b = self.port.lock();
+        b.dwt = super::arm::dwt::Dwt::after_power_on();
+        b.debugen = false;
     }
 
-    /// Leaves Stop or Standby because the debugger halted the core (possible
-    /// only with DBG_STOP/DBG_STANDBY set). Leaving Stop selects HSI as the
-    /// system clock (RM0008 §5.3.5).
-    fn leave_low_power(&mut self) {
-        if self.power == PowerMode::Run {
+    /// Local reset of the core (AIRCR.VECTRESET): the reset sequence only.
+    pub(crate) fn local_reset(&mut self) {
+        if !self.powered() {
             return;
         }
-        if self.power == PowerMode::Stop {
-            self.rcc.exit_stop();
-            self.update_clock();
-        }
-        self.power = PowerMode::Run;
+        self.core.local_reset();
+        self.dbg.core_reset();
+        self.settle_after_reset();
     }
 
-    /// Local reset of the core (ARMv7-M ARM §B1.5.5 TakeReset): registers,
-    /// vector fetch of SP_main and the reset handler from the vector table at 0.
-    pub(crate) fn core_reset(&mut self) {
+    /// Resets the processor (power-on state of its SCS) and runs its reset
+    /// sequence, then decides how the core leaves reset.
+    fn after_reset(&mut self, _system: bool) {
+        self.core_reset_sequence_state();
+    }
+
+    fn core_reset_sequence_state(&mut self) {
         if !self.powered() {
             return;
         }
@@ -399,61 +407,66 @@ impl Chip {
         // in reset is taken as the core leaves reset, before the first
         // instruction (the debug logic is not reset by NRST): OpenOCD's
         // connect_assert_srst + reset halt.
-        let c = self.scs.dhcsr_c;
-        let halt_request = self.core.run == RunState::InReset
+        let c = self.dbg.dhcsr_c;
+        let halt_request = self.run == RunState::InReset
             && !self.nrst_low
-            && c & super::scs::C_DEBUGEN != 0
-            && c & super::scs::C_HALT != 0;
-        let mut regs = CoreRegisters::new();
-        regs.mode = Mode::Thread;
-        self.core.basepri = 0;
-        self.core.epoch += 1;
-        self.core.step_pending = false;
-        self.core.scb_dirty = true;
-        self.scs.core_reset();
-        self.dwt.pending_trap = false;
-        let sp = self.vector_read(0);
-        let pc = self.vector_read(4);
-        let mut ok = false;
-        if let (Some(sp), Some(pc)) = (sp, pc) {
-            regs.msp = sp & !3;
-            regs.pc = pc & !1;
-            regs.lr = 0xFFFF_FFFF;
-            regs.psr.set_t(pc & 1 == 1);
-            // A reset handler without the Thumb bit faults (INVSTATE) and a
-            // handler where nothing can be fetched faults too; both escalate to
-            // a lockup since HardFault cannot be taken either (blank flash).
-            ok = pc & 1 == 1 && self.fetch16(pc & !1).is_some();
+            && c & super::arm::debug::C_DEBUGEN != 0
+            && c & super::arm::debug::C_HALT != 0;
+        self.core.system_reset();
+        self.rl = RunLoop::default();
+        self.dbg.core_reset();
+        self.apply_irq_levels_from_scratch();
+        if halt_request {
+            self.dbg.dhcsr_c |= super::arm::debug::C_HALT;
         }
-        self.core.regs = regs;
-        if !self.powered() {
-            return;
-        }
+        self.settle_after_reset_with(halt_request);
+    }
+
+    fn settle_after_reset(&mut self) {
+        self.settle_after_reset_with(false);
+    }
+
+    fn settle_after_reset_with(&mut self, halt_request: bool) {
+        self.asleep = false;
+        self.step_pending = false;
         if self.nrst_low {
-            self.core.run = RunState::InReset;
+            self.run = RunState::InReset;
+            self.set_core_halted(false);
             return;
         }
-        if self.scs.debugen() && self.scs.demcr & super::scs::DEMCR_VC_CORERESET != 0 {
-            self.core.run = RunState::Halted;
-            self.scs.enter_halt(super::scs::DFSR_VCATCH);
+        if self.dbg.debugen() && self.dbg.demcr & demcr::VC_CORERESET != 0 {
+            self.run = RunState::Halted;
+            self.set_core_halted(true);
+            self.dbg.enter_halt(DFSR_VCATCH);
         } else if halt_request {
-            self.core.run = RunState::Halted;
-            self.scs.enter_halt(super::scs::DFSR_HALTED);
-        } else if ok {
-            self.core.run = RunState::Running;
+            self.run = RunState::Halted;
+            self.set_core_halted(true);
+            self.dbg.enter_halt(DFSR_HALTED);
         } else {
-            self.core.run = RunState::LockedUp;
+            self.run = RunState::Running;
+            self.set_core_halted(false);
+            let pc = self.core.pc();
+            if pc == 0xFFFF_FFFE {
+                tracing::info!(
+                    "virtual STM32: the reset vector reads 0xffffffff (flash is blank): the core locks up until a debugger halts it, as on silicon"
+                );
+            }
         }
     }
 
-    fn vector_read(&mut self, addr: u32) -> Option<u32> {
-        self.bus_read(addr, 4, super::bus::Origin::Cpu).ok()
+    /// Tells the SoC whether the core is in Debug state (DBGMCU freezes).
+    fn set_core_halted(&mut self, halted: bool) {
+        let c = self.cycles();
+        let mut b = self.port.lock();
+        if b.core_halted != halted {
+            b.sync(c);
+            b.core_halted = halted;
+        }
     }
 
     /// NRST pin level driven by the probe. While NRST is low the whole chip
-    /// except the debug logic is held in reset (RM0008 §7.1.2): peripherals
-    /// (AFIO_MAPR.SWJ_CFG = 0, so the SW-DP works again) and the core; Stop
-    /// and Standby are left. Releasing it runs the reset sequence.
+    /// except the debug logic is held in reset (RM0008 §7.1.2). Releasing it
+    /// runs the reset sequence.
     pub(crate) fn set_nrst(&mut self, low: bool) {
         if low == self.nrst_low {
             return;
@@ -462,44 +475,117 @@ impl Chip {
         if !self.powered() {
             return;
         }
-        self.sync_timers();
+        self.sync_soc();
+        if low {
+            self.run = RunState::InReset;
+        }
         self.system_reset(ResetCause::Pin);
         if low {
-            self.scs.s_reset_st = true;
+            self.dbg.s_reset_st = true;
         }
     }
 
     /// Saves flash and option bytes if a storage file is configured and they
     /// changed (or always, with `force`).
     pub(crate) fn save_storage(&mut self, force: bool) -> Result<(), SimError> {
-        if let Some(p) = self.storage.as_ref().filter(|_| self.nv.dirty || force) {
-            super::storage::save(p, self.model, &self.nv)?;
-            self.nv.dirty = false;
-        }
-        Ok(())
-    }
-
-    /// A byte of flash (main or alias) or option bytes, for the back door.
-    pub(crate) fn nonvolatile_byte(&self, addr: u32) -> Option<u8> {
-        let fs = self.nv.flash.len() as u32;
-        if addr < fs {
-            return Some(self.nv.flash[addr as usize]);
-        }
-        if (0x0800_0000..0x0800_0000 + fs).contains(&addr) {
-            return Some(self.nv.flash[(addr - 0x0800_0000) as usize]);
-        }
-        if (0x1FFF_F800..0x1FFF_F810).contains(&addr) {
-            return Some(self.nv.opt[(addr - 0x1FFF_F800) as usize]);
-        }
-        None
+        self.port.lock().save_storage(force)
     }
 
     /// The halt entry used by every debug event (ARMv7-M ARM §C1.5).
     pub(crate) fn halt(&mut self, dfsr_bits: u32) {
-        self.sync_timers();
-        self.leave_low_power();
-        self.core.run = RunState::Halted;
-        self.core.step_pending = false;
-        self.scs.enter_halt(dfsr_bits);
+        self.sync_soc();
+        let lp = self.port.lock().soc.power_mode() != PowerMode::Run;
+        if lp {
+            let fx = self.with_soc(|soc, cx| soc.leave_low_power(cx));
+            let c = self.cycles();
+            self.port.lock().apply(c, fx);
+        }
+        self.core.leave_sleep_and_lockup();
+        self.asleep = false;
+        self.run = RunState::Halted;
+        self.step_pending = false;
+        self.dbg.enter_halt(dfsr_bits);
+        self.set_core_halted(true);
+    }
+
+    /// Leaves Debug state: the core runs again (on the CPU thread).
+    pub(crate) fn resume(&mut self) {
+        self.run = RunState::Running;
+        self.dbg.s_regrdy = false;
+        self.rl.mode_dirty = true;
+        self.set_core_halted(false);
+    }
+
+    /// Sets every external interrupt line from the SoC's levels.
+    fn apply_irq_levels_from_scratch(&mut self) {
+        self.rl.irq_applied = [0; 8];
+        let mut levels = [0u32; 8];
+        self.port.lock().soc.irq_levels(&mut levels);
+        self.apply_irq_levels(levels, true);
+    }
+
+    /// Drives the core's interrupt inputs to `levels`.
+    pub(crate) fn apply_irq_levels(&mut self, levels: [u32; 8], all: bool) {
+        for (w, (&new, old)) in levels
+            .iter()
+            .zip(self.rl.irq_applied.iter_mut())
+            .enumerate()
+        {
+            let mut diff = if all { u32::MAX } else { new ^ *old };
+            while diff != 0 {
+                let b = diff.trailing_zeros();
+                diff &= diff - 1;
+                self.core
+                    .set_irq((w * 32 + b as usize) as u16, new & (1 << b) != 0);
+            }
+            *old = new;
+        }
+    }
+
+    /// The USART output not yet taken.
+    pub(crate) fn take_serial(&mut self) -> Vec<(&'static str, Vec<u8>)> {
+        let mut out = std::mem::take(&mut self.serial_out);
+        self.port.lock().soc.take_serial_output(&mut out);
+        out
+    }
+
+    /// Keeps USART output nobody took (at most 64 KiB per instance, the
+    /// oldest bytes dropped first).
+    pub(crate) fn keep_serial(&mut self, out: Vec<(&'static str, Vec<u8>)>) {
+        const KEEP: usize = 64 * 1024;
+        for (name, bytes) in out {
+            match self.serial_out.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, b)) => b.extend_from_slice(&bytes),
+                None => self.serial_out.push((name, bytes)),
+            }
+        }
+        for (_, b) in &mut self.serial_out {
+            if b.len() > KEEP {
+                b.drain(..b.len() - KEEP);
+            }
+        }
+    }
+
+    /// Bytes from the host for USART `name`; false if the chip has none of that name.
+    pub(crate) fn push_serial(&mut self, name: &str, bytes: &[u8]) -> bool {
+        self.sync_soc();
+        let ok = self.with_soc(|soc, cx| soc.push_serial_input(name, bytes, cx));
+        self.rl.mode_dirty = true;
+        ok
+    }
+
+    /// A snapshot of what the core has done.
+    pub(crate) fn exec_stats(&self) -> ExecStats {
+        let mut s = self.exec;
+        s.wall_s = self.exec_since.elapsed().as_secs_f64();
+        s.virtual_s = self.now().saturating_sub(self.exec_since_ps) as f64 / PS_PER_S as f64;
+        s
+    }
+
+    /// Starts the statistics of [`Chip::exec_stats`] again.
+    pub(crate) fn reset_exec_stats(&mut self) {
+        self.exec = ExecStats::default();
+        self.exec_since = Instant::now();
+        self.exec_since_ps = self.now();
     }
 }

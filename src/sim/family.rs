@@ -4,10 +4,12 @@
 //!
 //! Sources: RM0008 (F1), RM0316 (F303), RM0440 (G4), RM0351 (L4), RM0433 (H7),
 //! the Cortex-M3/M4/M7 TRMs (CPUID, MVFR0/1/2) and ADIv5/ADIv6 (DPIDR).
-//! Only the STM32F1 has a full flash controller; the F303's flash interface is
-//! register-compatible with the F1's FPEC (RM0316 §4) and uses the F1 model
-//! with 2 KiB pages; G4/L4/H7 have no flash controller in the model (flash is
-//! read-only, the FLASH register block reads 0).
+//! Only the STM32F1 has a full SoC model; the F303's flash interface is
+//! register-compatible with the F1's FPEC (RM0316 §4) and uses the F1 SoC with
+//! 2 KiB pages; G4/L4/H7 have an identity-level SoC (`minimal.rs`: DBGMCU,
+//! RAM, read-only flash) until their family folders exist.
+
+use super::arm::core::CoreKind;
 
 /// The debug-visible identity and memory layout of one chip model.
 #[derive(Debug, Clone, Copy)]
@@ -33,10 +35,29 @@ pub(crate) struct Identity {
     pub pages_per_wrp_bit: usize,
     /// The F1-style FPEC and the option bytes at 0x1FFF_F800 exist.
     pub f1_fpec: bool,
-    /// SRAM at 0x2000_0000, bytes.
-    pub ram_size: usize,
-    /// A second RAM region (CCM SRAM, SRAM2, AXI SRAM): base and size in bytes.
-    pub ram2: Option<(u32, usize)>,
+    /// RAM regions (base, size in bytes), the main SRAM (or DTCM) at
+    /// 0x2000_0000 first.
+    pub rams: &'static [(u32, usize)],
+    /// The processor.
+    pub core: CoreKind,
+    /// Main flash is aliased at 0 (boot from main flash, RM0008 §3.4).
+    pub flash_alias_at_0: bool,
+    /// The core has the bit-band aliases (Cortex-M3/M4, not M7).
+    pub bit_band: bool,
+    /// Address of the F1-style 16-byte option-byte block, if any.
+    pub option_bytes_addr: Option<u32>,
+    /// External interrupt lines of the NVIC (RM0008 Table 63: 43 on the
+    /// medium-density F103; 60 reserved positions counted to the last one).
+    pub irqs: u16,
+    /// SYST_CALIB (PM0056 §4.5.4: 9000 on the F1/F3, 1 ms at HCLK/8 = 9 MHz).
+    pub syst_calib: u32,
+    /// Where the core reads its vector table at reset.
+    pub boot_vtor: u32,
+    /// The F1 SoC model (RCC, GPIO, AFIO, DBGMCU, PWR, IWDG, FPEC …) is used.
+    pub f1_soc: bool,
+    /// Core clock after reset, Hz (F1/F3: HSI 8 MHz; G4: HSI16; L4: MSI 4 MHz;
+    /// H7: HSI 64 MHz).
+    pub reset_hclk: u64,
     /// System memory block (boot loader stub + signature): base and size.
     pub sysmem_base: u32,
     pub sysmem_size: u32,
@@ -73,8 +94,16 @@ pub(crate) const STM32F103C8: Identity = Identity {
     page_size: KIB,
     pages_per_wrp_bit: 4,
     f1_fpec: true,
-    ram_size: 20 * KIB,
-    ram2: None,
+    rams: &[(0x2000_0000, 20 * KIB)],
+    core: CoreKind::CortexM3,
+    flash_alias_at_0: true,
+    bit_band: true,
+    option_bytes_addr: Some(0x1FFF_F800),
+    irqs: 43,
+    syst_calib: 9000,
+    boot_vtor: 0,
+    f1_soc: true,
+    reset_hclk: 8_000_000,
     sysmem_base: 0x1FFF_F000,
     sysmem_size: 0x800,
     fsize_addr: 0x1FFF_F7E0,
@@ -102,8 +131,16 @@ pub(crate) const STM32F303VC: Identity = Identity {
     page_size: 2 * KIB,
     pages_per_wrp_bit: 2,
     f1_fpec: true,
-    ram_size: 40 * KIB,
-    ram2: Some((0x1000_0000, 8 * KIB)),
+    rams: &[(0x2000_0000, 40 * KIB), (0x1000_0000, 8 * KIB)],
+    core: CoreKind::CortexM4F,
+    flash_alias_at_0: true,
+    bit_band: true,
+    option_bytes_addr: Some(0x1FFF_F800),
+    irqs: 82,
+    syst_calib: 9000,
+    boot_vtor: 0,
+    f1_soc: true,
+    reset_hclk: 8_000_000,
     sysmem_base: 0x1FFF_D800,
     sysmem_size: 0x2000,
     fsize_addr: 0x1FFF_F7CC,
@@ -126,8 +163,18 @@ pub(crate) const STM32G474RE: Identity = Identity {
     page_size: 2 * KIB,
     pages_per_wrp_bit: 1,
     f1_fpec: false,
-    ram_size: 96 * KIB,
-    ram2: Some((0x1000_0000, 32 * KIB)),
+    rams: &[(0x2000_0000, 96 * KIB), (0x1000_0000, 32 * KIB)],
+    core: CoreKind::CortexM4F,
+    flash_alias_at_0: true,
+    bit_band: true,
+    option_bytes_addr: None,
+    irqs: 102,
+    // No calibration value documented for this part: reference clock present
+    // (NOREF = 0), TENMS not exact (SKEW = 1), TENMS = 0.
+    syst_calib: 0x4000_0000,
+    boot_vtor: 0,
+    f1_soc: false,
+    reset_hclk: 16_000_000,
     sysmem_base: 0x1FFF_0000,
     sysmem_size: 0x7800,
     fsize_addr: 0x1FFF_75E0,
@@ -140,15 +187,18 @@ pub(crate) const STM32G474RE: Identity = Identity {
 pub(crate) const STM32L476RG: Identity = Identity {
     idcode: 0x1007_6415,
     flash_size: 1024 * KIB,
-    ram_size: 96 * KIB,
-    ram2: Some((0x1000_0000, 32 * KIB)),
+    rams: &[(0x2000_0000, 96 * KIB), (0x1000_0000, 32 * KIB)],
+    irqs: 82,
+    reset_hclk: 4_000_000,
     ..STM32G474RE
 };
 
 /// RM0433 (STM32H743): SWJ-DP with DPv2 (DPIDR 0x6BA0_2477, TARGETID 0x0450_0041),
 /// Cortex-M7 r1p1 with double-precision FPU, DEV_ID 0x450 REV_ID 0x2003 (rev V),
-/// DBGMCU at 0x5C00_1000 on the system bus; 2 MiB flash; DTCM 128 KiB at
-/// 0x2000_0000, AXI SRAM 512 KiB at 0x2400_0000; system memory 0x1FF0_0000
+/// DBGMCU at 0x5C00_1000 on the system bus; 2 MiB flash, booting from
+/// 0x0800_0000 (BOOT_ADD0 reset value); DTCM 128 KiB at 0x2000_0000, AXI SRAM
+/// 512 KiB at 0x2400_0000, ITCM 64 KiB at 0, SRAM1-3 288 KiB at 0x3000_0000,
+/// SRAM4 64 KiB at 0x3800_0000 (RM0433 §2.3.2); system memory 0x1FF0_0000
 /// (128 KiB) with F_SIZE at 0x1FF1_E880 and UID at 0x1FF1_E800.
 pub(crate) const STM32H743ZI: Identity = Identity {
     dpidr: 0x6BA0_2477,
@@ -162,8 +212,22 @@ pub(crate) const STM32H743ZI: Identity = Identity {
     page_size: 128 * KIB,
     pages_per_wrp_bit: 1,
     f1_fpec: false,
-    ram_size: 128 * KIB,
-    ram2: Some((0x2400_0000, 512 * KIB)),
+    rams: &[
+        (0x2000_0000, 128 * KIB),
+        (0x2400_0000, 512 * KIB),
+        (0x0000_0000, 64 * KIB),
+        (0x3000_0000, 288 * KIB),
+        (0x3800_0000, 64 * KIB),
+    ],
+    core: CoreKind::CortexM7,
+    flash_alias_at_0: false,
+    bit_band: false,
+    option_bytes_addr: None,
+    irqs: 150,
+    syst_calib: 0x4000_0000,
+    boot_vtor: 0x0800_0000,
+    f1_soc: false,
+    reset_hclk: 64_000_000,
     sysmem_base: 0x1FF0_0000,
     sysmem_size: 0x2_0000,
     fsize_addr: 0x1FF1_E880,

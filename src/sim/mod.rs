@@ -15,30 +15,33 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! Layers, from the wire inwards (one file each, see `docs/sim.md`):
-//! `probe.rs` (CMSIS-DAP firmware behaviour) → `dp.rs` (SW-DP, ADIv5 §B2/§B4) →
-//! `ap.rs` (AHB-AP, ADIv5 §C2) → `bus.rs` (system bus, RM0008 §3.3) →
-//! `romtable.rs`, `scs.rs`, `fpb.rs`, `dwt.rs`, `itm.rs` (ARMv7-M ARM §C1) and
-//! `stm32f1/*` (RM0008 peripherals); `cpu.rs` runs the core (armagnac) on the
-//! simulator's own thread; `storage.rs` keeps flash and option bytes on disk;
-//! `fault.rs` is where faults are injected.
+//! Layers, from the wire inwards (see `docs/sim.md`): `probe.rs` (CMSIS-DAP
+//! firmware behaviour) → `arm/` (the family-free Arm part: SW-DP, AHB-AP, the
+//! debugger's PPB, halting debug, FPB/DWT/ITM, ROM table, and the processor:
+//! rsemu behind one trait, with what the wrapper adds) → `bus.rs` (the system
+//! bus: memories, and the SoC windows) → `soc.rs`, the seam to one folder per
+//! family (`stm32f1/`; `minimal.rs` for the chips modelled at identity level).
+//! `chip.rs` ties them with the reset domains, `run.rs` is the run loop,
+//! `thread.rs` the simulator's CPU thread, `time.rs` virtual time,
+//! `storage.rs` keeps flash and option bytes on disk, `fault.rs` is where
+//! faults are injected.
 
-mod ap;
+mod arm;
 mod bus;
 mod chip;
-mod cpu;
-mod dp;
-mod dwt;
 mod family;
 mod fault;
-mod fpb;
-mod itm;
+mod minimal;
+mod nvmem;
 mod probe;
-mod romtable;
-mod scs;
+mod run;
+mod soc;
 mod stats;
 mod stm32f1;
 mod storage;
+mod sysmem;
+mod thread;
+mod time;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -46,7 +49,7 @@ use std::time::Instant;
 
 pub use fault::Fault;
 pub use probe::SimProbe;
-pub use stats::DapStats;
+pub use stats::{DapStats, ExecStats};
 
 use chip::Chip;
 
@@ -152,13 +155,19 @@ impl ChipModel {
     /// Size in bytes of the SRAM at 0x2000_0000 (20 KiB on the F103, RM0008
     /// §3.3.1; 40 KiB on the F303VC; DTCM on the H743).
     pub fn ram_size(&self) -> usize {
-        self.identity().ram_size
+        self.identity().rams[0].1
     }
 
     /// A second RAM region, `(base address, size in bytes)`: CCM SRAM (F303, G474),
     /// SRAM2 (L476) or AXI SRAM (H743); `None` on the F103.
     pub fn second_ram(&self) -> Option<(u32, usize)> {
-        self.identity().ram2
+        self.identity().rams.get(1).copied()
+    }
+
+    /// Every RAM region of the part, `(base address, size in bytes)`, the
+    /// main SRAM (or DTCM) at 0x2000_0000 first.
+    pub fn rams(&self) -> &'static [(u32, usize)] {
+        self.identity().rams
     }
 
     /// The DP's DPIDR as read over SWD (ADIv5 §B2.2.5): 0x1BA0_1477 (F1),
@@ -240,6 +249,10 @@ pub enum SimError {
     Thread(#[source] std::io::Error),
 }
 
+/// Receives what a USART of the virtual chip transmitted: the instance name
+/// (`"usart1"`) and the bytes, in order. Called on the simulator's CPU thread.
+pub type SerialSink = Arc<dyn Fn(&str, &[u8]) + Send + Sync>;
+
 /// State shared between the handles, the probes and the CPU thread.
 pub(crate) struct Shared {
     pub(crate) m: Mutex<Inner>,
@@ -254,6 +267,8 @@ pub(crate) struct Inner {
     pub(crate) credit: u64,
     /// Set by the last handle's drop.
     pub(crate) shutdown: bool,
+    /// Where USART output goes (`Sim::set_serial_sink`).
+    pub(crate) serial_sink: Option<SerialSink>,
     /// Bumped by every probe request (the CPU thread uses it to detect idleness).
     pub(crate) activity_seq: u64,
     /// Wall time of the last probe request.
@@ -345,7 +360,8 @@ impl Shared {
         let mut g = self.probe_request();
         let chip = g.chip.as_mut().expect("chip present");
         if chip.core_active() {
-            let cycles = (ps / chip.cycle_ps).max(1);
+            let cycles =
+                ((ps as u128 * chip.hclk_hz() as u128 / time::PS_PER_S as u128) as u64).max(1);
             g = self.execute(g, cycles);
             g.credit = 0;
         } else {
@@ -408,6 +424,7 @@ impl Sim {
                 chip: Some(Box::new(chip)),
                 credit: 0,
                 shutdown: false,
+                serial_sink: None,
                 activity_seq: 0,
                 last_activity: Instant::now(),
                 waiters: 0,
@@ -417,7 +434,7 @@ impl Sim {
         let s2 = shared.clone();
         let thread = std::thread::Builder::new()
             .name(format!("sim-{}", cfg.chip.name()))
-            .spawn(move || cpu::cpu_thread(s2))
+            .spawn(move || thread::cpu_thread(s2))
             .map_err(SimError::Thread)?;
         Ok(Sim {
             h: Arc::new(Handle {
@@ -506,8 +523,54 @@ impl Sim {
 
     /// Virtual time since this chip was created (see `docs/sim.md`, "Time").
     pub fn virtual_time(&self) -> std::time::Duration {
-        let ps = self.h.shared.with_chip(|c| c.time_ps);
+        let ps = self.h.shared.with_chip(|c| c.now());
         std::time::Duration::from_nanos(ps / 1000)
+    }
+
+    /// What the core has executed, and virtual against wall-clock time, since
+    /// creation or the last [`Sim::reset_exec_stats`].
+    pub fn exec_stats(&self) -> ExecStats {
+        self.h.shared.with_chip(|c| c.exec_stats())
+    }
+
+    /// Starts [`Sim::exec_stats`] again from zero.
+    pub fn reset_exec_stats(&self) {
+        self.h.shared.with_chip(|c| c.reset_exec_stats())
+    }
+
+    /// Sends everything the chip's USARTs transmit from now on to `sink`
+    /// (called on the simulator's thread, in order; keep it short). Output
+    /// sent before a sink was set is delivered to it first (at most 64 KiB
+    /// per USART). `None` stops the delivery; output is then kept for
+    /// [`Sim::take_serial`].
+    pub fn set_serial_sink(&self, sink: Option<SerialSink>) {
+        let pending = {
+            let mut g = self.h.shared.lock();
+            g.serial_sink = sink.clone();
+            g.chip.as_mut().map(|c| c.take_serial()).unwrap_or_default()
+        };
+        if let Some(sink) = sink {
+            for (name, bytes) in &pending {
+                sink(name, bytes);
+            }
+        } else if !pending.is_empty() {
+            self.h.shared.with_chip(|c| c.keep_serial(pending));
+        }
+    }
+
+    /// What the USARTs transmitted and nobody took yet (without a sink):
+    /// `(instance, bytes)`, e.g. `("usart1", b"hello\r\n")`.
+    pub fn take_serial(&self) -> Vec<(&'static str, Vec<u8>)> {
+        self.h.shared.with_chip(|c| c.take_serial())
+    }
+
+    /// Bytes from the host for the receiver of USART `name` (`"usart1"` …),
+    /// delivered one frame time apart at its baud rate. Returns false if the
+    /// chip has no USART of that name.
+    pub fn push_serial(&self, name: &str, bytes: &[u8]) -> bool {
+        let r = self.h.shared.with_chip(|c| c.push_serial(name, bytes));
+        self.h.shared.cv.notify_all();
+        r
     }
 
     /// The active faults, in injection order.
@@ -519,9 +582,7 @@ impl Sim {
     /// (case-insensitive); 0 for other letters.
     pub fn gpio_odr(&self, port: char) -> u32 {
         let idx = (port.to_ascii_uppercase() as u32).wrapping_sub('A' as u32) as usize;
-        self.h
-            .shared
-            .with_chip(|c| c.gpio.get(idx).map(|g| g.odr).unwrap_or(0))
+        self.h.shared.with_chip(|c| c.port.lock().soc.gpio_odr(idx))
     }
 
     /// Back door for tests: `len` bytes of non-volatile memory from `addr`
@@ -531,7 +592,12 @@ impl Sim {
     pub fn read_nonvolatile(&self, addr: u32, len: usize) -> Vec<u8> {
         self.h.shared.with_chip(|c| {
             (0..len)
-                .map(|i| c.nonvolatile_byte(addr.wrapping_add(i as u32)).unwrap_or(0))
+                .map(|i| {
+                    c.port
+                        .lock()
+                        .nonvolatile_byte(addr.wrapping_add(i as u32))
+                        .unwrap_or(0)
+                })
                 .collect()
         })
     }

@@ -26,8 +26,8 @@ use probe_rs::architecture::arm::{
 use probe_rs::probe::{DebugProbe, DebugProbeError, WireProtocol};
 
 use super::Sim;
+use super::arm::dp::Ack;
 use super::chip::Chip;
-use super::dp::Ack;
 
 /// SWCLK frequencies the probe can generate, kHz (highest first).
 pub const SPEEDS_KHZ: [u32; 11] = [4000, 1800, 1000, 480, 240, 125, 100, 50, 25, 15, 5];

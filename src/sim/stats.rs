@@ -34,3 +34,45 @@ impl DapStats {
         self.dp_reads + self.dp_writes + self.ap_reads + self.ap_writes
     }
 }
+
+/// What the virtual core has done since the [`Sim`](super::Sim) was created
+/// or [`Sim::reset_exec_stats`](super::Sim::reset_exec_stats) was called
+/// (`sim stats` prints it).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ExecStats {
+    /// Instructions executed (exception entries and reset sequences included).
+    pub instructions: u64,
+    /// Core cycles that passed: executed, slept, or skipped by idle
+    /// fast-forwarding.
+    pub cycles: u64,
+    /// Core cycles skipped because the core was asleep (WFI/WFE) or spinning
+    /// in a loop that cannot change anything before the next timer event
+    /// (docs/sim.md, "Time").
+    pub skipped_cycles: u64,
+    /// Virtual time that passed, seconds.
+    pub virtual_s: f64,
+    /// Wall-clock time that passed, seconds.
+    pub wall_s: f64,
+}
+
+impl ExecStats {
+    /// Virtual time per wall-clock time (1.0 = the virtual chip keeps up with
+    /// real time; it never runs ahead of it unless the probe's wire time
+    /// drives it).
+    pub fn ratio(&self) -> f64 {
+        if self.wall_s > 0.0 {
+            self.virtual_s / self.wall_s
+        } else {
+            0.0
+        }
+    }
+
+    /// Instructions per wall-clock second, millions.
+    pub fn mips(&self) -> f64 {
+        if self.wall_s > 0.0 {
+            self.instructions as f64 / self.wall_s / 1e6
+        } else {
+            0.0
+        }
+    }
+}

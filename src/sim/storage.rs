@@ -8,7 +8,7 @@
 
 use std::path::Path;
 
-use super::stm32f1::fpec::NvMem;
+use super::nvmem::NvMem;
 use super::{ChipModel, SimError};
 
 const MAGIC: &[u8; 8] = b"STDBGNV1";

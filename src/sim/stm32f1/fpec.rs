@@ -18,6 +18,7 @@
 
 use super::super::family::Identity;
 use super::super::fault::FaultSet;
+use super::super::nvmem::NvMem;
 
 pub(crate) const KEY1: u32 = 0x4567_0123;
 pub(crate) const KEY2: u32 = 0xCDEF_89AB;
@@ -26,8 +27,6 @@ pub(crate) const KEY2: u32 = 0xCDEF_89AB;
 const RDP_PROTECTED_BYTES: usize = 4096;
 /// Base of main flash memory.
 pub(crate) const FLASH_BASE: u32 = 0x0800_0000;
-/// Base of the option-byte block (16 bytes, RM0008 §3.3.3 Table 6? / PM0075 §2.5).
-pub(crate) const OPT_BASE: u32 = 0x1FFF_F800;
 
 // FLASH_CR bits (RM0008 §3.5.4)
 pub(crate) const CR_PG: u32 = 1 << 0;
@@ -47,27 +46,6 @@ pub(crate) const SR_BSY: u32 = 1 << 0;
 pub(crate) const SR_PGERR: u32 = 1 << 2;
 pub(crate) const SR_WRPRTERR: u32 = 1 << 4;
 pub(crate) const SR_EOP: u32 = 1 << 5;
-
-/// The non-volatile memories the FPEC operates on.
-#[derive(Debug, Clone)]
-pub(crate) struct NvMem {
-    pub flash: Vec<u8>,
-    /// Option bytes 0x1FFF_F800..0x1FFF_F810: RDP, nRDP, USER, nUSER, Data0,
-    /// nData0, Data1, nData1, WRP0, nWRP0, … WRP3, nWRP3.
-    pub opt: [u8; 16],
-    /// Changed since the last save.
-    pub dirty: bool,
-}
-
-impl NvMem {
-    pub(crate) fn blank(flash_size: usize) -> NvMem {
-        NvMem {
-            flash: vec![0xFF; flash_size],
-            opt: FACTORY_OPTION_BYTES,
-            dirty: false,
-        }
-    }
-}
 
 /// Option bytes as shipped: RDP = 0xA5 (level 0), USER = 0xFF, Data = 0xFF,
 /// no write protection; each followed by its complement.

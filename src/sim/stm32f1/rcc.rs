@@ -9,15 +9,7 @@ pub(crate) const HSI_HZ: u64 = 8_000_000;
 /// Assumed HSE crystal, Hz.
 pub(crate) const HSE_HZ: u64 = 8_000_000;
 
-/// Why the last reset happened (RCC_CSR flags, RM0008 §7.3.10).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ResetCause {
-    PowerOn,
-    Pin,
-    Software,
-    /// The independent watchdog reached 0 (RCC_CSR.IWDGRSTF).
-    IndependentWatchdog,
-}
+pub(crate) use super::super::soc::ResetCause;
 
 #[derive(Debug, Clone)]
 pub(crate) struct Rcc {
@@ -41,6 +33,7 @@ impl Rcc {
             ResetCause::Pin => 1 << 26,
             ResetCause::Software => (1 << 28) | (1 << 26), // SFTRSTF (+PINRSTF: NRST is driven low)
             ResetCause::IndependentWatchdog => (1 << 29) | (1 << 26), // IWDGRSTF (+PINRSTF)
+            ResetCause::WindowWatchdog => (1 << 30) | (1 << 26), // WWDGRSTF (+PINRSTF)
         };
         let csr = if cause == ResetCause::PowerOn {
             flag

@@ -1,7 +1,8 @@
 //! Data watchpoint and trace unit (ARMv7-M ARM §C1.8) at 0xE000_1000, as on
-//! the Cortex-M3: DWT_CTRL with NUMCOMP = 4, CYCCNT (counts core cycles while
-//! CYCCNTENA and DEMCR.TRCENA are set), the profiling counters (read as 0),
-//! PCSR, and COMP/MASK/FUNCTION 0–3.
+//! the Cortex-M3/M4: DWT_CTRL with NUMCOMP = 4, the profiling counters (read
+//! as 0), PCSR, and COMP/MASK/FUNCTION 0–3. CYCCNT and CTRL.CYCCNTENA are the
+//! processor model's (the firmware's delay loops read them there); the
+//! debugger's view combines both (`bus.rs`, `Chip::dwt_read`).
 //!
 //! FUNCTION 0b0100 (instruction address) halts before the instruction,
 //! 0b0101/0b0110/0b0111 (data read/write/access) halt after the instruction
@@ -24,10 +25,8 @@ pub(crate) enum Access {
 
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Dwt {
+    /// DWT_CTRL as written (CYCCNTENA lives in the processor model).
     pub ctrl: u32,
-    /// CYCCNT value at `cyc_base_cycles`.
-    cyc_base: u32,
-    cyc_base_cycles: u64,
     pub comp: [u32; NUM_COMP],
     pub mask: [u32; NUM_COMP],
     pub function: [u32; NUM_COMP],
@@ -49,38 +48,19 @@ impl Dwt {
         }
     }
 
-    fn counting(&self) -> bool {
-        self.trcena && self.ctrl & 1 != 0
-    }
-
-    fn cyccnt(&self, cycles: u64) -> u32 {
-        if self.counting() {
-            self.cyc_base
-                .wrapping_add(cycles.wrapping_sub(self.cyc_base_cycles) as u32)
-        } else {
-            self.cyc_base
-        }
-    }
-
-    /// Freezes/unfreezes CYCCNT around a change of its enables.
-    fn rebase(&mut self, cycles: u64) {
-        self.cyc_base = self.cyccnt(cycles);
-        self.cyc_base_cycles = cycles;
-    }
-
-    pub(crate) fn set_trcena(&mut self, on: bool, cycles: u64) {
-        self.rebase(cycles);
+    pub(crate) fn set_trcena(&mut self, on: bool) {
         self.trcena = on;
         self.recompute();
     }
 
-    pub(crate) fn read(&mut self, off: u32, cycles: u64, pc: u32) -> u32 {
+    /// Debugger read at `off`; CTRL (0x000) and CYCCNT (0x004) are combined
+    /// with the processor's by the caller.
+    pub(crate) fn read(&mut self, off: u32, pc: u32) -> u32 {
         if let Some(v) = id_register(&DWT_ID, off) {
             return v;
         }
         match off {
             0x000 => self.ctrl,
-            0x004 => self.cyccnt(cycles),
             0x008..=0x018 => 0,
             0x01C => pc,
             0x020..=0x05C => {
@@ -100,15 +80,11 @@ impl Dwt {
         }
     }
 
-    pub(crate) fn write(&mut self, off: u32, v: u32, cycles: u64) {
+    /// Debugger write at `off` (CYCCNT is the processor's).
+    pub(crate) fn write(&mut self, off: u32, v: u32) {
         match off {
             0x000 => {
-                self.rebase(cycles);
                 self.ctrl = 0x4000_0000 | (v & 0x0000_1FFF) | (v & 0x003F_0000);
-            }
-            0x004 => {
-                self.cyc_base = v;
-                self.cyc_base_cycles = cycles;
             }
             0x020..=0x05C => {
                 let n = ((off - 0x20) / 16) as usize;

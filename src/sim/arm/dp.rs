@@ -28,7 +28,7 @@
 //!   of the previous AP read; the new result is fetched from RDBUFF or by the
 //!   next AP read. AP accesses need CDBGPWRUPACK and CSYSPWRUPACK, else FAULT.
 
-use super::chip::Chip;
+use super::super::chip::Chip;
 
 // CTRL/STAT (§B2.2.2)
 const ORUNDETECT: u32 = 1 << 0;
@@ -281,7 +281,7 @@ impl Chip {
                 _ => {} // RDBUFF is read-only
             }
             if latch {
-                self.debug_latched = true;
+                self.latch_debug_mode();
             }
             Ack::Ok(0)
         }

@@ -5,7 +5,7 @@
 //! The boot loader itself is replaced by a stub: a vector table whose reset
 //! handler is `b .` (the real ROM content is ST's property).
 
-use super::super::family::Identity;
+use super::family::Identity;
 
 /// The system-memory image (boot loader stub, F_SIZE, UID) of a chip.
 pub(crate) fn image(id: &Identity) -> Vec<u8> {

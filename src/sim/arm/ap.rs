@@ -9,8 +9,8 @@
 //!
 //! A bus error on a DRW/BDx access makes the DP set STICKYERR (`dp.rs`).
 
-use super::bus::{BusError, Origin};
-use super::chip::Chip;
+use super::super::chip::Chip;
+use super::super::soc::{BusError, Origin};
 
 pub(crate) const IDR: u32 = 0x1477_0011;
 /// The ROM table's address with bit 0 (present) and bit 1 (ADIv5 format) set.

@@ -68,6 +68,11 @@ impl Fpb {
         }
     }
 
+    /// Some breakpoint comparator is enabled (and the unit is).
+    pub(crate) fn enabled(&self) -> bool {
+        !self.bps.is_empty()
+    }
+
     /// True when an instruction fetched at `pc` hits a breakpoint comparator.
     /// Comparators only cover the code region 0x0000_0000–0x1FFF_FFFF.
     #[inline]

@@ -1,0 +1,165 @@
+//! The simulator's CPU thread: decides when the core runs and for how long
+//! (see `docs/sim.md`, "Time").
+//!
+//! * **Coupled to the wire.** A probe request grants the core the cycles that
+//!   pass during its SWD transactions (`Shared::with_chip_after_wire`); the
+//!   thread executes them before the request takes effect. Deterministic.
+//! * **Free-running when the probe is idle** for [`IDLE`]: the core runs in
+//!   wall time at its clock, never ahead of real time (time skipping of sleep
+//!   and idle loops included, so a one-second delay takes a second).
+//! * A core that does not execute (halted, held in reset, locked up,
+//!   unpowered) still lets virtual time pass in wall time while the probe is
+//!   idle, for the SoC's timers (a watchdog); the thread wakes when the next
+//!   SoC event is due.
+//!
+//! After every quantum, what the USARTs sent is handed to the serial sink.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::Shared;
+use super::time::PS_PER_S;
+
+/// Longest run of core cycles between two hand-backs of the chip.
+const QUANTUM: u64 = 20_000;
+/// A running core free-runs in wall time once the probe has been idle this long.
+pub(crate) const IDLE: Duration = Duration::from_millis(2);
+
+/// The simulator thread: runs the core when wire time or wall time allows.
+pub(crate) fn cpu_thread(shared: Arc<Shared>) {
+    // Free-running anchor: (activity sequence, wall start, cycles at start).
+    let mut anchor: Option<(u64, Instant, u64)> = None;
+    // Same for the virtual time of a core that does not execute: (sequence, wall start, time_ps).
+    let mut idle_anchor: Option<(u64, Instant, u64)> = None;
+    loop {
+        let mut g = shared.lock();
+        let (grant, coupled) = loop {
+            if g.shutdown {
+                return;
+            }
+            let Some(chip) = g.chip.as_mut() else {
+                g = shared.cv.wait(g).unwrap_or_else(|e| e.into_inner());
+                continue;
+            };
+            if !chip.core_active() {
+                let deadline = chip.timer_deadline_ps();
+                let now_ps = chip.now();
+                g.credit = 0;
+                anchor = None;
+                // Halted, in reset or locked up: no instructions, but a running
+                // watchdog keeps counting in wall time once the probe is idle.
+                let Some(deadline) = deadline else {
+                    idle_anchor = None;
+                    g = shared.cv.wait(g).unwrap_or_else(|e| e.into_inner());
+                    continue;
+                };
+                let idle = g.last_activity.elapsed();
+                let wait = if g.waiters > 0 {
+                    Duration::from_millis(50)
+                } else if idle < IDLE {
+                    IDLE - idle
+                } else {
+                    let seq = g.activity_seq;
+                    let (_, start, t0) = match idle_anchor {
+                        Some(a) if a.0 == seq => a,
+                        _ => {
+                            let a = (seq, Instant::now(), now_ps);
+                            idle_anchor = Some(a);
+                            a
+                        }
+                    };
+                    let due = t0 + start.elapsed().as_nanos() as u64 * 1000;
+                    if due > now_ps {
+                        let chip = g.chip.as_mut().expect("chip present");
+                        chip.advance_idle(due - now_ps);
+                    }
+                    let left_ps = deadline.saturating_sub(due.max(now_ps));
+                    Duration::from_secs_f64(left_ps as f64 / PS_PER_S as f64)
+                        .clamp(Duration::from_micros(500), Duration::from_millis(100))
+                };
+                shared.cv.notify_all();
+                g = shared
+                    .cv
+                    .wait_timeout(g, wait)
+                    .unwrap_or_else(|e| e.into_inner())
+                    .0;
+                continue;
+            }
+            idle_anchor = None;
+            if g.credit > 0 {
+                anchor = None;
+                break (g.credit.min(QUANTUM), true);
+            }
+            let idle = g.last_activity.elapsed();
+            if g.waiters > 0 || idle < IDLE {
+                let wait = if g.waiters > 0 {
+                    Duration::from_millis(50)
+                } else {
+                    IDLE - idle
+                };
+                g = shared
+                    .cv
+                    .wait_timeout(g, wait)
+                    .unwrap_or_else(|e| e.into_inner())
+                    .0;
+                continue;
+            }
+            // Free-running, throttled to the core clock in wall time.
+            let chip = g.chip.as_ref().expect("chip present");
+            let (hz, cycles) = (chip.hclk_hz(), chip.cycles());
+            let seq = g.activity_seq;
+            let (_, start, c0) = match anchor {
+                Some(a) if a.0 == seq => a,
+                _ => {
+                    let a = (seq, Instant::now(), cycles);
+                    anchor = Some(a);
+                    a
+                }
+            };
+            let due = (start.elapsed().as_secs_f64() * hz as f64) as u64;
+            let done = cycles.saturating_sub(c0);
+            if due > done {
+                break ((due - done).min(QUANTUM), false);
+            }
+            let sleep = Duration::from_secs_f64(((done - due) as f64 / hz as f64).max(0.000_5));
+            g = shared
+                .cv
+                .wait_timeout(g, sleep)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        };
+        let mut chip = g.chip.take().expect("chip present");
+        drop(g);
+        let used = chip.run(grant);
+        let serial = chip.take_serial();
+        let mut g = shared.lock();
+        let active = chip.core_active();
+        g.chip = Some(chip);
+        if coupled {
+            g.credit = if active {
+                g.credit.saturating_sub(used)
+            } else {
+                0
+            };
+        }
+        let sink = g.serial_sink.clone();
+        drop(g);
+        shared.cv.notify_all();
+        if !serial.is_empty() {
+            match sink {
+                Some(sink) => {
+                    for (name, bytes) in &serial {
+                        sink(name, bytes);
+                    }
+                }
+                None => {
+                    // Nobody listens yet: keep the output for `Sim::take_serial`.
+                    let mut g = shared.lock();
+                    if let Some(c) = g.chip.as_mut() {
+                        c.keep_serial(serial);
+                    }
+                }
+            }
+        }
+    }
+}
