@@ -48,6 +48,9 @@ const SAMPLE_EVERY: u32 = 256;
 const WATCH_LIMIT: u32 = 4096;
 /// Longest loop period (core cycles) the idle detector considers.
 const MAX_PERIOD: u64 = 20_000;
+/// Instructions one call of `Chip::run` executes at most: the CPU thread hands
+/// the chip back to the probe side at least this often.
+pub(crate) const MAX_INSTRUCTIONS: u64 = 20_000;
 
 /// What the loop does per instruction, recomputed when the debug or SysTick
 /// configuration may have changed.
@@ -170,6 +173,7 @@ impl Chip {
         let start = self.cycles();
         let end = start.saturating_add(budget);
         let mut cycles = start;
+        let first = self.exec.instructions;
         self.rl.quantum_end = end;
         self.rl.mode_dirty = true;
         self.rl.event_dirty = true;
@@ -211,13 +215,21 @@ impl Chip {
             }
             cycles += n;
             self.exec.instructions += 1;
+            if self.exec.instructions - first >= MAX_INSTRUCTIONS {
+                self.rl.since_sample = SAMPLE_EVERY; // look at the slow state now
+            }
             if mode.systick_ref {
                 let rc = &mut self.rl.refclock;
                 self.core.with_sys(|s| rc.after_step(s, n));
             }
             let events = self.port.take_events();
-            if events != 0 && self.after_events(events, cycles) {
-                break;
+            if events != 0 {
+                if self.after_events(events, cycles) {
+                    cycles = self.cycles();
+                    break;
+                }
+                // Time may have been skipped (idle loop).
+                cycles = self.cycles();
             }
             if mode.vc != 0 && self.vector_catch(mode.vc) {
                 break;
@@ -239,6 +251,9 @@ impl Chip {
                     break;
                 }
                 cycles = self.cycles();
+                if self.exec.instructions - first >= MAX_INSTRUCTIONS {
+                    break;
+                }
             }
             if !matches!(self.rl.idle, Idle::Counting) {
                 self.rl.since_armed += 1;
@@ -247,6 +262,7 @@ impl Chip {
                 }
             }
         }
+        let cycles = self.cycles().max(cycles);
         self.publish(cycles);
         self.dbg.s_retire_st = true;
         let used = cycles - start;

@@ -20,8 +20,14 @@ use std::time::{Duration, Instant};
 use super::Shared;
 use super::time::PS_PER_S;
 
-/// Longest run of core cycles between two hand-backs of the chip.
+/// Longest run of core cycles between two hand-backs of the chip when coupled
+/// to the wire.
 const QUANTUM: u64 = 20_000;
+/// Longest stretch of virtual time one free-running quantum may cover (the
+/// run loop also stops after `run::MAX_INSTRUCTIONS`), seconds.
+const FREE_QUANTUM_S: f64 = 0.01;
+/// Least virtual time a free-running quantum covers, seconds.
+const MIN_BATCH_S: f64 = 0.001;
 /// A running core free-runs in wall time once the probe has been idle this long.
 pub(crate) const IDLE: Duration = Duration::from_millis(2);
 
@@ -118,10 +124,15 @@ pub(crate) fn cpu_thread(shared: Arc<Shared>) {
             };
             let due = (start.elapsed().as_secs_f64() * hz as f64) as u64;
             let done = cycles.saturating_sub(c0);
-            if due > done {
-                break ((due - done).min(QUANTUM), false);
+            // Run in batches of at least MIN_BATCH of virtual time: fewer, longer
+            // quanta (a core that mostly sleeps or idles then costs almost nothing).
+            let min_batch = (hz as f64 * MIN_BATCH_S) as u64;
+            if due >= done + min_batch {
+                let cap = ((hz as f64 * FREE_QUANTUM_S) as u64).max(QUANTUM);
+                break ((due - done).min(cap), false);
             }
-            let sleep = Duration::from_secs_f64(((done - due) as f64 / hz as f64).max(0.000_5));
+            let ahead = (done + min_batch).saturating_sub(due);
+            let sleep = Duration::from_secs_f64((ahead as f64 / hz as f64).max(0.000_2));
             g = shared
                 .cv
                 .wait_timeout(g, sleep)

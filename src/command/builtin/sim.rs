@@ -119,7 +119,7 @@ pub fn register(reg: &mut Registry) {
             Ok(())
         },
     ));
-    reg.add(command("sim stats", Mode::Exec, "['reset']", "DAP transactions counted by the virtual target since init (or the last 'sim stats reset').", |ctx, args| {
+    reg.add(command("sim stats", Mode::Exec, "['reset']", "What the virtual target did since init (or the last 'sim stats reset'): DAP transactions, instructions executed, virtual against real time.", |ctx, args| {
         let sim = ctx.host.conn().as_ref().and_then(|c| c.sim.clone());
         let sim = sim.ok_or_else(|| CommandError::failed("'sim stats' needs the virtual adapter (adapter driver sim)"))?;
         match args {
@@ -129,10 +129,17 @@ pub fn register(reg: &mut Registry) {
                     "DP reads {} writes {}, AP reads {} writes {}, total {}; WAIT {} FAULT {} no-ACK {} line resets {}",
                     s.dp_reads, s.dp_writes, s.ap_reads, s.ap_writes, s.total(), s.waits, s.faults, s.no_acks, s.line_resets
                 ));
+                let e = sim.exec_stats();
+                let skipped = if e.cycles > 0 { 100.0 * e.skipped_cycles as f64 / e.cycles as f64 } else { 0.0 };
+                ctx.println(format!(
+                    "instructions {}, {:.2} MIPS; core cycles {} ({skipped:.1}% skipped asleep or idle); virtual time {:.3} s in {:.3} s real time: {:.2}x",
+                    e.instructions, e.mips(), e.cycles, e.virtual_s, e.wall_s, e.ratio()
+                ));
                 Ok(())
             }
             [r] if r == "reset" => {
                 sim.reset_stats();
+                sim.reset_exec_stats();
                 Ok(())
             }
             _ => Err(bad_args()),
