@@ -39,6 +39,9 @@ mod scs;
 mod stats;
 mod stm32f1;
 mod storage;
+// Not yet called: the rsemu core wrapper will use it (docs in the file).
+#[allow(dead_code, unused_imports)]
+mod vfp64;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
