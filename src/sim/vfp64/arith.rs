@@ -6,9 +6,9 @@
 //! leaves open or that `rsemu::float` answers differently, each written for
 //! binary64 the way `rsemu::cpu::arm::v7m::fp` writes them for binary32:
 //!
-//! * `FPProcessNaNs` on the operands as given, also for `FPSub` (whose
-//!   `op2` NaN keeps its sign), `FPProcessNaNs3` (signalling NaN first,
-//!   addend first) and `FPMulAdd`'s
+//! * `FPProcessNaNs` on the operands as given, also for `FPSub` (whose `op2`
+//!   NaN keeps its sign; `rsemu::float::sub` negates `op2` first);
+//!   `FPProcessNaNs3` (signalling NaN first, addend first) and `FPMulAdd`'s
 //!   rule that a quiet-NaN addend loses to `∞ × 0` (default NaN, IOC);
 //! * `FPUnpack` with `FPSCR.FZ`: a subnormal operand is a zero (IDC), also for
 //!   the special-case tests of `FPMulAdd` and `FPCompare`, and IDC is raised
@@ -25,9 +25,9 @@
 use rsemu::float::{self, B16, B32, B64, Category, Env, Flags, Propagate};
 
 /// The sign bit.
-pub(super) const SIGN: u64 = 1 << 63;
-/// The default NaN (DDI 0403E §A2.5.2, `FPDefaultNaN(64)`).
-pub(super) const DEFAULT_NAN: u64 = 0x7ff8_0000_0000_0000;
+const SIGN: u64 = 1 << 63;
+/// `FPDefaultNaN()` for 64 bits (DDI 0403E §A2.5, "Floating-point pseudocode").
+const DEFAULT_NAN: u64 = 0x7ff8_0000_0000_0000;
 /// The quiet bit of a NaN.
 const QUIET: u64 = 1 << 51;
 

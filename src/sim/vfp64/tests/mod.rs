@@ -14,6 +14,7 @@ mod differential;
 mod firmware;
 mod gnu;
 mod harness;
+mod random_words;
 mod vectors;
 mod vectors_cvt;
 

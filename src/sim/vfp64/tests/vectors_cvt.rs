@@ -7,6 +7,22 @@ use super::super::FpRegs;
 use super::vectors::*;
 use super::{TestRegs, enc, run};
 
+// Table instructions: `vcvt{r,a,n,p,m}.{s,u}32.f64 s2, d2`, `vcvt{b,t}` both ways.
+const RS32: &str = "vcvtr.s32.f64 s2, d2";
+const RU32: &str = "vcvtr.u32.f64 s2, d2";
+const AS32: &str = "vcvta.s32.f64 s2, d2";
+const NS32: &str = "vcvtn.s32.f64 s2, d2";
+const PS32: &str = "vcvtp.s32.f64 s2, d2";
+const MS32: &str = "vcvtm.s32.f64 s2, d2";
+const AU32: &str = "vcvta.u32.f64 s2, d2";
+const NU32: &str = "vcvtn.u32.f64 s2, d2";
+const PU32: &str = "vcvtp.u32.f64 s2, d2";
+const MU32: &str = "vcvtm.u32.f64 s2, d2";
+const B2D: &str = "vcvtb.f64.f16 d1, s4";
+const T2D: &str = "vcvtt.f64.f16 d1, s4";
+const D2B: &str = "vcvtb.f16.f64 s2, d2";
+const D2T: &str = "vcvtt.f16.f64 s2, d2";
+
 /// Runs `name` (destination `s2`, source `d2`) with `s2` preset to
 /// `0x1234_5678`; returns `s2` and the flags.
 fn to_s(name: &str, mode: u32, src: u64) -> (u32, u32) {
@@ -97,63 +113,39 @@ fn vcvt_f64_to_s32_u32_saturates_with_ioc() {
 #[test]
 fn vcvtr_and_vcvt_anpm_rounding() {
     check_to_s(&[
-        ("vcvtr.s32.f64 s2, d2", RN, f(2.5), 2, IXC),
-        ("vcvtr.s32.f64 s2, d2", RN, f(3.5), 4, IXC),
-        ("vcvtr.s32.f64 s2, d2", RN, f(-2.5), 0xffff_fffe, IXC),
-        ("vcvtr.s32.f64 s2, d2", RP, f(2.1), 3, IXC),
-        ("vcvtr.s32.f64 s2, d2", RM, f(-2.1), 0xffff_fffd, IXC),
-        ("vcvtr.s32.f64 s2, d2", RZ, f(-2.9), 0xffff_fffe, IXC),
-        (
-            "vcvtr.s32.f64 s2, d2",
-            RN,
-            f(2147483647.5),
-            0x7fff_ffff,
-            IOC,
-        ),
-        ("vcvtr.s32.f64 s2, d2", RN, f(7.0), 7, 0),
-        ("vcvtr.u32.f64 s2, d2", RM, f(-0.5), 0, IOC),
-        ("vcvtr.u32.f64 s2, d2", RN, f(-0.5), 0, IXC),
-        ("vcvtr.u32.f64 s2, d2", RP, f(0.1), 1, IXC),
+        (RS32, RN, f(2.5), 2, IXC),
+        (RS32, RN, f(3.5), 4, IXC),
+        (RS32, RN, f(-2.5), 0xffff_fffe, IXC),
+        (RS32, RP, f(2.1), 3, IXC),
+        (RS32, RM, f(-2.1), 0xffff_fffd, IXC),
+        (RS32, RZ, f(-2.9), 0xffff_fffe, IXC),
+        (RS32, RN, f(2147483647.5), 0x7fff_ffff, IOC),
+        (RS32, RN, f(7.0), 7, 0),
+        (RU32, RM, f(-0.5), 0, IOC),
+        (RU32, RN, f(-0.5), 0, IXC),
+        (RU32, RP, f(0.1), 1, IXC),
         // The named modes ignore FPSCR.RMode (here: toward zero).
-        ("vcvta.s32.f64 s2, d2", RZ, f(2.5), 3, IXC),
-        ("vcvtn.s32.f64 s2, d2", RZ, f(2.5), 2, IXC),
-        ("vcvtp.s32.f64 s2, d2", RZ, f(2.5), 3, IXC),
-        ("vcvtm.s32.f64 s2, d2", RZ, f(2.5), 2, IXC),
-        ("vcvta.s32.f64 s2, d2", RZ, f(-2.5), 0xffff_fffd, IXC),
-        ("vcvtn.s32.f64 s2, d2", RZ, f(-2.5), 0xffff_fffe, IXC),
-        ("vcvtp.s32.f64 s2, d2", RZ, f(-2.5), 0xffff_fffe, IXC),
-        ("vcvtm.s32.f64 s2, d2", RZ, f(-2.5), 0xffff_fffd, IXC),
-        ("vcvta.s32.f64 s2, d2", RN, f(-0.5), 0xffff_ffff, IXC),
-        ("vcvtn.s32.f64 s2, d2", RN, f(-0.5), 0, IXC),
-        ("vcvtn.s32.f64 s2, d2", RN, f(3.5), 4, IXC),
-        (
-            "vcvta.s32.f64 s2, d2",
-            RN,
-            f(2147483647.5),
-            0x7fff_ffff,
-            IOC,
-        ),
-        (
-            "vcvtm.s32.f64 s2, d2",
-            RN,
-            f(-2147483648.5),
-            0x8000_0000,
-            IOC,
-        ),
-        ("vcvta.s32.f64 s2, d2", RN, QNAN_A, 0, IOC),
-        ("vcvta.u32.f64 s2, d2", RN, f(2.5), 3, IXC),
-        ("vcvta.u32.f64 s2, d2", RN, f(-0.5), 0, IOC),
-        ("vcvtn.u32.f64 s2, d2", RN, f(-0.5), 0, IXC),
-        ("vcvtm.u32.f64 s2, d2", RN, f(-0.1), 0, IOC),
-        ("vcvtp.u32.f64 s2, d2", RN, f(-0.9), 0, IXC),
-        (
-            "vcvtp.u32.f64 s2, d2",
-            RN,
-            f(4294967294.5),
-            0xffff_ffff,
-            IXC,
-        ),
-        ("vcvtp.u32.f64 s2, d2", FZ, MIN_SUB, 0, IDC),
+        (AS32, RZ, f(2.5), 3, IXC),
+        (NS32, RZ, f(2.5), 2, IXC),
+        (PS32, RZ, f(2.5), 3, IXC),
+        (MS32, RZ, f(2.5), 2, IXC),
+        (AS32, RZ, f(-2.5), 0xffff_fffd, IXC),
+        (NS32, RZ, f(-2.5), 0xffff_fffe, IXC),
+        (PS32, RZ, f(-2.5), 0xffff_fffe, IXC),
+        (MS32, RZ, f(-2.5), 0xffff_fffd, IXC),
+        (AS32, RN, f(-0.5), 0xffff_ffff, IXC),
+        (NS32, RN, f(-0.5), 0, IXC),
+        (NS32, RN, f(3.5), 4, IXC),
+        (AS32, RN, f(2147483647.5), 0x7fff_ffff, IOC),
+        (MS32, RN, f(-2147483648.5), 0x8000_0000, IOC),
+        (AS32, RN, QNAN_A, 0, IOC),
+        (AU32, RN, f(2.5), 3, IXC),
+        (AU32, RN, f(-0.5), 0, IOC),
+        (NU32, RN, f(-0.5), 0, IXC),
+        (MU32, RN, f(-0.1), 0, IOC),
+        (PU32, RN, f(-0.9), 0, IXC),
+        (PU32, RN, f(4294967294.5), 0xffff_ffff, IXC),
+        (PU32, FZ, MIN_SUB, 0, IDC),
     ]);
 }
 
@@ -228,69 +220,39 @@ fn vcvt_between_f64_and_f32() {
 #[test]
 fn vcvtb_vcvtt_between_f64_and_f16() {
     check_to_d(&[
-        ("vcvtb.f64.f16 d1, s4", RN, 0xabcd_3c00, f(1.0), 0),
-        ("vcvtt.f64.f16 d1, s4", RN, 0x3c00_abcd, f(1.0), 0),
-        ("vcvtb.f64.f16 d1, s4", RN, 0x7bff, f(65504.0), 0),
+        (B2D, RN, 0xabcd_3c00, f(1.0), 0),
+        (T2D, RN, 0x3c00_abcd, f(1.0), 0),
+        (B2D, RN, 0x7bff, f(65504.0), 0),
         // A half subnormal is never flushed (no IDC even with FZ).
-        ("vcvtb.f64.f16 d1, s4", RN, 0x0001, p2(-24), 0),
-        ("vcvtb.f64.f16 d1, s4", FZ, 0x0001, p2(-24), 0),
-        ("vcvtt.f64.f16 d1, s4", FZ, 0x8001_0000, p2(-24) | SIGN, 0),
-        ("vcvtb.f64.f16 d1, s4", RN, 0xfc00, INF | SIGN, 0),
+        (B2D, RN, 0x0001, p2(-24), 0),
+        (B2D, FZ, 0x0001, p2(-24), 0),
+        (T2D, FZ, 0x8001_0000, p2(-24) | SIGN, 0),
+        (B2D, RN, 0xfc00, INF | SIGN, 0),
         // sign : 1111_1111_111 : 1 : operand<8:0> : Zeros(42).
-        (
-            "vcvtb.f64.f16 d1, s4",
-            RN,
-            0x7c01,
-            0x7ff8_0400_0000_0000,
-            IOC,
-        ),
-        ("vcvtb.f64.f16 d1, s4", RN, 0xfeff, 0xfffb_fc00_0000_0000, 0),
-        ("vcvtb.f64.f16 d1, s4", DN, 0x7e00, DEFAULT_NAN, 0),
+        (B2D, RN, 0x7c01, 0x7ff8_0400_0000_0000, IOC),
+        (B2D, RN, 0xfeff, 0xfffb_fc00_0000_0000, 0),
+        (B2D, DN, 0x7e00, DEFAULT_NAN, 0),
     ]);
     check_to_s(&[
-        ("vcvtb.f16.f64 s2, d2", RN, f(1.0), 0x1234_3c00, 0),
-        ("vcvtt.f16.f64 s2, d2", RN, f(1.0), 0x3c00_5678, 0),
-        ("vcvtb.f16.f64 s2, d2", RN, f(-2.0), 0x1234_c000, 0),
-        (
-            "vcvtb.f16.f64 s2, d2",
-            RN,
-            f(65520.0),
-            0x1234_7c00,
-            OFC | IXC,
-        ),
-        ("vcvtb.f16.f64 s2, d2", RZ, f(65520.0), 0x1234_7bff, IXC),
-        ("vcvtb.f16.f64 s2, d2", RN, f(65519.99), 0x1234_7bff, IXC),
-        ("vcvtb.f16.f64 s2, d2", RN, p2(-24), 0x1234_0001, 0),
-        ("vcvtb.f16.f64 s2, d2", RN, p2(-25), 0x1234_0000, UFC | IXC),
-        ("vcvtb.f16.f64 s2, d2", RP, p2(-25), 0x1234_0001, UFC | IXC),
+        (D2B, RN, f(1.0), 0x1234_3c00, 0),
+        (D2T, RN, f(1.0), 0x3c00_5678, 0),
+        (D2B, RN, f(-2.0), 0x1234_c000, 0),
+        (D2B, RN, f(65520.0), 0x1234_7c00, OFC | IXC),
+        (D2B, RZ, f(65520.0), 0x1234_7bff, IXC),
+        (D2B, RN, f(65519.99), 0x1234_7bff, IXC),
+        (D2B, RN, p2(-24), 0x1234_0001, 0),
+        (D2B, RN, p2(-25), 0x1234_0000, UFC | IXC),
+        (D2B, RP, p2(-25), 0x1234_0001, UFC | IXC),
         // A half result is never flushed: FZ changes nothing here.
-        (
-            "vcvtb.f16.f64 s2, d2",
-            FZ | RP,
-            p2(-25),
-            0x1234_0001,
-            UFC | IXC,
-        ),
-        ("vcvtt.f16.f64 s2, d2", FZ, p2(-24), 0x0001_5678, 0),
+        (D2B, FZ | RP, p2(-25), 0x1234_0001, UFC | IXC),
+        (D2T, FZ, p2(-24), 0x0001_5678, 0),
         // A double subnormal operand is flushed (IDC).
-        ("vcvtb.f16.f64 s2, d2", FZ | RP, MIN_SUB, 0x1234_0000, IDC),
-        ("vcvtb.f16.f64 s2, d2", RP, MIN_SUB, 0x1234_0001, UFC | IXC),
-        (
-            "vcvtb.f16.f64 s2, d2",
-            RN,
-            0x7ff0_0400_0000_0000,
-            0x1234_7e01,
-            IOC,
-        ),
-        (
-            "vcvtt.f16.f64 s2, d2",
-            RN,
-            0xfff8_0000_0000_0000,
-            0xfe00_5678,
-            0,
-        ),
-        ("vcvtt.f16.f64 s2, d2", DN, SNAN_A, 0x7e00_5678, IOC),
-        ("vcvtb.f16.f64 s2, d2", RN, INF, 0x1234_7c00, 0),
+        (D2B, FZ | RP, MIN_SUB, 0x1234_0000, IDC),
+        (D2B, RP, MIN_SUB, 0x1234_0001, UFC | IXC),
+        (D2B, RN, 0x7ff0_0400_0000_0000, 0x1234_7e01, IOC),
+        (D2T, RN, 0xfff8_0000_0000_0000, 0xfe00_5678, 0),
+        (D2T, DN, SNAN_A, 0x7e00_5678, IOC),
+        (D2B, RN, INF, 0x1234_7c00, 0),
     ]);
 }
 
@@ -392,7 +354,7 @@ fn vcvt_fixed_point() {
             "vcvt.f64.u32 d1, d1, #32",
             RN,
             0xffff_ffff_ffff_ffff,
-            f(0.99999999976716935634613037109375),
+            f(4294967295.0 / 4294967296.0),
             0,
         ),
     ];
