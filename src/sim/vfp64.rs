@@ -2,8 +2,8 @@
 //! rsemu 0.0.7 does not have.
 //!
 //! The STM32H743's Cortex-M7 has the double-precision FPv5-D16 unit
-//! (`MVFR0 = 0x1011_0221`, Cortex-M7 TRM §4.1.1 / ARMv7-M ARM DDI 0403E
-//! §B4.6.2). rsemu models FPv4-SP-D16 and FPv5-SP-D16 only: every
+//! (`MVFR0 = 0x1011_0221`, Cortex-M7 Technical Reference Manual, FPU
+//! chapter). rsemu models FPv4-SP-D16 and FPv5-SP-D16 only: every
 //! double-precision data-processing and conversion encoding is UNDEFINED there
 //! (UsageFault with `CFSR.UNDEFINSTR`), while the doubleword *transfers*
 //! (`VLDR`/`VSTR.64`, D-register `VLDM`/`VSTM`/`VPUSH`/`VPOP`,
@@ -15,7 +15,7 @@
 //! IT state ([`it_advance`]) itself.
 //!
 //! Covered (ARMv7-M ARM DDI 0403E §A6.4, §A7.5, §A7.7 and the FPv5 additions of
-//! the Armv8-M ARM DDI 0553 §C2.4, all with `sz == 1` unless noted):
+//! the Armv8-M ARM DDI 0553, all with `sz == 1` unless noted):
 //! `VADD VSUB VMUL VNMUL VDIV`, the chained `VMLA VMLS VNMLA VNMLS` (two
 //! roundings), the fused `VFMA VFMS VFNMA VFNMS`, `VABS VNEG VSQRT`,
 //! `VMOV.F64` (register and immediate), `VCMP`/`VCMPE` (register and `#0.0`),
@@ -83,7 +83,8 @@ pub(crate) fn itstate(xpsr: u32) -> u8 {
 
 /// Whether an instruction at the current IT position executes: `ConditionPassed()`
 /// with the condition `ITSTATE[7:4]` inside an IT block, always outside one
-/// (DDI 0403E §A7.3.1). `xpsr` supplies both ITSTATE and APSR.NZCV.
+/// (DDI 0403E §A7.3, `ConditionPassed()`). `xpsr` supplies both ITSTATE and
+/// APSR.NZCV.
 pub(crate) fn it_condition_passed(xpsr: u32) -> bool {
     let it = itstate(xpsr);
     if it & 0xf == 0 {
@@ -92,7 +93,7 @@ pub(crate) fn it_condition_passed(xpsr: u32) -> bool {
     rsemu::cpu::arm::v7m::isa::Cond(it >> 4).passes(xpsr)
 }
 
-/// xPSR after `ITAdvance()` (DDI 0403E §A7.3.2): leaves the block after its
+/// xPSR after `ITAdvance()` (DDI 0403E §A7.3): leaves the block after its
 /// last instruction, otherwise shifts `IT[4:0]` left by one.
 pub(crate) fn it_advance(xpsr: u32) -> u32 {
     let it = itstate(xpsr);

@@ -2,7 +2,7 @@
 //! their disassembly (GNU syntax, as `arm-none-eabi-objdump` prints them).
 //!
 //! Three windows of the T32 coprocessor space (DDI 0403E §A6.4, Armv8-M ARM
-//! DDI 0553 §C2.4 for the FPv5 group):
+//! DDI 0553 for the FPv5 group):
 //!
 //! | `hw1[15:8]` | `hw2[11:8]` | Group |
 //! | --- | --- | --- |
@@ -241,8 +241,8 @@ pub(crate) fn decode(hw1: u16, hw2: u16) -> Option<F64Insn> {
     Some(F64Insn { op })
 }
 
-/// The FP data-processing table with `sz == 1` (DDI 0403E §A6.4.1, Table
-/// A6-17). `opc1` is `w[23:20]` with the D bit (22) masked out.
+/// The FP data-processing table with `sz == 1` (DDI 0403E §A6.4,
+/// "Floating-point data-processing instructions"). `opc1` is `w[23:20]` with the D bit (22) masked out.
 fn data(w: u32) -> Option<Op> {
     let three = |op| {
         Some(Op::Bin {
@@ -277,7 +277,7 @@ fn data(w: u32) -> Option<Op> {
 }
 
 /// The `opc1 == 1x11, opc3 == x1` rows, selected by `opc2 = w[19:16]` and
-/// `opc3<1> = w[7]` (Table A6-17, with the FPv5 `VRINTR/Z/X` rows).
+/// `opc3<1> = w[7]` (the same table, with the FPv5 `VRINTR/Z/X` rows).
 fn other(w: u32) -> Option<Op> {
     let b7 = bit(w, 7);
     let un = |op| {
@@ -387,7 +387,8 @@ fn scalar(w: u32) -> Option<Op> {
     })
 }
 
-/// The FPv5 unconditional group with `size == 11` (Armv8-M ARM §C2.4:
+/// The FPv5 unconditional group with `size == 11` (Armv8-M ARM DDI 0553,
+/// floating-point data-processing with `cond == 1111`:
 /// `VSEL`, `VMAXNM`/`VMINNM`, `VRINTA/N/P/M`, `VCVTA/N/P/M`). `w[4]` is 0 in
 /// all of them.
 fn unconditional(w: u32) -> Option<Op> {
