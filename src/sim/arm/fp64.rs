@@ -19,54 +19,32 @@ use super::vfp64::{self, FpRegs};
 /// §3.3: most are single-issue; divide and square root are longer).
 const CYCLES: u64 = 3;
 
-/// The FP register file of the processor, as `vfp64` sees it.
-struct Regs<'a>(&'a super::core::Core);
+/// The FP register file of the processor and a copy of its core registers
+/// (written back after the instruction), as `vfp64` sees them.
+struct Regs<'a> {
+    core: &'a super::core::Core,
+    regs: &'a mut rsemu::cpu::arm::v7m::Regs,
+}
 
 impl FpRegs for Regs<'_> {
     fn s(&self, n: u8) -> u32 {
-        self.0.s(n)
+        self.core.s(n)
     }
     fn set_s(&mut self, n: u8, v: u32) {
-        self.0.set_s(n, v)
+        self.core.set_s(n, v)
     }
     fn fpscr(&self) -> u32 {
-        self.0.fpscr()
+        self.core.fpscr()
     }
     fn set_fpscr(&mut self, v: u32) {
-        self.0.set_fpscr(v)
+        self.core.set_fpscr(v)
     }
-}
-
-/// ConditionPassed for condition `cond` and APSR.NZCV `nzcv` (§A7.3.1).
-pub(crate) fn condition_passed(cond: u32, nzcv: u32) -> bool {
-    let (n, z, c, v) = (nzcv & 8 != 0, nzcv & 4 != 0, nzcv & 2 != 0, nzcv & 1 != 0);
-    let r = match cond >> 1 {
-        0 => z,
-        1 => c,
-        2 => n,
-        3 => v,
-        4 => c && !z,
-        5 => n == v,
-        6 => !z && n == v,
-        _ => true,
-    };
-    if cond & 1 == 1 && cond != 0xF { !r } else { r }
-}
-
-/// ITSTATE from xPSR (IT[1:0] at bits 26:25, IT[7:2] at bits 15:10).
-pub(crate) fn itstate(xpsr: u32) -> u32 {
-    ((xpsr >> 25) & 3) | ((xpsr >> 8) & 0xFC)
-}
-
-/// xPSR with ITSTATE advanced by one instruction (ITAdvance, §A7.3.3).
-pub(crate) fn it_advance(xpsr: u32) -> u32 {
-    let it = itstate(xpsr);
-    let next = if it & 7 == 0 {
-        0
-    } else {
-        (it & 0xE0) | ((it << 1) & 0x1F)
-    };
-    (xpsr & !((3 << 25) | (0x3F << 10))) | ((next & 3) << 25) | ((next & 0xFC) << 8)
+    fn r(&self, n: u8) -> u32 {
+        self.regs.r[(n & 15) as usize]
+    }
+    fn set_r(&mut self, n: u8, v: u32) {
+        self.regs.r[(n & 15) as usize] = v;
+    }
 }
 
 /// Executes the instruction at `pc` (first halfword `hw1`) if it is a
@@ -84,8 +62,7 @@ pub(crate) fn execute_at(chip: &mut Chip, pc: u32, hw1: u16) -> Option<u64> {
     if !chip.core.with_sys(|s| s.fp_enabled(privileged)) {
         return None; // the processor raises NOCP
     }
-    let it = itstate(regs.xpsr);
-    let pass = it & 0xF == 0 || insn.unconditional() || condition_passed(it >> 4, regs.xpsr >> 28);
+    let pass = insn.unconditional() || vfp64::it_condition_passed(regs.xpsr);
     if pass {
         let (lspact, fpcar, aspen) = chip.core.with_sys(|s| {
             let l = s.fpccr & fpccr::LSPACT != 0;
@@ -107,29 +84,13 @@ pub(crate) fn execute_at(chip: &mut Chip, pc: u32, hw1: u16) -> Option<u64> {
         if aspen {
             regs.control |= control::FPCA;
         }
-        vfp64::execute(&insn, &mut Regs(&chip.core), regs.xpsr >> 28);
+        let apsr = regs.xpsr;
+        let core = &chip.core;
+        vfp64::execute(&insn, &mut Regs { core, regs: &mut regs }, apsr);
     }
     regs.r[15] = pc.wrapping_add(4);
-    regs.xpsr = it_advance(regs.xpsr);
+    regs.xpsr = vfp64::it_advance(regs.xpsr);
     chip.core.set_regs(&regs);
     Some(CYCLES)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn it_state_advances_and_ends() {
-        // ITTE EQ: firstcond 0000, mask 0b0110 → IT = 0x06 → 0x0C → 0x18 → 0
-        // (three instructions).
-        let x = (0x06 & 3) << 25 | (0x06 & 0xFC) << 8;
-        let a = it_advance(x);
-        assert_eq!(itstate(a), 0x0C);
-        assert_eq!(itstate(it_advance(a)), 0x18);
-        assert_eq!(itstate(it_advance(it_advance(a))), 0);
-        assert!(condition_passed(0, 0b0100));
-        assert!(!condition_passed(1, 0b0100));
-        assert!(condition_passed(0xE, 0));
-    }
-}
