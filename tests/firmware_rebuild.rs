@@ -1,10 +1,12 @@
 //! Checks that the committed test firmware in `tests/firmware/` is what its
-//! sources build to, and that the blinky image has the layout the debugger
-//! tests rely on.
+//! sources build to, and that the images have the layout the debugger tests
+//! rely on (blinky's symbols; the result blocks, vector tables and entry
+//! points of the HAL-style and FPU images, see `tests/firmware/README.md`).
 //!
 //! This needs the ARM cross toolchain (`arm-none-eabi-gcc`, `-objcopy`,
-//! `-nm`) and GNU make.  It does not skip when they are missing: it fails
-//! and says what to install (CI installs `gcc-arm-none-eabi`).
+//! `-nm`), newlib for it (the FPU images link its string functions) and GNU
+//! make.  It does not skip when they are missing: it fails and says what to
+//! install (CI installs `gcc-arm-none-eabi`, which recommends newlib).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -12,14 +14,34 @@ use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-const ELFS: [&str; 6] = [
+const ELFS: [&str; 13] = [
     "f103-blinky.elf",
     "f103-big.elf",
     "f103-too-big.elf",
     "f103-swd-off.elf",
     "f103-stop.elf",
     "f103-iwdg.elf",
+    "f103-hal.elf",
+    "f103-irq.elf",
+    "f103-rtos.elf",
+    "f103-faults.elf",
+    "f103-usart.elf",
+    "f303-fpu.elf",
+    "h743-fpu.elf",
 ];
+
+/// The STM32F103 images built on `startup_stm32f103xb.c` and `f103_app.ld`,
+/// with the symbol of the result block each keeps at 0x20000000.
+const APP_IMAGES: [(&str, &str); 5] = [
+    ("f103-hal.elf", "hal_result"),
+    ("f103-irq.elf", "irq_result"),
+    ("f103-rtos.elf", "rtos_result"),
+    ("f103-faults.elf", "fault_result"),
+    ("f103-usart.elf", "usart_result"),
+];
+
+/// The RAM-loaded FPU images and the top of their stack (`_estack`).
+const FPU_IMAGES: [(&str, u32); 2] = [("f303-fpu.elf", 0x2000_A000), ("h743-fpu.elf", 0x2002_0000)];
 
 fn firmware_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -34,7 +56,8 @@ fn require_tool(tool: &str, version_arg: &str) {
         Ok(out) => panic!(
             "`{tool} {version_arg}` failed ({}); the firmware tests need a working {tool}.\n\
              Install the ARM cross toolchain and GNU make \
-             (Debian/Ubuntu: apt-get install gcc-arm-none-eabi binutils-arm-none-eabi make).\n\
+             (Debian/Ubuntu: apt-get install gcc-arm-none-eabi binutils-arm-none-eabi \
+             libnewlib-arm-none-eabi make).\n\
              stderr: {}",
             out.status,
             String::from_utf8_lossy(&out.stderr)
@@ -42,7 +65,8 @@ fn require_tool(tool: &str, version_arg: &str) {
         Err(e) => panic!(
             "cannot run `{tool}` ({e}); the firmware tests need it on PATH.\n\
              Install the ARM cross toolchain and GNU make \
-             (Debian/Ubuntu: apt-get install gcc-arm-none-eabi binutils-arm-none-eabi make)."
+             (Debian/Ubuntu: apt-get install gcc-arm-none-eabi binutils-arm-none-eabi \
+             libnewlib-arm-none-eabi make)."
         ),
     }
 }
@@ -52,6 +76,31 @@ fn require_toolchain() {
     require_tool("arm-none-eabi-gcc", "--version");
     require_tool("arm-none-eabi-objcopy", "--version");
     require_tool("arm-none-eabi-nm", "--version");
+    require_newlib();
+}
+
+/// Panics with an actionable message unless the compiler finds newlib's
+/// `libc.a` for the Cortex-M4F and Cortex-M7 multilibs the FPU images use.
+fn require_newlib() {
+    for flags in [
+        ["-mcpu=cortex-m4", "-mfpu=fpv4-sp-d16"],
+        ["-mcpu=cortex-m7", "-mfpu=fpv5-d16"],
+    ] {
+        let out = run(Command::new("arm-none-eabi-gcc").args(flags).args([
+            "-mthumb",
+            "-mfloat-abi=hard",
+            "-print-file-name=libc.a",
+        ]));
+        let path = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        assert!(
+            Path::new(&path).is_file(),
+            "arm-none-eabi-gcc {} finds no newlib libc.a (it printed `{path}`); the FPU test \
+             images link newlib's string functions.\n\
+             Install newlib for the cross compiler \
+             (Debian/Ubuntu: apt-get install libnewlib-arm-none-eabi).",
+            flags.join(" ")
+        );
+    }
 }
 
 /// Runs a command and panics with its output if it fails.
@@ -226,4 +275,83 @@ fn blinky_symbols_and_vector_table() {
         word(1)
     );
     assert_eq!(word(1) & 1, 1, "reset vector must have the Thumb bit set");
+}
+
+/// `name`'s address in `syms`, or a panic naming the image.
+fn addr_in(syms: &[(String, u32, char)], elf: &Path, name: &str) -> u32 {
+    syms.iter()
+        .find(|(n, _, _)| n == name)
+        .map(|&(_, a, _)| a)
+        .unwrap_or_else(|| panic!("symbol `{name}` missing from {}", elf.display()))
+}
+
+/// Little-endian word `i` of `bin`.
+fn word_at(bin: &[u8], i: usize) -> u32 {
+    u32::from_le_bytes(bin[4 * i..4 * i + 4].try_into().unwrap())
+}
+
+#[test]
+fn app_images_keep_results_at_ram_start() {
+    require_toolchain();
+    let tmp = TempDir::new("fw-apps");
+    for (image, result) in APP_IMAGES {
+        let elf = firmware_dir().join(image);
+        let syms = symbols(&elf);
+        for name in [result, "result_header"] {
+            assert_eq!(
+                addr_in(&syms, &elf, name),
+                0x2000_0000,
+                "{image}: `{name}` must be at 0x20000000, where the tests read it"
+            );
+        }
+        assert_eq!(
+            addr_in(&syms, &elf, "g_pfnVectors"),
+            0x0800_0000,
+            "{image}: vector table"
+        );
+        let bin = objcopy_binary(&elf, &tmp.path().join(format!("{image}.bin")));
+        assert_eq!(
+            word_at(&bin, 0),
+            0x2000_5000,
+            "{image}: vector 0 (initial SP)"
+        );
+        let reset = addr_in(&syms, &elf, "Reset_Handler");
+        assert_eq!(
+            word_at(&bin, 1),
+            reset | 1,
+            "{image}: vector 1 (Reset_Handler, Thumb)"
+        );
+    }
+}
+
+#[test]
+fn fpu_images_start_at_ram_base() {
+    require_toolchain();
+    for (image, estack) in FPU_IMAGES {
+        let elf = firmware_dir().join(image);
+        let bytes = fs::read(&elf).unwrap_or_else(|e| panic!("cannot read {}: {e}", elf.display()));
+        assert!(bytes.len() > 28, "{image} is only {} bytes", bytes.len());
+        let entry = u32::from_le_bytes(bytes[24..28].try_into().unwrap());
+        assert_eq!(
+            entry, 0x2000_0001,
+            "{image}: ELF entry must be _start at 0x20000000 (Thumb)"
+        );
+        let syms = symbols(&elf);
+        let at = |name: &str| addr_in(&syms, &elf, name);
+        assert_eq!(at("_start"), 0x2000_0000, "{image}: _start");
+        assert_eq!(at("fpu_result"), 0x2000_0100, "{image}: fpu_result");
+        assert_eq!(
+            at("ram_vectors"),
+            0x2000_0400,
+            "{image}: ram_vectors (VTOR)"
+        );
+        assert_eq!(at("_estack"), estack, "{image}: _estack");
+        for name in ["fpu_done_bkpt", "fpu_fault_bkpt", "Default_Handler"] {
+            let a = at(name);
+            assert!(
+                (0x2000_0000..estack).contains(&a),
+                "{image}: `{name}` at {a:#010x} is outside RAM"
+            );
+        }
+    }
 }
