@@ -33,6 +33,9 @@ mod family;
 mod fault;
 mod fpb;
 mod itm;
+// The peripheral framework: wired into the bus by the SoC rewrite.
+#[allow(dead_code)]
+pub(crate) mod periph;
 mod probe;
 mod romtable;
 mod scs;
