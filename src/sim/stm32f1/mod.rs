@@ -3,6 +3,8 @@
 
 pub(crate) mod afio;
 pub(crate) mod dbgmcu;
+#[allow(dead_code)] // wired into the bus by the SoC rewrite
+pub(crate) mod exti;
 pub(crate) mod fpec;
 pub(crate) mod gpio;
 pub(crate) mod iwdg;
