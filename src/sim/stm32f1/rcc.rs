@@ -441,5 +441,4 @@ impl Rcc {
 }
 
 #[cfg(test)]
-#[path = "rcc_tests.rs"]
 mod tests;
