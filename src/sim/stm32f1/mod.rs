@@ -15,6 +15,8 @@ pub(crate) mod rcc;
 pub(crate) mod sysmem;
 #[allow(dead_code)] // wired into the bus by the SoC rewrite
 pub(crate) mod tim;
+#[allow(dead_code)] // wired into the bus by the SoC rewrite
+pub(crate) mod usart;
 
 /// Peripheral base addresses (RM0008 §3.3, Table 3).
 pub(crate) mod addr {
