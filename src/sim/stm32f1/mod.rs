@@ -12,6 +12,8 @@ pub(crate) mod pwr;
 // rcc.rs's clock tree API (clocks(), clock_enabled(), ...) is used once the SoC rewrite wires it.
 #[allow(dead_code)]
 pub(crate) mod rcc;
+#[allow(dead_code)] // wired into the bus by the SoC rewrite
+pub(crate) mod spi;
 pub(crate) mod sysmem;
 #[allow(dead_code)] // wired into the bus by the SoC rewrite
 pub(crate) mod tim;
