@@ -7,6 +7,8 @@ pub(crate) mod dbgmcu;
 pub(crate) mod exti;
 pub(crate) mod fpec;
 pub(crate) mod gpio;
+#[allow(dead_code)] // wired into the bus by the SoC rewrite
+pub(crate) mod i2c;
 pub(crate) mod iwdg;
 pub(crate) mod pwr;
 // rcc.rs's clock tree API (clocks(), clock_enabled(), ...) is used once the SoC rewrite wires it.
