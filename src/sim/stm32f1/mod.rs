@@ -21,6 +21,8 @@ pub(crate) mod sysmem;
 pub(crate) mod tim;
 #[allow(dead_code)] // wired into the bus by the SoC rewrite
 pub(crate) mod usart;
+#[allow(dead_code)] // wired into the bus by the SoC rewrite
+pub(crate) mod usb;
 
 /// Peripheral base addresses (RM0008 §3.3, Table 3).
 pub(crate) mod addr {
