@@ -10,15 +10,18 @@ pub(crate) mod gpio;
 #[allow(dead_code)] // wired into the bus by the SoC rewrite
 pub(crate) mod i2c;
 pub(crate) mod iwdg;
+#[allow(dead_code)] // wired into the bus by the SoC rewrite
+pub(crate) mod map;
 pub(crate) mod pwr;
-// rcc.rs's clock tree API (clocks(), clock_enabled(), ...) is used once the SoC rewrite wires it.
-#[allow(dead_code)]
+#[allow(dead_code)] // clocks(), clock_enabled() ...: wired into the bus by the SoC rewrite
 pub(crate) mod rcc;
 #[allow(dead_code)] // wired into the bus by the SoC rewrite
 pub(crate) mod spi;
 pub(crate) mod sysmem;
 #[allow(dead_code)] // wired into the bus by the SoC rewrite
 pub(crate) mod tim;
+#[allow(dead_code)] // wired into the bus by the SoC rewrite
+pub(crate) mod unmodelled;
 #[allow(dead_code)] // wired into the bus by the SoC rewrite
 pub(crate) mod usart;
 #[allow(dead_code)] // wired into the bus by the SoC rewrite
