@@ -2,6 +2,8 @@
 //! the system-memory area.
 
 pub(crate) mod afio;
+#[allow(dead_code)] // wired into the bus by the SoC rewrite
+pub(crate) mod blocks;
 pub(crate) mod dbgmcu;
 #[allow(dead_code)] // wired into the bus by the SoC rewrite
 pub(crate) mod exti;

@@ -29,6 +29,13 @@
 //!   TG sets TIF; TIM1: COMG sets COMIF, BG sets BIF and clears MOE;
 //! * DBGMCU_CR.DBG_TIMx_STOP ([`Peripheral::set_frozen`]) stops the counter clock.
 //!
+//! Events ([`Peripheral::next_event`]): the next counter tick that changes SR (a flag sets,
+//! hence every interrupt line change), clears CEN (one-pulse mode) or sets MOE (AOE). Counter
+//! wraps whose flags are already set, and the DIR changes of centre-aligned mode, are not events:
+//! they change nothing an interrupt depends on, and every access syncs the counter first, so the
+//! simulator need not stop for them (a 1 MHz PWM timer with UIF left set costs nothing while
+//! idle). The search and `sync` skip whole repeating periods in closed form.
+//!
 //! Interrupt outputs ([`Peripheral::irq`]): TIM2..4 one line (UIF, CCxIF, TIF with their DIER
 //! enables); TIM1 four lines: 0 BRK (BIF), 1 UP (UIF), 2 TRG_COM (TIF, COMIF), 3 CC (CCxIF).
 //!
