@@ -17,7 +17,9 @@
 //!
 //! CRC (§25.3.6): with CRCEN, TXCRCR and RXCRCR are updated with every data frame sent and
 //! received (CRC-8 with DFF = 0, CRC-16 with DFF = 1, polynomial CRCPR, initial value 0, data
-//! MSB first, no reflection, no final XOR); both are cleared when CRCEN goes from 0 to 1. With
+//! MSB first, no reflection, no final XOR); both are reset "when the CRCEN bit is written to 1"
+//! (§25.5.6/§25.5.7), taken as its 0 → 1 change: a CR1 write that keeps CRCEN set, as the one
+//! setting CRCNEXT, must not clear them; the calculator is frozen during the CRC frame. With
 //! CRCNEXT set, after the frame in progress and the data in the TX buffer, TXCRCR is sent as one
 //! more frame; the frame received meanwhile is compared with RXCRCR (CRCERR on mismatch, which
 //! with MISO at 0xFF is the usual outcome) and still goes to the RX buffer; CRCNEXT then clears.

@@ -10,11 +10,12 @@
 //! CTR_TX and CTR_RX rc_w0; SETUP read-only. ISTR: ESOF..PMAOVR (bits 8..14) rc_w0; CTR, DIR
 //! and EP_ID read-only.
 //!
-//! CNTR.FRES (§23.5.3) forces a USB reset "exactly like a RESET signalling on the USB": while it
-//! is set the endpoint registers (except CTR_RX/CTR_TX, kept "to avoid missing a correct packet
-//! notification") and DADDR are held at 0; releasing it (1 → 0) sets ISTR.RESET (the flag sets
-//! when "an USB reset is released", §23.5.3 ISTR; that FRES's release counts as such is this
-//! model's reading of the two sentences). Interrupt outputs: 0 = USB_HP_CAN_TX (high-priority
+//! CNTR.FRES (§23.5.3) forces a USB reset "exactly like a RESET signalling on the USB": setting
+//! it (0 → 1) sets ISTR.RESET (the flag is "set when the USB peripheral detects an active USB
+//! RESET signal at its inputs"), and while it is set the endpoint registers (except
+//! CTR_RX/CTR_TX, kept "to avoid missing a correct packet notification") and DADDR ("the function
+//! address and endpoint registers are reset by an USB reset event") are held at 0. The reset
+//! value FRES = 1 after a system reset sets no flag (ISTR resets to 0). Interrupt outputs: 0 = USB_HP_CAN_TX (high-priority
 //! CTR of isochronous/double-buffered endpoints: never, without transactions), 1 =
 //! USB_LP_CAN_RX0 (ISTR flags enabled in CNTR). The USBWakeUp line goes through EXTI line 18.
 //!
@@ -113,8 +114,9 @@ impl Peripheral for Usb {
                 self.cntr = v & 0xFF1F;
                 if self.in_reset() {
                     self.hold_reset();
-                } else if was {
-                    self.istr |= RESET;
+                    if !was {
+                        self.istr |= RESET;
+                    }
                 }
             }
             0x44 => self.istr &= v | !ISTR_FLAGS,
@@ -189,10 +191,12 @@ mod tests {
     const CNTR: u32 = 0x40;
     const ISTR: u32 = 0x44;
 
-    /// Out of the forced reset, ISTR cleared: HAL's USB_DevInit.
+    /// HAL's USB_DevInit: CNTR = FRES, CNTR = 0, ISTR = 0.
     fn usb() -> Usb {
         let mut u = Usb::new();
+        u.write(CNTR, FRES, &CX);
         u.write(CNTR, 0, &CX);
+        assert_eq!(u.read(ISTR, &CX), 0, "FRES was already set: no new reset");
         u.write(ISTR, 0, &CX);
         u
     }
@@ -236,20 +240,21 @@ mod tests {
     }
 
     #[test]
-    fn forced_reset_holds_the_endpoints_and_sets_reset_on_release() {
+    fn forced_reset_sets_reset_and_holds_the_endpoints() {
         let mut u = usb();
         u.write(0x00, 0x0280, &CX);
         u.write(0x4C, 0x80, &CX); // EF
         u.ep[0] |= EP_CTR;
-        u.write(CNTR, FRES, &CX);
+        u.write(CNTR, FRES | (1 << 10), &CX); // + RESETM
         assert_eq!(u.read(0x00, &CX), EP_CTR, "all but CTR_RX/CTR_TX reset");
         assert_eq!(u.read(0x4C, &CX), 0);
-        u.write(0x00, 0x0201 | EP_CTR, &CX);
-        assert_eq!(u.read(0x00, &CX), EP_CTR, "held in reset");
-        assert_eq!(u.read(ISTR, &CX), 0);
-        u.write(CNTR, 1 << 10, &CX); // release, RESETM
         assert_eq!(u.read(ISTR, &CX), RESET);
         assert!(u.irq(1));
+        u.write(0x00, 0x0201 | EP_CTR, &CX);
+        assert_eq!(u.read(0x00, &CX), EP_CTR, "held in reset");
+        u.write(CNTR, 1 << 10, &CX); // release
+        u.write(0x00, 0x0201 | EP_CTR, &CX);
+        assert_eq!(u.read(0x00, &CX), 0x0201 | EP_CTR);
         assert!(!u.irq(0));
         u.write(ISTR, !RESET, &CX);
         assert_eq!(u.read(ISTR, &CX), 0);
