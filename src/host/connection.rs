@@ -178,6 +178,14 @@ impl Adapter {
                         for f in sim_settings.faults.iter().cloned() {
                             sim.inject(f);
                         }
+                        // USART output: to the consoles (or where `sim uart` says).
+                        let prefix = host
+                            .targets()
+                            .list
+                            .first()
+                            .map(|t| t.name.split('.').next().unwrap_or("stm32").to_string())
+                            .unwrap_or_else(|| "stm32".into());
+                        host.serial().attach(&sim, &prefix);
                         sim
                     }
                 };

@@ -10,6 +10,7 @@ pub mod config;
 pub mod connection;
 pub mod control;
 pub mod event;
+pub mod serial;
 pub mod target;
 pub mod worker;
 
@@ -47,6 +48,8 @@ struct HostInner {
     shutdown: Mutex<Option<Shutdown>>,
     /// Breakpoints and watchpoints per target name (see [`breakpoints`]).
     debug_units: Mutex<std::collections::HashMap<String, breakpoints::DebugUnits>>,
+    /// Where the virtual chip's USART output goes.
+    serial: serial::SerialRouter,
 }
 
 impl Host {
@@ -54,6 +57,7 @@ impl Host {
     pub fn new(config: HostConfig) -> Host {
         let mut registry = Registry::default();
         crate::command::builtin::register_all(&mut registry);
+        let events = EventBus::new();
         let host = Host {
             inner: Arc::new(HostInner {
                 registry: RwLock::new(registry),
@@ -61,7 +65,8 @@ impl Host {
                 targets: Mutex::new(Targets::default()),
                 conn: Mutex::new(None),
                 script: OnceLock::new(),
-                events: EventBus::new(),
+                serial: serial::SerialRouter::new(events.clone()),
+                events,
                 shutdown: Mutex::new(None),
                 debug_units: Mutex::default(),
             }),
@@ -74,6 +79,11 @@ impl Host {
     /// A weak reference, for objects owned by the host that must refer back to it.
     pub fn downgrade(&self) -> WeakHost {
         WeakHost(Arc::downgrade(&self.inner))
+    }
+
+    /// The routes of the virtual chip's USART output (`sim uart`).
+    pub fn serial(&self) -> &serial::SerialRouter {
+        &self.inner.serial
     }
 
     /// The command registry (read).

@@ -125,6 +125,8 @@ pub fn serve(handle: HostHandle, join: JoinHandle<()>) -> i32 {
     }
     let mut repl_thread = None;
     if std::io::stdin().is_terminal() {
+        // The REPL prints the consoles' lines (USART output included) itself.
+        host.serial().set_stdout(false);
         let h = handle.clone();
         repl_thread = std::thread::Builder::new()
             .name("stdbg-repl".into())

@@ -243,10 +243,15 @@ impl Bus {
             let w = self.read(word, 4, origin, cycles, events)?;
             return Ok((w >> bit) & 1);
         }
-        if !soc_window(a) {
+        if !soc_window(a) || !a.is_multiple_of(size) {
             return Err(BusError);
         }
-        if !a.is_multiple_of(size) {
+        if origin == Origin::Fetch && a >= 0x4000_0000 {
+            // Peripheral and system regions are Execute Never in the default
+            // memory map (ARMv7-M ARM §B3.1). The architecture makes that a
+            // MemManage IACCVIOL, which the processor model does not check:
+            // refusing the fetch gives a BusFault (IBUSERR) instead, and never
+            // executes register contents (docs/sim.md, known deviations).
             return Err(BusError);
         }
         let (mut cx, soc) = self.ctx(cycles, origin);

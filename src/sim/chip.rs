@@ -66,6 +66,8 @@ pub(crate) struct Chip {
     pub port: Arc<BusPort>,
     pub dp: SwDp,
     pub ap: AhbAp,
+    /// The APB-AP of parts that have one (STM32H7 AP2).
+    pub ap2: AhbAp,
     pub dbg: DebugRegs,
     pub fpb: Fpb,
     pub itm: Itm,
@@ -149,6 +151,7 @@ impl Chip {
             port,
             dp: SwDp::power_on(),
             ap: AhbAp::power_on(),
+            ap2: AhbAp::power_on(),
             dbg: DebugRegs::power_on(),
             fpb: Fpb::default(),
             itm: Itm::default(),
@@ -375,6 +378,7 @@ impl Chip {
     fn debug_logic_reset(&mut self) {
         self.dp = SwDp::power_on();
         self.ap = AhbAp::power_on();
+        self.ap2 = AhbAp::power_on();
         self.dbg = DebugRegs::power_on();
         self.fpb = Fpb::default();
         self.itm = Itm::default();
@@ -457,10 +461,18 @@ impl Chip {
     /// Tells the SoC whether the core is in Debug state (DBGMCU freezes).
     fn set_core_halted(&mut self, halted: bool) {
         let c = self.cycles();
-        let mut b = self.port.lock();
-        if b.core_halted != halted {
-            b.sync(c);
-            b.core_halted = halted;
+        let changed = {
+            let mut b = self.port.lock();
+            if b.core_halted != halted {
+                b.sync(c);
+                b.core_halted = halted;
+                true
+            } else {
+                false
+            }
+        };
+        if changed {
+            self.with_soc(|soc, cx| soc.set_core_halted(halted, cx));
         }
     }
 

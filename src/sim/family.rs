@@ -53,6 +53,8 @@ pub(crate) struct Identity {
     pub syst_calib: u32,
     /// Where the core reads its vector table at reset.
     pub boot_vtor: u32,
+    /// AP number of the APB-AP to the system debug bus, if any (STM32H7: 2).
+    pub apb_ap: Option<u8>,
     /// The F1 SoC model (RCC, GPIO, AFIO, DBGMCU, PWR, IWDG, FPEC …) is used.
     pub f1_soc: bool,
     /// Core clock after reset, Hz (F1/F3: HSI 8 MHz; G4: HSI16; L4: MSI 4 MHz;
@@ -102,6 +104,7 @@ pub(crate) const STM32F103C8: Identity = Identity {
     irqs: 43,
     syst_calib: 9000,
     boot_vtor: 0,
+    apb_ap: None,
     f1_soc: true,
     reset_hclk: 8_000_000,
     sysmem_base: 0x1FFF_F000,
@@ -139,6 +142,7 @@ pub(crate) const STM32F303VC: Identity = Identity {
     irqs: 82,
     syst_calib: 9000,
     boot_vtor: 0,
+    apb_ap: None,
     f1_soc: true,
     reset_hclk: 8_000_000,
     sysmem_base: 0x1FFF_D800,
@@ -173,6 +177,7 @@ pub(crate) const STM32G474RE: Identity = Identity {
     // (NOREF = 0), TENMS not exact (SKEW = 1), TENMS = 0.
     syst_calib: 0x4000_0000,
     boot_vtor: 0,
+    apb_ap: None,
     f1_soc: false,
     reset_hclk: 16_000_000,
     sysmem_base: 0x1FFF_0000,
@@ -226,6 +231,7 @@ pub(crate) const STM32H743ZI: Identity = Identity {
     irqs: 150,
     syst_calib: 0x4000_0000,
     boot_vtor: 0x0800_0000,
+    apb_ap: Some(2),
     f1_soc: false,
     reset_hclk: 64_000_000,
     sysmem_base: 0x1FF0_0000,

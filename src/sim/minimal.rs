@@ -30,9 +30,15 @@ impl MinimalSoc {
         }
     }
 
+    /// DBGMCU at the family's address, and on the H7 also at 0xE00E_1000 (its
+    /// address on the debug bus APB-D, which the core's PPB reaches too).
     fn dbgmcu(&self, a: u32) -> Option<u32> {
         let base = self.ident.dbgmcu_addr;
-        (base..base + 0x1000).contains(&a).then_some(a - base)
+        if (base..base + 0x1000).contains(&a) {
+            return Some(a - base);
+        }
+        (self.ident.apb_ap.is_some() && (0xE00E_1000..0xE00E_2000).contains(&a))
+            .then_some(a - 0xE00E_1000)
     }
 }
 

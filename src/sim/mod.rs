@@ -33,6 +33,7 @@ mod family;
 mod fault;
 mod minimal;
 mod nvmem;
+pub(crate) mod periph;
 mod probe;
 mod run;
 mod soc;

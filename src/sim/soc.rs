@@ -37,8 +37,6 @@ pub(crate) enum ResetCause {
     Software,
     /// The independent watchdog reached 0 (RCC_CSR.IWDGRSTF).
     IndependentWatchdog,
-    /// The window watchdog (RCC_CSR.WWDGRSTF).
-    WindowWatchdog,
 }
 
 /// Power mode of the chip (RM0008 §5.3).
@@ -136,6 +134,8 @@ pub(crate) trait Soc: Send {
     fn debug_kept_in_low_power(&self) -> bool;
     /// A debugger halt ends Stop (the clock falls back to HSI, RM0008 §5.3.5).
     fn leave_low_power(&mut self, cx: &mut SocCtx) -> SocEffects;
+    /// The core enters (`true`) or leaves Debug state: DBGMCU freezes apply.
+    fn set_core_halted(&mut self, _halted: bool, _cx: &mut SocCtx) {}
     /// Drains what the USARTs transmitted since the last call: (instance name,
     /// bytes), e.g. `("usart1", b"hello\r\n")`.
     fn take_serial_output(&mut self, _out: &mut Vec<(&'static str, Vec<u8>)>) {}

@@ -69,27 +69,6 @@ impl TimeBase {
     }
 }
 
-/// Ticks of a `hz` clock in the interval `[from, to)` of virtual time,
-/// counted on the clock's own grid (tick k happens at k/hz s): the same total
-/// whether the interval is split or not.
-#[inline]
-pub(crate) fn ticks_between(from: Ps, to: Ps, hz: u64) -> u64 {
-    if to <= from || hz == 0 {
-        return 0;
-    }
-    let t = |ps: Ps| (ps as u128 * hz as u128 / PS_PER_S as u128) as u64;
-    t(to) - t(from)
-}
-
-/// Virtual time of the first tick of a `hz` clock strictly after `from` plus
-/// `n - 1` more ticks: when `n` more ticks have happened.
-pub(crate) fn time_after_ticks(from: Ps, n: u64, hz: u64) -> Ps {
-    let hz = hz.max(1) as u128;
-    let k = from as u128 * hz / PS_PER_S as u128 + n as u128;
-    // Tick k happens at the first ps t with t·hz/1e12 ≥ k.
-    (k * PS_PER_S as u128).div_ceil(hz).min(u64::MAX as u128) as u64
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,23 +82,5 @@ mod tests {
         assert_eq!(t.cycles_until(8_000_000, 2 * PS_PER_S), 72_000_000);
         t.pass(80_000_000, 500_000_000_000);
         assert_eq!(t.at(80_000_000), 2 * PS_PER_S + 500_000_000_000);
-    }
-
-    #[test]
-    fn ticks_split_or_not_give_the_same_total() {
-        let hz = 72_000_000 / 7;
-        let whole = ticks_between(0, 3 * PS_PER_S + 17, hz);
-        let mut sum = 0;
-        let mut t = 0;
-        while t < 3 * PS_PER_S + 17 {
-            let n = (t + 123_456_789).min(3 * PS_PER_S + 17);
-            sum += ticks_between(t, n, hz);
-            t = n;
-        }
-        assert_eq!(sum, whole);
-        let at = time_after_ticks(0, 1000, 1_000_000);
-        assert_eq!(at, 1_000_000_000);
-        assert_eq!(ticks_between(0, at, 1_000_000), 1000);
-        assert_eq!(ticks_between(0, at - 1, 1_000_000), 999);
     }
 }

@@ -46,12 +46,16 @@ pub fn verify_image(
 
 /// Registers the commands of this file.
 pub fn register(reg: &mut Registry) {
-    reg.add(command("load_image", Mode::Exec, "filename address ['bin'|'ihex'|'elf'] [min_address] [max_length]", "Load an image into RAM; address is added to the image's addresses (the load address of a raw binary).", |ctx, args| {
-        let [file, addr, rest @ ..] = args else { return Err(bad_args()) };
+    reg.add(command("load_image", Mode::Exec, "filename [address ['bin'|'ihex'|'elf'] [min_address] [max_length]]", "Load an image into RAM; address (default 0) is added to the image's addresses (the load address of a raw binary).", |ctx, args| {
+        let [file, rest @ ..] = args else { return Err(bad_args()) };
+        let (addr, rest) = match rest {
+            [] => (None, rest),
+            [a, r @ ..] => (Some(a), r),
+        };
         if rest.len() > 3 {
             return Err(bad_args());
         }
-        let offset = parse_u64(addr)?;
+        let offset = addr.map(|a| parse_u64(a)).transpose()?.unwrap_or(0);
         let format = rest.first().map(|t| super::flash::image_type(t)).transpose()?;
         let min = rest.get(1).map(|a| parse_u64(a)).transpose()?;
         let max_len = rest.get(2).map(|a| parse_u64(a)).transpose()?;

@@ -29,8 +29,76 @@ fn parse_fault(args: &[String]) -> Result<Fault, CommandError> {
     }
 }
 
+const UART_USAGE: &str = "usart1|usart2|usart3 [console|tcp PORT|file PATH|off]";
+
+/// `sim uart [NAME [console|tcp PORT|file PATH|off]]`: lists or sets where a USART's output goes.
+fn sim_uart(ctx: &mut crate::command::Ctx, args: &[String]) -> Result<(), CommandError> {
+    use crate::host::serial::SerialMode;
+    let uart = |n: &str| -> Result<String, CommandError> {
+        let n = n.to_ascii_lowercase();
+        if matches!(n.as_str(), "usart1" | "usart2" | "usart3") {
+            Ok(n)
+        } else {
+            Err(CommandError::failed(format!(
+                "no USART \"{n}\" on the virtual chip; use usart1, usart2 or usart3"
+            )))
+        }
+    };
+    let (name, mode) = match args {
+        [] => {
+            let routes = ctx.host.serial().describe();
+            if routes.is_empty() {
+                ctx.println("usart1, usart2, usart3: console");
+            }
+            for r in routes {
+                ctx.println(r);
+            }
+            return Ok(());
+        }
+        [n] => {
+            let n = uart(n)?;
+            let r = ctx.host.serial().describe();
+            let line = r
+                .into_iter()
+                .find(|l| l.starts_with(&format!("{n}:")))
+                .unwrap_or_else(|| format!("{n}: console"));
+            ctx.println(line);
+            return Ok(());
+        }
+        [n, m] if m == "console" => (uart(n)?, SerialMode::Console),
+        [n, m] if m == "off" => (uart(n)?, SerialMode::Off),
+        [n, m, p] if m == "tcp" => {
+            let port = parse_u64(p)?;
+            let port = u16::try_from(port).map_err(|_| {
+                CommandError::failed(format!(
+                    "TCP port {port} is out of range (0-65535; 0 picks a free port)"
+                ))
+            })?;
+            (uart(n)?, SerialMode::Tcp(port))
+        }
+        [n, m, p] if m == "file" => (uart(n)?, SerialMode::File(PathBuf::from(p))),
+        _ => return Err(usage_error(UART_USAGE)),
+    };
+    let port = ctx
+        .host
+        .serial()
+        .set(&name, mode)
+        .map_err(|e| CommandError::failed(e.to_string()))?;
+    if let Some(p) = port {
+        ctx.println(format!("{name}: tcp 127.0.0.1:{p}"));
+    }
+    Ok(())
+}
+
 /// Registers the commands of this file.
 pub fn register(reg: &mut Registry) {
+    reg.add(command(
+        "sim uart",
+        Mode::Any,
+        UART_USAGE,
+        "Where a USART of the virtual chip sends its output: lines on every console (default), raw on a TCP port of 127.0.0.1 (both ways), appended to a file, or nowhere.",
+        sim_uart,
+    ));
     reg.add(command(
         "sim chip",
         Mode::Any,

@@ -8,11 +8,22 @@
 //! reads back as 0b00, like an AP without packed support).
 //!
 //! A bus error on a DRW/BDx access makes the DP set STICKYERR (`dp.rs`).
+//!
+//! On parts that have one (the STM32H7: AP2, RM0433 §60.4), an APB-AP (IDR
+//! 0x5477_0002, word accesses only) reaches the system debug bus APB-D, where
+//! the model has DBGMCU at 0xE00E_1000; other addresses there are bus errors,
+//! and its BASE says no ROM table is present (a simplification).
 
 use super::super::chip::Chip;
 use super::super::soc::{BusError, Origin};
 
 pub(crate) const IDR: u32 = 0x1477_0011;
+/// IDR of the STM32H7's APB-AP (AP2).
+pub(crate) const APB_IDR: u32 = 0x5477_0002;
+/// APB-AP BASE: ADIv5 format, no debug entry present.
+const APB_BASE: u32 = 0b10;
+/// DBGMCU on the APB-D bus of the STM32H7 (RM0433 §60.5.8).
+const APBD_DBGMCU: u32 = 0xE00E_1000;
 /// The ROM table's address with bit 0 (present) and bit 1 (ADIv5 format) set.
 pub(crate) const BASE: u32 = super::romtable::BASE | 0b11;
 /// DeviceEn (bit 6): AHB transfers are permitted.
@@ -50,6 +61,90 @@ impl AhbAp {
 }
 
 impl Chip {
+    /// Which AP `apsel` selects: 0 = the AHB-AP, 1 = the APB-AP (if the
+    /// part has one at that number), `None` = no AP there (IDR reads 0).
+    fn which_ap(&self, apsel: u32) -> Option<bool> {
+        if apsel == 0 {
+            Some(false)
+        } else if self.ident.apb_ap == Some(apsel as u8) {
+            Some(true)
+        } else {
+            None
+        }
+    }
+
+    /// Word access on the APB-D bus through the APB-AP.
+    fn apbd_read(&mut self, addr: u32) -> Result<u32, BusError> {
+        if (APBD_DBGMCU..APBD_DBGMCU + 0x1000).contains(&addr) {
+            self.port.debug_read(addr, 4)
+        } else {
+            Err(BusError)
+        }
+    }
+
+    fn apbd_write(&mut self, addr: u32, v: u32) -> Result<(), BusError> {
+        if (APBD_DBGMCU..APBD_DBGMCU + 0x1000).contains(&addr) {
+            self.port.debug_write(addr, 4, v)
+        } else {
+            Err(BusError)
+        }
+    }
+
+    /// AP register read of AP `apsel`; `reg` = APBANKSEL | A[3:2].
+    pub(crate) fn ap_read_sel(&mut self, apsel: u32, reg: u8) -> Result<u32, BusError> {
+        match self.which_ap(apsel) {
+            None => Ok(0),
+            Some(false) => self.ap_read(reg),
+            Some(true) => match reg {
+                0x00 => Ok(self.ap2.csw | CSW_DEVICE_EN),
+                0x04 => Ok(self.ap2.tar),
+                0x0C => {
+                    let addr = self.ap2.tar & !3;
+                    let r = self.apbd_read(addr);
+                    self.ap2.increment();
+                    r
+                }
+                0x10..=0x1C => {
+                    let addr = (self.ap2.tar & !0xF) | (reg as u32 & 0xC);
+                    self.apbd_read(addr)
+                }
+                0xF8 => Ok(APB_BASE),
+                0xFC => Ok(APB_IDR),
+                _ => Ok(0),
+            },
+        }
+    }
+
+    /// AP register write of AP `apsel`.
+    pub(crate) fn ap_write_sel(&mut self, apsel: u32, reg: u8, v: u32) -> Result<(), BusError> {
+        match self.which_ap(apsel) {
+            None => Ok(()),
+            Some(false) => self.ap_write(reg, v),
+            Some(true) => match reg {
+                0x00 => {
+                    // Word accesses only; AddrInc off or single.
+                    self.ap2.csw = (v & 0xFF00_0010) | 2;
+                    Ok(())
+                }
+                0x04 => {
+                    self.ap2.tar = v;
+                    Ok(())
+                }
+                0x0C => {
+                    let addr = self.ap2.tar & !3;
+                    let r = self.apbd_write(addr, v);
+                    self.ap2.increment();
+                    r
+                }
+                0x10..=0x1C => {
+                    let addr = (self.ap2.tar & !0xF) | (reg as u32 & 0xC);
+                    self.apbd_write(addr, v)
+                }
+                _ => Ok(()),
+            },
+        }
+    }
+
     /// AP register read; `reg` = APBANKSEL | A[3:2].
     pub(crate) fn ap_read(&mut self, reg: u8) -> Result<u32, BusError> {
         match reg {

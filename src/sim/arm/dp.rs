@@ -302,7 +302,7 @@ impl Chip {
         let reg = (self.dp.select & 0xF0) as u8 | a;
         if rnw {
             let previous = self.dp.rdbuff;
-            let result = if apsel == 0 { self.ap_read(reg) } else { Ok(0) };
+            let result = self.ap_read_sel(apsel, reg);
             match result {
                 Ok(v) => {
                     self.dp.rdbuff = v;
@@ -317,7 +317,7 @@ impl Chip {
             self.dp.resend = previous;
             Ack::Ok(previous)
         } else {
-            if apsel == 0 && self.ap_write(reg, w).is_err() {
+            if self.ap_write_sel(apsel, reg, w).is_err() {
                 self.dp.sticky |= STICKYERR;
             }
             Ack::Ok(0)

@@ -86,11 +86,17 @@ pub(crate) fn execute_at(chip: &mut Chip, pc: u32, hw1: u16) -> Option<u64> {
         }
         let apsr = regs.xpsr;
         let core = &chip.core;
-        vfp64::execute(&insn, &mut Regs { core, regs: &mut regs }, apsr);
+        vfp64::execute(
+            &insn,
+            &mut Regs {
+                core,
+                regs: &mut regs,
+            },
+            apsr,
+        );
     }
     regs.r[15] = pc.wrapping_add(4);
     regs.xpsr = vfp64::it_advance(regs.xpsr);
     chip.core.set_regs(&regs);
     Some(CYCLES)
 }
-

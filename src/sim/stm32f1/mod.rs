@@ -11,12 +11,23 @@
 //! A block whose RCC clock is off ignores writes and reads 0.
 
 pub(crate) mod afio;
+#[cfg(test)]
+pub(crate) mod blocks;
 pub(crate) mod dbgmcu;
+pub(crate) mod exti;
 pub(crate) mod fpec;
 pub(crate) mod gpio;
+pub(crate) mod i2c;
 pub(crate) mod iwdg;
+pub(crate) mod map;
+pub(crate) mod periphs;
 pub(crate) mod pwr;
 pub(crate) mod rcc;
+pub(crate) mod spi;
+pub(crate) mod tim;
+pub(crate) mod unmodelled;
+pub(crate) mod usart;
+pub(crate) mod usb;
 
 use super::family::Identity;
 use super::nvmem::NvMem;
@@ -27,6 +38,7 @@ use dbgmcu::Dbgmcu;
 use fpec::{Fpec, FpecWrite};
 use gpio::Gpio;
 use iwdg::Iwdg;
+use periphs::Periphs;
 use pwr::Pwr;
 use rcc::Rcc;
 
@@ -64,8 +76,13 @@ pub(crate) struct F1Soc {
     pub pwr: Pwr,
     pub iwdg: Iwdg,
     pub fpec: Fpec,
+    /// Timers, USARTs, SPI, I2C, EXTI, USB and the blocks stored only.
+    pub p: Periphs,
     power: PowerMode,
 }
+
+/// USART instance names, as `Soc::take_serial_output` reports them.
+const USART_NAMES: [&str; 3] = ["usart1", "usart2", "usart3"];
 
 impl F1Soc {
     /// The SoC right after power-on with the given non-volatile content.
@@ -81,7 +98,22 @@ impl F1Soc {
             pwr: Pwr::default(),
             iwdg: Iwdg::after_reset(hw_wdg, 0),
             fpec,
+            p: Periphs::new(0),
             power: PowerMode::Run,
+        }
+    }
+
+    /// EXTI line inputs follow the pins AFIO_EXTICRx selects (RM0008 §10.2.5):
+    /// nothing outside drives the pins, so they change with the firmware's
+    /// own GPIO configuration and output levels.
+    fn update_exti_inputs(&mut self) {
+        for line in 0..16usize {
+            let port = ((self.afio.exticr[line / 4] >> ((line % 4) * 4)) & 0xF) as usize;
+            let level = self
+                .gpio
+                .get(port)
+                .is_some_and(|g| g.idr() & (1 << line) != 0);
+            self.p.exti.line_input(line, level);
         }
     }
 
@@ -106,7 +138,10 @@ impl F1Soc {
         core_halted && self.dbgmcu.cr & DBG_IWDG_STOP != 0
     }
 
-    fn periph_read(&mut self, a: u32) -> u32 {
+    fn periph_read(&mut self, a: u32, now: Ps) -> u32 {
+        if let Some(block) = self.p.serves(a) {
+            return self.p.read(block, a, now, &self.rcc);
+        }
         if !self.clock_on(a) {
             return 0;
         }
@@ -128,23 +163,41 @@ impl F1Soc {
 
     fn periph_write(&mut self, a: u32, v: u32, cx: &mut SocCtx) -> Result<SocEffects, BusError> {
         let mut fx = SocEffects::default();
+        if let Some(block) = self.p.serves(a) {
+            self.p.write(block, a, v, cx.now, &self.rcc);
+            if block.name == "EXTI" {
+                self.update_exti_inputs();
+            }
+            return Ok(fx);
+        }
         if !self.clock_on(a) {
             return Ok(fx);
         }
         match a {
-            addr::PWR..=0x4000_73FF => self.pwr.write(a - addr::PWR, v),
+            addr::PWR..=0x4000_73FF => {
+                self.pwr.write(a - addr::PWR, v);
+                // PWR_CR.DBP gates the backup-domain bits of RCC_BDCR (RM0008 §5.4.1).
+                self.rcc.backup_writable = self.pwr.cr & (1 << 8) != 0;
+            }
             addr::IWDG..=0x4000_33FF => {
                 fx.merge(self.sync_iwdg(cx.now, cx.core_halted));
                 self.iwdg.write(a - addr::IWDG, v)
             }
-            addr::AFIO..=0x4001_03FF => self.afio.write(a - addr::AFIO, v),
+            addr::AFIO..=0x4001_03FF => {
+                self.afio.write(a - addr::AFIO, v);
+                self.update_exti_inputs();
+            }
             addr::GPIOA..addr::GPIOE_END => {
                 let port = ((a - addr::GPIOA) / 0x400) as usize;
-                self.gpio[port].write(a & 0x3FF, v)
+                self.gpio[port].write(a & 0x3FF, v);
+                self.update_exti_inputs();
             }
             addr::RCC..=0x4002_13FF => {
+                // Counters run with the old clocks and enables up to now.
+                self.p.sync_all(cx.now, &self.rcc);
                 let before = self.rcc.hclk_hz();
                 self.rcc.write(a - addr::RCC, v);
+                self.p.sync_all(cx.now, &self.rcc);
                 fx.clock_changed = self.rcc.hclk_hz() != before;
             }
             addr::FLASH_IF..=0x4002_23FF if self.ident.f1_fpec => {
@@ -191,7 +244,7 @@ impl Soc for F1Soc {
             return Ok(u32::from_le_bytes(w));
         }
         if (0x4000_0000..addr::PERIPH_END).contains(&a) {
-            return Ok(lanes(self.periph_read(a & !3), a, size));
+            return Ok(lanes(self.periph_read(a & !3, cx.now), a, size));
         }
         if (addr::DBGMCU..addr::DBGMCU + 0x1000).contains(&a)
             && self.ident.dbgmcu_addr == addr::DBGMCU
@@ -247,6 +300,8 @@ impl Soc for F1Soc {
                 };
                 let old = self.dbgmcu.read(a & 0xFFC, true, self.ident.idcode);
                 self.dbgmcu.write(a & 0xFFC, (old & !m) | ((v << sh) & m));
+                let cr = self.dbgmcu.cr;
+                self.p.apply_freeze(cx.core_halted, cr, cx.now, &self.rcc);
             }
             return Ok(fx);
         }
@@ -278,18 +333,53 @@ impl Soc for F1Soc {
     }
 
     fn sync(&mut self, cx: &mut SocCtx) -> SocEffects {
+        self.p.sync_all(cx.now, &self.rcc);
         self.sync_iwdg(cx.now, cx.core_halted)
     }
 
-    fn next_event(&self, _now: Ps, core_halted: bool) -> Option<Ps> {
-        if self.iwdg_frozen(core_halted) {
-            return None;
+    fn next_event(&self, now: Ps, core_halted: bool) -> Option<Ps> {
+        let iwdg = if self.iwdg_frozen(core_halted) {
+            None
+        } else {
+            self.iwdg.remaining_ps().map(|r| self.iwdg.last_ps + r)
+        };
+        match (iwdg, self.p.next_event(now, &self.rcc)) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
         }
-        self.iwdg.remaining_ps().map(|r| self.iwdg.last_ps + r)
     }
 
     fn irq_levels(&self, out: &mut [u32; 8]) {
         *out = [0; 8];
+        self.p.irq_levels(&self.rcc, out);
+    }
+
+    fn set_core_halted(&mut self, halted: bool, cx: &mut SocCtx) {
+        let cr = self.dbgmcu.cr;
+        self.p.apply_freeze(halted, cr, cx.now, &self.rcc);
+    }
+
+    fn take_serial_output(&mut self, out: &mut Vec<(&'static str, Vec<u8>)>) {
+        for (u, name) in self.p.usart.iter_mut().zip(USART_NAMES) {
+            let frames = u.take_tx();
+            if !frames.is_empty() {
+                out.push((name, frames.iter().map(|f| f.data as u8).collect()));
+            }
+        }
+    }
+
+    fn push_serial_input(&mut self, name: &str, bytes: &[u8], cx: &mut SocCtx) -> bool {
+        let Some(i) = USART_NAMES.iter().position(|n| *n == name) else {
+            return false;
+        };
+        let block = map::block(&name.to_ascii_uppercase()).expect("USART in the memory map");
+        let clocks = Periphs::clocks_for(block, &self.rcc, &self.rcc.clocks());
+        let pcx = super::periph::Ctx {
+            now: cx.now,
+            clocks: &clocks,
+        };
+        self.p.usart[i].push_rx(bytes, &pcx);
+        true
     }
 
     fn hclk_hz(&self) -> u64 {
@@ -301,7 +391,9 @@ impl Soc for F1Soc {
         self.power = PowerMode::Run;
         let pwr_flags = self.pwr.csr & 3;
         self.fpec = Fpec::after_reset(cx.nv, self.ident);
-        self.rcc = Rcc::after_reset(self.rcc.csr, cause);
+        self.p.sync_all(cx.now, &self.rcc);
+        self.p.reset();
+        self.rcc = Rcc::after_system_reset(&self.rcc, cause);
         self.gpio = std::array::from_fn(|_| Gpio::after_reset());
         self.afio = Afio::default();
         self.pwr = Pwr::default();
