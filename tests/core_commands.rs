@@ -81,6 +81,9 @@ fn mdw_mdh_mdb_match_openocd_format() {
     );
 }
 
+/// The fault decode under the halt message of a blank chip that ran (and locked up).
+const BLANK_LOCKUP: &str = "locked up: the reset vector reads 0xffffffff (the flash is blank, or VTOR points at erased memory): program a firmware";
+
 #[test]
 fn memory_writes_read_back_at_each_width() {
     let dir = tempdir();
@@ -100,6 +103,8 @@ fn memory_writes_read_back_at_each_width() {
     assert_eq!(
         lines,
         vec![
+            // The blank chip ran into lockup before `halt`: the halt message says why.
+            BLANK_LOCKUP,
             "0x20000100: deadbeef ",
             "0x20000104: 1234 1234 ",
             "0x20000108: ab ",
@@ -175,6 +180,7 @@ fn reg_writes_go_to_the_core() {
     assert_eq!(
         lines,
         vec![
+            BLANK_LOCKUP,
             "r0 (/32): 0x00001234",
             "r0 (/32): 0x00001234",
             "primask (/1): 0x01",

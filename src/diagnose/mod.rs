@@ -4,6 +4,7 @@
 //! (`Error::Arm(ArmError::Probe(DebugProbeError::ProbeSpecific(..)))`).
 
 pub mod doctor;
+pub mod fault;
 pub mod ids;
 pub mod link;
 pub mod regs;

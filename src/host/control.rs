@@ -37,18 +37,26 @@ pub fn reason_name(reason: HaltReason) -> &'static str {
     }
 }
 
-/// Reads what the halt message needs and formats it.
+/// Reads what the halt message needs and formats it: OpenOCD's two lines,
+/// then, when the core is in a fault handler, was halted by a fault vector
+/// catch or is locked up, the decoded fault (`diagnose::fault`), with code
+/// addresses named by `symbolize`.
 pub fn halt_lines(
     core: &mut Core<'_>,
     target: &str,
     reason: &str,
-) -> Result<[String; 2], probe_rs::Error> {
+    symbolize: &dyn Fn(u32) -> Option<String>,
+) -> Result<Vec<String>, probe_rs::Error> {
     let xpsr: u32 = core.read_core_reg(RegisterId(regsel::XPSR))?;
     let pc: u32 = core.read_core_reg(RegisterId(15))?;
     let special: u32 = core.read_core_reg(RegisterId(regsel::SPECIAL))?;
     let spsel = (special >> 24) & 0x2 != 0 && xpsr & 0x1ff == 0;
     let sp: u32 = core.read_core_reg(RegisterId(if spsel { regsel::PSP } else { regsel::MSP }))?;
-    Ok(halt_message(target, reason, xpsr, pc, sp, spsel))
+    let mut lines = halt_message(target, reason, xpsr, pc, sp, spsel).to_vec();
+    if let Ok(Some(f)) = diagnose::fault::FaultReport::read(core, false) {
+        lines.extend(f.explain(symbolize));
+    }
+    Ok(lines)
 }
 
 impl Host {
@@ -355,7 +363,9 @@ impl Host {
             } else {
                 core.halt(timeout)?;
             }
-            Ok(Some(halt_lines(core, name, "debug-request")?))
+            Ok(Some(halt_lines(core, name, "debug-request", &|a| {
+                self.symbolize(a)
+            })?))
         })?;
         self.set_state(&target, TargetState::Halted);
         if let Some(lines) = lines {
@@ -420,7 +430,7 @@ impl Host {
             if !self.before_resume(core, name)? {
                 core.step()?;
             }
-            halt_lines(core, name, "single-step")
+            halt_lines(core, name, "single-step", &|a| self.symbolize(a))
         })?;
         self.set_state(&target, TargetState::Halted);
         self.announce(ctx, &target, lines.to_vec());
@@ -446,7 +456,9 @@ impl Host {
             if halt {
                 core.reset_and_halt(Duration::from_millis(1000))?;
                 self.reapply_debug_units(core, name)?;
-                Ok(Some(halt_lines(core, name, "debug-request")?))
+                Ok(Some(halt_lines(core, name, "debug-request", &|a| {
+                    self.symbolize(a)
+                })?))
             } else if self.has_debug_units(name) {
                 // Halt at the reset vector to put breakpoints/watchpoints back before any code runs.
                 core.reset_and_halt(Duration::from_millis(1000))?;
@@ -499,7 +511,9 @@ impl Host {
                 let status = core.status()?;
                 let lines = match status {
                     CoreStatus::Halted(reason) if was_running => {
-                        Some(halt_lines(core, name, reason_name(reason))?)
+                        Some(halt_lines(core, name, reason_name(reason), &|a| {
+                            self.symbolize(a)
+                        })?)
                     }
                     _ => None,
                 };
@@ -542,7 +556,10 @@ impl Host {
                     .core(idx)
                     .and_then(|mut core| match core.status()? {
                         CoreStatus::Halted(reason) => {
-                            halt_lines(&mut core, &name, reason_name(reason)).map(Some)
+                            halt_lines(&mut core, &name, reason_name(reason), &|a| {
+                                self.symbolize(a)
+                            })
+                            .map(Some)
                         }
                         _ => Ok(None),
                     })

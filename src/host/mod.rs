@@ -11,6 +11,7 @@ pub mod connection;
 pub mod control;
 pub mod event;
 pub mod serial;
+pub mod symbols;
 pub mod target;
 pub mod worker;
 
@@ -50,6 +51,9 @@ struct HostInner {
     debug_units: Mutex<std::collections::HashMap<String, breakpoints::DebugUnits>>,
     /// Where the virtual chip's USART output goes.
     serial: serial::SerialRouter,
+    /// The symbols of the last ELF programmed or loaded.
+    /// (The symbolizer is not `Sync`: it is only used under this lock.)
+    symbols: Mutex<Option<symbols::Symbols>>,
 }
 
 impl Host {
@@ -69,6 +73,7 @@ impl Host {
                 events,
                 shutdown: Mutex::new(None),
                 debug_units: Mutex::default(),
+                symbols: Mutex::new(None),
             }),
         };
         let engine = ScriptEngine::new(&host);
@@ -84,6 +89,19 @@ impl Host {
     /// The routes of the virtual chip's USART output (`sim uart`).
     pub fn serial(&self) -> &serial::SerialRouter {
         &self.inner.serial
+    }
+
+    /// Remembers `path` as the program on the target: its symbols name the
+    /// code in fault reports (ignored if it is not an ELF with symbols).
+    pub fn set_program(&self, path: &std::path::Path) {
+        let s = symbols::Symbols::load(path);
+        *self.inner.symbols.lock().unwrap_or_else(|e| e.into_inner()) = s;
+    }
+
+    /// `function (file.c:line)` for `addr` in the last ELF programmed or loaded.
+    pub fn symbolize(&self, addr: u32) -> Option<String> {
+        let g = self.inner.symbols.lock().unwrap_or_else(|e| e.into_inner());
+        g.as_ref().and_then(|s| s.describe(addr))
     }
 
     /// The command registry (read).

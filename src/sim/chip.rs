@@ -36,6 +36,11 @@ use super::stats::{DapStats, ExecStats};
 use super::time::{PS_PER_S, Ps};
 use super::{ChipModel, SimError};
 
+/// Time one probe request takes besides its SWD transactions: a CMSIS-DAP v2
+/// probe on USB High-Speed answers one command per 125 µs microframe (the USB
+/// round trip dominates single register accesses, as on a real bench).
+pub(crate) const REQUEST_LATENCY_PS: u64 = 125_000_000;
+
 /// SWCLK cycles of one SWD transaction: 8 request + 1 turnaround + 3 ACK +
 /// 1 turnaround + 33 data/parity, plus a few idle cycles (ADIv5 §B4.2).
 pub(crate) const SWCLK_PER_TRANSACTION: u64 = 50;
@@ -304,11 +309,6 @@ impl Chip {
     /// Wire time of `n` SWD transactions at `swclk_khz`, picoseconds.
     pub(crate) fn wire_ps(n: u64, swclk_khz: u32) -> u64 {
         n * SWCLK_PER_TRANSACTION * (PS_PER_S / 1000) / swclk_khz.max(1) as u64
-    }
-
-    /// Core cycles that pass during one SWD transaction at `swclk_khz`.
-    pub(crate) fn wire_cycles(&self, swclk_khz: u32) -> u64 {
-        (SWCLK_PER_TRANSACTION * self.hclk_hz() / (swclk_khz.max(1) as u64 * 1000)).max(1)
     }
 
     /// The core consumes simulated time (running or asleep).

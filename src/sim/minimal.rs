@@ -38,7 +38,7 @@ impl MinimalSoc {
             return Some(a - base);
         }
         (self.ident.apb_ap.is_some() && (0xE00E_1000..0xE00E_2000).contains(&a))
-            .then_some(a - 0xE00E_1000)
+            .then(|| a - 0xE00E_1000)
     }
 }
 

@@ -336,14 +336,15 @@ impl Shared {
     ) -> R {
         let mut g = self.probe_request();
         let chip = g.chip.as_mut().expect("chip present");
+        let ps = Chip::wire_ps(wire_transactions, swclk_khz) + chip::REQUEST_LATENCY_PS;
         if !chip.core_active() {
             // The core does not execute: the wire time only reaches the timers.
-            chip.advance_idle(Chip::wire_ps(wire_transactions, swclk_khz));
+            chip.advance_idle(ps);
         }
         let chip = g.chip.as_ref().expect("chip present");
         if chip.core_active() {
-            let cycles = chip.wire_cycles(swclk_khz) * wire_transactions;
-            g = self.execute(g, cycles);
+            let cycles = (ps as u128 * chip.hclk_hz() as u128 / time::PS_PER_S as u128) as u64;
+            g = self.execute(g, cycles.max(1));
         }
         g.credit = 0;
         g.waiters -= 1;

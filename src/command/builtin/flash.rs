@@ -90,6 +90,7 @@ fn write_image_cmd(ctx: &mut Ctx<'_>, args: &[String]) -> Result<(), CommandErro
     let bench = Bench::start();
     let progress = flashing::progress_enabled(ctx);
     flashing::write_image(ctx.host, &image, WriteOptions { erase, progress })?;
+    ctx.host.set_program(std::path::Path::new(file));
     let (s, r) = bench.rate(image.len());
     ctx.println(format!(
         "wrote {} bytes from file {file} in {s}s ({r} KiB/s)",

@@ -74,6 +74,7 @@ pub fn register(reg: &mut Registry) {
             total += seg.data.len();
             ctx.println(format!("{} bytes written at address 0x{:08x}", seg.data.len(), seg.address));
         }
+        ctx.host.set_program(std::path::Path::new(file));
         let (s, r) = bench.rate(total);
         ctx.println(format!("downloaded {total} bytes in {s}s ({r} KiB/s)"));
         Ok(())

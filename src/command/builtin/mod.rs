@@ -4,6 +4,7 @@
 pub mod adapter;
 pub mod breakpoints;
 pub mod doctor;
+pub mod fault;
 pub mod flash;
 pub mod image;
 pub mod lifecycle;
@@ -30,6 +31,7 @@ pub fn register_all(reg: &mut Registry) {
     image::register(reg);
     breakpoints::register(reg);
     doctor::register(reg);
+    fault::register(reg);
 }
 
 /// Parses a number the way OpenOCD's `parse_u64` does (C `strtoull` with base 0): `0x` hex,

@@ -109,6 +109,7 @@ pub fn program(ctx: &mut Ctx<'_>, p: &ProgramArgs) -> Result<(), CommandError> {
         ctx.println("**pre-verifying**");
         if matches(ctx, &image).unwrap_or(false) {
             ctx.println("**Verified OK - No flashing**");
+            ctx.host.set_program(std::path::Path::new(&p.file));
             needs_flash = false;
         }
     }
@@ -121,6 +122,7 @@ pub fn program(ctx: &mut Ctx<'_>, p: &ProgramArgs) -> Result<(), CommandError> {
         if let Err(e) = flashing::write_image(ctx.host, &image, opts) {
             return Err(program_error(ctx, p, "** Programming Failed **", e));
         }
+        ctx.host.set_program(std::path::Path::new(&p.file));
         ctx.println("** Programming Finished **");
         if p.verify {
             ctx.println("** Verify Started **");

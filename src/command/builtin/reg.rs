@@ -60,6 +60,88 @@ pub const ARMV7M_REGS: &[RegInfo] = &[
     r(23, "control", 3, regsel::SPECIAL, 24),
 ];
 
+/// The FP registers of a core with an FPU (Cortex-M4F/M7), after the core
+/// registers: OpenOCD 0.12's d0–d15 (64 bits, indices 42–57) and fpscr (58),
+/// then s0–s31 (59–90), which OpenOCD leaves to GDB (docs/commands.md).
+/// DCRSR selectors (ARMv7-M ARM §C1.6.3): S<n> = 0x40 + n, FPSCR = 0x21.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FpReg {
+    /// D0–D15: S(2n+1):S(2n).
+    D(u8),
+    /// FPSCR.
+    Fpscr,
+    /// S0–S31.
+    S(u8),
+}
+
+impl FpReg {
+    /// All of them, in listing order.
+    pub fn all() -> impl Iterator<Item = FpReg> {
+        (0..16)
+            .map(FpReg::D)
+            .chain(std::iter::once(FpReg::Fpscr))
+            .chain((0..32).map(FpReg::S))
+    }
+
+    /// OpenOCD-style register number.
+    pub fn index(self) -> usize {
+        match self {
+            FpReg::D(n) => 42 + n as usize,
+            FpReg::Fpscr => 58,
+            FpReg::S(n) => 59 + n as usize,
+        }
+    }
+
+    /// Name (`d3`, `fpscr`, `s7`).
+    pub fn name(self) -> String {
+        match self {
+            FpReg::D(n) => format!("d{n}"),
+            FpReg::Fpscr => "fpscr".into(),
+            FpReg::S(n) => format!("s{n}"),
+        }
+    }
+
+    /// Width in bits.
+    pub fn bits(self) -> u32 {
+        if matches!(self, FpReg::D(_)) { 64 } else { 32 }
+    }
+
+    /// Finds one by name or number.
+    pub fn find(key: &str) -> Option<FpReg> {
+        let key = key.to_ascii_lowercase();
+        if let Ok(n) = key.parse::<usize>() {
+            return FpReg::all().find(|r| r.index() == n);
+        }
+        FpReg::all().find(|r| r.name() == key)
+    }
+
+    /// Reads it from a halted core.
+    pub fn read(self, core: &mut probe_rs::Core<'_>) -> Result<u64, probe_rs::Error> {
+        let s = |core: &mut probe_rs::Core<'_>, n: u8| -> Result<u64, probe_rs::Error> {
+            Ok(u64::from(
+                core.read_core_reg::<u32>(RegisterId(0x40 + u16::from(n)))?,
+            ))
+        };
+        Ok(match self {
+            FpReg::D(n) => s(core, 2 * n)? | (s(core, 2 * n + 1)? << 32),
+            FpReg::Fpscr => u64::from(core.read_core_reg::<u32>(RegisterId(0x21))?),
+            FpReg::S(n) => s(core, n)?,
+        })
+    }
+
+    /// Writes it to a halted core.
+    pub fn write(self, core: &mut probe_rs::Core<'_>, v: u64) -> Result<(), probe_rs::Error> {
+        match self {
+            FpReg::D(n) => {
+                core.write_core_reg(RegisterId(0x40 + u16::from(2 * n)), v as u32)?;
+                core.write_core_reg(RegisterId(0x41 + u16::from(2 * n)), (v >> 32) as u32)
+            }
+            FpReg::Fpscr => core.write_core_reg(RegisterId(0x21), v as u32),
+            FpReg::S(n) => core.write_core_reg(RegisterId(0x40 + u16::from(n)), v as u32),
+        }
+    }
+}
+
 /// Finds a register by OpenOCD name (case-insensitive; `xpsr` too) or index.
 pub fn find_reg(key: &str) -> Option<&'static RegInfo> {
     if let Ok(n) = key.parse::<usize>() {
@@ -68,6 +150,34 @@ pub fn find_reg(key: &str) -> Option<&'static RegInfo> {
     ARMV7M_REGS
         .iter()
         .find(|r| r.name.eq_ignore_ascii_case(key))
+}
+
+/// `reg NAME [VALUE]` for an FP register.
+fn fp_reg(
+    ctx: &mut crate::command::Ctx<'_>,
+    r: FpReg,
+    new: Option<u64>,
+) -> Result<(), CommandError> {
+    let value = ctx.host.with_core(|core, _| {
+        if !core.fpu_support()? {
+            return Err(probe_rs::Error::Other(format!(
+                "register {} not found in current target: this core has no FPU",
+                r.name()
+            )));
+        }
+        if !core.core_halted()? {
+            return Err(probe_rs::Error::Other(format!(
+                "Could not read register '{}': the target is running; halt it first",
+                r.name()
+            )));
+        }
+        if let Some(v) = new {
+            r.write(core, v)?;
+        }
+        r.read(core)
+    })?;
+    ctx.println(reg_single(&r.name(), r.bits(), value));
+    Ok(())
 }
 
 fn mask(bits: u32) -> u32 {
@@ -103,14 +213,37 @@ pub fn register(reg: &mut Registry) {
                         })
                         .collect()
                 })?;
+                let fp: Option<Vec<(FpReg, Option<u64>)>> = ctx.host.with_core(|core, _| {
+                    if !core.fpu_support()? {
+                        return Ok(None);
+                    }
+                    let halted = core.core_halted()?;
+                    FpReg::all()
+                        .map(|r| Ok((r, if halted { Some(r.read(core)?) } else { None })))
+                        .collect::<Result<Vec<_>, probe_rs::Error>>()
+                        .map(Some)
+                })?;
                 ctx.println("===== arm v7m registers");
                 for (r, v) in ARMV7M_REGS.iter().zip(values) {
                     ctx.println(reg_line(r.index, r.name, r.bits, v.map(u64::from)));
+                }
+                for (r, v) in fp.unwrap_or_default() {
+                    ctx.println(reg_line(r.index(), &r.name(), r.bits(), v));
                 }
                 ctx.println("===== Cortex-M DWT registers");
                 Ok(())
             }
             [key] | [key, _] => {
+                if find_reg(key).is_none()
+                    && let Some(r) = FpReg::find(key)
+                {
+                    let new = match args.get(1) {
+                        Some(v) if v == "force" => None,
+                        Some(v) => Some(parse_u64(v)?),
+                        None => None,
+                    };
+                    return fp_reg(ctx, r, new);
+                }
                 let info = find_reg(key).ok_or_else(|| match key.parse::<usize>() {
                     Ok(n) => CommandError::failed(format!(
                         "{n} is out of bounds, the current target has only {} registers (0 - {})",
