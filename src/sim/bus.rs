@@ -46,6 +46,8 @@ pub(crate) mod ev {
     pub(crate) const PERIPH: u32 = 1 << 3;
     /// The SoC asks for a reset (in `Bus::pending_reset`).
     pub(crate) const RESET: u32 = 1 << 4;
+    /// A word of the vector table was read: possibly an exception entry.
+    pub(crate) const VECTOR: u32 = 1 << 5;
 }
 
 const FLASH_BASE: u32 = 0x0800_0000;
@@ -86,6 +88,9 @@ pub(crate) struct Bus {
     pub watch_pc: u32,
     /// A reset the SoC asked for during a CPU access.
     pub pending_reset: Option<super::soc::ResetCause>,
+    /// VTOR as last seen by the run loop (vector reads are flagged, on
+    /// cores with an FPU only: u32::MAX = off).
+    pub vtor: u32,
 }
 
 impl Bus {
@@ -115,6 +120,7 @@ impl Bus {
             cpu_writes: 0,
             watch_pc: 1,
             pending_reset: None,
+            vtor: u32::MAX,
         };
         b.refresh_flash_ok();
         b
@@ -350,6 +356,13 @@ impl Bus {
 
     #[inline]
     fn watch(&mut self, a: u32, size: u32, kind: Access, events: &mut u32) {
+        if kind == Access::Read
+            && size == 4
+            && self.vtor != u32::MAX
+            && a.wrapping_sub(self.vtor) < 4 * (16 + u32::from(self.ident.irqs))
+        {
+            *events |= ev::VECTOR;
+        }
         if self.dwt.data_armed {
             self.dwt.data_access(a, size, kind);
             if self.dwt.pending_trap {

@@ -72,6 +72,8 @@ struct Mode {
     systick_ref: bool,
     /// The core executes double precision through the wrapper.
     fp64: bool,
+    /// The core has an FPU: FPSCR is kept across exception entry (`arm/fpctx.rs`).
+    fpu: bool,
 }
 
 /// The idle detector's state.
@@ -114,6 +116,9 @@ pub(crate) struct RunLoop {
     prev_ipsr: u32,
     /// End of the current quantum (the idle detector does not skip past it).
     quantum_end: u64,
+    /// An exception handler owes its first FP instruction the FPDSCR load
+    /// (`arm/fpctx.rs`).
+    pub fpdscr_owed: bool,
 }
 
 impl Chip {
@@ -131,6 +136,10 @@ impl Chip {
         if vc != 0 && self.rl.mode.vc == 0 {
             self.rl.prev_ipsr = self.core.regs().xpsr & 0x1FF;
         }
+        if self.core.has_fpu() {
+            let vtor = self.core.with_sys(|s| s.vtor);
+            self.port.lock().vtor = vtor;
+        }
         if systick_ref && !self.rl.mode.systick_ref {
             let rc = &mut self.rl.refclock;
             self.core.with_sys(|s| rc.track(s));
@@ -144,6 +153,7 @@ impl Chip {
             maskints: debugen && self.dbg.dhcsr_c & C_MASKINTS != 0,
             systick_ref,
             fp64,
+            fpu: self.core.has_fpu(),
         }
     }
 
@@ -198,6 +208,15 @@ impl Chip {
             }
             let mode = self.rl.mode;
             self.publish(cycles);
+            let fpscr = if mode.fpu {
+                if self.rl.fpdscr_owed {
+                    let pc = self.core.pc();
+                    self.fp_context_check(pc);
+                }
+                self.core.fpscr()
+            } else {
+                0
+            };
             let n = if mode.pre {
                 match self.before_instruction(&mode) {
                     Pre::Halt(bits) => {
@@ -223,6 +242,9 @@ impl Chip {
                 self.core.with_sys(|s| rc.after_step(s, n));
             }
             let events = self.port.take_events();
+            if events & ev::VECTOR != 0 && mode.fpu {
+                self.fp_entry_fixup(fpscr);
+            }
             if events != 0 {
                 if self.after_events(events, cycles) {
                     cycles = self.cycles();
@@ -430,9 +452,12 @@ impl Chip {
             // Asleep without a fetched WFI: SLEEPONEXIT.
             self.asleep = true;
         }
-        let systick_ref = self.core.with_sys(|s| systick::uses_reference(s));
+        let (systick_ref, vtor) = self.core.with_sys(|s| (systick::uses_reference(s), s.vtor));
         if systick_ref != self.rl.mode.systick_ref {
             self.rl.mode_dirty = true;
+        }
+        if self.rl.mode.fpu {
+            self.port.lock().vtor = vtor;
         }
         if matches!(self.rl.idle, Idle::Counting) {
             let pc = self.core.pc();

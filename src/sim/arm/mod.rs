@@ -12,6 +12,7 @@ pub(crate) mod dp;
 pub(crate) mod dwt;
 pub(crate) mod fp64;
 pub(crate) mod fpb;
+pub(crate) mod fpctx;
 pub(crate) mod itm;
 pub(crate) mod ppb;
 pub(crate) mod romtable;
