@@ -140,9 +140,16 @@ pub(crate) fn cpu_thread(shared: Arc<Shared>) {
                 .0;
         };
         let mut chip = g.chip.take().expect("chip present");
+        let sink = g.serial_sink.clone();
         drop(g);
         let used = chip.run(grant);
-        let serial = chip.take_serial();
+        // USART output goes to the sink; without one it stays in the chip
+        // for `Sim::take_serial`.
+        let serial = if sink.is_some() {
+            chip.take_serial()
+        } else {
+            Vec::new()
+        };
         let mut g = shared.lock();
         let active = chip.core_active();
         g.chip = Some(chip);
@@ -153,23 +160,11 @@ pub(crate) fn cpu_thread(shared: Arc<Shared>) {
                 0
             };
         }
-        let sink = g.serial_sink.clone();
         drop(g);
         shared.cv.notify_all();
-        if !serial.is_empty() {
-            match sink {
-                Some(sink) => {
-                    for (name, bytes) in &serial {
-                        sink(name, bytes);
-                    }
-                }
-                None => {
-                    // Nobody listens yet: keep the output for `Sim::take_serial`.
-                    let mut g = shared.lock();
-                    if let Some(c) = g.chip.as_mut() {
-                        c.keep_serial(serial);
-                    }
-                }
+        if let Some(sink) = sink {
+            for (name, bytes) in &serial {
+                sink(name, bytes);
             }
         }
     }
