@@ -334,6 +334,13 @@ impl GdbTarget {
     /// catch (a fault or a reset) as SIGTRAP with an explanation.
     pub fn stop_reason(&mut self, info: StopInfo) -> SingleThreadStopReason<u32> {
         use SingleThreadStopReason as S;
+        // A stop in a fault handler, on a fault vector catch or from lockup: say why on
+        // GDB's console, as the other consoles' halt message does.
+        if let Some(Ok(lines)) = self.handle.call(|h| h.fault_lines()) {
+            for l in lines {
+                self.note(format!("stdbg: {}", l.trim_start()));
+            }
+        }
         match info.reason {
             HaltReason::Breakpoint(BreakpointCause::Semihosting(_)) => {
                 self.note(

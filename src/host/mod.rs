@@ -10,6 +10,7 @@ pub mod config;
 pub mod connection;
 pub mod control;
 pub mod event;
+mod fault;
 pub mod serial;
 pub mod symbols;
 pub mod target;

@@ -46,6 +46,8 @@ pub fn require_gdb() {
 /// A running `stdbg` with the virtual Blue Pill.
 pub struct Server {
     child: Child,
+    /// The ELF GDB is given.
+    elf: PathBuf,
     /// The temporary directory it runs in (holds the chip storage and the logs).
     pub dir: tempfile::TempDir,
     /// The GDB port it listens on.
@@ -65,13 +67,18 @@ impl Server {
 
     /// [`Server::start`] with more `-c` command lines, run after the board script.
     pub fn start_with(commands: &[&str]) -> Server {
+        Server::start_on("board/sim-bluepill.rhai", "f103-blinky.elf", commands)
+    }
+
+    /// [`Server::start_with`] on another board script; GDB gets firmware `elf`.
+    pub fn start_on(board: &str, elf: &str, commands: &[&str]) -> Server {
         require_gdb();
         let dir = tempfile::tempdir().expect("temp dir");
         let storage = dir.path().join("chip.bin");
         let stderr_path = dir.path().join("stderr.txt");
         let stderr = std::fs::File::create(&stderr_path).unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_stdbg"))
-            .args(["-d3", "-f", "board/sim-bluepill.rhai", "-c"])
+            .args(["-d3", "-f", board, "-c"])
             .arg(format!("sim storage {}", storage.display()))
             .args(["-c", "gdb_port 0", "-c", "telnet_port 0"])
             .args(commands.iter().flat_map(|c| ["-c", c]))
@@ -85,6 +92,7 @@ impl Server {
             .expect("starting stdbg");
         let mut s = Server {
             child,
+            elf: firmware(elf),
             dir,
             gdb_port: 0,
             telnet_port: 0,
@@ -114,7 +122,8 @@ impl Server {
         std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
     }
 
-    /// Runs `gdb-multiarch -batch -nx` on blinky's ELF: connects with `target extended-remote`,
+    /// Runs `gdb-multiarch -batch -nx` on the server's ELF (blinky unless [`Server::start_on`]
+    /// said otherwise): connects with `target extended-remote`,
     /// then runs each `-ex` command and the script files in order.
     pub fn gdb(&self, steps: &[Step]) -> GdbRun {
         let out = self
@@ -146,7 +155,7 @@ impl Server {
                 Step::Script(name) => c.arg("-x").arg(script(name)),
             };
         }
-        c.arg(firmware("f103-blinky.elf"))
+        c.arg(&self.elf)
             .stdin(Stdio::null())
             .current_dir(self.dir.path());
         c
