@@ -44,6 +44,28 @@ fn usart_output_appears_on_the_console_as_chip_usart_lines() {
 }
 
 #[test]
+fn sim_uart_file_appends_the_raw_bytes_and_off_discards_them() {
+    let dir = tempdir();
+    let prog = format!("program {} verify reset", fw("f103-usart.elf"));
+    let r = stdbg(
+        dir.path(),
+        &[
+            "-f", "board/sim-bluepill.rhai", "-c", "sim storage none", "-c", QUIET,
+            "-c", "sim uart usart1 file uart.log", "-c", "sim uart usart2 off",
+            "-c", "sim uart", "-c", &prog, "-c", "sleep 250", "-c", "shutdown",
+        ],
+    );
+    r.expect_code(0);
+    assert_has(&r.stdout, "usart1: file uart.log\nusart2: off\n");
+    let log = std::fs::read(dir.path().join("uart.log")).unwrap();
+    assert!(log.starts_with(b"hello\r\ncount 1\r\n"), "{:?}", String::from_utf8_lossy(&log));
+    assert!(!r.stdout.contains("[stm32f1x.usart1]"), "{}", r.stdout);
+    let bad = stdbg(dir.path(), &["-c", "sim uart usart9 off", "-c", "shutdown"]);
+    bad.expect_code(1);
+    assert_has(&bad.stderr, "no USART \"usart9\" on the virtual chip; use usart1, usart2 or usart3");
+}
+
+#[test]
 fn sim_uart_tcp_carries_the_firmwares_bytes_both_ways() {
     let dir = tempdir();
     let prog = format!("program {} verify reset", fw("f103-usart.elf"));

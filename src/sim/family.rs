@@ -53,8 +53,9 @@ pub(crate) struct Identity {
     pub syst_calib: u32,
     /// Where the core reads its vector table at reset.
     pub boot_vtor: u32,
-    /// AP number of the APB-AP to the system debug bus, if any (STM32H7: 2).
-    pub apb_ap: Option<u8>,
+    /// The APB-AP to the system debug bus APB-D, if any: its AP number and
+    /// where DBGMCU is on APB-D (STM32H7: AP2, 0xE00E_1000, RM0433 §60.4, §60.5.8).
+    pub apb_ap: Option<(u8, u32)>,
     /// The F1 SoC model (RCC, GPIO, AFIO, DBGMCU, PWR, IWDG, FPEC …) is used.
     pub f1_soc: bool,
     /// Core clock after reset, Hz (F1/F3: HSI 8 MHz; G4: HSI16; L4: MSI 4 MHz;
@@ -231,7 +232,7 @@ pub(crate) const STM32H743ZI: Identity = Identity {
     irqs: 150,
     syst_calib: 0x4000_0000,
     boot_vtor: 0x0800_0000,
-    apb_ap: Some(2),
+    apb_ap: Some((2, 0xE00E_1000)),
     f1_soc: false,
     reset_hclk: 64_000_000,
     sysmem_base: 0x1FF0_0000,

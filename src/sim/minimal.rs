@@ -30,15 +30,15 @@ impl MinimalSoc {
         }
     }
 
-    /// DBGMCU at the family's address, and on the H7 also at 0xE00E_1000 (its
-    /// address on the debug bus APB-D, which the core's PPB reaches too).
+    /// DBGMCU at the family's address, and on the H7 also at its address on
+    /// the debug bus APB-D (which the core's PPB reaches too).
     fn dbgmcu(&self, a: u32) -> Option<u32> {
         let base = self.ident.dbgmcu_addr;
         if (base..base + 0x1000).contains(&a) {
             return Some(a - base);
         }
-        (self.ident.apb_ap.is_some() && (0xE00E_1000..0xE00E_2000).contains(&a))
-            .then(|| a - 0xE00E_1000)
+        let (_, apbd) = self.ident.apb_ap?;
+        (apbd..apbd + 0x1000).contains(&a).then(|| a - apbd)
     }
 }
 
@@ -66,10 +66,10 @@ impl Soc for MinimalSoc {
             return Ok(lanes(w, a, size));
         }
         if (0xE004_2000..0xE004_3000).contains(&a) {
-            // No DBGMCU here on the H7 (it is at 0x5C00_1000 and, for the
-            // debugger, 0xE00E_1000 on AP2): read as zero, writes ignored, so
-            // that a configuration for another family still attaches and can
-            // read the real IDCODE (a simplification, docs/sim.md).
+            // No DBGMCU here on the H7 (it is at 0x5C00_1000 and on APB-D):
+            // read as zero, writes ignored, so that a configuration for
+            // another family still attaches and can read the real IDCODE (a
+            // simplification, docs/sim.md).
             return Ok(0);
         }
         Err(BusError)

@@ -11,8 +11,9 @@
 //!
 //! On parts that have one (the STM32H7: AP2, RM0433 §60.4), an APB-AP (IDR
 //! 0x5477_0002, word accesses only) reaches the system debug bus APB-D, where
-//! the model has DBGMCU at 0xE00E_1000; other addresses there are bus errors,
-//! and its BASE says no ROM table is present (a simplification).
+//! the model has the family's DBGMCU (`Identity::apb_ap`); other addresses
+//! there are bus errors, and its BASE says no ROM table is present (a
+//! simplification).
 
 use super::super::chip::Chip;
 use super::super::soc::{BusError, Origin};
@@ -22,8 +23,6 @@ pub(crate) const IDR: u32 = 0x1477_0011;
 pub(crate) const APB_IDR: u32 = 0x5477_0002;
 /// APB-AP BASE: ADIv5 format, no debug entry present.
 const APB_BASE: u32 = 0b10;
-/// DBGMCU on the APB-D bus of the STM32H7 (RM0433 §60.5.8).
-const APBD_DBGMCU: u32 = 0xE00E_1000;
 /// The ROM table's address with bit 0 (present) and bit 1 (ADIv5 format) set.
 pub(crate) const BASE: u32 = super::romtable::BASE | 0b11;
 /// DeviceEn (bit 6): AHB transfers are permitted.
@@ -66,16 +65,23 @@ impl Chip {
     fn which_ap(&self, apsel: u32) -> Option<bool> {
         if apsel == 0 {
             Some(false)
-        } else if self.ident.apb_ap == Some(apsel as u8) {
+        } else if self.ident.apb_ap.map(|a| u32::from(a.0)) == Some(apsel) {
             Some(true)
         } else {
             None
         }
     }
 
+    /// Whether `addr` on APB-D is the family's DBGMCU.
+    fn apbd_dbgmcu(&self, addr: u32) -> bool {
+        self.ident
+            .apb_ap
+            .is_some_and(|(_, base)| (base..base + 0x1000).contains(&addr))
+    }
+
     /// Word access on the APB-D bus through the APB-AP.
     fn apbd_read(&mut self, addr: u32) -> Result<u32, BusError> {
-        if (APBD_DBGMCU..APBD_DBGMCU + 0x1000).contains(&addr) {
+        if self.apbd_dbgmcu(addr) {
             self.port.debug_read(addr, 4)
         } else {
             Err(BusError)
@@ -83,7 +89,7 @@ impl Chip {
     }
 
     fn apbd_write(&mut self, addr: u32, v: u32) -> Result<(), BusError> {
-        if (APBD_DBGMCU..APBD_DBGMCU + 0x1000).contains(&addr) {
+        if self.apbd_dbgmcu(addr) {
             self.port.debug_write(addr, 4, v)
         } else {
             Err(BusError)
