@@ -50,19 +50,41 @@ fn sim_uart_file_appends_the_raw_bytes_and_off_discards_them() {
     let r = stdbg(
         dir.path(),
         &[
-            "-f", "board/sim-bluepill.rhai", "-c", "sim storage none", "-c", QUIET,
-            "-c", "sim uart usart1 file uart.log", "-c", "sim uart usart2 off",
-            "-c", "sim uart", "-c", &prog, "-c", "sleep 250", "-c", "shutdown",
+            "-f",
+            "board/sim-bluepill.rhai",
+            "-c",
+            "sim storage none",
+            "-c",
+            QUIET,
+            "-c",
+            "sim uart usart1 file uart.log",
+            "-c",
+            "sim uart usart2 off",
+            "-c",
+            "sim uart",
+            "-c",
+            &prog,
+            "-c",
+            "sleep 250",
+            "-c",
+            "shutdown",
         ],
     );
     r.expect_code(0);
     assert_has(&r.stdout, "usart1: file uart.log\nusart2: off\n");
     let log = std::fs::read(dir.path().join("uart.log")).unwrap();
-    assert!(log.starts_with(b"hello\r\ncount 1\r\n"), "{:?}", String::from_utf8_lossy(&log));
+    assert!(
+        log.starts_with(b"hello\r\ncount 1\r\n"),
+        "{:?}",
+        String::from_utf8_lossy(&log)
+    );
     assert!(!r.stdout.contains("[stm32f1x.usart1]"), "{}", r.stdout);
     let bad = stdbg(dir.path(), &["-c", "sim uart usart9 off", "-c", "shutdown"]);
     bad.expect_code(1);
-    assert_has(&bad.stderr, "no USART \"usart9\" on the virtual chip; use usart1, usart2 or usart3");
+    assert_has(
+        &bad.stderr,
+        "no USART \"usart9\" on the virtual chip; use usart1, usart2 or usart3",
+    );
 }
 
 #[test]
@@ -309,4 +331,82 @@ fn reg_lists_and_sets_the_fpu_registers_of_a_cortex_m4f() {
     );
     assert!(lines.contains(&"(58) fpscr (/32): 0x03000000"));
     assert!(lines.contains(&"(60) s1 (/32): 0x3f800000"));
+}
+
+/// The address of `name` in a firmware's symbol table (Thumb bit cleared).
+fn symbol(elf: &str, name: &str) -> u32 {
+    let bytes = std::fs::read(firmware(elf)).unwrap();
+    let e = goblin::elf::Elf::parse(&bytes).unwrap();
+    e.syms
+        .iter()
+        .find(|s| e.strtab.get_at(s.st_name) == Some(name))
+        .unwrap_or_else(|| panic!("{name} not in {elf}"))
+        .st_value as u32
+        & !1
+}
+
+#[test]
+fn a_hardware_breakpoint_in_ram_hits_on_the_cortex_m7s_fpb_v2() {
+    // The Cortex-M7's FPBv2 matches any address (Cortex-M7 TRM §3.4), so `hw`
+    // works on code in the H743's DTCM; FPBv1 (M3/M4) refuses it.
+    let target = symbol("h743-fpu.elf", "fpu_double_checks");
+    let dir = tempdir();
+    let elf = fw("h743-fpu.elf");
+    let bp = format!("bp 0x{target:08x} 2 hw");
+    let r = stdbg(
+        dir.path(),
+        &[
+            "-f",
+            "board/sim-st_nucleo_h743zi.rhai",
+            "-c",
+            "sim storage none",
+            "-c",
+            QUIET,
+            "-c",
+            "init",
+            "-c",
+            "reset halt",
+            "-c",
+            &format!("load_image {elf}"),
+            "-c",
+            &bp,
+            "-c",
+            "reg pc 0x20000000",
+            "-c",
+            "reg sp 0x20020000",
+            "-c",
+            "resume",
+            "-c",
+            "wait_halt 5000",
+            "-c",
+            "shutdown",
+        ],
+    );
+    r.expect_code(0);
+    assert_has(&r.stdout, "halted due to breakpoint");
+    assert_has(&r.stdout, &format!("pc: 0x{target:08x}"));
+
+    let r = stdbg(
+        dir.path(),
+        &[
+            "-f",
+            "board/sim-stm32f3discovery.rhai",
+            "-c",
+            "sim storage none",
+            "-c",
+            QUIET,
+            "-c",
+            "init",
+            "-c",
+            "reset halt",
+            "-c",
+            "bp 0x20000100 2 hw",
+            "-c",
+            "shutdown",
+        ],
+    );
+    assert_has(
+        &r.stderr,
+        "only matches code-region addresses below 0x20000000",
+    );
 }

@@ -35,6 +35,9 @@ pub const BKPT_INSTRUCTION: u16 = 0xBE00;
 /// FPBv1 comparators only match addresses below this (the code region, ARMv7-M ARM §C1.11.5).
 pub const FPB_V1_LIMIT: u32 = 0x2000_0000;
 
+/// FP_CTRL (ARMv7-M ARM §C1.11.3): REV in bits 31:28 (0 = FPBv1, 1 = FPBv2).
+const FP_CTRL: u64 = 0xE000_2000;
+
 /// Debug and DWT register addresses (ARMv7-M ARM §C1.6.5, §C1.8.7).
 pub mod dwt {
     /// Debug Exception and Monitor Control Register.
@@ -163,12 +166,12 @@ pub enum BreakpointError {
     BadLength(u32),
     /// FPBv1 cannot reach the address.
     #[error(
-        "a hardware breakpoint cannot be set at 0x{0:08x}: the Cortex-M3 FPB only matches code-region addresses below 0x20000000; for code in RAM omit 'hw' to get a software (BKPT) breakpoint"
+        "a hardware breakpoint cannot be set at 0x{0:08x}: this core's FPB (version 1, as on the Cortex-M3 and M4) only matches code-region addresses below 0x20000000; for code in RAM omit 'hw' to get a software (BKPT) breakpoint"
     )]
     HwOutOfRange(u32),
     /// Neither RAM (software) nor code region (hardware).
     #[error(
-        "cannot set a breakpoint at 0x{0:08x}: it is not RAM, so no BKPT instruction can be written there, and it is outside the code region (below 0x20000000) that the FPB comparators cover"
+        "cannot set a breakpoint at 0x{0:08x}: it is not RAM, so no BKPT instruction can be written there, and it is outside the code region (below 0x20000000) that this core's FPB (version 1) covers"
     )]
     Unpatchable(u32),
     /// A software breakpoint's BKPT did not stick.
@@ -266,8 +269,9 @@ pub struct DebugUnits {
     breakpoints: Vec<Breakpoint>,
     watchpoints: Vec<Watchpoint>,
     next_id: u32,
-    /// FPB code comparators (FP_CTRL.NUM_CODE), once read.
-    fpb_comparators: Option<usize>,
+    /// FPB code comparators (FP_CTRL.NUM_CODE) and whether the FPB is version 2
+    /// (FP_CTRL.REV = 1, Cortex-M7: comparators match any address), once read.
+    fpb: Option<(usize, bool)>,
     /// DWT comparators (DWT_CTRL.NUMCOMP) and the largest MASK value, once read.
     dwt: Option<(usize, u32)>,
     /// The watchpoint address found by [`Host::watchpoint_hit`] since the last resume.
@@ -448,7 +452,8 @@ impl Host {
 
     /// Sets a breakpoint at `addr` (half-word aligned) of `len` bytes (2; 3 is stored as 2).
     ///
-    /// [`BreakpointKind::Hardware`] takes a free FPB comparator (addresses below 0x20000000).
+    /// [`BreakpointKind::Hardware`] takes a free FPB comparator (addresses below 0x20000000 on
+    /// FPBv1; any address on the Cortex-M7's FPBv2).
     /// [`BreakpointKind::Software`] writes `BKPT` into RAM; outside RAM it falls back to a
     /// comparator (logged). Works whether the core runs or is halted.
     ///
@@ -472,16 +477,27 @@ impl Host {
                 return Err(BreakpointError::Duplicate(addr));
             }
             let in_ram = ram.iter().any(|r| r.contains(&(addr as u64)) && r.contains(&(addr as u64 + 1)));
+            let (total, fpb_v2) = match units.fpb {
+                Some(f) => f,
+                None => {
+                    let n = core.available_breakpoint_units().map_err(probe_err("read FP_CTRL"))? as usize;
+                    let ctrl = core.read_word_32(FP_CTRL).map_err(probe_err("read FP_CTRL"))?;
+                    let f = (n, ctrl >> 28 == 1);
+                    units.fpb = Some(f);
+                    f
+                }
+            };
+            let hw_reaches = fpb_v2 || addr < FPB_V1_LIMIT;
             let use_hw = match kind {
                 BreakpointKind::Hardware => {
-                    if addr >= FPB_V1_LIMIT {
+                    if !hw_reaches {
                         return Err(BreakpointError::HwOutOfRange(addr));
                     }
                     true
                 }
                 BreakpointKind::Software if in_ram => false,
                 BreakpointKind::Software => {
-                    if addr >= FPB_V1_LIMIT {
+                    if !hw_reaches {
                         return Err(BreakpointError::Unpatchable(addr));
                     }
                     true
@@ -489,14 +505,6 @@ impl Host {
             };
             let id = BreakpointId(units.next_id);
             let bp = if use_hw {
-                let total = match units.fpb_comparators {
-                    Some(n) => n,
-                    None => {
-                        let n = core.available_breakpoint_units().map_err(probe_err("read FP_CTRL"))? as usize;
-                        units.fpb_comparators = Some(n);
-                        n
-                    }
-                };
                 if total == 0 {
                     return Err(BreakpointError::NoFpb);
                 }

@@ -158,7 +158,7 @@ impl Chip {
             ap: AhbAp::power_on(),
             ap2: AhbAp::power_on(),
             dbg: DebugRegs::power_on(),
-            fpb: Fpb::default(),
+            fpb: Fpb::power_on(ident.core),
             itm: Itm::default(),
             csselr: 0,
             faults: FaultSet::default(),
@@ -380,7 +380,7 @@ impl Chip {
         self.ap = AhbAp::power_on();
         self.ap2 = AhbAp::power_on();
         self.dbg = DebugRegs::power_on();
-        self.fpb = Fpb::default();
+        self.fpb = Fpb::power_on(self.ident.core);
         self.itm = Itm::default();
         let mut b = self.port.lock();
         b.dwt = super::arm::dwt::Dwt::after_power_on();

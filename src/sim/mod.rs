@@ -171,6 +171,17 @@ impl ChipModel {
         self.identity().rams
     }
 
+    /// The USARTs whose output the model produces (names as `sim uart` takes
+    /// them, e.g. `"usart1"`): USART1-3 on the chips on the F1 SoC model
+    /// (RM0008 §27), none on the identity-level chips.
+    pub fn usarts(&self) -> &'static [&'static str] {
+        if self.identity().f1_soc {
+            &["usart1", "usart2", "usart3"]
+        } else {
+            &[]
+        }
+    }
+
     /// The DP's DPIDR as read over SWD (ADIv5 §B2.2.5): 0x1BA0_1477 (F1),
     /// 0x2BA0_1477 (F3/G4/L4), 0x6BA0_2477 (H7, DPv2).
     pub fn dpidr(&self) -> u32 {

@@ -34,21 +34,38 @@ const UART_USAGE: &str = "usart1|usart2|usart3 [console|tcp PORT|file PATH|off]"
 /// `sim uart [NAME [console|tcp PORT|file PATH|off]]`: lists or sets where a USART's output goes.
 fn sim_uart(ctx: &mut crate::command::Ctx, args: &[String]) -> Result<(), CommandError> {
     use crate::host::serial::SerialMode;
+    let chip = ChipModel::from_name(&ctx.host.config().sim.chip).unwrap_or(ChipModel::Stm32f103c8);
+    let usarts = chip.usarts();
     let uart = |n: &str| -> Result<String, CommandError> {
         let n = n.to_ascii_lowercase();
-        if matches!(n.as_str(), "usart1" | "usart2" | "usart3") {
+        if usarts.contains(&n.as_str()) {
             Ok(n)
+        } else if usarts.is_empty() {
+            Err(CommandError::failed(format!(
+                "the virtual {} has no USART model yet (only its core, RAM and IDs are modelled); \
+                 use the virtual STM32F103 (board/sim-bluepill.rhai) for serial output",
+                chip.name()
+            )))
         } else {
             Err(CommandError::failed(format!(
-                "no USART \"{n}\" on the virtual chip; use usart1, usart2 or usart3"
+                "no USART \"{n}\" on the virtual {}; use {}",
+                chip.name(),
+                usarts.join(", ")
             )))
         }
     };
     let (name, mode) = match args {
         [] => {
             let routes = ctx.host.serial().describe();
+            if usarts.is_empty() {
+                ctx.println(format!(
+                    "the virtual {} has no USART model yet",
+                    chip.name()
+                ));
+                return Ok(());
+            }
             if routes.is_empty() {
-                ctx.println("usart1, usart2, usart3: console");
+                ctx.println(format!("{}: console", usarts.join(", ")));
             }
             for r in routes {
                 ctx.println(r);

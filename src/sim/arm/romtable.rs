@@ -80,6 +80,11 @@ pub(crate) const FPB_ID: CsId = CsId {
     pidr: arm_pidr(0x003, 0),
     cidr: ARM_GENERIC_CIDR,
 };
+/// The Cortex-M7's FPBv2 (Cortex-M7 TRM §3.4: part number 0x00E).
+pub(crate) const FPB_M7_ID: CsId = CsId {
+    pidr: arm_pidr(0x00E, 0),
+    cidr: ARM_GENERIC_CIDR,
+};
 pub(crate) const TPIU_ID: CsId = CsId {
     pidr: arm_pidr(0x923, 0),
     cidr: CORESIGHT_CIDR,
