@@ -224,6 +224,36 @@ fn dbg_stop_set_by_the_debugger_keeps_the_link_in_stop() {
 }
 
 #[test]
+fn timers_stop_in_stop_mode_and_count_again_after_the_halt_leaves_it() {
+    // RM0008 §5.3.5: in Stop "all clocks in the 1.8 V domain are stopped",
+    // so TIM2 (on PCLK1) does not count; a debugger halt leaves Stop.
+    const TIM2_CNT: u64 = 0x4000_0024;
+    let sim = flashed("f103-stop.elf");
+    let mut session = stop_firmware_at_wfi(&sim);
+    let mut core = session.core(0).unwrap();
+    core.write_word_32(DBGMCU_CR, 0x2).unwrap(); // DBG_STOP: the link stays up
+    let enr = core.read_word_32(0x4002_101C).unwrap();
+    core.write_word_32(0x4002_101C, enr | 1).unwrap(); // RCC_APB1ENR.TIM2EN
+    core.write_word_32(0x4000_002C, 0xFFFF).unwrap(); // ARR
+    core.write_word_32(0x4000_0000, 1).unwrap(); // CR1.CEN
+    core.run().unwrap();
+    sim.run_for(Duration::from_millis(1));
+    assert_ne!(core.read_word_32(DHCSR).unwrap() & (1 << 18), 0, "S_SLEEP");
+    let a = core.read_word_32(TIM2_CNT).unwrap();
+    sim.run_for(Duration::from_millis(2));
+    let b = core.read_word_32(TIM2_CNT).unwrap();
+    assert_eq!(a, b, "TIM2 must not count in Stop");
+    core.halt(TIMEOUT).unwrap();
+    let c = core.read_word_32(TIM2_CNT).unwrap();
+    sim.run_for(Duration::from_millis(1));
+    let d = core.read_word_32(TIM2_CNT).unwrap();
+    assert!(
+        d > c,
+        "after the halt left Stop TIM2 counts on HSI again ({c} -> {d})"
+    );
+}
+
+#[test]
 fn standby_without_dbg_standby_resets_the_debug_logic() {
     let sim = flashed("f103-stop.elf");
     {

@@ -1,8 +1,10 @@
-//! The virtual STM32F103: a simulated chip behind a simulated CMSIS-DAP probe.
+//! The virtual STM32: a simulated chip behind a simulated CMSIS-DAP probe.
 //!
-//! A [`Sim`] is one virtual STM32F103 (Cortex-M3 r1p1, ARMv7-M) with its
-//! SWJ-DP/AHB-AP debug logic, CoreSight components, flash controller and a few
-//! peripherals. [`Sim::probe`] hands out a [`SimProbe`] that implements
+//! A [`Sim`] is one virtual chip: fully, an STM32F103 (Cortex-M3 r1p1, ARMv7-M)
+//! with its SWJ-DP/AHB-AP debug logic, CoreSight components, exception model,
+//! flash controller and the peripherals HAL firmware waits on (RCC, GPIO, EXTI,
+//! TIM1-4, USART1-3, SPI, I2C); at identity level (core, RAM, IDs) an STM32F303,
+//! G474, L476 and H743 ([`ChipModel`]). [`Sim::probe`] hands out a [`SimProbe`] that implements
 //! probe-rs's `DebugProbe`, `RawDapAccess` and `DapProbe`, so the real probe-rs
 //! ARM stack can attach to it:
 //!

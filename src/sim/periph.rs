@@ -17,7 +17,7 @@ pub(crate) type Ps = u64;
 pub(crate) const PS_PER_S: u64 = 1_000_000_000_000;
 
 /// Bus clock frequencies in Hz, derived by the RCC model (RM0008 §7.2, Figure 8).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Clocks {
     pub sysclk: u64,
     pub hclk: u64,

@@ -418,8 +418,11 @@ impl Soc for F1Soc {
         }
     }
 
-    fn enter_deep_sleep(&mut self, _cx: &mut SocCtx) -> PowerMode {
+    fn enter_deep_sleep(&mut self, cx: &mut SocCtx) -> PowerMode {
         // Deep sleep (RM0008 §5.3.4/§5.3.5): Stop, or Standby with PWR_CR.PDDS.
+        // The peripherals count with their clocks up to now, then lose them.
+        self.p.sync_all(cx.now, &self.rcc);
+        self.rcc.deep_sleep = true;
         self.power = if self.pwr.cr & PWR_CR_PDDS != 0 {
             PowerMode::Standby
         } else {
@@ -436,8 +439,10 @@ impl Soc for F1Soc {
         self.dbgmcu.cr & DBG_STANDBY != 0
     }
 
-    fn leave_low_power(&mut self, _cx: &mut SocCtx) -> SocEffects {
+    fn leave_low_power(&mut self, cx: &mut SocCtx) -> SocEffects {
         let mut fx = SocEffects::default();
+        self.p.sync_all(cx.now, &self.rcc);
+        self.rcc.deep_sleep = false;
         if self.power == PowerMode::Stop {
             // Leaving Stop selects HSI as the system clock (RM0008 §5.3.5).
             self.rcc.exit_stop();

@@ -122,6 +122,10 @@ pub(crate) struct Rcc {
     /// PWR_CR.DBP (RM0008 §5.4.1): the backup-domain bits of RCC_BDCR are writable. The PWR model
     /// owns the bit; the bus copies it here (false after every reset, as DBP).
     pub backup_writable: bool,
+    /// The chip is in Stop or Standby (RM0008 §5.3.5/§5.3.6): "all clocks in
+    /// the 1.8 V domain are stopped", so HSI, HSE and the PLL clock nothing;
+    /// only the LSI and LSE run (IWDG, RTC). Set and cleared by the SoC.
+    pub deep_sleep: bool,
 }
 
 impl Rcc {
@@ -151,6 +155,7 @@ impl Rcc {
             bdcr: 0,
             csr,
             backup_writable: false,
+            deep_sleep: false,
         }
     }
 
@@ -389,6 +394,13 @@ impl Rcc {
 
     /// All bus and kernel clocks (RM0008 §7.2). `lsi`/`lse` are 0 while the oscillator is off.
     pub(crate) fn clocks(&self) -> Clocks {
+        if self.deep_sleep {
+            return Clocks {
+                lsi: if self.csr & LSIRDY != 0 { LSI_HZ } else { 0 },
+                lse: if self.bdcr & LSERDY != 0 { LSE_HZ } else { 0 },
+                ..Clocks::default()
+            };
+        }
         let hclk = self.hclk_hz();
         let apb = |ppre: u32| if ppre < 4 { 1 } else { 2u64 << (ppre - 4) };
         let d1 = apb((self.cfgr >> 8) & 7);
