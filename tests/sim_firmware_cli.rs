@@ -410,3 +410,71 @@ fn a_hardware_breakpoint_in_ram_hits_on_the_cortex_m7s_fpb_v2() {
         "only matches code-region addresses below 0x20000000",
     );
 }
+
+#[test]
+fn cortex_m_vector_catch_sets_demcr_and_lists_like_openocd() {
+    let dir = tempdir();
+    let prog = format!("program {} verify", fw("f103-faults.elf"));
+    let r = stdbg(
+        dir.path(),
+        &[
+            "-f",
+            "board/sim-bluepill.rhai",
+            "-c",
+            "sim storage none",
+            "-c",
+            QUIET,
+            "-c",
+            &prog,
+            "-c",
+            "reset halt",
+            "-c",
+            "cortex_m vector_catch hard_err bus_err",
+            "-c",
+            "mdw 0xE000EDFC",
+            "-c",
+            "resume",
+            "-c",
+            "sleep 100",
+            "-c",
+            "poll",
+            "-c",
+            "cortex_m vector_catch none",
+            "-c",
+            "cortex_m vector_catch bogus",
+            "-c",
+            "shutdown",
+        ],
+    );
+    let lines = r.lines();
+    let at = lines
+        .iter()
+        .position(|l| *l == " hard_err: catch")
+        .unwrap_or_else(|| panic!("{}", r.stdout));
+    assert_eq!(
+        &lines[at..at + 8],
+        &[
+            " hard_err: catch",
+            "  int_err: ignore",
+            "  bus_err: catch",
+            "state_err: ignore",
+            "  chk_err: ignore",
+            " nocp_err: ignore",
+            "   mm_err: ignore",
+            "    reset: ignore",
+        ]
+    );
+    assert_eq!(lines[at + 8], "0xe000edfc: 00000500 ");
+    assert_has(
+        &r.stdout,
+        "halted due to debug-request, current mode: Handler HardFault",
+    );
+    assert_has(&r.stdout, "HardFault (forced): UsageFault UNDEFINSTR at 0x");
+    assert_eq!(
+        lines.iter().filter(|l| **l == " hard_err: ignore").count(),
+        1,
+        "'none' clears them:\n{}",
+        r.stdout
+    );
+    assert_has(&r.stderr, "unknown vector catch \"bogus\"");
+}

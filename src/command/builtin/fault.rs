@@ -1,5 +1,7 @@
 //! `fault`: what the fault status registers say about the halted core (the
-//! decode the halt message shows when the core stops in a fault handler).
+//! decode the halt message shows when the core stops in a fault handler), and
+//! `cortex_m vector_catch`: which faults halt the core on their handler's
+//! first instruction.
 
 use probe_rs::MemoryInterface;
 
@@ -35,6 +37,72 @@ pub fn fault(ctx: &mut Ctx<'_>) -> Result<(), CommandError> {
     Ok(())
 }
 
+/// DEMCR (ARMv7-M ARM §C1.6.5).
+const DEMCR: u64 = 0xE000_EDFC;
+
+/// OpenOCD's vector-catch names and their DEMCR bits (ARMv7-M ARM §C1.6.5), in
+/// OpenOCD's order.
+const VECTOR_CATCH: [(&str, u32); 8] = [
+    ("hard_err", 1 << 10),
+    ("int_err", 1 << 9),
+    ("bus_err", 1 << 8),
+    ("state_err", 1 << 7),
+    ("chk_err", 1 << 6),
+    ("nocp_err", 1 << 5),
+    ("mm_err", 1 << 4),
+    ("reset", 1 << 0),
+];
+
+/// All DEMCR.VC_* bits.
+const VC_ALL: u32 = 0x7F1;
+
+/// The DEMCR.VC_* bits `args` select: `all`, `none`, or a list of names.
+fn vector_catch_mask(args: &[String]) -> Result<u32, CommandError> {
+    match args {
+        [a] if a == "all" => Ok(VC_ALL),
+        [a] if a == "none" => Ok(0),
+        names => names.iter().try_fold(0, |m, n| {
+            VECTOR_CATCH
+                .iter()
+                .find(|(name, _)| name == n)
+                .map(|(_, bit)| m | bit)
+                .ok_or_else(|| {
+                    let all: Vec<&str> = VECTOR_CATCH.iter().map(|(n, _)| *n).collect();
+                    CommandError::failed(format!(
+                        "unknown vector catch \"{n}\": use 'all', 'none' or any of {}",
+                        all.join(", ")
+                    ))
+                })
+        }),
+    }
+}
+
+/// `cortex_m vector_catch ['all'|'none'|name…]`: sets DEMCR's vector-catch bits
+/// (keeping TRCENA and the monitor bits), then prints each as OpenOCD does
+/// (`%9s: catch|ignore`).
+pub fn vector_catch(ctx: &mut Ctx<'_>, args: &[String]) -> Result<(), CommandError> {
+    let set = if args.is_empty() {
+        None
+    } else {
+        Some(vector_catch_mask(args)?)
+    };
+    let demcr = ctx.host.with_core(|core, _| {
+        let mut demcr = core.read_word_32(DEMCR)?;
+        if let Some(mask) = set {
+            demcr = (demcr & !VC_ALL) | mask;
+            core.write_word_32(DEMCR, demcr)?;
+            core.flush()?;
+            demcr = core.read_word_32(DEMCR)?;
+        }
+        Ok(demcr)
+    })?;
+    for (name, bit) in VECTOR_CATCH {
+        let state = if demcr & bit != 0 { "catch" } else { "ignore" };
+        ctx.println(format!("{name:>9}: {state}"));
+    }
+    Ok(())
+}
+
 /// Registers the commands of this file.
 pub fn register(reg: &mut Registry) {
     reg.add(command(
@@ -48,5 +116,12 @@ pub fn register(reg: &mut Registry) {
             }
             fault(ctx)
         },
+    ));
+    reg.add(command(
+        "cortex_m vector_catch",
+        Mode::Exec,
+        "['all'|'none'|('hard_err'|'int_err'|'bus_err'|'state_err'|'chk_err'|'nocp_err'|'mm_err'|'reset')...]",
+        "Which faults halt the core on the first instruction of their handler (DEMCR.VC_*), as OpenOCD's command; with no argument, print them.",
+        vector_catch,
     ));
 }
