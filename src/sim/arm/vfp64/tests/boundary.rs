@@ -7,7 +7,7 @@
 //! independent reading.
 
 use super::differential::Rng;
-use super::gnu::{assemble, disassemble};
+use super::gnu::assemble;
 use super::harness::Prober;
 use super::{NAMED, decode};
 
