@@ -413,7 +413,7 @@ fn bad_requests_explain_themselves() {
     for (cmd, want) in [
         (
             "bp 0x20001000 2 hw",
-            "the Cortex-M3 FPB only matches code-region addresses below 0x20000000",
+            "FPB (version 1, as on the Cortex-M3 and M4) only matches code-region addresses below 0x20000000",
         ),
         ("bp 0x08000165 2 hw", "is odd"),
         ("bp 0x08000164 4 hw", "use length 2"),

@@ -503,6 +503,19 @@ impl Chip {
         self.port.lock().save_storage(force)
     }
 
+    /// The processor model failed (it panicked) while executing: the core is
+    /// put in lockup, which a halt or a reset leaves, and the log names the
+    /// place.
+    pub(crate) fn emulator_failed(&mut self) {
+        let pc = self.core.pc();
+        tracing::error!(
+            "virtual STM32: the CPU emulator failed near pc 0x{pc:08x} (a bug in the simulator, not in the firmware; please report it with the firmware); the core is locked up: 'reset halt' starts it again"
+        );
+        self.run = RunState::LockedUp;
+        self.asleep = false;
+        self.exec.emulator_failures += 1;
+    }
+
     /// The halt entry used by every debug event (ARMv7-M ARM §C1.5).
     pub(crate) fn halt(&mut self, dfsr_bits: u32) {
         self.sync_soc();

@@ -53,6 +53,9 @@ pub struct ExecStats {
     pub virtual_s: f64,
     /// Wall-clock time that passed, seconds.
     pub wall_s: f64,
+    /// Times the processor model failed (panicked) and the core was put in
+    /// lockup instead (0 unless the simulator has a bug).
+    pub emulator_failures: u64,
 }
 
 impl ExecStats {

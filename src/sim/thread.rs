@@ -12,7 +12,9 @@
 //!   idle, for the SoC's timers (a watchdog); the thread wakes when the next
 //!   SoC event is due.
 //!
-//! After every quantum, what the USARTs sent is handed to the serial sink.
+//! After every quantum, what the USARTs sent is handed to the serial sink. A
+//! panic of the processor model is caught here: the core locks up and the
+//! log says so (never a lost chip, a hung probe or a dead thread).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -142,7 +144,17 @@ pub(crate) fn cpu_thread(shared: Arc<Shared>) {
         let mut chip = g.chip.take().expect("chip present");
         let sink = g.serial_sink.clone();
         drop(g);
-        let used = chip.run(grant);
+        // The processor model is an early crate: if it ever panics, the chip
+        // goes back to the probe side locked up (a halt or reset leaves that)
+        // instead of being lost with this thread.
+        let used = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| chip.run(grant)))
+        {
+            Ok(used) => used,
+            Err(_) => {
+                chip.emulator_failed();
+                0
+            }
+        };
         // USART output goes to the sink; without one it stays in the chip
         // for `Sim::take_serial`.
         let serial = if sink.is_some() {
