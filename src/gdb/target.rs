@@ -113,6 +113,8 @@ pub struct GdbTarget {
     pub(crate) read_epoch: u64,
     /// Memory read ahead for GDB's many small reads (see `base.rs`).
     pub(crate) read_cache: Option<super::base::ReadCache>,
+    /// The client's socket, watched for Ctrl-C (0x03) while a `monitor` command runs.
+    pub(crate) interrupt_socket: Option<std::net::TcpStream>,
 }
 
 impl GdbTarget {
@@ -198,6 +200,7 @@ impl GdbTarget {
             poll_failed: false,
             read_epoch: 0,
             read_cache: None,
+            interrupt_socket: None,
         }
     }
 

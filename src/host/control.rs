@@ -94,7 +94,11 @@ impl Host {
             .session
             .core(idx)
             .map_err(|e| diagnose::command_error("open the core", &e))?;
-        f(&mut core, &name).map_err(|e| diagnose::command_error(&format!("access {name}"), &e))
+        // Flush posted writes before returning: a write the bus refuses (an unmapped address)
+        // must fail here, on this access, and not poison the next one.
+        f(&mut core, &name)
+            .and_then(|r| core.flush().map(|()| r))
+            .map_err(|e| diagnose::command_error(&format!("access {name}"), &e))
     }
 
     /// Fires `event` on `target`: runs its handlers in registration order (no lock is held while
