@@ -212,8 +212,8 @@ mod tests {
         assert_eq!(dwt_range(0xffff_fff0, 0xffff_ffff), None);
         assert_eq!(dwt_range(0, 0x8000_0000), Some((0, 0x8000_0000)));
         assert_eq!(
-            dwt_range(0x9000_0000, 0x1000_0000),
-            Some((0x8000_0000, 0x8000_0000))
+            dwt_range(0x9000_0000, 0x2000_0000),
+            Some((0x8000_0000, 0x4000_0000))
         );
     }
 }

@@ -124,14 +124,18 @@ impl Host {
         let mut first_err = None;
         for h in handlers {
             tracing::debug!("target event '{event}' on {target}");
+            let _level = crate::command::nesting::enter(format!("event '{event}' of {target}"))?;
             let r = match h {
                 EventHandler::Command(body) => ctx.run(&body),
                 EventHandler::Script(cb) => self.script().call_event(ctx, &cb, target, event),
             };
             if let Err(e) = r {
-                let e = CommandError::failed(format!(
-                    "[{target}] error in the '{event}' event handler: {e}"
-                ));
+                let text = e.to_string();
+                let e = CommandError::failed(
+                    crate::command::nesting::too_deep_part(&text).unwrap_or_else(|| {
+                        format!("[{target}] error in the '{event}' event handler: {text}")
+                    }),
+                );
                 first_err.get_or_insert(e);
             }
         }

@@ -14,6 +14,11 @@ use tokio::sync::mpsc as tmpsc;
 use super::{Host, HostEvent};
 use crate::command::{self, Ctx, Origin, Output};
 
+/// Stack of the host thread: 256 MiB of address space (only the pages used are backed by
+/// memory). Scripts, commands and event handlers run inside each other on this thread, up to
+/// [`crate::command::nesting::MAX_NESTING`] levels, each with up to Rhai's 64 call levels.
+pub const HOST_STACK_BYTES: usize = 256 << 20;
+
 /// How often a running target is polled (OpenOCD's default poll period is 100 ms).
 pub const POLL_INTERVAL: Duration = Duration::from_millis(100);
 
@@ -162,6 +167,7 @@ pub fn spawn(host: Host) -> (HostHandle, JoinHandle<()>) {
     let h = host.clone();
     let join = std::thread::Builder::new()
         .name("stdbg-host".into())
+        .stack_size(HOST_STACK_BYTES)
         .spawn(move || run(h, rx))
         .expect("spawning the host thread");
     (HostHandle { tx, host }, join)

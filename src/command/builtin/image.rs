@@ -84,6 +84,14 @@ pub fn register(reg: &mut Registry) {
                 return Err(bad_args());
             };
             let (addr, size) = (parse_u64(addr)?, parse_u64(size)?);
+            let regions = crate::command::range::regions(ctx.host);
+            crate::command::range::check_access(
+                &regions,
+                addr,
+                1,
+                size,
+                crate::command::range::MAX_DUMP_BYTES,
+            )?;
             let bench = Bench::start();
             let data = flashing::read_with_bar(
                 ctx.host,
