@@ -449,6 +449,10 @@ fn write_image_inner(host: &Host, image: &Image, opts: WriteOptions) -> Result<(
 
 /// The command that writes `image` again.
 fn rerun_command(image: &Image) -> String {
+    if image.path == std::path::Path::new(image::GDB_LOAD) {
+        // GDB sent the image: its own command writes it again.
+        return "load".to_string();
+    }
     let path = crate::command::parse::quote_word(&image.path.display().to_string());
     match (image.format, image.segments.first()) {
         (ImageFormat::Bin, Some(seg)) => format!("program {path} verify 0x{:08x}", seg.address),
@@ -585,12 +589,37 @@ pub fn compare(host: &Host, image: &Image, progress: bool) -> Result<Comparison,
 
 /// Loads an image file for a command, turning the error into a command error.
 pub fn load_image_file(
+    host: &Host,
     path: &str,
     format: Option<ImageFormat>,
     offset: Option<u64>,
 ) -> Result<Image, CommandError> {
-    image::load(std::path::Path::new(path), format, offset)
+    let (limit, what) = memory_limit(host);
+    image::load_with_limit(std::path::Path::new(path), format, offset, limit, &what)
         .map_err(|e| CommandError::failed(e.to_string()))
+}
+
+/// The most bytes an image for the connected chip can have: the size of its flash and RAM
+/// together (probe-rs's memory map, aliases left out), and words for messages; before `init`,
+/// [`image::MAX_LOADABLE`].
+pub fn memory_limit(host: &Host) -> (u64, String) {
+    let g = host.conn();
+    match g.as_ref() {
+        Some(conn) => {
+            let t = conn.session.target();
+            let total: u64 = t
+                .memory_map
+                .iter()
+                .filter(|r| !r.as_nvm_region().is_some_and(|n| n.is_alias))
+                .map(|r| {
+                    let a = r.address_range();
+                    a.end - a.start
+                })
+                .sum();
+            (total, format!("flash and RAM of {}", t.name))
+        }
+        None => (image::MAX_LOADABLE, "memory of any STM32".to_string()),
+    }
 }
 
 /// Checks an image against the current target's memory (probing banks as needed).
