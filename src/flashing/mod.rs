@@ -382,6 +382,9 @@ pub struct WriteOptions {
 /// Writes a checked image through probe-rs's flash loader (flash bytes with the flash algorithm,
 /// RAM bytes with plain memory writes). Call [`check_image`] first. Leaves the core halted.
 pub fn write_image(host: &Host, image: &Image, opts: WriteOptions) -> Result<(), CommandError> {
+    // The probe is held for the whole write: other consoles wait (host/jobs.rs); a flash write
+    // is never cancelled halfway.
+    let _x = host.jobs().exclusive("flash write");
     with_watchpoints_suspended(host, || write_image_inner(host, image, opts))
 }
 
@@ -417,6 +420,8 @@ fn write_image_inner(host: &Host, image: &Image, opts: WriteOptions) -> Result<(
         dl.progress = FlashProgress::new(|ev| {
             tracker.handle(&ev);
             ui.handle(ev);
+            // Tell the other consoles and GDB that they wait (never cancelled halfway).
+            let _ = host.checkpoint(false);
         });
         dl.skip_erase = !opts.erase;
         dl.keep_unwritten_bytes = false;
@@ -437,13 +442,16 @@ fn write_image_inner(host: &Host, image: &Image, opts: WriteOptions) -> Result<(
             diagnosis::set_left_erased(left);
             Ok(())
         }
-        Err(e) => Err(diagnosis::explain_write_failure(
-            host,
-            &format!("write {}", image.path.display()),
-            &e,
-            &tracker,
-            &rerun_command(image),
-        )),
+        Err(e) => Err({
+            host.note_link_failure(&e);
+            diagnosis::explain_write_failure(
+                host,
+                &format!("write {}", image.path.display()),
+                &e,
+                &tracker,
+                &rerun_command(image),
+            )
+        }),
     }
 }
 

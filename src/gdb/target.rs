@@ -215,9 +215,12 @@ impl GdbTarget {
         &self,
         f: impl FnOnce(&mut Core<'_>, &str) -> Result<R, probe_rs::Error> + Send + 'static,
     ) -> Result<Result<R, String>, GdbError> {
+        // While another console's command holds the probe (doctor, a flash write) GDB gets
+        // the "busy" message as the error at once, instead of waiting past its timeout.
         self.handle
-            .call(move |host| host.with_core(f).map_err(|e| e.to_string()))
+            .call_or_busy(move |host| host.with_core(f).map_err(|e| e.to_string()))
             .ok_or(GdbError::HostGone)
+            .map(|r| r.and_then(|x| x))
     }
 
     /// Runs `f` on the host thread with a command context of this session; returns its result

@@ -108,6 +108,9 @@ pub struct LinkNotes {
     /// The last diagnosis the poller produced (link lost, reset while halted), kept until a
     /// front end that could not see the event (GDB) takes it.
     pub pending_diagnosis: Option<String>,
+    /// An access failed on the link (no ACK, WAIT, parity errors): the next access attaches
+    /// again first (host/reattach.rs).
+    pub link_lost: bool,
 }
 
 /// Lists the probes probe-rs can see (for `adapter list`).
@@ -452,8 +455,17 @@ pub(crate) fn attach(
     khz: Option<u32>,
     method: Method,
 ) -> Result<(Session, u32), ConnectError> {
-    let probe = adapter.probe_at(khz)?;
+    let mut probe = adapter.probe_at(khz)?;
     let speed_khz = probe.speed_khz();
+    // Nothing answers at all: say so now instead of after probe-rs's one-second retry.
+    if crate::diagnose::link::dp_answers(&mut probe, method == Method::UnderReset) == Some(false) {
+        return Err(ConnectError::Attach {
+            chip: chip.to_string(),
+            driver: adapter.driver.clone(),
+            speed_khz,
+            source: crate::diagnose::link::no_answer_error().into(),
+        });
+    }
     let perms = Permissions::new();
     let r = match method {
         Method::Normal => probe.attach(chip, perms),
@@ -765,6 +777,9 @@ pub fn halt_at_reset_vector(adapter: &Adapter, khz: u32, ap: u8) -> Result<(), S
         short(e)
     }
     let mut probe = adapter.probe_at(Some(khz)).map_err(|e| e.to_string())?;
+    if crate::diagnose::link::dp_answers(&mut probe, true) == Some(false) {
+        return Err(short(&crate::diagnose::link::no_answer_error()));
+    }
     probe.attach_to_unspecified().map_err(|e| words(&e))?;
     let mut iface = probe
         .try_into_arm_debug_interface(DefaultArmSequence::create())

@@ -86,19 +86,31 @@ impl Host {
         f: impl FnOnce(&mut Core<'_>, &str) -> Result<R, probe_rs::Error>,
     ) -> Result<R, CommandError> {
         let (name, idx) = self.current_target()?;
+        // A link lost by an earlier access is attached again first (host/reattach.rs).
+        self.reattach_if_lost()?;
         let mut guard = self.conn();
         let conn = guard.as_mut().ok_or_else(|| {
             CommandError::failed("the target is not connected: 'init' failed or was not run; see the error printed by init, or run 'doctor'")
         })?;
-        let mut core = conn
-            .session
-            .core(idx)
-            .map_err(|e| diagnose::command_error("open the core", &e))?;
+        let mut core = match conn.session.core(idx) {
+            Ok(c) => c,
+            Err(e) => {
+                if crate::diagnose::is_link_failure(&e) {
+                    conn.notes.link_lost = true;
+                }
+                return Err(diagnose::command_error("open the core", &e));
+            }
+        };
         // Flush posted writes before returning: a write the bus refuses (an unmapped address)
         // must fail here, on this access, and not poison the next one.
-        f(&mut core, &name)
-            .and_then(|r| core.flush().map(|()| r))
-            .map_err(|e| diagnose::command_error(&format!("access {name}"), &e))
+        let r = f(&mut core, &name).and_then(|r| core.flush().map(|()| r));
+        drop(core);
+        r.map_err(|e| {
+            if crate::diagnose::is_link_failure(&e) {
+                conn.notes.link_lost = true;
+            }
+            diagnose::command_error(&format!("access {name}"), &e)
+        })
     }
 
     /// Fires `event` on `target`: runs its handlers in registration order (no lock is held while
@@ -411,6 +423,7 @@ impl Host {
         };
         if let Err(e) = ran {
             self.set_state(&target, TargetState::Unknown);
+            self.note_link_failure(&e);
             return Err(CommandError::failed(self.link_lost_message(&target, &e)));
         }
         self.set_state(&target, TargetState::Running);
@@ -528,7 +541,8 @@ impl Host {
                     status_words(status)
                 )));
             }
-            std::thread::sleep(Duration::from_millis(5));
+            // Serves the other front ends meanwhile; Ctrl-C ends the wait (host/jobs.rs).
+            self.pause("wait_halt", Duration::from_millis(5))?;
         }
     }
 
@@ -575,6 +589,7 @@ impl Host {
                 Ok(None) => {}
                 Err(e) => {
                     self.set_state(&name, TargetState::Unknown);
+                    self.note_link_failure(&e);
                     let msg = self.link_lost_message(&name, &e);
                     for l in msg.lines() {
                         tracing::error!("{l}");

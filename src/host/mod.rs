@@ -10,6 +10,8 @@ pub mod config;
 pub mod connection;
 pub mod control;
 pub mod event;
+pub mod jobs;
+mod reattach;
 pub mod target;
 pub mod worker;
 
@@ -47,6 +49,11 @@ struct HostInner {
     shutdown: Mutex<Option<Shutdown>>,
     /// Breakpoints and watchpoints per target name (see [`breakpoints`]).
     debug_units: Mutex<std::collections::HashMap<String, breakpoints::DebugUnits>>,
+    /// The host thread's request queue and running commands (see [`jobs`]).
+    jobs: jobs::Jobs,
+    /// The virtual chip of a session dropped because its link was lost, kept for attaching
+    /// again (see `reattach.rs`).
+    lost_sim: Mutex<Option<crate::sim::Sim>>,
 }
 
 impl Host {
@@ -64,6 +71,8 @@ impl Host {
                 events: EventBus::new(),
                 shutdown: Mutex::new(None),
                 debug_units: Mutex::default(),
+                jobs: jobs::Jobs::default(),
+                lost_sim: Mutex::new(None),
             }),
         };
         let engine = ScriptEngine::new(&host);

@@ -381,8 +381,13 @@ impl ScriptEngine {
         let cancel = Arc::new(AtomicBool::new(false));
         {
             let cancel = cancel.clone();
+            // Ctrl-C / telnet interrupt of the command that runs this script (host/jobs.rs).
+            let jobs_signal = host.jobs().signal();
+            let w = host.downgrade();
             engine.on_progress(move |_| {
-                if cancel.swap(false, Ordering::SeqCst) {
+                let job_cancelled = jobs_signal.load(Ordering::SeqCst)
+                    && w.upgrade().is_some_and(|h| h.cancelled());
+                if cancel.swap(false, Ordering::SeqCst) || job_cancelled {
                     Some("cancelled".into())
                 } else {
                     None
