@@ -88,6 +88,13 @@ impl Jobs {
         *lock(&self.rx) = Some(rx);
     }
 
+    /// Drops the receiver and the queue when the host thread ends, so that senders see the
+    /// host is gone (instead of waiting for a reply that never comes).
+    pub fn close(&self) {
+        lock(&self.rx).take();
+        lock(&self.queued).clear();
+    }
+
     /// The flag set while some job is cancelled (for the script engine's progress check).
     pub fn signal(&self) -> Arc<AtomicBool> {
         self.signal.clone()

@@ -272,5 +272,6 @@ fn run(host: Host) {
             break;
         }
     }
+    host.jobs().close();
     host.disconnect();
 }

@@ -570,8 +570,19 @@ impl ScriptEngine {
         }
     }
 
-    fn flush_printed(&self, ctx: &mut Ctx<'_>) {
-        let lines: Vec<String> = std::mem::take(&mut *lock(&self.printed));
+    /// How many printed lines wait now (the mark a run flushes from, so that a nested run, e.g.
+    /// an event handler fired by a command of the script, does not take the outer script's
+    /// lines to its own output).
+    fn printed_mark(&self) -> usize {
+        lock(&self.printed).len()
+    }
+
+    fn flush_printed(&self, ctx: &mut Ctx<'_>, mark: usize) {
+        let lines: Vec<String> = {
+            let mut p = lock(&self.printed);
+            let from = mark.min(p.len());
+            p.drain(from..).collect()
+        };
         for l in lines {
             ctx.println(l);
         }
@@ -586,6 +597,7 @@ impl ScriptEngine {
         text: &str,
     ) -> Result<Dynamic, CommandError> {
         let _level = command::nesting::enter(format!("script {name}"))?;
+        let mark = self.printed_mark();
         let ast = compile(&self.engine, &self.lib, name, text).map_err(CommandError::failed)?;
         if self.depth.fetch_add(1, Ordering::SeqCst) == 0 {
             self.cancel.store(false, Ordering::SeqCst);
@@ -601,7 +613,7 @@ impl ScriptEngine {
         }
         self.depth.fetch_sub(1, Ordering::SeqCst);
         keep_functions(&self.lib, &ast);
-        self.flush_printed(ctx);
+        self.flush_printed(ctx, mark);
         r.map_err(|e| CommandError::failed(format_error(&e, name)))
     }
 
@@ -651,8 +663,9 @@ impl ScriptEngine {
             Some(n) if n >= 2 => vec![handle.clone(), Dynamic::from(event.to_string())],
             _ => Vec::new(),
         };
+        let mark = self.printed_mark();
         let r = self.call(cb, Some(handle), args);
-        self.flush_printed(ctx);
+        self.flush_printed(ctx, mark);
         r.map(|_| ()).map_err(|e| {
             CommandError::failed(format!(
                 "{}\n  in the '{event}' handler registered at {}",
@@ -678,8 +691,9 @@ impl ScriptEngine {
         } else {
             vec![Dynamic::from(arr)]
         };
+        let mark = self.printed_mark();
         let r = self.call(cb, None, args);
-        self.flush_printed(ctx);
+        self.flush_printed(ctx, mark);
         match r {
             Ok(v) => {
                 if !v.is_unit() {
