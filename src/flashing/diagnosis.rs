@@ -481,7 +481,7 @@ pub fn explain_write_failure(
             format!("Recover: fix the cause above, then program again: '{rerun}'")
         } else {
             format!(
-                "Recover: reconnect (check the cable and power; 'sim fault clear' on the virtual chip), then program again: '{rerun}'"
+                "Recover: restore the connection (check the cable and power; 'sim fault clear' on the virtual chip): the next command attaches again by itself; then program again: '{rerun}'"
             )
         };
         msg.push_str(&format!(
