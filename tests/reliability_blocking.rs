@@ -167,3 +167,36 @@ fn cleared_fault_is_recovered_by_the_next_command_without_doctor() {
         );
     }
 }
+
+#[test]
+fn stop_firmware_with_line_errors_connects_under_reset_at_a_lower_speed_naming_both_causes() {
+    let d = tempdir();
+    let chip = common::programmed_chip(d.path(), "f103-stop.elf");
+    let t = Instant::now();
+    let r = board_run(
+        d.path(),
+        &chip,
+        &["sim fault line-errors-above 1000"],
+        &["adapter speed 4000", "init", "reg pc", "shutdown"],
+    );
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(t.elapsed() < Duration::from_secs(10), "{:?}", t.elapsed());
+    // Under reset at 4000 and 1800 kHz fails (the line); at a lower speed it connects (before,
+    // the ladder tried under reset only at 4000 kHz and blamed the wiring).
+    assert_has(&r.stderr, "attach under reset at 4000 kHz failed");
+    assert_has(&r.stderr, "attach under reset at 1800 kHz failed");
+    assert_has(&r.stderr, "connect: connected under reset at ");
+    // Both causes are named.
+    assert_has(&r.stderr, "the SWD signal is not clean at 4000 kHz");
+    assert_has(&r.stderr, "make it the default with `adapter.speed = ");
+    assert_has(
+        &r.stderr,
+        "connected under reset after the plain attach got no ACK",
+    );
+    assert_has(&r.stdout, "pc (/32): 0x080000f0");
+    assert!(
+        !r.stderr.contains("check SWDIO, SWCLK and GND"),
+        "{}",
+        r.stderr
+    );
+}

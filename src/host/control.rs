@@ -252,6 +252,17 @@ impl Host {
     fn explain_recovery(&self, target: &str, recovery: &connection::Recovery) {
         match recovery {
             connection::Recovery::None | connection::Recovery::Configured => {}
+            connection::Recovery::UnderResetLowerSpeed { from_khz, to_khz } => {
+                // Both causes: the line at the configured speed, and the firmware.
+                self.explain_recovery(
+                    target,
+                    &connection::Recovery::LowerSpeed {
+                        from_khz: *from_khz,
+                        to_khz: *to_khz,
+                    },
+                );
+                self.explain_recovery(target, &connection::Recovery::UnderReset);
+            }
             connection::Recovery::LowerSpeed { from_khz, to_khz } => {
                 tracing::warn!(
                     "[{target}] connected at {to_khz} kHz after the plain attach at {from_khz} kHz failed: the SWD signal is not clean at {from_khz} kHz (long or loose wires, no ground return, a weak probe); make it the default with `adapter.speed = {to_khz};` in the board script (or -c \"adapter speed {to_khz}\" before init)"
