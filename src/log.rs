@@ -109,6 +109,26 @@ pub fn clean_message(msg: &str) -> String {
         }
         text = line;
     }
+    text = crate::diagnose::plain_words(&text);
+    // probe-rs prints some errors with `{:?}` (`Arm(Dap(NoAcknowledge))`): in words.
+    for (rust, words) in [
+        ("Arm(Dap(NoAcknowledge))", "no ACK from the SW-DP"),
+        (
+            "Arm(Dap(FaultResponse))",
+            "FAULT response from the debug port",
+        ),
+        (
+            "Arm(Dap(WaitResponse))",
+            "WAIT response from the debug port",
+        ),
+        (
+            "Arm(WrongApType)",
+            "the access port did not answer as a memory AP",
+        ),
+        ("NoAcknowledge", "no ACK from the SW-DP"),
+    ] {
+        text = text.replace(rust, words);
+    }
     // Drop the sentence that sends users to an upstream bug tracker.
     for marker in ["file an issue", "https://github.com/"] {
         if let Some(i) = text.find(marker) {
@@ -203,6 +223,10 @@ mod tests {
                 "Client sent an unexpected packet. This should never happen! Please re-run with `log` trace-level logging enabled and file an issue at https://github.com/daniel5151/gdbstub/issues"
             ),
             "Client sent an unexpected packet. This should never happen!"
+        );
+        assert_eq!(
+            clean_message("Failed to deconfigure device during shutdown: Arm(Dap(NoAcknowledge))"),
+            "Failed to deconfigure device during shutdown: no ACK from the SW-DP"
         );
     }
 }

@@ -112,3 +112,40 @@ fn huge_count_over_telnet_leaves_the_server_running() {
     let (code, _, err) = run.wait();
     assert_eq!(code, Some(0), "{err}");
 }
+
+#[test]
+fn warnings_have_no_backtrace_when_rust_backtrace_is_set() {
+    let d = tempdir();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_stdbg"))
+        .args([
+            "-c",
+            "sim storage none",
+            "-f",
+            "board/sim-bluepill.rhai",
+            "-c",
+            common::QUIET,
+            "-c",
+            "init",
+            "-c",
+            "sim fault no-power",
+            "-c",
+            "mdw 0x20000000",
+        ])
+        .current_dir(d.path())
+        .env("RUST_BACKTRACE", "1")
+        .env("HOME", d.path())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    for bad in [
+        "Stack backtrace",
+        "anyhow::",
+        "Caused by:",
+        "FullyQualifiedApAddress",
+        "Arm(",
+    ] {
+        assert!(!err.contains(bad), "stderr shows {bad:?}:\n{err}");
+    }
+}

@@ -181,3 +181,22 @@ fn gdb_attach_1_reports_a_stop_and_keeps_the_connection() {
     r.expect("pc").reject("Remote connection closed");
     assert_clean_log(&s);
 }
+
+#[test]
+fn failed_gdb_load_suggests_load_and_names_the_bus_fault_not_pgerr() {
+    let s = Server::start();
+    // The flash algorithm's work area in RAM answers with bus errors.
+    let r = s.gdb(&[
+        ex("monitor sim fault bus-error 0x20000000 0x400"),
+        ex("load"),
+    ]);
+    r.expect("Error finishing flash operation");
+    // The reason reaches GDB's console with its next output, and the log at once.
+    let log = s.log();
+    assert!(log.contains("stdbg: load failed"), "{log}");
+    assert!(log.contains("refused by the bus"), "{log}");
+    assert!(!log.contains("program \"GDB load\""), "{log}");
+    assert!(!log.contains("probably not erased (PGERR"), "{log}");
+    assert!(log.contains("so this is not PGERR"), "{log}");
+    assert_clean_log(&s);
+}
