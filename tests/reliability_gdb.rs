@@ -200,3 +200,18 @@ fn failed_gdb_load_suggests_load_and_names_the_bus_fault_not_pgerr() {
     assert!(log.contains("so this is not PGERR"), "{log}");
     assert_clean_log(&s);
 }
+
+#[test]
+fn gdb_fragment_after_a_stray_dollar_in_no_ack_mode_does_not_detach() {
+    // Found by the GDB fuzz harness (613 844 executions in): in no-ack mode the fragment
+    // `D<=S` of `$/\`v$D<=S#95` was taken as a detach and the session ended.
+    let s = Server::start();
+    let mut c = Rsp::connect(s.gdb_port);
+    c.ask("qSupported:multiprocess+").unwrap();
+    c.ask("QStartNoAckMode").unwrap();
+    c.raw(b"$/\\`v$D<=S#95");
+    c.raw(&frame(b"qC"));
+    let r = c.packet(WAIT).expect("the session still answers");
+    assert_eq!(r, b"QCp01.01");
+    assert!(!s.log().contains("GDB detached"), "{}", s.log());
+}

@@ -13,7 +13,7 @@
 //!   GDB as `PacketSize`): a longer one is discarded up to the next `$` and NAKed, so nothing is
 //!   buffered without bound;
 //! - it checks each checksum: a bad one gets `-` and GDB retransmits (in no-ack mode, where no
-//!   NAK exists, the packet is taken as sent, as GDB's own stub does);
+//!   NAK exists, the packet is dropped);
 //! - between packets it passes `+` and the interrupt byte 0x03 on, answers `-` by sending its
 //!   last packet again ([`BufConn::resend`]) and drops every other byte;
 //! - it answers some packets itself ([`Frame::Own`]): `qCRC` (gdbstub mistakes it for a
@@ -346,9 +346,14 @@ impl Reader {
             let sum = std::str::from_utf8(&p[h + 1..h + 3])
                 .ok()
                 .and_then(|s| u8::from_str_radix(s, 16).ok());
-            if sum != Some(checksum(body)) && !self.no_ack {
+            if sum != Some(checksum(body)) {
+                // Damaged (or a fragment after a stray `$`): NAK so GDB sends it again; in
+                // no-ack mode, where no NAK exists, drop it. Taking it as sent would run
+                // whatever the fragment spells (a fuzz input turned `…$D<=S#95` into a detach).
                 self.stats.bad_checksums += 1;
-                naks += 1;
+                if !self.no_ack {
+                    naks += 1;
+                }
                 continue;
             }
             self.accept(body.to_vec());
@@ -445,11 +450,24 @@ mod tests {
     }
 
     #[test]
-    fn no_ack_mode_takes_a_bad_checksum_as_sent() {
+    fn no_ack_mode_drops_a_bad_checksum_without_a_nak() {
         let (mut r, _c) = reader();
         r.feed(&frame(b"QStartNoAckMode"));
         drain(&mut r);
         assert_eq!(r.feed(b"$g#00"), 0);
-        assert_eq!(drain(&mut r).0, frame(b"g"));
+        assert!(drain(&mut r).0.is_empty());
+    }
+
+    #[test]
+    fn gdb_fragment_after_a_stray_dollar_in_no_ack_mode_is_not_run() {
+        // Found by the GDB fuzz harness: the fragment `D<=S` with the outer packet's checksum
+        // was taken as a detach.
+        let (mut r, _c) = reader();
+        r.feed(&frame(b"QStartNoAckMode"));
+        drain(&mut r);
+        r.feed(b"$/\\`v$D<=S#95");
+        assert!(drain(&mut r).0.is_empty());
+        r.feed(&frame(b"qC"));
+        assert_eq!(drain(&mut r).0, frame(b"qC"));
     }
 }
