@@ -200,3 +200,32 @@ fn stop_firmware_with_line_errors_connects_under_reset_at_a_lower_speed_naming_b
         r.stderr
     );
 }
+
+#[test]
+fn gdb_and_telnet_are_told_busy_at_once_while_a_flash_write_holds_the_probe() {
+    let s = Server::start();
+    let mut g = Rsp::connect(s.gdb_port);
+    g.ask("qSupported:multiprocess+").unwrap();
+    let mut other = telnet(&s);
+    let mut writer = telnet(&s);
+    // Every AP access answers WAIT 400 times first: the write takes seconds.
+    writer.send("sim fault ap-wait 400\r\n");
+    writer.expect("\r\n> ");
+    let big = common::firmware("f103-big.elf");
+    writer.send(format!("program {}\r\n", big.display()));
+    std::thread::sleep(Duration::from_millis(700));
+    let t = Instant::now();
+    let r = g.ask("m20000000,4").unwrap();
+    assert!(r.starts_with('E'), "GDB got {r} instead of 'busy'");
+    other.send("echo hi\r\n");
+    other.expect("(stdbg is busy: 'program ");
+    assert!(
+        t.elapsed() < Duration::from_millis(1500),
+        "the answers took {:?}",
+        t.elapsed()
+    );
+    assert!(s.log().contains("stdbg is busy: 'program"), "{}", s.log());
+    // The queued line runs when the write ends.
+    other.expect("\r\nhi\r\n");
+    writer.expect("** Programming Finished **");
+}
