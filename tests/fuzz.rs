@@ -81,7 +81,20 @@ fn fuzz<S: Strategy>(
 }
 
 /// A host thread with the virtual Blue Pill (no storage, servers off), initialised.
+/// Moves this test process into a scratch directory, once: random command lines and scripts
+/// name files (`dump_image 0777 …`, `log_output q w`), which must not land in the source tree.
+fn in_scratch_dir() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let dir = tempfile::tempdir().expect("a scratch directory");
+        std::env::set_current_dir(dir.path()).expect("cd into the scratch directory");
+        // Kept for the life of the process.
+        std::mem::forget(dir);
+    });
+}
+
 fn live_host() -> (HostHandle, std::thread::JoinHandle<()>) {
+    in_scratch_dir();
     let host = Host::new(HostConfig::default());
     let (handle, join) = worker::spawn(host);
     for line in [
