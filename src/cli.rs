@@ -78,6 +78,7 @@ pub fn parse(args: &[String]) -> Result<Options, clap::Error> {
 
 /// Runs `stdbg` with the process's arguments; returns the exit status.
 pub fn main() -> i32 {
+    install_panic_hook();
     let args: Vec<String> = std::env::args().collect();
     let opts = match parse(&args) {
         Ok(o) => o,
@@ -88,6 +89,30 @@ pub fn main() -> i32 {
         }
     };
     run(opts)
+}
+
+/// Replaces Rust's panic report (thread name, source path, `RUST_BACKTRACE` hint) with a
+/// message for users. A panic of the virtual chip's processor model is caught on its thread
+/// (`sim-*`), which logs its own error and locks the core up, so nothing is printed for it.
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        if std::thread::current()
+            .name()
+            .is_some_and(|n| n.starts_with("sim-"))
+        {
+            return;
+        }
+        let what = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unexpected internal state".into());
+        eprintln!(
+            "Error: stdbg stopped on an internal error ({what}). This is a bug in stdbg, not in \
+             your setup: please report it with the command line, script or image that caused it"
+        );
+    }));
 }
 
 /// Prints an error on stderr the way the command line does: `Error: ` before the first line,

@@ -67,17 +67,77 @@ impl Visit for MessageVisitor {
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
         if field.name() == "message" {
             self.0 = format!("{value:?}");
-        } else {
+        } else if !field.name().starts_with("log.") {
             self.0.push_str(&format!(" {}={value:?}", field.name()));
         }
     }
     fn record_str(&mut self, field: &Field, value: &str) {
         if field.name() == "message" {
             self.0 = value.to_string();
-        } else {
+        } else if !field.name().starts_with("log.") {
             self.0.push_str(&format!(" {}={value}", field.name()));
         }
     }
+}
+
+/// A log message fit for users: without the `Stack backtrace:` that `anyhow` appends to the
+/// `{:?}` form of its errors when `RUST_BACKTRACE`/`RUST_LIB_BACKTRACE` is set (probe-rs logs
+/// some errors that way), with an `anyhow` "Caused by:" list folded into one `a: b: c` line, and
+/// without upstream bug-report links. The `log.target`/`log.file`/… fields that the `log` bridge
+/// adds to third-party records are dropped by the visitor above.
+pub fn clean_message(msg: &str) -> String {
+    let mut text = match msg.find("Stack backtrace:") {
+        Some(i) => msg[..i].trim_end().to_string(),
+        None => msg.to_string(),
+    };
+    if let Some(i) = text.find("\n\nCaused by:") {
+        let (head, causes) = text.split_at(i);
+        let mut line = head.trim_end().trim_end_matches(['.', ':']).to_string();
+        for c in causes.lines() {
+            let c = c.trim();
+            if c == "Caused by:" {
+                continue;
+            }
+            let c = c
+                .split_once(": ")
+                .filter(|(n, _)| n.parse::<u32>().is_ok())
+                .map_or(c, |(_, r)| r);
+            if !c.is_empty() {
+                line.push_str(": ");
+                line.push_str(c.trim_end_matches('.'));
+            }
+        }
+        text = line;
+    }
+    text = crate::diagnose::plain_words(&text);
+    // probe-rs prints some errors with `{:?}` (`Arm(Dap(NoAcknowledge))`): in words.
+    for (rust, words) in [
+        ("Arm(Dap(NoAcknowledge))", "no ACK from the SW-DP"),
+        (
+            "Arm(Dap(FaultResponse))",
+            "FAULT response from the debug port",
+        ),
+        (
+            "Arm(Dap(WaitResponse))",
+            "WAIT response from the debug port",
+        ),
+        (
+            "Arm(WrongApType)",
+            "the access port did not answer as a memory AP",
+        ),
+        ("NoAcknowledge", "no ACK from the SW-DP"),
+    ] {
+        text = text.replace(rust, words);
+    }
+    // Drop the sentence that sends users to an upstream bug tracker.
+    for marker in ["file an issue", "https://github.com/"] {
+        if let Some(i) = text.find(marker) {
+            let start = text[..i].rfind(['.', '!', ';']).map_or(0, |j| j + 1);
+            text.truncate(start);
+            text = text.trim_end().to_string();
+        }
+    }
+    text
 }
 
 impl<S: Subscriber> Layer<S> for OcdLayer {
@@ -92,6 +152,9 @@ impl<S: Subscriber> Layer<S> for OcdLayer {
         }
         let mut v = MessageVisitor(String::new());
         event.record(&mut v);
+        if !ours {
+            v.0 = clean_message(&v.0);
+        }
         let line = format!("{}: {}", prefix(meta.level()), v.0);
         if self.to_stderr && PROMPT_ACTIVE.load(Ordering::SeqCst) {
             let mut sink = PROMPT_SINK.lock().unwrap_or_else(|e| e.into_inner());
@@ -142,4 +205,28 @@ pub fn init(debug: u8, file: Option<&std::path::Path>) -> std::io::Result<Arc<On
     };
     let _ = tracing_subscriber::registry().with(layer).try_init();
     Ok(bus)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clean_message;
+
+    #[test]
+    fn anyhow_backtraces_and_cause_lists_are_folded() {
+        let msg = "Could not clear all hardware breakpoints: An ARM specific error occurred.\n\nCaused by:\n    0: An error occurred in the communication with an access port or debug port.\n    1: Target device did not respond to request.\n\nStack backtrace:\n   0: anyhow::error::from\n   1: drop";
+        assert_eq!(
+            clean_message(msg),
+            "Could not clear all hardware breakpoints: An ARM specific error occurred: An error occurred in the communication with an access port or debug port: Target device did not respond to request"
+        );
+        assert_eq!(
+            clean_message(
+                "Client sent an unexpected packet. This should never happen! Please re-run with `log` trace-level logging enabled and file an issue at https://github.com/daniel5151/gdbstub/issues"
+            ),
+            "Client sent an unexpected packet. This should never happen!"
+        );
+        assert_eq!(
+            clean_message("Failed to deconfigure device during shutdown: Arm(Dap(NoAcknowledge))"),
+            "Failed to deconfigure device during shutdown: no ACK from the SW-DP"
+        );
+    }
 }

@@ -284,3 +284,29 @@ fn shutdown_from_telnet_ends_the_repl_and_restores_the_terminal() {
         "the terminal is restored (not raw); screen:\n{s}"
     );
 }
+
+#[test]
+fn ctrl_c_in_the_repl_cancels_a_running_sleep_and_the_repl_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = Tmux::start("ctrlc", dir.path(), &base_args(dir.path(), "disabled"));
+    t.prompt();
+    t.literal("sleep 100000");
+    t.keys(&["Enter"]);
+    // Wait until the sleep runs (the line was taken; no prompt yet), then Ctrl-C.
+    t.wait_for("the sleep running", |s| {
+        s.lines().rev().find(|l| !l.is_empty()) == Some("> sleep 100000")
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    t.keys(&["C-c"]);
+    t.wait_for("the cancelled sleep", |s| {
+        s.contains("Error: sleep cancelled (interrupted by the user)")
+    });
+    t.prompt();
+    t.literal("echo still here");
+    t.keys(&["Enter"]);
+    t.wait_for("the echo", |s| s.lines().any(|l| l == "still here"));
+    t.prompt();
+    t.literal("exit");
+    t.keys(&["Enter"]);
+    assert_eq!(t.wait_exit(), 0, "screen:\n{}", t.screen());
+}

@@ -345,7 +345,7 @@ fn errors_report_file_line_column_and_the_source_chain() {
     assert_eq!(
         fails(&h, "script outer.rhai"),
         format!(
-            "{inner}:2:7: Function not found: explode (i64)\n  in call to function 'setup' at {inner}:4:1\n  in a script sourced at {outer}:2:8",
+            "{inner}:2:7: Function not found: explode (integer)\n  in call to function 'setup' at {inner}:4:1\n  in a script sourced at {outer}:2:8",
             inner = p("inner.rhai"),
             outer = p("outer.rhai")
         )

@@ -83,7 +83,7 @@ fn sim_uart_file_appends_the_raw_bytes_and_off_discards_them() {
     bad.expect_code(1);
     assert_has(
         &bad.stderr,
-        "no USART \"usart9\" on the virtual chip; use usart1, usart2 or usart3",
+        "no USART \"usart9\" on the virtual STM32F103C8; use usart1, usart2 or usart3",
     );
 }
 

@@ -8,7 +8,9 @@
 
 pub mod builtin;
 pub mod format;
+pub mod nesting;
 pub mod parse;
+pub mod range;
 pub mod registry;
 pub mod suggest;
 
@@ -220,6 +222,7 @@ pub fn dispatch_words(ctx: &mut Ctx<'_>, words: &[String]) -> Result<(), Command
     }
     let args = &words[consumed..];
     tracing::debug!(target: "stdbg::command", "{} {:?}", spec.name, args);
+    let _level = nesting::enter(format!("command '{}'", spec.name))?;
     (spec.handler)(ctx, args).map_err(|e| match e {
         // Fill in the usage line for handlers that only say "wrong arguments".
         CommandError::Usage {

@@ -54,6 +54,20 @@ pub struct Report {
     pub rows: Vec<Row>,
     /// The conclusion: cause and fix.
     pub summary: Vec<String>,
+    /// The host, whose other consoles are told at each row that they wait (host/jobs.rs).
+    waiting: Option<Waiting>,
+    /// The user cancelled doctor (Ctrl-C): the remaining checks are skipped.
+    pub cancelled: bool,
+}
+
+/// The host a report tells about its progress.
+#[derive(Clone)]
+struct Waiting(Host);
+
+impl std::fmt::Debug for Waiting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Waiting")
+    }
 }
 
 impl Report {
@@ -63,6 +77,11 @@ impl Report {
             result: result.into(),
             verdict,
         });
+        if let Some(Waiting(h)) = &self.waiting
+            && h.checkpoint(true).is_err()
+        {
+            self.cancelled = true;
+        }
     }
 
     /// Whether any check failed.
@@ -139,6 +158,7 @@ fn verdict_text(ids: &LinkIds) -> String {
 pub fn run(host: &Host, exp: &Expected, sim: Option<Sim>) -> (Report, Option<Sim>) {
     let mut rep = Report {
         title: format!("doctor: {} ({})", exp.target, exp.chip),
+        waiting: Some(Waiting(host.clone())),
         ..Report::default()
     };
     // 1. Probe.

@@ -62,6 +62,10 @@ pub fn look(mut probe: Probe, ap: u8, depth: Depth) -> (Option<Probe>, LinkIds) 
         khz: probe.speed_khz(),
         ..LinkIds::default()
     };
+    if dp_answers(&mut probe, false) == Some(false) {
+        note(&mut ids, &no_answer_error());
+        return (Some(probe), ids);
+    }
     if let Err(e) = probe.attach_to_unspecified() {
         ids.error = Some(super::chain(&e).join(": "));
         ids.evidence = Some(super::evidence(&e));
@@ -140,4 +144,43 @@ pub fn speed_table(probe: &mut Probe, start_khz: u32, floor_khz: u32) -> Vec<u32
         }
     }
     out
+}
+
+/// A quick look whether the SW-DP answers at all, through the probe's raw DAP access: a line
+/// reset, the JTAG-to-SWD sequence, another line reset and one DPIDR read (ADIv5 §B4.3.3,
+/// §B5.2.1), with NRST held low when `under_reset`. probe-rs's own connection retries the
+/// DPIDR read for a full second before it gives up (`RESET_RECOVERY_TIMEOUT` of
+/// `DefaultArmSequence::debug_port_connect`); the recovery ladder and `doctor` ask here first so
+/// that a dead link costs milliseconds per step instead of a second. `Some(true)`: it answers;
+/// `Some(false)`: no valid answer (no ACK, WAIT or a parity error); `None`: this probe has no raw
+/// DAP access before it is attached (ST-Link, J-Link), so only probe-rs's connection can tell.
+pub fn dp_answers(probe: &mut Probe, under_reset: bool) -> Option<bool> {
+    use probe_rs::architecture::arm::RegisterAddress;
+    let dap = probe.try_as_dap_probe()?;
+    if under_reset {
+        dap.swj_pins(0, 0x80, 0).ok()?;
+    }
+    let answer = (|| {
+        dap.swj_sequence(51, 0x0007_FFFF_FFFF_FFFF).ok()?;
+        dap.swj_sequence(16, 0xE79E).ok()?;
+        dap.swj_sequence(51 + 3, 0x0007_FFFF_FFFF_FFFF).ok()?;
+        Some(
+            dap.raw_read_register(RegisterAddress::DpRegister(DPIDR::ADDRESS))
+                .is_ok(),
+        )
+    })();
+    if under_reset {
+        let _ = dap.swj_pins(0x80, 0x80, 0);
+    }
+    answer
+}
+
+/// The error probe-rs gives when nothing answers on the debug port, for a step that
+/// [`dp_answers`] found dead.
+pub fn no_answer_error() -> ArmError {
+    ArmError::NoTargetResponse {
+        source: Box::new(ArmError::Dap(
+            probe_rs::architecture::arm::DapError::NoAcknowledge,
+        )),
+    }
 }

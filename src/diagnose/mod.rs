@@ -41,11 +41,29 @@ pub fn chain(err: &(dyn StdError + 'static)) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let mut cur: Option<&(dyn StdError + 'static)> = Some(err);
     while let Some(e) = cur {
-        let m = e.to_string();
+        let m = plain_words(&e.to_string());
         if !out.iter().any(|o| o.contains(&m)) && !GENERIC.contains(&m.as_str()) {
             out.push(m);
         }
         cur = e.source();
+    }
+    out
+}
+
+/// probe-rs messages that print Rust values with `{:?}` (`Error using access port
+/// FullyQualifiedApAddress { dp: Default, ap: V1(0) }.`), in words.
+pub fn plain_words(msg: &str) -> String {
+    let mut out = msg.to_string();
+    while let Some(i) = out.find("FullyQualifiedApAddress {") {
+        let Some(len) = out[i..].find('}') else { break };
+        let inner = &out[i..i + len];
+        let ap = inner
+            .split("V1(")
+            .nth(1)
+            .and_then(|r| r.split(')').next())
+            .map(|n| format!("AP {n}"))
+            .unwrap_or_else(|| "the access port".to_string());
+        out.replace_range(i..i + len + 1, &ap);
     }
     out
 }

@@ -435,7 +435,19 @@ pub fn explain_write_failure(
             } else {
                 let words = sr_words(regs.sr);
                 let at = page.map(|p| format!(" at page {p} (0x{:08x})", g.base + p * g.page_size)).unwrap_or_default();
-                if words.is_empty() {
+                let chain = crate::diagnose::chain(err).join(": ");
+                let bus_fault = crate::diagnose::evidence(err) == crate::diagnose::Evidence::Fault;
+                let locked_up = chain.contains("LockedUp");
+                if words.is_empty() && (bus_fault || locked_up) {
+                    let why = if locked_up {
+                        "the flash algorithm stopped because the core locked up (a fault with fault handling disabled: typically a bus error while the algorithm accessed the flash or its work area in RAM)"
+                    } else {
+                        "an access was refused by the bus (the debug port answered FAULT) while the flash algorithm was loaded or run: memory that does not answer, such as a bus error in the work area or the flash"
+                    };
+                    msg.push_str(&format!(
+                        "the flash write failed{at}: {why}; the flash controller reports no programming error, so this is not PGERR or write protection"
+                    ));
+                } else if words.is_empty() {
                     let page_blank = page.and_then(|p| host.read_memory(g.base + p * g.page_size, g.page_size as usize).ok()).map(|d| d.iter().all(|b| *b == 0xFF));
                     let likely = match page_blank {
                         Some(false) => "the page holds data that was not erased, so programming it failed with PGERR (programming a half-word that does not read 0xFFFF): erase first ('program' or 'flash write_image erase')",
@@ -469,7 +481,7 @@ pub fn explain_write_failure(
             format!("Recover: fix the cause above, then program again: '{rerun}'")
         } else {
             format!(
-                "Recover: reconnect (check the cable and power; 'sim fault clear' on the virtual chip), then program again: '{rerun}'"
+                "Recover: restore the connection (check the cable and power; 'sim fault clear' on the virtual chip): the next command attaches again by itself; then program again: '{rerun}'"
             )
         };
         msg.push_str(&format!(

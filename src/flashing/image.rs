@@ -201,6 +201,34 @@ pub enum ImageError {
         /// Extra advice.
         hint: &'static str,
     },
+    /// The file holds more than the target can.
+    #[error(
+        "'{path}' is larger than {limit} bytes, more than the {what}; check the file name (a device such as /dev/zero, or the wrong file?) or the type"
+    )]
+    TooLarge {
+        /// The path as given.
+        path: PathBuf,
+        /// The limit in bytes.
+        limit: u64,
+        /// What the limit is.
+        what: String,
+    },
+    /// Two parts of the image load at the same addresses.
+    #[error(
+        "'{path}': {first} and {second} overlap at 0x{at:08x}: the image would write those addresses twice, so it is refused (nothing was written)\n  fix: {fix}"
+    )]
+    Overlap {
+        /// The path as given.
+        path: PathBuf,
+        /// The first part, with its range.
+        first: String,
+        /// The second part, with its range.
+        second: String,
+        /// The first address both cover.
+        at: u64,
+        /// What to do for this format.
+        fix: &'static str,
+    },
     /// The type word is not supported.
     #[error(
         "unsupported image type '{0}': stdbg reads 'elf', 'ihex' and 'bin' (convert S-records with `arm-none-eabi-objcopy -I srec -O ihex`)"
@@ -208,18 +236,93 @@ pub enum ImageError {
     UnknownType(String),
 }
 
+/// The `path` of an [`Image`] that GDB's `load` sent (it has no file).
+pub const GDB_LOAD: &str = "GDB load";
+
+/// Most loadable bytes an image may have when the target's memory is not known yet (before
+/// `init`): 16 MiB, more than any STM32 has of flash and RAM together.
+pub const MAX_LOADABLE: u64 = 16 << 20;
+
+/// Largest ELF file read: 256 MiB (ELF files carry debug information, often many times the
+/// loadable bytes).
+pub const MAX_ELF_FILE: u64 = 256 << 20;
+
 /// Reads and parses an image. `format` forces the type; `offset` is added to every address
-/// (OpenOCD's `offset`/`address` argument; a raw binary is loaded at `offset`).
+/// (OpenOCD's `offset`/`address` argument; a raw binary is loaded at `offset`). At most
+/// [`MAX_LOADABLE`] loadable bytes (see [`load_with_limit`]).
 pub fn load(
     path: &Path,
     format: Option<ImageFormat>,
     offset: Option<u64>,
 ) -> Result<Image, ImageError> {
-    let bytes = std::fs::read(path).map_err(|source| ImageError::Read {
+    load_with_limit(path, format, offset, MAX_LOADABLE, "memory of any STM32")
+}
+
+/// [`load`] with the loadable bytes capped at `limit` (`what` names it in the error: the
+/// target's memory). Reads never go further than the format needs: a raw binary at most
+/// `limit` bytes, Intel HEX at most about 3 × `limit` of text, ELF at most [`MAX_ELF_FILE`];
+/// a device such as /dev/zero is refused at the cap instead of being read until memory runs
+/// out. Overlapping parts are refused ([`ImageError::Overlap`]).
+pub fn load_with_limit(
+    path: &Path,
+    format: Option<ImageFormat>,
+    offset: Option<u64>,
+    limit: u64,
+    what: &str,
+) -> Result<Image, ImageError> {
+    use std::io::Read;
+    let read_err = |source| ImageError::Read {
         path: path.to_path_buf(),
         source,
-    })?;
+    };
+    let mut file = std::fs::File::open(path).map_err(read_err)?;
+    let mut bytes = Vec::new();
+    (&mut file)
+        .take(4096)
+        .read_to_end(&mut bytes)
+        .map_err(read_err)?;
     let format = format.unwrap_or_else(|| ImageFormat::detect(&bytes, path));
+    // A forced type that the content contradicts is refused before the rest is read.
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    let contradicts = match format {
+        ImageFormat::Elf => !bytes.starts_with(b"\x7fELF"),
+        ImageFormat::Ihex => !bytes.is_empty() && first != Some(&b':'),
+        ImageFormat::Bin => false,
+    };
+    if contradicts {
+        return Err(ImageError::Corrupt {
+            path: path.to_path_buf(),
+            format: format.name(),
+            detail: match format {
+                ImageFormat::Elf => {
+                    "it does not start with the ELF magic number (0x7f 'E' 'L' 'F')".into()
+                }
+                _ => "it does not start with a ':' record".into(),
+            },
+        });
+    }
+    let cap = match format {
+        ImageFormat::Bin => limit,
+        // ":llaaaatt" + 2 hex digits per byte + checksum + CRLF: at most 2.75 × the data, plus
+        // the extended-address records.
+        ImageFormat::Ihex => limit.saturating_mul(3).saturating_add(64 << 10),
+        ImageFormat::Elf => MAX_ELF_FILE,
+    };
+    if bytes.len() as u64 <= cap {
+        file.take(cap + 1 - bytes.len() as u64)
+            .read_to_end(&mut bytes)
+            .map_err(read_err)?;
+    }
+    if bytes.len() as u64 > cap {
+        return Err(ImageError::TooLarge {
+            path: path.to_path_buf(),
+            limit: cap,
+            what: match format {
+                ImageFormat::Elf => "largest ELF file stdbg reads (256 MiB)".to_string(),
+                _ => format!("{what} ({limit} bytes) can hold"),
+            },
+        });
+    }
     let mut segments = match format {
         ImageFormat::Elf => parse_elf(&bytes).map_err(|detail| ImageError::Corrupt {
             path: path.to_path_buf(),
@@ -255,6 +358,15 @@ pub fn load(
             },
         });
     }
+    let loadable: u64 = segments.iter().map(|s| s.data.len() as u64).sum();
+    if loadable > limit {
+        return Err(ImageError::TooLarge {
+            path: path.to_path_buf(),
+            limit,
+            what: format!("{what} ({limit} bytes) can hold: it has {loadable} loadable bytes"),
+        });
+    }
+    check_overlaps(path, format, &segments)?;
     if let Some(off) = offset {
         for s in &mut segments {
             s.address = s.address.wrapping_add(off) & 0xffff_ffff;
@@ -271,6 +383,51 @@ pub fn load(
         segments,
         offset_given: offset.is_some(),
     })
+}
+
+/// Refuses segments that load at the same addresses (probe-rs's loader would fail later with
+/// "Adding data for addresses … overlaps", naming neither the file nor the parts).
+fn check_overlaps(
+    path: &Path,
+    format: ImageFormat,
+    segments: &[Segment],
+) -> Result<(), ImageError> {
+    let mut order: Vec<usize> = (0..segments.len()).collect();
+    order.sort_by_key(|&i| segments[i].address);
+    for w in order.windows(2) {
+        let (a, b) = (&segments[w[0]], &segments[w[1]]);
+        if b.address < a.end() {
+            let name = |s: &Segment, i: usize| {
+                let what = match format {
+                    ImageFormat::Elf => {
+                        let secs: Vec<&str> = s.sections.iter().map(|x| x.name.as_str()).collect();
+                        if secs.is_empty() {
+                            format!("program header (PT_LOAD segment) {i}")
+                        } else {
+                            format!("PT_LOAD segment {i} ({})", secs.join(", "))
+                        }
+                    }
+                    _ => format!("data block {i}"),
+                };
+                format!("{what} at 0x{:08x}-0x{:08x}", s.address, s.end() - 1)
+            };
+            return Err(ImageError::Overlap {
+                path: path.to_path_buf(),
+                first: name(a, w[0]),
+                second: name(b, w[1]),
+                at: b.address,
+                fix: match format {
+                    ImageFormat::Elf => {
+                        "two sections get the same load address (LMA): check the linker script's MEMORY regions and AT> placements (arm-none-eabi-objdump -h shows the LMAs), then relink"
+                    }
+                    _ => {
+                        "the HEX file has records for the same addresses twice (often two HEX files concatenated): regenerate it, or merge the files without duplicates (srec_cat a.hex -intel b.hex -intel -o out.hex -intel, or objcopy)"
+                    }
+                },
+            });
+        }
+    }
+    Ok(())
 }
 
 fn parse_elf(bytes: &[u8]) -> Result<Vec<Segment>, String> {

@@ -382,6 +382,9 @@ pub struct WriteOptions {
 /// Writes a checked image through probe-rs's flash loader (flash bytes with the flash algorithm,
 /// RAM bytes with plain memory writes). Call [`check_image`] first. Leaves the core halted.
 pub fn write_image(host: &Host, image: &Image, opts: WriteOptions) -> Result<(), CommandError> {
+    // The probe is held for the whole write: other consoles wait (host/jobs.rs); a flash write
+    // is never cancelled halfway.
+    let _x = host.jobs().exclusive("flash write");
     with_watchpoints_suspended(host, || write_image_inner(host, image, opts))
 }
 
@@ -417,6 +420,8 @@ fn write_image_inner(host: &Host, image: &Image, opts: WriteOptions) -> Result<(
         dl.progress = FlashProgress::new(|ev| {
             tracker.handle(&ev);
             ui.handle(ev);
+            // Tell the other consoles and GDB that they wait (never cancelled halfway).
+            let _ = host.checkpoint(false);
         });
         dl.skip_erase = !opts.erase;
         dl.keep_unwritten_bytes = false;
@@ -437,18 +442,25 @@ fn write_image_inner(host: &Host, image: &Image, opts: WriteOptions) -> Result<(
             diagnosis::set_left_erased(left);
             Ok(())
         }
-        Err(e) => Err(diagnosis::explain_write_failure(
-            host,
-            &format!("write {}", image.path.display()),
-            &e,
-            &tracker,
-            &rerun_command(image),
-        )),
+        Err(e) => Err({
+            host.note_link_failure(&e);
+            diagnosis::explain_write_failure(
+                host,
+                &format!("write {}", image.path.display()),
+                &e,
+                &tracker,
+                &rerun_command(image),
+            )
+        }),
     }
 }
 
 /// The command that writes `image` again.
 fn rerun_command(image: &Image) -> String {
+    if image.path == std::path::Path::new(image::GDB_LOAD) {
+        // GDB sent the image: its own command writes it again.
+        return "load".to_string();
+    }
     let path = crate::command::parse::quote_word(&image.path.display().to_string());
     match (image.format, image.segments.first()) {
         (ImageFormat::Bin, Some(seg)) => format!("program {path} verify 0x{:08x}", seg.address),
@@ -585,12 +597,37 @@ pub fn compare(host: &Host, image: &Image, progress: bool) -> Result<Comparison,
 
 /// Loads an image file for a command, turning the error into a command error.
 pub fn load_image_file(
+    host: &Host,
     path: &str,
     format: Option<ImageFormat>,
     offset: Option<u64>,
 ) -> Result<Image, CommandError> {
-    image::load(std::path::Path::new(path), format, offset)
+    let (limit, what) = memory_limit(host);
+    image::load_with_limit(std::path::Path::new(path), format, offset, limit, &what)
         .map_err(|e| CommandError::failed(e.to_string()))
+}
+
+/// The most bytes an image for the connected chip can have: the size of its flash and RAM
+/// together (probe-rs's memory map, aliases left out), and words for messages; before `init`,
+/// [`image::MAX_LOADABLE`].
+pub fn memory_limit(host: &Host) -> (u64, String) {
+    let g = host.conn();
+    match g.as_ref() {
+        Some(conn) => {
+            let t = conn.session.target();
+            let total: u64 = t
+                .memory_map
+                .iter()
+                .filter(|r| !r.as_nvm_region().is_some_and(|n| n.is_alias))
+                .map(|r| {
+                    let a = r.address_range();
+                    a.end - a.start
+                })
+                .sum();
+            (total, format!("flash and RAM of {}", t.name))
+        }
+        None => (image::MAX_LOADABLE, "memory of any STM32".to_string()),
+    }
 }
 
 /// Checks an image against the current target's memory (probing banks as needed).

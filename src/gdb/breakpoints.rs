@@ -19,17 +19,21 @@ use gdbstub::target::ext::breakpoints::{
 use super::target::{BpType, GdbBreakpoint, GdbTarget, GdbWatchpoint};
 use crate::host::breakpoints::{BreakpointError, BreakpointKind, WatchKind as HostWatch};
 
-/// The aligned power-of-two range covering `addr..addr+len` (what one DWT comparator can watch).
-pub fn dwt_range(addr: u32, len: u32) -> (u32, u32) {
+/// The aligned power-of-two range covering `addr..addr+len` (what one DWT comparator can watch),
+/// or `None` when no such range fits in the 32-bit address space below 2 GiB of size (a DWT
+/// comparator masks at most 31 address bits, ARMv7-M ARM §C1.8.7 DWT_MASKn). Computed in 64 bits:
+/// a length above 2 GiB has no 32-bit power of two (`u32::next_power_of_two` would wrap to 0).
+pub fn dwt_range(addr: u32, len: u32) -> Option<(u32, u32)> {
     let end = addr as u64 + len.max(1) as u64;
-    let mut size = len.max(1).next_power_of_two() as u64;
-    loop {
+    let mut size = (len.max(1) as u64).next_power_of_two();
+    while size <= 1 << 31 {
         let start = addr as u64 & !(size - 1);
-        if start + size >= end || size >= 1 << 31 {
-            return (start as u32, size as u32);
+        if start + size >= end {
+            return Some((start as u32, size as u32));
         }
         size *= 2;
     }
+    None
 }
 
 impl GdbTarget {
@@ -127,7 +131,12 @@ impl HwWatchpoint for GdbTarget {
         {
             return Ok(true);
         }
-        let (dwt_addr, dwt_len) = dwt_range(addr, len);
+        let Some((dwt_addr, dwt_len)) = dwt_range(addr, len) else {
+            let _ = self.fail(format!(
+                "stdbg: cannot insert the watchpoint on {len} bytes at 0x{addr:08x}: no DWT comparator can watch that range (at most 2 GiB, aligned to its size, below 4 GiB); watch a smaller object"
+            ));
+            return Ok(false);
+        };
         let host_kind = match kind {
             WatchKind::Write => HostWatch::Write,
             WatchKind::Read => HostWatch::Read,
@@ -190,10 +199,21 @@ mod tests {
 
     #[test]
     fn dwt_ranges_cover_the_request() {
-        assert_eq!(dwt_range(0x2000_0004, 4), (0x2000_0004, 4));
-        assert_eq!(dwt_range(0x2000_0001, 1), (0x2000_0001, 1));
-        assert_eq!(dwt_range(0x2000_0002, 4), (0x2000_0000, 8));
-        assert_eq!(dwt_range(0x2000_0004, 3), (0x2000_0004, 4));
-        assert_eq!(dwt_range(0x2000_0006, 4), (0x2000_0000, 16));
+        assert_eq!(dwt_range(0x2000_0004, 4), Some((0x2000_0004, 4)));
+        assert_eq!(dwt_range(0x2000_0001, 1), Some((0x2000_0001, 1)));
+        assert_eq!(dwt_range(0x2000_0002, 4), Some((0x2000_0000, 8)));
+        assert_eq!(dwt_range(0x2000_0004, 3), Some((0x2000_0004, 4)));
+        assert_eq!(dwt_range(0x2000_0006, 4), Some((0x2000_0000, 16)));
+    }
+
+    #[test]
+    fn dwt_range_longer_than_2gib_is_none_not_a_hang() {
+        assert_eq!(dwt_range(0x2000_0000, 0x8000_0001), None);
+        assert_eq!(dwt_range(0xffff_fff0, 0xffff_ffff), None);
+        assert_eq!(dwt_range(0, 0x8000_0000), Some((0, 0x8000_0000)));
+        assert_eq!(
+            dwt_range(0x9000_0000, 0x2000_0000),
+            Some((0x8000_0000, 0x4000_0000))
+        );
     }
 }

@@ -113,7 +113,7 @@ impl Flash for GdbTarget {
         let bytes = stage.len();
         self.fire("gdb-flash-write-start")?;
         let image = Image {
-            path: "GDB load".into(),
+            path: crate::flashing::image::GDB_LOAD.into(),
             format: ImageFormat::Elf,
             segments: stage.segments,
             offset_given: true,

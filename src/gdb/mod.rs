@@ -25,8 +25,8 @@ pub mod monitor;
 pub mod resume;
 pub mod target;
 pub mod target_desc;
+pub mod wire;
 
-use std::collections::VecDeque;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
@@ -39,6 +39,7 @@ use tokio::sync::watch;
 
 use crate::host::worker::HostHandle;
 use target::GdbTarget;
+use wire::{BufConn, Input, Reader};
 
 /// How often a running target is polled for a halt while GDB waits for a stop reply. The delay
 /// from a breakpoint hit to GDB's stop reply is at most this plus one poll's probe traffic.
@@ -84,8 +85,10 @@ pub fn run(listener: TcpListener, handle: HostHandle, shutdown: watch::Receiver<
                 let spawned = std::thread::Builder::new()
                     .name(format!("stdbg-gdb-{id}"))
                     .spawn(move || {
+                        // Frees the slot however the session ends (even by a panic), so a
+                        // broken session never locks every later client out.
+                        let _free = Free(b);
                         session(stream, h, s, id);
-                        b.store(false, Ordering::SeqCst);
                     });
                 if let Err(e) = spawned {
                     tracing::error!("GDB server: cannot start a session thread: {e}");
@@ -100,6 +103,15 @@ pub fn run(listener: TcpListener, handle: HostHandle, shutdown: watch::Receiver<
                 std::thread::sleep(Duration::from_millis(200));
             }
         }
+    }
+}
+
+/// Clears the "a client is connected" flag when dropped.
+struct Free(Arc<AtomicBool>);
+
+impl Drop for Free {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::SeqCst);
     }
 }
 
@@ -133,179 +145,7 @@ fn refuse(mut stream: TcpStream) {
     std::thread::sleep(Duration::from_millis(200));
 }
 
-/// Frames a packet body: `$body#cs`.
-pub fn frame(body: &[u8]) -> Vec<u8> {
-    let sum = body.iter().fold(0u8, |a, b| a.wrapping_add(*b));
-    let mut v = Vec::with_capacity(body.len() + 4);
-    v.push(b'$');
-    v.extend_from_slice(body);
-    v.extend_from_slice(format!("#{sum:02x}").as_bytes());
-    v
-}
-
-/// An `O` (console output) packet carrying `text`, hex encoded.
-pub fn console_packet(text: &str) -> Vec<u8> {
-    let mut body = String::with_capacity(1 + text.len() * 2);
-    body.push('O');
-    for b in text.bytes() {
-        body.push_str(&format!("{b:02x}"));
-    }
-    frame(body.as_bytes())
-}
-
-/// The connection gdbstub writes to: buffers a packet and sends it in one write at `flush`.
-pub struct BufConn {
-    stream: TcpStream,
-    buf: Vec<u8>,
-}
-
-impl BufConn {
-    /// Wraps a connected socket.
-    pub fn new(stream: TcpStream) -> Self {
-        BufConn {
-            stream,
-            buf: Vec::with_capacity(PACKET_SIZE),
-        }
-    }
-
-    /// Sends console lines to GDB as `O` packets (only valid while GDB waits for a stop reply).
-    pub fn console(&mut self, lines: &[String]) -> std::io::Result<()> {
-        for l in lines {
-            self.stream.write_all(&console_packet(&format!("{l}\n")))?;
-        }
-        Ok(())
-    }
-}
-
-impl BufConn {
-    /// Sends stdbg's own reply to an intercepted packet (acknowledged first unless no-ack).
-    pub fn reply(&mut self, ack: bool, body: &[u8]) -> std::io::Result<()> {
-        let mut v = Vec::new();
-        if ack {
-            v.push(b'+');
-        }
-        v.extend_from_slice(&frame(body));
-        Write::write_all(&mut self.stream, &v)
-    }
-}
-
-impl gdbstub::conn::Connection for BufConn {
-    type Error = std::io::Error;
-
-    fn write(&mut self, byte: u8) -> Result<(), Self::Error> {
-        self.buf.push(byte);
-        Ok(())
-    }
-
-    fn write_all(&mut self, buf: &[u8]) -> Result<(), Self::Error> {
-        self.buf.extend_from_slice(buf);
-        Ok(())
-    }
-
-    fn flush(&mut self) -> Result<(), Self::Error> {
-        if !self.buf.is_empty() {
-            Write::write_all(&mut self.stream, &self.buf)?;
-            self.buf.clear();
-        }
-        Write::flush(&mut self.stream)
-    }
-}
-
-enum Input {
-    Byte(u8),
-    /// A complete packet stdbg answers itself (body without `$`/`#xx`), see [`intercepted`].
-    Packet(Vec<u8>),
-    Timeout,
-    Closed,
-}
-
-/// Packets answered by stdbg instead of gdbstub 0.7.8, which does not know them (and would end
-/// the session on `qCRC`, mistaking it for a malformed `qC`).
-fn intercepted(body: &[u8]) -> bool {
-    body.starts_with(b"qCRC:")
-}
-
-/// Reads the client's bytes with a timeout (so the session can poll the target and notice
-/// shutdown), and frames packets so that [`intercepted`] ones never reach gdbstub.
-struct Reader {
-    stream: TcpStream,
-    /// Bytes ready for gdbstub.
-    pending: VecDeque<u8>,
-    /// A packet being received (from its `$`), and where its `#` is.
-    packet: Option<(Vec<u8>, Option<usize>)>,
-    /// Whether GDB asked for no-ack mode (then stdbg's own replies are not preceded by `+`).
-    no_ack: bool,
-    /// Counts packets that may change target memory (see [`keeps_reads_valid`]); the read-ahead
-    /// cache of [`target::GdbTarget`] is only used while it stays the same.
-    epoch: u64,
-}
-
-/// Packets after which memory read before is still what the target holds: reads (`m`, `g`,
-/// `p`) and queries other than `qRcmd` (a monitor command may write memory or run the core).
-fn keeps_reads_valid(body: &[u8]) -> bool {
-    match body.first() {
-        Some(b'm' | b'g' | b'p') => true,
-        Some(b'q') => !body.starts_with(b"qRcmd"),
-        _ => false,
-    }
-}
-
-impl Reader {
-    fn next(&mut self) -> Input {
-        loop {
-            if let Some(b) = self.pending.pop_front() {
-                return Input::Byte(b);
-            }
-            let mut buf = [0u8; 4096];
-            let n = match self.stream.read(&mut buf) {
-                Ok(0) => return Input::Closed,
-                Ok(n) => n,
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted
-                    ) =>
-                {
-                    return Input::Timeout;
-                }
-                Err(_) => return Input::Closed,
-            };
-            let mut own = None;
-            for &b in &buf[..n] {
-                match &mut self.packet {
-                    None if b == b'$' => self.packet = Some((vec![b], None)),
-                    None => self.pending.push_back(b),
-                    Some((p, hash)) => {
-                        p.push(b);
-                        if b == b'#' && hash.is_none() {
-                            *hash = Some(p.len() - 1);
-                        }
-                        if let Some(h) = *hash
-                            && p.len() == h + 3
-                        {
-                            let (p, _) = self.packet.take().unwrap_or_default();
-                            let body = &p[1..h];
-                            if body == b"QStartNoAckMode" {
-                                self.no_ack = true;
-                            }
-                            if !keeps_reads_valid(body) {
-                                self.epoch += 1;
-                            }
-                            if intercepted(body) && own.is_none() {
-                                own = Some(body.to_vec());
-                            } else {
-                                self.pending.extend(&p);
-                            }
-                        }
-                    }
-                }
-            }
-            if let Some(body) = own {
-                return Input::Packet(body);
-            }
-        }
-    }
-}
+pub use wire::{console_packet, frame};
 
 /// How a session ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -320,6 +160,78 @@ enum End {
     Shutdown,
 }
 
+type Machine = GdbStubStateMachine<'static, GdbTarget, BufConn>;
+
+/// The connection inside a state machine, whatever its state.
+fn conn_of<'m>(sm: &'m mut Machine) -> &'m mut BufConn {
+    match sm {
+        GdbStubStateMachine::Idle(g) => g.borrow_conn(),
+        GdbStubStateMachine::Running(g) => g.borrow_conn(),
+        GdbStubStateMachine::CtrlCInterrupt(g) => g.borrow_conn(),
+        GdbStubStateMachine::Disconnected(g) => g.borrow_conn(),
+    }
+}
+
+/// A gdbstub state machine (idle) writing to `stream`, with the protocol state the client set
+/// up so far replayed into it without output: no-ack mode and its `qSupported` features (see
+/// [`wire`]: used again after gdbstub rejected a packet).
+fn new_machine(stream: &TcpStream, target: &mut GdbTarget, reader: &Reader) -> Option<Machine> {
+    let mut replay = Vec::new();
+    if let Some(q) = &reader.supported {
+        replay.push(wire::for_stub(q));
+    }
+    if reader.no_ack {
+        replay.push(wire::frame(b"QStartNoAckMode"));
+    }
+    machine_with(stream, target, &replay)
+}
+
+/// A gdbstub state machine that has seen the frames of `replay` (their answers discarded).
+fn machine_with(stream: &TcpStream, target: &mut GdbTarget, replay: &[Vec<u8>]) -> Option<Machine> {
+    let conn = match stream.try_clone() {
+        Ok(s) => BufConn::new(s),
+        Err(e) => {
+            tracing::error!("GDB connection: cannot write to the socket: {e}");
+            return None;
+        }
+    };
+    let stub = match GdbStubBuilder::new(conn)
+        .packet_buffer_size(PACKET_SIZE)
+        .build()
+    {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!("GDB connection: cannot start the protocol: {e}");
+            return None;
+        }
+    };
+    let mut sm = match stub.run_state_machine(target) {
+        Ok(sm) => sm,
+        Err(e) => {
+            tracing::error!("GDB connection: cannot start the protocol: {e}");
+            return None;
+        }
+    };
+    conn_of(&mut sm).mute = true;
+    for bytes in replay {
+        for &b in bytes {
+            sm = match sm {
+                GdbStubStateMachine::Idle(g) => match g.incoming_data(target, b) {
+                    Ok(next) => next,
+                    // The packet that set this state up was refused itself: start from
+                    // scratch without it.
+                    Err(_) if !replay.is_empty() => return machine_with(stream, target, &[]),
+                    Err(_) => return None,
+                },
+                other => other,
+            };
+        }
+    }
+    let _ = gdbstub::conn::Connection::flush(conn_of(&mut sm));
+    conn_of(&mut sm).mute = false;
+    Some(sm)
+}
+
 fn session(stream: TcpStream, handle: HostHandle, shutdown: watch::Receiver<bool>, id: u64) {
     let _ = stream.set_nodelay(true);
     let reader_stream = match stream.try_clone() {
@@ -330,37 +242,20 @@ fn session(stream: TcpStream, handle: HostHandle, shutdown: watch::Receiver<bool
         }
     };
     let _ = reader_stream.set_read_timeout(Some(POLL_INTERVAL));
-    let mut reader = Reader {
-        stream: reader_stream,
-        pending: VecDeque::new(),
-        packet: None,
-        no_ack: false,
-        epoch: 0,
-    };
+    let mut reader = Reader::new(reader_stream);
     let mut target = GdbTarget::attach(handle, id);
-    let stub = match GdbStubBuilder::new(BufConn::new(stream))
-        .packet_buffer_size(PACKET_SIZE)
-        .build()
-    {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::error!("GDB connection: {e}");
-            return;
-        }
+    target.interrupt_socket = stream.try_clone().ok();
+    let Some(mut sm) = new_machine(&stream, &mut target, &reader) else {
+        target.end_session(false);
+        return;
     };
-    let mut sm = match stub.run_state_machine(&mut target) {
-        Ok(sm) => sm,
-        Err(e) => {
-            tracing::error!("GDB connection: {e}");
-            target.end_session(false);
-            return;
-        }
-    };
+    let mut rejected = 0u64;
     let end = loop {
         if *shutdown.borrow() {
             break End::Shutdown;
         }
         target.read_epoch = reader.epoch;
+        reader.running = matches!(sm, GdbStubStateMachine::Running(_));
         let step = match sm {
             GdbStubStateMachine::Idle(mut g) => {
                 if let Err(e) = gdbstub::conn::Connection::flush(g.borrow_conn()) {
@@ -372,6 +267,13 @@ fn session(stream: TcpStream, handle: HostHandle, shutdown: watch::Receiver<bool
                     Input::Packet(body) => {
                         let reply = target.own_packet(&body);
                         if let Err(e) = g.borrow_conn().reply(!reader.no_ack, &reply) {
+                            tracing::debug!("GDB connection: write failed: {e}");
+                            break End::Lost;
+                        }
+                        Ok(g.into())
+                    }
+                    Input::Resend => {
+                        if let Err(e) = g.borrow_conn().resend() {
                             tracing::debug!("GDB connection: write failed: {e}");
                             break End::Lost;
                         }
@@ -403,8 +305,16 @@ fn session(stream: TcpStream, handle: HostHandle, shutdown: watch::Receiver<bool
                     match reader.next() {
                         Input::Byte(b) => g.incoming_data(&mut target, b),
                         Input::Packet(_) => {
-                            // Not valid while the target runs: answer an error, GDB expects a reply.
+                            // In all-stop mode GDB sends nothing but Ctrl-C while the target
+                            // runs; answer an error, as it expects a reply.
                             if let Err(e) = g.borrow_conn().reply(!reader.no_ack, b"E01") {
+                                tracing::debug!("GDB connection: write failed: {e}");
+                                break End::Lost;
+                            }
+                            Ok(g.into())
+                        }
+                        Input::Resend => {
+                            if let Err(e) = g.borrow_conn().resend() {
                                 tracing::debug!("GDB connection: write failed: {e}");
                                 break End::Lost;
                             }
@@ -429,16 +339,46 @@ fn session(stream: TcpStream, handle: HostHandle, shutdown: watch::Receiver<bool
         };
         sm = match step {
             Ok(next) => next,
-            Err(e) => {
-                if e.is_connection_error() {
-                    tracing::debug!("GDB connection closed: {e}");
-                } else {
-                    tracing::error!("GDB connection: protocol error, closing the connection: {e}");
-                }
+            Err(e) if e.is_connection_error() => {
+                tracing::debug!("GDB connection closed: {e}");
                 break End::Lost;
+            }
+            Err(e) if e.is_target_error() => {
+                // Only GdbError::HostGone is fatal: stdbg is shutting down.
+                tracing::debug!("GDB connection: {e}");
+                break End::Shutdown;
+            }
+            Err(e) => {
+                // gdbstub rejected a packet (arguments it cannot parse, a value wider than the
+                // target's 32 bits, a request it finds unexpected): answer an error and go on
+                // with a fresh state machine (see `wire`).
+                rejected += 1;
+                let body = String::from_utf8_lossy(&reader.last_body).into_owned();
+                let shown: String = body.chars().take(80).collect();
+                tracing::debug!(
+                    "GDB: packet '{shown}' refused ({}); answered E01",
+                    crate::log::clean_message(&e.to_string())
+                );
+                let Some(mut fresh) = new_machine(&stream, &mut target, &reader) else {
+                    break End::Lost;
+                };
+                if let Err(e) = conn_of(&mut fresh).reply(!reader.no_ack, b"E01") {
+                    tracing::debug!("GDB connection: write failed: {e}");
+                    break End::Lost;
+                }
+                fresh
             }
         };
     };
+    let st = reader.stats;
+    if rejected + st.bad_checksums + st.oversized + st.stray > 0 {
+        tracing::debug!(
+            "GDB connection: {rejected} packets refused, {} bad checksums NAKed, {} oversized packets dropped, {} stray bytes ignored",
+            st.bad_checksums,
+            st.oversized,
+            st.stray
+        );
+    }
     match end {
         End::Detach => tracing::info!("GDB detached; the target resumes"),
         End::Kill => {

@@ -113,6 +113,8 @@ pub struct GdbTarget {
     pub(crate) read_epoch: u64,
     /// Memory read ahead for GDB's many small reads (see `base.rs`).
     pub(crate) read_cache: Option<super::base::ReadCache>,
+    /// The client's socket, watched for Ctrl-C (0x03) while a `monitor` command runs.
+    pub(crate) interrupt_socket: Option<std::net::TcpStream>,
 }
 
 impl GdbTarget {
@@ -198,6 +200,7 @@ impl GdbTarget {
             poll_failed: false,
             read_epoch: 0,
             read_cache: None,
+            interrupt_socket: None,
         }
     }
 
@@ -212,9 +215,12 @@ impl GdbTarget {
         &self,
         f: impl FnOnce(&mut Core<'_>, &str) -> Result<R, probe_rs::Error> + Send + 'static,
     ) -> Result<Result<R, String>, GdbError> {
+        // While another console's command holds the probe (doctor, a flash write) GDB gets
+        // the "busy" message as the error at once, instead of waiting past its timeout.
         self.handle
-            .call(move |host| host.with_core(f).map_err(|e| e.to_string()))
+            .call_or_busy(move |host| host.with_core(f).map_err(|e| e.to_string()))
             .ok_or(GdbError::HostGone)
+            .map(|r| r.and_then(|x| x))
     }
 
     /// Runs `f` on the host thread with a command context of this session; returns its result

@@ -108,6 +108,9 @@ pub struct LinkNotes {
     /// The last diagnosis the poller produced (link lost, reset while halted), kept until a
     /// front end that could not see the event (GDB) takes it.
     pub pending_diagnosis: Option<String>,
+    /// An access failed on the link (no ACK, WAIT, parity errors): the next access attaches
+    /// again first (host/reattach.rs).
+    pub link_lost: bool,
 }
 
 /// Lists the probes probe-rs can see (for `adapter list`).
@@ -304,6 +307,14 @@ pub enum Recovery {
     },
     /// Attaching with NRST asserted worked (the core is halted at the reset vector).
     UnderReset,
+    /// Attaching under reset worked only at a lower SWCLK: two causes (the firmware cuts the
+    /// link, and the line is not clean at `from_khz`).
+    UnderResetLowerSpeed {
+        /// The configured speed that failed, kHz.
+        from_khz: u32,
+        /// The speed that worked, kHz.
+        to_khz: u32,
+    },
     /// The board script asked for connect under reset (`connect_assert_srst`).
     Configured,
 }
@@ -460,8 +471,17 @@ pub(crate) fn attach(
     khz: Option<u32>,
     method: Method,
 ) -> Result<(Session, u32), ConnectError> {
-    let probe = adapter.probe_at(khz)?;
+    let mut probe = adapter.probe_at(khz)?;
     let speed_khz = probe.speed_khz();
+    // Nothing answers at all: say so now instead of after probe-rs's one-second retry.
+    if crate::diagnose::link::dp_answers(&mut probe, method == Method::UnderReset) == Some(false) {
+        return Err(ConnectError::Attach {
+            chip: chip.to_string(),
+            driver: adapter.driver.clone(),
+            speed_khz,
+            source: crate::diagnose::link::no_answer_error().into(),
+        });
+    }
     let perms = Permissions::new();
     let r = match method {
         Method::Normal => probe.attach(chip, perms),
@@ -602,7 +622,7 @@ pub fn connect(
         ),
         Err(_) => Vec::new(),
     };
-    for khz in speeds {
+    for &khz in &speeds {
         tracing::info!("connect: trying {method_words} at {khz} kHz");
         match attach(&adapter, chip, Some(khz), first_method) {
             Ok((session, speed_khz)) => {
@@ -662,14 +682,27 @@ pub fn connect(
         fail.rungs = rungs;
         return Err(ConnectError::Ladder(Box::new(fail)));
     }
-    let recovery = if configured_under_reset {
-        Recovery::Configured
-    } else {
-        Recovery::UnderReset
+    // Rungs 3 and 4 combine with the speeds: the firmware may cut the link *and* the line may
+    // be bad at the configured speed, so each reset strategy is tried at each speed, from the
+    // configured one down, until one connects (the warnings then name both causes).
+    let all_speeds: Vec<u32> = std::iter::once(first_khz)
+        .chain(speeds.iter().copied())
+        .collect();
+    let recovery_at = |khz: u32| match (configured_under_reset, khz == first_khz) {
+        (true, true) => Recovery::Configured,
+        (true, false) => Recovery::LowerSpeed {
+            from_khz: first_khz,
+            to_khz: khz,
+        },
+        (false, true) => Recovery::UnderReset,
+        (false, false) => Recovery::UnderResetLowerSpeed {
+            from_khz: first_khz,
+            to_khz: khz,
+        },
     };
-    if !configured_under_reset {
-        tracing::info!("connect: attach under reset (NRST asserted) at {first_khz} kHz");
-        match attach(&adapter, chip, Some(first_khz), Method::UnderReset) {
+    for &khz in all_speeds.iter().filter(|_| !configured_under_reset) {
+        tracing::info!("connect: attach under reset (NRST asserted) at {khz} kHz");
+        match attach(&adapter, chip, Some(khz), Method::UnderReset) {
             Ok((mut session, speed_khz)) => {
                 let halted = session.core(0).and_then(|mut c| {
                     if !c.core_halted()? {
@@ -680,7 +713,7 @@ pub fn connect(
                 });
                 match halted {
                     Ok(pc) => tracing::info!(
-                        "connect: connected under reset; the core is halted at the reset vector (PC {pc:#010x}) before the firmware ran"
+                        "connect: connected under reset at {speed_khz} kHz; the core is halted at the reset vector (PC {pc:#010x}) before the firmware ran"
                     ),
                     Err(e) => tracing::warn!(
                         "connect: connected under reset but could not halt the core: {}",
@@ -695,13 +728,16 @@ pub fn connect(
                         speed_khz,
                         notes: LinkNotes::default(),
                     },
-                    recovery,
+                    recovery: recovery_at(speed_khz),
                 });
             }
             Err(e) => {
-                tracing::info!("connect: attach under reset failed: {}", short(&e));
+                tracing::info!(
+                    "connect: attach under reset at {khz} kHz failed: {}",
+                    short(&e)
+                );
                 rungs.push(Rung {
-                    what: "attach under reset".into(),
+                    what: format!("attach under reset at {khz} kHz"),
                     result: Err(short(&e)),
                 });
             }
@@ -711,49 +747,52 @@ pub fn connect(
     // core halts on its first instruction, before the firmware can disable SWD or sleep; then
     // attach to the halted core. (probe-rs's attach_under_reset sets the vector catch without
     // C_DEBUGEN, which a core fresh from power-on ignores.)
-    tracing::info!(
-        "connect: halt on the reset vector (NRST held, DHCSR.C_DEBUGEN + DEMCR.VC_CORERESET, NRST released)"
-    );
-    match halt_at_reset_vector(&adapter, first_khz, ap).and_then(|()| {
-        attach(&adapter, chip, Some(first_khz), Method::Normal).map_err(|e| short(&e))
-    }) {
-        Ok((mut session, speed_khz)) => {
-            let pc = session.core(0).and_then(|mut c| {
-                // Clear DEMCR.VC_CORERESET again (probe-rs keeps its own vector-catch state).
-                let demcr = c.read_word_32(DEMCR)?;
-                c.write_word_32(DEMCR, demcr & !demcr::VC_CORERESET)?;
-                c.read_core_reg::<u32>(c.program_counter())
-            });
-            match pc {
-                Ok(pc) => tracing::info!(
-                    "connect: connected; the core is halted at the reset vector (PC {pc:#010x}) before the firmware ran"
-                ),
-                Err(e) => tracing::warn!(
-                    "connect: connected, but reading the core failed: {}",
-                    crate::diagnose::chain(&e).join(": ")
-                ),
+    for &khz in &all_speeds {
+        tracing::info!(
+            "connect: halt on the reset vector at {khz} kHz (NRST held, DHCSR.C_DEBUGEN + DEMCR.VC_CORERESET, NRST released)"
+        );
+        match halt_at_reset_vector(&adapter, khz, ap)
+            .and_then(|()| attach(&adapter, chip, Some(khz), Method::Normal).map_err(|e| short(&e)))
+        {
+            Ok((mut session, speed_khz)) => {
+                let pc = session.core(0).and_then(|mut c| {
+                    // Clear DEMCR.VC_CORERESET again (probe-rs keeps its own vector-catch state).
+                    let demcr = c.read_word_32(DEMCR)?;
+                    c.write_word_32(DEMCR, demcr & !demcr::VC_CORERESET)?;
+                    c.read_core_reg::<u32>(c.program_counter())
+                });
+                match pc {
+                    Ok(pc) => tracing::info!(
+                        "connect: connected at {speed_khz} kHz; the core is halted at the reset vector (PC {pc:#010x}) before the firmware ran"
+                    ),
+                    Err(e) => tracing::warn!(
+                        "connect: connected, but reading the core failed: {}",
+                        crate::diagnose::chain(&e).join(": ")
+                    ),
+                }
+                return Ok(Connected {
+                    conn: Connection {
+                        session,
+                        sim: adapter.sim,
+                        driver: adapter.driver,
+                        speed_khz,
+                        notes: LinkNotes::default(),
+                    },
+                    recovery: recovery_at(speed_khz),
+                });
             }
-            return Ok(Connected {
-                conn: Connection {
-                    session,
-                    sim: adapter.sim,
-                    driver: adapter.driver,
-                    speed_khz,
-                    notes: LinkNotes::default(),
-                },
-                recovery,
-            });
-        }
-        Err(e) => {
-            tracing::info!("connect: halt on the reset vector failed: {e}");
-            if e.contains("did not halt") && fail.nrst != NrstState::Wired {
-                // The DP answered but releasing NRST did not reset the core: the line does nothing.
-                fail.nrst = NrstState::NotWired;
+            Err(e) => {
+                tracing::info!("connect: halt on the reset vector at {khz} kHz failed: {e}");
+                if e.contains("did not halt") && fail.nrst != NrstState::Wired {
+                    // The DP answered but releasing NRST did not reset the core: the line does
+                    // nothing.
+                    fail.nrst = NrstState::NotWired;
+                }
+                rungs.push(Rung {
+                    what: format!("halt on the reset vector under reset at {khz} kHz"),
+                    result: Err(e),
+                });
             }
-            rungs.push(Rung {
-                what: "halt on the reset vector under reset".into(),
-                result: Err(e),
-            });
         }
     }
     fail.rungs = rungs;
@@ -773,6 +812,9 @@ pub fn halt_at_reset_vector(adapter: &Adapter, khz: u32, ap: u8) -> Result<(), S
         short(e)
     }
     let mut probe = adapter.probe_at(Some(khz)).map_err(|e| e.to_string())?;
+    if crate::diagnose::link::dp_answers(&mut probe, true) == Some(false) {
+        return Err(short(&crate::diagnose::link::no_answer_error()));
+    }
     probe.attach_to_unspecified().map_err(|e| words(&e))?;
     let mut iface = probe
         .try_into_arm_debug_interface(DefaultArmSequence::create())

@@ -94,15 +94,31 @@ impl Host {
         f: impl FnOnce(&mut Core<'_>, &str) -> Result<R, probe_rs::Error>,
     ) -> Result<R, CommandError> {
         let (name, idx) = self.current_target()?;
+        // A link lost by an earlier access is attached again first (host/reattach.rs).
+        self.reattach_if_lost()?;
         let mut guard = self.conn();
         let conn = guard.as_mut().ok_or_else(|| {
             CommandError::failed("the target is not connected: 'init' failed or was not run; see the error printed by init, or run 'doctor'")
         })?;
-        let mut core = conn
-            .session
-            .core(idx)
-            .map_err(|e| diagnose::command_error("open the core", &e))?;
-        f(&mut core, &name).map_err(|e| diagnose::command_error(&format!("access {name}"), &e))
+        let mut core = match conn.session.core(idx) {
+            Ok(c) => c,
+            Err(e) => {
+                if crate::diagnose::is_link_failure(&e) {
+                    conn.notes.link_lost = true;
+                }
+                return Err(diagnose::command_error("open the core", &e));
+            }
+        };
+        // Flush posted writes before returning: a write the bus refuses (an unmapped address)
+        // must fail here, on this access, and not poison the next one.
+        let r = f(&mut core, &name).and_then(|r| core.flush().map(|()| r));
+        drop(core);
+        r.map_err(|e| {
+            if crate::diagnose::is_link_failure(&e) {
+                conn.notes.link_lost = true;
+            }
+            diagnose::command_error(&format!("access {name}"), &e)
+        })
     }
 
     /// Fires `event` on `target`: runs its handlers in registration order (no lock is held while
@@ -128,14 +144,18 @@ impl Host {
         let mut first_err = None;
         for h in handlers {
             tracing::debug!("target event '{event}' on {target}");
+            let _level = crate::command::nesting::enter(format!("event '{event}' of {target}"))?;
             let r = match h {
                 EventHandler::Command(body) => ctx.run(&body),
                 EventHandler::Script(cb) => self.script().call_event(ctx, &cb, target, event),
             };
             if let Err(e) = r {
-                let e = CommandError::failed(format!(
-                    "[{target}] error in the '{event}' event handler: {e}"
-                ));
+                let text = e.to_string();
+                let e = CommandError::failed(
+                    crate::command::nesting::too_deep_part(&text).unwrap_or_else(|| {
+                        format!("[{target}] error in the '{event}' event handler: {text}")
+                    }),
+                );
                 first_err.get_or_insert(e);
             }
         }
@@ -224,14 +244,21 @@ impl Host {
     /// chip). The virtual chip's storage is flushed.
     fn drop_connection(&self) {
         let conn = self.conn().take();
-        if let Some(conn) = conn {
-            let sim = conn.sim.clone();
-            drop(conn);
-            if let Some(sim) = sim
-                && let Err(e) = sim.flush_storage()
-            {
-                tracing::error!("{e}");
+        // The virtual chip kept while the link is down (see `reattach`) is flushed too: the
+        // flash it holds is what the user's next run starts from.
+        let lost = self.take_lost_sim();
+        let sim = match conn {
+            Some(conn) => {
+                let sim = conn.sim.clone();
+                drop(conn);
+                sim.or(lost)
             }
+            None => lost,
+        };
+        if let Some(sim) = sim
+            && let Err(e) = sim.flush_storage()
+        {
+            tracing::error!("{e}");
         }
     }
 
@@ -240,6 +267,17 @@ impl Host {
     fn explain_recovery(&self, target: &str, recovery: &connection::Recovery) {
         match recovery {
             connection::Recovery::None | connection::Recovery::Configured => {}
+            connection::Recovery::UnderResetLowerSpeed { from_khz, to_khz } => {
+                // Both causes: the line at the configured speed, and the firmware.
+                self.explain_recovery(
+                    target,
+                    &connection::Recovery::LowerSpeed {
+                        from_khz: *from_khz,
+                        to_khz: *to_khz,
+                    },
+                );
+                self.explain_recovery(target, &connection::Recovery::UnderReset);
+            }
             connection::Recovery::LowerSpeed { from_khz, to_khz } => {
                 tracing::warn!(
                     "[{target}] connected at {to_khz} kHz after the plain attach at {from_khz} kHz failed: the SWD signal is not clean at {from_khz} kHz (long or loose wires, no ground return, a weak probe); make it the default with `adapter.speed = {to_khz};` in the board script (or -c \"adapter speed {to_khz}\" before init)"
@@ -413,6 +451,7 @@ impl Host {
         };
         if let Err(e) = ran {
             self.set_state(&target, TargetState::Unknown);
+            self.note_link_failure(&e);
             return Err(CommandError::failed(self.link_lost_message(&target, &e)));
         }
         self.set_state(&target, TargetState::Running);
@@ -534,7 +573,8 @@ impl Host {
                     status_words(status)
                 )));
             }
-            std::thread::sleep(Duration::from_millis(5));
+            // Serves the other front ends meanwhile; Ctrl-C ends the wait (host/jobs.rs).
+            self.pause("wait_halt", Duration::from_millis(5))?;
         }
     }
 
@@ -584,6 +624,7 @@ impl Host {
                 Ok(None) => {}
                 Err(e) => {
                     self.set_state(&name, TargetState::Unknown);
+                    self.note_link_failure(&e);
                     let msg = self.link_lost_message(&name, &e);
                     for l in msg.lines() {
                         tracing::error!("{l}");

@@ -11,6 +11,8 @@ pub mod connection;
 pub mod control;
 pub mod event;
 mod fault;
+pub mod jobs;
+mod reattach;
 pub mod serial;
 pub mod symbols;
 pub mod target;
@@ -55,6 +57,11 @@ struct HostInner {
     /// The symbols of the last ELF programmed or loaded.
     /// (The symbolizer is not `Sync`: it is only used under this lock.)
     symbols: Mutex<Option<symbols::Symbols>>,
+    /// The host thread's request queue and running commands (see [`jobs`]).
+    jobs: jobs::Jobs,
+    /// The virtual chip of a session dropped because its link was lost, kept for attaching
+    /// again (see `reattach.rs`).
+    lost_sim: Mutex<Option<crate::sim::Sim>>,
 }
 
 impl Host {
@@ -75,6 +82,8 @@ impl Host {
                 shutdown: Mutex::new(None),
                 debug_units: Mutex::default(),
                 symbols: Mutex::new(None),
+                jobs: jobs::Jobs::default(),
+                lost_sim: Mutex::new(None),
             }),
         };
         let engine = ScriptEngine::new(&host);

@@ -14,6 +14,11 @@ use tokio::sync::mpsc as tmpsc;
 use super::{Host, HostEvent};
 use crate::command::{self, Ctx, Origin, Output};
 
+/// Stack of the host thread: 256 MiB of address space (only the pages used are backed by
+/// memory). Scripts, commands and event handlers run inside each other on this thread, up to
+/// [`crate::command::nesting::MAX_NESTING`] levels, each with up to Rhai's 64 call levels.
+pub const HOST_STACK_BYTES: usize = 256 << 20;
+
 /// How often a running target is polled (OpenOCD's default poll period is 100 ms).
 pub const POLL_INTERVAL: Duration = Duration::from_millis(100);
 
@@ -47,7 +52,13 @@ pub enum Request {
         to_stdout: bool,
     },
     /// Run a closure on the host thread (used by servers that need the session directly).
-    Call(Box<dyn FnOnce(&Host) + Send>),
+    Call {
+        /// The work.
+        f: Box<dyn FnOnce(&Host) + Send>,
+        /// Called instead of `f` while a command holds the probe (`doctor`, a flash write), with
+        /// the "busy" message; `None`: `f` waits until that command ends.
+        busy: Option<Box<dyn FnOnce(String) + Send>>,
+    },
 }
 
 /// Sends requests to the host thread. Cheap to clone.
@@ -142,27 +153,60 @@ impl HostHandle {
         (Err("the host has shut down".into()), true)
     }
 
-    /// Runs a closure on the host thread and returns its result.
+    /// Runs a closure on the host thread and returns its result (`None`: the host has shut
+    /// down). While a command holds the probe, it waits until that command ends.
     pub fn call<R: Send + 'static>(
         &self,
         f: impl FnOnce(&Host) -> R + Send + 'static,
     ) -> Option<R> {
         let (tx, rx) = mpsc::channel();
-        let req = Request::Call(Box::new(move |h| {
-            let _ = tx.send(f(h));
-        }));
+        let req = Request::Call {
+            f: Box::new(move |h| {
+                let _ = tx.send(f(h));
+            }),
+            busy: None,
+        };
         self.tx.send(req).ok()?;
         rx.recv().ok()
+    }
+
+    /// [`HostHandle::call`], but while a command holds the probe (`doctor`, a flash write) it
+    /// returns at once with `Some(Err(busy message))` instead of waiting.
+    pub fn call_or_busy<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Host) -> R + Send + 'static,
+    ) -> Option<Result<R, String>> {
+        let (tx, rx) = mpsc::channel();
+        let tx2 = tx.clone();
+        let req = Request::Call {
+            f: Box::new(move |h| {
+                let _ = tx.send(Ok(f(h)));
+            }),
+            busy: Some(Box::new(move |msg| {
+                let _ = tx2.send(Err(msg));
+            })),
+        };
+        self.tx.send(req).ok()?;
+        rx.recv().ok()
+    }
+
+    /// Cancels the command that `origin` is running (Ctrl-C, telnet interrupt, GDB Ctrl-C
+    /// during `monitor`) and its lines waiting in the queue; also stops a script it runs.
+    /// Works from any thread. Returns whether something was cancelled.
+    pub fn interrupt(&self, origin: Origin) -> bool {
+        self.host.jobs().interrupt(origin)
     }
 }
 
 /// Starts the host thread.
 pub fn spawn(host: Host) -> (HostHandle, JoinHandle<()>) {
     let (tx, rx) = mpsc::channel::<Request>();
+    host.jobs().attach(rx);
     let h = host.clone();
     let join = std::thread::Builder::new()
         .name("stdbg-host".into())
-        .spawn(move || run(h, rx))
+        .stack_size(HOST_STACK_BYTES)
+        .spawn(move || run(h))
         .expect("spawning the host thread");
     (HostHandle { tx, host }, join)
 }
@@ -180,35 +224,44 @@ pub fn execute(
     (r.map_err(|e| e.to_string()), close)
 }
 
-fn run(host: Host, rx: mpsc::Receiver<Request>) {
+/// Runs one request on the current thread (the host thread), as a job of its own (see
+/// [`super::jobs`]).
+pub fn handle(host: &Host, req: Request) {
+    match req {
+        Request::Exec {
+            line,
+            origin,
+            reply,
+            to_stdout,
+        } => {
+            let _job = host.jobs().begin(origin, &line);
+            let (result, close) = if to_stdout {
+                execute(host, &line, origin, &mut StdoutOutput)
+            } else {
+                execute(host, &line, origin, &mut ChannelOutput(reply.clone()))
+            };
+            let _ = reply.send(Reply::Done { result, close });
+        }
+        Request::Call { f, .. } => f(host),
+    }
+}
+
+fn run(host: Host) {
     loop {
         let timeout = if host.any_target_running() {
             POLL_INTERVAL
         } else {
             Duration::from_millis(500)
         };
-        match rx.recv_timeout(timeout) {
-            Ok(Request::Exec {
-                line,
-                origin,
-                reply,
-                to_stdout,
-            }) => {
-                let (result, close) = if to_stdout {
-                    execute(&host, &line, origin, &mut StdoutOutput)
-                } else {
-                    execute(&host, &line, origin, &mut ChannelOutput(reply.clone()))
-                };
-                let _ = reply.send(Reply::Done { result, close });
-            }
-            Ok(Request::Call(f)) => f(&host),
-            Err(mpsc::RecvTimeoutError::Timeout) => host.poll_targets(),
-            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        match host.jobs().next(timeout) {
+            Ok(req) => handle(&host, req),
+            Err(false) => host.poll_targets(),
+            Err(true) => break,
         }
         if host.shutdown_requested().is_some() {
             host.events().send(HostEvent::Shutdown);
-            // Keep serving queued requests briefly so callers get their Done.
-            while let Ok(req) = rx.try_recv() {
+            // Answer what is still queued so callers get their Done.
+            while let Ok(req) = host.jobs().next(Duration::ZERO) {
                 if let Request::Exec { reply, .. } = req {
                     let _ = reply.send(Reply::Done {
                         result: Err("shutdown in progress".into()),
@@ -219,5 +272,6 @@ fn run(host: Host, rx: mpsc::Receiver<Request>) {
             break;
         }
     }
+    host.jobs().close();
     host.disconnect();
 }

@@ -72,13 +72,89 @@ impl ScriptSource {
         }
     }
 
-    /// The script text.
-    pub fn read(&self) -> std::io::Result<String> {
-        match self {
-            ScriptSource::File(p) => std::fs::read_to_string(p),
-            ScriptSource::Embedded(_, text) => Ok(text.to_string()),
+    /// The script text: at most [`MAX_SCRIPT_BYTES`], UTF-8 without NUL bytes; a leading UTF-8
+    /// byte-order mark (which some Windows editors write) is dropped.
+    pub fn read(&self) -> Result<String, ReadError> {
+        let path = match self {
+            ScriptSource::File(p) => p,
+            ScriptSource::Embedded(_, text) => return Ok(text.to_string()),
+        };
+        let name = self.display_name();
+        use std::io::Read;
+        let mut bytes = Vec::new();
+        std::fs::File::open(path)
+            .and_then(|f| f.take(MAX_SCRIPT_BYTES + 1).read_to_end(&mut bytes))
+            .map_err(|source| ReadError::Io {
+                name: name.clone(),
+                source,
+            })?;
+        if bytes.len() as u64 > MAX_SCRIPT_BYTES {
+            return Err(ReadError::TooLarge { name });
+        }
+        let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+        let line_of = |at: usize| body[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+        if let Some(at) = body.iter().position(|&b| b == 0) {
+            return Err(ReadError::Nul {
+                name,
+                line: line_of(at),
+            });
+        }
+        match std::str::from_utf8(body) {
+            Ok(t) => Ok(t.to_string()),
+            Err(e) => Err(ReadError::NotUtf8 {
+                name,
+                line: line_of(e.valid_up_to()),
+                byte: e.valid_up_to(),
+            }),
         }
     }
+}
+
+/// Largest script file stdbg reads: 4 MiB (configuration scripts are a few KiB).
+pub const MAX_SCRIPT_BYTES: u64 = 4 << 20;
+
+/// Why a script file could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// The file could not be opened or read.
+    #[error("can't read {name}: {source}; check the path and the file's permissions")]
+    Io {
+        /// The script's name.
+        name: String,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is too large for a script.
+    #[error(
+        "{name} is larger than 4 MiB, which is not a configuration script (is it an image or a log?); check the file name"
+    )]
+    TooLarge {
+        /// The script's name.
+        name: String,
+    },
+    /// A NUL byte: a binary file.
+    #[error(
+        "{name} contains a NUL byte (line {line}): it is a binary file, not a Rhai script; check the file name (an image goes to 'program', not 'script')"
+    )]
+    Nul {
+        /// The script's name.
+        name: String,
+        /// 1-based line of the first NUL.
+        line: usize,
+    },
+    /// Not UTF-8.
+    #[error(
+        "{name} is not UTF-8 text: byte {byte} (line {line}) is not valid UTF-8; save the file as UTF-8 (scripts written in another encoding, e.g. Latin-1, must be converted: iconv -f latin1 -t utf-8)"
+    )]
+    NotUtf8 {
+        /// The script's name.
+        name: String,
+        /// 1-based line.
+        line: usize,
+        /// Byte offset of the first invalid byte.
+        byte: usize,
+    },
 }
 
 /// Looks `name` up: absolute paths as they are; otherwise each `-s` directory, the current

@@ -26,6 +26,62 @@ pub const MAX_OPERATIONS: u64 = 10_000_000;
 /// Most positional arguments a command function takes from Rhai (`mdw(addr, count)` …).
 pub const MAX_COMMAND_ARGS: usize = 6;
 
+/// Longest string a script may build, in bytes (1 MiB); the strings inside one array or map
+/// count together. Rhai stops the script with "Length of string … too large".
+pub const MAX_STRING_BYTES: usize = 1 << 20;
+
+/// Most elements of one array, and bytes of one BLOB, nested arrays counted together (256 Ki).
+pub const MAX_ARRAY_ITEMS: usize = 256 << 10;
+
+/// Most entries of one object map, nested maps counted together (64 Ki).
+pub const MAX_MAP_ENTRIES: usize = 64 << 10;
+
+/// Most variables in one scope (1024).
+pub const MAX_VARIABLES: usize = 1024;
+
+/// Most script functions defined (4096).
+pub const MAX_FUNCTIONS: usize = 4096;
+
+/// Most nested script function calls within one script run (Rhai's call levels).
+pub const MAX_CALL_LEVELS: usize = 64;
+
+/// Rhai's names for value types in its messages, in words users know (no Rust type names).
+pub fn plain_types(msg: &str) -> String {
+    let mut out = msg
+        .replace("&str | ImmutableString | String", "string")
+        .replace("ImmutableString", "string")
+        .replace("alloc::string::String", "string")
+        .replace("stdbg::script::objects::AdapterHandle", "adapter")
+        .replace("stdbg::script::objects::TransportHandle", "transport")
+        .replace("stdbg::script::objects::TargetHandle", "target")
+        .replace("stdbg::script::objects::FlashBankHandle", "flash bank")
+        .replace("rhai::", "");
+    for (rust, plain) in [
+        ("i64", "integer"),
+        ("f64", "float"),
+        ("bool", "boolean"),
+        ("char", "character"),
+    ] {
+        let mut res = String::with_capacity(out.len());
+        let mut rest = out.as_str();
+        while let Some(i) = rest.find(rust) {
+            let before = rest[..i].chars().next_back();
+            let after = rest[i + rust.len()..].chars().next();
+            let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+            res.push_str(&rest[..i]);
+            res.push_str(if word(before) || word(after) {
+                rust
+            } else {
+                plain
+            });
+            rest = &rest[i + rust.len()..];
+        }
+        res.push_str(rest);
+        out = res;
+    }
+    out
+}
+
 /// A Rhai closure kept for later (an event handler or a script-registered command), with the
 /// script code it was defined in (Rhai needs that code to call it).
 #[derive(Clone)]
@@ -112,14 +168,52 @@ pub fn format_error(err: &EvalAltResult, file: &str) -> String {
                     }
                     _ => format!("{}: {}", at(&file, pos), message(other)),
                 };
+                if let Some(deep) = command::nesting::too_deep_part(&out) {
+                    return deep;
+                }
                 for l in chain.iter().rev() {
                     out.push('\n');
                     out.push_str(l);
                 }
-                return out;
+                return fold_repeats(&out);
             }
         }
     }
+}
+
+/// Folds what a deep recursion repeats: the same `file:line:column: ` prefix many times at the
+/// start of a line, and the same line many times in a row (`… (×32)`).
+fn fold_repeats(msg: &str) -> String {
+    let mut lines: Vec<(String, usize)> = Vec::new();
+    for line in msg.lines() {
+        let mut l = line.to_string();
+        if let Some(i) = l.find(": ") {
+            let prefix = l[..i + 2].to_string();
+            let mut n = 0;
+            while l[n * prefix.len()..].starts_with(&prefix) {
+                n += 1;
+            }
+            if n > 1 {
+                l = format!("{prefix}{}", &l[n * prefix.len()..]);
+            }
+        }
+        let (l, n) = match l.rsplit_once(" (×") {
+            Some((base, tail)) if tail.ends_with(')') => match tail[..tail.len() - 1].parse() {
+                Ok(n) => (base.to_string(), n),
+                Err(_) => (l, 1),
+            },
+            _ => (l, 1),
+        };
+        match lines.last_mut() {
+            Some((last, count)) if *last == l => *count += n,
+            _ => lines.push((l, n)),
+        }
+    }
+    lines
+        .into_iter()
+        .map(|(l, n)| if n > 1 { format!("{l} (×{n})") } else { l })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The message of one (innermost) Rhai error, without Rhai's `(line L, position C)` suffix.
@@ -136,12 +230,21 @@ fn message(err: &EvalAltResult) -> String {
         EvalAltResult::ErrorDataRace(what, _) => format!(
             "data race on {what}: a closure passed to a method captures the object the method is called on (e.g. `t.on(\"examine-end\", || t.halt())`); let the closure take the target as a parameter instead: `t.on(\"examine-end\", |t| t.halt())` (or use `this`)"
         ),
+        EvalAltResult::ErrorDataTooLarge(what, _) => format!(
+            "{what} is too large: a script value may hold at most {MAX_STRING_BYTES} bytes of strings, {MAX_ARRAY_ITEMS} array items (or BLOB bytes) and {MAX_MAP_ENTRIES} map entries (docs/limits.md); build smaller values"
+        ),
+        EvalAltResult::ErrorStackOverflow(_) => format!(
+            "more than {MAX_CALL_LEVELS} script function calls inside each other: a function calls itself without end; give the recursion an end (or use a loop)"
+        ),
+        EvalAltResult::ErrorTooManyVariables(_) => format!(
+            "more than {MAX_VARIABLES} variables in one scope: keep data in arrays or maps instead of separate variables"
+        ),
         other => {
             let mut msg = other.to_string();
             if let Some(i) = msg.rfind(" (line ") {
                 msg.truncate(i);
             }
-            msg
+            plain_types(&msg)
         }
     }
 }
@@ -173,32 +276,62 @@ pub fn run_line(host: &Host, line: &str) -> Result<String, Box<EvalAltResult>> {
 }
 
 /// Turns a Rhai value into a command word: integers as hex `0x…` (addresses read best that way;
-/// the dispatcher parses either), strings as they are, arrays as a `{…}` list.
-pub fn to_word(v: &Dynamic) -> String {
+/// the dispatcher parses either), strings as they are, booleans as 1/0, arrays as a
+/// space-separated list, a target or flash bank handle as its name. Other values (the
+/// `adapter` object, maps, closures) are not words: the error says what was given.
+pub fn to_word(v: &Dynamic) -> Result<String, String> {
     if let Ok(i) = v.as_int() {
-        if i < 0 {
+        Ok(if i < 0 {
             i.to_string()
         } else {
             format!("{i:#x}")
-        }
+        })
     } else if let Some(s) = v.clone().try_cast::<ImmutableString>() {
-        s.to_string()
+        Ok(s.to_string())
     } else if let Ok(b) = v.as_bool() {
-        if b { "1".into() } else { "0".into() }
+        Ok(if b { "1".into() } else { "0".into() })
+    } else if let Ok(c) = v.as_char() {
+        Ok(c.to_string())
+    } else if let Ok(f) = v.as_float() {
+        Ok(f.to_string())
     } else if let Some(a) = v.clone().try_cast::<rhai::Array>() {
-        a.iter().map(to_word).collect::<Vec<_>>().join(" ")
+        Ok(a.iter()
+            .map(to_word)
+            .collect::<Result<Vec<_>, _>>()?
+            .join(" "))
+    } else if let Some(t) = v.clone().try_cast::<objects::TargetHandle>() {
+        Ok(t.name().to_string())
+    } else if let Some(b) = v.clone().try_cast::<objects::FlashBankHandle>() {
+        Ok(b.name().to_string())
+    } else if v.is_unit() {
+        Err("() (nothing)".into())
     } else {
-        v.to_string()
+        Err(format!("a value of type {}", plain_types(v.type_name())))
     }
 }
 
-fn command_line(word: &str, args: &[Dynamic]) -> String {
+fn command_line(word: &str, args: &[Dynamic]) -> Result<String, Box<EvalAltResult>> {
     let mut l = word.to_string();
-    for a in args {
+    for (n, a) in args.iter().enumerate() {
+        let w = to_word(a).map_err(|what| -> Box<EvalAltResult> {
+            let object = if a.is::<objects::AdapterHandle>() || a.is::<objects::TransportHandle>() {
+                format!(
+                    "; `x.{word}(…)` on the {} object is `{word}(x, …)`: give the command's words as numbers or strings, e.g. adapter.reset_config(\"srst_only srst_nogate\")",
+                    plain_types(a.type_name())
+                )
+            } else {
+                String::new()
+            };
+            format!(
+                "{word}(…): argument {} is {what}, which is not a command word: give numbers, strings, booleans or arrays of them{object}",
+                n + 1
+            )
+            .into()
+        })?;
         l.push(' ');
-        l.push_str(&command::parse::quote_word(&to_word(a)));
+        l.push_str(&command::parse::quote_word(&w));
     }
-    l
+    Ok(l)
 }
 
 fn host_of(weak: &WeakHost) -> Result<Host, Box<EvalAltResult>> {
@@ -237,13 +370,24 @@ impl ScriptEngine {
     pub fn new(host: &Host) -> Self {
         let mut engine = Engine::new();
         engine.set_max_operations(MAX_OPERATIONS);
-        engine.set_max_call_levels(64);
+        engine.set_max_call_levels(MAX_CALL_LEVELS);
         engine.set_max_expr_depths(128, 64);
+        engine.set_max_string_size(MAX_STRING_BYTES);
+        engine.set_max_array_size(MAX_ARRAY_ITEMS);
+        engine.set_max_map_size(MAX_MAP_ENTRIES);
+        engine.set_max_variables(MAX_VARIABLES);
+        engine.set_max_functions(MAX_FUNCTIONS);
+        engine.set_max_modules(16);
         let cancel = Arc::new(AtomicBool::new(false));
         {
             let cancel = cancel.clone();
+            // Ctrl-C / telnet interrupt of the command that runs this script (host/jobs.rs).
+            let jobs_signal = host.jobs().signal();
+            let w = host.downgrade();
             engine.on_progress(move |_| {
-                if cancel.swap(false, Ordering::SeqCst) {
+                let job_cancelled = jobs_signal.load(Ordering::SeqCst)
+                    && w.upgrade().is_some_and(|h| h.cancelled());
+                if cancel.swap(false, Ordering::SeqCst) || job_cancelled {
                     Some("cancelled".into())
                 } else {
                     None
@@ -273,7 +417,7 @@ impl ScriptEngine {
             engine.register_fn(
                 "__command",
                 move |word: &str, args: rhai::Array| -> Result<String, Box<EvalAltResult>> {
-                    run_line(&host_of(&w)?, &command_line(word, &args))
+                    run_line(&host_of(&w)?, &command_line(word, &args)?)
                 },
             );
         }
@@ -319,7 +463,20 @@ impl ScriptEngine {
                     false,
                     move |ctx, inputs| {
                         let pos = inputs[0].position();
-                        let name = ctx.eval_expression_tree(&inputs[0])?.into_string()?;
+                        let name = ctx
+                            .eval_expression_tree(&inputs[0])?
+                            .into_string()
+                            .map_err(|t| -> Box<EvalAltResult> {
+                                EvalAltResult::ErrorRuntime(
+                                    format!(
+                                        "source: expects the script's name as a string, e.g. source(\"targets/stm32f1x.rhai\"), not {}",
+                                        plain_types(t)
+                                    )
+                                    .into(),
+                                    pos,
+                                )
+                                .into()
+                            })?;
                         let host = host_of(&w)?;
                         let src =
                             find::find(&host, &name).ok_or_else(|| -> Box<EvalAltResult> {
@@ -330,12 +487,12 @@ impl ScriptEngine {
                                 .into()
                             })?;
                         let display = src.display_name();
+                        let _level = command::nesting::enter(format!("script {display}"))
+                            .map_err(|e| -> Box<EvalAltResult> {
+                                EvalAltResult::ErrorRuntime(e.to_string().into(), pos).into()
+                            })?;
                         let text = src.read().map_err(|e| -> Box<EvalAltResult> {
-                            EvalAltResult::ErrorRuntime(
-                                format!("source: can't read {display}: {e}").into(),
-                                pos,
-                            )
-                            .into()
+                            EvalAltResult::ErrorRuntime(format!("source: {e}").into(), pos).into()
                         })?;
                         let sourced = |msg: String| -> Box<EvalAltResult> {
                             EvalAltResult::ErrorRuntime(Dynamic::from(SourcedError(msg)), pos)
@@ -413,8 +570,19 @@ impl ScriptEngine {
         }
     }
 
-    fn flush_printed(&self, ctx: &mut Ctx<'_>) {
-        let lines: Vec<String> = std::mem::take(&mut *lock(&self.printed));
+    /// How many printed lines wait now (the mark a run flushes from, so that a nested run, e.g.
+    /// an event handler fired by a command of the script, does not take the outer script's
+    /// lines to its own output).
+    fn printed_mark(&self) -> usize {
+        lock(&self.printed).len()
+    }
+
+    fn flush_printed(&self, ctx: &mut Ctx<'_>, mark: usize) {
+        let lines: Vec<String> = {
+            let mut p = lock(&self.printed);
+            let from = mark.min(p.len());
+            p.drain(from..).collect()
+        };
         for l in lines {
             ctx.println(l);
         }
@@ -428,6 +596,8 @@ impl ScriptEngine {
         name: &str,
         text: &str,
     ) -> Result<Dynamic, CommandError> {
+        let _level = command::nesting::enter(format!("script {name}"))?;
+        let mark = self.printed_mark();
         let ast = compile(&self.engine, &self.lib, name, text).map_err(CommandError::failed)?;
         if self.depth.fetch_add(1, Ordering::SeqCst) == 0 {
             self.cancel.store(false, Ordering::SeqCst);
@@ -443,7 +613,7 @@ impl ScriptEngine {
         }
         self.depth.fetch_sub(1, Ordering::SeqCst);
         keep_functions(&self.lib, &ast);
-        self.flush_printed(ctx);
+        self.flush_printed(ctx, mark);
         r.map_err(|e| CommandError::failed(format_error(&e, name)))
     }
 
@@ -452,11 +622,9 @@ impl ScriptEngine {
         let src =
             find::find(ctx.host, name).ok_or_else(|| CommandError::failed(not_found(name)))?;
         let display = src.display_name();
-        let text = src.read().map_err(|e| {
-            CommandError::failed(format!(
-                "can't read {display}: {e}: check the file's permissions"
-            ))
-        })?;
+        let text = src
+            .read()
+            .map_err(|e| CommandError::failed(e.to_string()))?;
         self.run_text(ctx, &display, &text).map(|_| ())
     }
 
@@ -495,8 +663,9 @@ impl ScriptEngine {
             Some(n) if n >= 2 => vec![handle.clone(), Dynamic::from(event.to_string())],
             _ => Vec::new(),
         };
+        let mark = self.printed_mark();
         let r = self.call(cb, Some(handle), args);
-        self.flush_printed(ctx);
+        self.flush_printed(ctx, mark);
         r.map(|_| ()).map_err(|e| {
             CommandError::failed(format!(
                 "{}\n  in the '{event}' handler registered at {}",
@@ -522,8 +691,9 @@ impl ScriptEngine {
         } else {
             vec![Dynamic::from(arr)]
         };
+        let mark = self.printed_mark();
         let r = self.call(cb, None, args);
-        self.flush_printed(ctx);
+        self.flush_printed(ctx, mark);
         match r {
             Ok(v) => {
                 if !v.is_unit() {
@@ -599,7 +769,7 @@ fn register_command_fn(engine: &mut Engine, word: &str, weak: &WeakHost) {
             let w = weak.clone();
             let word_s = word.to_string();
             engine.register_fn(word, move |$($a: Dynamic),*| -> Result<String, Box<EvalAltResult>> {
-                run_line(&host_of(&w)?, &command_line(&word_s, &[$($a),*]))
+                run_line(&host_of(&w)?, &command_line(&word_s, &[$($a),*])?)
             });
         }};
     }

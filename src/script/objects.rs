@@ -254,9 +254,21 @@ fn mask(v: i64, bits: u32) -> u64 {
     }
 }
 
+/// A value for an item of `bits` bits: 0 to 2^bits − 1, as `mww` takes them (a negative value
+/// is refused, not silently written as its two's complement). For 64 bits every integer is
+/// taken: Rhai integers are signed 64-bit, so values from 2^63 up can only be written as
+/// negative numbers (their two's complement).
 fn check_value(v: i64, bits: u32) -> RResult<u64> {
-    if bits < 64 && (v < 0 && v < -(1i64 << (bits - 1)) || v >= 0 && (v as u64) >> bits != 0) {
-        return err(format!("value {v:#x} does not fit in {bits} bits"));
+    if bits < 64 && (v < 0 || (v as u64) >> bits != 0) {
+        let max = (1u64 << bits) - 1;
+        return err(if v < 0 {
+            format!(
+                "value {v} is negative: a {bits}-bit value is 0 to {max:#x} (write {:#x} for the {bits}-bit two's complement of {v})",
+                mask(v, bits)
+            )
+        } else {
+            format!("value {v:#x} does not fit in {bits} bits (0 to {max:#x})")
+        });
     }
     Ok(mask(v, bits))
 }
@@ -370,6 +382,11 @@ impl TargetHandle {
 }
 
 impl FlashBankHandle {
+    /// The bank's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     fn with<R>(&self, f: impl FnOnce(&FlashBank) -> R) -> RResult<R> {
         let host = host_of(&self.host)?;
         let t = host.targets();

@@ -127,6 +127,25 @@ pub fn serve(handle: HostHandle, join: JoinHandle<()>) -> i32 {
     if std::io::stdin().is_terminal() {
         // The REPL prints the consoles' lines (USART output included) itself.
         host.serial().set_stdout(false);
+        // Ctrl-C while a REPL command runs cancels it (host/jobs.rs). The handler is installed
+        // before the REPL starts: rustyline replaces it while it reads a line (Ctrl-C then
+        // clears the line) and puts it back afterwards.
+        use tokio::signal::unix::{SignalKind, signal};
+        match rt.block_on(async { signal(SignalKind::interrupt()) }) {
+            Ok(mut sig) => {
+                let h = handle.clone();
+                rt.spawn(async move {
+                    while sig.recv().await.is_some() {
+                        if h.interrupt(crate::command::Origin::Repl) {
+                            eprintln!("^C");
+                        }
+                    }
+                });
+            }
+            Err(e) => tracing::warn!(
+                "Ctrl-C cannot cancel commands in the local console ({e}); it ends stdbg instead"
+            ),
+        }
         let h = handle.clone();
         repl_thread = std::thread::Builder::new()
             .name("stdbg-repl".into())

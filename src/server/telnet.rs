@@ -36,6 +36,10 @@ use crate::host::worker::{HostHandle, Reply};
 /// pasting megabytes during a long `flash write_image` must not exhaust memory).
 pub const MAX_PENDING: usize = 64 * 1024;
 
+/// Telnet "interpret as command" and "interrupt process" (RFC 854).
+const IAC: u8 = 0xFF;
+const IP: u8 = 0xF4;
+
 /// How long sessions get to close after the shutdown signal before they are aborted.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
 
@@ -156,6 +160,18 @@ impl Session {
             }
         }
         for b in iter {
+            // While a command runs, ^C and the telnet interrupt (IAC IP) cancel it
+            // (host/jobs.rs); the other bytes wait for the next prompt.
+            let iac_ip = self.pending.back() == Some(&IAC) && b == IP;
+            if b == 0x03 || iac_ip {
+                if iac_ip {
+                    self.pending.pop_back();
+                }
+                if self.running.is_some() && self.handle.interrupt(Origin::Telnet(self.id)) {
+                    push_lines(&mut self.out, "^C");
+                }
+                continue;
+            }
             if self.pending.len() < MAX_PENDING {
                 self.pending.push_back(b);
             }

@@ -31,6 +31,8 @@ pub fn register(reg: &mut Registry) {
                 srst: c.reset_config.has_srst(),
             }
         };
+        // doctor holds the probe: other consoles wait, GDB gets "busy" (host/jobs.rs).
+        let _x = ctx.host.jobs().exclusive("doctor");
         let was_connected = ctx.host.initialized();
         let sim = if was_connected {
             ctx.println("doctor: closing the live connection for the checks (it is reopened afterwards)");

@@ -39,10 +39,17 @@ pub fn write_file(path: &str, data: &[u8]) -> Result<(), CommandError> {
     })
 }
 
-fn read_file(path: &str) -> Result<Vec<u8>, CommandError> {
-    std::fs::read(path).map_err(|e| {
-        CommandError::failed(format!("can't read file '{path}': {e}; check the path (relative paths start at stdbg's working directory)"))
-    })
+/// Reads at most `cap + 1` bytes of `path` (one more than fits, so the caller's range check
+/// refuses a file that is too large without reading all of it: /dev/zero ends here too).
+fn read_file(path: &str, cap: u64) -> Result<Vec<u8>, CommandError> {
+    use std::io::Read;
+    let mut data = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(cap.saturating_add(1)).read_to_end(&mut data))
+        .map_err(|e| {
+            CommandError::failed(format!("can't read file '{path}': {e}; check the path (relative paths start at stdbg's working directory)"))
+        })?;
+    Ok(data)
 }
 
 /// Checks that `offset..offset+len` lies in the bank (size after probing).
@@ -82,7 +89,7 @@ fn write_image_cmd(ctx: &mut Ctx<'_>, args: &[String]) -> Result<(), CommandErro
         return Err(bad_args());
     };
     let (offset, format) = offset_and_type(tail)?;
-    let image = flashing::load_image_file(file, format, offset)?;
+    let image = flashing::load_image_file(ctx.host, file, format, offset)?;
     flashing::check(ctx.host, &image, Allowed::FlashOrRam)?;
     if erase {
         ctx.println("auto erase enabled");
@@ -117,7 +124,7 @@ fn bank_file_args<'a>(ctx: &Ctx<'_>, args: &'a [String]) -> Result<BankFile<'a>,
     };
     let index = flashing::bank_index(ctx.host, b)?;
     let bank = flashing::ensure_probed(ctx.host, index)?;
-    let data = read_file(file)?;
+    let data = read_file(file, u64::from(bank.effective_size()))?;
     check_in_bank(&bank, index, offset, data.len() as u64)?;
     Ok(BankFile {
         index,
@@ -394,7 +401,7 @@ pub fn register(reg: &mut Registry) {
     reg.add(command("flash verify_image", Mode::Exec, "filename [offset [file_type]]", "Compare an image with the flash content.", |ctx, args| {
         let Some((file, tail)) = args.split_first() else { return Err(bad_args()) };
         let (offset, format) = offset_and_type(tail)?;
-        let image = flashing::load_image_file(file, format, offset)?;
+        let image = flashing::load_image_file(ctx.host, file, format, offset)?;
         flashing::check(ctx.host, &image, Allowed::Verify)?;
         let bench = Bench::start();
         let c = flashing::compare(ctx.host, &image, flashing::progress_enabled(ctx))?;

@@ -15,7 +15,7 @@ pub fn verify_image(
     offset: Option<u64>,
     format: Option<ImageFormat>,
 ) -> Result<(), CommandError> {
-    let image = flashing::load_image_file(file, format, offset)?;
+    let image = flashing::load_image_file(ctx.host, file, format, offset)?;
     flashing::check(ctx.host, &image, Allowed::Verify)?;
     let bench = Bench::start();
     let c = flashing::compare(ctx.host, &image, flashing::progress_enabled(ctx))?;
@@ -59,7 +59,7 @@ pub fn register(reg: &mut Registry) {
         let format = rest.first().map(|t| super::flash::image_type(t)).transpose()?;
         let min = rest.get(1).map(|a| parse_u64(a)).transpose()?;
         let max_len = rest.get(2).map(|a| parse_u64(a)).transpose()?;
-        let mut image = flashing::load_image_file(file, format, Some(offset))?;
+        let mut image = flashing::load_image_file(ctx.host, file, format, Some(offset))?;
         if min.is_some() || max_len.is_some() {
             image.clip(min.unwrap_or(0), max_len);
         }
@@ -89,6 +89,14 @@ pub fn register(reg: &mut Registry) {
                 return Err(bad_args());
             };
             let (addr, size) = (parse_u64(addr)?, parse_u64(size)?);
+            let regions = crate::command::range::regions(ctx.host);
+            crate::command::range::check_access(
+                &regions,
+                addr,
+                1,
+                size,
+                crate::command::range::MAX_DUMP_BYTES,
+            )?;
             let bench = Bench::start();
             let data = flashing::read_with_bar(
                 ctx.host,

@@ -43,6 +43,18 @@ fn list_commands(
     Ok(())
 }
 
+/// A wait time in milliseconds, at most [`crate::host::jobs::MAX_WAIT_MS`] (one day).
+pub fn wait_ms(word: &str) -> Result<u64, CommandError> {
+    let ms = parse_u64(word)?;
+    let max = crate::host::jobs::MAX_WAIT_MS;
+    if ms > max {
+        return Err(crate::command::usage_error(format!(
+            "{ms} ms is more than one day ({max} ms), the longest wait a command takes"
+        )));
+    }
+    Ok(ms)
+}
+
 /// Registers the commands of this file.
 pub fn register(reg: &mut Registry) {
     reg.add(command(
@@ -125,20 +137,15 @@ pub fn register(reg: &mut Registry) {
         "sleep",
         Mode::Any,
         "milliseconds ['busy']",
-        "Wait the given time.",
+        "Wait the given time (at most one day); the other consoles and GDB are served meanwhile, Ctrl-C ends it.",
         |ctx, args| {
             let ms = match args {
-                [ms] | [ms, _] => parse_u64(ms)?,
+                [ms] | [ms, _] => wait_ms(ms)?,
                 _ => return Err(bad_args()),
             };
-            let end = std::time::Instant::now() + Duration::from_millis(ms);
-            // Keep announcing target state changes while sleeping (like OpenOCD's polling).
-            while std::time::Instant::now() < end {
-                let left = end.saturating_duration_since(std::time::Instant::now());
-                std::thread::sleep(left.min(crate::host::worker::POLL_INTERVAL));
-                ctx.host.poll_targets();
-            }
-            Ok(())
+            // Serves the other front ends and keeps announcing target state changes while
+            // sleeping (like OpenOCD's polling); Ctrl-C / telnet interrupt end it.
+            ctx.host.pause("sleep", Duration::from_millis(ms))
         },
     ));
     reg.add(command(

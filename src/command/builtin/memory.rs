@@ -6,6 +6,7 @@ use probe_rs::MemoryInterface;
 
 use super::parse_u64;
 use crate::command::format::memory_dump;
+use crate::command::range::{self, MAX_ITEMS};
 use crate::command::{CommandError, Ctx, Mode, Registry, bad_args, command, usage_error};
 
 /// Reads `count` items of `width` bytes with accesses of that width.
@@ -105,6 +106,14 @@ pub fn write_items(
         .map_err(|e| outside_memory(ctx, addr, (width * values.len()) as u64, e))
 }
 
+/// Checks `count` items of `width` bytes at `addr` against the limits of [`range`] (before
+/// anything is allocated); returns the count as a `usize`.
+fn check_range(ctx: &Ctx<'_>, addr: u64, width: usize, count: u64) -> Result<usize, CommandError> {
+    let regions = range::regions(ctx.host);
+    range::check_access(&regions, addr, width as u64, count, MAX_ITEMS)?;
+    Ok(count as usize)
+}
+
 fn check_align(addr: u64, width: usize) -> Result<(), CommandError> {
     if addr % width as u64 != 0 {
         return Err(CommandError::failed(format!(
@@ -127,18 +136,14 @@ pub fn register(reg: &mut Registry) {
                 let args: Vec<&String> = args.iter().filter(|a| *a != "phys").collect();
                 let (addr, count) = match args.as_slice() {
                     [a] => (parse_u64(a)?, 1),
-                    [a, c] => (parse_u64(a)?, parse_u64(c)? as usize),
+                    [a, c] => (parse_u64(a)?, parse_u64(c)?),
                     _ => return Err(bad_args()),
                 };
                 if count == 0 {
                     return Ok(());
                 }
-                if count > 1 << 20 {
-                    return Err(usage_error(format!(
-                        "count {count} is too large (at most 1048576 items)"
-                    )));
-                }
                 check_align(addr, width)?;
+                let count = check_range(ctx, addr, width, count)?;
                 let values = read_items(ctx, addr, width, count)?;
                 for l in memory_dump(addr, width, &values) {
                     ctx.println(l);
@@ -157,7 +162,7 @@ pub fn register(reg: &mut Registry) {
                 let args: Vec<&String> = args.iter().filter(|a| *a != "phys").collect();
                 let (addr, value, count) = match args.as_slice() {
                     [a, v] => (parse_u64(a)?, parse_u64(v)?, 1),
-                    [a, v, c] => (parse_u64(a)?, parse_u64(v)?, parse_u64(c)? as usize),
+                    [a, v, c] => (parse_u64(a)?, parse_u64(v)?, parse_u64(c)?),
                     _ => return Err(bad_args()),
                 };
                 if width < 8 && value >> (width * 8) != 0 {
@@ -167,6 +172,7 @@ pub fn register(reg: &mut Registry) {
                     )));
                 }
                 check_align(addr, width)?;
+                let count = check_range(ctx, addr, width, count)?;
                 write_items(ctx, addr, width, &vec![value; count])
             },
         ));
@@ -210,12 +216,13 @@ pub fn register(reg: &mut Registry) {
             let [a, w, c] = args.as_slice() else {
                 return Err(bad_args());
             };
-            let (addr, width, count) = (parse_u64(a)?, parse_u64(w)?, parse_u64(c)? as usize);
+            let (addr, width, count) = (parse_u64(a)?, parse_u64(w)?, parse_u64(c)?);
             let width = match width {
                 8 | 16 | 32 | 64 => width as usize / 8,
                 _ => return Err(usage_error(format!("width {width} is not 8, 16, 32 or 64"))),
             };
             check_align(addr, width)?;
+            let count = check_range(ctx, addr, width, count)?;
             let values = read_items(ctx, addr, width, count)?;
             ctx.println(
                 values
@@ -240,6 +247,7 @@ pub fn register(reg: &mut Registry) {
             return Err(usage_error(format!("value 0x{v:x} does not fit in {} bits", width * 8)));
         }
         check_align(addr, width)?;
+        check_range(ctx, addr, width, values.len() as u64)?;
         write_items(ctx, addr, width, &values)
     }));
 }

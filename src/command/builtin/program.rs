@@ -88,7 +88,7 @@ fn matches(ctx: &Ctx<'_>, image: &Image) -> Result<bool, CommandError> {
 /// Runs `program`.
 pub fn program(ctx: &mut Ctx<'_>, p: &ProgramArgs) -> Result<(), CommandError> {
     // Read the image before touching the target: a missing or corrupt file changes nothing.
-    let image = match flashing::load_image_file(&p.file, None, p.offset) {
+    let image = match flashing::load_image_file(ctx.host, &p.file, None, p.offset) {
         Ok(i) => i,
         Err(e) => return Err(program_error(ctx, p, "** Programming Failed **", e)),
     };

@@ -50,7 +50,11 @@ fn sim_uart(ctx: &mut crate::command::Ctx, args: &[String]) -> Result<(), Comman
             Err(CommandError::failed(format!(
                 "no USART \"{n}\" on the virtual {}; use {}",
                 chip.name(),
-                usarts.join(", ")
+                match usarts.split_last() {
+                    Some((last, [])) => last.to_string(),
+                    Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+                    None => String::new(),
+                }
             )))
         }
     };
@@ -171,13 +175,13 @@ pub fn register(reg: &mut Registry) {
     reg.add(command("sim fault", Mode::Any, "(no-power|no-nrst|line-errors-above kHz|disconnect-after n|ap-wait n|bus-error address length|flash-program-error|clear)", "Inject a fault into the virtual target (or clear all).", |ctx, args| {
         if args.len() == 1 && args[0] == "clear" {
             ctx.host.config().sim.faults.clear();
-            if let Some(sim) = ctx.host.conn().as_ref().and_then(|c| c.sim.clone()) {
+            if let Some(sim) = ctx.host.live_sim() {
                 sim.clear_faults();
             }
             return Ok(());
         }
         let f = parse_fault(args)?;
-        let live = ctx.host.conn().as_ref().and_then(|c| c.sim.clone());
+        let live = ctx.host.live_sim();
         match live {
             Some(sim) => sim.inject(f),
             None => ctx.host.config().sim.faults.push(f),
@@ -190,7 +194,7 @@ pub fn register(reg: &mut Registry) {
         "",
         "List the injected faults.",
         |ctx, _| {
-            let live = ctx.host.conn().as_ref().and_then(|c| c.sim.clone());
+            let live = ctx.host.live_sim();
             let faults = match live {
                 Some(sim) => sim.faults(),
                 None => ctx.host.config().sim.faults.clone(),
@@ -205,7 +209,7 @@ pub fn register(reg: &mut Registry) {
         },
     ));
     reg.add(command("sim stats", Mode::Exec, "['reset']", "What the virtual target did since init (or the last 'sim stats reset'): DAP transactions, instructions executed, virtual against real time.", |ctx, args| {
-        let sim = ctx.host.conn().as_ref().and_then(|c| c.sim.clone());
+        let sim = ctx.host.live_sim();
         let sim = sim.ok_or_else(|| CommandError::failed("'sim stats' needs the virtual adapter (adapter driver sim)"))?;
         match args {
             [] => {

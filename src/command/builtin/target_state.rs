@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use probe_rs::CoreStatus;
 
-use super::{parse_u32, parse_u64};
+use super::parse_u32;
 use crate::command::format::{targets_header, targets_row};
 use crate::command::{CommandError, Mode, Registry, bad_args, command};
 use crate::host::control::{halt_lines, reason_name};
@@ -104,7 +104,7 @@ pub fn register(reg: &mut Registry) {
     reg.add(command("halt", Mode::Exec, "[milliseconds]", "Request the current target to halt, then wait up to the given time (default 5000 ms; 0 = don't wait).", |ctx, args| {
         let ms = match args {
             [] => 5000,
-            [ms] => parse_u64(ms)?,
+            [ms] => super::lifecycle::wait_ms(ms)?,
             _ => return Err(bad_args()),
         };
         ctx.host.halt(ctx, Duration::from_millis(ms))
@@ -117,7 +117,7 @@ pub fn register(reg: &mut Registry) {
         |ctx, args| {
             let ms = match args {
                 [] => 5000,
-                [ms] => parse_u64(ms)?,
+                [ms] => super::lifecycle::wait_ms(ms)?,
                 _ => return Err(bad_args()),
             };
             ctx.host.wait_halt(ctx, Duration::from_millis(ms))
