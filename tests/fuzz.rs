@@ -492,6 +492,10 @@ fn fuzz_gdb(cases: u32) {
     };
     let sock = std::sync::Mutex::new(connect());
     let reconnects = AtomicU64::new(0);
+    // What was sent on the current connection (the last cases), for the failure message: the
+    // session's state depends on what came before the failing case.
+    let history = std::sync::Mutex::new(std::collections::VecDeque::<Vec<u8>>::new());
+    let first_failure = std::sync::atomic::AtomicBool::new(false);
     fuzz(
         "GDB packets",
         cases,
@@ -517,16 +521,28 @@ fn fuzz_gdb(cases: u32) {
             if s.write_all(&bytes).is_err() {
                 *s = connect();
                 reconnects.fetch_add(1, Ordering::Relaxed);
+                history.lock().unwrap().clear();
                 return Ok(());
+            }
+            {
+                let mut h = history.lock().unwrap();
+                if h.len() == 32 {
+                    h.pop_front();
+                }
+                h.push_back(bytes.clone());
             }
             // The session must still answer a plain query.
             let _ = s.write_all(&frame(b"qC"));
             let mut got = Vec::new();
             let deadline = Instant::now() + Duration::from_secs(5);
             let mut buf = [0u8; 4096];
+            let mut closed = false;
             while Instant::now() < deadline {
                 match s.read(&mut buf) {
-                    Ok(0) => break,
+                    Ok(0) => {
+                        closed = true;
+                        break;
+                    }
                     Ok(n) => {
                         got.extend_from_slice(&buf[..n]);
                         if got.windows(4).any(|w| w == b"QCp0" || w == b"$QC0") {
@@ -540,11 +556,46 @@ fn fuzz_gdb(cases: u32) {
                     }
                 }
             }
+            // A detach or kill the fuzz bytes spell by chance (`{/\`v$D<=S` framed: after the
+            // stray `$`, `$D<=S#10` is a valid detach packet) ends the session as the RSP says;
+            // the server must then take the next client.
+            if closed && ends_session(&bytes) {
+                *s = connect();
+                reconnects.fetch_add(1, Ordering::Relaxed);
+                history.lock().unwrap().clear();
+                let _ = s.write_all(&frame(b"qC"));
+                got.clear();
+                let deadline = Instant::now() + Duration::from_secs(5);
+                while Instant::now() < deadline && !got.windows(3).any(|w| w == b"$QC") {
+                    match s.read(&mut buf) {
+                        Ok(0) => break,
+                        Ok(n) => got.extend_from_slice(&buf[..n]),
+                        Err(_) => {
+                            let _ = s.write_all(&frame(b"qC"));
+                        }
+                    }
+                }
+            }
+            let answered = got.windows(3).any(|w| w == b"QCp" || w == b"$QC");
+            if !answered && !first_failure.swap(true, Ordering::Relaxed) {
+                // Before shrinking (which sends more cases on the same session).
+                println!(
+                    "first failure: {:?} after {:?}",
+                    String::from_utf8_lossy(&bytes),
+                    history
+                        .lock()
+                        .unwrap()
+                        .iter()
+                        .map(|b| String::from_utf8_lossy(b).into_owned())
+                        .collect::<Vec<_>>()
+                );
+            }
             prop_assert!(
-                got.windows(3).any(|w| w == b"QCp" || w == b"$QC"),
-                "the GDB session stopped answering after {:?}: got {:?}",
+                answered,
+                "the GDB session stopped answering after {:?}: got {:?}; sent on this connection before (oldest first): {:?}",
                 String::from_utf8_lossy(&bytes),
-                String::from_utf8_lossy(&got)
+                String::from_utf8_lossy(&got),
+                history.lock().unwrap().iter().collect::<Vec<_>>()
             );
             Ok(())
         },
@@ -566,6 +617,40 @@ impl Drop for Slow {
             println!("slow case {:?}: {}", self.0.elapsed(), self.1);
         }
     }
+}
+
+/// Whether `bytes` hold a complete packet with a valid checksum that ends a session (`D`
+/// detach, `k` kill, `vKill`), as the server's framing layer reads them: a `$` restarts a packet.
+fn ends_session(bytes: &[u8]) -> bool {
+    let mut i = 0;
+    while let Some(start) = bytes[i..].iter().position(|&b| b == b'$').map(|p| p + i) {
+        let rest = &bytes[start + 1..];
+        let next_dollar = rest.iter().position(|&b| b == b'$');
+        let hash = rest.iter().position(|&b| b == b'#');
+        if let Some(h) = hash.filter(|h| next_dollar.is_none_or(|d| d > *h))
+            && rest.len() >= h + 3
+        {
+            let body = &rest[..h];
+            let sum = std::str::from_utf8(&rest[h + 1..h + 3])
+                .ok()
+                .and_then(|t| u8::from_str_radix(t, 16).ok());
+            if sum == Some(body.iter().fold(0u8, |a, b| a.wrapping_add(*b)))
+                && (body.starts_with(b"D") || body.starts_with(b"k") || body.starts_with(b"vKill"))
+            {
+                return true;
+            }
+        }
+        i = start + 1;
+    }
+    false
+}
+
+#[test]
+fn ends_session_finds_a_detach_after_a_stray_dollar() {
+    assert!(ends_session(&frame(b"{/\\`v$D<=S")));
+    assert!(ends_session(b"$D#44"));
+    assert!(!ends_session(b"$D#45"));
+    assert!(!ends_session(&frame(b"qC")));
 }
 
 fn frame(body: &[u8]) -> Vec<u8> {
