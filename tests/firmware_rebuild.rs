@@ -1,7 +1,8 @@
 //! Checks that the committed test firmware in `tests/firmware/` is what its
 //! sources build to, and that the images have the layout the debugger tests
 //! rely on (blinky's symbols; the result blocks, vector tables and entry
-//! points of the HAL-style and FPU images, see `tests/firmware/README.md`).
+//! points of the HAL-style and FPU images, see `tests/firmware/README.md`;
+//! the layout of the Cortex-M4F flash images is checked by `firmware_m4.rs`).
 //!
 //! This needs the ARM cross toolchain (`arm-none-eabi-gcc`, `-objcopy`,
 //! `-nm`), newlib for it (the FPU images link its string functions) and GNU
@@ -14,7 +15,7 @@ use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-const ELFS: [&str; 13] = [
+const ELFS: [&str; 19] = [
     "f103-blinky.elf",
     "f103-big.elf",
     "f103-too-big.elf",
@@ -28,6 +29,12 @@ const ELFS: [&str; 13] = [
     "f103-usart.elf",
     "f303-fpu.elf",
     "h743-fpu.elf",
+    "f303-blinky.elf",
+    "g474-blinky.elf",
+    "l476-blinky.elf",
+    "g474-fpu.elf",
+    "l476-fpu.elf",
+    "g474-swd-off.elf",
 ];
 
 /// The STM32F103 images built on `startup_stm32f103xb.c` and `f103_app.ld`,
