@@ -41,6 +41,8 @@ mod run;
 mod soc;
 mod stats;
 mod stm32f1;
+mod stm32g4;
+mod stm32l4;
 mod storage;
 mod sysmem;
 mod thread;
