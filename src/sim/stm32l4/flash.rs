@@ -203,11 +203,6 @@ impl FlashCtl {
         self.rdp_level() == 0 || !debug_latched
     }
 
-    /// Flash wait states ACR.LATENCY.
-    pub(crate) fn latency(&self) -> u32 {
-        self.acr & 0xF
-    }
-
     /// Ends the running operation if its time has come.
     pub(crate) fn settle(&mut self, now: Ps) {
         if let Some(t) = self.busy_until

@@ -22,8 +22,8 @@ pub(crate) const RDP_LEVEL0: u8 = 0xAA;
 pub(crate) const RDP_LEVEL2: u8 = 0xCC;
 /// OPTR.IWDG_SW (bit 16): 1 = software watchdog (RM0351 §3.7.8).
 pub(crate) const OPTR_IWDG_SW: u32 = 1 << 16;
-/// OPTR.DUALBANK (L4, bit 21) and OPTR.DBANK (G4, bit 22).
-pub(crate) const OPTR_DUALBANK_L4: u32 = 1 << 21;
+/// OPTR.DBANK (G4, bit 22; the L476's DUALBANK, bit 21, has no effect on
+/// 1 MiB parts).
 pub(crate) const OPTR_DBANK_G4: u32 = 1 << 22;
 /// PCROP1ER.PCROP_RDP (bit 31): the PCROP area is erased on RDP regression.
 pub(crate) const PCROP_RDP: u32 = 1 << 31;
@@ -185,12 +185,6 @@ impl Geometry {
     /// Bytes per bank.
     pub(crate) fn bank_size(&self) -> usize {
         self.page_size * self.pages_per_bank
-    }
-
-    /// (bank 0/1, page in the bank) of flash offset `off`.
-    pub(crate) fn page_of(&self, off: usize) -> (usize, usize) {
-        let bank = if self.dual { off / self.bank_size() } else { 0 };
-        (bank, (off - bank * self.bank_size()) / self.page_size)
     }
 }
 
