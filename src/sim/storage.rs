@@ -163,3 +163,64 @@ pub(crate) fn save(path: &Path, model: ChipModel, nv: &NvMem) -> Result<(), SimE
     std::fs::write(&tmp, &out).map_err(io)?;
     std::fs::rename(&tmp, path).map_err(io)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tmp(name: &str) -> std::path::PathBuf {
+        std::env::temp_dir().join(format!("stdbg-storage-{}-{name}", std::process::id()))
+    }
+
+    #[test]
+    fn version2_round_trip_keeps_option_words_and_otp() {
+        let model = ChipModel::Stm32l476rg;
+        let mut nv = NvMem::blank(model.flash_size(), [0xFF; 16]);
+        nv.flash[5] = 0x42;
+        nv.opt_words = vec![0xFFEF_F8BB, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+        nv.otp = vec![0xFF; 1024];
+        nv.otp[3] = 0x11;
+        let p = tmp("v2");
+        save(&p, model, &nv).unwrap();
+        assert_eq!(&std::fs::read(&p).unwrap()[..8], MAGIC_V2);
+        let back = load(&p, model).unwrap().unwrap();
+        assert_eq!(back.flash, nv.flash);
+        assert_eq!(back.opt_words, nv.opt_words);
+        assert_eq!(back.otp, nv.otp);
+        // A truncated extension is reported, not taken.
+        let mut data = std::fs::read(&p).unwrap();
+        data.truncate(data.len() - 8 - 10);
+        let sum = fnv1a(&data);
+        data.extend_from_slice(&sum.to_le_bytes());
+        std::fs::write(&p, &data).unwrap();
+        assert!(matches!(
+            load(&p, model),
+            Err(SimError::StorageCorrupt { .. })
+        ));
+        let _ = std::fs::remove_file(&p);
+    }
+
+    #[test]
+    fn version1_files_still_load_and_f1_still_writes_version1() {
+        let model = ChipModel::Stm32f103c8;
+        let mut nv = NvMem::blank(model.flash_size(), [0xA5; 16]);
+        nv.flash[0] = 7;
+        let p = tmp("v1");
+        save(&p, model, &nv).unwrap();
+        assert_eq!(&std::fs::read(&p).unwrap()[..8], MAGIC_V1);
+        let back = load(&p, model).unwrap().unwrap();
+        assert_eq!((back.flash[0], back.opt), (7, [0xA5; 16]));
+        assert!(back.opt_words.is_empty() && back.otp.is_empty());
+        // A version-1 file of an L476 (written before its flash controller
+        // existed) loads; the chip completes it with factory values.
+        let l4 = ChipModel::Stm32l476rg;
+        save(&p, l4, &NvMem::blank(l4.flash_size(), [0xFF; 16])).unwrap();
+        let mut old = load(&p, l4).unwrap().unwrap();
+        let mut factory = NvMem::blank(0, [0xFF; 16]);
+        factory.opt_words = vec![1; 11];
+        factory.otp = vec![0xFF; 1024];
+        old.fill_missing(&factory);
+        assert_eq!((old.opt_words.len(), old.otp.len()), (11, 1024));
+        let _ = std::fs::remove_file(&p);
+    }
+}

@@ -40,6 +40,7 @@
 //!   1 to 0 mass-erases main flash, keeping the pages of PCROP areas when
 //!   PCROP1ER.PCROP_RDP is clear (partial mass erase), OTP untouched.
 //! * The 1 KiB OTP at 0x1FFF_7000: programmed as main flash, never erased.
+//!
 //! Not modelled: fast programming (FSTPG: a store with FSTPG and not PG is
 //! refused with PGSERR), ECC (ECCR flags, RDERR), PCROP's read protection
 //! of data reads (the bus reads flash directly), the securable area
