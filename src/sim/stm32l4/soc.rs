@@ -404,3 +404,6 @@ impl Soc for L4Soc {
         self.gpio.get(port).map(|g| g.odr).unwrap_or(0)
     }
 }
+
+#[cfg(test)]
+mod tests;
