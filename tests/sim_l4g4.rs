@@ -373,3 +373,45 @@ fn firmware_taking_pa13_pa14_silences_swd() {
     let _ = core.write_word_32(0x4800_0000, 0x97FF_FFFF);
     assert!(core.read_word_32(0x2000_0000).is_err(), "SWD must be gone");
 }
+
+#[test]
+fn option_bytes_otp_and_flash_persist_in_the_storage_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("g474.nv");
+    let on_disk = || {
+        stdbg::sim::Sim::new(stdbg::sim::SimConfig {
+            chip: ChipModel::Stm32g474re,
+            storage: Some(path.clone()),
+        })
+        .unwrap()
+    };
+    {
+        let sim = on_disk();
+        let mut session = attach(&sim);
+        let mut core = session.core(0).unwrap();
+        core.halt(TIMEOUT).unwrap();
+        program_direct(&mut core, false, 3, FLASH + 3 * 2048, &image(3, 64));
+        unlock(&mut core);
+        core.write_word_32(CR, CR_PG).unwrap();
+        core.write_32(OTP + 8, &[0x0102_0304, 0x0506_0708]).unwrap();
+        wait_not_busy(&mut core);
+        unlock_options(&mut core);
+        core.write_word_32(WRP1AR, 0x0005_0004).unwrap();
+        core.write_word_32(CR, CR_OPTSTRT).unwrap();
+        wait_not_busy(&mut core);
+        core.write_word_32(CR, CR_LOCK).unwrap();
+    }
+    assert_eq!(&std::fs::read(&path).unwrap()[..8], b"STDBGNV2");
+    let sim = on_disk();
+    let mut session = attach(&sim);
+    let mut core = session.core(0).unwrap();
+    core.halt(TIMEOUT).unwrap();
+    assert_eq!(
+        core.read_word_32(WRP1AR).unwrap() & 0x007F_007F,
+        0x0005_0004
+    );
+    assert_eq!(core.read_word_32(OTP + 12).unwrap(), 0x0506_0708);
+    let mut back = vec![0u8; 64];
+    core.read_8(FLASH + 3 * 2048, &mut back).unwrap();
+    assert_eq!(back, image(3, 64));
+}
