@@ -154,6 +154,11 @@ impl Bus {
                 return Some((i, (a - base) as usize));
             }
         }
+        for &(base, i) in self.ident.ram_aliases {
+            if a >= base && ((a - base) as usize) < self.rams[i].len() {
+                return Some((i, (a - base) as usize));
+            }
+        }
         None
     }
 

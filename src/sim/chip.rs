@@ -108,6 +108,10 @@ fn make_soc(model: ChipModel, nv: &NvMem) -> Box<dyn Soc> {
     let ident = model.identity();
     if ident.f1_soc {
         Box::new(super::stm32f1::F1Soc::power_on(ident, nv))
+    } else if model == ChipModel::Stm32l476rg {
+        Box::new(super::stm32l4::power_on(ident, nv))
+    } else if model == ChipModel::Stm32g474re {
+        Box::new(super::stm32g4::power_on(ident, nv))
     } else {
         Box::new(super::minimal::MinimalSoc::new(ident))
     }
@@ -122,12 +126,28 @@ pub(crate) fn factory_option_bytes(model: ChipModel) -> [u8; 16] {
     }
 }
 
+/// The factory non-volatile content of `model`: erased flash, factory
+/// option bytes, and on G4/L4 factory option words and an erased OTP.
+fn factory_nv(model: ChipModel) -> NvMem {
+    use super::stm32l4::options::Variant;
+    match model {
+        ChipModel::Stm32l476rg => super::stm32l4::factory_nv(Variant::L476, model.flash_size()),
+        ChipModel::Stm32g474re => super::stm32l4::factory_nv(Variant::G474, model.flash_size()),
+        _ => NvMem::blank(model.flash_size(), factory_option_bytes(model)),
+    }
+}
+
 impl Chip {
     /// Power-on reset.
     pub(crate) fn new(model: ChipModel, storage: Option<PathBuf>) -> Result<Chip, SimError> {
-        let blank = || NvMem::blank(model.flash_size(), factory_option_bytes(model));
+        let blank = || factory_nv(model);
         let nv = match &storage {
-            Some(p) => super::storage::load(p, model)?.unwrap_or_else(blank),
+            Some(p) => super::storage::load(p, model)?
+                .map(|mut nv| {
+                    nv.fill_missing(&blank());
+                    nv
+                })
+                .unwrap_or_else(blank),
             None => blank(),
         };
         Ok(Chip::power_on(model, nv, storage))

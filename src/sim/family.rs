@@ -4,10 +4,11 @@
 //!
 //! Sources: RM0008 (F1), RM0316 (F303), RM0440 (G4), RM0351 (L4), RM0433 (H7),
 //! the Cortex-M3/M4/M7 TRMs (CPUID, MVFR0/1/2) and ADIv5/ADIv6 (DPIDR).
-//! Only the STM32F1 has a full SoC model; the F303's flash interface is
+//! The STM32F1 has a full SoC model; the F303's flash interface is
 //! register-compatible with the F1's FPEC (RM0316 §4) and uses the F1 SoC with
-//! 2 KiB pages; G4/L4/H7 have an identity-level SoC (`minimal.rs`: DBGMCU,
-//! RAM, read-only flash) until their family folders exist.
+//! 2 KiB pages; the G474 and L476 use the stm32l4x-family SoC (`stm32l4/`,
+//! `stm32g4/`); the H7 has an identity-level SoC (`minimal.rs`: DBGMCU,
+//! RAM, read-only flash) until its family folder exists.
 
 use super::arm::core::CoreKind;
 
@@ -38,6 +39,10 @@ pub(crate) struct Identity {
     /// RAM regions (base, size in bytes), the main SRAM (or DTCM) at
     /// 0x2000_0000 first.
     pub rams: &'static [(u32, usize)],
+    /// Aliases of RAM regions: (alias base, index into `rams`), e.g. the
+    /// G474's CCM SRAM and the L476's SRAM2, also at 0x2001_8000 (RM0440
+    /// §2.2.2, RM0351 §2.2.2) so that they continue SRAM1.
+    pub ram_aliases: &'static [(u32, usize)],
     /// The processor.
     pub core: CoreKind,
     /// Main flash is aliased at 0 (boot from main flash, RM0008 §3.4).
@@ -98,6 +103,7 @@ pub(crate) const STM32F103C8: Identity = Identity {
     pages_per_wrp_bit: 4,
     f1_fpec: true,
     rams: &[(0x2000_0000, 20 * KIB)],
+    ram_aliases: &[],
     core: CoreKind::CortexM3,
     flash_alias_at_0: true,
     bit_band: true,
@@ -136,6 +142,7 @@ pub(crate) const STM32F303VC: Identity = Identity {
     pages_per_wrp_bit: 2,
     f1_fpec: true,
     rams: &[(0x2000_0000, 40 * KIB), (0x1000_0000, 8 * KIB)],
+    ram_aliases: &[],
     core: CoreKind::CortexM4F,
     flash_alias_at_0: true,
     bit_band: true,
@@ -153,9 +160,14 @@ pub(crate) const STM32F303VC: Identity = Identity {
     afio_swj: false,
 };
 
-/// RM0440 (STM32G474): DEV_ID 0x469, REV_ID 0x1000 (rev A); system memory,
-/// OTP and signature in 0x1FFF_0000..0x1FFF_7800, F_SIZE 0x1FFF_75E0, UID
-/// 0x1FFF_7590; SRAM1+SRAM2 96 KiB at 0x2000_0000, CCM SRAM 32 KiB at 0x1000_0000.
+/// RM0440 (STM32G474): DEV_ID 0x469, REV_ID 0x1000 (rev A); system memory
+/// 28 KiB at 0x1FFF_0000, then (served by the SoC, `stm32l4/soc.rs`) the
+/// 1 KiB OTP at 0x1FFF_7000, the engineering bytes with UID at 0x1FFF_7590
+/// and F_SIZE at 0x1FFF_75E0, the option bytes at 0x1FFF_7800 (RM0440 §2.2.2,
+/// §3.3.1, §48); SRAM1 80 KiB + SRAM2 16 KiB at 0x2000_0000, CCM SRAM 32 KiB
+/// at 0x1000_0000 and aliased at 0x2001_8000; 512 KiB flash, dual bank with
+/// 2 KiB pages (OPTR.DBANK = 1, factory) or single bank with 4 KiB pages;
+/// 102 interrupt positions (RM0440 Table 97).
 pub(crate) const STM32G474RE: Identity = Identity {
     dpidr: 0x2BA0_1477,
     dp_version: 1,
@@ -169,6 +181,7 @@ pub(crate) const STM32G474RE: Identity = Identity {
     pages_per_wrp_bit: 1,
     f1_fpec: false,
     rams: &[(0x2000_0000, 96 * KIB), (0x1000_0000, 32 * KIB)],
+    ram_aliases: &[(0x2001_8000, 1)],
     core: CoreKind::CortexM4F,
     flash_alias_at_0: true,
     bit_band: true,
@@ -182,14 +195,18 @@ pub(crate) const STM32G474RE: Identity = Identity {
     f1_soc: false,
     reset_hclk: 16_000_000,
     sysmem_base: 0x1FFF_0000,
-    sysmem_size: 0x7800,
+    sysmem_size: 0x7000,
     fsize_addr: 0x1FFF_75E0,
     uid_addr: 0x1FFF_7590,
     afio_swj: false,
 };
 
 /// RM0351 (STM32L476): DEV_ID 0x415, REV_ID 0x1007 (rev 4); SRAM1 96 KiB at
-/// 0x2000_0000, SRAM2 32 KiB at 0x1000_0000; F_SIZE 0x1FFF_75E0, UID 0x1FFF_7590.
+/// 0x2000_0000, SRAM2 32 KiB at 0x1000_0000 and aliased at 0x2001_8000
+/// (RM0351 §2.2.2); 1 MiB flash, always two banks of 256 pages of 2 KiB;
+/// the information block as on the G474 (OTP 0x1FFF_7000, F_SIZE
+/// 0x1FFF_75E0, UID 0x1FFF_7590, option bytes 0x1FFF_7800/0x1FFF_F800);
+/// 82 interrupt positions (RM0351 Table 58, FPU at 81).
 pub(crate) const STM32L476RG: Identity = Identity {
     idcode: 0x1007_6415,
     flash_size: 1024 * KIB,
@@ -225,6 +242,7 @@ pub(crate) const STM32H743ZI: Identity = Identity {
         (0x3000_0000, 288 * KIB),
         (0x3800_0000, 64 * KIB),
     ],
+    ram_aliases: &[],
     core: CoreKind::CortexM7,
     flash_alias_at_0: false,
     bit_band: false,

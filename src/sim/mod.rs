@@ -41,6 +41,8 @@ mod run;
 mod soc;
 mod stats;
 mod stm32f1;
+mod stm32g4;
+mod stm32l4;
 mod storage;
 mod sysmem;
 mod thread;
@@ -76,8 +78,10 @@ pub struct SimConfig {
 /// DBGMCU_IDCODE, F_SIZE and memory sizes are those of the real part, so that a
 /// debugger configured for another chip sees the difference; their peripherals
 /// are the F1's, the STM32F303's flash interface is the F1 FPEC with 2 KiB
-/// pages (register-compatible, RM0316 §4) and the G4/L4/H7 have no flash
-/// controller (flash is read-only). See `docs/sim.md`.
+/// pages (register-compatible, RM0316 §4), the G474 and L476 have the SoC of
+/// the stm32l4x family (flash controller, RCC, PWR, IWDG, DBGMCU; GPIO as a
+/// placeholder) and the H7 has no flash controller (flash is read-only). See
+/// `docs/sim.md`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ChipModel {
     /// STM32F103C8: 64 KiB flash, 20 KiB SRAM.
@@ -86,9 +90,9 @@ pub enum ChipModel {
     Stm32f103cb,
     /// STM32F303VC (identity level): Cortex-M4F, 256 KiB flash, 40 KiB SRAM + 8 KiB CCM SRAM.
     Stm32f303vc,
-    /// STM32G474RE (identity level): Cortex-M4F, 512 KiB flash, 96 KiB SRAM + 32 KiB CCM SRAM.
+    /// STM32G474RE: Cortex-M4F, 512 KiB flash, 96 KiB SRAM + 32 KiB CCM SRAM.
     Stm32g474re,
-    /// STM32L476RG (identity level): Cortex-M4F, 1 MiB flash, 96 KiB SRAM1 + 32 KiB SRAM2.
+    /// STM32L476RG: Cortex-M4F, 1 MiB flash, 96 KiB SRAM1 + 32 KiB SRAM2.
     Stm32l476rg,
     /// STM32H743ZI (identity level): Cortex-M7 (DP FPU), 2 MiB flash, 128 KiB DTCM + 512 KiB AXI SRAM.
     Stm32h743zi,

@@ -18,7 +18,12 @@ pub(crate) fn image(id: &Identity) -> Vec<u8> {
     // base + 0x20: b . (0xE7FE)
     m[0x20..0x22].copy_from_slice(&0xE7FEu16.to_le_bytes());
     let put = |m: &mut Vec<u8>, addr: u32, bytes: &[u8], pad: usize| {
-        let off = (addr - base) as usize;
+        // On G4/L4 the signature lies beyond system memory, in the SoC's
+        // information block (`stm32l4/soc.rs`).
+        let off = addr.wrapping_sub(base) as usize;
+        if off + bytes.len() > size {
+            return;
+        }
         m[off..off + bytes.len()].copy_from_slice(bytes);
         let end = (off + bytes.len() + pad).min(size);
         m[off + bytes.len()..end].fill(0xFF);
