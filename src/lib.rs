@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod command;
 pub mod diagnose;
+pub mod family;
 pub mod flashing;
 pub mod gdb;
 pub mod host;
