@@ -264,6 +264,11 @@ pub trait Family: Send + Sync {
 
     /// Adds the family's commands (`stm32f1x lock` …) to the registry.
     fn register_commands(&self, reg: &mut Registry);
+
+    /// A bank at `base` whose geometry is fixed (not read from F_SIZE): the G4/L4 OTP area.
+    fn fixed_geometry(&self, _base: u64) -> Option<Geometry> {
+        None
+    }
 }
 
 /// The family of a bank, `None` for external-memory drivers (`stmqspi` …).
@@ -288,6 +293,14 @@ pub fn read_idcode_host(host: &Host) -> Result<u32, CommandError> {
 /// as OpenOCD does), a configured size wins (`ignoring flash probed value, using configured
 /// bank size`), then `flash size = N KiB`.
 pub fn probe(host: &Host, bank: &FlashBank, fam: &dyn Family) -> Result<Geometry, CommandError> {
+    if let Some(g) = fam.fixed_geometry(bank.base) {
+        tracing::info!(
+            "OTP size is {} bytes, base address is 0x{:08x}",
+            g.size,
+            bank.base
+        );
+        return Ok(g);
+    }
     let idcode = read_idcode_host(host)?;
     let dev_id = (idcode & 0xfff) as u16;
     let found = line(dev_id).filter(|l| l.driver == Some(fam.driver()));

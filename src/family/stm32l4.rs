@@ -42,6 +42,11 @@ pub const WRP2AR: u32 = 0x4C;
 /// FLASH_WRP2BR offset.
 pub const WRP2BR: u32 = 0x50;
 
+/// The OTP area (RM0351 §3.3.1, RM0440 §5.3.1): 1 KiB, programmable once, never erased.
+pub const OTP_BASE: u64 = 0x1FFF_7000;
+/// Its size in bytes.
+pub const OTP_SIZE: u32 = 1024;
+
 /// The address of a FLASH register.
 pub const fn reg(offset: u32) -> u64 {
     FLASH_BASE + offset as u64
@@ -470,6 +475,14 @@ impl Family for Stm32l4x {
 
     fn register_commands(&self, reg: &mut Registry) {
         crate::command::builtin::stm32l4x::register(reg);
+    }
+
+    fn fixed_geometry(&self, base: u64) -> Option<super::Geometry> {
+        // The OTP area: 1 KiB at 0x1FFF_7000, one sector (OpenOCD `stm32l4_probe`).
+        (base == OTP_BASE).then_some(super::Geometry {
+            size: OTP_SIZE,
+            page_size: OTP_SIZE,
+        })
     }
 }
 

@@ -13,12 +13,10 @@ use std::sync::Mutex;
 use super::parse_u32;
 use super::stm32f1x::{chip_line, driver_bank, require_halted};
 use crate::command::{CommandError, Ctx, Mode, Registry, command};
+use crate::family::stm32l4::OTP_BASE;
 use crate::family::{Driver, stm32l4};
 use crate::host::FlashBank;
 use crate::host::target::TargetState;
-
-/// Base of the OTP area (RM0351 §3.3.1, RM0440 §5.3.1), 1 KiB.
-pub const OTP_BASE: u64 = 0x1FFF_7000;
 
 /// OTP banks whose write commands are enabled (`stm32l4x otp <bank> enable`), by bank name.
 static OTP_ENABLED: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
