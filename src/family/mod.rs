@@ -191,6 +191,8 @@ pub struct FlashState {
     pub wrp: Vec<WrpArea>,
     /// The error bit set by an access to a protected page, e.g. `FLASH_SR.WRPRTERR`.
     pub wrp_error: &'static str,
+    /// The error bit of programming a location that is not erased, e.g. `PGERR`.
+    pub program_error: &'static str,
     /// FLASH_SR.
     pub sr: u32,
     /// The set FLASH_SR error bits in words (RM's meaning and what to do).

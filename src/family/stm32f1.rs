@@ -242,6 +242,7 @@ impl Family for Stm32f1x {
             wrp_raw: wrpr,
             wrp_words: describe_wrpr(wrpr, line.pages_per_prot_block),
             wrp,
+            program_error: "PGERR",
             wrp_error: "FLASH_SR.WRPRTERR",
             sr,
             sr_words: sr_words(sr),

@@ -405,6 +405,7 @@ impl Family for Stm32l4x {
             wrp_raw: regs[0].value,
             wrp_words,
             wrp,
+            program_error: "PROGERR",
             wrp_error: "FLASH_SR.WRPERR",
             sr: sr_v,
             sr_words: sr_words(sr_v),

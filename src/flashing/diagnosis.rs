@@ -386,7 +386,8 @@ pub fn explain_write_failure(
                         "an access was refused by the bus (the debug port answered FAULT) while the flash algorithm was loaded or run: memory that does not answer, such as a bus error in the work area or the flash"
                     };
                     msg.push_str(&format!(
-                        "the flash write failed{at}: {why}; the flash controller reports no programming error, so this is not a programming error bit or write protection"
+                        "the flash write failed{at}: {why}; the flash controller reports no programming error, so this is not {} or write protection",
+                        regs.program_error
                     ));
                 } else if words.is_empty() {
                     let page_blank = page.and_then(|p| host.read_memory(g.base + p * g.page_size, g.page_size as usize).ok()).map(|d| d.iter().all(|b| *b == 0xFF));
