@@ -1,4 +1,4 @@
-//! The STM32F1 option-byte commands of `targets/stm32f1x.rhai` (`stm32f1x options_read`,
+//! The STM32F1 option-byte commands (`stm32f1x options_read`, built into stdbg: src/command/builtin/stm32f1x.rs;
 //! `options_write`, `options_load`, `lock`, `unlock`, `mass_erase`) and what stdbg says about
 //! read-out and write protection, against the virtual Blue Pill through the built binary.
 //! Option bytes and flash are checked through the virtual chip's back door.

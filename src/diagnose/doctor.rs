@@ -270,7 +270,7 @@ pub fn run(host: &Host, exp: &Expected, sim: Option<Sim>) -> (Report, Option<Sim
     let mut chip_mismatch = None;
     let mut rdp = false;
     let mut wrp = false;
-    let mut lowpower_warn = false;
+    let mut lowpower_warn: Option<&'static crate::family::DebugRegs> = None;
     if best.is_none() {
         for c in [
             "AP IDR",
@@ -352,7 +352,7 @@ pub fn run(host: &Host, exp: &Expected, sim: Option<Sim>) -> (Report, Option<Sim
                     );
                     let script = ids::line_of(dev)
                         .map(|l| {
-                            ids::script_for(l.family, |n| {
+                            ids::script_for(l.series, |n| {
                                 crate::script::find::find(host, n).is_some()
                             })
                         })
@@ -385,55 +385,76 @@ pub fn run(host: &Host, exp: &Expected, sim: Option<Sim>) -> (Report, Option<Sim
             }
             None => rep.row("core state (DHCSR)", "not readable", Verdict::Warn),
         }
-        match full.flash_obr {
-            Some(v) if v & 0x2 != 0 => {
-                rdp = true;
+        let line = crate::family::line_for(full.idcode, &exp.dev_ids);
+        match &full.flash {
+            Some(st) => {
+                let reg = st.rdp_register;
+                let (text, verdict) = match st.rdp {
+                    crate::family::Rdp::Level0 => (
+                        format!("{:#010x}: level 0 (not protected)", st.rdp_raw),
+                        Verdict::Ok,
+                    ),
+                    crate::family::Rdp::Level1 => {
+                        rdp = true;
+                        (
+                            format!(
+                                "{:#010x}: {}, level 1: debugger reads of flash fail",
+                                st.rdp_raw,
+                                if reg == "FLASH_OBR" {
+                                    "RDPRT set"
+                                } else {
+                                    "RDP not 0xAA"
+                                }
+                            ),
+                            Verdict::Fail,
+                        )
+                    }
+                    crate::family::Rdp::Level2 => {
+                        rdp = true;
+                        (
+                            format!(
+                                "{:#010x}: level 2: permanent, nothing can be done over SWD",
+                                st.rdp_raw
+                            ),
+                            Verdict::Fail,
+                        )
+                    }
+                };
+                rep.row(&format!("RDP ({reg})"), text, verdict);
+                let wreg = st.wrp_register;
+                let protected = !st.wrp.is_empty();
+                wrp |= protected;
                 rep.row(
-                    "RDP (FLASH_OBR)",
-                    format!("{v:#010x}: RDPRT set, level 1: debugger reads of flash fail"),
-                    Verdict::Fail,
+                    &format!("WRP ({wreg})"),
+                    format!("{:#010x}: {}", st.wrp_raw, st.wrp_words),
+                    if protected {
+                        Verdict::Warn
+                    } else {
+                        Verdict::Ok
+                    },
                 );
             }
-            Some(v) => rep.row(
-                "RDP (FLASH_OBR)",
-                format!("{v:#010x}: level 0 (not protected)"),
-                Verdict::Ok,
-            ),
-            None => rep.row(
-                "RDP (FLASH_OBR)",
-                "not checked (STM32F1 registers only)",
-                Verdict::Skip,
-            ),
-        }
-        match full.flash_wrpr {
-            Some(v) if v != 0xFFFF_FFFF => {
-                wrp = true;
+            None => {
                 rep.row(
-                    "WRP (FLASH_WRPR)",
-                    format!("{v:#010x}: {}", regs::describe_wrpr(v)),
-                    Verdict::Warn,
+                    "RDP",
+                    "not checked (a chip of a family stdbg drives, F1/F3/G4/L4, only)",
+                    Verdict::Skip,
+                );
+                rep.row(
+                    "WRP",
+                    "not checked (a chip of a family stdbg drives, F1/F3/G4/L4, only)",
+                    Verdict::Skip,
                 );
             }
-            Some(v) => rep.row(
-                "WRP (FLASH_WRPR)",
-                format!("{v:#010x}: {}", regs::describe_wrpr(v)),
-                Verdict::Ok,
-            ),
-            None => rep.row(
-                "WRP (FLASH_WRPR)",
-                "not checked (STM32F1 registers only)",
-                Verdict::Skip,
-            ),
         }
-        match full.dbgmcu_cr {
-            Some(v) => {
-                let lp = regs::dbgmcu::STOP | regs::dbgmcu::STANDBY;
-                let wd = regs::dbgmcu::IWDG_STOP;
+        match (full.dbgmcu_cr, line.debug()) {
+            (Some(v), Some(d)) => {
+                let fz = full.dbgmcu_fz.unwrap_or(0);
                 let mut notes = Vec::new();
-                if v & lp != lp {
+                if v & d.lowpower != d.lowpower {
                     notes.push("Stop/Standby cut the link");
                 }
-                if v & wd == 0 {
+                if fz & d.iwdg_stop == 0 {
                     notes.push("the IWDG runs while halted");
                 }
                 let (verdict, note) = if notes.is_empty() {
@@ -441,19 +462,23 @@ pub fn run(host: &Host, exp: &Expected, sim: Option<Sim>) -> (Report, Option<Sim
                 } else if exp.has_examine_end && v == 0 {
                     (
                         Verdict::Ok,
-                        " (reset value; the examine-end handler sets 0x307 at init)".to_string(),
+                        format!(
+                            " (reset value; the examine-end handler sets the debug bits at init: `{}`)",
+                            d.examine_end
+                        ),
                     )
                 } else {
-                    lowpower_warn = true;
+                    lowpower_warn = Some(d);
                     (Verdict::Warn, format!(": {}", notes.join(", ")))
                 };
-                rep.row(
-                    "DBGMCU_CR",
-                    format!("{v:#010x} {}{note}", regs::dbgmcu_bits(v)),
-                    verdict,
-                );
+                let text = if d.freeze_in_cr() {
+                    format!("{v:#010x} {}{note}", d.cr_words(v))
+                } else {
+                    format!("{}{note}", d.describe(Some(v), full.dbgmcu_fz))
+                };
+                rep.row("DBGMCU_CR", text, verdict);
             }
-            None => rep.row("DBGMCU_CR", "not readable", Verdict::Warn),
+            _ => rep.row("DBGMCU_CR", "not readable", Verdict::Warn),
         }
     }
     // 5. Connect normal vs under reset.
@@ -542,6 +567,15 @@ pub fn run(host: &Host, exp: &Expected, sim: Option<Sim>) -> (Report, Option<Sim
         }
     }
     // 6. Summary.
+    let line = crate::family::line_for(full.idcode, &exp.dev_ids);
+    let driver = line
+        .driver
+        .map(|d| d.name())
+        .unwrap_or(crate::family::Driver::Stm32f1x.name());
+    let swd_pins = line
+        .debug()
+        .map(|d| d.swd_pins)
+        .unwrap_or("the SWD pin configuration");
     let volts = voltage
         .map(|v| format!("{v:.2} V"))
         .unwrap_or_else(|| "unmeasured voltage".into());
@@ -555,11 +589,11 @@ pub fn run(host: &Host, exp: &Expected, sim: Option<Sim>) -> (Report, Option<Sim
             s.push(format!("note: the DPIDR read at {working:?} kHz (tried first), then the SW-DP stopped answering at every speed: the running firmware cut the link during the check."));
         }
         if under_reset_ok {
-            s.push(format!("FAIL: the target is powered ({volts}) but gives no ACK while its firmware runs; under reset it answers. The firmware disables the SWD pins (AFIO_MAPR.SWJ_CFG) or enters Stop/Standby without the DBGMCU_CR debug bits."));
-            s.push("fix: add `reset_config(\"srst_only srst_nogate connect_assert_srst\");` to the board script (init also falls back to it by itself); then erase or fix the firmware (`stm32f1x mass_erase 0`).".into());
+            s.push(format!("FAIL: the target is powered ({volts}) but gives no ACK while its firmware runs; under reset it answers. The firmware disables the SWD pins ({swd_pins}) or enters Stop/Standby without the DBGMCU_CR debug bits."));
+            s.push(format!("fix: add `reset_config(\"srst_only srst_nogate connect_assert_srst\");` to the board script (init also falls back to it by itself); then erase or fix the firmware (`{driver} mass_erase 0`)."));
         } else if nrst == Some(false) {
             s.push(format!("FAIL: the target is powered ({volts}) but gives no ACK at any speed, and NRST is not wired, so connecting under reset is impossible. The firmware likely disables the SWD pins or enters Stop/Standby; or SWDIO/SWCLK are not connected."));
-            s.push("fix: wire NRST to the probe and add `reset_config(\"srst_only srst_nogate connect_assert_srst\");`; or hold RESET while starting stdbg; or boot with BOOT0 = 1 and run `stm32f1x mass_erase 0`.".into());
+            s.push(format!("fix: wire NRST to the probe and add `reset_config(\"srst_only srst_nogate connect_assert_srst\");`; or hold RESET while starting stdbg; or boot with BOOT0 = 1 and run `{driver} mass_erase 0`."));
         } else {
             s.push(format!("FAIL: the target is powered ({volts}) but gives no ACK at any speed, even under reset: check SWDIO, SWCLK and GND wiring."));
         }
@@ -584,13 +618,37 @@ pub fn run(host: &Host, exp: &Expected, sim: Option<Sim>) -> (Report, Option<Sim
         ));
     }
     if rdp {
-        s.push("FAIL: flash is read-protected (RDP level 1): reads of flash fail and programming is refused. fix: `stm32f1x unlock 0`, then power-cycle (this mass-erases the flash; stdbg never does it by itself).".into());
+        let level2 = full
+            .flash
+            .as_ref()
+            .is_some_and(|f| f.rdp == crate::family::Rdp::Level2);
+        if level2 {
+            s.push("FAIL: flash is read-protected at RDP level 2: this is permanent; the debug port refuses flash access for good and nothing can be done over SWD.".into());
+        } else {
+            let fix = line
+                .driver
+                .and_then(|d| d.family())
+                .map(|f| f.unlock_fix(0))
+                .unwrap_or_else(|| "'stm32f1x unlock 0', then a power cycle".into());
+            s.push(format!("FAIL: flash is read-protected (RDP level 1): reads of flash fail and programming is refused. fix: {fix} (this mass-erases the flash; stdbg never does it by itself)."));
+        }
     }
     if wrp {
-        s.push("warn: some flash pages are write-protected: programming them fails with WRPRTERR. fix: `stm32f1x unlock 0` (clears all option-byte protection and erases the flash), or rewrite the WRP option bytes with `stm32f1x options_write`.".into());
+        let (bit, how) = if driver == "stm32l4x" {
+            (
+                "WRPERR",
+                "turn the area off with `stm32l4x option_write 0 <FLASH_WRPxyR offset> 0x000000ff 0x00ff00ff`, then `stm32l4x option_load 0` (`stm32l4x wrp_info 0` lists the areas)",
+            )
+        } else {
+            (
+                "WRPRTERR",
+                "`flash protect 0 <first> <last> off`, then `reset halt` (`flash info 0` lists the protected blocks)",
+            )
+        };
+        s.push(format!("warn: some flash pages are write-protected: programming them fails with {bit}. fix: {how}."));
     }
-    if lowpower_warn {
-        s.push("warn: DBGMCU_CR lacks debug bits: firmware that enters Stop/Standby will cut the link and the IWDG resets the chip while halted. fix: keep the target script's examine-end handler (`mmw 0xE0042004 0x307 0`) and do not clear DBGMCU_CR in the firmware.".into());
+    if let Some(d) = lowpower_warn {
+        s.push(format!("warn: DBGMCU_CR lacks debug bits: firmware that enters Stop/Standby will cut the link and the IWDG resets the chip while halted. fix: keep the target script's examine-end handler (`{}`) and do not clear DBGMCU_CR in the firmware.", d.examine_end));
     }
     if powered && !working.is_empty() && !normal_ok && under_reset_ok {
         s.push("fix: the plain connection fails but connecting under reset works: add `reset_config(\"srst_only srst_nogate connect_assert_srst\");` to the board script.".into());

@@ -1,191 +1,15 @@
 //! Chip identities in words: SW-DP DPIDR (ADIv5 §B2.2.5), Cortex-M CPUID (ARMv7-M ARM §B4.1.2)
 //! and STM32 DBGMCU_IDCODE DEV_ID (each family's reference manual, "MCU device ID code"; the
-//! values below are the ones OpenOCD's stm32 flash drivers and ST's reference manuals list).
+//! table is [`crate::family::lines`]).
 
-/// Address of DBGMCU_IDCODE on Cortex-M3/M4 STM32 (F1/F2/F3/F4/L1/L4/G4; RM0008 §31.6.1).
-pub const DBGMCU_IDCODE: u64 = 0xE004_2000;
-/// Address of DBGMCU_IDCODE on Cortex-M0/M0+ STM32 (F0/G0/L0; RM0091 §40.5.1).
-pub const DBGMCU_IDCODE_M0: u64 = 0x4001_5800;
+use crate::family::Line;
+
 /// Address of the Cortex-M CPUID register (ARMv7-M ARM §B4.1.2).
 pub const CPUID: u64 = 0xE000_ED00;
 
-/// An STM32 line as identified by its DEV_ID.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct StmLine {
-    /// DBGMCU_IDCODE bits 11:0.
-    pub dev_id: u32,
-    /// The line in words, e.g. `STM32F10xx8/B (medium density)`.
-    pub name: &'static str,
-    /// Family prefix used for the target script name, e.g. `stm32f1x`.
-    pub family: &'static str,
-}
-
-const LINES: &[StmLine] = &[
-    StmLine {
-        dev_id: 0x412,
-        name: "STM32F10xx4/6 (low density)",
-        family: "stm32f1x",
-    },
-    StmLine {
-        dev_id: 0x410,
-        name: "STM32F10xx8/B (medium density)",
-        family: "stm32f1x",
-    },
-    StmLine {
-        dev_id: 0x414,
-        name: "STM32F10xxC/D/E (high density)",
-        family: "stm32f1x",
-    },
-    StmLine {
-        dev_id: 0x430,
-        name: "STM32F10xxF/G (XL density)",
-        family: "stm32f1x",
-    },
-    StmLine {
-        dev_id: 0x418,
-        name: "STM32F105/F107 (connectivity line)",
-        family: "stm32f1x",
-    },
-    StmLine {
-        dev_id: 0x420,
-        name: "STM32F100 (value line, low/medium density)",
-        family: "stm32f1x",
-    },
-    StmLine {
-        dev_id: 0x428,
-        name: "STM32F100 (value line, high density)",
-        family: "stm32f1x",
-    },
-    StmLine {
-        dev_id: 0x422,
-        name: "STM32F303xB/C",
-        family: "stm32f3x",
-    },
-    StmLine {
-        dev_id: 0x438,
-        name: "STM32F303x6/8 / F334",
-        family: "stm32f3x",
-    },
-    StmLine {
-        dev_id: 0x439,
-        name: "STM32F301/F302x6/8",
-        family: "stm32f3x",
-    },
-    StmLine {
-        dev_id: 0x446,
-        name: "STM32F303xD/E",
-        family: "stm32f3x",
-    },
-    StmLine {
-        dev_id: 0x432,
-        name: "STM32F37x",
-        family: "stm32f3x",
-    },
-    StmLine {
-        dev_id: 0x411,
-        name: "STM32F2xx",
-        family: "stm32f2x",
-    },
-    StmLine {
-        dev_id: 0x413,
-        name: "STM32F405/407/415/417",
-        family: "stm32f4x",
-    },
-    StmLine {
-        dev_id: 0x419,
-        name: "STM32F42x/43x",
-        family: "stm32f4x",
-    },
-    StmLine {
-        dev_id: 0x423,
-        name: "STM32F401xB/C",
-        family: "stm32f4x",
-    },
-    StmLine {
-        dev_id: 0x433,
-        name: "STM32F401xD/E",
-        family: "stm32f4x",
-    },
-    StmLine {
-        dev_id: 0x431,
-        name: "STM32F411",
-        family: "stm32f4x",
-    },
-    StmLine {
-        dev_id: 0x440,
-        name: "STM32F030x8/F05x",
-        family: "stm32f0x",
-    },
-    StmLine {
-        dev_id: 0x444,
-        name: "STM32F03x",
-        family: "stm32f0x",
-    },
-    StmLine {
-        dev_id: 0x445,
-        name: "STM32F04x",
-        family: "stm32f0x",
-    },
-    StmLine {
-        dev_id: 0x448,
-        name: "STM32F07x",
-        family: "stm32f0x",
-    },
-    StmLine {
-        dev_id: 0x442,
-        name: "STM32F09x",
-        family: "stm32f0x",
-    },
-    StmLine {
-        dev_id: 0x460,
-        name: "STM32G07x/G08x",
-        family: "stm32g0x",
-    },
-    StmLine {
-        dev_id: 0x466,
-        name: "STM32G03x/G04x",
-        family: "stm32g0x",
-    },
-    StmLine {
-        dev_id: 0x468,
-        name: "STM32G431/G441",
-        family: "stm32g4x",
-    },
-    StmLine {
-        dev_id: 0x469,
-        name: "STM32G47x/G48x",
-        family: "stm32g4x",
-    },
-    StmLine {
-        dev_id: 0x415,
-        name: "STM32L47x/L48x",
-        family: "stm32l4x",
-    },
-    StmLine {
-        dev_id: 0x435,
-        name: "STM32L43x/L44x",
-        family: "stm32l4x",
-    },
-    StmLine {
-        dev_id: 0x450,
-        name: "STM32H74x/H75x",
-        family: "stm32h7x",
-    },
-    StmLine {
-        dev_id: 0x416,
-        name: "STM32L1xx (Cat.1)",
-        family: "stm32l1x",
-    },
-    StmLine {
-        dev_id: 0x417,
-        name: "STM32L05x/L06x",
-        family: "stm32l0x",
-    },
-];
-
-/// The STM32 line with this DEV_ID, if known.
-pub fn line_of(dev_id: u32) -> Option<&'static StmLine> {
-    LINES.iter().find(|l| l.dev_id == dev_id & 0xFFF)
+/// The STM32 line with this DEV_ID, if known (the one table: [`crate::family::lines`]).
+pub fn line_of(dev_id: u32) -> Option<&'static Line> {
+    crate::family::line((dev_id & 0xFFF) as u16)
 }
 
 /// DEV_ID and REV_ID of a DBGMCU_IDCODE value.
@@ -199,7 +23,7 @@ pub fn describe_idcode(idcode: u32) -> String {
     match line_of(dev) {
         Some(l) => format!(
             "{} (DBGMCU_IDCODE {idcode:#010x}: DEV_ID {dev:#05x}, REV_ID {rev:#06x})",
-            l.name
+            l.words
         ),
         None => format!(
             "an unknown device (DBGMCU_IDCODE {idcode:#010x}: DEV_ID {dev:#05x}, REV_ID {rev:#06x})"
@@ -213,7 +37,7 @@ pub fn describe_expected(dev_ids: &[u32]) -> String {
         let mut v: Vec<&str> = dev_ids
             .iter()
             .filter_map(|d| line_of(*d))
-            .map(|l| l.family)
+            .map(|l| l.series)
             .collect();
         v.dedup();
         v
@@ -231,7 +55,7 @@ pub fn describe_expected(dev_ids: &[u32]) -> String {
 
 /// `stm32f1x` → `STM32F1`.
 pub fn family_words(family: &str) -> String {
-    family.trim_end_matches('x').to_ascii_uppercase()
+    crate::family::lines::series_words(family)
 }
 
 /// A SW-DP DPIDR in words (ADIv5 §B2.2.5): designer, DP version, MINDP, revision, and the cores

@@ -25,13 +25,13 @@ pub struct LinkIds {
     pub idcode: Option<u32>,
     /// DHCSR.
     pub dhcsr: Option<u32>,
-    /// DBGMCU_CR (STM32F1 address).
+    /// DBGMCU_CR (at the address of the chip's family; F1 when the chip is unknown).
     pub dbgmcu_cr: Option<u32>,
-    /// FLASH_OBR (STM32F1).
-    pub flash_obr: Option<u32>,
-    /// FLASH_WRPR (STM32F1).
-    pub flash_wrpr: Option<u32>,
-    /// RCC_CSR (STM32F1).
+    /// The watchdog-freeze register (DBGMCU_APB1_FZ/APB1FZR1; DBGMCU_CR itself on F1).
+    pub dbgmcu_fz: Option<u32>,
+    /// The flash controller's state, decoded by the chip's family (F1/F3/G4/L4 only).
+    pub flash: Option<crate::family::FlashState>,
+    /// The reset-flag register (RCC_CSR) of the chip's family.
     pub rcc_csr: Option<u32>,
     /// The first failure, explained by [`super::chain`].
     pub error: Option<String>,
@@ -44,7 +44,7 @@ pub struct LinkIds {
 pub enum Depth {
     /// Only the DPIDR (line reset + DPIDR read + power-up).
     Dpidr,
-    /// DPIDR, AP IDR, CPUID, DBGMCU, DHCSR and the F1 flash option registers.
+    /// DPIDR, AP IDR, CPUID, DBGMCU, DHCSR and the family's flash option registers.
     Full,
 }
 
@@ -95,28 +95,47 @@ pub fn look(mut probe: Probe, ap: u8, depth: Depth) -> (Option<Probe>, LinkIds) 
         }
         match iface.memory_interface(&apa) {
             Ok(mut mem) => {
-                let mut rd = |addr: u64, ids: &mut LinkIds| match mem.read_word_32(addr) {
+                let rd = |mem: &mut Box<
+                    dyn probe_rs::architecture::arm::memory::ArmMemoryInterface + '_,
+                >,
+                          addr: u64,
+                          ids: &mut LinkIds| match mem.read_word_32(addr) {
                     Ok(v) => Some(v),
                     Err(e) => {
                         note(ids, &e);
                         None
                     }
                 };
-                ids.cpuid = rd(ids::CPUID, &mut ids);
-                ids.dhcsr = rd(regs::DHCSR, &mut ids);
-                ids.idcode = rd(ids::DBGMCU_IDCODE, &mut ids).filter(|v| *v != 0);
+                ids.cpuid = rd(&mut mem, ids::CPUID, &mut ids);
+                ids.dhcsr = rd(&mut mem, regs::DHCSR, &mut ids);
+                ids.idcode = crate::family::read_idcode(&mut |a: u64| mem.read_word_32(a).ok());
                 if ids.idcode.is_none() {
-                    ids.idcode = rd(ids::DBGMCU_IDCODE_M0, &mut ids).filter(|v| *v != 0);
+                    // Record why the first address did not answer.
+                    let first = crate::family::idcode_addresses()[0];
+                    rd(&mut mem, first, &mut ids);
                 }
-                let f1 = ids
+                let line = crate::family::line_for(ids.idcode, &[]);
+                if let Some(d) = line.debug() {
+                    ids.dbgmcu_cr = rd(&mut mem, d.cr, &mut ids);
+                    ids.dbgmcu_fz = if d.freeze_in_cr() {
+                        ids.dbgmcu_cr
+                    } else {
+                        rd(&mut mem, d.freeze, &mut ids)
+                    };
+                }
+                let known = ids
                     .idcode
-                    .and_then(|c| ids::line_of(c & 0xFFF))
-                    .is_some_and(|l| l.family == "stm32f1x");
-                ids.dbgmcu_cr = rd(regs::DBGMCU_CR, &mut ids);
-                if f1 {
-                    ids.flash_obr = rd(regs::FLASH_OBR, &mut ids);
-                    ids.flash_wrpr = rd(regs::FLASH_WRPR, &mut ids);
-                    ids.rcc_csr = rd(regs::RCC_CSR, &mut ids);
+                    .is_some_and(|c| crate::family::line((c & 0xFFF) as u16).is_some());
+                if known {
+                    if let Some(fam) = line.driver.and_then(|d| d.family()) {
+                        let pages =
+                            u64::from(line.max_kib) * 1024 / u64::from(line.page_size.max(1));
+                        ids.flash =
+                            fam.read_flash(line, 0, pages, &mut |a: u64| mem.read_word_32(a).ok());
+                    }
+                    if let Some(r) = line.reset() {
+                        ids.rcc_csr = rd(&mut mem, r.csr, &mut ids);
+                    }
                 }
             }
             Err(e) => note(&mut ids, &e),

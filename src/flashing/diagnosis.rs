@@ -1,7 +1,8 @@
-//! Flash diagnosis for STM32F1 banks: the flash controller's registers read through the session
-//! and decoded in words (RM0008 §3.5, PM0075 §3-4), read-out and write protection found before
-//! anything is erased, and interrupted writes tracked from probe-rs's [`ProgressEvent`]s so that
-//! the pages left erased can be named.
+//! Flash diagnosis for the banks of a family stdbg drives (`stm32f1x`, `stm32l4x`): the flash
+//! controller's registers read through the session and decoded by the family
+//! ([`crate::family::Family::read_flash`]), read-out and write protection found before anything
+//! is erased, and interrupted writes tracked from probe-rs's [`ProgressEvent`]s so that the pages
+//! left erased can be named.
 //!
 //! Nothing here changes the chip: the fixes (`stm32f1x unlock 0`, `flash protect …`) are
 //! proposed as commands and run only when the user types them.
@@ -12,104 +13,13 @@ use std::sync::Mutex;
 use probe_rs::MemoryInterface;
 use probe_rs::flashing::{FlashError, ProgressEvent, ProgressOperation};
 
-use super::f1_line;
-use super::fpec::{
-    FLASH_AR, FLASH_CR, FLASH_OBR, FLASH_SR, FLASH_WRPR, OBR_RDPRT, SR_BSY, SR_EOP, SR_PGERR,
-    SR_WRPRTERR,
-};
 use crate::command::CommandError;
+use crate::family::{self, Family, FlashState, Line, Rdp};
 use crate::host::Host;
 
-/// The F1 flash controller's registers as read after a failure.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FpecRegs {
-    /// FLASH_SR.
-    pub sr: u32,
-    /// FLASH_CR.
-    pub cr: u32,
-    /// FLASH_AR.
-    pub ar: u32,
-    /// FLASH_OBR.
-    pub obr: u32,
-    /// FLASH_WRPR.
-    pub wrpr: u32,
-}
-
-impl FpecRegs {
-    /// OBR.RDPRT: read-out protection level 1 is active.
-    pub fn rdp_active(&self) -> bool {
-        self.obr & OBR_RDPRT != 0
-    }
-
-    /// `FLASH_SR = 0x00000014 (PGERR, WRPRTERR)`-style evidence line.
-    pub fn evidence(&self) -> String {
-        let bits = sr_bits(self.sr);
-        let sr = if bits.is_empty() {
-            String::from("no error bits")
-        } else {
-            bits.join(", ")
-        };
-        format!(
-            "FLASH_SR = 0x{:08x} ({sr}), FLASH_CR = 0x{:08x}, FLASH_AR = 0x{:08x}, FLASH_OBR = 0x{:08x} (RDPRT = {}), FLASH_WRPR = 0x{:08x}",
-            self.sr,
-            self.cr,
-            self.ar,
-            self.obr,
-            u32::from(self.rdp_active()),
-            self.wrpr
-        )
-    }
-}
-
-/// The names of the set FLASH_SR bits.
-pub fn sr_bits(sr: u32) -> Vec<&'static str> {
-    let mut v = Vec::new();
-    for (bit, name) in [
-        (SR_BSY, "BSY"),
-        (SR_PGERR, "PGERR"),
-        (SR_WRPRTERR, "WRPRTERR"),
-        (SR_EOP, "EOP"),
-    ] {
-        if sr & bit != 0 {
-            v.push(name);
-        }
-    }
-    v
-}
-
-/// FLASH_SR error bits in words (RM0008 §3.5.3).
-pub fn sr_words(sr: u32) -> Vec<&'static str> {
-    let mut v = Vec::new();
-    if sr & SR_PGERR != 0 {
-        v.push("PGERR: a half-word was programmed that was not erased (it did not read 0xFFFF)");
-    }
-    if sr & SR_WRPRTERR != 0 {
-        v.push("WRPRTERR: a write-protected page was to be erased or programmed");
-    }
-    if sr & SR_BSY != 0 {
-        v.push("BSY: an operation is still in progress");
-    }
-    v
-}
-
-/// Reads the F1 flash controller's registers through the session; `None` when the link does
-/// not answer (then the caller says so).
-pub fn read_fpec(host: &Host) -> Option<FpecRegs> {
-    host.with_core(|core, _| {
-        Ok(FpecRegs {
-            sr: core.read_word_32(FLASH_SR)?,
-            cr: core.read_word_32(FLASH_CR)?,
-            ar: core.read_word_32(FLASH_AR)?,
-            obr: core.read_word_32(FLASH_OBR)?,
-            wrpr: core.read_word_32(FLASH_WRPR)?,
-        })
-    })
-    .ok()
-}
-
-/// An stm32f1x bank's geometry for messages: base, page size, pages per WRPR bit.
-#[derive(Debug, Clone)]
-pub struct F1Geometry {
+/// A probed bank of a family stdbg drives, for messages: where it is and its pages.
+#[derive(Clone)]
+pub struct BankGeometry {
     /// Bank index (`flash banks` number).
     pub index: usize,
     /// Bank name.
@@ -120,30 +30,33 @@ pub struct F1Geometry {
     pub size: u64,
     /// Page (erase sector) size in bytes.
     pub page_size: u64,
-    /// Pages per FLASH_WRPR bit.
-    pub pages_per_block: u64,
+    /// The family serving the bank.
+    pub family: &'static dyn Family,
+    /// The chip's line (from DBGMCU_IDCODE when readable, else the target script's IDs).
+    pub line: &'static Line,
 }
 
-impl F1Geometry {
+impl std::fmt::Debug for BankGeometry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BankGeometry")
+            .field("index", &self.index)
+            .field("base", &self.base)
+            .field("size", &self.size)
+            .field("page_size", &self.page_size)
+            .field("line", &self.line.dev_id)
+            .finish()
+    }
+}
+
+impl BankGeometry {
     /// The page number of `addr`.
     pub fn page_of(&self, addr: u64) -> u64 {
         (addr - self.base) / self.page_size
     }
 
-    /// The WRPR bit protecting `page` (bit 31 covers every page after the 31st block).
-    pub fn block_of(&self, page: u64) -> u32 {
-        (page / self.pages_per_block).min(31) as u32
-    }
-
-    /// The pages a WRPR bit covers.
-    pub fn block_pages(&self, block: u32) -> Range<u64> {
-        let first = u64::from(block) * self.pages_per_block;
-        let last = if block == 31 {
-            self.size / self.page_size
-        } else {
-            first + self.pages_per_block
-        };
-        first..last
+    /// Pages in the bank.
+    pub fn pages(&self) -> u64 {
+        self.size / self.page_size.max(1)
     }
 
     /// `0x08000400-0x08000bff (pages 1-2)`.
@@ -158,46 +71,68 @@ impl F1Geometry {
     }
 }
 
-/// The stm32f1x bank of the current target that contains `addr`, with its geometry, if the
-/// bank was probed (its DEV_ID is known through the session).
-pub fn f1_bank_at(host: &Host, addr: u64) -> Option<F1Geometry> {
-    let candidates: Vec<usize> = {
+/// Reads the family's flash controller registers for bank `g` through the session; `None` when
+/// the link does not answer (then the caller says so).
+pub fn read_flash(host: &Host, g: &BankGeometry) -> Option<FlashState> {
+    host.with_core(|core, _| {
+        let mut rd = |a: u64| core.read_word_32(a).ok();
+        Ok(g.family.read_flash(g.line, g.index, g.pages(), &mut rd))
+    })
+    .ok()
+    .flatten()
+}
+
+/// The bank of a family stdbg drives, of the current target, that contains `addr`, with its
+/// geometry, if the bank was probed (its DEV_ID is known through the session).
+pub fn bank_at(host: &Host, addr: u64) -> Option<BankGeometry> {
+    let (candidates, expected): (Vec<usize>, Vec<u32>) = {
         let t = host.targets();
-        let cur = t.current()?.name.clone();
-        t.banks
-            .iter()
-            .enumerate()
-            .filter(|(_, b)| b.driver == "stm32f1x" && b.target == cur)
-            .map(|(i, _)| i)
-            .collect()
+        let cur = t.current()?;
+        let name = cur.name.clone();
+        let expected = cur.expected_dev_ids.clone();
+        (
+            t.banks
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| family::of_bank(b).is_some() && b.target == name)
+                .map(|(i, _)| i)
+                .collect(),
+            expected,
+        )
     };
     let (index, bank) = candidates.into_iter().find_map(|i| {
         // A bank of size 0 is sized from F_SIZE (not a flash read, allowed under RDP).
         let b = super::ensure_probed(host, i).ok()?;
         (addr >= b.base && addr < b.base + u64::from(b.effective_size())).then_some((i, b))
     })?;
-    // The probed page size; DEV_ID (when the link answers) gives the pages per WRPR bit.
-    let page_size = u64::from(bank.sector_size.unwrap_or(1024));
-    let pages_per_block = super::read_idcode(host)
-        .ok()
-        .and_then(|id| f1_line((id & 0xfff) as u16))
-        .map(|l| u64::from(l.pages_per_prot_block))
-        .unwrap_or(if page_size == 1024 { 4 } else { 2 });
-    Some(F1Geometry {
+    let fam = family::of_bank(&bank)?;
+    let idcode = family::read_idcode_host(host).ok();
+    let line = family::line_for(idcode, &expected);
+    let page_size = u64::from(bank.sector_size.unwrap_or(line.page_size).max(1));
+    Some(BankGeometry {
         index,
         name: bank.name.clone(),
         base: bank.base,
         size: u64::from(bank.effective_size()),
         page_size,
-        pages_per_block,
+        family: fam,
+        line,
     })
 }
 
 /// The RDP explanation and fix.
-pub fn rdp_message(obr: u32, bank: usize, what: &str, before: bool) -> String {
+pub fn rdp_message(st: &FlashState, g: &BankGeometry, what: &str, before: bool) -> String {
+    if st.rdp == Rdp::Level2 {
+        return format!(
+            "{what}: read-out protection LEVEL 2 is set: {}. Level 2 is permanent: the chip keeps its debug port disabled and refuses every flash access from a debugger for good; nothing can be done over SWD (not even an erase), only the firmware on the chip can still change its own flash.",
+            st.rdp_evidence
+        );
+    }
     let tail = if before { " Nothing was erased." } else { "" };
     format!(
-        "{what}: read-out protection (RDP level 1) is active: FLASH_OBR = 0x{obr:08x}, RDPRT = 1. While a debugger is connected the chip refuses every read, erase and program of its flash.{tail}\n  fix: 'stm32f1x unlock {bank}' then 'reset halt' (or a power cycle). This removes the protection and the chip then MASS-ERASES its whole flash: the firmware on it is lost; program it again afterwards. stdbg never runs this for you."
+        "{what}: read-out protection (RDP level 1) is active: {}. While a debugger is connected the chip refuses every read, erase and program of its flash.{tail}\n  fix: {}. This removes the protection and the chip then MASS-ERASES its whole flash: the firmware on it is lost; program it again afterwards. stdbg never runs this for you.",
+        st.rdp_evidence,
+        g.family.unlock_fix(g.index)
     )
 }
 
@@ -212,21 +147,19 @@ pub fn check_protection(
     let Some(first) = ranges.first() else {
         return Ok(());
     };
-    let Some(g) = f1_bank_at(host, first.start) else {
+    let Some(g) = bank_at(host, first.start) else {
         return Ok(());
     };
-    let Some(regs) = read_fpec(host) else {
+    let Some(st) = read_flash(host, &g) else {
         return Ok(());
     };
-    if regs.rdp_active() {
+    if st.rdp != Rdp::Level0 {
         let what = if write {
             "cannot program the flash"
         } else {
             "cannot read the flash"
         };
-        return Err(CommandError::failed(rdp_message(
-            regs.obr, g.index, what, write,
-        )));
+        return Err(CommandError::failed(rdp_message(&st, &g, what, write)));
     }
     if !write {
         return Ok(());
@@ -237,11 +170,10 @@ pub fn check_protection(
         }
         let end = r.end.min(g.base + g.size);
         for page in g.page_of(r.start)..=g.page_of(end - 1) {
-            let block = g.block_of(page);
-            if regs.wrpr & (1 << block) == 0 {
+            if st.wrp_at(page).is_some() {
                 return Err(CommandError::failed(wrp_message(
                     &g,
-                    regs.wrpr,
+                    &st,
                     page,
                     "cannot program the image",
                     true,
@@ -252,24 +184,33 @@ pub fn check_protection(
     Ok(())
 }
 
-/// The WRP explanation and fix for `page`.
-pub fn wrp_message(g: &F1Geometry, wrpr: u32, page: u64, what: &str, before: bool) -> String {
-    let block = g.block_of(page);
-    let pages = g.block_pages(block);
+/// The WRP explanation and fix for `page` (which must be in a protected area of `st`).
+pub fn wrp_message(
+    g: &BankGeometry,
+    st: &FlashState,
+    page: u64,
+    what: &str,
+    before: bool,
+) -> String {
     let start = g.base + page * g.page_size;
     let tail = if before {
-        "the flash controller would refuse to erase or program it (FLASH_SR.WRPRTERR); nothing was erased"
+        format!(
+            "the flash controller would refuse to erase or program it ({}); nothing was erased",
+            st.wrp_error
+        )
     } else {
-        "the flash controller refused to erase or program it (FLASH_SR.WRPRTERR)"
+        format!(
+            "the flash controller refused to erase or program it ({})",
+            st.wrp_error
+        )
     };
+    let (by, fix) = st
+        .wrp_at(page)
+        .map(|a| (a.by.clone(), a.fix.clone()))
+        .unwrap_or_else(|| (st.wrp_words.clone(), String::new()));
     format!(
-        "{what}: page {page} (0x{start:08x}-0x{:08x}) is write-protected by WRP{} bit {} (FLASH_WRPR = 0x{wrpr:08x}: bit {block} = 0 protects pages {}-{}); {tail}.\n  fix: 'flash protect {} {block} {block} off' then 'reset halt' (the option bytes are reloaded at reset; the other option bytes are kept). stdbg never changes the option bytes for you.",
+        "{what}: page {page} (0x{start:08x}-0x{:08x}) is write-protected by {by}; {tail}.\n  fix: {fix}. stdbg never changes the option bytes for you.",
         start + g.page_size - 1,
-        block / 8,
-        block % 8,
-        pages.start,
-        pages.end - 1,
-        g.index,
     )
 }
 
@@ -391,7 +332,7 @@ pub fn left_erased() -> Vec<Range<u64>> {
         .clone()
 }
 
-fn ranges_text(g: Option<&F1Geometry>, ranges: &[Range<u64>]) -> String {
+fn ranges_text(g: Option<&BankGeometry>, ranges: &[Range<u64>]) -> String {
     ranges
         .iter()
         .map(|r| match g {
@@ -422,18 +363,18 @@ pub fn explain_write_failure(
     let probe_addr = failed_at
         .or_else(|| left.first().map(|r| r.start))
         .or_else(|| tracker.sectors.first().map(|s| s.start));
-    let g = probe_addr.and_then(|a| f1_bank_at(host, a));
-    let regs = if g.is_some() { read_fpec(host) } else { None };
+    let g = probe_addr.and_then(|a| bank_at(host, a));
+    let regs = g.as_ref().and_then(|g| read_flash(host, g));
     let mut msg = String::new();
-    match (regs, &g) {
+    match (&regs, &g) {
         (Some(regs), Some(g)) => {
             let page = failed_at.map(|a| g.page_of(a));
-            if regs.rdp_active() {
-                msg.push_str(&rdp_message(regs.obr, g.index, "the flash write failed", false));
-            } else if let Some(p) = page.filter(|p| regs.wrpr & (1 << g.block_of(*p)) == 0) {
-                msg.push_str(&wrp_message(g, regs.wrpr, p, "the flash write failed", false));
+            if regs.rdp != Rdp::Level0 {
+                msg.push_str(&rdp_message(&regs, g, "the flash write failed", false));
+            } else if let Some(p) = page.filter(|p| regs.wrp_at(*p).is_some()) {
+                msg.push_str(&wrp_message(g, &regs, p, "the flash write failed", false));
             } else {
-                let words = sr_words(regs.sr);
+                let words = regs.sr_words.clone();
                 let at = page.map(|p| format!(" at page {p} (0x{:08x})", g.base + p * g.page_size)).unwrap_or_default();
                 let chain = crate::diagnose::chain(err).join(": ");
                 let bus_fault = crate::diagnose::evidence(err) == crate::diagnose::Evidence::Fault;
@@ -445,15 +386,12 @@ pub fn explain_write_failure(
                         "an access was refused by the bus (the debug port answered FAULT) while the flash algorithm was loaded or run: memory that does not answer, such as a bus error in the work area or the flash"
                     };
                     msg.push_str(&format!(
-                        "the flash write failed{at}: {why}; the flash controller reports no programming error, so this is not PGERR or write protection"
+                        "the flash write failed{at}: {why}; the flash controller reports no programming error, so this is not {} or write protection",
+                        regs.program_error
                     ));
                 } else if words.is_empty() {
                     let page_blank = page.and_then(|p| host.read_memory(g.base + p * g.page_size, g.page_size as usize).ok()).map(|d| d.iter().all(|b| *b == 0xFF));
-                    let likely = match page_blank {
-                        Some(false) => "the page holds data that was not erased, so programming it failed with PGERR (programming a half-word that does not read 0xFFFF): erase first ('program' or 'flash write_image erase')",
-                        Some(true) => "the page reads erased, so the controller refused the write itself (PGERR or WRPRTERR, cleared by the algorithm): the write was disturbed (supply voltage, flash wear)",
-                        None => "the page was probably not erased (PGERR: programming a non-erased half-word), or the write was disturbed",
-                    };
+                    let likely = g.family.unexplained_failure(page_blank);
                     msg.push_str(&format!(
                         "the flash controller failed{at}, and no error bit is left in FLASH_SR (probe-rs's flash algorithm clears them); the page is not write-protected and read-out protection is off; {likely}"
                     ));
@@ -461,7 +399,7 @@ pub fn explain_write_failure(
                     msg.push_str(&format!("the flash controller failed{at}: {}", words.join("; ")));
                 }
             }
-            msg.push_str(&format!("\n  evidence: {}", regs.evidence()));
+            msg.push_str(&format!("\n  evidence: {}", regs.evidence));
         }
         (None, Some(_)) => msg.push_str(
             "the connection to the target was lost during the flash write: the debug port stopped answering, and the flash controller's registers cannot be read",
@@ -499,7 +437,7 @@ pub fn explain_write_failure(
 }
 
 /// The pages of `ranges` that read as erased (all 0xFF), merged into ranges.
-fn blank_pages(host: &Host, g: &F1Geometry, ranges: &[Range<u64>]) -> Vec<Range<u64>> {
+fn blank_pages(host: &Host, g: &BankGeometry, ranges: &[Range<u64>]) -> Vec<Range<u64>> {
     let mut out: Vec<Range<u64>> = Vec::new();
     for r in ranges {
         let mut a = r.start;
@@ -521,19 +459,19 @@ fn blank_pages(host: &Host, g: &F1Geometry, ranges: &[Range<u64>]) -> Vec<Range<
     out
 }
 
-/// A read of target memory failed: when it touched an stm32f1x bank and read-out protection is
+/// A read of target memory failed: when it touched a bank of a family stdbg drives and read-out protection is
 /// on, say so (a FAULT on a protected flash read is the chip working as designed).
 pub fn explain_read_error(host: &Host, addr: u64, len: u64, err: CommandError) -> CommandError {
-    let Some(g) = f1_bank_at(host, addr).or_else(|| f1_bank_at(host, addr + len.saturating_sub(1)))
+    let Some(g) = bank_at(host, addr).or_else(|| bank_at(host, addr + len.saturating_sub(1)))
     else {
         return err;
     };
-    match read_fpec(host) {
-        Some(regs) if regs.rdp_active() => CommandError::failed(format!(
+    match read_flash(host, &g) {
+        Some(regs) if regs.rdp != Rdp::Level0 => CommandError::failed(format!(
             "{}\n  detail: {err}",
             rdp_message(
-                regs.obr,
-                g.index,
+                &regs,
+                &g,
                 &format!(
                     "cannot read 0x{addr:08x} in flash bank #{} ({})",
                     g.index, g.name
@@ -567,33 +505,64 @@ pub fn verify_note(diff_addrs: impl Iterator<Item = u64>) -> Option<String> {
 mod tests {
     use super::*;
 
-    fn geom() -> F1Geometry {
-        F1Geometry {
+    fn geom() -> BankGeometry {
+        BankGeometry {
             index: 0,
             name: "stm32f1x.flash".into(),
             base: 0x0800_0000,
             size: 0x10000,
             page_size: 1024,
-            pages_per_block: 4,
+            family: &crate::family::stm32f1::STM32F1X,
+            line: crate::family::line(0x410).unwrap(),
         }
     }
 
-    #[test]
-    fn sr_decoding() {
-        assert_eq!(sr_bits(0x34), vec!["PGERR", "WRPRTERR", "EOP"]);
-        assert!(sr_words(0x04)[0].starts_with("PGERR"));
-        assert!(sr_words(0x10)[0].starts_with("WRPRTERR"));
-        assert!(sr_words(0x20).is_empty());
+    fn state(wrpr: u32) -> FlashState {
+        let g = geom();
+        let mut rd = |a: u64| {
+            Some(match a {
+                crate::family::stm32f1::FLASH_OBR => 0x03ff_fffc,
+                crate::family::stm32f1::FLASH_WRPR => wrpr,
+                _ => 0,
+            })
+        };
+        g.family.read_flash(g.line, 0, g.pages(), &mut rd).unwrap()
     }
 
     #[test]
     fn wrp_names_page_and_bit() {
-        let m = wrp_message(&geom(), 0xffff_fffe, 0, "cannot program the image", true);
+        let m = wrp_message(
+            &geom(),
+            &state(0xffff_fffe),
+            0,
+            "cannot program the image",
+            true,
+        );
         assert!(m.starts_with("cannot program the image: page 0 (0x08000000-0x080003ff) is write-protected by WRP0 bit 0 (FLASH_WRPR = 0xfffffffe: bit 0 = 0 protects pages 0-3)"), "{m}");
         assert!(m.contains("'flash protect 0 0 0 off'"), "{m}");
-        let m = wrp_message(&geom(), 0xffff_feff, 33, "x", false);
+        assert!(m.contains("(FLASH_SR.WRPRTERR); nothing was erased"), "{m}");
+        let m = wrp_message(&geom(), &state(0xffff_feff), 33, "x", false);
         assert!(
             m.contains("page 33 (0x08008400-0x080087ff) is write-protected by WRP1 bit 0"),
+            "{m}"
+        );
+    }
+
+    #[test]
+    fn rdp_fix_names_the_family_command() {
+        let mut st = state(0xffff_ffff);
+        st.rdp = Rdp::Level1;
+        let m = rdp_message(&st, &geom(), "cannot read", false);
+        assert!(
+            m.contains("fix: 'stm32f1x unlock 0' then 'reset halt'"),
+            "{m}"
+        );
+        st.rdp = Rdp::Level2;
+        let m = rdp_message(&st, &geom(), "cannot read", false);
+        assert!(
+            m.contains("LEVEL 2")
+                && m.contains("permanent")
+                && m.contains("nothing can be done over SWD"),
             "{m}"
         );
     }

@@ -1,5 +1,5 @@
 //! Flashing: image files ([`image`]), the checks every image passes before anything is erased
-//! ([`check`]), flash bank probing (STM32F1 `F_SIZE`, RM0008 §30.1), and erase/program/verify
+//! ([`check`]), flash bank probing (through the family: [`crate::family::probe`]), and erase/program/verify
 //! through probe-rs's flash loader (`probe_rs::flashing`: `FlashLoader`, `erase`), with progress
 //! bars ([`progress`]).
 //!
@@ -8,7 +8,6 @@
 
 pub mod check;
 pub mod diagnosis;
-pub mod fpec;
 pub mod image;
 pub mod progress;
 pub mod protect;
@@ -26,67 +25,6 @@ use crate::host::{FlashBank, Host};
 pub use check::{Allowed, FitError, FlashArea, Layout, check_image};
 pub use image::{Image, ImageError, ImageFormat, Segment};
 pub use progress::ProgressUi;
-
-/// What an STM32F1 DEV_ID says about its flash (OpenOCD `stm32x_probe`, PM0075 §2.3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct F1Line {
-    /// DEV_ID.
-    pub dev_id: u16,
-    /// OpenOCD's device string, e.g. `STM32F10x (Medium Density)`.
-    pub name: &'static str,
-    /// Page (erase sector) size in bytes.
-    pub page_size: u32,
-    /// Pages per write-protection bit.
-    pub pages_per_prot_block: u32,
-    /// Largest flash of the line in KiB (assumed when F_SIZE is unreadable).
-    pub max_kib: u32,
-}
-
-/// The STM32F1 lines by DEV_ID.
-pub fn f1_line(dev_id: u16) -> Option<F1Line> {
-    let l = |name, page_size, pages_per_prot_block, max_kib| F1Line {
-        dev_id,
-        name,
-        page_size,
-        pages_per_prot_block,
-        max_kib,
-    };
-    Some(match dev_id {
-        0x412 => l("STM32F10x (Low Density)", 1024, 4, 32),
-        0x410 => l("STM32F10x (Medium Density)", 1024, 4, 128),
-        0x414 => l("STM32F10x (High Density)", 2048, 2, 512),
-        0x430 => l("STM32F10x (XL Density)", 2048, 2, 1024),
-        0x418 => l("STM32F10x (Connectivity)", 2048, 2, 256),
-        0x420 => l("STM32F100 (Low/Medium Density)", 1024, 4, 128),
-        0x428 => l("STM32F100 (High Density)", 2048, 4, 512),
-        _ => return None,
-    })
-}
-
-/// OpenOCD's revision letter for a DEV_ID/REV_ID pair (`get_stm32x_info`).
-pub fn f1_revision(dev_id: u16, rev_id: u16) -> String {
-    let letter = match (dev_id, rev_id) {
-        (0x410, 0x0000) => Some("A"),
-        (0x410, 0x2000) => Some("B"),
-        (0x410, 0x2001) => Some("Z"),
-        (0x410, 0x2003) => Some("Y"),
-        (0x412, 0x1000) => Some("A"),
-        (0x414, 0x1000) => Some("A"),
-        (0x414, 0x1001) => Some("Z"),
-        (0x414, 0x1003) => Some("Y"),
-        (0x418, 0x1000) => Some("A"),
-        (0x418, 0x1001) => Some("Z"),
-        (0x420, 0x1000) => Some("A"),
-        (0x420, 0x1001) => Some("Z"),
-        (0x428, 0x1000) => Some("A"),
-        (0x428, 0x1001) => Some("Z"),
-        (0x430, 0x1000) => Some("A"),
-        _ => None,
-    };
-    letter
-        .map(str::to_string)
-        .unwrap_or_else(|| format!("unknown (0x{rev_id:04x})"))
-}
 
 fn no_conn() -> CommandError {
     CommandError::failed(
@@ -139,46 +77,22 @@ pub fn bank_chip(host: &Host, bank: &FlashBank) -> String {
         .unwrap_or_else(|| "the target".into())
 }
 
-/// Reads DBGMCU_IDCODE (32-bit).
+/// Reads DBGMCU_IDCODE (32-bit) where the family table says the chip has it.
 pub fn read_idcode(host: &Host) -> Result<u32, CommandError> {
-    host.with_core(|core, _| core.read_word_32(diagnose::ids::DBGMCU_IDCODE))
+    crate::family::read_idcode_host(host)
 }
 
 /// `flash probe`: reads the chip's flash size and sector size and records them in the bank.
-/// For `stm32f1x` banks: DBGMCU_IDCODE (logs `device id = 0x…`) and F_SIZE; a configured size
-/// wins (logs `ignoring flash probed value, using configured bank size`), then logs
-/// `flash size = N KiB`. Other drivers take the size from the probe-rs memory map.
+/// For banks of a family stdbg drives (`stm32f1x`, `stm32l4x`): DBGMCU_IDCODE (logged as the
+/// OpenOCD driver does, e.g. `device id = 0x…`), the flash-size register of the line; a
+/// configured size wins (logs `ignoring flash probed value, using configured bank size`), then
+/// logs `flash size = N KiB` ([`crate::family::probe`]). Other drivers take the size from the
+/// probe-rs memory map.
 pub fn probe_bank(host: &Host, index: usize) -> Result<(), CommandError> {
     let b = bank(host, index)?;
-    let (size, sector) = if b.driver == "stm32f1x" {
-        let idcode = read_idcode(host)?;
-        tracing::info!("device id = 0x{idcode:08x}");
-        let dev_id = (idcode & 0xfff) as u16;
-        let line = f1_line(dev_id).ok_or_else(|| {
-            CommandError::failed(format!(
-                "flash bank {}: DBGMCU_IDCODE 0x{idcode:08x} has DEV_ID 0x{dev_id:03x}, which is not an STM32F1: the target script does not match the chip (use the script of this chip's family)",
-                b.name
-            ))
-        })?;
-        let fsize = host
-            .with_core(|core, _| core.read_word_16(fpec::F_SIZE))
-            .ok();
-        let mut kib = match fsize {
-            Some(k) if k != 0 && k != 0xffff => u32::from(k),
-            _ => {
-                tracing::warn!(
-                    "STM32 flash size failed, probe inaccurate - assuming {}k flash",
-                    line.max_kib
-                );
-                line.max_kib
-            }
-        };
-        if b.size != 0 {
-            tracing::info!("ignoring flash probed value, using configured bank size");
-            kib = b.size / 1024;
-        }
-        tracing::info!("flash size = {kib} KiB");
-        (kib * 1024, line.page_size)
+    let (size, sector) = if let Some(fam) = crate::family::of_bank(&b) {
+        let g = crate::family::probe(host, &b, fam)?;
+        (g.size, g.page_size)
     } else {
         if host.conn().is_none() {
             return Err(no_conn());
@@ -208,7 +122,12 @@ pub fn probe_bank(host: &Host, index: usize) -> Result<(), CommandError> {
             .iter()
             .find(|a| a.flash_properties.address_range.contains(&b.base))
             .and_then(|a| a.flash_properties.sectors.first().map(|s| s.size as u32))
-            .unwrap_or(1024);
+            .ok_or_else(|| {
+                CommandError::failed(format!(
+                    "flash bank {} at 0x{:08x}: the probe-rs flash algorithm of {} gives no sector size there; check the bank's base address",
+                    b.name, b.base, target.name
+                ))
+            })?;
         let size = if b.size != 0 {
             b.size
         } else {
@@ -257,7 +176,7 @@ pub fn layout(host: &Host) -> Result<Layout, CommandError> {
         // A bank no probe-rs flash algorithm covers (an external-memory bank) is not probed:
         // nothing touches it unless an image targets it, and then the check names it.
         let declared = bank(host, i)?;
-        if declared.driver != "stm32f1x"
+        if crate::family::of_bank(&declared).is_none()
             && let Some(reason) = unusable_reason(host, &declared)
         {
             let range = declared.base..declared.base + u64::from(declared.effective_size().max(1));
@@ -632,7 +551,7 @@ pub fn memory_limit(host: &Host) -> (u64, String) {
 
 /// Checks an image against the current target's memory (probing banks as needed).
 ///
-/// For flash writes (`Allowed::FlashOrRam`) on an stm32f1x bank, read-out protection and
+/// For flash writes (`Allowed::FlashOrRam`) on a bank of a family stdbg drives, read-out protection and
 /// write-protected pages are refused here too, before anything is erased; for a verify
 /// (`Allowed::Verify`) read-out protection is.
 pub fn check(host: &Host, image: &Image, allowed: Allowed) -> Result<(), CommandError> {

@@ -284,23 +284,34 @@ impl Host {
                 );
             }
             connection::Recovery::UnderReset => {
-                let cr = self
-                    .with_core(|core, _| core.read_word_32(diagnose::regs::DBGMCU_CR))
-                    .ok();
-                let cr_words = match cr {
-                    Some(v) => {
-                        format!("DBGMCU_CR = {v:#010x} ({})", diagnose::regs::dbgmcu_bits(v))
-                    }
-                    None => "DBGMCU_CR unreadable".into(),
-                };
+                let line = crate::family::target_line(self, Some(target));
+                let d = crate::family::debug_of(line);
+                let driver = line
+                    .driver
+                    .map(|x| x.name())
+                    .unwrap_or(crate::family::Driver::Stm32f1x.name());
+                let (cr, fz) = self
+                    .with_core(|core, _| {
+                        let cr = core.read_word_32(d.cr).ok();
+                        let fz = if d.freeze_in_cr() {
+                            cr
+                        } else {
+                            core.read_word_32(d.freeze).ok()
+                        };
+                        Ok((cr, fz))
+                    })
+                    .unwrap_or((None, None));
+                let cr_words = d.describe(cr, fz);
                 tracing::warn!(
-                    "[{target}] connected under reset after the plain attach got no ACK from a powered target: the firmware most likely disables the SWD pins (AFIO_MAPR.SWJ_CFG) or enters Stop/Standby with the DBGMCU_CR debug bits cleared ({cr_words} before examine-end)"
+                    "[{target}] connected under reset after the plain attach got no ACK from a powered target: the firmware most likely disables the SWD pins ({}) or enters Stop/Standby with the DBGMCU_CR debug bits cleared ({cr_words} before examine-end)",
+                    d.swd_pins
                 );
                 tracing::warn!(
                     "[{target}] make connect-under-reset the default with `reset_config(\"srst_only srst_nogate connect_assert_srst\");` in the board script"
                 );
                 tracing::warn!(
-                    "[{target}] the core is halted before the firmware ran; resuming lets the firmware cut the link again. Fix the firmware (keep SWJ_CFG at 0b000/0b010, keep DBGMCU_CR), or erase it: `stm32f1x mass_erase 0` (asked for, never automatic)"
+                    "[{target}] the core is halted before the firmware ran; resuming lets the firmware cut the link again. Fix the firmware ({}, keep DBGMCU_CR), or erase it: `{driver} mass_erase 0` (asked for, never automatic)",
+                    d.swd_keep
                 );
             }
         }
@@ -328,16 +339,18 @@ impl Host {
                     .ok()
             })
         };
+        // The DEV_ID table says where each family has DBGMCU_IDCODE (H7 and the M0 parts
+        // elsewhere than 0xE004_2000).
         let idcode = self
             .with_core(|core, _| {
-                let v = core.read_word_32(diagnose::ids::DBGMCU_IDCODE)?;
-                if v != 0 {
-                    return Ok(v);
-                }
-                core.read_word_32(diagnose::ids::DBGMCU_IDCODE_M0)
+                let mut rd = |a: u64| core.read_word_32(a).ok();
+                Ok(crate::family::read_idcode(&mut rd))
             })
             .ok()
-            .filter(|v| *v != 0);
+            .flatten();
+        if let Some(t) = self.targets().list.iter_mut().find(|t| t.name == target) {
+            t.idcode = idcode;
+        }
         if let Some(d) = dpidr {
             tracing::debug!("[{target}] {}", diagnose::ids::describe_dpidr(d));
         }
@@ -370,7 +383,7 @@ impl Host {
         let use_instead = idcode
             .and_then(|c| diagnose::ids::line_of(c & 0xFFF))
             .map(|l| {
-                let s = diagnose::ids::script_for(l.family, |n| {
+                let s = diagnose::ids::script_for(l.series, |n| {
                     crate::script::find::find(self, n).is_some()
                 });
                 format!("use {s} instead")
@@ -432,7 +445,8 @@ impl Host {
         let cr = self.with_core(|core, name| {
             prepare_run(core, name, addr)?;
             self.before_resume(core, name)?;
-            Ok(core.read_word_32(diagnose::regs::DBGMCU_CR).ok())
+            let d = crate::family::debug_of(crate::family::target_line(self, Some(name)));
+            Ok(core.read_word_32(d.cr).ok())
         })?;
         self.note_resume(cr);
         // The run itself: a firmware that disables SWD or enters Stop at once makes even the
@@ -698,16 +712,22 @@ impl Host {
             ),
         };
         if matches!(ev, diagnose::Evidence::NoAck | diagnose::Evidence::Wait) {
+            let d = crate::family::debug_of(crate::family::target_line(self, Some(name)));
             let cr_words = match cr {
-                Some(v) if v & (diagnose::regs::dbgmcu::STOP | diagnose::regs::dbgmcu::STANDBY) == (diagnose::regs::dbgmcu::STOP | diagnose::regs::dbgmcu::STANDBY) => format!(
-                    "DBGMCU_CR was {v:#010x} ({}) at resume, so if the firmware enters Stop/Standby it cleared DBG_STOP/DBG_STANDBY itself; otherwise it disabled the SWD pins (AFIO_MAPR.SWJ_CFG)",
-                    diagnose::regs::dbgmcu_bits(v)
+                Some(v) if v & d.lowpower == d.lowpower => format!(
+                    "DBGMCU_CR was {v:#010x} ({}) at resume, so if the firmware enters Stop/Standby it cleared DBG_STOP/DBG_STANDBY itself; otherwise it disabled the SWD pins ({})",
+                    d.cr_words(v),
+                    d.swd_pins
                 ),
                 Some(v) => format!(
-                    "DBGMCU_CR was {v:#010x} ({}) at resume: without DBG_STOP/DBG_STANDBY the debug port goes dark when the firmware enters Stop/Standby; the target script's examine-end handler sets them (`mmw 0xE0042004 0x307 0`)",
-                    diagnose::regs::dbgmcu_bits(v)
+                    "DBGMCU_CR was {v:#010x} ({}) at resume: without DBG_STOP/DBG_STANDBY the debug port goes dark when the firmware enters Stop/Standby; the target script's examine-end handler sets them (`{}`)",
+                    d.cr_words(v),
+                    d.examine_end
                 ),
-                None => "the firmware disabled the SWD pins (AFIO_MAPR.SWJ_CFG) or entered Stop/Standby without the DBGMCU_CR debug bits".into(),
+                None => format!(
+                    "the firmware disabled the SWD pins ({}) or entered Stop/Standby without the DBGMCU_CR debug bits",
+                    d.swd_pins
+                ),
             };
             msg.push_str(&format!(
                 "\n  cause: the running firmware cut the link: {cr_words}"
@@ -736,21 +756,28 @@ impl Host {
             let r = {
                 let mut guard = self.conn();
                 let Some(conn) = guard.as_mut() else { return };
+                let line = crate::family::target_line(self, Some(&name));
+                let (d, rr) = (crate::family::debug_of(line), crate::family::reset_of(line));
                 conn.session.core(idx).and_then(|mut core| {
                     let dhcsr = core.read_word_32(diagnose::regs::DHCSR)?;
                     if dhcsr & diagnose::regs::dhcsr::S_RESET_ST == 0 {
                         return Ok(None);
                     }
-                    let csr = core.read_word_32(diagnose::regs::RCC_CSR).ok();
-                    let cr = core.read_word_32(diagnose::regs::DBGMCU_CR).ok();
+                    let csr = core.read_word_32(rr.csr).ok();
+                    let cr = core.read_word_32(d.cr).ok();
+                    let fz = if d.freeze_in_cr() {
+                        cr
+                    } else {
+                        core.read_word_32(d.freeze).ok()
+                    };
                     let status = core.status()?;
-                    Ok(Some((dhcsr, csr, cr, status)))
+                    Ok(Some((line, dhcsr, csr, cr, fz, status)))
                 })
             };
-            let Ok(Some((dhcsr, csr, cr, status))) = r else {
+            let Ok(Some((line, dhcsr, csr, cr, fz, status))) = r else {
                 continue;
             };
-            let msg = watchdog_message(&name, dhcsr, csr, cr);
+            let msg = watchdog_message(&name, line, dhcsr, csr, cr, fz);
             self.set_state(&name, state_of(status));
             self.set_pending_diagnosis(&msg);
             for l in msg.lines() {
@@ -791,55 +818,55 @@ impl Host {
     }
 }
 
-/// The explanation of a reset that happened while the core was halted.
+/// The explanation of a reset that happened while the core was halted, with the reset flags
+/// (`rcc_csr`), DBGMCU_CR and the watchdog-freeze register (`dbgmcu_fz`; DBGMCU_CR itself on F1)
+/// of the chip's `line`.
 pub fn watchdog_message(
     name: &str,
+    line: &crate::family::Line,
     dhcsr: u32,
     rcc_csr: Option<u32>,
     dbgmcu_cr: Option<u32>,
+    dbgmcu_fz: Option<u32>,
 ) -> String {
     use diagnose::regs;
-    let flags = rcc_csr.map(regs::reset_flags).unwrap_or_default();
-    let iwdg = rcc_csr.is_some_and(|c| c & regs::IWDGRSTF != 0);
-    let wwdg = rcc_csr.is_some_and(|c| c & regs::WWDGRSTF != 0);
+    let d = crate::family::debug_of(line);
+    let rr = crate::family::reset_of(line);
+    let flags = rcc_csr.map(|c| rr.flags_set(c)).unwrap_or_default();
+    let iwdg = rcc_csr.is_some_and(|c| c & rr.iwdg != 0);
+    let wwdg = rcc_csr.is_some_and(|c| c & rr.wwdg != 0);
     let state = if dhcsr & regs::dhcsr::S_HALT != 0 {
         "it is halted again"
     } else {
         "the firmware is running again from the reset vector"
     };
     let mut msg = format!(
-        "[{name}] the target was reset while halted (DHCSR.S_RESET_ST; {state}); RCC_CSR reset flags: {}",
+        "[{name}] the target was reset while halted (DHCSR.S_RESET_ST; {state}); {} reset flags: {}",
+        rr.name,
         if flags.is_empty() {
             "none readable".to_string()
         } else {
             flags.join(", ")
         }
     );
-    let cr_words = match dbgmcu_cr {
-        Some(v) => format!("DBGMCU_CR = {v:#010x} ({})", regs::dbgmcu_bits(v)),
-        None => "DBGMCU_CR unreadable".into(),
-    };
-    if iwdg || wwdg {
-        let (dog, bit, mask) = if iwdg {
-            (
-                "independent watchdog (IWDG)",
-                "DBG_IWDG_STOP (DBGMCU_CR bit 8)",
-                regs::dbgmcu::IWDG_STOP,
-            )
+    let cr_words = d.describe(dbgmcu_cr, dbgmcu_fz);
+    if iwdg || (wwdg && d.wwdg_stop != 0) {
+        let (dog, mask) = if iwdg {
+            ("independent watchdog (IWDG)", d.iwdg_stop)
         } else {
-            (
-                "window watchdog (WWDG)",
-                "DBG_WWDG_STOP (DBGMCU_CR bit 9)",
-                regs::dbgmcu::WWDG_STOP,
-            )
+            ("window watchdog (WWDG)", d.wwdg_stop)
         };
-        let cleared = if dbgmcu_cr.is_some_and(|v| v & mask == 0) {
+        let bit = d.bit_name(mask);
+        let cleared = if dbgmcu_fz.is_some_and(|v| v & mask == 0) {
             "; the target script's examine-end handler sets it at every examine, so something cleared it since (the firmware, or a command)"
         } else {
             ""
         };
         msg.push_str(&format!(
-            "\n  cause: the {dog} kept counting while the core was halted and reset the chip: {bit} is not set ({cr_words}){cleared}\n  fix: set it before halting: `mmw 0xE0042004 0x{mask:x} 0` (or keep the examine-end handler of targets/stm32f1x.rhai and do not clear DBGMCU_CR in the firmware)"
+            "\n  cause: the {dog} kept counting while the core was halted and reset the chip: {bit} is not set ({cr_words}){cleared}\n  fix: set it before halting: `mmw 0x{:08X} 0x{mask:x} 0` (or keep the examine-end handler of targets/{}.rhai and do not clear {} in the firmware)",
+            d.freeze,
+            line.series,
+            d.freeze_name
         ));
     } else {
         msg.push_str(&format!("\n  cause: a reset from outside the debugger (NRST pin, power dip, or another tool); {cr_words}"));

@@ -98,6 +98,9 @@ pub struct TargetDef {
     pub expected_dpidr: u32,
     /// Expected DBGMCU_IDCODE DEV_ID values (bits 11:0); empty = not checked.
     pub expected_dev_ids: Vec<u32>,
+    /// DBGMCU_IDCODE of the chip found at the last `init`/examine (`None` before, or when it
+    /// could not be read); the family table maps it to the chip's line.
+    pub idcode: Option<u32>,
     /// Registered event handlers, in registration order.
     pub events: Vec<(String, EventHandler)>,
     /// Last known state.
@@ -119,6 +122,7 @@ impl TargetDef {
             work_area_size: 0,
             expected_dpidr: 0,
             expected_dev_ids: Vec::new(),
+            idcode: None,
             events: Vec::new(),
             state: TargetState::Unknown,
         }

@@ -52,6 +52,34 @@ pub static EMBEDDED: &[(&str, &str)] = &[
         "targets/stm32h7x.rhai",
         include_str!("../../targets/stm32h7x.rhai"),
     ),
+    (
+        "board/stm32f3discovery.rhai",
+        include_str!("../../scripts/board/stm32f3discovery.rhai"),
+    ),
+    (
+        "board/st_nucleo_g4.rhai",
+        include_str!("../../scripts/board/st_nucleo_g4.rhai"),
+    ),
+    (
+        "board/st_nucleo_l4.rhai",
+        include_str!("../../scripts/board/st_nucleo_l4.rhai"),
+    ),
+    (
+        "board/sim-st_nucleo_g4.rhai",
+        include_str!("../../scripts/board/sim-st_nucleo_g4.rhai"),
+    ),
+    (
+        "board/sim-st_nucleo_l4.rhai",
+        include_str!("../../scripts/board/sim-st_nucleo_l4.rhai"),
+    ),
+    (
+        "targets/stm32g4x.rhai",
+        include_str!("../../targets/stm32g4x.rhai"),
+    ),
+    (
+        "targets/stm32l4x.rhai",
+        include_str!("../../targets/stm32l4x.rhai"),
+    ),
 ];
 
 /// Where a script was found.

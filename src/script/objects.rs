@@ -673,13 +673,19 @@ fn register_flash_banks(engine: &mut Engine, weak: &WeakHost) {
             format!("flash_bank base {base:#x} is not a 32-bit address").into()
         })?;
         let size = u32::try_from(size).map_err(|_| -> Box<EvalAltResult> { format!("flash_bank size {size:#x} must be 0 (read from the chip) or a byte count below 4 GiB").into() })?;
-        // stm32f1x: the internal flash. The external-memory drivers of OpenOCD may be declared
-        // (board scripts carry them); stdbg does not touch such a bank unless an image or a
-        // command targets it, and then says why it cannot program it.
+        // The internal flash of a family stdbg drives (`stm32f1x`, `stm32l4x`; see
+        // crate::family). The external-memory drivers of OpenOCD may be declared (board scripts
+        // carry them); stdbg does not touch such a bank unless an image or a command targets it,
+        // and then says why it cannot program it.
         const EXTERNAL: [&str; 5] = ["stmqspi", "stmsmi", "cfi", "jtagspi", "fespi"];
-        if driver != "stm32f1x" && !EXTERNAL.contains(&driver) {
+        if crate::family::by_driver(driver).is_none() && !EXTERNAL.contains(&driver) {
+            let ours: Vec<&str> = crate::family::all()
+                .iter()
+                .map(|f| f.driver().name())
+                .collect();
             return err(format!(
-                "flash driver '{driver}' is not supported; stdbg's flash driver is 'stm32f1x' (external-memory banks may be declared with {})",
+                "flash driver '{driver}' is not supported; stdbg's flash drivers are {} (external-memory banks may be declared with {})",
+                ours.join(", "),
                 EXTERNAL.join(", ")
             ));
         }

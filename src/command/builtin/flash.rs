@@ -195,7 +195,7 @@ pub fn register(reg: &mut Registry) {
         "flash probe",
         Mode::Exec,
         "bank_id",
-        "Identify the flash: read the chip's flash size (STM32F1: F_SIZE at 0x1FFFF7E0).",
+        "Identify the flash: read the chip's flash-size register (F_SIZE; its address comes from the DEV_ID table).",
         |ctx, args| {
             let [b] = args else { return Err(bad_args()) };
             let i = flashing::bank_index(ctx.host, b)?;
@@ -222,18 +222,37 @@ pub fn register(reg: &mut Registry) {
             let i = flashing::bank_index(ctx.host, b)?;
             let bank = flashing::ensure_probed(ctx.host, i)?;
             let size = bank.effective_size();
-            let sector = bank.sector_size.unwrap_or(1024).max(1);
+            let fam = crate::family::of_bank(&bank);
+            let line = match fam {
+                Some(f) => {
+                    let id = flashing::read_idcode(ctx.host)?;
+                    crate::family::line((id & 0xfff) as u16)
+                        .filter(|l| l.driver == Some(f.driver()))
+                        .map(|l| (id, l))
+                }
+                None => None,
+            };
+            let sector = bank
+                .sector_size
+                .or(line.map(|(_, l)| l.page_size))
+                .ok_or_else(|| {
+                    CommandError::failed(format!(
+                        "flash bank #{i}: its sector size is unknown; run 'flash probe {i}'"
+                    ))
+                })?
+                .max(1);
             ctx.println(format!(
                 "#{i} : {} at 0x{:08x}, size 0x{size:08x}, buswidth 0, chipwidth 0",
                 bank.driver, bank.base
             ));
-            let f1 = bank.driver == "stm32f1x";
-            let idcode = if f1 {
-                Some(flashing::read_idcode(ctx.host)?)
-            } else {
-                None
+            let blocks = match (fam, line) {
+                (Some(f), Some((_, l))) if !sectors => ctx.host.with_core(|core, _| {
+                    use probe_rs::MemoryInterface;
+                    let mut rd = |a: u64| core.read_word_32(a).ok();
+                    Ok(f.protection_blocks(l, i, size, sector, &mut rd))
+                })?,
+                _ => None,
             };
-            let line = idcode.and_then(|id| flashing::f1_line((id & 0xfff) as u16));
             if sectors {
                 for (n, off) in (0..size).step_by(sector as usize).enumerate() {
                     ctx.println(format!(
@@ -241,21 +260,9 @@ pub fn register(reg: &mut Registry) {
                         sector >> 10
                     ));
                 }
-            } else if let Some(line) = line {
-                let wrpr = ctx.host.with_core(|core, _| {
-                    use probe_rs::MemoryInterface;
-                    core.read_word_32(flashing::fpec::FLASH_WRPR)
-                })?;
-                let block = line.page_size * line.pages_per_prot_block;
-                let nblocks = (size / block).clamp(1, 32);
-                for n in 0..nblocks {
-                    let off = n * block;
-                    let len = if n == 31 { size - off } else { block };
-                    let state = if wrpr & (1 << n) == 0 {
-                        "protected"
-                    } else {
-                        "not protected"
-                    };
+            } else if let Some(blocks) = blocks {
+                for (n, (off, len, prot)) in blocks.into_iter().enumerate() {
+                    let state = if prot { "protected" } else { "not protected" };
                     ctx.println(format!(
                         "\t#{n:3}: 0x{off:08x} (0x{len:x} {}kB) {state}",
                         len >> 10
@@ -269,12 +276,13 @@ pub fn register(reg: &mut Registry) {
                     ));
                 }
             }
-            if let (Some(id), Some(line)) = (idcode, line) {
-                ctx.println(format!(
-                    "{} - Rev: {}",
-                    line.name,
-                    flashing::f1_revision(line.dev_id, (id >> 16) as u16)
-                ));
+            if let (Some(f), Some((id, l))) = (fam, line) {
+                let info = ctx.host.with_core(|core, _| {
+                    use probe_rs::MemoryInterface;
+                    let mut rd = |a: u64| core.read_word_32(a).ok();
+                    Ok(f.info(l, id, &mut rd))
+                })?;
+                ctx.println(info);
             }
             Ok(())
         },
@@ -283,7 +291,7 @@ pub fn register(reg: &mut Registry) {
         let [b, first, last] = args else { return Err(bad_args()) };
         let i = flashing::bank_index(ctx.host, b)?;
         let bank = flashing::ensure_probed(ctx.host, i)?;
-        let sector = u64::from(bank.sector_size.unwrap_or(1024));
+        let sector = u64::from(sector_of(&bank, i)?);
         let count = u64::from(bank.effective_size()) / sector;
         let first = parse_u64(first)?;
         let last = if last == "last" { count.saturating_sub(1) } else { parse_u64(last)? };
@@ -322,7 +330,7 @@ pub fn register(reg: &mut Registry) {
         for i in 0..nbanks {
             let declared = flashing::bank(ctx.host, i)?;
             let declared_end = declared.base + u64::from(declared.effective_size());
-            if declared.driver != "stm32f1x" && !(addr >= declared.base && addr < declared_end) {
+            if crate::family::of_bank(&declared).is_none() && !(addr >= declared.base && addr < declared_end) {
                 continue; // do not probe other banks for an address outside them
             }
             let b = flashing::ensure_probed(ctx.host, i)?;
@@ -335,7 +343,7 @@ pub fn register(reg: &mut Registry) {
             return Err(CommandError::failed(format!("address 0x{addr:08x} is in no flash bank; 'flash banks' lists them (after 'flash probe' their sizes)")));
         };
         let size = u64::from(bank.effective_size());
-        let sector = u64::from(bank.sector_size.unwrap_or(1024));
+        let sector = u64::from(sector_of(&bank, i)?);
         let end = addr + len;
         if addr < bank.base || end > bank.base + size {
             return Err(CommandError::failed(format!(
@@ -374,25 +382,26 @@ pub fn register(reg: &mut Registry) {
         };
         let i = flashing::bank_index(ctx.host, b)?;
         let bank = flashing::ensure_probed(ctx.host, i)?;
-        if bank.driver != "stm32f1x" {
-            return Err(CommandError::failed(format!(
-                "flash bank #{i} ({}, driver {}): stdbg can change write protection only on stm32f1x banks",
-                bank.name, bank.driver
-            )));
-        }
-        let g = flashing::diagnosis::f1_bank_at(ctx.host, bank.base)
-            .ok_or_else(|| CommandError::failed(format!("flash bank #{i}: its geometry is unknown; run 'flash probe {i}'")))?;
-        let nblocks = (g.size / (g.page_size * g.pages_per_block)).clamp(1, 32);
+        let g = flashing::diagnosis::bank_at(ctx.host, bank.base)
+            .filter(|g| g.family.driver() == crate::family::Driver::Stm32f1x)
+            .ok_or_else(|| CommandError::failed(format!(
+                "flash bank #{i} ({}, driver {}): stdbg changes write protection with 'flash protect' only on stm32f1x banks{}",
+                bank.name,
+                bank.driver,
+                if crate::family::of_bank(&bank).is_some() { "; on this family use its option commands (e.g. 'stm32l4x option_write' on FLASH_WRP1AR, see docs/families.md)" } else { "" }
+            )))?;
+        let block = g.page_size * u64::from(g.line.pages_per_prot_block);
+        let nblocks = (g.size / block).clamp(1, 32);
         let first = parse_u64(first)?;
         let last = if last == "last" { nblocks - 1 } else { parse_u64(last)? };
         if first > last || last >= nblocks {
             return Err(usage_error(format!(
                 "blocks {first} through {last} are not in flash bank #{i}: it has protection blocks 0 through {} ({} pages each)",
                 nblocks - 1,
-                g.pages_per_block
+                g.line.pages_per_prot_block
             )));
         }
-        flashing::protect::set_protection(ctx.host, first as u32, last as u32, on)?;
+        flashing::protect::set_protection(ctx.host, g.line, first as u32, last as u32, on)?;
         let verb = if on { "set" } else { "cleared" };
         ctx.println(format!("{verb} protection for blocks {first} through {last} on flash bank {i}"));
         Ok(())
@@ -480,4 +489,13 @@ pub fn register(reg: &mut Registry) {
         }
         Err(CommandError::failed(format!("flash bank #{i} differs from {file}")))
     }));
+}
+
+/// The probed sector size of bank `i`.
+fn sector_of(bank: &crate::host::FlashBank, i: usize) -> Result<u32, CommandError> {
+    bank.sector_size.filter(|s| *s != 0).ok_or_else(|| {
+        CommandError::failed(format!(
+            "flash bank #{i}: its sector size is unknown; run 'flash probe {i}'"
+        ))
+    })
 }

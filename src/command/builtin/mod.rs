@@ -13,6 +13,8 @@ pub mod program;
 pub mod reg;
 pub mod servers;
 pub mod sim;
+pub mod stm32f1x;
+pub mod stm32l4x;
 pub mod target_state;
 
 use super::{CommandError, Registry, usage_error};
@@ -32,6 +34,9 @@ pub fn register_all(reg: &mut Registry) {
     breakpoints::register(reg);
     doctor::register(reg);
     fault::register(reg);
+    for f in crate::family::all() {
+        f.register_commands(reg);
+    }
 }
 
 /// Parses a number the way OpenOCD's `parse_u64` does (C `strtoull` with base 0): `0x` hex,
