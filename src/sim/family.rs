@@ -144,7 +144,7 @@ pub(crate) const STM32F303VC: Identity = Identity {
     syst_calib: 9000,
     boot_vtor: 0,
     apb_ap: None,
-    f1_soc: true,
+    f1_soc: false,
     reset_hclk: 8_000_000,
     sysmem_base: 0x1FFF_D800,
     sysmem_size: 0x2000,

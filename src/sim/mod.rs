@@ -39,8 +39,10 @@ pub(crate) mod periph;
 mod probe;
 mod run;
 mod soc;
+mod st;
 mod stats;
 mod stm32f1;
+mod stm32f3;
 mod storage;
 mod sysmem;
 mod thread;
@@ -177,7 +179,7 @@ impl ChipModel {
     /// them, e.g. `"usart1"`): USART1-3 on the chips on the F1 SoC model
     /// (RM0008 §27), none on the identity-level chips.
     pub fn usarts(&self) -> &'static [&'static str] {
-        if self.identity().f1_soc {
+        if self.identity().f1_soc || *self == ChipModel::Stm32f303vc {
             &["usart1", "usart2", "usart3"]
         } else {
             &[]
