@@ -4,10 +4,9 @@
 //!
 //! Sources: RM0008 (F1), RM0316 (F303), RM0440 (G4), RM0351 (L4), RM0433 (H7),
 //! the Cortex-M3/M4/M7 TRMs (CPUID, MVFR0/1/2) and ADIv5/ADIv6 (DPIDR).
-//! Only the STM32F1 has a full SoC model; the F303's flash interface is
-//! register-compatible with the F1's FPEC (RM0316 §4) and uses the F1 SoC with
-//! 2 KiB pages; G4/L4/H7 have an identity-level SoC (`minimal.rs`: DBGMCU,
-//! RAM, read-only flash) until their family folders exist.
+//! The STM32F1 (`stm32f1/`) and the STM32F303 (`stm32f3/`) have SoC models;
+//! G4/L4/H7 have an identity-level SoC (`minimal.rs`: DBGMCU, RAM, read-only
+//! flash) until their family folders exist.
 
 use super::arm::core::CoreKind;
 
