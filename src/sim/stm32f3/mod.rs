@@ -7,11 +7,14 @@
 //! option bytes at 0x1FFF_F800), GPIOA..F on AHB2 at 0x4800_0000
 //! (`st/gpio.rs`), USART1..3 (`st/usart.rs`, kernel clock from
 //! RCC_CFGR3.USARTxSW, NVIC lines 37..39), IWDG (`iwdg.rs`, with the window
-//! register), PWR (`pwr.rs`: Stop and Standby), DBGMCU (`dbgmcu.rs`). SysTick,
+//! register), PWR (`pwr.rs`: Stop and Standby), DBGMCU (`dbgmcu.rs`), TIM2
+//! (the F1 timer model in its 32-bit kind, `stm32f1/tim.rs`: time base,
+//! output-compare flags, update/CC interrupts on NVIC line 28,
+//! DBGMCU_APB1_FZ.DBG_TIM2_STOP). SysTick,
 //! NVIC and the FPU are the Arm part's.
 //!
 //! Not modelled, stored only (each listed register reads its reset value until
-//! written, `map.rs`): TIM1/2/3/4/6/7/8/15/16/17, RTC, WWDG, SPI1..3 and I2S
+//! written, `map.rs`): TIM1/3/4/6/7/8/15/16/17, RTC, WWDG, SPI1..3 and I2S
 //! ext, UART4/5, I2C1/2, USB and its SRAM, bxCAN, DAC1, SYSCFG/COMP/OPAMP,
 //! EXTI, DMA1/2, CRC, TSC, ADC1..4: no counter counts, no conversion ends, no
 //! interrupt comes from them. Addresses of the peripheral region that Table 2
@@ -46,6 +49,7 @@ use super::soc::{BusError, PowerMode, ResetCause, Soc, SocCtx, SocEffects};
 use super::st::gpio::GpioPort;
 use super::st::usart::{Kernel, Usart};
 use super::stm32f1::fpec::{Fpec, FpecWrite};
+use super::stm32f1::tim::{Tim, TimKind};
 use super::stm32f1::unmodelled::Unmodelled;
 use super::time::Ps;
 use dbgmcu::{DBG_IWDG_STOP, DBG_STANDBY, DBG_STOP, Dbgmcu};
@@ -60,6 +64,9 @@ const DBGMCU: u32 = 0xE004_2000;
 const OPT_BASE: u32 = 0x1FFF_F800;
 /// NVIC lines (RM0316 Table 82): RCC 5, USART1..3 37..39.
 const RCC_IRQ: u32 = 5;
+const TIM2_IRQ: u32 = 28;
+/// DBGMCU_APB1_FZ.DBG_TIM2_STOP (RM0316 §33.16.4).
+const DBG_TIM2_STOP: u32 = 1 << 0;
 const USART_IRQS: [u32; 3] = [37, 38, 39];
 /// USART instance names as `Soc::take_serial_output` reports them.
 const USART_NAMES: [&str; 3] = ["usart1", "usart2", "usart3"];
@@ -73,6 +80,9 @@ pub(crate) struct F3Soc {
     pub rcc: Rcc,
     pub gpio: [GpioPort; 6],
     pub usart: [Usart; 3],
+    /// TIM2, the 32-bit general-purpose timer (the F1 model, 32-bit kind).
+    pub tim2: Tim,
+    tim2_frozen: bool,
     pub dbgmcu: Dbgmcu,
     pub pwr: Pwr,
     pub iwdg: IwdgF3,
@@ -127,6 +137,8 @@ impl F3Soc {
             rcc: Rcc::after_reset(None, Flag::Cause(ResetCause::PowerOn)),
             gpio: std::array::from_fn(GpioPort::after_reset),
             usart: new_usarts(0),
+            tim2: Tim::new(TimKind::Tim2x32, 0),
+            tim2_frozen: false,
             dbgmcu: Dbgmcu::default(),
             pwr: Pwr::default(),
             iwdg,
@@ -199,6 +211,41 @@ impl F3Soc {
         for i in 0..3 {
             self.sync_usart(i, now);
         }
+        self.sync_tim2(now);
+    }
+
+    fn tim2_block() -> &'static Block {
+        map::block("TIM2").expect("TIM2 in the memory map")
+    }
+
+    /// Brings TIM2 to `now` (and to its reset state while RCC holds it).
+    fn sync_tim2(&mut self, now: Ps) {
+        let b = Self::tim2_block();
+        let clocks = self.clocks_for(b);
+        let cx = Ctx {
+            now,
+            clocks: &clocks,
+        };
+        self.tim2.sync(&cx);
+        if self.held(b) {
+            self.tim2.reset();
+        }
+    }
+
+    /// DBGMCU_APB1_FZ.DBG_TIM2_STOP stops TIM2 while the core is halted.
+    fn apply_freeze(&mut self, halted: bool, now: Ps) {
+        let frozen = halted && self.dbgmcu.apb1_fz & DBG_TIM2_STOP != 0;
+        if frozen != self.tim2_frozen {
+            let clocks = self.clocks_for(Self::tim2_block());
+            self.tim2.set_frozen(
+                frozen,
+                &Ctx {
+                    now,
+                    clocks: &clocks,
+                },
+            );
+            self.tim2_frozen = frozen;
+        }
     }
 
     /// GPIO ports held in reset by RCC_AHBRSTR.IOPxRST return to their reset state.
@@ -233,6 +280,20 @@ impl F3Soc {
             }
             let clocks = self.clocks_for(b);
             return self.usart[u].read(
+                off,
+                &Ctx {
+                    now,
+                    clocks: &clocks,
+                },
+            );
+        }
+        if b.name == "TIM2" {
+            self.sync_tim2(now);
+            if self.gated(b) {
+                return 0;
+            }
+            let clocks = self.clocks_for(b);
+            return self.tim2.read(
                 off,
                 &Ctx {
                     now,
@@ -291,6 +352,21 @@ impl F3Soc {
             if !self.gated(b) && !self.held(b) {
                 let clocks = self.clocks_for(b);
                 self.usart[u].write(
+                    off,
+                    v,
+                    &Ctx {
+                        now,
+                        clocks: &clocks,
+                    },
+                );
+            }
+            return Ok(fx);
+        }
+        if b.name == "TIM2" {
+            self.sync_tim2(now);
+            if !self.gated(b) && !self.held(b) {
+                let clocks = self.clocks_for(b);
+                self.tim2.write(
                     off,
                     v,
                     &Ctx {
@@ -444,6 +520,7 @@ impl Soc for F3Soc {
             let fx = self.sync_iwdg(cx.now, cx.core_halted);
             let old = self.dbgmcu.read(a & 0xFFC, self.ident.idcode);
             self.dbgmcu.write(a & 0xFFC, (old & !m) | ((v << sh) & m));
+            self.apply_freeze(cx.core_halted, cx.now);
             return Ok(fx);
         }
         Err(BusError)
@@ -491,6 +568,13 @@ impl Soc for F3Soc {
                 best = Some(best.map_or(t, |b| b.min(t)));
             }
         }
+        let clocks = self.clocks_for(Self::tim2_block());
+        if let Some(t) = self.tim2.next_event(&Ctx {
+            now,
+            clocks: &clocks,
+        }) {
+            best = Some(best.map_or(t, |b| b.min(t)));
+        }
         best
     }
 
@@ -505,6 +589,14 @@ impl Soc for F3Soc {
         if self.rcc.irq() {
             set(RCC_IRQ);
         }
+        if self.tim2.irq(0) {
+            set(TIM2_IRQ);
+        }
+    }
+
+    fn set_core_halted(&mut self, halted: bool, cx: &mut SocCtx) {
+        self.sync_usarts(cx.now);
+        self.apply_freeze(halted, cx.now);
     }
 
     fn hclk_hz(&self) -> u64 {
@@ -527,6 +619,7 @@ impl Soc for F3Soc {
         for u in &mut self.usart {
             u.reset();
         }
+        self.tim2.reset();
         for s in self.stored.iter_mut().flatten() {
             s.reset();
         }

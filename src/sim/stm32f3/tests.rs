@@ -309,3 +309,35 @@ fn usart1_prints_at_the_baud_rate_of_its_kernel_clock() {
     r.soc.irq_levels(&mut irq);
     assert_ne!(irq[1] & 1 << (37 - 32), 0, "USART1 on NVIC line 37");
 }
+
+#[test]
+fn tim2_is_a_32_bit_timer_with_its_interrupt_on_line_28() {
+    let mut r = Rig::new();
+    const TIM2: u32 = 0x4000_0000;
+    r.wr(RCC + 0x1C, 1); // TIM2EN
+    assert_eq!(
+        r.rd(TIM2 + 0x2C),
+        0xFFFF_FFFF,
+        "ARR reset value (RM0316 §21.4.12)"
+    );
+    r.wr(TIM2 + 0x28, 7); // PSC: 1 MHz
+    r.wr(TIM2 + 0x2C, 99_999); // 100 ms, above 16 bits
+    r.wr(TIM2 + 0x0C, 1); // UIE
+    r.wr(TIM2 + 0x14, 1); // UG: load PSC
+    r.wr(TIM2 + 0x10, 0);
+    r.wr(TIM2, 1); // CEN
+    r.now = 70_000 * 1_000_000; // 70 ms
+    assert_eq!(r.rd(TIM2 + 0x24), 70_000, "CNT counts past 0xFFFF");
+    assert_eq!(r.rd(TIM2 + 0x10) & 1, 0);
+    r.now = 100_000 * 1_000_000;
+    assert_eq!(r.rd(TIM2 + 0x10) & 1, 1, "UIF at the overflow");
+    let mut irq = [0; 8];
+    r.soc.irq_levels(&mut irq);
+    assert_eq!(irq[0] & 1 << 28, 1 << 28, "TIM2 on NVIC line 28");
+    r.wr(TIM2 + 0x24, 0xFFFF_FFF0);
+    assert_eq!(r.rd(TIM2 + 0x24), 0xFFFF_FFF0);
+    let Model::Stored(_) = map::BLOCKS[map::index_at(0x4000_0400).unwrap()].model else {
+        panic!("TIM3 stays stored only");
+    };
+    assert_eq!(map::TIM2[11].reset, 0xFFFF_FFFF);
+}
