@@ -112,6 +112,8 @@ fn make_soc(model: ChipModel, nv: &NvMem) -> Box<dyn Soc> {
         Box::new(super::stm32l4::power_on(ident, nv))
     } else if model == ChipModel::Stm32g474re {
         Box::new(super::stm32g4::power_on(ident, nv))
+    } else if model == ChipModel::Stm32f303vc {
+        Box::new(super::stm32f3::F3Soc::power_on(ident, nv))
     } else {
         Box::new(super::minimal::MinimalSoc::new(ident))
     }
@@ -121,6 +123,8 @@ fn make_soc(model: ChipModel, nv: &NvMem) -> Box<dyn Soc> {
 pub(crate) fn factory_option_bytes(model: ChipModel) -> [u8; 16] {
     if model.identity().f1_soc {
         super::stm32f1::fpec::FACTORY_OPTION_BYTES
+    } else if model == ChipModel::Stm32f303vc {
+        super::stm32f1::fpec::FACTORY_OPTION_BYTES_F3
     } else {
         [0xFF; 16]
     }

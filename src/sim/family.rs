@@ -4,11 +4,10 @@
 //!
 //! Sources: RM0008 (F1), RM0316 (F303), RM0440 (G4), RM0351 (L4), RM0433 (H7),
 //! the Cortex-M3/M4/M7 TRMs (CPUID, MVFR0/1/2) and ADIv5/ADIv6 (DPIDR).
-//! The STM32F1 has a full SoC model; the F303's flash interface is
-//! register-compatible with the F1's FPEC (RM0316 §4) and uses the F1 SoC with
-//! 2 KiB pages; the G474 and L476 use the stm32l4x-family SoC (`stm32l4/`,
-//! `stm32g4/`); the H7 has an identity-level SoC (`minimal.rs`: DBGMCU,
-//! RAM, read-only flash) until its family folder exists.
+//! The STM32F1 (`stm32f1/`) and the STM32F303 (`stm32f3/`) have SoC models;
+//! the G474 and L476 use the stm32l4x-family SoC (`stm32l4/`, `stm32g4/`); the
+//! H7 has an identity-level SoC (`minimal.rs`: DBGMCU, RAM, read-only flash)
+//! until its family folder exists.
 
 use super::arm::core::CoreKind;
 
@@ -151,7 +150,7 @@ pub(crate) const STM32F303VC: Identity = Identity {
     syst_calib: 9000,
     boot_vtor: 0,
     apb_ap: None,
-    f1_soc: true,
+    f1_soc: false,
     reset_hclk: 8_000_000,
     sysmem_base: 0x1FFF_D800,
     sysmem_size: 0x2000,

@@ -3,8 +3,9 @@
 //! A [`Sim`] is one virtual chip: fully, an STM32F103 (Cortex-M3 r1p1, ARMv7-M)
 //! with its SWJ-DP/AHB-AP debug logic, CoreSight components, exception model,
 //! flash controller and the peripherals HAL firmware waits on (RCC, GPIO, EXTI,
-//! TIM1-4, USART1-3, SPI, I2C); at identity level (core, RAM, IDs) an STM32F303,
-//! G474, L476 and H743 ([`ChipModel`]). [`Sim::probe`] hands out a [`SimProbe`] that implements
+//! TIM1-4, USART1-3, SPI, I2C); the STM32F303VC with its own SoC (RM0316:
+//! RCC, FLASH, GPIO, USART1-3, IWDG, PWR); at identity level (core, RAM, IDs)
+//! a G474, L476 and H743 ([`ChipModel`]). [`Sim::probe`] hands out a [`SimProbe`] that implements
 //! probe-rs's `DebugProbe`, `RawDapAccess` and `DapProbe`, so the real probe-rs
 //! ARM stack can attach to it:
 //!
@@ -39,8 +40,10 @@ pub(crate) mod periph;
 mod probe;
 mod run;
 mod soc;
+mod st;
 mod stats;
 mod stm32f1;
+mod stm32f3;
 mod stm32g4;
 mod stm32l4;
 mod storage;
@@ -76,19 +79,20 @@ pub struct SimConfig {
 /// The STM32F103C8/CB are modelled completely (RM0008). The other families'
 /// canonical chips are modelled at identity level: their DPIDR, CPUID, MVFR0,
 /// DBGMCU_IDCODE, F_SIZE and memory sizes are those of the real part, so that a
-/// debugger configured for another chip sees the difference; their peripherals
-/// are the F1's, the STM32F303's flash interface is the F1 FPEC with 2 KiB
-/// pages (register-compatible, RM0316 §4), the G474 and L476 have the SoC of
-/// the stm32l4x family (flash controller, RCC, PWR, IWDG, DBGMCU; GPIO as a
-/// placeholder) and the H7 has no flash controller (flash is read-only). See
-/// `docs/sim.md`.
+/// debugger configured for another chip sees the difference. The STM32F303VC
+/// has its own SoC (RM0316: RCC, the F1-style FPEC with 2 KiB pages,
+/// OBL_LAUNCH and RDP levels 0/1/2, GPIO, USART1-3, IWDG, PWR, DBGMCU); the
+/// G474 and L476 have the SoC of the stm32l4x family (flash controller, RCC,
+/// PWR, IWDG, DBGMCU; GPIO as a placeholder); the H7 has no flash controller
+/// (flash is read-only). See `docs/sim.md`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ChipModel {
     /// STM32F103C8: 64 KiB flash, 20 KiB SRAM.
     Stm32f103c8,
     /// STM32F103CB: 128 KiB flash, 20 KiB SRAM.
     Stm32f103cb,
-    /// STM32F303VC (identity level): Cortex-M4F, 256 KiB flash, 40 KiB SRAM + 8 KiB CCM SRAM.
+    /// STM32F303VC: Cortex-M4F, 256 KiB flash, 40 KiB SRAM + 8 KiB CCM SRAM; its
+    /// own SoC model (RM0316: RCC, FLASH, GPIO, USART1-3, IWDG, PWR, DBGMCU).
     Stm32f303vc,
     /// STM32G474RE: Cortex-M4F, 512 KiB flash, 96 KiB SRAM + 32 KiB CCM SRAM.
     Stm32g474re,
@@ -178,10 +182,10 @@ impl ChipModel {
     }
 
     /// The USARTs whose output the model produces (names as `sim uart` takes
-    /// them, e.g. `"usart1"`): USART1-3 on the chips on the F1 SoC model
-    /// (RM0008 §27), none on the identity-level chips.
+    /// them, e.g. `"usart1"`): USART1-3 on the F1 (RM0008 §27) and on the
+    /// STM32F303 (RM0316 §29), none on the identity-level chips.
     pub fn usarts(&self) -> &'static [&'static str] {
-        if self.identity().f1_soc {
+        if self.identity().f1_soc || *self == ChipModel::Stm32f303vc {
             &["usart1", "usart2", "usart3"]
         } else {
             &[]

@@ -15,6 +15,18 @@
 //! (WRPRTERR). Mass erase and option-byte erase/program remain possible;
 //! programming RDP = 0xA5 while RDPRT is set first mass-erases the main flash.
 //! Simplified: every operation completes instantly (BSY is never seen set).
+//!
+//! The STM32F303's flash interface is this FPEC with the differences of
+//! RM0316 §4 ([`Flavour::F3`], [`Fpec::after_reset_f3`]): 2 KiB pages and one
+//! WRP bit per 2 pages (from the identity), FLASH_CR.OBL_LAUNCH (bit 13: the
+//! option bytes are reloaded by a system reset, [`Fpec::obl_launch`]), OBR
+//! with RDPRT[1:0] at bits 2:1 (00 level 0, 01 level 1, 11 level 2), the USER
+//! byte at bits 15:8 (WDG_SW at bit 8) and Data0/Data1 at 23:16/31:24 (§4.5.7),
+//! RDP 0xAA = level 0, 0xCC = level 2, anything else level 1 (§4.3.1). Level 2
+//! is permanent: OPTKEYR no longer sets OPTWRE, so the option bytes cannot be
+//! erased or programmed (the debug port is off, the SoC's business). The
+//! automatic write protection of the first pages against user code under level
+//! 1 is the F1's (PM0075) and is not applied on the F3.
 
 use super::super::family::Identity;
 use super::super::fault::FaultSet;
@@ -39,6 +51,8 @@ pub(crate) const CR_LOCK: u32 = 1 << 7;
 pub(crate) const CR_OPTWRE: u32 = 1 << 9;
 pub(crate) const CR_ERRIE: u32 = 1 << 10;
 pub(crate) const CR_EOPIE: u32 = 1 << 12;
+/// FLASH_CR.OBL_LAUNCH (RM0316 §4.5.5; F3 only).
+pub(crate) const CR_OBL_LAUNCH: u32 = 1 << 13;
 // FLASH_SR bits (RM0008 §3.5.3)
 /// BSY: never set, operations complete instantly.
 #[allow(dead_code)]
@@ -51,6 +65,19 @@ pub(crate) const SR_EOP: u32 = 1 << 5;
 /// no write protection; each followed by its complement.
 pub(crate) const FACTORY_OPTION_BYTES: [u8; 16] = [
     0xA5, 0x5A, 0xFF, 0x00, 0xFF, 0x00, 0xFF, 0x00, 0xFF, 0x00, 0xFF, 0x00, 0xFF, 0x00, 0xFF, 0x00,
+];
+
+/// Which FPEC: the F1's (RM0008/PM0075) or the F3's (RM0316 §4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Flavour {
+    F1,
+    F3,
+}
+
+/// F3 option bytes as shipped (RM0316 §4.4: RDP = 0xAA, level 0; USER, Data
+/// and WRP erased), each followed by its complement.
+pub(crate) const FACTORY_OPTION_BYTES_F3: [u8; 16] = [
+    0xAA, 0x55, 0xFF, 0x00, 0xFF, 0x00, 0xFF, 0x00, 0xFF, 0x00, 0xFF, 0x00, 0xFF, 0x00, 0xFF, 0x00,
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,6 +111,10 @@ pub(crate) struct Fpec {
     /// "Debug mode" for read-out protection (a debugger has connected since
     /// power-on); set by the chip before every access.
     pub debug_mode: bool,
+    flavour: Flavour,
+    /// F3: FLASH_CR.OBL_LAUNCH was written (with CR unlocked): the SoC must
+    /// reset the chip, which reloads the option bytes.
+    pub obl_launch: bool,
 }
 
 /// Result of a register write that the bus must know about.
@@ -99,7 +130,19 @@ pub(crate) enum FpecWrite {
 impl Fpec {
     /// Reset state; OBR and WRPR are loaded from the option bytes (RM0008 §3.5.6/§3.5.7).
     pub(crate) fn after_reset(nv: &NvMem, id: &Identity) -> Fpec {
-        let (obr, wrpr) = load_option_bytes(&nv.opt);
+        Fpec::after_reset_as(nv, id, Flavour::F1)
+    }
+
+    /// Reset state of the F3's flash interface (RM0316 §4.5).
+    pub(crate) fn after_reset_f3(nv: &NvMem, id: &Identity) -> Fpec {
+        Fpec::after_reset_as(nv, id, Flavour::F3)
+    }
+
+    fn after_reset_as(nv: &NvMem, id: &Identity, flavour: Flavour) -> Fpec {
+        let (obr, wrpr) = match flavour {
+            Flavour::F1 => load_option_bytes(&nv.opt),
+            Flavour::F3 => load_option_bytes_f3(&nv.opt),
+        };
         Fpec {
             acr: 0x30,
             keys: KeyState::Locked,
@@ -113,7 +156,14 @@ impl Fpec {
             page_size: id.page_size,
             pages_per_wrp_bit: id.pages_per_wrp_bit,
             debug_mode: false,
+            flavour,
+            obl_launch: false,
         }
+    }
+
+    /// F3 read protection level 2 (OBR.RDPRT = 11, RM0316 §4.5.7): permanent.
+    pub(crate) fn rdp_level2(&self) -> bool {
+        self.flavour == Flavour::F3 && self.obr & 4 != 0
     }
 
     /// OBR.RDPRT: read-out protection active.
@@ -162,7 +212,7 @@ impl Fpec {
             }
             0x08 => {
                 // FLASH_OPTKEYR: only effective while the FPEC is unlocked.
-                if self.cr & CR_LOCK != 0 {
+                if self.cr & CR_LOCK != 0 || self.rdp_level2() {
                     return FpecWrite::Ok;
                 }
                 self.opt_keys = match (self.opt_keys, value) {
@@ -201,6 +251,9 @@ impl Fpec {
             };
         }
         let writable = CR_PG | CR_PER | CR_MER | CR_OPTPG | CR_OPTER | CR_ERRIE | CR_EOPIE;
+        if self.flavour == Flavour::F3 && value & CR_OBL_LAUNCH != 0 {
+            self.obl_launch = true;
+        }
         // OPTWRE can only be cleared by software.
         let optwre = if value & CR_OPTWRE == 0 {
             0
@@ -258,7 +311,8 @@ impl Fpec {
     /// WRPR, or read-out protection (debug mode: all pages; user code: first 4 KiB).
     fn write_protected(&self, off: usize) -> bool {
         self.page_protected(off / self.page_size)
-            || (self.rdp_active() && (self.debug_mode || off < RDP_PROTECTED_BYTES))
+            || (self.rdp_active()
+                && (self.debug_mode || (self.flavour == Flavour::F1 && off < RDP_PROTECTED_BYTES)))
     }
 
     /// A write by the bus into main flash (offset `off`) or, with `opt`, into the
@@ -288,7 +342,7 @@ impl Fpec {
         }
         if opt
             && off == 0
-            && value as u8 == 0xA5
+            && value as u8 == self.level0_rdp()
             && self.rdp_active()
             && nv.opt[0..2] == [0xFF, 0xFF]
         {
@@ -321,6 +375,55 @@ impl Fpec {
         self.sr |= SR_EOP;
         Ok(())
     }
+}
+
+impl Fpec {
+    /// The RDP byte of read protection level 0: 0xA5 (F1), 0xAA (F3).
+    fn level0_rdp(&self) -> u8 {
+        match self.flavour {
+            Flavour::F1 => 0xA5,
+            Flavour::F3 => 0xAA,
+        }
+    }
+}
+
+/// One option byte checked against its complement (a mismatch sets OPTERR and
+/// reads 0xFF; an erased pair 0xFF/0xFF reads 0xFF without OPTERR).
+fn checked_byte(opt: &[u8; 16], i: usize, opterr: &mut bool) -> u8 {
+    let (v, c) = (opt[2 * i], opt[2 * i + 1]);
+    if v ^ c == 0xFF {
+        v
+    } else {
+        if !(v == 0xFF && c == 0xFF) {
+            *opterr = true;
+        }
+        0xFF
+    }
+}
+
+/// Loads the F3's OBR and WRPR (RM0316 §4.5.7/§4.5.8): OPTERR bit 0, RDPRT
+/// bits 2:1 (RDP 0xAA → 00, 0xCC → 11, else 01), USER bits 15:8 (bits 3 and 7
+/// of the byte are reserved and read 0: WDG_SW 8, nRST_STOP 9, nRST_STDBY 10,
+/// nBOOT1 12, VDDA_MONITOR 13, SRAM_PE 14), Data0 23:16, Data1 31:24.
+pub(crate) fn load_option_bytes_f3(opt: &[u8; 16]) -> (u32, u32) {
+    let mut opterr = false;
+    let mut byte = |i: usize| checked_byte(opt, i, &mut opterr);
+    let rdp = byte(0);
+    let user = byte(1) & 0x77;
+    let d0 = byte(2);
+    let d1 = byte(3);
+    let wrp = [byte(4), byte(5), byte(6), byte(7)];
+    let rdprt = match rdp {
+        0xAA => 0b00,
+        0xCC => 0b11,
+        _ => 0b01,
+    };
+    let obr = ((d1 as u32) << 24)
+        | ((d0 as u32) << 16)
+        | ((user as u32) << 8)
+        | (rdprt << 1)
+        | opterr as u32;
+    (obr, u32::from_le_bytes(wrp))
 }
 
 /// Loads OBR and WRPR from the option bytes (RM0008 §3.5.6/§3.5.7; a byte whose

@@ -13,7 +13,7 @@
 
 use super::rcc::Bus;
 
-mod regs;
+pub(crate) mod regs;
 
 /// A register of a block that is not modelled: byte offset, RM0008 name, reset value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,8 +1,7 @@
 //! The STM32F1 SoC (RM0008 Rev 21, medium density): the peripherals behind
 //! the bus's SoC windows, the flash controller and option bytes, the clocks,
-//! the low-power modes and the reset sources. Also used, with its identity,
-//! for the STM32F303VC until that family has its own folder (its flash
-//! interface is register-compatible, RM0316 §4).
+//! the low-power modes and the reset sources. (The STM32F303 has its own
+//! folder, `stm32f3/`, which reuses this FPEC, IWDG and stored-block model.)
 //!
 //! Decode (RM0008 §3.3, Table 3): option bytes at 0x1FFF_F800; peripherals
 //! 0x4000_0000–0x4002_3FFF (registers are words: a sub-word read returns the

@@ -62,6 +62,11 @@ pub(crate) enum TimKind {
     Tim2,
     Tim3,
     Tim4,
+    /// The STM32F303's TIM2 (RM0316 §21): the general-purpose timer with a
+    /// 32-bit counter, auto-reload and compare registers (ARR resets to
+    /// 0xFFFF_FFFF). Its F3 additions (CR1.UIFREMAP with CNT.UIFCPY, OCxM[3],
+    /// SMS[3]) are not modelled: those bits read 0.
+    Tim2x32,
 }
 
 // CR1 bits (§15.4.1).
@@ -130,14 +135,14 @@ impl Tim {
             ccer: 0,
             cnt: 0,
             psc: 0,
-            arr: 0xFFFF,
+            arr: Tim::arr_reset(kind),
             rcr: 0,
             ccr: [0; 4],
             bdtr: 0,
             dcr: 0,
             bdtr_written: false,
             psc_active: 0,
-            arr_active: 0xFFFF,
+            arr_active: Tim::arr_reset(kind),
             ccr_active: [0; 4],
             rep_cnt: 0,
             psc_cnt: 0,
@@ -145,6 +150,24 @@ impl Tim {
             ticker: Ticker::new(now),
             frozen: false,
         }
+    }
+
+    fn arr_reset(kind: TimKind) -> u32 {
+        if kind == TimKind::Tim2x32 {
+            u32::MAX
+        } else {
+            0xFFFF
+        }
+    }
+
+    /// The counter's mask: 16 bit, or 32 bit on the F3's TIM2.
+    pub(super) fn cnt_mask(&self) -> u32 {
+        Tim::arr_reset(self.kind)
+    }
+
+    /// Counter ticks in one pass of the counter (2^16 or 2^32).
+    pub(super) fn wrap(&self) -> u64 {
+        self.cnt_mask() as u64 + 1
     }
 
     fn advanced(&self) -> bool {
@@ -226,10 +249,10 @@ impl Tim {
             0x14 => self.write_egr(v),
             0x18 | 0x1C => self.write_ccmr(((off - 0x18) / 4) as usize, v & 0xFFFF),
             0x20 => self.write_ccer(v),
-            0x24 => self.cnt = v & 0xFFFF,
+            0x24 => self.cnt = v & self.cnt_mask(),
             0x28 => self.psc = v & 0xFFFF,
             0x2C => {
-                self.arr = v & 0xFFFF;
+                self.arr = v & self.cnt_mask();
                 if self.cr1 & ARPE == 0 {
                     self.arr_active = self.arr;
                 }
@@ -238,7 +261,7 @@ impl Tim {
             0x34..=0x40 => {
                 let ch = ((off - 0x34) / 4) as usize;
                 if self.is_output(ch) {
-                    self.ccr[ch] = v & 0xFFFF;
+                    self.ccr[ch] = v & self.cnt_mask();
                     if !self.ccr_preloaded(ch) {
                         self.ccr_active[ch] = self.ccr[ch];
                     }
@@ -333,7 +356,7 @@ impl Peripheral for Tim {
     fn name(&self) -> &'static str {
         match self.kind {
             TimKind::Tim1 => "TIM1",
-            TimKind::Tim2 => "TIM2",
+            TimKind::Tim2 | TimKind::Tim2x32 => "TIM2",
             TimKind::Tim3 => "TIM3",
             TimKind::Tim4 => "TIM4",
         }

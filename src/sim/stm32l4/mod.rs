@@ -2,7 +2,6 @@
 //! controller it shares with the STM32G4 (`flash.rs`, `options.rs`).
 
 pub(crate) mod flash;
-pub(crate) mod gpio_stub;
 pub(crate) mod iwdg;
 pub(crate) mod options;
 pub(crate) mod pwr;

@@ -3,7 +3,7 @@
 //!
 //! Decode (RM0351 §2.2.2 Table 1–2, RM0440 §2.2.2 Table 3–4): IWDG
 //! 0x4000_3000, PWR 0x4000_7000, RCC 0x4002_1000, FLASH 0x4002_2000, GPIO
-//! 0x4800_0000 + 0x400·n (A..H on the L476, A..G on the G474, placeholder),
+//! 0x4800_0000 + 0x400·n (A..H on the L476, A..G on the G474, `st/gpio.rs`),
 //! the OTP 0x1FFF_7000 (1 KiB), the engineering bytes 0x1FFF_7400–0x1FFF_77FF
 //! (UID at 0x1FFF_7590, F_SIZE at 0x1FFF_75E0, else 0xFF), the option-byte
 //! areas 0x1FFF_7800 and 0x1FFF_F800 (read-only views), DBGMCU 0xE004_2000
@@ -19,9 +19,9 @@ use std::collections::HashMap;
 use super::super::family::Identity;
 use super::super::nvmem::NvMem;
 use super::super::soc::{BusError, PowerMode, ResetCause, Soc, SocCtx, SocEffects};
+use super::super::st::gpio::{GpioPort, GpioReset};
 use super::super::time::Ps;
 use super::flash::{FlashCtl, FlashCx, OTP_SIZE, Target};
-use super::gpio_stub::GpioStub;
 use super::iwdg::Iwdg;
 use super::options::{OPTR_IWDG_SW, Variant};
 use super::pwr::{Lpms, Pwr};
@@ -34,6 +34,15 @@ const FLASH_IF: u32 = 0x4002_2000;
 const GPIOA: u32 = 0x4800_0000;
 const OTP: u32 = 0x1FFF_7000;
 const DBGMCU: u32 = 0xE004_2000;
+
+/// The GPIO reset values of `variant`'s family.
+fn gpio_family(variant: Variant) -> GpioReset {
+    match variant {
+        Variant::G474 => GpioReset::G4,
+        Variant::L476 => GpioReset::L4,
+    }
+}
+
 /// DBGMCU_CR bits (RM0351 §48.16.3, RM0440 §47.16.3).
 const DBG_STOP: u32 = 1 << 1;
 const DBG_STANDBY: u32 = 1 << 2;
@@ -51,7 +60,7 @@ pub(crate) struct L4Soc {
     pub pwr: Pwr,
     pub iwdg: Iwdg,
     pub flash: FlashCtl,
-    pub gpio: Vec<GpioStub>,
+    pub gpio: Vec<GpioPort>,
     /// DBGMCU_CR, APB1FZR1, APB1FZR2, APB2FZR.
     dbg: [u32; 4],
     stored: HashMap<u32, u32>,
@@ -87,7 +96,9 @@ impl L4Soc {
             pwr: Pwr::after_reset(variant == Variant::G474),
             iwdg: Iwdg::after_reset(hw_wdg, 0),
             flash,
-            gpio: (0..ports).map(GpioStub::after_reset).collect(),
+            gpio: (0..ports)
+                .map(|p| GpioPort::after_reset_of(gpio_family(variant), p))
+                .collect(),
             dbg: [0; 4],
             stored: HashMap::new(),
             power: PowerMode::Run,
@@ -345,7 +356,9 @@ impl Soc for L4Soc {
         self.pwr = Pwr::after_reset(self.variant == Variant::G474);
         // SBF survives the reset that ends Standby (RM0351 §5.4.11).
         self.pwr.sr1 = (sr1 & 0x1F) | if from_standby && !shutdown { 1 << 8 } else { 0 };
-        self.gpio = (0..self.gpio.len()).map(GpioStub::after_reset).collect();
+        self.gpio = (0..self.gpio.len())
+            .map(|p| GpioPort::after_reset_of(gpio_family(self.variant), p))
+            .collect();
         self.stored.clear();
         let hw_wdg = self.flash.loaded.optr & OPTR_IWDG_SW == 0;
         self.iwdg = Iwdg::after_reset(hw_wdg, cx.now);
@@ -360,7 +373,7 @@ impl Soc for L4Soc {
             return true;
         }
         // PA13/PA14 given to another function (RM0351 §8.3.2, RM0440 §9.3.2).
-        if !self.gpio[0].swd_pins_kept() {
+        if !self.gpio[0].swd_pins_af0() {
             return true;
         }
         match self.power {

@@ -25,9 +25,6 @@ struct Phase {
     bdtr: u32,
 }
 
-/// Counter ticks in one pass of the 16-bit counter.
-const WRAP: u64 = 0x1_0000;
-
 impl Tim {
     /// The counter advances on the internal clock: CEN, not frozen, ARR ≠ 0, and no slave mode
     /// that takes the count from an (unmodelled, quiet) input.
@@ -92,17 +89,18 @@ impl Tim {
     fn ticks_to_point(&self) -> u64 {
         let c = self.cnt as u64;
         let arr = self.arr_active as u64;
+        let wrap = self.wrap();
         // Ticks until the counter reaches value v on its plain path, if before `limit`.
-        let up = |v: u64| if v > c { v - c } else { WRAP - c + v };
-        let dn = |v: u64| if v < c { c - v } else { c + WRAP - v };
-        let wrap = match (self.centre(), self.down) {
+        let up = |v: u64| if v > c { v - c } else { wrap - c + v };
+        let dn = |v: u64| if v < c { c - v } else { c + wrap - v };
+        let to_wrap = match (self.centre(), self.down) {
             (false, false) if c <= arr => arr - c + 1,
-            (false, false) => WRAP - c + arr + 1,
+            (false, false) => wrap - c + arr + 1,
             (false, true) => c + 1,
             (true, false) => up(arr),
             (true, true) => dn(0),
         };
-        let mut next = wrap;
+        let mut next = to_wrap;
         for ch in 0..4 {
             if !self.is_output(ch) {
                 continue;
@@ -118,11 +116,12 @@ impl Tim {
 
     /// Moves the counter by `j` ticks along its plain path (no point on the way).
     fn plain_ticks(&mut self, j: u64) {
-        let j = (j % WRAP) as u32;
+        let j = (j % self.wrap()) as u32;
+        let mask = self.cnt_mask();
         self.cnt = if self.down {
-            self.cnt.wrapping_sub(j) & 0xFFFF
+            self.cnt.wrapping_sub(j) & mask
         } else {
-            self.cnt.wrapping_add(j) & 0xFFFF
+            self.cnt.wrapping_add(j) & mask
         };
     }
 
@@ -138,7 +137,7 @@ impl Tim {
                     self.cnt = 0;
                     wrapped = true;
                 } else {
-                    self.cnt = (self.cnt + 1) & 0xFFFF;
+                    self.cnt = self.cnt.wrapping_add(1) & self.cnt_mask();
                 }
             } else if self.cnt == 0 {
                 wrapped = true; // reloaded below, after a possible update of ARR
@@ -146,13 +145,13 @@ impl Tim {
                 self.cnt -= 1;
             }
         } else if !self.down {
-            self.cnt = (self.cnt + 1) & 0xFFFF;
+            self.cnt = self.cnt.wrapping_add(1) & self.cnt_mask();
             if self.cnt == arr {
                 wrapped = true;
                 self.down = true;
             }
         } else {
-            self.cnt = self.cnt.wrapping_sub(1) & 0xFFFF;
+            self.cnt = self.cnt.wrapping_sub(1) & self.cnt_mask();
             if self.cnt == 0 {
                 wrapped = true;
                 self.down = false;
