@@ -430,3 +430,28 @@ fn g474_swd_off_link_lost_then_connect_under_reset() {
     assert_eq!(words_at(&r.stdout, 0x2000_0000)[0], 0x5753_3447);
     assert_eq!(flash_of(c, &storage, 0x0800_0000, image.len()), image);
 }
+
+/// The same firmware with NRST not wired: the ladder fails and its fix names the G4's pins and
+/// the `stm32l4x` commands, not the F1's.
+#[test]
+fn g474_swd_off_without_nrst_names_the_stm32l4x_fix() {
+    let c = &CHIPS[1];
+    let dir = tempdir();
+    let r = run(
+        dir.path(),
+        c,
+        Path::new("none"),
+        &format!(
+            "{}; reset run; sleep 500; sim fault no-nrst; halt; shutdown",
+            program("g474-swd-off.elf")
+        ),
+    );
+    assert_has(&r.stderr, "NRST is not wired to the probe");
+    assert_has(
+        &r.stderr,
+        "the firmware disabled the SWD pins (GPIOA_MODER of PA13/PA14 (SWDIO/SWCLK taken out of alternate-function mode))",
+    );
+    assert_has(&r.stderr, "connect and run `stm32l4x mass_erase 0`");
+    assert!(!r.stderr.contains("stm32f1x"), "{}", r.stderr);
+    assert!(!r.stderr.contains("AFIO_MAPR"), "{}", r.stderr);
+}

@@ -598,6 +598,7 @@ pub fn connect(
         result: Err(short(&err)),
     }];
     let voltage = adapter.voltage();
+    let line = crate::family::target_line(host, None);
     let mut fail = LadderFailure {
         chip: chip.to_string(),
         adapter: adapter.describe(),
@@ -613,8 +614,12 @@ pub fn connect(
         speed_khz: first_khz,
         first_error: first_text,
         firmware_outdated: crate::diagnose::stlink_firmware_outdated(&err),
-        driver: crate::family::Driver::Stm32f1x.name(),
-        swd_pins: "AFIO_MAPR.SWJ_CFG, or PA13/PA14 reconfigured as GPIO",
+        // The fixes name the family's commands and SWD pins (F1 when the chip is unknown).
+        driver: line
+            .driver
+            .map(|d| d.name())
+            .unwrap_or(crate::family::Driver::Stm32f1x.name()),
+        swd_pins: crate::family::debug_of(line).swd_pins,
     };
     if let Some(v) = voltage {
         tracing::info!("connect: target voltage {v:.2} V");

@@ -189,15 +189,7 @@ impl Host {
         self.fire_event(ctx, &target, "examine-start")?;
         let connected = match connection::connect(self, &chip, ap, sim) {
             Ok(c) => c,
-            Err(mut e) => {
-                if let connection::ConnectError::Ladder(f) = &mut e {
-                    // The fixes name the family's commands and SWD pins.
-                    let line = crate::family::target_line(self, Some(target.as_str()));
-                    if let Some(d) = line.driver {
-                        f.driver = d.name();
-                    }
-                    f.swd_pins = crate::family::debug_of(line).swd_pins;
-                }
+            Err(e) => {
                 self.set_state(&target, TargetState::Unknown);
                 let _ = self.fire_event(ctx, &target, "examine-fail");
                 return Err(diagnose::connect_error(&e));
