@@ -351,6 +351,10 @@ pub struct LadderFailure {
     pub first_error: String,
     /// ST-Link firmware too old (minimum version), when probe-rs says so.
     pub firmware_outdated: Option<u8>,
+    /// The flash driver of the target's family (`stm32f1x`, `stm32l4x`), named in the fixes.
+    pub driver: &'static str,
+    /// How firmware turns the family's SWD pins off (e.g. `AFIO_MAPR.SWJ_CFG`).
+    pub swd_pins: &'static str,
 }
 
 /// What stdbg knows about the NRST line.
@@ -427,23 +431,27 @@ impl std::fmt::Display for LadderFailure {
                 };
                 write!(
                     f,
-                    "  cause: the target is powered ({volts}) but the SW-DP gives no ACK at any speed. Most likely the firmware disabled the SWD pins (AFIO_MAPR.SWJ_CFG, or PA13/PA14 reconfigured as GPIO) or put the chip in Stop/Standby without the DBGMCU_CR debug bits; otherwise SWDIO/SWCLK are not connected. {nrst}.\n  fix: "
+                    "  cause: the target is powered ({volts}) but the SW-DP gives no ACK at any speed. Most likely the firmware disabled the SWD pins ({}) or put the chip in Stop/Standby without the DBGMCU_CR debug bits; otherwise SWDIO/SWCLK are not connected. {nrst}.\n  fix: ",
+                    self.swd_pins
                 )?;
                 if self.nrst == NrstState::NotWired {
                     write!(
                         f,
-                        "wire the board's NRST to the probe's RST pin and add `reset_config(\"srst_only srst_nogate connect_assert_srst\");` to the board script; without that wire, hold the board's RESET button while starting stdbg (the debug port answers while NRST is low) and release it once connected; or set BOOT0 = 1 (boot from system memory), power-cycle, connect and run `stm32f1x mass_erase 0`"
+                        "wire the board's NRST to the probe's RST pin and add `reset_config(\"srst_only srst_nogate connect_assert_srst\");` to the board script; without that wire, hold the board's RESET button while starting stdbg (the debug port answers while NRST is low) and release it once connected; or set BOOT0 = 1 (boot from system memory), power-cycle, connect and run `{} mass_erase 0`",
+                        self.driver
                     )
                 } else {
                     write!(
                         f,
-                        "check SWDIO, SWCLK and GND; with the wiring right, set BOOT0 = 1 (boot from system memory), power-cycle, connect and run `stm32f1x mass_erase 0` to remove the firmware"
+                        "check SWDIO, SWCLK and GND; with the wiring right, set BOOT0 = 1 (boot from system memory), power-cycle, connect and run `{} mass_erase 0` to remove the firmware",
+                        self.driver
                     )
                 }
             }
             Evidence::Fault => write!(
                 f,
-                "  cause: the debug port answered FAULT during the connection (an AP access failed)\n  fix: run 'doctor' for the register-level evidence; if flash is read-protected, `stm32f1x unlock 0` (this erases the flash)"
+                "  cause: the debug port answered FAULT during the connection (an AP access failed)\n  fix: run 'doctor' for the register-level evidence; if flash is read-protected, `{} unlock 0` (this erases the flash)",
+                self.driver
             ),
             Evidence::Timeout => write!(
                 f,
@@ -590,6 +598,7 @@ pub fn connect(
         result: Err(short(&err)),
     }];
     let voltage = adapter.voltage();
+    let line = crate::family::target_line(host, None);
     let mut fail = LadderFailure {
         chip: chip.to_string(),
         adapter: adapter.describe(),
@@ -605,6 +614,12 @@ pub fn connect(
         speed_khz: first_khz,
         first_error: first_text,
         firmware_outdated: crate::diagnose::stlink_firmware_outdated(&err),
+        // The fixes name the family's commands and SWD pins (F1 when the chip is unknown).
+        driver: line
+            .driver
+            .map(|d| d.name())
+            .unwrap_or(crate::family::Driver::Stm32f1x.name()),
+        swd_pins: crate::family::debug_of(line).swd_pins,
     };
     if let Some(v) = voltage {
         tracing::info!("connect: target voltage {v:.2} V");
