@@ -238,7 +238,7 @@ pub fn is_link_failure(err: &(dyn StdError + 'static)) -> bool {
 pub fn advice(ev: Evidence) -> Option<&'static str> {
     match ev {
         Evidence::NoAck => Some(
-            "the SW-DP gave no ACK. If this happened right after the target ran, the firmware most likely disabled the SWD pins (AFIO_MAPR.SWJ_CFG) or entered Stop/Standby with the DBGMCU_CR debug bits cleared; 'doctor' measures the target voltage and tries each speed and a connection under reset",
+            "the SW-DP gave no ACK. If this happened right after the target ran, the firmware most likely disabled the SWD pins (AFIO_MAPR.SWJ_CFG on an STM32F1, PA13/PA14 in GPIOA_MODER on the F3, G4, L4 and H7) or entered Stop/Standby with the DBGMCU_CR debug bits cleared; 'doctor' measures the target voltage and tries each speed and a connection under reset",
         ),
         Evidence::Fault => Some(
             "the debug port answered FAULT (a sticky error: an access the bus refused, e.g. an address that does not exist or read-protected flash). Check the address against the chip's memory map",
