@@ -269,57 +269,21 @@ impl Rcc {
     /// The ready bits implied by the ON bits (zero start-up time), SWS following SW, and the
     /// ready-interrupt flags of the sources that became ready since `before`.
     fn settle(&mut self, before: u32) {
-        let mut cr = self.cr & !(HSIRDY | HSERDY | PLLRDY);
-        if cr & HSION != 0 {
-            cr |= HSIRDY;
-        }
-        if cr & HSEON != 0 {
-            cr |= HSERDY;
-        }
-        let pll_input_ready = if self.cfgr & PLLSRC != 0 {
-            cr & HSERDY != 0
-        } else {
-            cr & HSIRDY != 0
-        };
-        if cr & PLLON != 0 && pll_input_ready {
-            cr |= PLLRDY;
-        }
-        self.cr = cr;
-        self.csr = (self.csr & !LSIRDY) | if self.csr & LSION != 0 { LSIRDY } else { 0 };
-        self.bdcr = (self.bdcr & !LSERDY) | if self.bdcr & LSEON != 0 { LSERDY } else { 0 };
-        let sw = self.cfgr & 3;
-        let ready = match sw {
-            0 => cr & HSIRDY != 0,
-            1 => cr & HSERDY != 0,
-            2 => cr & PLLRDY != 0,
-            _ => false, // 11: not allowed
-        };
-        if ready {
-            self.cfgr = (self.cfgr & !0xC) | (sw << 2);
-        }
-        let became = self.ready_bits() & !before;
-        self.cir |= became & (self.cir >> 8) & 0x1F;
+        settle_oscillators(
+            [
+                &mut self.cr,
+                &mut self.cfgr,
+                &mut self.csr,
+                &mut self.bdcr,
+                &mut self.cir,
+            ],
+            before,
+        );
     }
 
     /// The ready state as RCC_CIR flag positions (LSI, LSE, HSI, HSE, PLL).
     fn ready_bits(&self) -> u32 {
-        let mut r = 0;
-        if self.csr & LSIRDY != 0 {
-            r |= CIR_LSI;
-        }
-        if self.bdcr & LSERDY != 0 {
-            r |= CIR_LSE;
-        }
-        if self.cr & HSIRDY != 0 {
-            r |= CIR_HSI;
-        }
-        if self.cr & HSERDY != 0 {
-            r |= CIR_HSE;
-        }
-        if self.cr & PLLRDY != 0 {
-            r |= CIR_PLL;
-        }
-        r
+        ready_flags(self.cr, self.csr, self.bdcr)
     }
 
     /// Level of the RCC global interrupt (NVIC line 5, RM0008 Table 63): a ready flag whose
@@ -444,6 +408,68 @@ impl Rcc {
             _ => 0,
         }
     }
+}
+
+/// The oscillator handshake of the F1-style RCC, also the F3's (RM0008 §7.3.1-§7.3.3,
+/// §7.3.8-§7.3.10; the same bits in RM0316 §9.4.1-§9.4.3, §9.4.9-§9.4.10): each ready bit
+/// follows its ON bit (zero start-up time), PLLRDY also needs the PLL input selected by
+/// CFGR.PLLSRC, SWS follows SW once the selected source is ready (SW = 11 is not allowed),
+/// and the RCC_CIR ready flags of sources that became ready since `before` (as
+/// [`ready_flags`] gives them) are raised where their interrupt enable is set.
+/// `regs` is [CR, CFGR, CSR, BDCR, CIR].
+pub(crate) fn settle_oscillators(regs: [&mut u32; 5], before: u32) {
+    let [cr_reg, cfgr, csr, bdcr, cir] = regs;
+    let mut cr = *cr_reg & !(HSIRDY | HSERDY | PLLRDY);
+    if cr & HSION != 0 {
+        cr |= HSIRDY;
+    }
+    if cr & HSEON != 0 {
+        cr |= HSERDY;
+    }
+    let pll_input_ready = if *cfgr & PLLSRC != 0 {
+        cr & HSERDY != 0
+    } else {
+        cr & HSIRDY != 0
+    };
+    if cr & PLLON != 0 && pll_input_ready {
+        cr |= PLLRDY;
+    }
+    *cr_reg = cr;
+    *csr = (*csr & !LSIRDY) | if *csr & LSION != 0 { LSIRDY } else { 0 };
+    *bdcr = (*bdcr & !LSERDY) | if *bdcr & LSEON != 0 { LSERDY } else { 0 };
+    let sw = *cfgr & 3;
+    let ready = match sw {
+        0 => cr & HSIRDY != 0,
+        1 => cr & HSERDY != 0,
+        2 => cr & PLLRDY != 0,
+        _ => false, // 11: not allowed
+    };
+    if ready {
+        *cfgr = (*cfgr & !0xC) | (sw << 2);
+    }
+    let became = ready_flags(cr, *csr, *bdcr) & !before;
+    *cir |= became & (*cir >> 8) & 0x1F;
+}
+
+/// The ready state of CR/CSR/BDCR as RCC_CIR flag positions (LSI, LSE, HSI, HSE, PLL).
+pub(crate) fn ready_flags(cr: u32, csr: u32, bdcr: u32) -> u32 {
+    let mut r = 0;
+    if csr & LSIRDY != 0 {
+        r |= CIR_LSI;
+    }
+    if bdcr & LSERDY != 0 {
+        r |= CIR_LSE;
+    }
+    if cr & HSIRDY != 0 {
+        r |= CIR_HSI;
+    }
+    if cr & HSERDY != 0 {
+        r |= CIR_HSE;
+    }
+    if cr & PLLRDY != 0 {
+        r |= CIR_PLL;
+    }
+    r
 }
 
 #[cfg(test)]

@@ -27,6 +27,7 @@
 //! internal reset source, as they drive NRST low (§9.1.2); OBLRSTF marks the
 //! reset by FLASH_CR.OBL_LAUNCH; V18PWRRSTF and LPWRRSTF never set.
 
+use super::super::stm32f1::rcc as f1rcc;
 use crate::sim::periph::Clocks;
 use crate::sim::soc::ResetCause;
 
@@ -268,46 +269,23 @@ impl Rcc {
         self.bdcr = b;
     }
 
+    /// The oscillator handshake, as on the F1 (the same CR/CFGR/CSR/BDCR/CIR bits).
     fn settle(&mut self, before: u32) {
-        let mut cr = self.cr & !(HSIRDY | HSERDY | PLLRDY);
-        if cr & HSION != 0 {
-            cr |= HSIRDY;
-        }
-        if cr & HSEON != 0 {
-            cr |= HSERDY;
-        }
-        let input_ready = if self.cfgr & PLLSRC != 0 {
-            cr & HSERDY != 0
-        } else {
-            cr & HSIRDY != 0
-        };
-        if cr & PLLON != 0 && input_ready {
-            cr |= PLLRDY;
-        }
-        self.cr = cr;
-        self.csr = (self.csr & !LSIRDY) | if self.csr & LSION != 0 { LSIRDY } else { 0 };
-        self.bdcr = (self.bdcr & !LSERDY) | if self.bdcr & LSEON != 0 { LSERDY } else { 0 };
-        let sw = self.cfgr & 3;
-        let ready = match sw {
-            0 => cr & HSIRDY != 0,
-            1 => cr & HSERDY != 0,
-            2 => cr & PLLRDY != 0,
-            _ => false,
-        };
-        if ready {
-            self.cfgr = (self.cfgr & !0xC) | (sw << 2);
-        }
-        let became = self.ready_bits() & !before;
-        self.cir |= became & (self.cir >> 8) & 0x1F;
+        f1rcc::settle_oscillators(
+            [
+                &mut self.cr,
+                &mut self.cfgr,
+                &mut self.csr,
+                &mut self.bdcr,
+                &mut self.cir,
+            ],
+            before,
+        );
     }
 
     /// LSI, LSE, HSI, HSE, PLL ready, as RCC_CIR flag positions.
     fn ready_bits(&self) -> u32 {
-        u32::from(self.csr & LSIRDY != 0)
-            | u32::from(self.bdcr & LSERDY != 0) << 1
-            | u32::from(self.cr & HSIRDY != 0) << 2
-            | u32::from(self.cr & HSERDY != 0) << 3
-            | u32::from(self.cr & PLLRDY != 0) << 4
+        f1rcc::ready_flags(self.cr, self.csr, self.bdcr)
     }
 
     /// The RCC global interrupt (NVIC line 5).
