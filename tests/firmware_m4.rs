@@ -43,7 +43,7 @@ const F303_RESERVED: [usize; 16] = [
 /// RESULT_DONE, the image tag, SYST_RVR (HCLK / 1000 - 1), USART_BRR
 /// (HCLK / 115200, rounded) and the LED port's base; in the FPU images the
 /// result block, RESULT_DONE, the part tag and the SCB base.
-const M4_IMAGES: [M4Image; 6] = [
+const M4_IMAGES: [M4Image; 7] = [
     M4Image {
         elf: "f303-blinky.elf",
         flash: 256 << 10,
@@ -111,6 +111,15 @@ const M4_IMAGES: [M4Image; 6] = [
             139,
             0x4800_0000,
         ],
+    },
+    M4Image {
+        elf: "f303-fpu-flash.elf",
+        flash: 256 << 10,
+        estack: 0x2000_A000,
+        irqs: 82,
+        reserved: &F303_RESERVED,
+        result: ("fpu_result", 0x1A0),
+        constants: &[0x2000_0000, 0x600D_D0E5, 0x3330_3346, 0xE000_ED00],
     },
     M4Image {
         elf: "g474-fpu.elf",

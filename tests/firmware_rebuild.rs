@@ -15,7 +15,7 @@ use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-const ELFS: [&str; 19] = [
+const ELFS: [&str; 20] = [
     "f103-blinky.elf",
     "f103-big.elf",
     "f103-too-big.elf",
@@ -34,6 +34,7 @@ const ELFS: [&str; 19] = [
     "l476-blinky.elf",
     "g474-fpu.elf",
     "l476-fpu.elf",
+    "f303-fpu-flash.elf",
     "g474-swd-off.elf",
 ];
 

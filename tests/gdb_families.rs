@@ -1,4 +1,4 @@
-//! GDB (the real `gdb-multiarch`) on the G474 and L476 FPU images: `load`, `break float_done`,
+//! GDB (the real `gdb-multiarch`) on the F303, G474 and L476 flash FPU images: `load`, `break float_done`,
 //! `continue`, `info registers pc`, and the single-precision arguments in s0 / s1
 //! (tests/firmware/README.md: 22/7 and sqrt(2)).
 
@@ -10,6 +10,7 @@ use harness::{Server, ex};
 #[test]
 fn gdb_load_break_float_done_and_the_fpu_registers_per_chip() {
     for (board, elf) in [
+        ("board/sim-stm32f3discovery.rhai", "f303-fpu-flash.elf"),
         ("board/sim-st_nucleo_g4.rhai", "g474-fpu.elf"),
         ("board/sim-st_nucleo_l4.rhai", "l476-fpu.elf"),
     ] {
