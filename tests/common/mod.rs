@@ -2,6 +2,8 @@
 //! virtual chip whose flash already holds a firmware, read the firmware images.
 #![allow(dead_code)]
 
+pub mod chips;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
