@@ -271,3 +271,61 @@ fn stm32f1x_lock_unlock_wrp_options_and_mass_erase_on_the_f303() {
             .all(|&b| b == 0xFF)
     );
 }
+
+/// Read-out protection level 2 on each chip: G474/L476 through `stm32l4x option_write` (a warning
+/// that it is permanent) and `option_load` (the link goes, said so); the F303 through raw FPEC
+/// writes of the RDP option byte (OpenOCD's `stm32f1x` commands cannot set level 2) and a system
+/// reset. The next `init` fails even under reset and names level 2 as permanent.
+#[test]
+fn rdp_level_2_is_named_permanent_on_each_chip() {
+    for c in CHIPS {
+        let dir = tempdir();
+        let storage = dir.path().join("chip.bin");
+        let set = if c.l4x {
+            "init; reset halt; stm32l4x option_write 0 0x20 0xCC 0xFF; stm32l4x option_load 0; shutdown"
+        } else {
+            // FLASH_KEYR, FLASH_OPTKEYR keys; OPTER + STRT; OPTPG; RDP byte = 0xCC; reset.
+            "init; reset halt; mww 0x40022004 0x45670123; mww 0x40022004 0xCDEF89AB; \
+             mww 0x40022008 0x45670123; mww 0x40022008 0xCDEF89AB; mww 0x40022010 0x220; \
+             mww 0x40022010 0x260; mww 0x40022010 0x210; mwh 0x1FFFF800 0xCC; reset run; shutdown"
+        };
+        let r = run(dir.path(), c, &storage, set);
+        if c.l4x {
+            assert_eq!(r.code, 1, "{}: {}\n{}", c.board, r.stdout, r.stderr);
+            assert_has(
+                &r.stderr,
+                "Warn : FLASH_OPTR.RDP = 0xCC is read-out protection level 2: once loaded ('stm32l4x option_load' or a power cycle) it is permanent",
+            );
+            assert_has(&r.stdout, "stm32l4x option load failed\n");
+            assert_has(
+                &r.stderr,
+                "the option bytes were loaded with read-out protection level 2 (FLASH_OPTR = 0xffeff8cc, RDP = 0xcc): the chip switched its debug port off for good at the reload, so the debug link is gone. Level 2 is permanent: nothing can be done over SWD",
+            );
+        }
+        if !c.l4x {
+            // The option byte is in the storage file: 0xCC and its complement.
+            assert_eq!(flash_of(c, &storage, 0x1FFF_F800, 2), [0xCC, 0x33]);
+        }
+        let r = run(dir.path(), c, &storage, "init; shutdown");
+        assert_eq!(r.code, 1, "{}: {}\n{}", c.board, r.stdout, r.stderr);
+        assert_has(
+            &r.stderr,
+            "tried attach under reset at 100 kHz: no ACK from the SW-DP",
+        );
+        assert_has(
+            &r.stderr,
+            &format!(
+                "A chip at read-out protection level 2 ({}) looks exactly like this: it keeps its debug port off from reset on, even under reset.",
+                if c.l4x {
+                    "FLASH_OPTR.RDP = 0xCC"
+                } else {
+                    "RDP option byte 0xCC, FLASH_OBR.RDPRT = 0b11"
+                }
+            ),
+        );
+        assert_has(
+            &r.stderr,
+            "If the chip was set to RDP level 2, that is permanent: nothing can be done over SWD (no unlock, no erase, not even with BOOT0)",
+        );
+    }
+}

@@ -596,6 +596,9 @@ pub fn run(host: &Host, exp: &Expected, sim: Option<Sim>) -> (Report, Option<Sim
             s.push(format!("fix: wire NRST to the probe and add `reset_config(\"srst_only srst_nogate connect_assert_srst\");`; or hold RESET while starting stdbg; or boot with BOOT0 = 1 and run `{driver} mass_erase 0`."));
         } else {
             s.push(format!("FAIL: the target is powered ({volts}) but gives no ACK at any speed, even under reset: check SWDIO, SWCLK and GND wiring."));
+            if let Some(rdp2) = line.debug().and_then(|d| d.rdp2) {
+                s.push(format!("note: a chip at read-out protection level 2 ({rdp2}) looks exactly like this: its debug port stays off from reset on. That is permanent: nothing can be done over SWD."));
+            }
         }
     } else if !failing.is_empty()
         && failing.iter().any(|f| *f < working[0])

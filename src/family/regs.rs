@@ -34,6 +34,10 @@ pub struct DebugRegs {
     pub swd_pins: &'static str,
     /// How to keep them.
     pub swd_keep: &'static str,
+    /// Where read-out protection level 2 is set, on the series that have it: it keeps the debug
+    /// port off from reset on, for good ("Read protection" in the flash chapters of RM0316,
+    /// RM0440, RM0351 and RM0433). `None` on the F1, which has one level only (PM0075).
+    pub rdp2: Option<&'static str>,
 }
 
 /// The reset-flag register of one series.
@@ -75,6 +79,7 @@ pub static F1_DEBUG: DebugRegs = DebugRegs {
     examine_end: "mmw 0xE0042004 0x307 0",
     swd_pins: "AFIO_MAPR.SWJ_CFG",
     swd_keep: "keep SWJ_CFG at 0b000/0b010",
+    rdp2: None,
 };
 
 /// STM32F3 DBGMCU (RM0316 §33.16.3-4).
@@ -89,6 +94,7 @@ pub static F3_DEBUG: DebugRegs = DebugRegs {
     examine_end: "mmw 0xE0042004 0x7 0; mmw 0xE0042008 0x1800 0",
     swd_pins: "GPIOA_MODER of PA13/PA14 (SWDIO/SWCLK taken out of alternate-function mode)",
     swd_keep: "keep PA13/PA14 in alternate-function mode (GPIOA_MODER = 0b10)",
+    rdp2: Some("RDP option byte 0xCC, FLASH_OBR.RDPRT = 0b11"),
 };
 
 /// STM32G4/L4 DBGMCU (RM0440 §47.6.4-5, RM0351 §48.6.3-4).
@@ -103,6 +109,7 @@ pub static L4_DEBUG: DebugRegs = DebugRegs {
     examine_end: "mmw 0xE0042004 0x7 0; mmw 0xE0042008 0x1800 0",
     swd_pins: "GPIOA_MODER of PA13/PA14 (SWDIO/SWCLK taken out of alternate-function mode)",
     swd_keep: "keep PA13/PA14 in alternate-function mode (GPIOA_MODER = 0b10)",
+    rdp2: Some("FLASH_OPTR.RDP = 0xCC"),
 };
 
 /// STM32H7 DBGMCU as the CPU's AP sees it (RM0433 §60.5.8).
@@ -123,6 +130,7 @@ pub static H7_DEBUG: DebugRegs = DebugRegs {
     examine_end: "the examine-end writes of target/stm32h7x.cfg (DBGMCU_CR |= 0x00600007, APB4FZ1 |= 0x40000)",
     swd_pins: "GPIOA_MODER of PA13/PA14 (SWDIO/SWCLK taken out of alternate-function mode)",
     swd_keep: "keep PA13/PA14 in alternate-function mode (GPIOA_MODER = 0b10)",
+    rdp2: Some("FLASH_OPTSR_CUR.RDP = 0xCC"),
 };
 
 /// STM32F1 RCC_CSR (RM0008 §7.3.10).

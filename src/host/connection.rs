@@ -355,6 +355,8 @@ pub struct LadderFailure {
     pub driver: &'static str,
     /// How firmware turns the family's SWD pins off (e.g. `AFIO_MAPR.SWJ_CFG`).
     pub swd_pins: &'static str,
+    /// Where the family sets read-out protection level 2 (`None`: the family has no level 2).
+    pub rdp2: Option<&'static str>,
 }
 
 /// What stdbg knows about the NRST line.
@@ -431,22 +433,36 @@ impl std::fmt::Display for LadderFailure {
                 };
                 write!(
                     f,
-                    "  cause: the target is powered ({volts}) but the SW-DP gives no ACK at any speed. Most likely the firmware disabled the SWD pins ({}) or put the chip in Stop/Standby without the DBGMCU_CR debug bits; otherwise SWDIO/SWCLK are not connected. {nrst}.\n  fix: ",
+                    "  cause: the target is powered ({volts}) but the SW-DP gives no ACK at any speed. Most likely the firmware disabled the SWD pins ({}) or put the chip in Stop/Standby without the DBGMCU_CR debug bits; otherwise SWDIO/SWCLK are not connected. {nrst}.",
                     self.swd_pins
                 )?;
+                if let Some(rdp2) = self.rdp2 {
+                    write!(
+                        f,
+                        " A chip at read-out protection level 2 ({rdp2}) looks exactly like this: it keeps its debug port off from reset on, even under reset."
+                    )?;
+                }
+                write!(f, "\n  fix: ")?;
                 if self.nrst == NrstState::NotWired {
                     write!(
                         f,
                         "wire the board's NRST to the probe's RST pin and add `reset_config(\"srst_only srst_nogate connect_assert_srst\");` to the board script; without that wire, hold the board's RESET button while starting stdbg (the debug port answers while NRST is low) and release it once connected; or set BOOT0 = 1 (boot from system memory), power-cycle, connect and run `{} mass_erase 0`",
                         self.driver
-                    )
+                    )?;
                 } else {
                     write!(
                         f,
                         "check SWDIO, SWCLK and GND; with the wiring right, set BOOT0 = 1 (boot from system memory), power-cycle, connect and run `{} mass_erase 0` to remove the firmware",
                         self.driver
-                    )
+                    )?;
                 }
+                if self.rdp2.is_some() {
+                    write!(
+                        f,
+                        ". If the chip was set to RDP level 2, that is permanent: nothing can be done over SWD (no unlock, no erase, not even with BOOT0); only the firmware on the chip can still change its own flash"
+                    )?;
+                }
+                Ok(())
             }
             Evidence::Fault => write!(
                 f,
@@ -620,6 +636,7 @@ pub fn connect(
             .map(|d| d.name())
             .unwrap_or(crate::family::Driver::Stm32f1x.name()),
         swd_pins: crate::family::debug_of(line).swd_pins,
+        rdp2: crate::family::debug_of(line).rdp2,
     };
     if let Some(v) = voltage {
         tracing::info!("connect: target voltage {v:.2} V");

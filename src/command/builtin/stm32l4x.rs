@@ -155,6 +155,11 @@ pub fn option_write(ctx: &mut Ctx<'_>, args: &[String]) -> Result<(), CommandErr
         None => 0xFFFF_FFFF,
     };
     run(ctx, |core| stm32l4::write_option(core, off, value, mask))?;
+    if off == stm32l4::OPTR && mask & 0xFF == 0xFF && value & 0xFF == stm32l4::RDP_LEVEL2 {
+        tracing::warn!(
+            "FLASH_OPTR.RDP = 0xCC is read-out protection level 2: once loaded ('stm32l4x option_load' or a power cycle) it is permanent, the chip switches its debug port off for good and nothing can undo it over SWD"
+        );
+    }
     ctx.println("stm32l4x Option written.");
     ctx.println("INFO: a reset or power cycle is required for the new settings to take effect.");
     Ok(())
@@ -167,7 +172,22 @@ pub fn option_load(ctx: &mut Ctx<'_>, args: &[String]) -> Result<(), CommandErro
         return Err(usage("option_load", "bank_id"));
     };
     let (_, bank) = driver_bank(ctx, b, Driver::Stm32l4x)?;
-    if let Err(e) = run(ctx, |core| stm32l4::obl_launch(core)) {
+    // FLASH_OPTR holds what OPTSTRT programmed, i.e. what OBL_LAUNCH is about to load.
+    let optr = ctx
+        .host
+        .with_core(|core, _| {
+            use probe_rs::MemoryInterface;
+            core.read_word_32(stm32l4::reg(stm32l4::OPTR))
+        })
+        .ok();
+    let launched = run(ctx, |core| stm32l4::obl_launch(core));
+    if let Some(v) = optr.filter(|v| v & 0xFF == stm32l4::RDP_LEVEL2) {
+        ctx.println("stm32l4x option load failed");
+        return Err(CommandError::failed(format!(
+            "the option bytes were loaded with read-out protection level 2 (FLASH_OPTR = {v:#010x}, RDP = 0xcc): the chip switched its debug port off for good at the reload, so the debug link is gone. Level 2 is permanent: nothing can be done over SWD (no unlock, no erase); only the firmware on the chip can still change its own flash"
+        )));
+    }
+    if let Err(e) = launched {
         ctx.println("stm32l4x option load failed");
         return Err(e);
     }

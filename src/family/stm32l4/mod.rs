@@ -114,6 +114,8 @@ pub mod cr {
     pub const LOCK: u32 = 1 << 31;
 }
 
+/// FLASH_OPTR.RDP of read-out protection level 2 (permanent), RM0351 §3.7.8, RM0440 §5.7.8.
+pub const RDP_LEVEL2: u32 = 0xCC;
 /// OPTR.DUALBANK on the L47x/L49x with less than 1 MiB (RM0351 §3.7.8).
 pub const OPTR_L4_DUALBANK: u32 = 1 << 21;
 /// OPTR.DBANK on G47x/G48x and L4R/L4P (RM0440 §5.7.8).
@@ -196,7 +198,7 @@ pub fn sr_words(v: u32) -> Vec<&'static str> {
 pub fn rdp_of(optr: u32) -> Rdp {
     match optr & 0xFF {
         0xAA => Rdp::Level0,
-        0xCC => Rdp::Level2,
+        RDP_LEVEL2 => Rdp::Level2,
         _ => Rdp::Level1,
     }
 }
