@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{QUIET, firmware, stdbg, tempdir};
+use common::{firmware, fresh_board_run, tempdir};
 
 /// `blinky_result.lines` (m4_result.h: the result block at 0x2000_0000, +0x50).
 const LINES: u32 = 0x2000_0050;
@@ -20,38 +20,20 @@ fn blinky_prints_hello_and_tick_1(board: &str, elf: &str, target: &str) {
     let prog = format!("program {} verify reset", firmware(elf).display());
     let wp = format!("wp 0x{LINES:08x} 4 w");
     let rwp = format!("rwp 0x{LINES:08x}");
-    let r = stdbg(
-        dir.path(),
-        &[
-            "-f",
-            board,
-            "-c",
-            "sim storage none",
-            "-c",
-            QUIET,
-            "-c",
-            &prog,
-            "-c",
-            &wp,
-            // lines = 1 is stored just before "tick 1" is sent.
-            "-c",
-            "wait_halt 120000",
-            "-c",
-            &rwp,
-            "-c",
-            "resume",
-            "-c",
-            "sleep 300",
-            "-c",
-            "halt",
-            "-c",
-            "sim uart",
-            "-c",
-            "mdw 0x20000050 3",
-            "-c",
-            "shutdown",
-        ],
-    );
+    // lines = 1 is stored just before "tick 1" is sent.
+    let cmds = [
+        prog.as_str(),
+        &wp,
+        "wait_halt 120000",
+        &rwp,
+        "resume",
+        "sleep 300",
+        "halt",
+        "sim uart",
+        "mdw 0x20000050 3",
+        "shutdown",
+    ];
+    let r = fresh_board_run(dir.path(), board, &cmds);
     r.expect_code(0);
     let prefix = format!("[{target}.usart2] ");
     let uart: Vec<&str> = r

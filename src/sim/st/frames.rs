@@ -12,7 +12,10 @@
 //! is timed from that very tick, so the result does not depend on how often
 //! `sync` is called.
 
+use std::collections::VecDeque;
+
 use crate::sim::periph::{Ps, Ticker};
+use crate::sim::stm32f1::usart::{TX_OUT_MAX, TxFrame};
 
 /// What a frame in the transmit shift register is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,6 +43,34 @@ pub(crate) struct Lines {
     /// Ticks of idle receive line left before the idle line is detected.
     pub idle_left: Option<u64>,
     pub ticker: Ticker,
+}
+
+/// The characters a USART transmitted, kept for the host until taken: at
+/// most [`TX_OUT_MAX`], the oldest dropped (and counted) beyond.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct TxOut {
+    frames: VecDeque<TxFrame>,
+    dropped: u64,
+}
+
+impl TxOut {
+    pub(crate) fn push(&mut self, f: TxFrame) {
+        if self.frames.len() == TX_OUT_MAX {
+            self.frames.pop_front();
+            self.dropped += 1;
+        }
+        self.frames.push_back(f);
+    }
+
+    /// The characters kept, oldest first; none are kept after.
+    pub(crate) fn take(&mut self) -> Vec<TxFrame> {
+        self.frames.drain(..).collect()
+    }
+
+    /// Characters dropped because the host did not take them in time.
+    pub(crate) fn dropped(&self) -> u64 {
+        self.dropped
+    }
 }
 
 /// The USART's side of the frame timer: what happens when a frame ends.

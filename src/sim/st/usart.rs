@@ -58,13 +58,13 @@
 //! and RXNE RXFNE of a one-deep FIFO), TXFE/RXFF/TXFT/RXFT never set and the
 //! CR3 FIFO thresholds read 0, as do the L4's CR3.UCESM and TCBGTIE.
 //! Host-side collection and the receive queue are bounded as on the F1
-//! ([`TX_OUT_MAX`], [`RX_QUEUE_MAX`]).
+//! (`TX_OUT_MAX`, [`RX_QUEUE_MAX`]).
 
 use std::collections::VecDeque;
 
 use crate::sim::periph::{Clocks, Ctx, Peripheral, Ps};
-use crate::sim::st::frames::{LineEnds, Lines, Shift, TxKind};
-pub(crate) use crate::sim::stm32f1::usart::{RX_QUEUE_MAX, TX_OUT_MAX, TxFrame};
+use crate::sim::st::frames::{LineEnds, Lines, Shift, TxKind, TxOut};
+pub(crate) use crate::sim::stm32f1::usart::{RX_QUEUE_MAX, TxFrame};
 
 mod regs;
 #[cfg(test)]
@@ -98,8 +98,7 @@ pub(crate) struct Usart {
     muted: bool,
     idle_armed: bool,
     rx_queue: VecDeque<u8>,
-    tx_out: VecDeque<TxFrame>,
-    tx_dropped: u64,
+    tx_out: TxOut,
 }
 
 impl Usart {
@@ -136,8 +135,7 @@ impl Usart {
             muted: false,
             idle_armed: false,
             rx_queue: VecDeque::new(),
-            tx_out: VecDeque::new(),
-            tx_dropped: 0,
+            tx_out: TxOut::default(),
         }
     }
 
@@ -146,6 +144,16 @@ impl Usart {
     pub(crate) fn set_kernel(&mut self, kernel: Kernel, cx: &Ctx) {
         self.sync(cx);
         self.kernel = kernel;
+    }
+
+    /// The SoC's per-access step: counts up to `cx.now` with the kernel
+    /// clock in force, takes `kernel` (RCC's mux may have changed), and
+    /// returns to the reset state if RCC holds the USART in reset.
+    pub(crate) fn sync_in_soc(&mut self, kernel: Kernel, held: bool, cx: &Ctx) {
+        self.set_kernel(kernel, cx);
+        if held {
+            self.reset();
+        }
     }
 
     fn tick_hz(&self, c: &Clocks) -> u64 {
@@ -251,7 +259,7 @@ impl Usart {
 
     /// The characters transmitted since the last call, oldest first.
     pub(crate) fn take_tx(&mut self) -> Vec<TxFrame> {
-        self.tx_out.drain(..).collect()
+        self.tx_out.take()
     }
 
     /// ISR as read: the stored flags and the derived status bits.
@@ -421,10 +429,24 @@ impl Peripheral for Usart {
         *self = Usart {
             rx_queue: queue,
             tx_out: out,
-            tx_dropped: self.tx_dropped,
             line: self.line.cleared(),
             ..Usart::with_layout(self.name, self.kernel, self.layout, 0)
         };
+    }
+}
+
+/// Drains what `usarts` transmitted into `out` as (instance name, bytes),
+/// `names[i]` naming `usarts[i]` (`Soc::take_serial_output`).
+pub(crate) fn drain_serial(
+    usarts: &mut [Usart],
+    names: &[&'static str],
+    out: &mut Vec<(&'static str, Vec<u8>)>,
+) {
+    for (u, &name) in usarts.iter_mut().zip(names) {
+        let frames = u.take_tx();
+        if !frames.is_empty() {
+            out.push((name, frames.iter().map(|f| f.data as u8).collect()));
+        }
     }
 }
 
@@ -437,11 +459,7 @@ impl LineEnds for Usart {
         match what {
             TxKind::Data(v) => {
                 let bits = self.data_bits() - u64::from(self.cr1 & PCE != 0);
-                if self.tx_out.len() == TX_OUT_MAX {
-                    self.tx_out.pop_front();
-                    self.tx_dropped += 1;
-                }
-                self.tx_out.push_back(TxFrame {
+                self.tx_out.push(TxFrame {
                     data: v & ((1 << bits) - 1),
                     at,
                 });

@@ -44,7 +44,7 @@
 use std::collections::VecDeque;
 
 use crate::sim::periph::{Clocks, Ctx, Peripheral, Ps};
-use crate::sim::st::frames::{LineEnds, Lines, Shift, TxKind};
+use crate::sim::st::frames::{LineEnds, Lines, Shift, TxKind, TxOut};
 
 #[cfg(test)]
 mod tests;
@@ -118,8 +118,7 @@ pub(crate) struct Usart {
     /// Error/idle flags seen by the last SR read (cleared by the next DR read).
     sr_seen: u32,
     rx_queue: VecDeque<u8>,
-    tx_out: VecDeque<TxFrame>,
-    tx_dropped: u64,
+    tx_out: TxOut,
 }
 
 impl Usart {
@@ -140,8 +139,7 @@ impl Usart {
             idle_armed: false,
             sr_seen: 0,
             rx_queue: VecDeque::new(),
-            tx_out: VecDeque::new(),
-            tx_dropped: 0,
+            tx_out: TxOut::default(),
         }
     }
 
@@ -245,13 +243,13 @@ impl Usart {
     /// The characters transmitted since the last call, oldest first (call `sync` first to
     /// collect everything up to now).
     pub(crate) fn take_tx(&mut self) -> Vec<TxFrame> {
-        self.tx_out.drain(..).collect()
+        self.tx_out.take()
     }
 
     /// Transmitted frames dropped because the host did not take them ([`TX_OUT_MAX`]).
     #[cfg_attr(not(test), allow(dead_code))] // used by the tests
     pub(crate) fn tx_dropped(&self) -> u64 {
-        self.tx_dropped
+        self.tx_out.dropped()
     }
 
     /// Host characters still waiting for the receiver (not counting the one on the line).
@@ -367,7 +365,6 @@ impl Peripheral for Usart {
         *self = Usart {
             rx_queue: queue,
             tx_out: out,
-            tx_dropped: self.tx_dropped,
             line: self.line.cleared(),
             ..Usart::new(self.kind, 0)
         };
@@ -383,11 +380,7 @@ impl LineEnds for Usart {
         match what {
             TxKind::Data(v) => {
                 let bits = self.data_bits() - if self.cr1 & PCE != 0 { 1 } else { 0 };
-                if self.tx_out.len() == TX_OUT_MAX {
-                    self.tx_out.pop_front();
-                    self.tx_dropped += 1;
-                }
-                self.tx_out.push_back(TxFrame {
+                self.tx_out.push(TxFrame {
                     data: v & ((1 << bits) - 1),
                     at,
                 });

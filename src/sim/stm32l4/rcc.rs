@@ -177,24 +177,14 @@ impl Rcc {
     /// The bus and kernel clocks the peripheral models count with.
     pub(crate) fn clocks(&self) -> Clocks {
         let hclk = self.hclk_hz();
-        let apb = |ppre: u32| if ppre < 4 { 1 } else { 2u64 << (ppre - 4) };
-        let d1 = apb((self.cfgr >> 8) & 7);
-        let d2 = apb((self.cfgr >> 11) & 7);
-        let (pclk1, pclk2) = (hclk / d1, hclk / d2);
         Clocks {
-            sysclk: self.sysclk_hz(),
-            hclk,
-            pclk1,
-            pclk2,
-            tim_pclk1: if d1 == 1 { pclk1 } else { 2 * pclk1 },
-            tim_pclk2: if d2 == 1 { pclk2 } else { 2 * pclk2 },
-            adcclk: 0,
             lsi: if self.csr & 2 != 0 { LSI_HZ } else { 0 },
             lse: if self.reg(BDCR) & LSERDY != 0 {
                 LSE_HZ
             } else {
                 0
             },
+            ..Clocks::from_apb(self.sysclk_hz(), hclk, self.cfgr >> 8, self.cfgr >> 11)
         }
     }
 

@@ -72,7 +72,6 @@ pub(crate) struct L4Soc {
     pub usart: [Usart; 3],
     /// TIM2, the 32-bit general-purpose timer (the F1 model, 32-bit kind).
     pub tim2: Tim,
-    tim2_frozen: bool,
     /// DBGMCU_CR, APB1FZR1, APB1FZR2, APB2FZR.
     dbg: [u32; 4],
     stored: HashMap<u32, u32>,
@@ -113,7 +112,6 @@ impl L4Soc {
                 .collect(),
             usart: timed::new_usarts(variant, 0),
             tim2: timed::new_tim2(0),
-            tim2_frozen: false,
             dbg: [0; 4],
             stored: HashMap::new(),
             power: PowerMode::Run,

@@ -19,7 +19,7 @@
 //!   USART2 38, USART3 39.
 
 use super::super::super::periph::{Clocks, Ctx, Peripheral};
-use super::super::super::st::usart::{Kernel, Layout, Usart};
+use super::super::super::st::usart::{Kernel, Layout, Usart, drain_serial};
 use super::super::super::stm32f1::tim::{Tim, TimKind};
 use super::super::super::time::Ps;
 use super::super::options::Variant;
@@ -134,12 +134,7 @@ impl L4Soc {
         match b {
             Timed::Usart(i) => {
                 let kernel = self.usart_kernel(i);
-                let u = &mut self.usart[i];
-                u.sync(&cx);
-                u.set_kernel(kernel, &cx);
-                if held {
-                    u.reset();
-                }
+                self.usart[i].sync_in_soc(kernel, held, &cx);
             }
             Timed::Tim2 => {
                 self.tim2.sync(&cx);
@@ -162,17 +157,13 @@ impl L4Soc {
     /// DBGMCU_APB1FZR1.DBG_TIM2_STOP stops TIM2 while the core is halted.
     pub(super) fn apply_freeze(&mut self, halted: bool, now: Ps) {
         let frozen = halted && self.dbg[1] & DBG_TIM2_STOP != 0;
-        if frozen != self.tim2_frozen {
-            let clocks = self.clocks_for(Timed::Tim2);
-            self.tim2.set_frozen(
-                frozen,
-                &Ctx {
-                    now,
-                    clocks: &clocks,
-                },
-            );
-            self.tim2_frozen = frozen;
-        }
+        let clocks = self.clocks_for(Timed::Tim2);
+        let cx = Ctx {
+            now,
+            clocks: &clocks,
+        };
+        // Counts up to now with the old setting, then takes the new one.
+        self.tim2.set_frozen(frozen, &cx);
     }
 
     fn block_mut(&mut self, b: Timed) -> &mut dyn Peripheral {
@@ -253,12 +244,7 @@ impl L4Soc {
     }
 
     pub(super) fn serial_output(&mut self, out: &mut Vec<(&'static str, Vec<u8>)>) {
-        for (u, name) in self.usart.iter_mut().zip(USART_NAMES) {
-            let frames = u.take_tx();
-            if !frames.is_empty() {
-                out.push((name, frames.iter().map(|f| f.data as u8).collect()));
-            }
-        }
+        drain_serial(&mut self.usart, &USART_NAMES, out);
     }
 
     pub(super) fn serial_input(&mut self, name: &str, bytes: &[u8], now: Ps) -> bool {
