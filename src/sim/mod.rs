@@ -182,10 +182,15 @@ impl ChipModel {
     }
 
     /// The USARTs whose output the model produces (names as `sim uart` takes
-    /// them, e.g. `"usart1"`): USART1-3 on the F1 (RM0008 §27) and on the
-    /// STM32F303 (RM0316 §29), none on the identity-level chips.
+    /// them, e.g. `"usart1"`): USART1-3 on the F1 (RM0008 §27), the
+    /// STM32F303 (RM0316 §29), the STM32L476 (RM0351 §40) and the STM32G474
+    /// (RM0440 §37), none on the identity-level chips.
     pub fn usarts(&self) -> &'static [&'static str] {
-        if self.identity().f1_soc || *self == ChipModel::Stm32f303vc {
+        let newer = matches!(
+            self,
+            ChipModel::Stm32f303vc | ChipModel::Stm32l476rg | ChipModel::Stm32g474re
+        );
+        if self.identity().f1_soc || newer {
             &["usart1", "usart2", "usart3"]
         } else {
             &[]

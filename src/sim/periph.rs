@@ -49,6 +49,30 @@ impl Clocks {
     };
 }
 
+impl Clocks {
+    /// SYSCLK, HCLK and the APB clocks of `hclk` with the APB prescaler codes
+    /// `ppre1`, `ppre2` (3 bits: 0xx ÷1, 100 ÷2, 101 ÷4, 110 ÷8, 111 ÷16 —
+    /// RM0008 §7.3.2, RM0316 §9.4.2, RM0351 §6.4.3, RM0440 §7.4.3) with their
+    /// timer clocks (the APB clock, ×2 when its prescaler is not 1); ADC,
+    /// LSI and LSE 0.
+    pub(crate) fn from_apb(sysclk: u64, hclk: u64, ppre1: u32, ppre2: u32) -> Clocks {
+        let apb = |ppre: u32| if ppre < 4 { 1 } else { 2u64 << (ppre - 4) };
+        let (d1, d2) = (apb(ppre1 & 7), apb(ppre2 & 7));
+        let (pclk1, pclk2) = (hclk / d1, hclk / d2);
+        Clocks {
+            sysclk,
+            hclk,
+            pclk1,
+            pclk2,
+            tim_pclk1: if d1 == 1 { pclk1 } else { 2 * pclk1 },
+            tim_pclk2: if d2 == 1 { pclk2 } else { 2 * pclk2 },
+            adcclk: 0,
+            lsi: 0,
+            lse: 0,
+        }
+    }
+}
+
 /// What a peripheral needs to know at an access: the current virtual time and the clocks.
 pub(crate) struct Ctx<'a> {
     pub now: Ps,

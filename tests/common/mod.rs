@@ -148,6 +148,16 @@ pub fn board_run(dir: &Path, storage: &Path, pre: &[&str], cmds: &[&str]) -> Run
     stdbg(dir, &args)
 }
 
+/// Runs `stdbg -f <board> -c "sim storage none" -c QUIET [-c <cmd>]…` in `dir`: a fresh
+/// virtual chip of the board, nothing saved.
+pub fn fresh_board_run(dir: &Path, board: &str, cmds: &[&str]) -> Run {
+    let mut args: Vec<&str> = vec!["-f", board, "-c", "sim storage none", "-c", QUIET];
+    for c in cmds {
+        args.extend(["-c", c]);
+    }
+    stdbg(dir, &args)
+}
+
 /// Asserts that `out` contains `needle`; the failure message is the whole of `out`.
 #[track_caller]
 pub fn assert_has(out: &str, needle: &str) {

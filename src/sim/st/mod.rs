@@ -4,5 +4,6 @@
 //! (`usart.rs`). A family's SoC folder (e.g. `stm32f3/`) places them in its
 //! memory map, gates their clocks and wires their interrupt lines.
 
+pub(crate) mod frames;
 pub(crate) mod gpio;
 pub(crate) mod usart;

@@ -1,12 +1,14 @@
 //! The USART of the newer STM32 families (RM0316 §29, F3; the same
-//! ISR/ICR/RDR/TDR layout in RM0440 §37 and RM0351 §40) in asynchronous mode,
-//! with exact frame timing, the host side of the F1 model (characters the
+//! ISR/ICR/RDR/TDR layout in RM0351 §40, L4, and RM0440 §37, G4) in
+//! asynchronous mode, with exact frame timing (the frame timer shared with
+//! the F1 model, `frames.rs`), the host side of the F1 model (characters the
 //! firmware transmits are collected, [`Usart::take_tx`]; the host's
 //! characters are received, [`Usart::push_rx`]).
 //!
 //! Registers (§29.8): CR1 0x00, CR2 0x04, CR3 0x08, BRR 0x0C, GTPR 0x10,
 //! RTOR 0x14, RQR 0x18 (write-only), ISR 0x1C (read-only, reset 0x0000_00C0:
-//! TXE, TC), ICR 0x20 (write-1-to-clear, reads 0), RDR 0x24, TDR 0x28. Bits
+//! TXE, TC), ICR 0x20 (write-1-to-clear, reads 0), RDR 0x24, TDR 0x28, and
+//! in the G4's [`Layout::Presc`] PRESC 0x2C (RM0440 §37.8.12). Bits
 //! the RM reserves read 0. Fields the RM makes writable only while the USART
 //! is disabled (UE = 0) keep their value when written with UE = 1: CR1 M0/M1,
 //! OVER8, WAKE, PCE, PS, DEAT, DEDT; BRR; CR2 except LBDIE, ABREN and RTOEN
@@ -24,7 +26,9 @@
 //! loses that frame (§29.5.2); clearing RE loses the character being received.
 //!
 //! Timing (§29.5.4): the kernel clock fck ([`Kernel`], chosen by the SoC from
-//! RCC_CFGR3.USARTxSW) divided by USARTDIV: with OVER8 = 0 USARTDIV = BRR and
+//! RCC_CFGR3.USARTxSW on the F3, RCC_CCIPR.USARTxSEL on the L4/G4), on the
+//! G4 divided by PRESC (RM0440 §37.5.7: 1, 2, 4, 6, 8, 10, 12, 16, 32, 64,
+//! 128, 256), divided by USARTDIV: with OVER8 = 0 USARTDIV = BRR and
 //! a bit lasts USARTDIV fck cycles; with OVER8 = 1 USARTDIV = BRR[15:4] << 4 |
 //! BRR[2:0] << 1 and a bit lasts USARTDIV / 2 cycles. A frame is a start bit,
 //! 7, 8 or 9 data bits (M1:M0 = 10, 00, 01; with PCE the parity bit is the
@@ -48,133 +52,35 @@
 //! no wake-up from Stop (UESM, WUF); smartcard, IrDA, LIN, half-duplex,
 //! synchronous and driver-enable modes are stored and timed as the
 //! asynchronous mode; no DMA requests; TX/RX pin swap and inversions change
-//! nothing (nothing is connected). Host-side collection and the receive queue
-//! are bounded as on the F1 ([`TX_OUT_MAX`], [`RX_QUEUE_MAX`]).
+//! nothing (nothing is connected). The G4's FIFO mode (CR1.FIFOEN, RM0440
+//! §37.5.4) is not modelled: FIFOEN, TXFEIE and RXFFIE are stored, the data
+//! still goes through one TDR and one RDR as with FIFOEN = 0 (TXE is TXFNF
+//! and RXNE RXFNE of a one-deep FIFO), TXFE/RXFF/TXFT/RXFT never set and the
+//! CR3 FIFO thresholds read 0, as do the L4's CR3.UCESM and TCBGTIE.
+//! Host-side collection and the receive queue are bounded as on the F1
+//! (`TX_OUT_MAX`, [`RX_QUEUE_MAX`]).
 
 use std::collections::VecDeque;
 
-use crate::sim::periph::{Clocks, Ctx, Peripheral, Ps, Ticker};
-pub(crate) use crate::sim::stm32f1::usart::{RX_QUEUE_MAX, TX_OUT_MAX, TxFrame};
+use crate::sim::periph::{Clocks, Ctx, Peripheral, Ps};
+use crate::sim::st::frames::{LineEnds, Lines, Shift, TxKind, TxOut};
+pub(crate) use crate::sim::stm32f1::usart::{RX_QUEUE_MAX, TxFrame};
 
+mod regs;
 #[cfg(test)]
 mod tests;
 
-/// The USART's kernel clock fck (RM0316 §9.4.13 RCC_CFGR3.USARTxSW: PCLK,
-/// SYSCLK, LSE or HSI).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kernel {
-    /// The APB1 clock.
-    Pclk1,
-    /// The APB2 clock.
-    Pclk2,
-    Sysclk,
-    Lse,
-    /// A clock the [`Clocks`] do not carry (HSI), Hz; 0 while it is off.
-    Fixed(u64),
-}
-
-impl Kernel {
-    fn hz(self, c: &Clocks) -> u64 {
-        match self {
-            Kernel::Pclk1 => c.pclk1,
-            Kernel::Pclk2 => c.pclk2,
-            Kernel::Sysclk => c.sysclk,
-            Kernel::Lse => c.lse,
-            // A gated block gets all-zero clocks: a fixed source stops too.
-            Kernel::Fixed(hz) if c.hclk != 0 => hz,
-            Kernel::Fixed(_) => 0,
-        }
-    }
-}
-
-// ISR bits (§29.8.8).
-const PE: u32 = 1 << 0;
-const FE: u32 = 1 << 1;
-const NF: u32 = 1 << 2;
-const ORE: u32 = 1 << 3;
-const IDLE: u32 = 1 << 4;
-const RXNE: u32 = 1 << 5;
-const TC: u32 = 1 << 6;
-const TXE: u32 = 1 << 7;
-const LBDF: u32 = 1 << 8;
-const CTSIF: u32 = 1 << 9;
-const CTS: u32 = 1 << 10;
-const RTOF: u32 = 1 << 11;
-const EOBF: u32 = 1 << 12;
-const BUSY: u32 = 1 << 16;
-const CMF: u32 = 1 << 17;
-const SBKF: u32 = 1 << 18;
-const RWU: u32 = 1 << 19;
-const WUF: u32 = 1 << 20;
-const TEACK: u32 = 1 << 21;
-const REACK: u32 = 1 << 22;
-/// ISR reset value (§29.8.8).
-const ISR_RESET: u32 = TXE | TC;
-/// ICR: the flags it clears (§29.8.9: PECF, FECF, NCF, ORECF, IDLECF, TCCF,
-/// LBDCF, CTSCF, RTOCF, EOBCF, CMCF, WUCF).
-const ICR_MASK: u32 = PE | FE | NF | ORE | IDLE | TC | LBDF | CTSIF | RTOF | EOBF | CMF | WUF;
-// CR1 bits (§29.8.1).
-const UE: u32 = 1 << 0;
-const RE: u32 = 1 << 2;
-const TE: u32 = 1 << 3;
-const IDLEIE: u32 = 1 << 4;
-const RXNEIE: u32 = 1 << 5;
-const TCIE: u32 = 1 << 6;
-const TXEIE: u32 = 1 << 7;
-const PEIE: u32 = 1 << 8;
-const PS: u32 = 1 << 9;
-const PCE: u32 = 1 << 10;
-const WAKE: u32 = 1 << 11;
-const M0: u32 = 1 << 12;
-const MME: u32 = 1 << 13;
-const CMIE: u32 = 1 << 14;
-const OVER8: u32 = 1 << 15;
-const RTOIE: u32 = 1 << 26;
-const EOBIE: u32 = 1 << 27;
-const M1: u32 = 1 << 28;
-/// CR1 bits that exist (bits 29..31 reserved).
-const CR1_MASK: u32 = 0x1FFF_FFFF;
-/// CR1 bits writable only while UE = 0: M0/M1, OVER8, WAKE, PCE, PS, DEAT, DEDT.
-const CR1_UE0_ONLY: u32 = M1 | OVER8 | M0 | WAKE | PCE | PS | (0x3FF << 16);
-// CR2 (§29.8.2): ADDM7 4, LBDL 5, LBDIE 6, LBCL 8 … ADD[31:24].
-const CR2_MASK: u32 = 0xFFFF_FF70;
-const CR2_ANYTIME: u32 = (1 << 6) | (1 << 20) | (1 << 23);
-const CR2_ADD: u32 = 0xFF << 24;
-const ADDM7: u32 = 1 << 4;
-const LBDIE: u32 = 1 << 6;
-// CR3 (§29.8.3): EIE 0 … WUFIE 22, bit 16 reserved.
-const CR3_MASK: u32 = 0x007E_FFFF;
-const EIE: u32 = 1 << 0;
-const CTSE: u32 = 1 << 9;
-const CTSIE: u32 = 1 << 10;
-const OVRDIS: u32 = 1 << 12;
-const WUFIE: u32 = 1 << 22;
-const CR3_ANYTIME: u32 = EIE | (1 << 6) | (1 << 7) | CTSIE | WUFIE;
-// RQR (§29.8.7).
-const SBKRQ: u32 = 1 << 1;
-const MMRQ: u32 = 1 << 2;
-const RXFRQ: u32 = 1 << 3;
-const TXFRQ: u32 = 1 << 4;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum TxKind {
-    Preamble,
-    Data(u16),
-    Break,
-}
-
-/// A frame in a shift register: what it is and the ticks left.
-#[derive(Debug, Clone, Copy)]
-struct Shift<T> {
-    what: T,
-    left: u64,
-}
+use regs::*;
+pub(crate) use regs::{Kernel, Layout};
 
 /// One USART (see the module doc).
 #[derive(Debug, Clone)]
 pub(crate) struct Usart {
     name: &'static str,
     kernel: Kernel,
+    layout: Layout,
+    /// USART_PRESC (G4 layout only).
+    presc: u32,
     cr1: u32,
     cr2: u32,
     cr3: u32,
@@ -185,27 +91,35 @@ pub(crate) struct Usart {
     isr: u32,
     rdr: u16,
     tdr: u16,
-    tx: Option<Shift<TxKind>>,
+    /// The frames on the lines; counts half cycles of fck (2 × fck).
+    line: Lines,
     preamble_due: bool,
     break_due: bool,
     muted: bool,
-    rx: Option<Shift<u16>>,
-    idle_left: Option<u64>,
     idle_armed: bool,
     rx_queue: VecDeque<u8>,
-    tx_out: VecDeque<TxFrame>,
-    tx_dropped: u64,
-    /// Counts half cycles of fck (2 × fck).
-    ticker: Ticker,
+    tx_out: TxOut,
 }
 
 impl Usart {
     /// A USART named `name` (RM spelling, e.g. "USART1") in its reset state,
     /// counting on `kernel` from virtual time `now`.
     pub(crate) fn new(name: &'static str, kernel: Kernel, now: Ps) -> Usart {
+        Usart::with_layout(name, kernel, Layout::Plain, now)
+    }
+
+    /// As [`Usart::new`], with the register set of `layout`.
+    pub(crate) fn with_layout(
+        name: &'static str,
+        kernel: Kernel,
+        layout: Layout,
+        now: Ps,
+    ) -> Usart {
         Usart {
             name,
             kernel,
+            layout,
+            presc: 0,
             cr1: 0,
             cr2: 0,
             cr3: 0,
@@ -215,17 +129,13 @@ impl Usart {
             isr: ISR_RESET,
             rdr: 0,
             tdr: 0,
-            tx: None,
+            line: Lines::new(now),
             preamble_due: false,
             break_due: false,
             muted: false,
-            rx: None,
-            idle_left: None,
             idle_armed: false,
             rx_queue: VecDeque::new(),
-            tx_out: VecDeque::new(),
-            tx_dropped: 0,
-            ticker: Ticker::new(now),
+            tx_out: TxOut::default(),
         }
     }
 
@@ -234,6 +144,16 @@ impl Usart {
     pub(crate) fn set_kernel(&mut self, kernel: Kernel, cx: &Ctx) {
         self.sync(cx);
         self.kernel = kernel;
+    }
+
+    /// The SoC's per-access step: counts up to `cx.now` with the kernel
+    /// clock in force, takes `kernel` (RCC's mux may have changed), and
+    /// returns to the reset state if RCC holds the USART in reset.
+    pub(crate) fn sync_in_soc(&mut self, kernel: Kernel, held: bool, cx: &Ctx) {
+        self.set_kernel(kernel, cx);
+        if held {
+            self.reset();
+        }
     }
 
     fn tick_hz(&self, c: &Clocks) -> u64 {
@@ -251,11 +171,14 @@ impl Usart {
 
     /// Ticks (half fck cycles) of half a bit.
     fn half_bit_ticks(&self) -> u64 {
-        if self.cr1 & OVER8 != 0 {
+        let div = if self.cr1 & OVER8 != 0 {
             ((self.brr & 0xFFF0) / 2 + (self.brr & 7)) as u64
         } else {
             self.brr as u64
-        }
+        };
+        // The prescaler divides fck (RM0440 §37.5.7): a tick stays half an
+        // fck cycle, a bit lasts PRESC times as many.
+        div * PRESC_DIV[(self.presc & 0xF) as usize]
     }
 
     /// Half-bits of a frame: start, data, stop (CR2.STOP 1, 0.5, 2, 1.5).
@@ -282,7 +205,7 @@ impl Usart {
     }
 
     fn start_tx(&mut self) {
-        if self.tx.is_some() || !self.tx_on() || self.half_bit_ticks() == 0 {
+        if self.line.tx.is_some() || !self.tx_on() || self.half_bit_ticks() == 0 {
             return;
         }
         let (what, half_bits) = if self.preamble_due {
@@ -297,14 +220,14 @@ impl Usart {
         } else {
             return;
         };
-        self.tx = Some(Shift {
+        self.line.tx = Some(Shift {
             what,
             left: half_bits * self.half_bit_ticks(),
         });
     }
 
     fn start_rx(&mut self) {
-        if self.rx.is_some() || !self.rx_on() || self.half_bit_ticks() == 0 {
+        if self.line.rx.is_some() || !self.rx_on() || self.half_bit_ticks() == 0 {
             return;
         }
         let Some(byte) = self.rx_queue.pop_front() else {
@@ -316,72 +239,11 @@ impl Usart {
             let data = bits - 1;
             v = (v & ((1 << data) - 1)) | (self.parity(v, data) << data);
         }
-        self.idle_left = None;
-        self.rx = Some(Shift {
+        self.line.idle_left = None;
+        self.line.rx = Some(Shift {
             what: v,
             left: self.frame_ticks(),
         });
-    }
-
-    fn tx_done(&mut self, what: TxKind, at: Ps) {
-        match what {
-            TxKind::Data(v) => {
-                let bits = self.data_bits() - u64::from(self.cr1 & PCE != 0);
-                if self.tx_out.len() == TX_OUT_MAX {
-                    self.tx_out.pop_front();
-                    self.tx_dropped += 1;
-                }
-                self.tx_out.push_back(TxFrame {
-                    data: v & ((1 << bits) - 1),
-                    at,
-                });
-                if self.isr & TXE != 0 {
-                    self.isr |= TC;
-                }
-            }
-            TxKind::Break => self.break_due = false,
-            TxKind::Preamble => {}
-        }
-        self.start_tx();
-    }
-
-    fn rx_done(&mut self, v: u16) {
-        let msb = 1 << (self.data_bits() - 1);
-        if self.muted {
-            let add = self.cr2 >> 24;
-            let mask = if self.cr2 & ADDM7 != 0 { 0x7F } else { 0xF };
-            let mark = self.cr1 & WAKE != 0 && v & msb != 0 && (v as u32 & mask) == (add & mask);
-            if !mark {
-                if self.cr1 & WAKE == 0 {
-                    self.idle_left = Some(self.frame_ticks()); // wake-up by idle line
-                }
-                self.start_rx();
-                return;
-            }
-            self.muted = false;
-        } else if (v as u32 & 0xFF) == self.cr2 >> 24 {
-            self.isr |= CMF;
-        }
-        if self.isr & RXNE == 0 || self.cr3 & OVRDIS != 0 {
-            self.rdr = v;
-            self.isr |= RXNE;
-        } else {
-            self.isr |= ORE;
-        }
-        self.idle_armed = true;
-        self.idle_left = Some(self.frame_ticks());
-        self.start_rx();
-    }
-
-    fn idle_detected(&mut self) {
-        if self.muted {
-            if self.cr1 & WAKE == 0 {
-                self.muted = false;
-            }
-        } else if self.idle_armed {
-            self.isr |= IDLE;
-        }
-        self.idle_armed = false;
     }
 
     /// Queues host characters for the receiver (after counting up to
@@ -397,13 +259,13 @@ impl Usart {
 
     /// The characters transmitted since the last call, oldest first.
     pub(crate) fn take_tx(&mut self) -> Vec<TxFrame> {
-        self.tx_out.drain(..).collect()
+        self.tx_out.take()
     }
 
     /// ISR as read: the stored flags and the derived status bits.
     fn isr(&self) -> u32 {
         let mut v = self.isr;
-        if self.rx.is_some() {
+        if self.line.rx.is_some() {
             v |= BUSY;
         }
         if self.cr1 & UE != 0 {
@@ -428,16 +290,16 @@ impl Usart {
 
     fn write_cr1(&mut self, v: u32) {
         let (tx_was, rx_was, ue_was) = (self.tx_on(), self.rx_on(), self.cr1 & UE != 0);
-        let mut v = v & CR1_MASK;
+        let mut v = v & self.layout.cr1_mask();
         if ue_was {
             v = (v & !CR1_UE0_ONLY) | (self.cr1 & CR1_UE0_ONLY);
         }
         self.cr1 = v;
         if ue_was && v & UE == 0 {
             // UE = 0: prescalers and outputs stop at once, flags to reset values.
-            self.tx = None;
-            self.rx = None;
-            self.idle_left = None;
+            self.line.tx = None;
+            self.line.rx = None;
+            self.line.idle_left = None;
             self.idle_armed = false;
             self.preamble_due = false;
             self.break_due = false;
@@ -446,15 +308,15 @@ impl Usart {
             return;
         }
         if tx_was && !self.tx_on() {
-            self.tx = None; // §29.5.2: the frame being sent is lost
+            self.line.tx = None; // §29.5.2: the frame being sent is lost
             self.preamble_due = false;
         }
         if self.tx_on() && !tx_was {
             self.preamble_due = true;
         }
         if rx_was && !self.rx_on() {
-            self.rx = None;
-            self.idle_left = None;
+            self.line.rx = None;
+            self.line.idle_left = None;
         }
         self.start_tx();
         self.start_rx();
@@ -497,6 +359,7 @@ impl Peripheral for Usart {
                 self.rdr as u32
             }
             0x28 => self.tdr as u32,
+            0x2C => self.presc,
             _ => 0, // RQR, ICR write-only; reserved
         }
     }
@@ -519,6 +382,7 @@ impl Peripheral for Usart {
                 self.cr3 = (self.cr3 & keep) | (v & CR3_MASK & !keep);
             }
             0x0C if !ue => self.brr = v & 0xFFFF,
+            0x2C if !ue && self.layout == Layout::Presc => self.presc = v & 0xF,
             0x10 => self.gtpr = v & 0xFFFF,
             0x14 => self.rtor = v,
             0x18 => self.write_rqr(v),
@@ -534,49 +398,11 @@ impl Peripheral for Usart {
 
     fn sync(&mut self, cx: &Ctx) {
         let hz = self.tick_hz(cx.clocks);
-        loop {
-            let next = [
-                self.tx.map(|s| s.left),
-                self.rx.map(|s| s.left),
-                self.idle_left,
-            ]
-            .into_iter()
-            .flatten()
-            .min();
-            let due = next.and_then(|n| self.ticker.time_of(n, hz).map(|t| (n, t)));
-            let Some((n, t)) = due.filter(|&(_, t)| t <= cx.now) else {
-                let k = self.ticker.advance(cx.now, hz);
-                self.elapse(k);
-                return;
-            };
-            self.ticker.advance_cycles(n, hz);
-            self.elapse(n);
-            if let Some(s) = self.tx.filter(|s| s.left == 0) {
-                self.tx = None;
-                self.tx_done(s.what, t);
-            }
-            if let Some(s) = self.rx.filter(|s| s.left == 0) {
-                self.rx = None;
-                self.rx_done(s.what);
-            }
-            if self.idle_left == Some(0) {
-                self.idle_left = None;
-                self.idle_detected();
-            }
-        }
+        Lines::sync(self, cx.now, hz);
     }
 
     fn next_event(&self, cx: &Ctx) -> Option<Ps> {
-        let hz = self.tick_hz(cx.clocks);
-        let n = [
-            self.tx.map(|s| s.left),
-            self.rx.map(|s| s.left),
-            self.idle_left,
-        ]
-        .into_iter()
-        .flatten()
-        .min()?;
-        self.ticker.time_of(n, hz).map(|t| t.max(cx.now))
+        self.line.next_event(cx.now, self.tick_hz(cx.clocks))
     }
 
     fn irq(&self, line: usize) -> bool {
@@ -603,26 +429,86 @@ impl Peripheral for Usart {
         *self = Usart {
             rx_queue: queue,
             tx_out: out,
-            tx_dropped: self.tx_dropped,
-            ticker: self.ticker,
-            ..Usart::new(self.name, self.kernel, 0)
+            line: self.line.cleared(),
+            ..Usart::with_layout(self.name, self.kernel, self.layout, 0)
         };
     }
 }
 
-impl Usart {
-    fn elapse(&mut self, n: u64) {
-        for s in [
-            self.tx.as_mut().map(|s| &mut s.left),
-            self.rx.as_mut().map(|s| &mut s.left),
-        ]
-        .into_iter()
-        .flatten()
-        {
-            *s -= n.min(*s);
+/// Drains what `usarts` transmitted into `out` as (instance name, bytes),
+/// `names[i]` naming `usarts[i]` (`Soc::take_serial_output`).
+pub(crate) fn drain_serial(
+    usarts: &mut [Usart],
+    names: &[&'static str],
+    out: &mut Vec<(&'static str, Vec<u8>)>,
+) {
+    for (u, &name) in usarts.iter_mut().zip(names) {
+        let frames = u.take_tx();
+        if !frames.is_empty() {
+            out.push((name, frames.iter().map(|f| f.data as u8).collect()));
         }
-        if let Some(l) = self.idle_left.as_mut() {
-            *l -= n.min(*l);
+    }
+}
+
+impl LineEnds for Usart {
+    fn lines(&mut self) -> &mut Lines {
+        &mut self.line
+    }
+
+    fn tx_done(&mut self, what: TxKind, at: Ps) {
+        match what {
+            TxKind::Data(v) => {
+                let bits = self.data_bits() - u64::from(self.cr1 & PCE != 0);
+                self.tx_out.push(TxFrame {
+                    data: v & ((1 << bits) - 1),
+                    at,
+                });
+                if self.isr & TXE != 0 {
+                    self.isr |= TC;
+                }
+            }
+            TxKind::Break => self.break_due = false,
+            TxKind::Preamble => {}
         }
+        self.start_tx();
+    }
+
+    fn rx_done(&mut self, v: u16) {
+        let msb = 1 << (self.data_bits() - 1);
+        if self.muted {
+            let add = self.cr2 >> 24;
+            let mask = if self.cr2 & ADDM7 != 0 { 0x7F } else { 0xF };
+            let mark = self.cr1 & WAKE != 0 && v & msb != 0 && (v as u32 & mask) == (add & mask);
+            if !mark {
+                if self.cr1 & WAKE == 0 {
+                    self.line.idle_left = Some(self.frame_ticks()); // wake-up by idle line
+                }
+                self.start_rx();
+                return;
+            }
+            self.muted = false;
+        } else if (v as u32 & 0xFF) == self.cr2 >> 24 {
+            self.isr |= CMF;
+        }
+        if self.isr & RXNE == 0 || self.cr3 & OVRDIS != 0 {
+            self.rdr = v;
+            self.isr |= RXNE;
+        } else {
+            self.isr |= ORE;
+        }
+        self.idle_armed = true;
+        self.line.idle_left = Some(self.frame_ticks());
+        self.start_rx();
+    }
+
+    fn idle_detected(&mut self) {
+        if self.muted {
+            if self.cr1 & WAKE == 0 {
+                self.muted = false;
+            }
+        } else if self.idle_armed {
+            self.isr |= IDLE;
+        }
+        self.idle_armed = false;
     }
 }

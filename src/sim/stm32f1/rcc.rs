@@ -366,21 +366,13 @@ impl Rcc {
             };
         }
         let hclk = self.hclk_hz();
-        let apb = |ppre: u32| if ppre < 4 { 1 } else { 2u64 << (ppre - 4) };
-        let d1 = apb((self.cfgr >> 8) & 7);
-        let d2 = apb((self.cfgr >> 11) & 7);
-        let (pclk1, pclk2) = (hclk / d1, hclk / d2);
+        let c = Clocks::from_apb(self.sysclk_hz(), hclk, self.cfgr >> 8, self.cfgr >> 11);
         let adc_div = 2 * (((self.cfgr >> 14) & 3) as u64 + 1);
         Clocks {
-            sysclk: self.sysclk_hz(),
-            hclk,
-            pclk1,
-            pclk2,
-            tim_pclk1: if d1 == 1 { pclk1 } else { 2 * pclk1 },
-            tim_pclk2: if d2 == 1 { pclk2 } else { 2 * pclk2 },
-            adcclk: pclk2 / adc_div,
+            adcclk: c.pclk2 / adc_div,
             lsi: if self.csr & LSIRDY != 0 { LSI_HZ } else { 0 },
             lse: if self.bdcr & LSERDY != 0 { LSE_HZ } else { 0 },
+            ..c
         }
     }
 

@@ -62,10 +62,12 @@ pub(crate) enum TimKind {
     Tim2,
     Tim3,
     Tim4,
-    /// The STM32F303's TIM2 (RM0316 §21): the general-purpose timer with a
-    /// 32-bit counter, auto-reload and compare registers (ARR resets to
-    /// 0xFFFF_FFFF). Its F3 additions (CR1.UIFREMAP with CNT.UIFCPY, OCxM[3],
-    /// SMS[3]) are not modelled: those bits read 0.
+    /// The TIM2 of the STM32F303 (RM0316 §21), STM32L476 (RM0351 §31) and
+    /// STM32G474 (RM0440 §29): the general-purpose timer with a 32-bit
+    /// counter, auto-reload and compare registers (ARR resets to
+    /// 0xFFFF_FFFF). Its additions over the F1 (CR1.UIFREMAP with
+    /// CNT.UIFCPY, OCxM[3], SMS[3], the L4/G4 option and alternate-function
+    /// registers) are not modelled: those bits read 0.
     Tim2x32,
 }
 

@@ -11,7 +11,7 @@
 //! USARTDIV = BRR / 16 with 16× oversampling, so one bit lasts BRR bus cycles. A frame is a
 //! start bit, M ? 9 : 8 data bits (with PCE the parity bit is the MSB of those, §27.3.7: it adds
 //! no bit) and 0.5/1/1.5/2 stop bits (CR2.STOP). Times are exact: the model counts half-bits of
-//! the bus clock with a [`Ticker`].
+//! the bus clock with the frame timer shared with the newer USART ([`Lines`], `st/frames.rs`).
 //!
 //! Transmitter (§27.3.2): when UE and TE become both set an idle frame (preamble, one frame of
 //! ones) is sent first; a DR write lands in TDR (TXE = 0) and moves into the shift register as
@@ -43,7 +43,8 @@
 
 use std::collections::VecDeque;
 
-use crate::sim::periph::{Clocks, Ctx, Peripheral, Ps, Ticker};
+use crate::sim::periph::{Clocks, Ctx, Peripheral, Ps};
+use crate::sim::st::frames::{LineEnds, Lines, Shift, TxKind, TxOut};
 
 #[cfg(test)]
 mod tests;
@@ -98,20 +99,6 @@ const WAKE: u32 = 1 << 11;
 const M: u32 = 1 << 12;
 const UE: u32 = 1 << 13;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum TxKind {
-    Preamble,
-    Data(u16),
-    Break,
-}
-
-/// A frame in a shift register: what it is and the half-bit ticks left.
-#[derive(Debug, Clone, Copy)]
-struct Shift<T> {
-    what: T,
-    left: u64,
-}
-
 #[derive(Debug, Clone)]
 pub(crate) struct Usart {
     kind: UsartKind,
@@ -123,20 +110,15 @@ pub(crate) struct Usart {
     cr2: u32,
     cr3: u32,
     gtpr: u32,
-    tx: Option<Shift<TxKind>>,
+    /// The frames on the lines; counts half-bit ticks: 2 × the bus clock.
+    line: Lines,
     preamble_due: bool,
-    rx: Option<Shift<u16>>,
-    /// Half-bit ticks of idle line left before IDLE is detected.
-    idle_left: Option<u64>,
     /// IDLE may set (a character was received since the last IDLE).
     idle_armed: bool,
     /// Error/idle flags seen by the last SR read (cleared by the next DR read).
     sr_seen: u32,
     rx_queue: VecDeque<u8>,
-    tx_out: VecDeque<TxFrame>,
-    tx_dropped: u64,
-    /// Counts half-bit ticks: 2 × the bus clock.
-    ticker: Ticker,
+    tx_out: TxOut,
 }
 
 impl Usart {
@@ -152,16 +134,12 @@ impl Usart {
             cr2: 0,
             cr3: 0,
             gtpr: 0,
-            tx: None,
+            line: Lines::new(now),
             preamble_due: false,
-            rx: None,
-            idle_left: None,
             idle_armed: false,
             sr_seen: 0,
             rx_queue: VecDeque::new(),
-            tx_out: VecDeque::new(),
-            tx_dropped: 0,
-            ticker: Ticker::new(now),
+            tx_out: TxOut::default(),
         }
     }
 
@@ -205,7 +183,7 @@ impl Usart {
 
     /// Starts the next transmit frame if the shift register is free.
     fn start_tx(&mut self) {
-        if self.tx.is_some() || !self.tx_on() || self.brr == 0 {
+        if self.line.tx.is_some() || !self.tx_on() || self.brr == 0 {
             return;
         }
         let half_bits = self.frame_half_bits();
@@ -225,7 +203,7 @@ impl Usart {
         } else {
             half_bits
         };
-        self.tx = Some(Shift {
+        self.line.tx = Some(Shift {
             what,
             left: half_bits * self.brr as u64,
         });
@@ -233,7 +211,7 @@ impl Usart {
 
     /// Starts receiving the next host character if the line is free.
     fn start_rx(&mut self) {
-        if self.rx.is_some() || !self.rx_on() || self.brr == 0 {
+        if self.line.rx.is_some() || !self.rx_on() || self.brr == 0 {
             return;
         }
         let Some(byte) = self.rx_queue.pop_front() else {
@@ -245,72 +223,11 @@ impl Usart {
             let data = bits - 1;
             v = (v & ((1 << data) - 1)) | (self.parity(v, data) << data);
         }
-        self.idle_left = None;
-        self.rx = Some(Shift {
+        self.line.idle_left = None;
+        self.line.rx = Some(Shift {
             what: v,
             left: self.frame_ticks(),
         });
-    }
-
-    fn tx_done(&mut self, what: TxKind, at: Ps) {
-        match what {
-            TxKind::Data(v) => {
-                let bits = self.data_bits() - if self.cr1 & PCE != 0 { 1 } else { 0 };
-                if self.tx_out.len() == TX_OUT_MAX {
-                    self.tx_out.pop_front();
-                    self.tx_dropped += 1;
-                }
-                self.tx_out.push_back(TxFrame {
-                    data: v & ((1 << bits) - 1),
-                    at,
-                });
-                if self.sr & TXE != 0 {
-                    self.sr |= TC;
-                }
-            }
-            TxKind::Break => self.cr1 &= !SBK,
-            TxKind::Preamble => {}
-        }
-        self.start_tx();
-    }
-
-    fn rx_done(&mut self, v: u16) {
-        if !self.rx_on() {
-            return;
-        }
-        let msb = 1 << (self.data_bits() - 1);
-        if self.cr1 & RWU != 0 {
-            let address = self.cr2 & 0xF;
-            let mark = self.cr1 & WAKE != 0 && v & msb != 0 && (v as u32 & 0xF) == address;
-            if !mark {
-                if self.cr1 & WAKE == 0 {
-                    self.idle_left = Some(self.frame_ticks()); // wake-up by idle line
-                }
-                self.start_rx();
-                return;
-            }
-            self.cr1 &= !RWU;
-        }
-        if self.sr & RXNE != 0 {
-            self.sr |= ORE;
-        } else {
-            self.rdr = v;
-            self.sr |= RXNE;
-        }
-        self.idle_armed = true;
-        self.idle_left = Some(self.frame_ticks());
-        self.start_rx();
-    }
-
-    fn idle_detected(&mut self) {
-        if self.cr1 & RWU != 0 {
-            if self.cr1 & WAKE == 0 {
-                self.cr1 &= !RWU;
-            }
-        } else if self.idle_armed {
-            self.sr |= IDLE;
-        }
-        self.idle_armed = false;
     }
 
     /// Queues host characters for the receiver (after bringing the USART up to `cx.now`).
@@ -326,13 +243,13 @@ impl Usart {
     /// The characters transmitted since the last call, oldest first (call `sync` first to
     /// collect everything up to now).
     pub(crate) fn take_tx(&mut self) -> Vec<TxFrame> {
-        self.tx_out.drain(..).collect()
+        self.tx_out.take()
     }
 
     /// Transmitted frames dropped because the host did not take them ([`TX_OUT_MAX`]).
     #[cfg_attr(not(test), allow(dead_code))] // used by the tests
     pub(crate) fn tx_dropped(&self) -> u64 {
-        self.tx_dropped
+        self.tx_out.dropped()
     }
 
     /// Host characters still waiting for the receiver (not counting the one on the line).
@@ -349,8 +266,8 @@ impl Usart {
             self.preamble_due = true;
         }
         if rx_was && !self.rx_on() {
-            self.rx = None; // the character on the line is lost
-            self.idle_left = None;
+            self.line.rx = None; // the character on the line is lost
+            self.line.idle_left = None;
         }
         self.start_tx();
         self.start_rx();
@@ -420,49 +337,11 @@ impl Peripheral for Usart {
 
     fn sync(&mut self, cx: &Ctx) {
         let hz = self.tick_hz(cx.clocks);
-        loop {
-            let next = [
-                self.tx.map(|s| s.left),
-                self.rx.map(|s| s.left),
-                self.idle_left,
-            ]
-            .into_iter()
-            .flatten()
-            .min();
-            let due = next.and_then(|n| self.ticker.time_of(n, hz).map(|t| (n, t)));
-            let Some((n, t)) = due.filter(|&(_, t)| t <= cx.now) else {
-                let k = self.ticker.advance(cx.now, hz);
-                self.elapse(k);
-                return;
-            };
-            self.ticker.advance_cycles(n, hz);
-            self.elapse(n);
-            if let Some(s) = self.tx.filter(|s| s.left == 0) {
-                self.tx = None;
-                self.tx_done(s.what, t);
-            }
-            if let Some(s) = self.rx.filter(|s| s.left == 0) {
-                self.rx = None;
-                self.rx_done(s.what);
-            }
-            if self.idle_left == Some(0) {
-                self.idle_left = None;
-                self.idle_detected();
-            }
-        }
+        Lines::sync(self, cx.now, hz);
     }
 
     fn next_event(&self, cx: &Ctx) -> Option<Ps> {
-        let hz = self.tick_hz(cx.clocks);
-        let n = [
-            self.tx.map(|s| s.left),
-            self.rx.map(|s| s.left),
-            self.idle_left,
-        ]
-        .into_iter()
-        .flatten()
-        .min()?;
-        self.ticker.time_of(n, hz).map(|t| t.max(cx.now))
+        self.line.next_event(cx.now, self.tick_hz(cx.clocks))
     }
 
     fn irq(&self, line: usize) -> bool {
@@ -486,27 +365,71 @@ impl Peripheral for Usart {
         *self = Usart {
             rx_queue: queue,
             tx_out: out,
-            tx_dropped: self.tx_dropped,
-            ticker: self.ticker,
+            line: self.line.cleared(),
             ..Usart::new(self.kind, 0)
         };
     }
 }
 
-impl Usart {
-    /// `n` half-bit ticks pass for every frame on the line.
-    fn elapse(&mut self, n: u64) {
-        for s in [
-            self.tx.as_mut().map(|s| &mut s.left),
-            self.rx.as_mut().map(|s| &mut s.left),
-        ]
-        .into_iter()
-        .flatten()
-        {
-            *s -= n.min(*s);
+impl LineEnds for Usart {
+    fn lines(&mut self) -> &mut Lines {
+        &mut self.line
+    }
+
+    fn tx_done(&mut self, what: TxKind, at: Ps) {
+        match what {
+            TxKind::Data(v) => {
+                let bits = self.data_bits() - if self.cr1 & PCE != 0 { 1 } else { 0 };
+                self.tx_out.push(TxFrame {
+                    data: v & ((1 << bits) - 1),
+                    at,
+                });
+                if self.sr & TXE != 0 {
+                    self.sr |= TC;
+                }
+            }
+            TxKind::Break => self.cr1 &= !SBK,
+            TxKind::Preamble => {}
         }
-        if let Some(l) = self.idle_left.as_mut() {
-            *l -= n.min(*l);
+        self.start_tx();
+    }
+
+    fn rx_done(&mut self, v: u16) {
+        if !self.rx_on() {
+            return;
         }
+        let msb = 1 << (self.data_bits() - 1);
+        if self.cr1 & RWU != 0 {
+            let address = self.cr2 & 0xF;
+            let mark = self.cr1 & WAKE != 0 && v & msb != 0 && (v as u32 & 0xF) == address;
+            if !mark {
+                if self.cr1 & WAKE == 0 {
+                    self.line.idle_left = Some(self.frame_ticks()); // wake-up by idle line
+                }
+                self.start_rx();
+                return;
+            }
+            self.cr1 &= !RWU;
+        }
+        if self.sr & RXNE != 0 {
+            self.sr |= ORE;
+        } else {
+            self.rdr = v;
+            self.sr |= RXNE;
+        }
+        self.idle_armed = true;
+        self.line.idle_left = Some(self.frame_ticks());
+        self.start_rx();
+    }
+
+    fn idle_detected(&mut self) {
+        if self.cr1 & RWU != 0 {
+            if self.cr1 & WAKE == 0 {
+                self.cr1 &= !RWU;
+            }
+        } else if self.idle_armed {
+            self.sr |= IDLE;
+        }
+        self.idle_armed = false;
     }
 }

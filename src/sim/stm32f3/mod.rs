@@ -48,7 +48,7 @@ use super::nvmem::NvMem;
 use super::periph::{Clocks, Ctx, Peripheral};
 use super::soc::{BusError, PowerMode, ResetCause, Soc, SocCtx, SocEffects};
 use super::st::gpio::GpioPort;
-use super::st::usart::{Kernel, Usart};
+use super::st::usart::{Kernel, Usart, drain_serial};
 use super::stm32f1::fpec::Fpec;
 use super::stm32f1::tim::{Tim, TimKind};
 use super::stm32f1::unmodelled::Unmodelled;
@@ -200,12 +200,7 @@ impl F3Soc {
             clocks: &clocks,
         };
         let kernel = self.usart_kernel(i);
-        let u = &mut self.usart[i];
-        u.sync(&cx);
-        u.set_kernel(kernel, &cx);
-        if held {
-            u.reset();
-        }
+        self.usart[i].sync_in_soc(kernel, held, &cx);
     }
 
     fn sync_usarts(&mut self, now: Ps) {
@@ -486,12 +481,7 @@ impl Soc for F3Soc {
     }
 
     fn take_serial_output(&mut self, out: &mut Vec<(&'static str, Vec<u8>)>) {
-        for (u, name) in self.usart.iter_mut().zip(USART_NAMES) {
-            let frames = u.take_tx();
-            if !frames.is_empty() {
-                out.push((name, frames.iter().map(|f| f.data as u8).collect()));
-            }
-        }
+        drain_serial(&mut self.usart, &USART_NAMES, out);
     }
 
     fn push_serial_input(&mut self, name: &str, bytes: &[u8], cx: &mut SocCtx) -> bool {

@@ -377,21 +377,15 @@ impl Rcc {
                 ..Clocks::default()
             };
         }
-        let hclk = self.hclk_hz();
-        let apb = |ppre: u32| if ppre < 4 { 1 } else { 2u64 << (ppre - 4) };
-        let d1 = apb((self.cfgr >> 8) & 7);
-        let d2 = apb((self.cfgr >> 11) & 7);
-        let (pclk1, pclk2) = (hclk / d1, hclk / d2);
         Clocks {
-            sysclk: self.sysclk_hz(),
-            hclk,
-            pclk1,
-            pclk2,
-            tim_pclk1: if d1 == 1 { pclk1 } else { 2 * pclk1 },
-            tim_pclk2: if d2 == 1 { pclk2 } else { 2 * pclk2 },
-            adcclk: 0,
             lsi,
             lse,
+            ..Clocks::from_apb(
+                self.sysclk_hz(),
+                self.hclk_hz(),
+                self.cfgr >> 8,
+                self.cfgr >> 11,
+            )
         }
     }
 }

@@ -6,19 +6,43 @@
 //! Modelled: oscillators MSI (L4, 100 kHz … 48 MHz per MSIRANGE), HSI16,
 //! HSE (8 MHz: the ST-LINK's MCO on the Nucleo boards), the main PLL
 //! (f = src / M · N / R), the system clock switch CFGR.SW/SWS (a source that
-//! is not ready is not selected), the AHB prescaler HPRE, the enable and
-//! reset registers (stored), the reset flags of CSR with RMVF. Ready flags
-//! follow their ON bits at once (oscillators start instantly). After reset
-//! the L4 runs on MSI 4 MHz (CR = 0x63, CSR.MSISRANGE = 6), the G4 on HSI16
-//! (CR = 0x500, CFGR.SW = SWS = HSI16). Not modelled: PLLSAI1/2, LSE/LSI
-//! timing, CSS, MCO, the peripheral kernel clock muxes (CCIPR, stored).
+//! is not ready is not selected), the AHB prescaler HPRE and the APB
+//! prescalers PPRE1 [10:8] / PPRE2 [13:11] (RM0351 §6.4.3, RM0440 §7.4.3:
+//! 0xx = 1, 100 = 2 … 111 = 16), the timer clocks (the APB clock, ×2 when its
+//! prescaler is not 1: RM0351 §6.2, RM0440 §7.2), [`Rcc::clocks`]; the
+//! enable and reset registers (stored; the SoC gates and holds its blocks
+//! with them: APB1ENR1 0x58 / APB1RSTR1 0x38 TIM2 bit 0, USART2 bit 17,
+//! USART3 bit 18, PWR bit 28; APB2ENR 0x60 / APB2RSTR 0x40 USART1 bit 14;
+//! RM0351 §6.4.13, §6.4.15, §6.4.19, §6.4.21, RM0440 §7.4.11, §7.4.13,
+//! §7.4.17, §7.4.19); the USART kernel clock mux CCIPR 0x88 USART1SEL [1:0],
+//! USART2SEL [3:2], USART3SEL [5:4] (00 PCLK, 01 SYSCLK, 10 HSI16, 11 LSE;
+//! RM0351 §6.4.28, RM0440 §7.4.26), [`Rcc::usart_sel`]; LSI (CSR.LSION, 32
+//! kHz) and LSE (BDCR.LSEON, 32.768 kHz) as kernel clocks; the reset flags
+//! of CSR with RMVF. Ready flags follow their ON bits at once (oscillators
+//! start instantly; BDCR.LSERDY follows LSEON). After reset the L4 runs on
+//! MSI 4 MHz (CR = 0x63, CSR.MSISRANGE = 6), the G4 on HSI16 (CR = 0x500,
+//! CFGR.SW = SWS = HSI16). Not modelled: PLLSAI1/2, the PLL's P/Q outputs,
+//! LSE/LSI timing, CSS, MCO, the other kernel clock muxes of CCIPR/CCIPR2
+//! (stored), the backup domain (BDCR is reset with the system and needs no
+//! PWR_CR1.DBP).
 
+use super::super::periph::Clocks;
 use super::super::soc::ResetCause;
 use super::options::Variant;
 
 /// HSE frequency, Hz (the 8 MHz MCO of the on-board ST-LINK).
 pub(crate) const HSE_HZ: u64 = 8_000_000;
-const HSI16_HZ: u64 = 16_000_000;
+pub(crate) const HSI16_HZ: u64 = 16_000_000;
+/// LSI, Hz (RM0351 §6.2.6, RM0440 §7.2.6: 32 kHz).
+const LSI_HZ: u64 = 32_000;
+/// LSE, Hz (the 32.768 kHz crystal of the Nucleo boards).
+const LSE_HZ: u64 = 32_768;
+/// RCC_BDCR offset and its LSEON/LSERDY bits (RM0351 §6.4, RM0440 §7.4: bits 0, 1).
+const BDCR: u32 = 0x90;
+const LSEON: u32 = 1 << 0;
+const LSERDY: u32 = 1 << 1;
+/// RCC_CCIPR offset (RM0351 §6.4.28, RM0440 §7.4.26).
+const CCIPR: u32 = 0x88;
 /// MSI ranges 0..=11, Hz (RM0351 §6.4.1).
 const MSI_HZ: [u64; 12] = [
     100_000, 200_000, 400_000, 800_000, 1_000_000, 2_000_000, 4_000_000, 8_000_000, 16_000_000,
@@ -34,6 +58,15 @@ pub(crate) const CSR_SFTRSTF: u32 = 1 << 28;
 pub(crate) const CSR_IWDGRSTF: u32 = 1 << 29;
 /// The reset flags FWRSTF (L4) … LPWRRSTF.
 const CSR_FLAGS: u32 = 0xFF00_0000;
+
+/// The APB bus of a block's enable and reset bits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Apb {
+    /// RCC_APB1ENR1 / RCC_APB1RSTR1.
+    Apb1,
+    /// RCC_APB2ENR / RCC_APB2RSTR.
+    Apb2,
+}
 
 /// Why the chip was reset, as the flash and power logic see it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,6 +140,54 @@ impl Rcc {
         self.reg(0x58)
     }
 
+    /// Whether the clock of the block with enable bit `bit` of `bus`'s
+    /// enable register is on (RCC_APB1ENR1 0x58, RCC_APB2ENR 0x60).
+    pub(crate) fn clock_enabled(&self, bus: Apb, bit: u32) -> bool {
+        let off = match bus {
+            Apb::Apb1 => 0x58,
+            Apb::Apb2 => 0x60,
+        };
+        self.reg(off) & (1 << bit) != 0
+    }
+
+    /// Whether that block is held in reset (RCC_APB1RSTR1 0x38, RCC_APB2RSTR 0x40).
+    pub(crate) fn held_in_reset(&self, bus: Apb, bit: u32) -> bool {
+        let off = match bus {
+            Apb::Apb1 => 0x38,
+            Apb::Apb2 => 0x40,
+        };
+        self.reg(off) & (1 << bit) != 0
+    }
+
+    /// RCC_CCIPR.USARTxSEL of USART `i` (0 = USART1): 00 PCLK, 01 SYSCLK,
+    /// 10 HSI16, 11 LSE.
+    pub(crate) fn usart_sel(&self, i: usize) -> u32 {
+        (self.reg(CCIPR) >> (2 * i)) & 3
+    }
+
+    /// HSI16 as a kernel clock, Hz (0 while RCC_CR.HSIRDY is clear).
+    pub(crate) fn hsi16_hz(&self) -> u64 {
+        if self.cr & (1 << 10) != 0 {
+            HSI16_HZ
+        } else {
+            0
+        }
+    }
+
+    /// The bus and kernel clocks the peripheral models count with.
+    pub(crate) fn clocks(&self) -> Clocks {
+        let hclk = self.hclk_hz();
+        Clocks {
+            lsi: if self.csr & 2 != 0 { LSI_HZ } else { 0 },
+            lse: if self.reg(BDCR) & LSERDY != 0 {
+                LSE_HZ
+            } else {
+                0
+            },
+            ..Clocks::from_apb(self.sysclk_hz(), hclk, self.cfgr >> 8, self.cfgr >> 11)
+        }
+    }
+
     pub(crate) fn read(&self, off: u32) -> u32 {
         match off {
             0x00 => self.cr,
@@ -171,6 +252,10 @@ impl Rcc {
                 if v & CSR_RMVF != 0 {
                     self.csr &= !CSR_FLAGS;
                 }
+            }
+            BDCR => {
+                let lserdy = if v & LSEON != 0 { LSERDY } else { 0 };
+                self.regs[((BDCR - 0x10) / 4) as usize] = (v & !LSERDY) | lserdy;
             }
             0x10..0xA0 => self.regs[((off - 0x10) / 4) as usize] = v,
             _ => {}
@@ -272,6 +357,50 @@ mod tests {
         g4.write(0x00, 0x500 | (1 << 24));
         g4.write(0x08, 3);
         assert_eq!(g4.hclk_hz(), 170_000_000);
+    }
+
+    #[test]
+    fn apb_prescalers_timer_clocks_and_usart_kernel_mux() {
+        let mut g4 = Rcc::after_reset(Variant::G474, 0, Cause::Reset(ResetCause::PowerOn));
+        let c = g4.clocks();
+        assert_eq!(
+            (c.sysclk, c.hclk, c.pclk1, c.pclk2, c.tim_pclk1, c.tim_pclk2),
+            (
+                16_000_000, 16_000_000, 16_000_000, 16_000_000, 16_000_000, 16_000_000
+            )
+        );
+        assert_eq!((c.lsi, c.lse), (0, 0));
+        // HPRE = 1000 (/2), PPRE1 = 101 (/4), PPRE2 = 011 (/1).
+        g4.write(0x08, 1 | (0b1000 << 4) | (0b101 << 8) | (0b011 << 11));
+        let c = g4.clocks();
+        assert_eq!(
+            (c.hclk, c.pclk1, c.pclk2),
+            (8_000_000, 2_000_000, 8_000_000)
+        );
+        assert_eq!(
+            (c.tim_pclk1, c.tim_pclk2),
+            (4_000_000, 8_000_000),
+            "×2 only if ≠ 1"
+        );
+        // PPRE2 = 111 (/16).
+        g4.write(0x08, 1 | (0b111 << 11));
+        assert_eq!(g4.clocks().pclk2, 1_000_000);
+        assert_eq!(g4.clocks().tim_pclk2, 2_000_000);
+        // CCIPR: USART1SEL = 01, USART2SEL = 10, USART3SEL = 11.
+        g4.write(0x88, 0b11_10_01);
+        assert_eq!(
+            [g4.usart_sel(0), g4.usart_sel(1), g4.usart_sel(2)],
+            [1, 2, 3]
+        );
+        assert_eq!(g4.hsi16_hz(), 16_000_000);
+        // LSERDY follows LSEON; LSIRDY follows LSION.
+        g4.write(0x90, 1);
+        g4.write(0x94, 1);
+        assert_eq!(g4.read(0x90) & 3, 3);
+        assert_eq!((g4.clocks().lse, g4.clocks().lsi), (32_768, 32_000));
+        let l4 = Rcc::after_reset(Variant::L476, 0, Cause::Reset(ResetCause::PowerOn));
+        assert_eq!(l4.clocks().pclk1, 4_000_000);
+        assert_eq!(l4.hsi16_hz(), 0, "HSI16 off after reset on the L4");
     }
 
     #[test]

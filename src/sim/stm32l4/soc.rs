@@ -7,12 +7,15 @@
 //! the OTP 0x1FFF_7000 (1 KiB), the engineering bytes 0x1FFF_7400–0x1FFF_77FF
 //! (UID at 0x1FFF_7590, F_SIZE at 0x1FFF_75E0, else 0xFF), the option-byte
 //! areas 0x1FFF_7800 and 0x1FFF_F800 (read-only views), DBGMCU 0xE004_2000
-//! (IDCODE, CR, APB1FZR1 +8, APB1FZR2 +0xC, APB2FZR +0x10). Peripheral
+//! (IDCODE, CR, APB1FZR1 +8, APB1FZR2 +0xC, APB2FZR +0x10), and the timed
+//! blocks of `soc/timed.rs`: USART1..3 and TIM2 with their RCC gating,
+//! reset hold, kernel clocks, DBGMCU freeze and NVIC lines. Peripheral
 //! registers are words (a sub-word write is replicated on all lanes). Every
 //! other register of 0x4000_0000–0x5FFF_FFFF keeps what is written (0 until
-//! written) and is reported once in the debug log (USART, timers, WWDG, …
-//! are not modelled yet). GPIO blocks need their RCC_AHB2ENR bit, PWR
-//! RCC_APB1ENR1.PWREN: else writes are ignored and reads give 0.
+//! written) and is reported once in the debug log (the other timers, WWDG,
+//! UART4/5, LPUART1, EXTI, … are not modelled). GPIO blocks need their
+//! RCC_AHB2ENR bit, PWR RCC_APB1ENR1.PWREN: else writes are ignored and
+//! reads give 0.
 
 use std::collections::HashMap;
 
@@ -20,12 +23,17 @@ use super::super::family::Identity;
 use super::super::nvmem::NvMem;
 use super::super::soc::{BusError, PowerMode, ResetCause, Soc, SocCtx, SocEffects};
 use super::super::st::gpio::{GpioPort, GpioReset};
+use super::super::st::usart::Usart;
+use super::super::stm32f1::tim::Tim;
 use super::super::time::Ps;
 use super::flash::{FlashCtl, FlashCx, OTP_SIZE, Target};
 use super::iwdg::Iwdg;
 use super::options::{OPTR_IWDG_SW, Variant};
 use super::pwr::{Lpms, Pwr};
 use super::rcc::{Cause, Rcc};
+use timed::Timed;
+
+mod timed;
 
 const IWDG: u32 = 0x4000_3000;
 const PWR: u32 = 0x4000_7000;
@@ -61,6 +69,9 @@ pub(crate) struct L4Soc {
     pub iwdg: Iwdg,
     pub flash: FlashCtl,
     pub gpio: Vec<GpioPort>,
+    pub usart: [Usart; 3],
+    /// TIM2, the 32-bit general-purpose timer (the F1 model, 32-bit kind).
+    pub tim2: Tim,
     /// DBGMCU_CR, APB1FZR1, APB1FZR2, APB2FZR.
     dbg: [u32; 4],
     stored: HashMap<u32, u32>,
@@ -99,6 +110,8 @@ impl L4Soc {
             gpio: (0..ports)
                 .map(|p| GpioPort::after_reset_of(gpio_family(variant), p))
                 .collect(),
+            usart: timed::new_usarts(variant, 0),
+            tim2: timed::new_tim2(0),
             dbg: [0; 4],
             stored: HashMap::new(),
             power: PowerMode::Run,
@@ -152,6 +165,9 @@ impl L4Soc {
     }
 
     fn periph_read(&mut self, a: u32, now: Ps) -> u32 {
+        if let Some((b, off)) = Timed::at(a) {
+            return self.timed_read(b, off, now);
+        }
         match a {
             IWDG..0x4000_3400 => self.iwdg.read(a - IWDG),
             PWR..0x4000_7400 if self.rcc.apb1enr1() & (1 << 28) != 0 => self.pwr.read(a - PWR),
@@ -172,6 +188,10 @@ impl L4Soc {
 
     fn periph_write(&mut self, a: u32, v: u32, cx: &mut SocCtx) -> Result<SocEffects, BusError> {
         let mut fx = SocEffects::default();
+        if let Some((b, off)) = Timed::at(a) {
+            self.timed_write(b, off, v, cx.now);
+            return Ok(fx);
+        }
         match a {
             IWDG..0x4000_3400 => {
                 fx.merge(self.sync_iwdg(cx.now, cx.core_halted));
@@ -184,8 +204,11 @@ impl L4Soc {
                 }
             }
             RCC..0x4002_1400 => {
+                // Clocks, kernel muxes, gates and reset holds may change.
+                self.sync_timed(cx.now);
                 let before = self.rcc.hclk_hz();
                 self.rcc.write(a - RCC, v);
+                self.sync_timed(cx.now);
                 fx.clock_changed = self.rcc.hclk_hz() != before;
             }
             FLASH_IF..0x4002_2400 => {
@@ -285,6 +308,7 @@ impl Soc for L4Soc {
                 let r = &mut self.dbg[(o / 4 - 1) as usize];
                 *r = (*r & !m) | ((v << sh) & m);
             }
+            self.apply_freeze(cx.core_halted, cx.now);
             return Ok(fx);
         }
         Err(BusError)
@@ -314,19 +338,20 @@ impl Soc for L4Soc {
 
     fn sync(&mut self, cx: &mut SocCtx) -> SocEffects {
         self.flash.settle(cx.now);
+        self.sync_timed(cx.now);
         self.sync_iwdg(cx.now, cx.core_halted)
     }
 
-    fn next_event(&self, _now: Ps, core_halted: bool) -> Option<Ps> {
+    fn next_event(&self, now: Ps, core_halted: bool) -> Option<Ps> {
         let iwdg = if self.iwdg_frozen(core_halted) {
             None
         } else {
             self.iwdg.remaining_ps().map(|r| self.iwdg.last_ps + r)
         };
-        match (iwdg, self.flash.next_event()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [iwdg, self.flash.next_event(), self.timed_next_event(now)]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     fn irq_levels(&self, out: &mut [u32; 8]) {
@@ -334,6 +359,20 @@ impl Soc for L4Soc {
         if self.flash.irq() {
             out[FLASH_IRQ / 32] |= 1 << (FLASH_IRQ % 32);
         }
+        self.timed_irqs(out);
+    }
+
+    fn set_core_halted(&mut self, halted: bool, cx: &mut SocCtx) {
+        self.sync_timed(cx.now);
+        self.apply_freeze(halted, cx.now);
+    }
+
+    fn take_serial_output(&mut self, out: &mut Vec<(&'static str, Vec<u8>)>) {
+        self.serial_output(out);
+    }
+
+    fn push_serial_input(&mut self, name: &str, bytes: &[u8], cx: &mut SocCtx) -> bool {
+        self.serial_input(name, bytes, cx.now)
     }
 
     fn hclk_hz(&self) -> u64 {
@@ -343,6 +382,7 @@ impl Soc for L4Soc {
     fn system_reset(&mut self, cause: ResetCause, cx: &mut SocCtx) {
         let from_standby = self.power == PowerMode::Standby;
         let shutdown = std::mem::take(&mut self.shutdown);
+        self.sync_timed(cx.now);
         self.power = PowerMode::Run;
         let cause = if std::mem::take(&mut self.obl_pending) {
             Cause::OptionByteLoad
@@ -362,9 +402,12 @@ impl Soc for L4Soc {
         self.stored.clear();
         let hw_wdg = self.flash.loaded.optr & OPTR_IWDG_SW == 0;
         self.iwdg = Iwdg::after_reset(hw_wdg, cx.now);
+        self.reset_timed();
         if from_standby && (shutdown || self.dbg[0] & DBG_STANDBY == 0) {
             self.dbg = [0; 4]; // the debug logic lost its power
         }
+        self.apply_freeze(cx.core_halted, cx.now);
+        self.sync_timed(cx.now);
     }
 
     fn debug_port_silent(&self) -> bool {
@@ -383,7 +426,8 @@ impl Soc for L4Soc {
         }
     }
 
-    fn enter_deep_sleep(&mut self, _cx: &mut SocCtx) -> PowerMode {
+    fn enter_deep_sleep(&mut self, cx: &mut SocCtx) -> PowerMode {
+        self.sync_timed(cx.now);
         // RM0351 §5.3.3: PWR_CR1.LPMS selects Stop 0/1/2, Standby or Shutdown.
         let lpms = self.pwr.lpms();
         self.shutdown = lpms == Lpms::Shutdown;
@@ -402,14 +446,16 @@ impl Soc for L4Soc {
         !self.shutdown && self.dbg[0] & DBG_STANDBY != 0
     }
 
-    fn leave_low_power(&mut self, _cx: &mut SocCtx) -> SocEffects {
+    fn leave_low_power(&mut self, cx: &mut SocCtx) -> SocEffects {
         let mut fx = SocEffects::default();
+        self.sync_timed(cx.now);
         if self.power == PowerMode::Stop {
             let before = self.rcc.hclk_hz();
             self.rcc.exit_stop();
             fx.clock_changed = self.rcc.hclk_hz() != before;
         }
         self.power = PowerMode::Run;
+        self.sync_timed(cx.now);
         fx
     }
 

@@ -7,6 +7,8 @@ use super::super::super::soc::Origin;
 use super::super::factory_nv;
 use super::*;
 
+mod timed;
+
 const MS: Ps = 1_000_000_000;
 
 fn cx<'a>(now: Ps, nv: &'a mut NvMem, faults: &'a FaultSet, halted: bool) -> SocCtx<'a> {
