@@ -231,7 +231,11 @@ pub trait Family: Send + Sync {
     fn page_size(&self, line: &Line, rd: &mut Reader<'_>) -> u32;
 
     /// Logs the chip on `flash probe` as the OpenOCD driver does (e.g. `device id = 0x20036410`).
-    fn log_probe(&self, line: Option<&Line>, idcode: u32);
+    fn log_probe(&self, line: Option<&Line>, idcode: u32, rd: &mut Reader<'_>);
+
+    /// What OpenOCD's probe logs after `flash size = …` (the bank mode on `stm32l4x`); nothing by
+    /// default.
+    fn log_mode(&self, _line: &Line, _kib: u32, _rd: &mut Reader<'_>) {}
 
     /// Reads and decodes the flash controller (`bank_index` names the bank in fixes;
     /// `bank_pages` is its page count). `None` when a register cannot be read.
@@ -259,7 +263,7 @@ pub trait Family: Send + Sync {
 
     /// The driver line of `flash info` (OpenOCD `get_info`), e.g. `STM32F10x (Medium Density) -
     /// Rev: Y`.
-    fn info(&self, line: &Line, idcode: u32, rd: &mut Reader<'_>) -> String;
+    fn info(&self, line: &Line, idcode: u32, otp: bool, rd: &mut Reader<'_>) -> String;
 
     /// The fix for read-out protection level 1 on bank `bank`, quoted commands.
     fn unlock_fix(&self, bank: usize) -> String;
@@ -295,18 +299,14 @@ pub fn read_idcode_host(host: &Host) -> Result<u32, CommandError> {
 /// as OpenOCD does), a configured size wins (`ignoring flash probed value, using configured
 /// bank size`), then `flash size = N KiB`.
 pub fn probe(host: &Host, bank: &FlashBank, fam: &dyn Family) -> Result<Geometry, CommandError> {
-    if let Some(g) = fam.fixed_geometry(bank.base) {
-        tracing::info!(
-            "OTP size is {} bytes, base address is 0x{:08x}",
-            g.size,
-            bank.base
-        );
-        return Ok(g);
-    }
     let idcode = read_idcode_host(host)?;
     let dev_id = (idcode & 0xfff) as u16;
     let found = line(dev_id).filter(|l| l.driver == Some(fam.driver()));
-    fam.log_probe(found, idcode);
+    host.with_core(|core, _| {
+        let mut rd = |a: u64| core.read_word_32(a).ok();
+        fam.log_probe(found, idcode, &mut rd);
+        Ok(())
+    })?;
     let line = found.ok_or_else(|| {
         let what = match lines::line(dev_id) {
             Some(l) => format!("{} ({})", l.words, lines::series_words(l.series)),
@@ -319,6 +319,14 @@ pub fn probe(host: &Host, bank: &FlashBank, fam: &dyn Family) -> Result<Geometry
             fam.driver().name()
         ))
     })?;
+    if let Some(g) = fam.fixed_geometry(bank.base) {
+        tracing::info!(
+            "OTP size is {} bytes, base address is 0x{:08x}",
+            g.size,
+            bank.base
+        );
+        return Ok(g);
+    }
     let (fsize, page_size) = host.with_core(|core, _| {
         let f = core.read_word_16(line.flash_size_reg).ok();
         let mut rd = |a: u64| core.read_word_32(a).ok();
@@ -339,6 +347,11 @@ pub fn probe(host: &Host, bank: &FlashBank, fam: &dyn Family) -> Result<Geometry
         kib = bank.size / 1024;
     }
     tracing::info!("flash size = {kib} KiB");
+    host.with_core(|core, _| {
+        let mut rd = |a: u64| core.read_word_32(a).ok();
+        fam.log_mode(line, kib, &mut rd);
+        Ok(())
+    })?;
     Ok(Geometry {
         size: kib * 1024,
         page_size,

@@ -188,7 +188,7 @@ impl Family for Stm32f1x {
         line.page_size
     }
 
-    fn log_probe(&self, _line: Option<&Line>, idcode: u32) {
+    fn log_probe(&self, _line: Option<&Line>, idcode: u32, _rd: &mut Reader<'_>) {
         tracing::info!("device id = 0x{idcode:08x}");
     }
 
@@ -288,7 +288,7 @@ impl Family for Stm32f1x {
         )
     }
 
-    fn info(&self, line: &Line, idcode: u32, _rd: &mut Reader<'_>) -> String {
+    fn info(&self, line: &Line, idcode: u32, _otp: bool, _rd: &mut Reader<'_>) -> String {
         let rev = (idcode >> 16) as u16;
         let r = line
             .revision(rev)
@@ -493,15 +493,15 @@ mod tests {
     fn info_lines() {
         let mut rd = |_a: u64| None;
         assert_eq!(
-            STM32F1X.info(line(0x410).unwrap(), 0x2003_6410, &mut rd),
+            STM32F1X.info(line(0x410).unwrap(), 0x2003_6410, false, &mut rd),
             "STM32F10x (Medium Density) - Rev: Y"
         );
         assert_eq!(
-            STM32F1X.info(line(0x422).unwrap(), 0x1003_6422, &mut rd),
+            STM32F1X.info(line(0x422).unwrap(), 0x1003_6422, false, &mut rd),
             "STM32F302xB/C - Rev: Y"
         );
         assert_eq!(
-            STM32F1X.info(line(0x410).unwrap(), 0x7777_6410, &mut rd),
+            STM32F1X.info(line(0x410).unwrap(), 0x7777_6410, false, &mut rd),
             "STM32F10x (Medium Density) - Rev: unknown (0x7777)"
         );
     }

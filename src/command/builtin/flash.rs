@@ -280,7 +280,7 @@ pub fn register(reg: &mut Registry) {
                 let info = ctx.host.with_core(|core, _| {
                     use probe_rs::MemoryInterface;
                     let mut rd = |a: u64| core.read_word_32(a).ok();
-                    Ok(f.info(l, id, &mut rd))
+                    Ok(f.info(l, id, f.fixed_geometry(bank.base).is_some(), &mut rd))
                 })?;
                 ctx.println(info);
             }

@@ -323,7 +323,7 @@ impl Family for Stm32l4x {
         }
     }
 
-    fn log_probe(&self, line: Option<&Line>, idcode: u32) {
+    fn log_probe(&self, line: Option<&Line>, idcode: u32, rd: &mut Reader<'_>) {
         let rev = (idcode >> 16) as u16;
         match line {
             Some(l) => tracing::info!(
@@ -332,6 +332,28 @@ impl Family for Stm32l4x {
                 l.revision(rev).unwrap_or("'unknown'")
             ),
             None => tracing::info!("device idcode = 0x{idcode:08x}"),
+        }
+        // OpenOCD: "0" for 0xAA, "0.5" for 0x55 (TrustZone parts), else "1" (level 2 cannot be
+        // read over SWD at all).
+        if let (Some(_), Some(optr)) = (line, rd(reg(OPTR))) {
+            let rdp = optr & 0xFF;
+            let level = match rdp {
+                0xAA => "0",
+                0x55 => "0.5",
+                _ => "1",
+            };
+            tracing::info!("RDP level {level} (0x{rdp:02X})");
+        }
+    }
+
+    fn log_mode(&self, line: &Line, kib: u32, rd: &mut Reader<'_>) {
+        if let Some(optr) = rd(reg(OPTR)) {
+            let mode = if dual_bank_mode(line, optr, kib) {
+                "dual"
+            } else {
+                "single"
+            };
+            tracing::info!("flash mode : {mode}-bank");
         }
     }
 
@@ -454,23 +476,25 @@ impl Family for Stm32l4x {
         )
     }
 
-    fn info(&self, line: &Line, idcode: u32, rd: &mut Reader<'_>) -> String {
+    fn info(&self, line: &Line, idcode: u32, otp: bool, rd: &mut Reader<'_>) -> String {
         let rev = (idcode >> 16) as u16;
         let mut s = format!(
             "{} - Rev {} : 0x{rev:04x}",
             line.device,
             line.revision(rev).unwrap_or("'unknown'")
         );
-        if let Some(optr) = rd(reg(OPTR)) {
+        if otp {
+            s.push_str(" - OTP-bank");
+        } else if let Some(optr) = rd(reg(OPTR)) {
             let kib = rd(line.flash_size_reg & !3)
                 .map(|v| (v >> ((line.flash_size_reg & 3) * 8)) & 0xFFFF)
                 .filter(|k| *k != 0 && *k != 0xFFFF)
                 .unwrap_or(line.max_kib);
             let dual = dual_bank_mode(line, optr, kib);
             s.push_str(if dual {
-                " - dual-bank"
+                " - Flash dual-bank"
             } else {
-                " - single-bank"
+                " - Flash single-bank"
             });
         }
         s
@@ -580,8 +604,12 @@ mod tests {
             _ => None,
         };
         assert_eq!(
-            STM32L4X.info(l, 0x2001_6469, &mut rd),
-            "STM32G47/G48xx - Rev Z : 0x2001 - dual-bank"
+            STM32L4X.info(l, 0x2001_6469, false, &mut rd),
+            "STM32G47/G48xx - Rev Z : 0x2001 - Flash dual-bank"
+        );
+        assert_eq!(
+            STM32L4X.info(l, 0x2001_6469, true, &mut rd),
+            "STM32G47/G48xx - Rev Z : 0x2001 - OTP-bank"
         );
     }
 }
