@@ -272,9 +272,55 @@ pub trait Family: Send + Sync {
     fn register_commands(&self, reg: &mut Registry);
 
     /// A bank at `base` whose geometry is fixed (not read from F_SIZE): the G4/L4 OTP area.
+    /// Such a bank is programmed by [`Family::direct_plan`] / [`Family::direct_write`], not by
+    /// the probe-rs flash algorithm.
     fn fixed_geometry(&self, _base: u64) -> Option<Geometry> {
         None
     }
+
+    /// Checks `data` at `addr` for the fixed-geometry bank `bank` (index `index`) and returns
+    /// the (address, double word) writes to make; reads only, nothing is written.
+    fn direct_plan(
+        &self,
+        bank: &FlashBank,
+        _index: usize,
+        _core: &mut probe_rs::Core<'_>,
+        _addr: u64,
+        _data: &[u8],
+    ) -> Result<Vec<(u64, u64)>, DirectError> {
+        Err(DirectError::Unsupported {
+            bank: bank.name.clone(),
+            driver: self.driver().name(),
+        })
+    }
+
+    /// Makes the writes [`Family::direct_plan`] returned.
+    fn direct_write(
+        &self,
+        _core: &mut probe_rs::Core<'_>,
+        _words: &[(u64, u64)],
+    ) -> Result<(), DirectError> {
+        Err(DirectError::Unsupported {
+            bank: String::new(),
+            driver: self.driver().name(),
+        })
+    }
+}
+
+/// Why a family could not program a bank outside the flash algorithm.
+#[derive(Debug, thiserror::Error)]
+pub enum DirectError {
+    /// The G4/L4 OTP.
+    #[error(transparent)]
+    Otp(#[from] stm32l4::otp::OtpError),
+    /// The family has no such bank.
+    #[error("the {driver} driver cannot program bank {bank} without a flash algorithm")]
+    Unsupported {
+        /// Bank name.
+        bank: String,
+        /// Driver name.
+        driver: &'static str,
+    },
 }
 
 /// The family of a bank, `None` for external-memory drivers (`stmqspi` …).

@@ -22,6 +22,9 @@ pub struct FlashArea {
     /// Why stdbg cannot program this bank (an external-memory bank without a probe-rs flash
     /// algorithm); `None` for a bank it can program.
     pub unusable: Option<String>,
+    /// The family programs this bank with its own register sequence (the G4/L4 OTP), so the
+    /// probe-rs flash description need not cover it.
+    pub direct: bool,
 }
 
 /// The memory an image may be loaded into.
@@ -221,8 +224,9 @@ pub fn check_image(image: &Image, layout: &Layout, allowed: Allowed) -> Result<(
                         bank: f.bank.clone(),
                     });
                 }
-                // The part in the bank must also be covered by probe-rs's flash description.
-                let mut b = a;
+                // The part in the bank must also be covered by probe-rs's flash description
+                // (unless the family programs the bank itself).
+                let mut b = if f.direct { stop } else { a };
                 while b < stop {
                     match layout.nvm.iter().find(|n| n.contains(&b)) {
                         Some(n) => b = n.end.min(stop),
@@ -294,6 +298,7 @@ mod tests {
     fn layout(flash_kib: u64, nvm_kib: u64) -> Layout {
         Layout {
             flash: vec![FlashArea {
+                direct: false,
                 bank: "stm32f1x.flash".into(),
                 chip: "STM32F103C8".into(),
                 range: 0x0800_0000..0x0800_0000 + flash_kib * 1024,

@@ -161,7 +161,8 @@ pub fn check_protection(
         };
         return Err(CommandError::failed(rdp_message(&st, &g, what, write)));
     }
-    if !write {
+    // Write protection covers main flash only: the OTP area has none (RM0351 §3.5.2).
+    if !write || g.family.fixed_geometry(g.base).is_some() {
         return Ok(());
     }
     for r in ranges {

@@ -8,6 +8,7 @@
 
 pub mod check;
 pub mod diagnosis;
+mod direct;
 pub mod image;
 pub mod progress;
 pub mod protect;
@@ -186,6 +187,7 @@ pub fn layout(host: &Host) -> Result<Layout, CommandError> {
                 range,
                 driver: declared.driver.clone(),
                 unusable: Some(reason),
+                direct: false,
             });
             continue;
         }
@@ -196,6 +198,7 @@ pub fn layout(host: &Host) -> Result<Layout, CommandError> {
             range: b.base..b.base + u64::from(b.effective_size()),
             driver: b.driver.clone(),
             unusable: None,
+            direct: crate::family::of_bank(&b).is_some_and(|f| f.fixed_geometry(b.base).is_some()),
         });
     }
     let guard = host.conn();
@@ -323,15 +326,21 @@ fn with_watchpoints_suspended(
 
 fn write_image_inner(host: &Host, image: &Image, opts: WriteOptions) -> Result<(), CommandError> {
     let target = host.current_target()?.0;
+    // Bytes for banks the family programs itself (the G4/L4 OTP) are checked first and written
+    // last (direct.rs).
+    let (blocks, direct) = direct::split(host, image)?;
+    if blocks.is_empty() {
+        return direct::write(host, &direct);
+    }
     let mut tracker = diagnosis::FlashTracker::default();
     let result = {
         let mut guard = host.conn();
         let conn = guard.as_mut().ok_or_else(no_conn)?;
         let session = &mut conn.session;
         let mut loader = session.target().flash_loader();
-        for seg in &image.segments {
+        for (addr, data) in &blocks {
             loader
-                .add_data(seg.address, &seg.data)
+                .add_data(*addr, data)
                 .map_err(|e| flash_error("stage the image", &e))?;
         }
         let mut ui = ProgressUi::new(opts.progress);
@@ -359,7 +368,7 @@ fn write_image_inner(host: &Host, image: &Image, opts: WriteOptions) -> Result<(
                     .any(|s| s.address < r.end && r.start < s.end())
             });
             diagnosis::set_left_erased(left);
-            Ok(())
+            direct::write(host, &direct)
         }
         Err(e) => Err({
             host.note_link_failure(&e);
@@ -395,6 +404,11 @@ pub fn erase_range(host: &Host, range: Range<u64>, progress: bool) -> Result<(),
 
 fn erase_range_inner(host: &Host, range: Range<u64>, progress: bool) -> Result<(), CommandError> {
     let target = host.current_target()?.0;
+    if let Some(otp) = direct::bank_in(host, &range) {
+        return Err(CommandError::failed(format!(
+            "cannot erase OTP memory: bank {otp} is one-time programmable (each double word is written once and never erased); nothing was erased"
+        )));
+    }
     let result = {
         let mut guard = host.conn();
         let conn = guard.as_mut().ok_or_else(no_conn)?;

@@ -7,9 +7,6 @@
 //! (`stm32l4x locked` / `stm32l4x unlocked` and that `option_load` or a power cycle is needed),
 //! where OpenOCD prints nothing on success; `trustzone` (L5/U5 only) is not provided.
 
-use std::collections::BTreeSet;
-use std::sync::Mutex;
-
 use super::parse_u32;
 use super::stm32f1x::{chip_line, driver_bank, require_halted};
 use crate::command::{CommandError, Ctx, Mode, Registry, command};
@@ -18,19 +15,8 @@ use crate::family::{Driver, stm32l4};
 use crate::host::FlashBank;
 use crate::host::target::TargetState;
 
-/// OTP banks whose write commands are enabled (`stm32l4x otp <bank> enable`), by bank name.
-static OTP_ENABLED: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
-
 fn is_otp(bank: &FlashBank) -> bool {
     bank.base == OTP_BASE
-}
-
-/// Whether writes to the OTP bank `name` were enabled.
-pub fn otp_enabled(name: &str) -> bool {
-    OTP_ENABLED
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .contains(name)
 }
 
 fn usage(name: &str, usage: &str) -> CommandError {
@@ -278,17 +264,12 @@ pub fn otp(ctx: &mut Ctx<'_>, args: &[String]) -> Result<(), CommandError> {
             bank.name
         )));
     }
-    let mut set = OTP_ENABLED.lock().unwrap_or_else(|e| e.into_inner());
     match what.as_str() {
-        "enable" => {
-            set.insert(bank.name.clone());
-        }
-        "disable" => {
-            set.remove(&bank.name);
-        }
+        "enable" => stm32l4::otp::set_enabled(&bank.name, true),
+        "disable" => stm32l4::otp::set_enabled(&bank.name, false),
         "show" => ctx.println(format!(
             "OTP memory bank #{i} is {} for write commands.",
-            if set.contains(&bank.name) {
+            if stm32l4::otp::enabled(&bank.name) {
                 "enabled"
             } else {
                 "disabled"

@@ -13,6 +13,7 @@
 //! core and on the unit tests' fake controller alike ([`options`]).
 
 pub mod options;
+pub mod otp;
 
 pub use options::{
     FlashRegs, mass_erase, obl_launch, unlock_option_reg, unlock_reg, wait_busy, write_option,
@@ -98,6 +99,8 @@ pub mod sr {
 
 /// FLASH_CR bits (RM0351 §3.7.5).
 pub mod cr {
+    /// PG: programming (double words).
+    pub const PG: u32 = 1 << 0;
     /// MER1: mass erase of bank 1.
     pub const MER1: u32 = 1 << 2;
     /// MER2: mass erase of bank 2.
@@ -514,6 +517,32 @@ impl Family for Stm32l4x {
             size: OTP_SIZE,
             page_size: OTP_SIZE,
         })
+    }
+
+    fn direct_plan(
+        &self,
+        bank: &crate::host::FlashBank,
+        index: usize,
+        core: &mut probe_rs::Core<'_>,
+        addr: u64,
+        data: &[u8],
+    ) -> Result<Vec<(u64, u64)>, super::DirectError> {
+        if !otp::enabled(&bank.name) {
+            return Err(otp::OtpError::Disabled {
+                bank: bank.name.clone(),
+                index,
+            }
+            .into());
+        }
+        Ok(otp::plan(core, addr, data)?)
+    }
+
+    fn direct_write(
+        &self,
+        core: &mut probe_rs::Core<'_>,
+        words: &[(u64, u64)],
+    ) -> Result<(), super::DirectError> {
+        Ok(otp::program(core, words)?)
     }
 }
 
