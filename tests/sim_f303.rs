@@ -1,5 +1,5 @@
 //! The virtual STM32F303VC (RM0316 SoC) driven through probe-rs: its flash
-//! algorithm programs and verifies, a program in RAM blinks PE9 (the
+//! algorithm programs and verifies, so does direct FPEC programming, a program in RAM blinks PE9 (the
 //! STM32F3DISCOVERY's LD3) and prints on USART1, firmware that gives the SWD
 //! pins to GPIO silences the debug port, FLASH_CR.OBL_LAUNCH reloads the
 //! option bytes with a reset and read protection level 2 switches the debug
@@ -324,4 +324,59 @@ fn read_protection_level_2_switches_the_debug_port_off_for_good() {
     assert!(attach(&sim).is_err(), "level 2: attach fails");
     sim.power_cycle();
     assert!(attach(&sim).is_err(), "level 2 is permanent");
+}
+
+/// Direct register programming of main flash, as OpenOCD's `stm32f1x` driver does it on the F3
+/// (RM0316 §4.2.2–§4.2.3): unlock with FLASH_KEYR, page erase (PER, AR, STRT), half-word
+/// programming with PG (EOP after each), PGERR for a half-word that is not erased, LOCK.
+#[test]
+fn direct_register_programming_erases_a_2_kib_page_and_programs_half_words() {
+    let sim = f303();
+    let mut session = attach(&sim).expect("attach");
+    let mut core = session.core(0).unwrap();
+    core.halt(TIMEOUT).unwrap();
+    let wait = |core: &mut probe_rs::Core| {
+        for _ in 0..10_000 {
+            if core.read_word_32(FLASH_SR).unwrap() & 1 == 0 {
+                return core.read_word_32(FLASH_SR).unwrap();
+            }
+        }
+        panic!("FLASH_SR.BSY stays set");
+    };
+    core.write_word_32(FLASH_KEYR, KEY1).unwrap();
+    core.write_word_32(FLASH_KEYR, KEY2).unwrap();
+    assert_eq!(core.read_word_32(FLASH_CR).unwrap() & 0x80, 0, "unlocked");
+    // Page 3 (0x0800_1800-0x0800_1FFF): erase.
+    core.write_word_32(FLASH_CR, 1 << 1).unwrap(); // PER
+    core.write_word_32(0x4002_2014, 0x0800_1800).unwrap(); // FLASH_AR
+    core.write_word_32(FLASH_CR, 1 << 1 | 1 << 6).unwrap(); // PER | STRT
+    assert_eq!(wait(&mut core) & 0x34, 0x20, "EOP, no PGERR/WRPRTERR");
+    core.write_word_32(FLASH_SR, 0x20).unwrap();
+    // Program 2 KiB as half-words.
+    let data = pattern(2048, 0x0BAD_F00D);
+    core.write_word_32(FLASH_CR, 1).unwrap(); // PG
+    for (i, hw) in data.chunks(2).enumerate() {
+        core.write_word_16(
+            0x0800_1800 + 2 * i as u64,
+            u16::from_le_bytes([hw[0], hw[1]]),
+        )
+        .unwrap();
+        assert_eq!(wait(&mut core) & 0x34, 0x20, "half-word {i}: EOP only");
+        core.write_word_32(FLASH_SR, 0x20).unwrap();
+    }
+    // A half-word that is not erased: PGERR, the flash keeps its value.
+    core.write_word_16(0x0800_1800, 0x1234).unwrap();
+    assert_eq!(wait(&mut core) & 0x04, 0x04, "PGERR");
+    core.write_word_32(FLASH_SR, 0x34).unwrap();
+    core.write_word_32(FLASH_CR, 0x80).unwrap(); // LOCK
+    assert_eq!(sim.read_nonvolatile(0x0800_1800, 2048), data);
+    let mut back = vec![0u8; 2048];
+    core.read_8(0x0800_1800, &mut back).unwrap();
+    assert_eq!(back, data, "read back through the AHB-AP");
+    assert!(
+        sim.read_nonvolatile(0x0800_2000, 16)
+            .iter()
+            .all(|&b| b == 0xFF),
+        "page 4 untouched"
+    );
 }
