@@ -130,8 +130,9 @@ pub fn look(mut probe: Probe, ap: u8, depth: Depth) -> (Option<Probe>, LinkIds) 
                     if let Some(fam) = line.driver.and_then(|d| d.family()) {
                         let pages =
                             u64::from(line.max_kib) * 1024 / u64::from(line.page_size.max(1));
-                        ids.flash =
-                            fam.read_flash(line, 0, pages, &mut |a: u64| mem.read_word_32(a).ok());
+                        ids.flash = fam.read_flash(line, 0, 0x0800_0000, pages, &mut |a: u64| {
+                            mem.read_word_32(a).ok()
+                        });
                     }
                     if let Some(r) = line.reset() {
                         ids.rcc_csr = rd(&mut mem, r.csr, &mut ids);

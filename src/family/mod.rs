@@ -18,6 +18,7 @@
 pub mod lines;
 pub mod regs;
 pub mod stm32f1;
+pub mod stm32h7;
 pub mod stm32l4;
 
 use std::ops::Range;
@@ -36,7 +37,7 @@ pub enum Driver {
     Stm32f1x,
     /// `stm32l4x`: STM32G0/G4/L4/L4+/L5/U5/WB/WL (FLASH with OPTR, RM0351 §3, RM0440 §5).
     Stm32l4x,
-    /// `stm32h7x`: STM32H7 (RM0433 §4); named, not driven yet.
+    /// `stm32h7x`: STM32H7 (RM0433 §4).
     Stm32h7x,
 }
 
@@ -50,12 +51,12 @@ impl Driver {
         }
     }
 
-    /// The family module serving this driver, `None` while stdbg has none (`stm32h7x`).
+    /// The family module serving this driver.
     pub fn family(self) -> Option<&'static dyn Family> {
         match self {
             Driver::Stm32f1x => Some(&stm32f1::STM32F1X),
             Driver::Stm32l4x => Some(&stm32l4::STM32L4X),
-            Driver::Stm32h7x => None,
+            Driver::Stm32h7x => Some(&stm32h7::STM32H7X),
         }
     }
 }
@@ -85,8 +86,8 @@ pub fn reset_of(line: &Line) -> &'static ResetRegs {
 }
 
 /// Every family stdbg has a module for.
-pub fn all() -> [&'static dyn Family; 2] {
-    [&stm32f1::STM32F1X, &stm32l4::STM32L4X]
+pub fn all() -> [&'static dyn Family; 3] {
+    [&stm32f1::STM32F1X, &stm32l4::STM32L4X, &stm32h7::STM32H7X]
 }
 
 /// The family serving an OpenOCD flash driver name (`stm32f1x`, `stm32l4x`), if stdbg has it.
@@ -143,6 +144,24 @@ pub fn read_idcode(rd: &mut Reader<'_>) -> Option<u32> {
 
 /// A 32-bit register read: address → value, `None` when the read failed.
 pub type Reader<'a> = dyn FnMut(u64) -> Option<u32> + 'a;
+
+/// 32-bit register access for the families' register sequences: a probe-rs core, or the unit
+/// tests' fake controllers.
+pub trait FlashRegs {
+    /// Reads a 32-bit register.
+    fn rd(&mut self, addr: u64) -> Result<u32, probe_rs::Error>;
+    /// Writes a 32-bit register.
+    fn wr(&mut self, addr: u64, value: u32) -> Result<(), probe_rs::Error>;
+}
+
+impl FlashRegs for probe_rs::Core<'_> {
+    fn rd(&mut self, addr: u64) -> Result<u32, probe_rs::Error> {
+        self.read_word_32(addr)
+    }
+    fn wr(&mut self, addr: u64, value: u32) -> Result<(), probe_rs::Error> {
+        self.write_word_32(addr, value)
+    }
+}
 
 /// Read-out protection level (RM0008 §3.5.1 / PM0075 §2.4.1: F1 has levels 0 and 1; RM0316 §4.3.1,
 /// RM0351 §3.7.1, RM0440 §5.5.1: 0xAA = level 0, 0xCC = level 2, anything else level 1).
@@ -237,12 +256,48 @@ pub trait Family: Send + Sync {
     /// default.
     fn log_mode(&self, _line: &Line, _kib: u32, _rd: &mut Reader<'_>) {}
 
-    /// Reads and decodes the flash controller (`bank_index` names the bank in fixes;
-    /// `bank_pages` is its page count). `None` when a register cannot be read.
+    /// The size of `bank` (index `index`) from the flash-size register's value (`None`:
+    /// unreadable), logged as the OpenOCD driver's probe does. The default is the single-bank
+    /// F1/L4 rule: the register's KiB (the line's largest size when unreadable), a configured
+    /// bank size wins, `flash size = N KiB`. Errors: the bank does not fit the chip (the text).
+    fn size_bank(
+        &self,
+        line: &Line,
+        bank: &FlashBank,
+        _index: usize,
+        fsize_kib: Option<u32>,
+        page_size: u32,
+        rd: &mut Reader<'_>,
+    ) -> Result<Geometry, String> {
+        let mut kib = match fsize_kib {
+            Some(k) => k,
+            None => {
+                tracing::warn!(
+                    "STM32 flash size failed, probe inaccurate - assuming {}k flash",
+                    line.max_kib
+                );
+                line.max_kib
+            }
+        };
+        if bank.size != 0 {
+            tracing::info!("ignoring flash probed value, using configured bank size");
+            kib = bank.size / 1024;
+        }
+        tracing::info!("flash size = {kib} KiB");
+        self.log_mode(line, kib, rd);
+        Ok(Geometry {
+            size: kib * 1024,
+            page_size,
+        })
+    }
+
+    /// Reads and decodes the flash controller of the bank at `bank_base` (`bank_index` names
+    /// the bank in fixes; `bank_pages` is its page count). `None` when a register cannot be read.
     fn read_flash(
         &self,
         line: &Line,
         bank_index: usize,
+        bank_base: u64,
         bank_pages: u64,
         rd: &mut Reader<'_>,
     ) -> Option<FlashState>;
@@ -256,6 +311,7 @@ pub trait Family: Send + Sync {
         &self,
         line: &Line,
         bank_index: usize,
+        bank_base: u64,
         size: u32,
         page_size: u32,
         rd: &mut Reader<'_>,
@@ -373,35 +429,27 @@ pub fn probe(host: &Host, bank: &FlashBank, fam: &dyn Family) -> Result<Geometry
         );
         return Ok(g);
     }
-    let (fsize, page_size) = host.with_core(|core, _| {
-        let f = core.read_word_16(line.flash_size_reg).ok();
-        let mut rd = |a: u64| core.read_word_32(a).ok();
-        Ok((f, fam.page_size(line, &mut rd)))
-    })?;
-    let mut kib = match fsize {
-        Some(k) if k != 0 && k != 0xffff => u32::from(k),
-        _ => {
-            tracing::warn!(
-                "STM32 flash size failed, probe inaccurate - assuming {}k flash",
-                line.max_kib
-            );
-            line.max_kib
-        }
-    };
-    if bank.size != 0 {
-        tracing::info!("ignoring flash probed value, using configured bank size");
-        kib = bank.size / 1024;
-    }
-    tracing::info!("flash size = {kib} KiB");
+    let index = bank_index_of(host, bank);
     host.with_core(|core, _| {
+        let fsize = core
+            .read_word_16(line.flash_size_reg)
+            .ok()
+            .filter(|k| *k != 0 && *k != 0xffff)
+            .map(u32::from);
         let mut rd = |a: u64| core.read_word_32(a).ok();
-        fam.log_mode(line, kib, &mut rd);
-        Ok(())
-    })?;
-    Ok(Geometry {
-        size: kib * 1024,
-        page_size,
-    })
+        let page_size = fam.page_size(line, &mut rd);
+        Ok(fam.size_bank(line, bank, index, fsize, page_size, &mut rd))
+    })?
+    .map_err(|e| CommandError::failed(format!("flash bank {}: {e}", bank.name)))
+}
+
+/// The `flash banks` number of `bank` (0 when it is not in the list).
+fn bank_index_of(host: &Host, bank: &FlashBank) -> usize {
+    host.targets()
+        .banks
+        .iter()
+        .position(|b| b.name == bank.name)
+        .unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -412,13 +460,13 @@ mod tests {
     fn lookups() {
         assert_eq!(by_driver("stm32f1x").unwrap().driver(), Driver::Stm32f1x);
         assert_eq!(by_driver("stm32l4x").unwrap().driver(), Driver::Stm32l4x);
-        assert!(by_driver("stm32h7x").is_none());
+        assert_eq!(by_driver("stm32h7x").unwrap().driver(), Driver::Stm32h7x);
         assert!(by_driver("stmqspi").is_none());
         assert_eq!(by_dev_id(0x410).unwrap().driver(), Driver::Stm32f1x);
         assert_eq!(by_dev_id(0x422).unwrap().driver(), Driver::Stm32f1x);
         assert_eq!(by_dev_id(0x469).unwrap().driver(), Driver::Stm32l4x);
         assert_eq!(by_dev_id(0x415).unwrap().driver(), Driver::Stm32l4x);
-        assert!(by_dev_id(0x450).is_none());
+        assert_eq!(by_dev_id(0x450).unwrap().driver(), Driver::Stm32h7x);
         assert!(by_dev_id(0x999).is_none());
     }
 

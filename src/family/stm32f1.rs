@@ -196,6 +196,7 @@ impl Family for Stm32f1x {
         &self,
         line: &Line,
         bank_index: usize,
+        _bank_base: u64,
         bank_pages: u64,
         rd: &mut Reader<'_>,
     ) -> Option<FlashState> {
@@ -270,6 +271,7 @@ impl Family for Stm32f1x {
         &self,
         line: &Line,
         _bank_index: usize,
+        _bank_base: u64,
         size: u32,
         _page_size: u32,
         rd: &mut Reader<'_>,
@@ -466,7 +468,7 @@ mod tests {
                 _ => 0,
             })
         };
-        let st = STM32F1X.read_flash(l, 0, 64, &mut rd).unwrap();
+        let st = STM32F1X.read_flash(l, 0, 0x0800_0000, 64, &mut rd).unwrap();
         assert_eq!(st.rdp, Rdp::Level0);
         let a = st.wrp_at(33).unwrap();
         assert_eq!(
@@ -482,7 +484,7 @@ mod tests {
         );
         let mut rd = |a: u64| (a == FLASH_WRPR).then_some(0xffff_fffe);
         let blocks = STM32F1X
-            .protection_blocks(l, 0, 0x10000, 1024, &mut rd)
+            .protection_blocks(l, 0, 0x0800_0000, 0x10000, 1024, &mut rd)
             .unwrap();
         assert_eq!(blocks.len(), 16);
         assert_eq!(blocks[0], (0, 4096, true));

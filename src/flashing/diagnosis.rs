@@ -76,7 +76,8 @@ impl BankGeometry {
 pub fn read_flash(host: &Host, g: &BankGeometry) -> Option<FlashState> {
     host.with_core(|core, _| {
         let mut rd = |a: u64| core.read_word_32(a).ok();
-        Ok(g.family.read_flash(g.line, g.index, g.pages(), &mut rd))
+        Ok(g.family
+            .read_flash(g.line, g.index, g.base, g.pages(), &mut rd))
     })
     .ok()
     .flatten()
@@ -527,7 +528,9 @@ mod tests {
                 _ => 0,
             })
         };
-        g.family.read_flash(g.line, 0, g.pages(), &mut rd).unwrap()
+        g.family
+            .read_flash(g.line, 0, g.base, g.pages(), &mut rd)
+            .unwrap()
     }
 
     #[test]

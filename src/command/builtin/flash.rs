@@ -249,7 +249,7 @@ pub fn register(reg: &mut Registry) {
                 (Some(f), Some((_, l))) if !sectors => ctx.host.with_core(|core, _| {
                     use probe_rs::MemoryInterface;
                     let mut rd = |a: u64| core.read_word_32(a).ok();
-                    Ok(f.protection_blocks(l, i, size, sector, &mut rd))
+                    Ok(f.protection_blocks(l, i, bank.base, size, sector, &mut rd))
                 })?,
                 _ => None,
             };

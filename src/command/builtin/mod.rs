@@ -14,6 +14,7 @@ pub mod reg;
 pub mod servers;
 pub mod sim;
 pub mod stm32f1x;
+pub mod stm32h7x;
 pub mod stm32l4x;
 pub mod target_state;
 

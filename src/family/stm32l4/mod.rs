@@ -364,6 +364,7 @@ impl Family for Stm32l4x {
         &self,
         line: &Line,
         bank_index: usize,
+        _bank_base: u64,
         bank_pages: u64,
         rd: &mut Reader<'_>,
     ) -> Option<FlashState> {
@@ -466,12 +467,13 @@ impl Family for Stm32l4x {
         &self,
         line: &Line,
         bank_index: usize,
+        bank_base: u64,
         size: u32,
         page_size: u32,
         rd: &mut Reader<'_>,
     ) -> Option<Vec<(u32, u32, bool)>> {
         let pages = u64::from(size / page_size.max(1));
-        let st = self.read_flash(line, bank_index, pages, rd)?;
+        let st = self.read_flash(line, bank_index, bank_base, pages, rd)?;
         Some(
             (0..pages)
                 .map(|p| ((p as u32) * page_size, page_size, st.wrp_at(p).is_some()))

@@ -3,26 +3,9 @@
 //! `stm32l4_perform_obl_launch`, `stm32l4_mass_erase`; RM0351 §3.3.5, §3.4.2, RM0440 §5.3.6,
 //! §5.4.2), on [`FlashRegs`]: a probe-rs core, or the unit tests' fake controller.
 
-use probe_rs::{Core, MemoryInterface};
-
 use super::{CR, KEY1, KEY2, KEYR, OPTKEY1, OPTKEY2, OPTKEYR, SR, cr, reg, sr, sr_words};
 
-/// 32-bit register access for the option-byte sequences: a probe-rs core, or a test fake.
-pub trait FlashRegs {
-    /// Reads a 32-bit register.
-    fn rd(&mut self, addr: u64) -> Result<u32, probe_rs::Error>;
-    /// Writes a 32-bit register.
-    fn wr(&mut self, addr: u64, value: u32) -> Result<(), probe_rs::Error>;
-}
-
-impl FlashRegs for Core<'_> {
-    fn rd(&mut self, addr: u64) -> Result<u32, probe_rs::Error> {
-        self.read_word_32(addr)
-    }
-    fn wr(&mut self, addr: u64, value: u32) -> Result<(), probe_rs::Error> {
-        self.write_word_32(addr, value)
-    }
-}
+pub use crate::family::FlashRegs;
 
 fn failed(msg: String) -> probe_rs::Error {
     probe_rs::Error::Other(msg)

@@ -40,7 +40,9 @@ fn wrp_areas_l476_dual_bank() {
     f.regs.insert(reg(WRP1AR), 0x0003_0000);
     f.regs.insert(reg(WRP2AR), 0x0001_0000);
     let mut rd = |a: u64| f.rd(a).ok();
-    let st = STM32L4X.read_flash(l, 0, 512, &mut rd).unwrap();
+    let st = STM32L4X
+        .read_flash(l, 0, 0x0800_0000, 512, &mut rd)
+        .unwrap();
     assert_eq!(st.rdp, Rdp::Level0);
     assert_eq!(st.wrp.len(), 2);
     assert_eq!(st.wrp[0].pages, 0..4);
