@@ -534,7 +534,9 @@ pub struct Connected {
 /// Opens the adapter and attaches to `chip`, climbing the recovery ladder when the plain attach
 /// fails on the link: plain attach at the configured speed → each lower speed of the probe's
 /// table down to [`LADDER_FLOOR_KHZ`] → attach under reset (when NRST acts on the target) →
-/// halt at the reset vector before the firmware runs. Every rung is logged (`Info : connect: …`).
+/// halt at the reset vector before the firmware runs (at once, from the configured speed, when the
+/// attach under reset timed out waiting for the halt: the DP answered, so the speed is not the
+/// cause). Every rung is logged (`Info : connect: …`).
 /// `sim` reuses a virtual chip that is already running (reconnection).
 pub fn connect(
     host: &Host,
@@ -772,6 +774,12 @@ pub fn connect(
                     what: format!("attach under reset at {khz} kHz"),
                     result: Err(short(&e)),
                 });
+                if crate::diagnose::is_under_reset_timeout(&e) {
+                    // The DP answered at this speed; only the vector catch missed (no
+                    // C_DEBUGEN after a power-on or a Standby wake-up): rung 4 fixes that at
+                    // the configured speed, a lower one would only add a false second cause.
+                    break;
+                }
             }
         }
     }

@@ -394,8 +394,9 @@ impl Soc for L4Soc {
         self.rcc = Rcc::after_reset(self.variant, self.rcc.csr, cause);
         let sr1 = self.pwr.sr1;
         self.pwr = Pwr::after_reset(self.variant == Variant::G474);
-        // SBF survives the reset that ends Standby (RM0351 §5.4.11).
-        self.pwr.sr1 = (sr1 & 0x1F) | if from_standby && !shutdown { 1 << 8 } else { 0 };
+        // SBF is set by the reset that ends Standby and, like WUFx, is not cleared by a system
+        // reset, only by SCR.CSBF or a power-on (RM0351 §5.4.11, RM0440 §6.4.11).
+        self.pwr.sr1 = (sr1 & 0x11F) | if from_standby && !shutdown { 1 << 8 } else { 0 };
         self.gpio = (0..self.gpio.len())
             .map(|p| GpioPort::after_reset_of(gpio_family(self.variant), p))
             .collect();

@@ -92,6 +92,12 @@ fn stop_and_standby_keep_the_link_only_with_the_dbgmcu_bits() {
         1 << 8,
         "SBF"
     );
+    // A later system reset (a second NRST) keeps SBF; SCR.CSBF clears it.
+    soc.system_reset(ResetCause::Pin, &mut c);
+    soc.write(RCC + 0x58, 4, 1 << 28, &mut c).unwrap();
+    assert_eq!(soc.read(PWR + 0x10, 4, &mut c).unwrap() & (1 << 8), 1 << 8);
+    soc.write(PWR + 0x18, 4, 1 << 8, &mut c).unwrap();
+    assert_eq!(soc.read(PWR + 0x10, 4, &mut c).unwrap() & (1 << 8), 0);
     // Shutdown (LPMS = 1xx): the debug logic is lost whatever DBGMCU says.
     soc.write(PWR, 4, 0x204, &mut c).unwrap();
     soc.enter_deep_sleep(&mut c);
