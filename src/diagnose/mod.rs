@@ -214,7 +214,21 @@ pub fn stlink_firmware_outdated(err: &(dyn StdError + 'static)) -> Option<u8> {
 /// Whether the chain is a link-level failure the recovery ladder may fix (no ACK, line errors,
 /// WAIT, FAULT, a core that does not answer).
 pub fn is_link_failure(err: &(dyn StdError + 'static)) -> bool {
-    // probe-rs turns a timeout of attach_under_reset into this `Other` message.
+    is_under_reset_timeout(err)
+        || matches!(evidence(err),
+            Evidence::NoAck
+                | Evidence::LineErrors
+                | Evidence::Wait
+                | Evidence::Fault
+                | Evidence::Timeout
+        )
+}
+
+/// probe-rs's `attach_under_reset` timed out waiting for the halt (it turns that timeout into an
+/// `Other` message): the debug port answered under reset, but the core left reset running,
+/// because the reset vector catch (DEMCR.VC_CORERESET) was set without DHCSR.C_DEBUGEN, which a
+/// power-on or a wake-up from Standby clears (ARMv7-M ARM §C1.6.5). A lower SWCLK does not help.
+pub fn is_under_reset_timeout(err: &(dyn StdError + 'static)) -> bool {
     let mut cur: Option<&(dyn StdError + 'static)> = Some(err);
     while let Some(e) = cur {
         if let Some(probe_rs::Error::Other(m)) = e.downcast_ref::<probe_rs::Error>()
@@ -224,14 +238,7 @@ pub fn is_link_failure(err: &(dyn StdError + 'static)) -> bool {
         }
         cur = e.source();
     }
-    matches!(
-        evidence(err),
-        Evidence::NoAck
-            | Evidence::LineErrors
-            | Evidence::Wait
-            | Evidence::Fault
-            | Evidence::Timeout
-    )
+    false
 }
 
 /// The advice for a class of evidence.

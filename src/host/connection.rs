@@ -534,7 +534,9 @@ pub struct Connected {
 /// Opens the adapter and attaches to `chip`, climbing the recovery ladder when the plain attach
 /// fails on the link: plain attach at the configured speed → each lower speed of the probe's
 /// table down to [`LADDER_FLOOR_KHZ`] → attach under reset (when NRST acts on the target) →
-/// halt at the reset vector before the firmware runs. Every rung is logged (`Info : connect: …`).
+/// halt at the reset vector before the firmware runs (at once, from the speed at which the attach
+/// under reset timed out waiting for the halt: the DP answered there, so that speed is not the
+/// cause). Every rung is logged (`Info : connect: …`).
 /// `sim` reuses a virtual chip that is already running (reconnection).
 pub fn connect(
     host: &Host,
@@ -732,6 +734,9 @@ pub fn connect(
             to_khz: khz,
         },
     };
+    // The speed at which the DP answered under reset but the core was not caught (rung 4 starts
+    // there: the faster ones failed on the line).
+    let mut dp_answered_khz = None;
     for &khz in all_speeds.iter().filter(|_| !configured_under_reset) {
         tracing::info!("connect: attach under reset (NRST asserted) at {khz} kHz");
         match attach(&adapter, chip, Some(khz), Method::UnderReset) {
@@ -772,6 +777,13 @@ pub fn connect(
                     what: format!("attach under reset at {khz} kHz"),
                     result: Err(short(&e)),
                 });
+                if crate::diagnose::is_under_reset_timeout(&e) {
+                    // The DP answered at this speed; only the vector catch missed (no
+                    // C_DEBUGEN after a power-on or a Standby wake-up): rung 4 fixes that at
+                    // this speed, a lower one would only add a false second cause.
+                    dp_answered_khz = Some(khz);
+                    break;
+                }
             }
         }
     }
@@ -779,7 +791,10 @@ pub fn connect(
     // core halts on its first instruction, before the firmware can disable SWD or sleep; then
     // attach to the halted core. (probe-rs's attach_under_reset sets the vector catch without
     // C_DEBUGEN, which a core fresh from power-on ignores.)
-    for &khz in &all_speeds {
+    for &khz in all_speeds
+        .iter()
+        .filter(|&&k| dp_answered_khz.is_none_or(|d| k <= d))
+    {
         tracing::info!(
             "connect: halt on the reset vector at {khz} kHz (NRST held, DHCSR.C_DEBUGEN + DEMCR.VC_CORERESET, NRST released)"
         );

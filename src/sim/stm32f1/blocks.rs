@@ -3,7 +3,7 @@
 //! unmodelled blocks). RCC, GPIO, AFIO, PWR, IWDG and the flash interface have their own APIs
 //! (`chip.rs` owns them) and give None here.
 
-use super::exti::Exti;
+use super::super::st::exti::{self, Exti};
 use super::i2c::{I2c, I2cKind};
 use super::map::{Block, Model};
 use super::spi::{Spi, SpiKind};
@@ -20,7 +20,7 @@ pub(crate) fn new_peripheral(block: &'static Block, now: Ps) -> Option<Box<dyn P
         return Unmodelled::for_block(block).map(|u| Box::new(u) as Box<dyn Peripheral>);
     }
     let p: Box<dyn Peripheral> = match block.name {
-        "EXTI" => Box::new(Exti::new()),
+        "EXTI" => Box::new(Exti::new(&exti::F1)),
         "TIM1" => Box::new(Tim::new(TimKind::Tim1, now)),
         "TIM2" => Box::new(Tim::new(TimKind::Tim2, now)),
         "TIM3" => Box::new(Tim::new(TimKind::Tim3, now)),

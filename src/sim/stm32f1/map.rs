@@ -26,7 +26,7 @@ pub(crate) struct Reg {
 /// What serves a block.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Model {
-    /// A register model in `src/sim/stm32f1/<file>.rs`.
+    /// A register model in `src/sim/stm32f1/<file>.rs` (a path relative to it).
     File(&'static str),
     /// The generic stored-register block (`unmodelled.rs`) with these registers.
     Stored(&'static [Reg]),
@@ -117,7 +117,7 @@ pub(crate) const BLOCKS: &[Block] = &[
         Apb2,
         None,
         &[6, 7, 8, 9, 10, 23, 40, 1, 41, 42],
-        File("exti"),
+        File("../st/exti"),
     ),
     b("GPIOA", 0x4001_0800, Apb2, Some(2), &[], File("gpio")),
     b("GPIOB", 0x4001_0C00, Apb2, Some(3), &[], File("gpio")),
@@ -291,7 +291,7 @@ mod tests {
     #[test]
     fn exti_outputs_agree_with_the_exti_model() {
         let exti = block("EXTI").unwrap();
-        let model: Vec<u32> = super::super::exti::OUTPUTS.iter().map(|o| o.2).collect();
+        let model: Vec<u32> = super::super::super::st::exti::F1.outputs.iter().map(|o| o.2).collect();
         assert_eq!(exti.irqs, model.as_slice());
     }
 

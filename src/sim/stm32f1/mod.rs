@@ -13,7 +13,6 @@ pub(crate) mod afio;
 #[cfg(test)]
 pub(crate) mod blocks;
 pub(crate) mod dbgmcu;
-pub(crate) mod exti;
 pub(crate) mod fpec;
 pub(crate) mod gpio;
 pub(crate) mod i2c;

@@ -7,7 +7,7 @@
 //! count (its time advances at 0 Hz); a block held by RCC_APBxRSTR is in its
 //! reset state and ignores writes.
 
-use super::exti::Exti;
+use super::super::st::exti::{self, Exti};
 use super::i2c::{I2c, I2cKind};
 use super::map::{self, Block, Model};
 use super::rcc::Rcc;
@@ -96,7 +96,7 @@ impl Periphs {
                 Spi::new(SpiKind::Spi2, false, now),
             ],
             i2c: [I2c::new(I2cKind::I2c1, now), I2c::new(I2cKind::I2c2, now)],
-            exti: Exti::new(),
+            exti: Exti::new(&exti::F1),
             usb: Usb::new(),
             pma: UsbPma::new(),
             stored: map::BLOCKS

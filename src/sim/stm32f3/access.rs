@@ -2,7 +2,7 @@
 //! each block, the dispatch to the block models and the byte-lane rules (see
 //! the module doc of `mod.rs`).
 
-use super::super::periph::{Ctx, Peripheral};
+use super::super::periph::{Clocks, Ctx, Peripheral};
 use super::super::soc::{BusError, ResetCause, SocCtx, SocEffects};
 use super::super::st::gpio::GpioPort;
 use super::super::stm32f1::fpec::FpecWrite;
@@ -56,6 +56,13 @@ impl F3Soc {
             "FLASH" => self.fpec.read(off),
             "PWR" => self.pwr.read(off),
             "IWDG" => self.iwdg.read(off),
+            "EXTI" => self.exti.read(
+                off,
+                &Ctx {
+                    now,
+                    clocks: &Clocks::default(),
+                },
+            ),
             n if n.starts_with("GPIO") => self.gpio[off_port(a) as usize].read(off),
             _ => {
                 let clocks = self.clocks_for(b);
@@ -165,6 +172,14 @@ impl F3Soc {
                     fx.reset = Some(ResetCause::IndependentWatchdog);
                 }
             }
+            "EXTI" => self.exti.write(
+                off,
+                v,
+                &Ctx {
+                    now,
+                    clocks: &Clocks::default(),
+                },
+            ),
             n if n.starts_with("GPIO") => {
                 let g = &mut self.gpio[off_port(a) as usize];
                 let w = if off == 0x18 || off == 0x28 {

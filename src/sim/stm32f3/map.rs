@@ -332,23 +332,6 @@ const SYSCFG_COMP_OPAMP: &[Reg] = &[
     r(0x44, "OPAMP4_CSR", 0),
 ];
 
-/// EXTI (§14.3: IMR1 resets with the internal lines 23..28 unmasked, IMR2 with
-/// lines 34..63 unmasked).
-const EXTI: &[Reg] = &[
-    r(0x00, "IMR1", 0x1F80_0000),
-    r(0x04, "EMR1", 0),
-    r(0x08, "RTSR1", 0),
-    r(0x0C, "FTSR1", 0),
-    r(0x10, "SWIER1", 0),
-    r(0x14, "PR1", 0),
-    r(0x18, "IMR2", 0xFFFF_FFFC),
-    r(0x1C, "EMR2", 0),
-    r(0x20, "RTSR2", 0),
-    r(0x24, "FTSR2", 0),
-    r(0x28, "SWIER2", 0),
-    r(0x2C, "PR2", 0),
-];
-
 /// CRC (§7.4: DR and INIT 0xFFFF_FFFF, POL 0x04C1_1DB7).
 const CRC: &[Reg] = &[
     r(0x00, "DR", 0xFFFF_FFFF),
@@ -472,7 +455,7 @@ pub(crate) const BLOCKS: &[Block] = &[
         Some(0),
         Stored(SYSCFG_COMP_OPAMP),
     ),
-    b("EXTI", 0x4001_0400, Apb2, None, Stored(EXTI)),
+    b("EXTI", 0x4001_0400, Apb2, None, Modelled),
     b("TIM1", 0x4001_2C00, Apb2, Some(11), Stored(TIM_ADV)),
     b("SPI1", 0x4001_3000, Apb2, Some(12), Stored(SPI)),
     b("TIM8", 0x4001_3400, Apb2, Some(13), Stored(TIM_ADV)),

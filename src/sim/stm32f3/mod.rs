@@ -10,13 +10,15 @@
 //! register), PWR (`pwr.rs`: Stop and Standby), DBGMCU (`dbgmcu.rs`), TIM2
 //! (the F1 timer model in its 32-bit kind, `stm32f1/tim.rs`: time base,
 //! output-compare flags, update/CC interrupts on NVIC line 28,
-//! DBGMCU_APB1_FZ.DBG_TIM2_STOP). SysTick,
+//! DBGMCU_APB1_FZ.DBG_TIM2_STOP), EXTI (`st/exti.rs`, RM0316 §14: 36 lines,
+//! SWIER → PR → NVIC 6..10, 23, 40; no GPIO edge reaches it, SYSCFG_EXTICRx
+//! is stored only). SysTick,
 //! NVIC and the FPU are the Arm part's.
 //!
 //! Not modelled, stored only (each listed register reads its reset value until
 //! written, `map.rs`): TIM1/3/4/6/7/8/15/16/17, RTC, WWDG, SPI1..3 and I2S
 //! ext, UART4/5, I2C1/2, USB and its SRAM, bxCAN, DAC1, SYSCFG/COMP/OPAMP,
-//! EXTI, DMA1/2, CRC, TSC, ADC1..4: no counter counts, no conversion ends, no
+//! DMA1/2, CRC, TSC, ADC1..4: no counter counts, no conversion ends, no
 //! interrupt comes from them. Addresses of the peripheral region that Table 2
 //! of RM0316 §3.2.2 does not give to a block are bus errors.
 //!
@@ -47,6 +49,7 @@ use super::family::Identity;
 use super::nvmem::NvMem;
 use super::periph::{Clocks, Ctx, Peripheral};
 use super::soc::{BusError, PowerMode, ResetCause, Soc, SocCtx, SocEffects};
+use super::st::exti::{self, Exti};
 use super::st::gpio::GpioPort;
 use super::st::usart::{Kernel, Usart, drain_serial};
 use super::stm32f1::fpec::Fpec;
@@ -85,6 +88,7 @@ pub(crate) struct F3Soc {
     pub tim2: Tim,
     tim2_frozen: bool,
     pub dbgmcu: Dbgmcu,
+    pub exti: Exti,
     pub pwr: Pwr,
     pub iwdg: IwdgF3,
     pub fpec: Fpec,
@@ -141,6 +145,7 @@ impl F3Soc {
             tim2: Tim::new(TimKind::Tim2x32, 0),
             tim2_frozen: false,
             dbgmcu: Dbgmcu::default(),
+            exti: Exti::new(&exti::F3),
             pwr: Pwr::default(),
             iwdg,
             fpec,
@@ -394,6 +399,7 @@ impl Soc for F3Soc {
         if self.tim2.irq(0) {
             set(TIM2_IRQ);
         }
+        self.exti.irq_levels(out);
     }
 
     fn set_core_halted(&mut self, halted: bool, cx: &mut SocCtx) {
@@ -422,6 +428,7 @@ impl Soc for F3Soc {
             u.reset();
         }
         self.tim2.reset();
+        self.exti.reset();
         for s in self.stored.iter_mut().flatten() {
             s.reset();
         }

@@ -341,3 +341,22 @@ fn tim2_is_a_32_bit_timer_with_its_interrupt_on_line_28() {
     };
     assert_eq!(map::TIM2[11].reset, 0xFFFF_FFFF);
 }
+
+#[test]
+fn exti_swier_pends_nvic_line_40_and_a_reset_clears_it() {
+    // RM0316 §14.3: EXTI at 0x4001_0400, always clocked; EXTI15_10 is NVIC line 40.
+    const EXTI: u32 = 0x4001_0400;
+    let mut r = Rig::new();
+    assert_eq!(r.rd(EXTI), 0x1F80_0000, "IMR1");
+    assert_eq!(r.rd(EXTI + 0x20), 0xFFFF_FFFC, "IMR2");
+    r.wr(EXTI, 0x1F80_0000 | (1 << 13));
+    r.wr(EXTI + 0x10, 1 << 13);
+    assert_eq!(r.rd(EXTI + 0x14), 1 << 13, "PR1");
+    let mut out = [0; 8];
+    r.soc.irq_levels(&mut out);
+    assert_eq!(out[1], 1 << (40 - 32));
+    r.reset(ResetCause::Pin);
+    assert_eq!(r.rd(EXTI + 0x14), 0);
+    r.soc.irq_levels(&mut out);
+    assert_eq!(out[1], 0);
+}

@@ -9,11 +9,14 @@
 //! areas 0x1FFF_7800 and 0x1FFF_F800 (read-only views), DBGMCU 0xE004_2000
 //! (IDCODE, CR, APB1FZR1 +8, APB1FZR2 +0xC, APB2FZR +0x10), and the timed
 //! blocks of `soc/timed.rs`: USART1..3 and TIM2 with their RCC gating,
-//! reset hold, kernel clocks, DBGMCU freeze and NVIC lines. Peripheral
+//! reset hold, kernel clocks, DBGMCU freeze and NVIC lines; EXTI at
+//! 0x4001_0400 (`st/exti.rs`, RM0351 §14 / RM0440 §15: SWIER → PR → NVIC
+//! 6..10, 23, 40; always clocked; no GPIO edge reaches it, SYSCFG_EXTICRx is
+//! stored only). Peripheral
 //! registers are words (a sub-word write is replicated on all lanes). Every
 //! other register of 0x4000_0000–0x5FFF_FFFF keeps what is written (0 until
 //! written) and is reported once in the debug log (the other timers, WWDG,
-//! UART4/5, LPUART1, EXTI, … are not modelled). GPIO blocks need their
+//! UART4/5, LPUART1, … are not modelled). GPIO blocks need their
 //! RCC_AHB2ENR bit, PWR RCC_APB1ENR1.PWREN: else writes are ignored and
 //! reads give 0.
 
@@ -22,6 +25,8 @@ use std::collections::HashMap;
 use super::super::family::Identity;
 use super::super::nvmem::NvMem;
 use super::super::soc::{BusError, PowerMode, ResetCause, Soc, SocCtx, SocEffects};
+use super::super::periph::{Clocks, Ctx, Peripheral};
+use super::super::st::exti::{self, Exti};
 use super::super::st::gpio::{GpioPort, GpioReset};
 use super::super::st::usart::Usart;
 use super::super::stm32f1::tim::Tim;
@@ -37,11 +42,28 @@ mod timed;
 
 const IWDG: u32 = 0x4000_3000;
 const PWR: u32 = 0x4000_7000;
+const EXTI: u32 = 0x4001_0400;
 const RCC: u32 = 0x4002_1000;
 const FLASH_IF: u32 = 0x4002_2000;
 const GPIOA: u32 = 0x4800_0000;
 const OTP: u32 = 0x1FFF_7000;
 const DBGMCU: u32 = 0xE004_2000;
+
+/// The EXTI counts no clock: its accesses need only the time.
+fn exti_cx(now: Ps) -> Ctx<'static> {
+    Ctx {
+        now,
+        clocks: &Clocks::RESET,
+    }
+}
+
+/// The EXTI of `variant` (RM0440 §15, RM0351 §14).
+fn exti_of(variant: Variant) -> &'static exti::ExtiSpec {
+    match variant {
+        Variant::G474 => &exti::G4,
+        Variant::L476 => &exti::L4,
+    }
+}
 
 /// The GPIO reset values of `variant`'s family.
 fn gpio_family(variant: Variant) -> GpioReset {
@@ -69,6 +91,7 @@ pub(crate) struct L4Soc {
     pub iwdg: Iwdg,
     pub flash: FlashCtl,
     pub gpio: Vec<GpioPort>,
+    pub exti: Exti,
     pub usart: [Usart; 3],
     /// TIM2, the 32-bit general-purpose timer (the F1 model, 32-bit kind).
     pub tim2: Tim,
@@ -113,6 +136,7 @@ impl L4Soc {
             usart: timed::new_usarts(variant, 0),
             tim2: timed::new_tim2(0),
             dbg: [0; 4],
+            exti: Exti::new(exti_of(variant)),
             stored: HashMap::new(),
             power: PowerMode::Run,
             shutdown: false,
@@ -170,6 +194,7 @@ impl L4Soc {
         }
         match a {
             IWDG..0x4000_3400 => self.iwdg.read(a - IWDG),
+            EXTI..0x4001_0800 => self.exti.read(a - EXTI, &exti_cx(now)),
             PWR..0x4000_7400 if self.rcc.apb1enr1() & (1 << 28) != 0 => self.pwr.read(a - PWR),
             PWR..0x4000_7400 => 0,
             RCC..0x4002_1400 => self.rcc.read(a - RCC),
@@ -198,6 +223,7 @@ impl L4Soc {
                 self.iwdg.write(a - IWDG, v);
                 fx.merge(self.sync_iwdg(cx.now, cx.core_halted));
             }
+            EXTI..0x4001_0800 => self.exti.write(a - EXTI, v, &exti_cx(cx.now)),
             PWR..0x4000_7400 => {
                 if self.rcc.apb1enr1() & (1 << 28) != 0 {
                     self.pwr.write(a - PWR, v);
@@ -360,6 +386,7 @@ impl Soc for L4Soc {
             out[FLASH_IRQ / 32] |= 1 << (FLASH_IRQ % 32);
         }
         self.timed_irqs(out);
+        self.exti.irq_levels(out);
     }
 
     fn set_core_halted(&mut self, halted: bool, cx: &mut SocCtx) {
@@ -394,12 +421,14 @@ impl Soc for L4Soc {
         self.rcc = Rcc::after_reset(self.variant, self.rcc.csr, cause);
         let sr1 = self.pwr.sr1;
         self.pwr = Pwr::after_reset(self.variant == Variant::G474);
-        // SBF survives the reset that ends Standby (RM0351 §5.4.11).
-        self.pwr.sr1 = (sr1 & 0x1F) | if from_standby && !shutdown { 1 << 8 } else { 0 };
+        // SBF is set by the reset that ends Standby and, like WUFx, is not cleared by a system
+        // reset, only by SCR.CSBF or a power-on (RM0351 §5.4.11, RM0440 §6.4.11).
+        self.pwr.sr1 = (sr1 & 0x11F) | if from_standby && !shutdown { 1 << 8 } else { 0 };
         self.gpio = (0..self.gpio.len())
             .map(|p| GpioPort::after_reset_of(gpio_family(self.variant), p))
             .collect();
         self.stored.clear();
+        self.exti.reset();
         let hw_wdg = self.flash.loaded.optr & OPTR_IWDG_SW == 0;
         self.iwdg = Iwdg::after_reset(hw_wdg, cx.now);
         self.reset_timed();

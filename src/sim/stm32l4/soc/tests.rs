@@ -92,6 +92,12 @@ fn stop_and_standby_keep_the_link_only_with_the_dbgmcu_bits() {
         1 << 8,
         "SBF"
     );
+    // A later system reset (a second NRST) keeps SBF; SCR.CSBF clears it.
+    soc.system_reset(ResetCause::Pin, &mut c);
+    soc.write(RCC + 0x58, 4, 1 << 28, &mut c).unwrap();
+    assert_eq!(soc.read(PWR + 0x10, 4, &mut c).unwrap() & (1 << 8), 1 << 8);
+    soc.write(PWR + 0x18, 4, 1 << 8, &mut c).unwrap();
+    assert_eq!(soc.read(PWR + 0x10, 4, &mut c).unwrap() & (1 << 8), 0);
     // Shutdown (LPMS = 1xx): the debug logic is lost whatever DBGMCU says.
     soc.write(PWR, 4, 0x204, &mut c).unwrap();
     soc.enter_deep_sleep(&mut c);
@@ -129,4 +135,32 @@ fn information_block_otp_signature_and_option_view() {
         soc.read(0x1FFF_7830, 4, &mut c).is_err(),
         "beyond the option bytes"
     );
+}
+
+#[test]
+fn exti_swier_pends_the_nvic_line_on_both_variants() {
+    // RM0351 §14.5, RM0440 §15.5: EXTI at 0x4001_0400; EXTI0 is NVIC line 6, EXTI9_5 23.
+    const EXTI: u32 = 0x4001_0400;
+    for (ident, variant, imr1) in [
+        (&STM32L476RG, Variant::L476, 0xFF82_0000),
+        (&STM32G474RE, Variant::G474, 0x1F84_0000),
+    ] {
+        let mut nv = factory_nv(variant, ident.flash_size);
+        let f = FaultSet::default();
+        let mut soc = L4Soc::power_on(ident, variant, &nv);
+        let mut c = cx(0, &mut nv, &f, true);
+        assert_eq!(soc.read(EXTI, 4, &mut c).unwrap(), imr1);
+        soc.write(EXTI, 4, imr1 | 1 | (1 << 7), &mut c).unwrap();
+        soc.write(EXTI + 0x10, 4, 1 | (1 << 7), &mut c).unwrap();
+        let mut out = [0; 8];
+        soc.irq_levels(&mut out);
+        assert_eq!(out[0], (1 << 6) | (1 << 23));
+        soc.write(EXTI + 0x14, 4, 1, &mut c).unwrap();
+        soc.irq_levels(&mut out);
+        assert_eq!(out[0], 1 << 23, "PR0 cleared, PR7 still set");
+        soc.system_reset(ResetCause::Pin, &mut c);
+        soc.irq_levels(&mut out);
+        assert_eq!(out[0], 0);
+        assert_eq!(soc.read(EXTI + 0x14, 4, &mut c).unwrap(), 0);
+    }
 }
