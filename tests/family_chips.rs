@@ -127,7 +127,9 @@ fn g474_swd_off_link_lost_then_connect_under_reset() {
         c,
         &storage,
         &format!(
-            "{}; reset run; sleep 500; halt; reg pc; mdw 0x20000000 2; shutdown",
+            // `wait_halt` returns when the host sees the link go and re-attaches under reset
+            // (the core is then halted at the reset vector): no wall-clock sleep.
+            "{}; reset run; wait_halt 20000; reg pc; mdw 0x20000000 2; shutdown",
             program("g474-swd-off.elf")
         ),
     );
@@ -165,7 +167,9 @@ fn g474_swd_off_without_nrst_names_the_stm32l4x_fix() {
         c,
         Path::new("none"),
         &format!(
-            "{}; reset run; sleep 500; sim fault no-nrst; halt; shutdown",
+            // NRST cut before the run (`reset run` is a SYSRESETREQ); `wait_halt` ends when the
+            // link goes and the re-attach fails.
+            "{}; sim fault no-nrst; reset run; wait_halt 20000; shutdown",
             program("g474-swd-off.elf")
         ),
     );

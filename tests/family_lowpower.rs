@@ -112,7 +112,10 @@ fn assert_link_lost(c: &Chip, r: &Run, mode: u32) {
         &r.stdout,
         "\n  fix: reconnect under reset (restart with `reset_config(\"srst_only srst_nogate connect_assert_srst\");` in the board script, or run 'doctor'); keep the DBGMCU_CR bits and the SWD pins in the firmware\n",
     );
-    assert_has(&r.stderr, &format!("Info : [{t}] the debug link was lost; attaching again\n"));
+    assert_has(
+        &r.stderr,
+        &format!("Info : [{t}] the debug link was lost; attaching again\n"),
+    );
     assert_has(&r.stdout, "halt: ok\n");
     assert_has(&r.stdout, "pc (/32): 0xfffffffe\n");
 }
@@ -138,20 +141,32 @@ fn stop_without_dbg_stop_loses_the_link_and_the_ladder_connects_under_reset() {
         // Stop keeps the debug logic (C_DEBUGEN): probe-rs's attach under reset works at once.
         assert_has(
             &r.stderr,
-            &format!("Info : connect: plain attach at {khz} kHz failed: no ACK from the SW-DP (DPIDR not read)\n"),
+            &format!(
+                "Info : connect: plain attach at {khz} kHz failed: no ACK from the SW-DP (DPIDR not read)\n"
+            ),
         );
         assert_has(
             &r.stderr,
-            &format!("Info : connect: connected under reset at {khz} kHz; the core is halted at the reset vector (PC 0xfffffffe) before the firmware ran\n"),
+            &format!(
+                "Info : connect: connected under reset at {khz} kHz; the core is halted at the reset vector (PC 0xfffffffe) before the firmware ran\n"
+            ),
         );
         assert_has(
             &r.stderr,
-            &format!("Info : [{t}] the debug link is back: re-attached at {khz} kHz by itself ('doctor' is not needed); the core is halted\n"),
+            &format!(
+                "Info : [{t}] the debug link is back: re-attached at {khz} kHz by itself ('doctor' is not needed); the core is halted\n"
+            ),
         );
         // SRAM is kept in Stop and across the reset; no standby flag.
         assert_has(&r.stdout, &format!("0x{MARK:08x}: cafef00d \n"));
         let status = status_of(&r);
-        assert_eq!(status & sbf, 0, "{}: no SBF after Stop\n{}", c.board, r.stdout);
+        assert_eq!(
+            status & sbf,
+            0,
+            "{}: no SBF after Stop\n{}",
+            c.board,
+            r.stdout
+        );
     }
 }
 
@@ -179,20 +194,28 @@ fn standby_without_dbg_standby_resets_the_debug_logic_and_the_ladder_halts_on_th
         // vector itself, at the same speed (the line is fine, no lower speed is tried).
         assert_has(
             &r.stderr,
-            &format!("Info : connect: attach under reset at {khz} kHz failed: could not attach to "),
+            &format!(
+                "Info : connect: attach under reset at {khz} kHz failed: could not attach to "
+            ),
         );
         assert_has(&r.stderr, "Timeout while attaching to target under reset.");
         assert_has(
             &r.stderr,
-            &format!("Info : connect: halt on the reset vector at {khz} kHz (NRST held, DHCSR.C_DEBUGEN + DEMCR.VC_CORERESET, NRST released)\n"),
+            &format!(
+                "Info : connect: halt on the reset vector at {khz} kHz (NRST held, DHCSR.C_DEBUGEN + DEMCR.VC_CORERESET, NRST released)\n"
+            ),
         );
         assert_has(
             &r.stderr,
-            &format!("Info : connect: connected at {khz} kHz; the core is halted at the reset vector (PC 0xfffffffe) before the firmware ran\n"),
+            &format!(
+                "Info : connect: connected at {khz} kHz; the core is halted at the reset vector (PC 0xfffffffe) before the firmware ran\n"
+            ),
         );
         assert_has(
             &r.stderr,
-            &format!("Info : [{t}] the debug link is back: re-attached at {khz} kHz by itself ('doctor' is not needed); the core is halted\n"),
+            &format!(
+                "Info : [{t}] the debug link is back: re-attached at {khz} kHz by itself ('doctor' is not needed); the core is halted\n"
+            ),
         );
         assert_eq!(
             r.stderr
@@ -244,7 +267,9 @@ fn doctor_in_stop_names_the_family_s_swd_pins_and_stop_standby() {
         );
         assert_has(
             &r.stdout,
-            &format!("fix: add `reset_config(\"srst_only srst_nogate connect_assert_srst\");` to the board script (init also falls back to it by itself); then erase or fix the firmware (`{driver} mass_erase 0`).\n"),
+            &format!(
+                "fix: add `reset_config(\"srst_only srst_nogate connect_assert_srst\");` to the board script (init also falls back to it by itself); then erase or fix the firmware (`{driver} mass_erase 0`).\n"
+            ),
         );
         assert!(!r.stdout.contains("AFIO_MAPR"), "{}", r.stdout);
     }

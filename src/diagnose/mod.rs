@@ -215,7 +215,8 @@ pub fn stlink_firmware_outdated(err: &(dyn StdError + 'static)) -> Option<u8> {
 /// WAIT, FAULT, a core that does not answer).
 pub fn is_link_failure(err: &(dyn StdError + 'static)) -> bool {
     is_under_reset_timeout(err)
-        || matches!(evidence(err),
+        || matches!(
+            evidence(err),
             Evidence::NoAck
                 | Evidence::LineErrors
                 | Evidence::Wait

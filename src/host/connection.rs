@@ -436,7 +436,7 @@ impl std::fmt::Display for LadderFailure {
                     "  cause: the target is powered ({volts}) but the SW-DP gives no ACK at any speed. Most likely the firmware disabled the SWD pins ({}) or put the chip in Stop/Standby without the DBGMCU_CR debug bits; otherwise SWDIO/SWCLK are not connected. {nrst}.",
                     self.swd_pins
                 )?;
-                if let Some(rdp2) = self.rdp2 {
+                if let Some(rdp2) = self.rdp2.filter(|_| self.nrst != NrstState::NotWired) {
                     write!(
                         f,
                         " A chip at read-out protection level 2 ({rdp2}) looks exactly like this: it keeps its debug port off from reset on, even under reset."
@@ -456,7 +456,7 @@ impl std::fmt::Display for LadderFailure {
                         self.driver
                     )?;
                 }
-                if self.rdp2.is_some() {
+                if self.rdp2.is_some() && self.nrst != NrstState::NotWired {
                     write!(
                         f,
                         ". If the chip was set to RDP level 2, that is permanent: nothing can be done over SWD (no unlock, no erase, not even with BOOT0); only the firmware on the chip can still change its own flash"

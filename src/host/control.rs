@@ -560,18 +560,46 @@ impl Host {
             .is_some_and(|t| t.state == TargetState::Running);
         let start = std::time::Instant::now();
         loop {
-            let (status, lines) = self.with_core(|core, name| {
-                let status = core.status()?;
-                let lines = match status {
-                    CoreStatus::Halted(reason) if was_running => {
-                        Some(halt_lines(core, name, reason_name(reason), &|a| {
-                            self.symbolize(a)
-                        })?)
+            // The poll is the background poller's (open the core, DHCSR, the halt lines), so
+            // that a lost link is reported and handled the same way whichever polls first.
+            self.reattach_if_lost()?;
+            let idx = self.current_target()?.1;
+            let polled = {
+                let mut guard = self.conn();
+                let conn = guard.as_mut().ok_or_else(|| {
+                    CommandError::failed("the target is not connected: 'init' failed or was not run; see the error printed by init, or run 'doctor'")
+                })?;
+                conn.session.core(idx).and_then(|mut core| {
+                    let status = core.status()?;
+                    let lines = match status {
+                        CoreStatus::Halted(reason) if was_running => {
+                            Some(halt_lines(&mut core, &target, reason_name(reason), &|a| {
+                                self.symbolize(a)
+                            })?)
+                        }
+                        _ => None,
+                    };
+                    Ok((status, lines))
+                })
+            };
+            let (status, lines) = match polled {
+                Ok(v) => v,
+                // The link went while waiting (firmware that turns SWD off or sleeps): the same
+                // explanation and re-attach as when the background poller sees it first, so the
+                // outcome does not depend on which of the two polls first.
+                Err(e) if crate::diagnose::is_link_failure(&e) => {
+                    self.report_link_lost(&target, &e);
+                    self.reattach_if_lost()?;
+                    if start.elapsed() >= timeout {
+                        return Err(CommandError::failed(format!(
+                            "timed out while waiting for target halted ({} ms): the debug link kept going down",
+                            timeout.as_millis()
+                        )));
                     }
-                    _ => None,
-                };
-                Ok((status, lines))
-            })?;
+                    continue;
+                }
+                Err(e) => return Err(diagnose::command_error(&format!("access {target}"), &e)),
+            };
             if let CoreStatus::Halted(_) = status {
                 self.set_state(&target, TargetState::Halted);
                 if let Some(lines) = lines {
@@ -636,23 +664,28 @@ impl Host {
                     }
                 }
                 Ok(None) => {}
-                Err(e) => {
-                    self.set_state(&name, TargetState::Unknown);
-                    self.note_link_failure(&e);
-                    let msg = self.link_lost_message(&name, &e);
-                    for l in msg.lines() {
-                        tracing::error!("{l}");
-                    }
-                    self.set_pending_diagnosis(&msg);
-                    self.events().send(HostEvent::Target {
-                        target: name.clone(),
-                        lines: msg.lines().map(String::from).collect(),
-                        origin: None,
-                    });
-                }
+                Err(e) => self.report_link_lost(&name, &e),
             }
         }
         self.poll_halted();
+    }
+
+    /// A poll of running `name` failed with `e`: the target's state is unknown, a link failure
+    /// is noted (the next access re-attaches), and the explanation goes to the log and every
+    /// console.
+    fn report_link_lost(&self, name: &str, e: &probe_rs::Error) {
+        self.set_state(name, TargetState::Unknown);
+        self.note_link_failure(e);
+        let msg = self.link_lost_message(name, e);
+        for l in msg.lines() {
+            tracing::error!("{l}");
+        }
+        self.set_pending_diagnosis(&msg);
+        self.events().send(HostEvent::Target {
+            target: name.to_string(),
+            lines: msg.lines().map(String::from).collect(),
+            origin: None,
+        });
     }
 
     fn set_pending_diagnosis(&self, msg: &str) {

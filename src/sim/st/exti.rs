@@ -66,7 +66,11 @@ pub(crate) const F1: ExtiSpec = ExtiSpec {
     configurable: (1 << 19) - 1,
     imr_reset: 0,
     bank2: None,
-    outputs: gpio_outputs![("PVD", 1 << 16, 1), ("RTCAlarm", 1 << 17, 41), ("USBWakeUp", 1 << 18, 42)],
+    outputs: gpio_outputs![
+        ("PVD", 1 << 16, 1),
+        ("RTCAlarm", 1 << 17, 41),
+        ("USBWakeUp", 1 << 18, 42)
+    ],
 };
 
 /// STM32F303xB/C (RM0316 §14.2.5 Table 85, §14.3.1/§14.3.7): 36 lines; direct 23..28 (I2C1/2,

@@ -291,7 +291,11 @@ mod tests {
     #[test]
     fn exti_outputs_agree_with_the_exti_model() {
         let exti = block("EXTI").unwrap();
-        let model: Vec<u32> = super::super::super::st::exti::F1.outputs.iter().map(|o| o.2).collect();
+        let model: Vec<u32> = super::super::super::st::exti::F1
+            .outputs
+            .iter()
+            .map(|o| o.2)
+            .collect();
         assert_eq!(exti.irqs, model.as_slice());
     }
 

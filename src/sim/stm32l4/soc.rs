@@ -24,8 +24,8 @@ use std::collections::HashMap;
 
 use super::super::family::Identity;
 use super::super::nvmem::NvMem;
-use super::super::soc::{BusError, PowerMode, ResetCause, Soc, SocCtx, SocEffects};
 use super::super::periph::{Clocks, Ctx, Peripheral};
+use super::super::soc::{BusError, PowerMode, ResetCause, Soc, SocCtx, SocEffects};
 use super::super::st::exti::{self, Exti};
 use super::super::st::gpio::{GpioPort, GpioReset};
 use super::super::st::usart::Usart;
