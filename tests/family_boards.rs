@@ -216,3 +216,73 @@ fn family_commands_refuse_the_other_familys_banks() {
         "OTP memory bank #1 is disabled for write commands.\nOTP memory bank #1 is enabled for write commands.\n",
     );
 }
+
+/// Regression: `board/st_nucleo_l4.rhai` called `reset_config("srst_only srst_nogate")`, which
+/// the command refused as one unknown word, so the real NUCLEO-L476RG board did not load; the
+/// same form is what stdbg's fixes tell users to add. Every real board script loads with the
+/// ST-LINK interface and declares its banks and reset lines.
+#[test]
+fn real_board_scripts_load_and_reset_config_takes_one_string_of_words() {
+    for (board, reset, bank) in [
+        (
+            "board/bluepill.rhai",
+            "none separate\n",
+            "#0 : stm32f1x.flash (stm32f1x) at 0x08000000",
+        ),
+        (
+            "board/stm32f3discovery.rhai",
+            "srst_only separate srst_nogate connect_deassert_srst\n",
+            "#0 : stm32f3x.flash (stm32f1x) at 0x08000000",
+        ),
+        (
+            "board/st_nucleo_g4.rhai",
+            "srst_only separate srst_nogate connect_deassert_srst\n",
+            "#1 : stm32g4x.otp (stm32l4x) at 0x1fff7000",
+        ),
+        (
+            "board/st_nucleo_l4.rhai",
+            "srst_only separate srst_nogate connect_deassert_srst\n",
+            "#1 : stm32l4x.otp (stm32l4x) at 0x1fff7000",
+        ),
+    ] {
+        let dir = common::tempdir();
+        let r = common::stdbg(
+            dir.path(),
+            &[
+                "-f",
+                "interface/stlink.rhai",
+                "-f",
+                board,
+                "-c",
+                "reset_config; flash banks; shutdown",
+            ],
+        );
+        r.expect_code(0);
+        common::assert_has(&r.stdout, reset);
+        common::assert_has(&r.stdout, bank);
+    }
+    // The fix stdbg prints, as a script line.
+    let dir = common::tempdir();
+    let script = dir.path().join("fix.rhai");
+    std::fs::write(
+        &script,
+        "reset_config(\"srst_only srst_nogate connect_assert_srst\");\n",
+    )
+    .unwrap();
+    let r = common::stdbg(
+        dir.path(),
+        &[
+            "-f",
+            "board/sim-bluepill.rhai",
+            "-f",
+            script.to_str().unwrap(),
+            "-c",
+            "reset_config; shutdown",
+        ],
+    );
+    r.expect_code(0);
+    common::assert_has(
+        &r.stdout,
+        "srst_only separate srst_nogate connect_assert_srst\n",
+    );
+}

@@ -149,7 +149,10 @@ pub fn register(reg: &mut Registry) {
     ));
     reg.add(command("reset_config", Mode::Any, "[none|trst_only|srst_only|trst_and_srst] [srst_pulls_trst|trst_pulls_srst|combined|separate] [srst_gates_jtag|srst_nogate] [trst_push_pull|trst_open_drain] [srst_push_pull|srst_open_drain] [connect_deassert_srst|connect_assert_srst]", "Describe the reset lines wired to the adapter; with no argument print them.", |ctx, args| {
         let mut cfg = ctx.host.config().reset_config.clone();
-        for a in args {
+        // `reset_config("srst_only srst_nogate")` from a script passes one word with spaces:
+        // the same words as `reset_config srst_only srst_nogate`.
+        let words: Vec<String> = args.iter().flat_map(|a| a.split_whitespace().map(str::to_string)).collect();
+        for a in &words {
             match a.as_str() {
                 "none" | "trst_only" | "srst_only" | "trst_and_srst" => cfg.signals = a.clone(),
                 "srst_pulls_trst" | "trst_pulls_srst" | "combined" | "separate" => cfg.combination = a.clone(),
@@ -164,7 +167,7 @@ pub fn register(reg: &mut Registry) {
         } else {
             format!("{} {}", cfg.signals, cfg.combination)
         };
-        let changed = !args.is_empty();
+        let changed = !words.is_empty();
         ctx.host.config().reset_config = cfg;
         if !changed {
             ctx.println(text);
