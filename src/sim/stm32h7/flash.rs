@@ -69,7 +69,10 @@
 use super::super::nvmem::NvMem;
 use super::super::stm32l4::flash::{FlashCx, KEY1, KEY2, KeyError, OPTKEY1, OPTKEY2};
 use super::super::time::Ps;
+mod bank;
+
 use super::options::{self, OPTSR_OPT_BUSY, OPTSR_OPTCHANGEERR, OptionRegs, RDP_LEVEL0};
+use bank::{Bank, Latch, WriteBuf};
 
 /// Bytes per bank and per sector (RM0433 §4.3.4).
 pub(crate) const BANK_SIZE: usize = 1 << 20;
@@ -124,121 +127,6 @@ pub(crate) const T_SECTOR_PS: [Ps; 4] = [2000 * MS, 1800 * MS, 1100 * MS, 1000 *
 pub(crate) const T_MASS_PS: [Ps; 4] = [13_000 * MS, 8_000 * MS, 6_000 * MS, 5_000 * MS];
 /// Option-byte programming (an assumption: DS12110 gives no figure).
 pub(crate) const T_OPT_PS: Ps = 300 * MS;
-
-/// A key register's unlock sequence.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Latch {
-    Locked,
-    FirstKey,
-    Open,
-    /// A wrong sequence: locked until reset.
-    Jammed,
-}
-
-impl Latch {
-    /// One write of `v` to the key register (RM0433 §4.5.1): `Err` (a bus
-    /// error) for a wrong key or a write while open, which jams the latch.
-    fn feed(&mut self, v: u32, keys: (u32, u32)) -> Result<(), KeyError> {
-        *self = match (*self, v) {
-            (Latch::Locked, k) if k == keys.0 => Latch::FirstKey,
-            (Latch::FirstKey, k) if k == keys.1 => Latch::Open,
-            _ => {
-                *self = Latch::Jammed;
-                return Err(KeyError);
-            }
-        };
-        Ok(())
-    }
-
-    /// Locked again by software (a jammed latch stays jammed).
-    fn close(&mut self) {
-        if *self != Latch::Jammed {
-            *self = Latch::Locked;
-        }
-    }
-}
-
-/// The 256-bit write buffer of a bank.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct WriteBuf {
-    /// Byte offset of the flash word in main flash.
-    word: usize,
-    data: [u8; WORD],
-    /// Bytes written so far, one bit each.
-    written: u32,
-}
-
-/// One bank's registers and operation state.
-#[derive(Debug, Clone)]
-struct Bank {
-    keys: Latch,
-    cr: u32,
-    /// The sticky SR flags (EOP and errors); BSY/QW/WBNE are derived.
-    sr: u32,
-    buf: Option<WriteBuf>,
-    /// The queued and running operations: (end, is an erase), in order.
-    ops: Vec<(Ps, bool)>,
-    /// CRCCRx, CRCSADDxR, CRCEADDxR (stored only).
-    crc: [u32; 3],
-}
-
-impl Bank {
-    fn after_reset() -> Bank {
-        Bank {
-            keys: Latch::Locked,
-            cr: CR_RESET,
-            sr: 0,
-            buf: None,
-            ops: Vec::new(),
-            crc: [0; 3],
-        }
-    }
-
-    /// Ends the operations whose time has come: EOP for each.
-    fn settle(&mut self, now: Ps) {
-        let done = self.ops.iter().take_while(|(t, _)| *t <= now).count();
-        for (_, erase) in self.ops.drain(..done) {
-            if erase {
-                self.cr &= !CR_START;
-            }
-            self.sr |= SR_EOP;
-        }
-    }
-
-    fn next_end(&self) -> Option<Ps> {
-        self.ops.first().map(|(t, _)| *t)
-    }
-
-    fn last_end(&self) -> Option<Ps> {
-        self.ops.last().map(|(t, _)| *t)
-    }
-
-    fn status(&self) -> u32 {
-        let busy = if !self.ops.is_empty() {
-            SR_BSY | SR_QW
-        } else {
-            0
-        };
-        self.sr | busy | if self.buf.is_some() { SR_WBNE } else { 0 }
-    }
-
-    /// PSIZE as an index into the time tables.
-    fn psize(&self) -> usize {
-        ((self.cr & CR_PSIZE) >> 4) as usize
-    }
-
-    /// Error `flags`: the write buffer is discarded.
-    fn fail(&mut self, flags: u32) {
-        self.sr |= flags;
-        self.buf = None;
-    }
-
-    /// An operation of `t` from now, or queued behind the last one.
-    fn busy(&mut self, now: Ps, t: Ps, erase: bool) {
-        let start = self.last_end().map_or(now, |b| b.max(now));
-        self.ops.push((start + t, erase));
-    }
-}
 
 /// What the SoC must do after a controller access.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -578,7 +466,9 @@ impl FlashCtl {
         }
         let bank = (off / BANK_SIZE).min(1);
         let rdp = self.rdp_blocks(cx);
-        let protected = self.cur.sector_protected(bank, (off % BANK_SIZE) / SECTOR_SIZE);
+        let protected = self
+            .cur
+            .sector_protected(bank, (off % BANK_SIZE) / SECTOR_SIZE);
         let b = &mut self.banks[bank];
         if b.cr & CR_LOCK != 0 || b.cr & CR_PG == 0 || b.cr & (CR_SER | CR_BER) != 0 {
             return b.fail(SR_PGSERR);

@@ -125,7 +125,11 @@ fn reset_values_of_both_banks_and_the_options() {
     let mut r = Rig::new();
     assert_eq!(r.r(0x00), 0x37);
     assert_eq!(r.r(0x100), 0x37, "ACR alias");
-    assert_eq!((r.r(0x0C), r.r(0x10C)), (0x31, 0x31), "CR1/CR2: LOCK, PSIZE x64");
+    assert_eq!(
+        (r.r(0x0C), r.r(0x10C)),
+        (0x31, 0x31),
+        "CR1/CR2: LOCK, PSIZE x64"
+    );
     assert_eq!((r.r(0x10), r.r(0x110)), (0, 0));
     assert_eq!((r.r(0x18), r.r(0x118)), (1, 1), "OPTCR: OPTLOCK");
     for base in [B1, B2] {
@@ -224,7 +228,11 @@ fn bank_2_takes_byte_stores_and_force_write() {
     r.w(0x10C, CR_PG | (1 << 4) | CR_FW).unwrap();
     assert_eq!(r.r(0x110), SR_QW | SR_BSY);
     assert_eq!(r.flash(off, 6), [0xA0, 0xA1, 0xA2, 0xA3, 0xA4, 0xFF]);
-    assert_eq!(r.flash(off + 5, 27), [0xFF; 27], "bytes not written stay erased");
+    assert_eq!(
+        r.flash(off + 5, 27),
+        [0xFF; 27],
+        "bytes not written stay erased"
+    );
     r.pass(T_WORD_PS[1]);
     assert_eq!(r.r(0x110), SR_EOP, "x16: 180 µs");
     // FW with an empty buffer does nothing.
@@ -333,7 +341,11 @@ fn sector_erase_takes_the_datasheet_time_by_psize() {
     r.w(0x0C, CR_SER | CR_PSIZE | (2 << 8) | CR_START).unwrap();
     assert_eq!(r.r(0x10), SR_QW | SR_BSY);
     assert_eq!(r.r(0x0C) & CR_START, CR_START);
-    assert!(r.flash(2 * SECTOR_SIZE, SECTOR_SIZE).iter().all(|b| *b == 0xFF));
+    assert!(
+        r.flash(2 * SECTOR_SIZE, SECTOR_SIZE)
+            .iter()
+            .all(|b| *b == 0xFF)
+    );
     assert_eq!(r.flash(3 * SECTOR_SIZE, 16), [0x55; 16], "sector 3 kept");
     assert_eq!(r.ctl.next_event(), Some(1000 * MS));
     r.pass(1000 * MS - 1);
@@ -355,7 +367,10 @@ fn bank_erase_clears_one_bank_only() {
     r.nv.flash[SIZE - 1] = 0;
     r.unlock(B2);
     r.w(0x10C, CR_BER | CR_PSIZE | CR_START).unwrap();
-    assert_eq!((r.nv.flash[BANK_SIZE + 0x10], r.nv.flash[SIZE - 1]), (0xFF, 0xFF));
+    assert_eq!(
+        (r.nv.flash[BANK_SIZE + 0x10], r.nv.flash[SIZE - 1]),
+        (0xFF, 0xFF)
+    );
     assert_eq!(r.nv.flash[0x10], 0, "bank 1 kept");
     assert_eq!(r.r(0x110), SR_QW | SR_BSY);
     assert_eq!(r.r(0x10), 0);
@@ -407,7 +422,10 @@ fn rdp_zero_to_one_to_zero_with_the_regression_mass_erase() {
     // Regression to level 0: both banks erased, OPT_BUSY for longer.
     r.w(0x20, 0x0006_AAD0).unwrap();
     r.w(0x18, OPTCR_OPTSTART).unwrap();
-    assert_eq!((r.nv.flash[0x1234], r.nv.flash[BANK_SIZE + 0x1234]), (0xFF, 0xFF));
+    assert_eq!(
+        (r.nv.flash[0x1234], r.nv.flash[BANK_SIZE + 0x1234]),
+        (0xFF, 0xFF)
+    );
     r.pass(T_OPT_PS);
     assert_eq!(r.r(0x1C) & 1, 1, "the mass erase still runs");
     r.pass(T_MASS_PS[3]);
@@ -463,7 +481,11 @@ fn programs_queue_behind_a_running_erase() {
     r.store_word(0, DATA);
     assert_eq!(r.ctl.next_event(), Some(1000 * MS), "the erase first");
     r.pass(1000 * MS - 10 * US);
-    assert_eq!(r.r(0x10), SR_EOP | SR_QW | SR_BSY, "the erase ended, the word runs");
+    assert_eq!(
+        r.r(0x10),
+        SR_EOP | SR_QW | SR_BSY,
+        "the erase ended, the word runs"
+    );
     assert_eq!(r.r(0x0C) & CR_START, 0);
     assert_eq!(r.ctl.next_event(), Some(1000 * MS + T_WORD_PS[3]));
     r.pass(T_WORD_PS[3] - 10 * US);

@@ -1,4 +1,4 @@
 pub(crate) mod flash;
-pub(crate) mod options;
 #[cfg(test)]
 mod flash_tests;
+pub(crate) mod options;
