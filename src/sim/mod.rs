@@ -46,6 +46,9 @@ mod stm32f1;
 mod stm32f3;
 mod stm32g4;
 mod stm32l4;
+// The STM32H743 flash controller; unused until the H7 SoC wires it.
+#[allow(dead_code)]
+mod stm32h7;
 mod storage;
 mod sysmem;
 mod thread;

@@ -16,7 +16,9 @@ pub(crate) struct NvMem {
     /// The option words of the stm32l4x-family flash controller as last
     /// programmed by OPTSTRT, in the order of `stm32l4::flash::OptionRegs`
     /// (OPTR, PCROP1SR, PCROP1ER, WRP1AR, WRP1BR, PCROP2SR, PCROP2ER, WRP2AR,
-    /// WRP2BR, SEC1R, SEC2R; RM0351 §3.4.1, RM0440 §3.4.1). Empty on the F1.
+    /// WRP2BR, SEC1R, SEC2R; RM0351 §3.4.1, RM0440 §3.4.1), or of the
+    /// STM32H743's (`stm32h7::options`: OPTSR, PRAR1, SCAR1, WPSN1, BOOT,
+    /// PRAR2, SCAR2, WPSN2; RM0433 §4.4). Empty on the F1.
     pub opt_words: Vec<u32>,
     /// The one-time-programmable area (G4/L4: 1 KiB at 0x1FFF_7000, RM0351
     /// §3.3.1, RM0440 §3.3.1), erased = 0xFF. Empty on the F1.

@@ -6,7 +6,7 @@
 //! length (u8) and name (ASCII, e.g. `STM32F103C8`), flash size (u32, bytes),
 //! the 16 option bytes, the flash content, and a 64-bit FNV-1a checksum of
 //! everything before it.
-//! Version 2 (`b"STDBGNV2"`, chips with option words or OTP): the same up to
+//! Version 2 (`b"STDBGNV2"`, chips with option words or OTP: G4/L4, H7): the same up to
 //! and including the flash content, then an extension section: option-word
 //! count (u32) and the words (u32 each), OTP length (u32, bytes) and the OTP
 //! bytes; then the checksum. Both versions load; a version-1 file of a G4/L4

@@ -1,0 +1,4 @@
+pub(crate) mod flash;
+#[cfg(test)]
+mod flash_tests;
+pub(crate) mod options;
