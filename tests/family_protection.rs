@@ -446,3 +446,58 @@ fn otp_is_written_once_through_the_flash_commands_and_never_erased() {
         );
     }
 }
+
+/// PCROP (execute-only code) on the G474 and L476: an area over page 0 set through
+/// FLASH_PCROP1SR/ER makes `program` refuse before anything is erased, naming PCROP1 and the way
+/// out (PCROP_RDP, then the RDP regression's full mass erase); that fix works.
+#[test]
+fn pcrop_area_refuses_program_and_the_named_regression_removes_it() {
+    for c in CHIPS.iter().filter(|c| c.l4x) {
+        let dir = tempdir();
+        let storage = dir.path().join("chip.bin");
+        let image = objcopy_binary(c.blinky, dir.path());
+        let other = if c.model == ChipModel::Stm32g474re {
+            "g474-fpu.elf"
+        } else {
+            "l476-fpu.elf"
+        };
+        let r = run(
+            dir.path(),
+            c,
+            &storage,
+            &format!(
+                "{}; reset halt; stm32l4x option_write 0 0x24 0x0 0xffff; stm32l4x option_write 0 0x28 0x7f 0xffff; \
+                 stm32l4x option_load 0; reset halt; {}",
+                program(c.blinky),
+                program(other)
+            ),
+        );
+        assert_eq!(r.code, 1, "{}: {}\n{}", c.board, r.stdout, r.stderr);
+        assert_has(&r.stdout, "** Programming Failed **");
+        assert_has(
+            &r.stderr,
+            "page 0 (0x08000000-0x080007ff) is write-protected by PCROP1 (FLASH_PCROP1SR = 0x",
+        );
+        assert_has(&r.stderr, ": execute-only code, double words 0-127)");
+        assert_has(&r.stderr, "nothing was erased.");
+        assert_has(
+            &r.stderr,
+            "fix: PCROP is removed only by the RDP regression to level 0 with PCROP_RDP set (it is clear: FLASH_PCROP1ER bit 31 = 0, so a regression now would keep the PCROP area): 'stm32l4x option_write 0 0x28 0x80000000 0x80000000', then 'stm32l4x lock 0', 'stm32l4x option_load 0', 'stm32l4x unlock 0', 'stm32l4x option_load 0' (mass-erases the flash)",
+        );
+        assert_eq!(flash_of(c, &storage, 0x0800_0000, image.len()), image);
+        // The fix, then program works.
+        let r = run(
+            dir.path(),
+            c,
+            &storage,
+            &format!(
+                "init; reset halt; stm32l4x option_write 0 0x28 0x80000000 0x80000000; stm32l4x lock 0; \
+                 stm32l4x option_load 0; reset halt; stm32l4x unlock 0; stm32l4x option_load 0; reset halt; \
+                 {}; shutdown",
+                program(other)
+            ),
+        );
+        r.expect_code(0);
+        assert_has(&r.stdout, "** Verified OK **");
+    }
+}

@@ -301,6 +301,16 @@ pub fn ranges_text(areas: &[WrpReg], pages: u64) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join(", "))
 }
 
+/// The PCROP1_STRT / PCROP1_END field of `line`: 15 bits on the G4 (RM0440 §5.7.9-§5.7.10; bit
+/// 15 is reserved and reads 1), 16 bits on the L4 (RM0351 §3.7.9-§3.7.10).
+pub fn pcrop_mask(line: &Line) -> u32 {
+    match line.dev_id {
+        // G431/G441, G47x/G48x, G491/G4A1.
+        0x468 | 0x469 | 0x479 => 0x7FFF,
+        _ => 0xFFFF,
+    }
+}
+
 /// The `stm32l4x` family.
 #[derive(Debug)]
 pub struct Stm32l4x;
@@ -392,17 +402,26 @@ impl Family for Stm32l4x {
             })
             .collect();
         // PCROP1: double words PCROP1_STRT..=PCROP1_END from the flash start (RM0351 §3.7.9).
-        let (ps, pe) = (u64::from(pcrop_s & 0xFFFF), u64::from(pcrop_e & 0xFFFF));
-        let pcrop_on = ps <= pe && pcrop_e & 0xFFFF != 0;
+        let m = pcrop_mask(line);
+        let (ps, pe) = (u64::from(pcrop_s & m), u64::from(pcrop_e & m));
+        let pcrop_on = ps <= pe && pcrop_e & m != 0;
         if pcrop_on {
             wrp.push(WrpArea {
                 pages: ps * 8 / page..pe * 8 / page + 1,
                 by: format!(
                     "PCROP1 (FLASH_PCROP1SR = 0x{pcrop_s:08x}, FLASH_PCROP1ER = 0x{pcrop_e:08x}: execute-only code, double words {ps}-{pe})"
                 ),
-                fix: format!(
-                    "PCROP is removed only with the RDP regression to level 0 when PCROP_RDP is set: 'stm32l4x lock {bank_index}', 'stm32l4x unlock {bank_index}', 'stm32l4x option_load {bank_index}' (mass-erases the flash)"
-                ),
+                // PCROP goes only with a full mass erase: the RDP regression 1 -> 0 with
+                // PCROP1ER.PCROP_RDP (bit 31) set, which can only be set (RM0351 §3.7.10).
+                fix: if pcrop_e & (1 << 31) != 0 {
+                    format!(
+                        "PCROP is removed only by the RDP regression to level 0 (PCROP_RDP is set, so it erases the PCROP area too): 'stm32l4x lock {bank_index}', 'stm32l4x option_load {bank_index}', 'stm32l4x unlock {bank_index}', 'stm32l4x option_load {bank_index}' (mass-erases the flash)"
+                    )
+                } else {
+                    format!(
+                        "PCROP is removed only by the RDP regression to level 0 with PCROP_RDP set (it is clear: FLASH_PCROP1ER bit 31 = 0, so a regression now would keep the PCROP area): 'stm32l4x option_write {bank_index} 0x28 0x80000000 0x80000000', then 'stm32l4x lock {bank_index}', 'stm32l4x option_load {bank_index}', 'stm32l4x unlock {bank_index}', 'stm32l4x option_load {bank_index}' (mass-erases the flash)"
+                    )
+                },
             });
         }
         let used: Vec<String> = regs

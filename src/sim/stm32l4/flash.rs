@@ -469,6 +469,15 @@ impl FlashCtl {
         if self.rdp_level() == 1 && self.regs.optr as u8 == RDP_LEVEL0 {
             if self.loaded.pcrop1er & PCROP_RDP != 0 || self.prot.pcrop.is_empty() {
                 cx.nv.flash.fill(0xFF);
+                // The full mass erase removes the PCROP areas with their code: PCROP1SR/ER and
+                // PCROP2SR/ER return to the factory values (RM0351 §3.5.2, RM0440 §5.5.2;
+                // written from memory of the RMs, see docs/sim.md).
+                let mut w = self.regs.to_words();
+                let f = self.variant.factory().to_words();
+                for i in [1, 2, 5, 6] {
+                    w[i] = f[i];
+                }
+                self.regs = OptionRegs::from_words(&w);
             } else {
                 // Partial mass erase: every page without a PCROP byte.
                 let g = geometry(self.variant, self.loaded.optr);
