@@ -1,0 +1,16 @@
+//! The STM32H743ZI SoC (RM0433 Rev 8) around the Arm part: memory map
+//! (§2.3.2; the RAMs are the bus's, `family.rs`), RCC (`rcc.rs`), PWR
+//! (`pwr.rs`), DBGMCU and the rest of the debug support on APB-D
+//! (`dbgmcu.rs`), GPIOA..K (`st/gpio.rs`), USART3 (`st/usart.rs`), IWDG1
+//! (`stm32l4/iwdg.rs`) and the decode that ties them (`soc.rs`). The flash
+//! is read-only until the flash controller is wired at the seam in `soc.rs`.
+
+pub(crate) mod dbgmcu;
+pub(crate) mod pwr;
+pub(crate) mod rcc;
+pub(crate) mod soc;
+
+pub(crate) use soc::H7Soc;
+
+#[cfg(test)]
+mod tests;
