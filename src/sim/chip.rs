@@ -70,9 +70,8 @@ pub(crate) struct Chip {
     /// The system bus: memories and the SoC, shared with the processor.
     pub port: Arc<BusPort>,
     pub dp: SwDp,
-    pub ap: AhbAp,
-    /// The APB-AP of parts that have one (STM32H7 AP2).
-    pub ap2: AhbAp,
+    /// The access ports, by AP number (`Identity::aps`).
+    pub aps: Vec<AhbAp>,
     pub dbg: DebugRegs,
     pub fpb: Fpb,
     pub itm: Itm,
@@ -115,7 +114,7 @@ fn make_soc(model: ChipModel, nv: &NvMem) -> Box<dyn Soc> {
     } else if model == ChipModel::Stm32f303vc {
         Box::new(super::stm32f3::F3Soc::power_on(ident, nv))
     } else {
-        Box::new(super::minimal::MinimalSoc::new(ident))
+        Box::new(super::stm32h7::H7Soc::power_on(ident))
     }
 }
 
@@ -179,8 +178,7 @@ impl Chip {
             core,
             port,
             dp: SwDp::power_on(),
-            ap: AhbAp::power_on(),
-            ap2: AhbAp::power_on(),
+            aps: ident.aps.iter().map(|_| AhbAp::power_on()).collect(),
             dbg: DebugRegs::power_on(),
             fpb: Fpb::power_on(ident.core),
             itm: Itm::default(),
@@ -401,8 +399,7 @@ impl Chip {
     /// FPB, DWT and ITM return to their power-on state.
     fn debug_logic_reset(&mut self) {
         self.dp = SwDp::power_on();
-        self.ap = AhbAp::power_on();
-        self.ap2 = AhbAp::power_on();
+        self.aps = self.aps_power_on();
         self.dbg = DebugRegs::power_on();
         self.fpb = Fpb::power_on(self.ident.core);
         self.itm = Itm::default();

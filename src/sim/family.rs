@@ -5,10 +5,10 @@
 //! Sources: RM0008 (F1), RM0316 (F303), RM0440 (G4), RM0351 (L4), RM0433 (H7),
 //! the Cortex-M3/M4/M7 TRMs (CPUID, MVFR0/1/2) and ADIv5/ADIv6 (DPIDR).
 //! The STM32F1 (`stm32f1/`) and the STM32F303 (`stm32f3/`) have SoC models;
-//! the G474 and L476 use the stm32l4x-family SoC (`stm32l4/`, `stm32g4/`); the
-//! H7 has an identity-level SoC (`minimal.rs`: DBGMCU, RAM, read-only flash)
-//! until its family folder exists.
+//! the G474 and L476 use the stm32l4x-family SoC (`stm32l4/`, `stm32g4/`);
+//! the H743 its own (`stm32h7/`).
 
+use super::arm::ap::{AHB3_IDR, APB_IDR, ApKind, CORTEX_M_AHB_AP, NO_ROM};
 use super::arm::core::CoreKind;
 
 /// The debug-visible identity and memory layout of one chip model.
@@ -57,14 +57,12 @@ pub(crate) struct Identity {
     pub syst_calib: u32,
     /// Where the core reads its vector table at reset.
     pub boot_vtor: u32,
-    /// The APB-AP to the system debug bus APB-D, if any: its AP number and
-    /// where DBGMCU is on APB-D (STM32H7: AP2, 0xE00E_1000, RM0433 §60.4, §60.5.8).
-    pub apb_ap: Option<(u8, u32)>,
+    /// The access ports, by AP number (ADIv5 §C2): one AHB-AP on the
+    /// Cortex-M3/M4 parts; AP0 (Cortex-M7 AHB-AP), AP1 (D3 domain AHB-AP)
+    /// and AP2 (APB-AP to APB-D) on the STM32H7 (RM0433 §60.4).
+    pub aps: &'static [ApKind],
     /// The F1 SoC model (RCC, GPIO, AFIO, DBGMCU, PWR, IWDG, FPEC …) is used.
     pub f1_soc: bool,
-    /// Core clock after reset, Hz (F1/F3: HSI 8 MHz; G4: HSI16; L4: MSI 4 MHz;
-    /// H7: HSI 64 MHz).
-    pub reset_hclk: u64,
     /// System memory block (boot loader stub + signature): base and size.
     pub sysmem_base: u32,
     pub sysmem_size: u32,
@@ -110,9 +108,8 @@ pub(crate) const STM32F103C8: Identity = Identity {
     irqs: 43,
     syst_calib: 9000,
     boot_vtor: 0,
-    apb_ap: None,
+    aps: &[CORTEX_M_AHB_AP],
     f1_soc: true,
-    reset_hclk: 8_000_000,
     sysmem_base: 0x1FFF_F000,
     sysmem_size: 0x800,
     fsize_addr: 0x1FFF_F7E0,
@@ -149,9 +146,8 @@ pub(crate) const STM32F303VC: Identity = Identity {
     irqs: 82,
     syst_calib: 9000,
     boot_vtor: 0,
-    apb_ap: None,
+    aps: &[CORTEX_M_AHB_AP],
     f1_soc: false,
-    reset_hclk: 8_000_000,
     sysmem_base: 0x1FFF_D800,
     sysmem_size: 0x2000,
     fsize_addr: 0x1FFF_F7CC,
@@ -190,9 +186,8 @@ pub(crate) const STM32G474RE: Identity = Identity {
     // (NOREF = 0), TENMS not exact (SKEW = 1), TENMS = 0.
     syst_calib: 0x4000_0000,
     boot_vtor: 0,
-    apb_ap: None,
+    aps: &[CORTEX_M_AHB_AP],
     f1_soc: false,
-    reset_hclk: 16_000_000,
     sysmem_base: 0x1FFF_0000,
     sysmem_size: 0x7000,
     fsize_addr: 0x1FFF_75E0,
@@ -211,16 +206,42 @@ pub(crate) const STM32L476RG: Identity = Identity {
     flash_size: 1024 * KIB,
     rams: &[(0x2000_0000, 96 * KIB), (0x1000_0000, 32 * KIB)],
     irqs: 82,
-    reset_hclk: 4_000_000,
     ..STM32G474RE
 };
+
+/// The STM32H7's access ports (RM0433 §60.4): AP0 the Cortex-M7's AHB-AP
+/// (BASE: the CPU ROM table at 0xE00F_E000), AP1 the D3 domain's AHB-AP
+/// (AHB4/APB4 0x5800_0000–0x5802_7FFF, SRAM4, backup SRAM; no ROM table),
+/// AP2 the APB-AP to the system debug bus APB-D (BASE: its ROM table at
+/// 0xE00E_0000; 0xE00E_0000–0xE00F_DFFF).
+const H7_APS: [ApKind; 3] = [
+    ApKind::Cpu {
+        idr: AHB3_IDR,
+        base: 0xE00F_E003,
+    },
+    ApKind::Window {
+        idr: AHB3_IDR,
+        base: NO_ROM,
+        ranges: &[
+            (0x3800_0000, 0x3801_0000),
+            (0x3880_0000, 0x3880_1000),
+            (0x5800_0000, 0x5802_8000),
+        ],
+    },
+    ApKind::Apb {
+        idr: APB_IDR,
+        base: 0xE00E_0003,
+        range: (0xE00E_0000, 0xE00F_E000),
+    },
+];
 
 /// RM0433 (STM32H743): SWJ-DP with DPv2 (DPIDR 0x6BA0_2477, TARGETID 0x0450_0041),
 /// Cortex-M7 r1p1 with double-precision FPU, DEV_ID 0x450 REV_ID 0x2003 (rev V),
 /// DBGMCU at 0x5C00_1000 on the system bus; 2 MiB flash, booting from
 /// 0x0800_0000 (BOOT_ADD0 reset value); DTCM 128 KiB at 0x2000_0000, AXI SRAM
-/// 512 KiB at 0x2400_0000, ITCM 64 KiB at 0, SRAM1-3 288 KiB at 0x3000_0000,
-/// SRAM4 64 KiB at 0x3800_0000 (RM0433 §2.3.2); system memory 0x1FF0_0000
+/// 512 KiB at 0x2400_0000, ITCM 64 KiB at 0, SRAM1/2/3 128/128/32 KiB at
+/// 0x3000_0000/0x3002_0000/0x3004_0000, SRAM4 64 KiB at 0x3800_0000, backup
+/// SRAM 4 KiB at 0x3880_0000 (RM0433 §2.3.2); system memory 0x1FF0_0000
 /// (128 KiB) with F_SIZE at 0x1FF1_E880 and UID at 0x1FF1_E800.
 pub(crate) const STM32H743ZI: Identity = Identity {
     dpidr: 0x6BA0_2477,
@@ -235,11 +256,14 @@ pub(crate) const STM32H743ZI: Identity = Identity {
     pages_per_wrp_bit: 1,
     f1_fpec: false,
     rams: &[
-        (0x2000_0000, 128 * KIB),
-        (0x2400_0000, 512 * KIB),
-        (0x0000_0000, 64 * KIB),
-        (0x3000_0000, 288 * KIB),
-        (0x3800_0000, 64 * KIB),
+        (0x2000_0000, 128 * KIB), // DTCM
+        (0x2400_0000, 512 * KIB), // AXI SRAM (D1)
+        (0x0000_0000, 64 * KIB),  // ITCM
+        (0x3000_0000, 128 * KIB), // SRAM1 (D2)
+        (0x3002_0000, 128 * KIB), // SRAM2
+        (0x3004_0000, 32 * KIB),  // SRAM3
+        (0x3800_0000, 64 * KIB),  // SRAM4 (D3)
+        (0x3880_0000, 4 * KIB),   // backup SRAM
     ],
     ram_aliases: &[],
     core: CoreKind::CortexM7,
@@ -249,9 +273,8 @@ pub(crate) const STM32H743ZI: Identity = Identity {
     irqs: 150,
     syst_calib: 0x4000_0000,
     boot_vtor: 0x0800_0000,
-    apb_ap: Some((2, 0xE00E_1000)),
+    aps: &H7_APS,
     f1_soc: false,
-    reset_hclk: 64_000_000,
     sysmem_base: 0x1FF0_0000,
     sysmem_size: 0x2_0000,
     fsize_addr: 0x1FF1_E880,

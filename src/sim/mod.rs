@@ -4,8 +4,9 @@
 //! with its SWJ-DP/AHB-AP debug logic, CoreSight components, exception model,
 //! flash controller and the peripherals HAL firmware waits on (RCC, GPIO, EXTI,
 //! TIM1-4, USART1-3, SPI, I2C); the STM32F303VC with its own SoC (RM0316:
-//! RCC, FLASH, GPIO, USART1-3, IWDG, PWR); at identity level (core, RAM, IDs)
-//! a G474, L476 and H743 ([`ChipModel`]). [`Sim::probe`] hands out a [`SimProbe`] that implements
+//! RCC, FLASH, GPIO, USART1-3, IWDG, PWR); a G474 and L476 with the
+//! stm32l4x-family SoC; an STM32H743 with its own (RM0433: three APs, RCC,
+//! PWR, DBGMCU, GPIO, USART3, IWDG1; read-only flash) ([`ChipModel`]). [`Sim::probe`] hands out a [`SimProbe`] that implements
 //! probe-rs's `DebugProbe`, `RawDapAccess` and `DapProbe`, so the real probe-rs
 //! ARM stack can attach to it:
 //!
@@ -19,11 +20,11 @@
 //! ```
 //!
 //! Layers, from the wire inwards (see `docs/sim.md`): `probe.rs` (CMSIS-DAP
-//! firmware behaviour) → `arm/` (the family-free Arm part: SW-DP, AHB-AP, the
+//! firmware behaviour) → `arm/` (the family-free Arm part: SW-DP, the APs, the
 //! debugger's PPB, halting debug, FPB/DWT/ITM, ROM table, and the processor:
 //! rsemu behind one trait, with what the wrapper adds) → `bus.rs` (the system
 //! bus: memories, and the SoC windows) → `soc.rs`, the seam to one folder per
-//! family (`stm32f1/`; `minimal.rs` for the chips modelled at identity level).
+//! family (`stm32f1/`, `stm32f3/`, `stm32l4/` with `stm32g4/`, `stm32h7/`).
 //! `chip.rs` ties them with the reset domains, `run.rs` is the run loop,
 //! `thread.rs` the simulator's CPU thread, `time.rs` virtual time,
 //! `storage.rs` keeps flash and option bytes on disk, `fault.rs` is where
@@ -34,7 +35,6 @@ mod bus;
 mod chip;
 mod family;
 mod fault;
-mod minimal;
 mod nvmem;
 pub(crate) mod periph;
 mod probe;
@@ -45,10 +45,8 @@ mod stats;
 mod stm32f1;
 mod stm32f3;
 mod stm32g4;
-mod stm32l4;
-// The STM32H743 flash controller; unused until the H7 SoC wires it.
-#[allow(dead_code)]
 mod stm32h7;
+mod stm32l4;
 mod storage;
 mod sysmem;
 mod thread;
@@ -86,8 +84,9 @@ pub struct SimConfig {
 /// has its own SoC (RM0316: RCC, the F1-style FPEC with 2 KiB pages,
 /// OBL_LAUNCH and RDP levels 0/1/2, GPIO, USART1-3, IWDG, PWR, DBGMCU); the
 /// G474 and L476 have the SoC of the stm32l4x family (flash controller, RCC,
-/// PWR, IWDG, DBGMCU; GPIO as a placeholder); the H7 has no flash controller
-/// (flash is read-only). See `docs/sim.md`.
+/// PWR, IWDG, DBGMCU; GPIO as a placeholder); the H743 its own (RM0433: RCC,
+/// PWR, DBGMCU with its three APs, GPIO, USART3, IWDG1; no flash controller
+/// yet: flash is read-only). See `docs/sim.md`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ChipModel {
     /// STM32F103C8: 64 KiB flash, 20 KiB SRAM.
@@ -101,7 +100,8 @@ pub enum ChipModel {
     Stm32g474re,
     /// STM32L476RG: Cortex-M4F, 1 MiB flash, 96 KiB SRAM1 + 32 KiB SRAM2.
     Stm32l476rg,
-    /// STM32H743ZI (identity level): Cortex-M7 (DP FPU), 2 MiB flash, 128 KiB DTCM + 512 KiB AXI SRAM.
+    /// STM32H743ZI: Cortex-M7 (DP FPU), 2 MiB flash (read-only), 128 KiB DTCM + 512 KiB AXI SRAM
+    /// and SRAM1–4; its own SoC model (RM0433: RCC, PWR, DBGMCU, GPIO, USART3, IWDG1).
     Stm32h743zi,
 }
 
@@ -187,7 +187,8 @@ impl ChipModel {
     /// The USARTs whose output the model produces (names as `sim uart` takes
     /// them, e.g. `"usart1"`): USART1-3 on the F1 (RM0008 §27), the
     /// STM32F303 (RM0316 §29), the STM32L476 (RM0351 §40) and the STM32G474
-    /// (RM0440 §37), none on the identity-level chips.
+    /// (RM0440 §37); USART3 on the STM32H743 (RM0433 §48: the
+    /// Nucleo-H743ZI's virtual COM port).
     pub fn usarts(&self) -> &'static [&'static str] {
         let newer = matches!(
             self,
@@ -196,7 +197,7 @@ impl ChipModel {
         if self.identity().f1_soc || newer {
             &["usart1", "usart2", "usart3"]
         } else {
-            &[]
+            &["usart3"]
         }
     }
 

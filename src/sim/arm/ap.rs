@@ -1,34 +1,90 @@
-//! AHB-AP of the Cortex-M3 DAP (ADIv5 §C2 MEM-AP; IDR 0x1477_0011):
-//! CSW (Size byte/half-word/word, AddrInc off/single, DeviceEn, Prot,
-//! DbgSwEnable stored), TAR, DRW with auto-increment wrapping inside the
-//! 1 KiB block (§C2.2.2: only TAR[9:0] increments), BD0–BD3 (word accesses at
-//! TAR[31:4] + n·4), CFG = 0 (little endian), BASE 0xE00F_F003 (ROM table,
-//! ADIv5 format, present), IDR. Sub-word data travel on the byte lanes
-//! selected by TAR[1:0]. Packed transfers are not implemented (AddrInc 0b10
-//! reads back as 0b00, like an AP without packed support).
+//! The access ports of the DAP (ADIv5 §C2 MEM-AP), one set per chip
+//! ([`Identity::aps`](super::super::family::Identity::aps): the AP number is
+//! the index). Every MEM-AP has CSW (Size byte/half-word/word, AddrInc
+//! off/single, DeviceEn, Prot and DbgSwEnable stored), TAR, DRW with
+//! auto-increment wrapping inside the 1 KiB block (§C2.2.2: only TAR[9:0]
+//! increments), BD0–BD3 (word accesses at TAR[31:4] + n·4), CFG = 0 (little
+//! endian), BASE and IDR. Sub-word data travel on the byte lanes selected by
+//! TAR[1:0]. Packed transfers are not implemented (AddrInc 0b10 reads back as
+//! 0b00, like an AP without packed support). An AP number the chip does not
+//! have reads 0 in every register, IDR included (ADIv5 §C1.2: that is how a
+//! debugger finds the end of the APs), and ignores writes.
+//!
+//! Kinds ([`ApKind`]):
+//! * the processor's AHB-AP (AP0): the core's PPB (`ppb.rs`) and the system
+//!   bus; IDR 0x1477_0011 on the Cortex-M3/M4 (one AP on the F1/F3/G4/L4),
+//!   0x8477_0001 (AHB3 MEM-AP) on the STM32H7, whose BASE is its CPU ROM
+//!   table at 0xE00F_E000 (RM0433 §60.4, §60.5.1);
+//! * an AHB-AP onto part of the system bus (the STM32H7's AP1 on the D3
+//!   domain: AHB4/APB4 0x5800_0000–0x5802_7FFF, SRAM4 and the backup SRAM);
+//!   other addresses are bus errors; no ROM table (BASE 0x0000_0002);
+//! * an APB-AP (IDR 0x5477_0002, word accesses only) to the system debug bus
+//!   APB-D (the STM32H7's AP2, RM0433 §60.4): what is there is the SoC's
+//!   (its ROM table at 0xE00E_0000, DBGMCU …), reached through the vendor
+//!   window of the bus; outside APB-D a bus error.
 //!
 //! A bus error on a DRW/BDx access makes the DP set STICKYERR (`dp.rs`).
-//!
-//! On parts that have one (the STM32H7: AP2, RM0433 §60.4), an APB-AP (IDR
-//! 0x5477_0002, word accesses only) reaches the system debug bus APB-D, where
-//! the model has the family's DBGMCU (`Identity::apb_ap`); other addresses
-//! there are bus errors, and its BASE says no ROM table is present (a
-//! simplification).
 
 use super::super::chip::Chip;
 use super::super::soc::{BusError, Origin};
 
+/// IDR of the Cortex-M3/M4 AHB-AP.
 pub(crate) const IDR: u32 = 0x1477_0011;
+/// IDR of the STM32H7's AHB-APs (AHB3 MEM-AP, RM0433 §60.4).
+pub(crate) const AHB3_IDR: u32 = 0x8477_0001;
 /// IDR of the STM32H7's APB-AP (AP2).
 pub(crate) const APB_IDR: u32 = 0x5477_0002;
-/// APB-AP BASE: ADIv5 format, no debug entry present.
-const APB_BASE: u32 = 0b10;
-/// The ROM table's address with bit 0 (present) and bit 1 (ADIv5 format) set.
+/// The Cortex-M3/M4 ROM table's address with bit 0 (present) and bit 1
+/// (ADIv5 format) set.
 pub(crate) const BASE: u32 = super::romtable::BASE | 0b11;
+/// BASE of an AP without a debug entry (ADIv5 format, not present).
+pub(crate) const NO_ROM: u32 = 0b10;
 /// DeviceEn (bit 6): AHB transfers are permitted.
 const CSW_DEVICE_EN: u32 = 1 << 6;
 const CSW_WRITABLE: u32 = 0xFF00_0037;
 
+/// What one access port reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ApKind {
+    /// The processor's AHB-AP: PPB and system bus.
+    Cpu { idr: u32, base: u32 },
+    /// An AHB-AP onto the address ranges `[start, end)` of the system bus.
+    Window {
+        idr: u32,
+        base: u32,
+        ranges: &'static [(u32, u32)],
+    },
+    /// An APB-AP onto the debug APB `[start, end)` (word accesses only).
+    Apb {
+        idr: u32,
+        base: u32,
+        range: (u32, u32),
+    },
+}
+
+impl ApKind {
+    fn idr(self) -> u32 {
+        match self {
+            ApKind::Cpu { idr, .. } | ApKind::Window { idr, .. } | ApKind::Apb { idr, .. } => idr,
+        }
+    }
+
+    fn base(self) -> u32 {
+        match self {
+            ApKind::Cpu { base, .. } | ApKind::Window { base, .. } | ApKind::Apb { base, .. } => {
+                base
+            }
+        }
+    }
+}
+
+/// The single AHB-AP of the Cortex-M3/M4 parts.
+pub(crate) const CORTEX_M_AHB_AP: ApKind = ApKind::Cpu {
+    idr: IDR,
+    base: BASE,
+};
+
+/// The registers of one MEM-AP.
 #[derive(Debug, Clone)]
 pub(crate) struct AhbAp {
     pub csw: u32,
@@ -60,153 +116,108 @@ impl AhbAp {
 }
 
 impl Chip {
-    /// Which AP `apsel` selects: 0 = the AHB-AP, 1 = the APB-AP (if the
-    /// part has one at that number), `None` = no AP there (IDR reads 0).
-    fn which_ap(&self, apsel: u32) -> Option<bool> {
-        if apsel == 0 {
-            Some(false)
-        } else if self.ident.apb_ap.map(|a| u32::from(a.0)) == Some(apsel) {
-            Some(true)
-        } else {
-            None
+    /// The APs of this chip in their power-on state.
+    pub(crate) fn aps_power_on(&self) -> Vec<AhbAp> {
+        self.ident.aps.iter().map(|_| AhbAp::power_on()).collect()
+    }
+
+    /// A memory read through AP `kind`.
+    fn ap_mem_read(&mut self, kind: ApKind, addr: u32, size: u32) -> Result<u32, BusError> {
+        match kind {
+            ApKind::Cpu { .. } => self.bus_read(addr, size, Origin::Debug),
+            ApKind::Window { ranges, .. } if in_ranges(ranges, addr) => {
+                self.port.debug_read(addr, size)
+            }
+            ApKind::Apb { range, .. } if (range.0..range.1).contains(&addr) => {
+                self.port.debug_read(addr, 4)
+            }
+            ApKind::Window { .. } | ApKind::Apb { .. } => Err(BusError),
         }
     }
 
-    /// Whether `addr` on APB-D is the family's DBGMCU.
-    fn apbd_dbgmcu(&self, addr: u32) -> bool {
-        self.ident
-            .apb_ap
-            .is_some_and(|(_, base)| (base..base + 0x1000).contains(&addr))
-    }
-
-    /// Word access on the APB-D bus through the APB-AP.
-    fn apbd_read(&mut self, addr: u32) -> Result<u32, BusError> {
-        if self.apbd_dbgmcu(addr) {
-            self.port.debug_read(addr, 4)
-        } else {
-            Err(BusError)
-        }
-    }
-
-    fn apbd_write(&mut self, addr: u32, v: u32) -> Result<(), BusError> {
-        if self.apbd_dbgmcu(addr) {
-            self.port.debug_write(addr, 4, v)
-        } else {
-            Err(BusError)
+    fn ap_mem_write(&mut self, kind: ApKind, addr: u32, size: u32, v: u32) -> Result<(), BusError> {
+        match kind {
+            ApKind::Cpu { .. } => self.bus_write(addr, size, v, Origin::Debug),
+            ApKind::Window { ranges, .. } if in_ranges(ranges, addr) => {
+                self.port.debug_write(addr, size, v)
+            }
+            ApKind::Apb { range, .. } if (range.0..range.1).contains(&addr) => {
+                self.port.debug_write(addr, 4, v)
+            }
+            ApKind::Window { .. } | ApKind::Apb { .. } => Err(BusError),
         }
     }
 
     /// AP register read of AP `apsel`; `reg` = APBANKSEL | A[3:2].
     pub(crate) fn ap_read_sel(&mut self, apsel: u32, reg: u8) -> Result<u32, BusError> {
-        match self.which_ap(apsel) {
-            None => Ok(0),
-            Some(false) => self.ap_read(reg),
-            Some(true) => match reg {
-                0x00 => Ok(self.ap2.csw | CSW_DEVICE_EN),
-                0x04 => Ok(self.ap2.tar),
-                0x0C => {
-                    let addr = self.ap2.tar & !3;
-                    let r = self.apbd_read(addr);
-                    self.ap2.increment();
-                    r
-                }
-                0x10..=0x1C => {
-                    let addr = (self.ap2.tar & !0xF) | (reg as u32 & 0xC);
-                    self.apbd_read(addr)
-                }
-                0xF8 => Ok(APB_BASE),
-                0xFC => Ok(APB_IDR),
-                _ => Ok(0),
-            },
+        let Some(&kind) = self.ident.aps.get(apsel as usize) else {
+            return Ok(0);
+        };
+        let i = apsel as usize;
+        match reg {
+            0x00 => Ok(self.aps[i].csw | CSW_DEVICE_EN),
+            0x04 => Ok(self.aps[i].tar),
+            0x0C => {
+                let size = self.aps[i].size();
+                let tar = self.aps[i].tar;
+                let addr = tar & !(size - 1);
+                let r = self.ap_mem_read(kind, addr, size);
+                self.aps[i].increment();
+                Ok(r? << ((tar & 3 & !(size - 1)) * 8))
+            }
+            0x10..=0x1C => {
+                let addr = (self.aps[i].tar & !0xF) | (reg as u32 & 0xC);
+                self.ap_mem_read(kind, addr, 4)
+            }
+            0xF8 => Ok(kind.base()),
+            0xFC => Ok(kind.idr()),
+            _ => Ok(0), // CFG (0xF4): little endian, no large data or address
         }
     }
 
     /// AP register write of AP `apsel`.
     pub(crate) fn ap_write_sel(&mut self, apsel: u32, reg: u8, v: u32) -> Result<(), BusError> {
-        match self.which_ap(apsel) {
-            None => Ok(()),
-            Some(false) => self.ap_write(reg, v),
-            Some(true) => match reg {
-                0x00 => {
-                    // Word accesses only; AddrInc off or single.
-                    self.ap2.csw = (v & 0xFF00_0010) | 2;
-                    Ok(())
-                }
-                0x04 => {
-                    self.ap2.tar = v;
-                    Ok(())
-                }
-                0x0C => {
-                    let addr = self.ap2.tar & !3;
-                    let r = self.apbd_write(addr, v);
-                    self.ap2.increment();
-                    r
-                }
-                0x10..=0x1C => {
-                    let addr = (self.ap2.tar & !0xF) | (reg as u32 & 0xC);
-                    self.apbd_write(addr, v)
-                }
-                _ => Ok(()),
-            },
-        }
-    }
-
-    /// AP register read; `reg` = APBANKSEL | A[3:2].
-    pub(crate) fn ap_read(&mut self, reg: u8) -> Result<u32, BusError> {
-        match reg {
-            0x00 => Ok(self.ap.csw | CSW_DEVICE_EN),
-            0x04 => Ok(self.ap.tar),
-            0x0C => {
-                let size = self.ap.size();
-                let tar = self.ap.tar;
-                let addr = tar & !(size - 1);
-                let r = self.bus_read(addr, size, Origin::Debug);
-                self.ap.increment();
-                Ok(r? << ((tar & 3 & !(size - 1)) * 8))
-            }
-            0x10..=0x1C => {
-                let addr = (self.ap.tar & !0xF) | (reg as u32 & 0xC);
-                self.bus_read(addr, 4, Origin::Debug)
-            }
-            0xF4 => Ok(0),
-            0xF8 => Ok(BASE),
-            0xFC => Ok(IDR),
-            _ => Ok(0),
-        }
-    }
-
-    /// AP register write.
-    pub(crate) fn ap_write(&mut self, reg: u8, v: u32) -> Result<(), BusError> {
+        let Some(&kind) = self.ident.aps.get(apsel as usize) else {
+            return Ok(());
+        };
+        let i = apsel as usize;
         match reg {
             0x00 => {
                 let mut csw = v & CSW_WRITABLE;
                 if (csw >> 4) & 3 >= 2 {
                     csw &= !0x30; // no packed transfers
                 }
-                if csw & 7 > 2 {
-                    csw = (csw & !7) | 2; // unsupported size: word
+                if csw & 7 > 2 || matches!(kind, ApKind::Apb { .. }) {
+                    csw = (csw & !7) | 2; // unsupported size (or an APB-AP): word
                 }
-                self.ap.csw = csw;
+                self.aps[i].csw = csw;
                 Ok(())
             }
             0x04 => {
-                self.ap.tar = v;
+                self.aps[i].tar = v;
                 Ok(())
             }
             0x0C => {
-                let size = self.ap.size();
-                let tar = self.ap.tar;
+                let size = self.aps[i].size();
+                let tar = self.aps[i].tar;
                 let addr = tar & !(size - 1);
                 let data = v >> ((tar & 3 & !(size - 1)) * 8);
-                let r = self.bus_write(addr, size, data, Origin::Debug);
-                self.ap.increment();
+                let r = self.ap_mem_write(kind, addr, size, data);
+                self.aps[i].increment();
                 r
             }
             0x10..=0x1C => {
-                let addr = (self.ap.tar & !0xF) | (reg as u32 & 0xC);
-                self.bus_write(addr, 4, v, Origin::Debug)
+                let addr = (self.aps[i].tar & !0xF) | (reg as u32 & 0xC);
+                self.ap_mem_write(kind, addr, 4, v)
             }
             _ => Ok(()),
         }
     }
 }
+
+fn in_ranges(ranges: &[(u32, u32)], a: u32) -> bool {
+    ranges.iter().any(|&(s, e)| (s..e).contains(&a))
+}
+
+#[cfg(test)]
+mod tests;

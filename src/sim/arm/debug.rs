@@ -11,7 +11,7 @@
 //!   effects (COUNTFLAG is not cleared by a debugger read). AIRCR.SYSRESETREQ
 //!   and VECTRESET written by the debugger reset the chip or the core here.
 //! * ICTR, ACTLR, the ID registers, the Cortex-M7 cache identification
-//!   registers and the SCS CoreSight ID block are answered here with each
+//!   registers (`cache.rs`) and the SCS CoreSight ID block are answered here with each
 //!   TRM's values (the processor model reads them as 0 for the firmware, a
 //!   simplification listed in docs/sim.md).
 
@@ -20,7 +20,7 @@ use rsemu::cpu::arm::v7m::Regs;
 use super::super::chip::{Chip, RunState};
 use super::super::soc::ResetCause;
 use super::core::{CoreKind, Cpu};
-use super::romtable::{SCS_ID, id_register};
+use super::romtable::{SCS_ID, SCS_M7_ID, id_register};
 
 pub(crate) const C_DEBUGEN: u32 = 1 << 0;
 pub(crate) const C_HALT: u32 = 1 << 1;
@@ -160,28 +160,21 @@ fn id_regs(kind: CoreKind) -> [u32; 13] {
 impl Chip {
     /// Debugger read of the word at `0xE000_E000 + off`.
     pub(crate) fn scs_read(&mut self, off: u32) -> u32 {
-        if let Some(v) = id_register(&SCS_ID, off) {
+        let kind = self.core.cfg.kind;
+        let scs_id = if kind == CoreKind::CortexM7 {
+            &SCS_M7_ID
+        } else {
+            &SCS_ID
+        };
+        if let Some(v) = id_register(scs_id, off).or_else(|| self.cache_id_read(off)) {
             return v;
         }
-        let kind = self.core.cfg.kind;
         match off {
             // ICTR: INTLINESNUM = lines/32 - 1 (rounded up).
             0x004 => (self.ident.irqs as u32).div_ceil(32).saturating_sub(1),
             0x008 => 0, // ACTLR
             0xD30 => self.dbg.dfsr,
             0xD40..=0xD70 => id_regs(kind)[((off - 0xD40) / 4) as usize],
-            // Cortex-M7 cache identification (TRM §3.2, 16 KiB I and D caches
-            // with 32-byte lines: 2-way/4-way), CSSELR selecting the D cache.
-            0xD78 if kind == CoreKind::CortexM7 => 0x0900_0003, // CLIDR
-            0xD7C if kind == CoreKind::CortexM7 => 0x8303_C003, // CTR
-            0xD80 if kind == CoreKind::CortexM7 => {
-                if self.csselr & 1 == 0 {
-                    0xF003_E019 // CCSIDR: D cache, 128 sets, 4 ways, 32 B lines
-                } else {
-                    0xF007_E009 // I cache, 256 sets, 2 ways, 32 B lines
-                }
-            }
-            0xD84 if kind == CoreKind::CortexM7 => self.csselr,
             0xDF0 => self.dhcsr_read(),
             0xDF4 => 0, // DCRSR is write-only
             0xDF8 => self.dbg.dcrdr,
@@ -224,6 +217,9 @@ impl Chip {
 
     /// Debugger write of the word at `0xE000_E000 + off`.
     pub(crate) fn scs_write(&mut self, off: u32, v: u32) {
+        if self.cache_ctl_write(off, v) {
+            return;
+        }
         match off {
             0x004 | 0x008 => {}
             0xD0C => {
@@ -239,7 +235,6 @@ impl Chip {
                 }
             }
             0xD30 => self.dbg.dfsr &= !(v & 0x1F),
-            0xD84 => self.csselr = v & 1,
             0xDF0 => self.dhcsr_write(v),
             0xDF4 => self.dcrsr_write(v),
             0xDF8 => self.dbg.dcrdr = v,

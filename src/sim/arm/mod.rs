@@ -3,9 +3,11 @@
 //! and `systick.rs`), halting debug and the debugger's view of the SCS
 //! (`debug.rs`), the FPB, DWT and ITM (ARMv7-M ARM §C1), the ROM table
 //! (ADIv5 §D1), and the debug port: SW-DP (`dp.rs`, ADIv5 §B2/§B4) and
-//! AHB-AP (`ap.rs`, ADIv5 §C2).
+//! the access ports (`ap.rs`, ADIv5 §C2), the Cortex-M7 caches' control
+//! registers (`cache.rs`).
 
 pub(crate) mod ap;
+pub(crate) mod cache;
 pub(crate) mod core;
 pub(crate) mod debug;
 pub(crate) mod dp;

@@ -83,7 +83,10 @@ impl Chip {
             0xE000_2000 => self.fpb.read(off),
             0xE000_E000 => self.scs_read(off),
             0xE004_0000 => self.itm.tpiu_read(off),
-            romtable::BASE => romtable::read(off, self.ident.dev_id()),
+            romtable::BASE => {
+                let m7 = self.core.cfg.kind == super::core::CoreKind::CortexM7;
+                romtable::read(off, self.ident.dev_id(), m7)
+            }
             _ => return Err(BusError),
         })
     }

@@ -1,5 +1,5 @@
 //! The GPIO port of the newer STM32 families: RM0316 §11.4 (F3), identical
-//! in RM0440 §9.4 (G4) and RM0351 §8.4 (L4).
+//! in RM0440 §9.4 (G4), RM0351 §8.4 (L4) and RM0433 §11.4 (H7).
 //!
 //! Registers (word offsets): MODER 0x00, OTYPER 0x04, OSPEEDR 0x08, PUPDR
 //! 0x0C, IDR 0x10 (read-only), ODR 0x14, BSRR 0x18 (write-only: BS[15:0] set,
@@ -50,6 +50,9 @@ pub(crate) enum GpioReset {
     G4,
     /// STM32L47x/L48x (RM0351 §8.5): analog reset mode, ASCR.
     L4,
+    /// STM32H7 (RM0433 §11.4): analog reset mode as the G4, OSPEEDR of port
+    /// B 0x0000_00C0 (PB3 very high speed), no ASCR.
+    H7,
 }
 
 /// One GPIO port (A = 0, B = 1, …).
@@ -82,6 +85,7 @@ impl GpioPort {
             (GpioReset::F3, 1) => (0x0000_0280, 0, 0x0000_0100),
             (GpioReset::F3, _) => (0, 0, 0),
             (_, 0) => (0xABFF_FFFF, 0x0C00_0000, 0x6400_0000),
+            (GpioReset::H7, 1) => (0xFFFF_FEBF, 0x0000_00C0, 0x0000_0100),
             (_, 1) => (0xFFFF_FEBF, 0, 0x0000_0100),
             (_, _) => (0xFFFF_FFFF, 0, 0),
         };
