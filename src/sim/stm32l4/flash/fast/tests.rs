@@ -9,7 +9,7 @@ use super::{ROW_BYTES, T_FAST_GAP_PS, T_FAST_ROW_PS};
 /// The two words of double word `i` of a test pattern.
 fn pattern(i: usize) -> (u32, u32) {
     let i = i as u32;
-    (0x1000_0000 | i * 0x0101, 0x2000_0000 | i * 0x1010)
+    (0x1000_0000 | (i * 0x0101), 0x2000_0000 | (i * 0x1010))
 }
 
 /// Unlocked, FSTPG (and `extra`) set, the error flags clear.
