@@ -428,7 +428,8 @@ fn option_bytes_otp_and_flash_persist_in_the_storage_file() {
 fn erase_for_fast_programming(core: &mut probe_rs::Core, page: u32, extra: u32) {
     unlock(core);
     core.write_word_32(SR, 0xFFFF).unwrap();
-    core.write_word_32(CR, CR_PER | CR_STRT | (page << 3)).unwrap();
+    core.write_word_32(CR, CR_PER | CR_STRT | (page << 3))
+        .unwrap();
     let sr = wait_not_busy(core);
     assert_eq!(sr & SR_ERRORS, 0, "erase SR {sr:#x}");
     core.write_word_32(CR, CR_FSTPG | extra).unwrap();

@@ -12,8 +12,8 @@
 //!   is a bus error and locks the option registers until reset (§3.4.2).
 //! * Standard programming of 64-bit double words: two 32-bit stores to one
 //!   aligned double word, PG set (§3.3.7). Errors (SR, RM0351 §3.7.5,
-//!   RM0440 §3.7.5), each refusing the write: PGSERR (a store while PG is
-//!   clear, PG together with PER/MER, or an error flag of a previous
+//!   RM0440 §3.7.5), each refusing the write: PGSERR (a store while PG and
+//!   FSTPG are clear, PG together with PER/MER, or an error flag of a previous
 //!   operation still set), SIZERR (byte/half-word store), PGAERR (first word
 //!   not double-word aligned, or the second word in another double word),
 //!   WRPERR (WRP or PCROP area, or read-out protection level 1 with a

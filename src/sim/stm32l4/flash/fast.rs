@@ -46,8 +46,8 @@
 
 use super::super::super::time::Ps;
 use super::{
-    CR_LOCK, CR_MER1, CR_MER2, CR_PER, CR_PG, FlashCtl, FlashCx, SR_FASTERR, SR_MISERR,
-    SR_PGAERR, SR_PGSERR, SR_PROGERR, SR_SIZERR, SR_WRPERR, Target,
+    CR_LOCK, CR_MER1, CR_MER2, CR_PER, CR_PG, FlashCtl, FlashCx, SR_FASTERR, SR_MISERR, SR_PGAERR,
+    SR_PGSERR, SR_PROGERR, SR_SIZERR, SR_WRPERR, Target,
 };
 
 /// Longest time between two double-word write requests: "around 20 µs"

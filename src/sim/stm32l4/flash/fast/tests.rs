@@ -39,7 +39,11 @@ fn a_row_at_cpu_speed_programs_256_bytes_then_eop() {
         let row = 3 * ROW_BYTES;
         let t0 = r.now;
         dword_at(&mut r, row, 0, 250_000);
-        assert_eq!(r.r(0x10), SR_BSY, "{variant:?}: BSY from the first double word");
+        assert_eq!(
+            r.r(0x10),
+            SR_BSY,
+            "{variant:?}: BSY from the first double word"
+        );
         for i in 1..32 {
             r.now += 500_000; // a few CPU cycles between double words
             dword_at(&mut r, row, i, 250_000);
@@ -72,7 +76,11 @@ fn a_gap_longer_than_20_us_is_a_data_miss() {
     r.now = last + T_FAST_GAP_PS;
     assert_eq!(r.r(0x10), SR_BSY, "20 us is still in time");
     r.now += 1;
-    assert_eq!(r.r(0x10), SR_MISERR | SR_FASTERR, "interrupted, BSY clear, no EOP");
+    assert_eq!(
+        r.r(0x10),
+        SR_MISERR | SR_FASTERR,
+        "interrupted, BSY clear, no EOP"
+    );
     assert_eq!(r.ctl.next_event(), None);
     assert_eq!(r.nv.flash[0..4], pattern(0).0.to_le_bytes(), "kept");
     assert_eq!(r.nv.flash[12..16], pattern(1).1.to_le_bytes(), "kept");
@@ -192,5 +200,9 @@ fn a_row_not_erased_is_progerr() {
     assert_eq!(r.errors(), SR_PROGERR);
     assert_eq!(r.r(0x10) & SR_BSY, 0);
     assert_eq!(r.nv.flash[ROW_BYTES + 16], 0x7F, "unchanged");
-    assert_eq!(r.nv.flash[ROW_BYTES + 8], pattern(1).0 as u8, "before: kept");
+    assert_eq!(
+        r.nv.flash[ROW_BYTES + 8],
+        pattern(1).0 as u8,
+        "before: kept"
+    );
 }
