@@ -5,13 +5,15 @@
 //! option bytes with a reset and read protection level 2 switches the debug
 //! port off for good.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use probe_rs::flashing::DownloadOptions;
 use probe_rs::probe::Probe;
 use probe_rs::{MemoryInterface, Permissions, RegisterId, Session};
 use stdbg::sim::{ChipModel, Sim, SimConfig};
+
+mod sim_support;
+use sim_support::assemble;
 
 const TIMEOUT: Duration = Duration::from_millis(500);
 const RCC_AHBENR: u64 = 0x4002_1014;
@@ -136,38 +138,6 @@ _start:
 msg:
     .asciz "hello from F303\r\n"
 "#;
-
-/// Assembles `src` for 0x2000_0000 with arm-none-eabi-gcc; the raw image.
-fn assemble(src: &str) -> Vec<u8> {
-    let dir = std::env::temp_dir().join(format!("stdbg-f303-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let (s, elf, bin): (PathBuf, PathBuf, PathBuf) =
-        (dir.join("p.S"), dir.join("p.elf"), dir.join("p.bin"));
-    std::fs::write(&s, src).unwrap();
-    let status = std::process::Command::new("arm-none-eabi-gcc")
-        .args([
-            "-mcpu=cortex-m4",
-            "-mthumb",
-            "-nostdlib",
-            "-Wl,-Ttext=0x20000000",
-            "-o",
-        ])
-        .arg(&elf)
-        .arg(&s)
-        .status()
-        .expect("arm-none-eabi-gcc is required for this test (install the GNU Arm toolchain)");
-    assert!(status.success(), "assembling the RAM program failed");
-    let status = std::process::Command::new("arm-none-eabi-objcopy")
-        .args(["-O", "binary"])
-        .arg(&elf)
-        .arg(&bin)
-        .status()
-        .expect("arm-none-eabi-objcopy is required for this test");
-    assert!(status.success(), "objcopy failed");
-    let img = std::fs::read(&bin).unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
-    img
-}
 
 #[test]
 fn a_ram_program_blinks_pe9_and_prints_on_usart1() {

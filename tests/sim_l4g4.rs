@@ -1,16 +1,17 @@
 //! The virtual STM32G474RE and STM32L476RG driven through probe-rs: its
 //! flash algorithm (the normal `program` path) and direct register
 //! programming through the AHB-AP as OpenOCD's `stm32l4x` driver does it
-//! (RM0351 §3.3.7, RM0440 §3.3.7), option bytes with OBL_LAUNCH, RDP
+//! (RM0351 §3.3.7, RM0440 §3.3.7), fast programming of a row (FSTPG) from
+//! the debugger and from a RAM program, option bytes with OBL_LAUNCH, RDP
 //! regression, the OTP, and SWD lost when firmware takes PA13/PA14.
 
 use probe_rs::flashing::DownloadOptions;
 use probe_rs::probe::Probe;
-use probe_rs::{MemoryInterface, Permissions, Session};
+use probe_rs::{MemoryInterface, Permissions, RegisterId, Session};
 use stdbg::sim::{ChipModel, Sim};
 
 mod sim_support;
-use sim_support::{TIMEOUT, sim_of};
+use sim_support::{TIMEOUT, assemble, sim_of};
 
 const FLASH: u64 = 0x0800_0000;
 const ACR: u64 = 0x4002_2000;
@@ -24,12 +25,18 @@ const RCC_CSR: u64 = 0x4002_1094;
 const OTP: u64 = 0x1FFF_7000;
 
 const SR_BSY: u32 = 1 << 16;
+const SR_EOP: u32 = 1;
+const SR_PGSERR: u32 = 1 << 7;
+const SR_MISERR: u32 = 1 << 8;
+const SR_FASTERR: u32 = 1 << 9;
 /// PROGERR … FASTERR, OPERR (OpenOCD's FLASH_ERROR mask, stm32l4x.h).
 const SR_ERRORS: u32 = 0x3FA;
 const CR_PG: u32 = 1;
 const CR_PER: u32 = 2;
 const CR_BKER: u32 = 1 << 11;
 const CR_STRT: u32 = 1 << 16;
+const CR_FSTPG: u32 = 1 << 18;
+const CR_EOPIE: u32 = 1 << 24;
 const CR_OPTSTRT: u32 = 1 << 17;
 const CR_OBL_LAUNCH: u32 = 1 << 27;
 const CR_OPTLOCK: u32 = 1 << 30;
@@ -414,4 +421,122 @@ fn option_bytes_otp_and_flash_persist_in_the_storage_file() {
     let mut back = vec![0u8; 64];
     core.read_8(FLASH + 3 * 2048, &mut back).unwrap();
     assert_eq!(back, image(3, 64));
+}
+
+/// Erases bank-1 page `page` and sets FSTPG (and `extra`): RM0351 §3.3.7
+/// fast programming, steps 1–4 (a page erase, as ST's HAL does).
+fn erase_for_fast_programming(core: &mut probe_rs::Core, page: u32, extra: u32) {
+    unlock(core);
+    core.write_word_32(SR, 0xFFFF).unwrap();
+    core.write_word_32(CR, CR_PER | CR_STRT | (page << 3))
+        .unwrap();
+    let sr = wait_not_busy(core);
+    assert_eq!(sr & SR_ERRORS, 0, "erase SR {sr:#x}");
+    core.write_word_32(CR, CR_FSTPG | extra).unwrap();
+}
+
+/// The 64 words of a 256-byte row.
+fn row_words(seed: u32) -> Vec<u32> {
+    image(seed, 256)
+        .chunks(4)
+        .map(|w| u32::from_le_bytes(w.try_into().unwrap()))
+        .collect()
+}
+
+fn read_row(core: &mut probe_rs::Core, addr: u64) -> Vec<u8> {
+    let mut back = vec![0u8; 256];
+    core.read_8(addr, &mut back).unwrap();
+    back
+}
+
+fn bytes_of(words: &[u32]) -> Vec<u8> {
+    words.iter().flat_map(|w| w.to_le_bytes()).collect()
+}
+
+/// On silicon a debugger is too slow for fast programming: at 1 MHz SWCLK
+/// one AP write is 50 SWCLK cycles, so double words come 100 µs apart, far
+/// over the 20 µs the RM allows (RM0351 §3.3.7), and MISERR ends the row.
+/// The sim charges wire time per probe request (docs/sim.md, "Time"),
+/// before the request takes effect:
+/// * word by word (`write_word_32`: every word its own requests, 175 µs
+///   each), the second double word comes too late: MISERR | FASTERR at the
+///   deadline, and the late store then meets the pending error (PGSERR);
+///   only the first double word is programmed, as on silicon;
+/// * as one block (`write_32` of the row: one DAP_TransferBlock) the 64
+///   stores reach the controller at one virtual instant, so the row is
+///   programmed without error, which silicon would not do (a known deviation).
+#[test]
+fn fast_programming_through_the_debugger() {
+    let sim = sim_of(ChipModel::Stm32l476rg);
+    let mut session = attach(&sim);
+    let mut core = session.core(0).unwrap();
+    core.halt(TIMEOUT).unwrap();
+
+    let row = FLASH + 4 * 2048;
+    let words = row_words(0xFA57);
+    erase_for_fast_programming(&mut core, 4, 0);
+    for (i, w) in words.iter().enumerate() {
+        core.write_word_32(row + 4 * i as u64, *w).unwrap();
+    }
+    core.flush().unwrap();
+    let sr = wait_not_busy(&mut core);
+    assert_eq!(sr, SR_MISERR | SR_FASTERR | SR_PGSERR, "SR {sr:#x}");
+    let back = read_row(&mut core, row);
+    let mut want = bytes_of(&words[..2]);
+    want.resize(256, 0xFF);
+    assert_eq!(back, want, "only the first double word is programmed");
+
+    let row = FLASH + 5 * 2048;
+    erase_for_fast_programming(&mut core, 5, CR_EOPIE);
+    core.write_32(row, &words).unwrap();
+    let sr = wait_not_busy(&mut core);
+    assert_eq!(sr, SR_EOP, "one block: no data miss in the sim");
+    assert_eq!(read_row(&mut core, row), bytes_of(&words));
+}
+
+/// A RAM program copies a row from SRAM1 into flash with FSTPG set, at
+/// CPU speed (a few cycles per store), then waits for BSY to fall.
+const RAM_FAST_ROW: &str = r#"
+    .syntax unified
+    .thumb
+    .global _start
+_start:
+    ldr r0, =0x40022000
+    ldr r1, =0x08002000
+    ldr r2, =0x20001000
+    movs r3, #64
+1:  ldr r4, [r2], #4
+    str r4, [r1], #4
+    subs r3, #1
+    bne 1b
+2:  ldr r4, [r0, #0x10]
+    tst r4, #0x10000
+    bne 2b
+    bkpt #0
+    .ltorg
+"#;
+
+#[test]
+fn a_ram_program_fast_programs_a_row_without_miserr() {
+    let img = assemble(RAM_FAST_ROW);
+    let sim = sim_of(ChipModel::Stm32g474re);
+    let mut session = attach(&sim);
+    let mut core = session.core(0).unwrap();
+    core.reset_and_halt(TIMEOUT).unwrap();
+    let words = row_words(0x5EED);
+    core.write_32(0x2000_1000, &words).unwrap();
+    core.write_8(0x2000_0000, &img).unwrap();
+    erase_for_fast_programming(&mut core, 4, CR_EOPIE);
+    core.write_core_reg(RegisterId(15), 0x2000_0000u32).unwrap();
+    core.write_core_reg(RegisterId(13), 0x2000_8000u32).unwrap();
+    core.write_core_reg(RegisterId(16), 0x0100_0000u32).unwrap();
+    let t0 = sim.virtual_time();
+    core.run().unwrap();
+    core.wait_for_core_halted(std::time::Duration::from_secs(5))
+        .expect("the program reached its bkpt");
+    // BSY for the 1.91 ms of a fast row (DS12288), polled by the program.
+    let took = sim.virtual_time() - t0;
+    assert!(took.as_micros() >= 1910, "{took:?}");
+    assert_eq!(core.read_word_32(SR).unwrap(), SR_EOP);
+    assert_eq!(read_row(&mut core, FLASH + 4 * 2048), bytes_of(&words));
 }

@@ -85,3 +85,38 @@ pub fn run_to(core: &mut Core, addr: u64) {
     core.wait_for_core_halted(Duration::from_secs(5)).unwrap();
     core.clear_hw_breakpoint(addr).unwrap();
 }
+
+/// Assembles a Thumb-2 program for a Cortex-M4 linked at SRAM 0x2000_0000
+/// with the GNU Arm toolchain (`arm-none-eabi-gcc`, `objcopy`): its bytes.
+pub fn assemble(src: &str) -> Vec<u8> {
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("stdbg-asm-{}-{n}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (s, elf, bin): (PathBuf, PathBuf, PathBuf) =
+        (dir.join("p.S"), dir.join("p.elf"), dir.join("p.bin"));
+    std::fs::write(&s, src).unwrap();
+    let status = std::process::Command::new("arm-none-eabi-gcc")
+        .args([
+            "-mcpu=cortex-m4",
+            "-mthumb",
+            "-nostdlib",
+            "-Wl,-Ttext=0x20000000",
+            "-o",
+        ])
+        .arg(&elf)
+        .arg(&s)
+        .status()
+        .expect("arm-none-eabi-gcc is required for this test (install the GNU Arm toolchain)");
+    assert!(status.success(), "assembling the RAM program failed");
+    let status = std::process::Command::new("arm-none-eabi-objcopy")
+        .args(["-O", "binary"])
+        .arg(&elf)
+        .arg(&bin)
+        .status()
+        .expect("arm-none-eabi-objcopy is required for this test");
+    assert!(status.success(), "objcopy failed");
+    let img = std::fs::read(&bin).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    img
+}

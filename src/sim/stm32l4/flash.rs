@@ -12,8 +12,8 @@
 //!   is a bus error and locks the option registers until reset (§3.4.2).
 //! * Standard programming of 64-bit double words: two 32-bit stores to one
 //!   aligned double word, PG set (§3.3.7). Errors (SR, RM0351 §3.7.5,
-//!   RM0440 §3.7.5), each refusing the write: PGSERR (a store while PG is
-//!   clear, PG together with PER/MER, or an error flag of a previous
+//!   RM0440 §3.7.5), each refusing the write: PGSERR (a store while PG and
+//!   FSTPG are clear, PG together with PER/MER, or an error flag of a previous
 //!   operation still set), SIZERR (byte/half-word store), PGAERR (first word
 //!   not double-word aligned, or the second word in another double word),
 //!   WRPERR (WRP or PCROP area, or read-out protection level 1 with a
@@ -41,8 +41,11 @@
 //!   PCROP1ER.PCROP_RDP is clear (partial mass erase), OTP untouched.
 //! * The 1 KiB OTP at 0x1FFF_7000: programmed as main flash, never erased.
 //!
-//! Not modelled: fast programming (FSTPG: a store with FSTPG and not PG is
-//! refused with PGSERR), ECC (ECCR flags, RDERR), PCROP's read protection
+//! * Fast programming of a 256-byte row with FSTPG (`fast.rs`, §3.3.7):
+//!   MISERR when a double word comes more than 20 µs after the previous one,
+//!   FASTERR with PGAERR/SIZERR/WRPERR/MISERR; STRT with FSTPG is PGSERR.
+//!
+//! Not modelled: ECC (ECCR flags, RDERR), PCROP's read protection
 //! of data reads (the bus reads flash directly), the securable area
 //! (SEC1R/SEC2R are stored only), option validity (OPTVERR).
 
@@ -157,6 +160,8 @@ pub(crate) struct FlashCtl {
     half: Option<(Target, usize, u32)>,
     /// End of the running operation (BSY), if any.
     busy_until: Option<Ps>,
+    /// The row of a fast-programming sequence, while it expects data.
+    fast: Option<fast::FastRow>,
     eop_pending: bool,
     changed_since_unlock: bool,
 }
@@ -188,6 +193,7 @@ impl FlashCtl {
             prot: Protection::of(variant, &loaded),
             half: None,
             busy_until: None,
+            fast: None,
             eop_pending: false,
             changed_since_unlock: false,
         }
@@ -206,6 +212,7 @@ impl FlashCtl {
 
     /// Ends the running operation if its time has come.
     pub(crate) fn settle(&mut self, now: Ps) {
+        self.settle_fast(now);
         if let Some(t) = self.busy_until
             && now >= t
         {
@@ -217,9 +224,10 @@ impl FlashCtl {
         }
     }
 
-    /// When BSY falls, if an operation runs.
+    /// When BSY falls, or a fast-programming row misses its data.
     pub(crate) fn next_event(&self) -> Option<Ps> {
-        self.busy_until
+        let miss = self.fast.map(|r| r.deadline() + 1);
+        [self.busy_until, miss].into_iter().flatten().min()
     }
 
     /// The FLASH global interrupt line (EOP with EOPIE, OPERR with ERRIE).
@@ -354,7 +362,7 @@ impl FlashCtl {
         };
         let kept = self.cr & (CR_STRT | CR_OPTSTRT | CR_OPTLOCK | CR_SEC_PROT);
         self.cr = kept | sec | (v & writable);
-        if self.cr & CR_PG == 0 {
+        if self.cr & (CR_PG | CR_FSTPG) == 0 {
             self.half = None;
         }
         if v & CR_LOCK != 0 {
@@ -424,7 +432,7 @@ impl FlashCtl {
         if op == 0 {
             return;
         }
-        if self.cr & CR_PG != 0 || (op & CR_PER != 0 && op != CR_PER) || self.stale_errors() {
+        if self.cr & (CR_PG | CR_FSTPG) != 0 || (op & CR_PER != 0 && op != CR_PER) || self.stale_errors() {
             return self.fail(SR_PGSERR);
         }
         if cx.faults.flash_program_error() {
@@ -512,6 +520,9 @@ impl FlashCtl {
     ) {
         self.settle(cx.now);
         let cr = self.cr;
+        if cr & CR_FSTPG != 0 {
+            return self.program_fast(target, off, size, v, cx);
+        }
         if cr & CR_LOCK != 0
             || cr & CR_PG == 0
             || cr & (CR_PER | CR_MER1 | CR_MER2) != 0
@@ -590,5 +601,6 @@ impl FlashCtl {
     }
 }
 
+mod fast;
 #[cfg(test)]
 mod tests;

@@ -4,19 +4,19 @@
 use super::super::options::{OPTR_DBANK_G4, Variant};
 use super::*;
 
-const MS: Ps = 1_000_000_000;
-const US: Ps = 1_000_000;
+pub(super) const MS: Ps = 1_000_000_000;
+pub(super) const US: Ps = 1_000_000;
 
-struct Rig {
-    ctl: FlashCtl,
-    nv: NvMem,
-    faults: FaultSet,
-    now: Ps,
-    debug: bool,
+pub(super) struct Rig {
+    pub(super) ctl: FlashCtl,
+    pub(super) nv: NvMem,
+    pub(super) faults: FaultSet,
+    pub(super) now: Ps,
+    pub(super) debug: bool,
 }
 
 impl Rig {
-    fn new(variant: Variant) -> Rig {
+    pub(super) fn new(variant: Variant) -> Rig {
         let size = match variant {
             Variant::L476 => 1024 * 1024,
             Variant::G474 => 512 * 1024,
@@ -33,7 +33,7 @@ impl Rig {
         }
     }
 
-    fn cx(&mut self) -> (FlashCx<'_>, &mut FlashCtl) {
+    pub(super) fn cx(&mut self) -> (FlashCx<'_>, &mut FlashCtl) {
         (
             FlashCx {
                 now: self.now,
@@ -45,32 +45,32 @@ impl Rig {
         )
     }
 
-    fn w(&mut self, off: u32, v: u32) -> Result<Outcome, KeyError> {
+    pub(super) fn w(&mut self, off: u32, v: u32) -> Result<Outcome, KeyError> {
         let (mut cx, ctl) = self.cx();
         ctl.write(off, v, &mut cx)
     }
 
-    fn r(&mut self, off: u32) -> u32 {
+    pub(super) fn r(&mut self, off: u32) -> u32 {
         self.ctl.read(off, self.now)
     }
 
-    fn store(&mut self, off: usize, size: u32, v: u32) {
+    pub(super) fn store(&mut self, off: usize, size: u32, v: u32) {
         let (mut cx, ctl) = self.cx();
         ctl.program(Target::Main, off, size, v, &mut cx);
     }
 
-    fn otp_store(&mut self, off: usize, v: u32) {
+    pub(super) fn otp_store(&mut self, off: usize, v: u32) {
         let (mut cx, ctl) = self.cx();
         ctl.program(Target::Otp, off, 4, v, &mut cx);
     }
 
-    fn unlock(&mut self) {
+    pub(super) fn unlock(&mut self) {
         self.w(0x08, KEY1).unwrap();
         self.w(0x08, KEY2).unwrap();
         assert_eq!(self.r(0x14) & CR_LOCK, 0);
     }
 
-    fn unlock_options(&mut self) {
+    pub(super) fn unlock_options(&mut self) {
         if self.r(0x14) & CR_LOCK != 0 {
             self.unlock();
         }
@@ -80,23 +80,23 @@ impl Rig {
     }
 
     /// Lets the running operation end.
-    fn wait(&mut self) {
+    pub(super) fn wait(&mut self) {
         self.now += 100 * MS;
         assert_eq!(self.r(0x10) & SR_BSY, 0);
     }
 
-    fn dword(&mut self, off: usize, lo: u32, hi: u32) {
+    pub(super) fn dword(&mut self, off: usize, lo: u32, hi: u32) {
         self.store(off, 4, lo);
         self.store(off + 4, 4, hi);
         self.wait();
     }
 
-    fn errors(&mut self) -> u32 {
+    pub(super) fn errors(&mut self) -> u32 {
         self.r(0x10) & !SR_EOP
     }
 
     /// OPTSTRT then OBL_LAUNCH (the SoC's reset reloads with `after_reset`).
-    fn program_options_and_reload(&mut self) {
+    pub(super) fn program_options_and_reload(&mut self) {
         self.w(0x14, CR_OPTSTRT).unwrap();
         self.wait();
         assert!(self.w(0x14, CR_OBL_LAUNCH).unwrap().obl_launch);
