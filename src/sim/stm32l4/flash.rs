@@ -432,7 +432,10 @@ impl FlashCtl {
         if op == 0 {
             return;
         }
-        if self.cr & (CR_PG | CR_FSTPG) != 0 || (op & CR_PER != 0 && op != CR_PER) || self.stale_errors() {
+        if self.cr & (CR_PG | CR_FSTPG) != 0
+            || (op & CR_PER != 0 && op != CR_PER)
+            || self.stale_errors()
+        {
             return self.fail(SR_PGSERR);
         }
         if cx.faults.flash_program_error() {
