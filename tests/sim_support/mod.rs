@@ -85,3 +85,16 @@ pub fn run_to(core: &mut Core, addr: u64) {
     core.wait_for_core_halted(Duration::from_secs(5)).unwrap();
     core.clear_hw_breakpoint(addr).unwrap();
 }
+
+/// Deterministic pseudo-random bytes (xorshift32 from `seed`).
+pub fn pattern(n: usize, seed: u32) -> Vec<u8> {
+    let mut x = seed;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect()
+}
