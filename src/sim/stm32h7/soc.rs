@@ -109,7 +109,7 @@ fn flash_cx<'a>(cx: &'a mut SocCtx) -> FlashCx<'a> {
     }
 }
 
-/// IWDG1 starts by hardware when FLASH_OPTSR.IWDG1_SW is 0 (RM0433 §4.4.6).
+/// IWDG1 starts by hardware when FLASH_OPTSR_CUR.IWDG1_SW is 0 (RM0433 §4.9).
 fn hw_wdg(flash: &FlashCtl) -> bool {
     flash.cur.optsr() & OPTSR_IWDG1_SW == 0
 }
