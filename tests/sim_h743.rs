@@ -2,17 +2,35 @@
 //! probe-rs's real ARM stack: attach as "STM32H743ZITx" (probe-rs's STM32H7
 //! sequence programs DBGMCU_CR through AP2), DBGMCU_IDCODE through the CPU's
 //! AP0 and through AP2 on APB-D, the ROM tables of AP0 and AP2 as probe-rs
-//! walks them, the RAMs of RM0433 §2.3.2, and h743-fpu.elf run from DTCM.
+//! walks them, the RAMs of RM0433 §2.3.2, h743-fpu.elf run from DTCM, and
+//! the flash controller (RM0433 §4): probe-rs's own flash algorithm and
+//! direct register programming in both banks.
 
 use std::time::Duration;
 
 use probe_rs::architecture::arm::FullyQualifiedApAddress;
 use probe_rs::architecture::arm::memory::PeripheralType;
+use probe_rs::flashing::DownloadOptions;
 use probe_rs::{MemoryInterface, RegisterId, Session};
 use stdbg::sim::{ChipModel, Sim};
 
 mod sim_support;
-use sim_support::{TIMEOUT, firmware, sim_of};
+use sim_support::{KEY1, KEY2, TIMEOUT, firmware, pattern, sim_of};
+
+/// Bank 1's and bank 2's registers (RM0433 §4.9: bank 2 at +0x100).
+const BANK1: u64 = 0x5200_2000;
+const BANK2: u64 = 0x5200_2100;
+const KEYR: u64 = 0x04;
+const CR: u64 = 0x0C;
+const SR: u64 = 0x10;
+const CR_LOCK: u32 = 1 << 0;
+const CR_PG: u32 = 1 << 1;
+const CR_SER: u32 = 1 << 2;
+const CR_START: u32 = 1 << 7;
+/// SRx.BSY, WBNE, QW and the error flags WRPERR..OPERR (RM0433 §4.9.5).
+const SR_BUSY: u32 = 0b111;
+const SR_EOP: u32 = 1 << 16;
+const SR_ERRORS: u32 = 0x7E << 17;
 
 fn attach(sim: &Sim) -> Session {
     probe_rs::probe::Probe::from_specific_probe(Box::new(sim.probe()))
@@ -164,4 +182,119 @@ fn h743_fpu_elf_runs_from_dtcm_to_its_breakpoint() {
     assert_eq!(r[0], u32::from_le_bytes(*b"H743"));
     assert_eq!(&r[6..10], &[0x1011_0221, 0x1200_0011, 0x40, 0x411F_C271]);
     assert_eq!(&r[0x190 / 4..0x1A0 / 4], &[0; 4], "no fault");
+}
+
+#[test]
+fn probe_rs_flash_algorithm_programs_and_verifies_both_banks() {
+    let sim = sim_of(ChipModel::Stm32h743zi);
+    let mut session = attach(&sim);
+    let low = pattern(60 * 1024, 0x1234_5678);
+    let high = pattern(8 * 1024, 0x9E37_79B9);
+    let mut loader = session.target().flash_loader();
+    loader.add_data(0x0800_0000, &low).unwrap();
+    loader.add_data(0x0810_0000, &high).unwrap();
+    let mut opts = DownloadOptions::default();
+    opts.verify = true;
+    loader
+        .commit(&mut session, opts)
+        .expect("program + verify with probe-rs's stm32h7x_2048 algorithm");
+    assert_eq!(sim.read_nonvolatile(0x0800_0000, low.len()), low);
+    assert_eq!(sim.read_nonvolatile(0x0810_0000, high.len()), high);
+    assert!(
+        sim.read_nonvolatile(0x0800_0000 + low.len() as u32, 4096)
+            .iter()
+            .all(|&b| b == 0xFF),
+        "the rest of sector 0 erased"
+    );
+    let mut core = session.core(0).unwrap();
+    core.halt(TIMEOUT).unwrap();
+    let mut back = vec![0u8; high.len()];
+    core.read_8(0x0810_0000, &mut back).unwrap();
+    assert_eq!(back, high, "bank 2 read back through the AHB-AP");
+    let mut back = vec![0u8; 4096];
+    core.read_8(0x0800_E000, &mut back).unwrap();
+    assert_eq!(
+        back,
+        low[0xE000..0xF000],
+        "bank 1 read back through the AHB-AP"
+    );
+}
+
+/// Polls SRx of `bank` until no operation is queued or running (virtual
+/// time passes between the polls); returns SRx.
+fn wait_idle(sim: &Sim, core: &mut probe_rs::Core, bank: u64) -> u32 {
+    for _ in 0..5_000 {
+        let sr = core.read_word_32(bank + SR).unwrap();
+        if sr & SR_BUSY == 0 {
+            return sr;
+        }
+        sim.run_for(Duration::from_millis(1));
+    }
+    panic!("SR at {bank:#x} stayed busy");
+}
+
+/// Unlocks `bank`, erases its sector `snb`, programs `data` (a multiple of
+/// 32 bytes) at `addr` with PG, eight word stores per flash word, locks.
+fn erase_and_program(
+    sim: &Sim,
+    core: &mut probe_rs::Core,
+    bank: u64,
+    snb: u32,
+    addr: u64,
+    data: &[u8],
+) {
+    assert_eq!(core.read_word_32(bank + CR).unwrap() & CR_LOCK, CR_LOCK);
+    core.write_word_32(bank + KEYR, KEY1).unwrap();
+    core.write_word_32(bank + KEYR, KEY2).unwrap();
+    let cr = core.read_word_32(bank + CR).unwrap();
+    assert_eq!(cr & CR_LOCK, 0, "unlocked");
+    core.write_word_32(bank + CR, cr | CR_SER | (snb << 8))
+        .unwrap();
+    core.write_word_32(bank + CR, cr | CR_SER | (snb << 8) | CR_START)
+        .unwrap();
+    let sr = wait_idle(sim, core, bank);
+    assert_eq!(
+        sr & (SR_EOP | SR_ERRORS),
+        SR_EOP,
+        "sector erase: EOP, no error"
+    );
+    core.write_word_32(bank + 0x14, SR_EOP).unwrap(); // CCRx.CLR_EOP
+    core.write_word_32(bank + CR, cr | CR_PG).unwrap();
+    for (i, fw) in data.chunks(32).enumerate() {
+        for (j, w) in fw.chunks(4).enumerate() {
+            let v = u32::from_le_bytes(w.try_into().unwrap());
+            core.write_word_32(addr + (i * 32 + j * 4) as u64, v)
+                .unwrap();
+        }
+        let sr = wait_idle(sim, core, bank);
+        assert_eq!(sr & SR_ERRORS, 0, "flash word {i}: no error (SR {sr:#x})");
+    }
+    core.write_word_32(bank + CR, cr | CR_LOCK).unwrap();
+    assert_eq!(core.read_word_32(bank + CR).unwrap() & CR_LOCK, CR_LOCK);
+}
+
+#[test]
+fn direct_register_programming_in_both_banks() {
+    let sim = sim_of(ChipModel::Stm32h743zi);
+    let mut session = attach(&sim);
+    let mut core = session.core(0).unwrap();
+    core.halt(TIMEOUT).unwrap();
+    let a = pattern(256, 0xC0FF_EE11);
+    erase_and_program(&sim, &mut core, BANK1, 1, 0x0802_0000, &a);
+    let b = pattern(96, 0x0BAD_F00D);
+    erase_and_program(&sim, &mut core, BANK2, 3, 0x0816_0040, &b);
+    let mut back = vec![0u8; 256];
+    core.read_8(0x0802_0000, &mut back).unwrap();
+    assert_eq!(back, a, "sector 1 of bank 1 through the AHB-AP");
+    assert_eq!(sim.read_nonvolatile(0x0802_0000, 256), a);
+    assert_eq!(sim.read_nonvolatile(0x0816_0040, 96), b);
+    assert_eq!(sim.read_nonvolatile(0x0816_0000, 64), [0xFF; 64]);
+    let mut back = vec![0u8; 96];
+    core.read_8(0x0816_0040, &mut back).unwrap();
+    assert_eq!(back, b, "sector 3 of bank 2 through the AHB-AP");
+    // A store with PG clear (both banks locked again): PGSERR, flash unchanged.
+    core.write_word_32(0x0802_0100, 0).unwrap();
+    let sr = core.read_word_32(BANK1 + SR).unwrap();
+    assert_eq!(sr & (1 << 18), 1 << 18, "PGSERR");
+    assert_eq!(sim.read_nonvolatile(0x0802_0100, 4), [0xFF; 4]);
 }

@@ -114,7 +114,7 @@ fn make_soc(model: ChipModel, nv: &NvMem) -> Box<dyn Soc> {
     } else if model == ChipModel::Stm32f303vc {
         Box::new(super::stm32f3::F3Soc::power_on(ident, nv))
     } else {
-        Box::new(super::stm32h7::H7Soc::power_on(ident))
+        Box::new(super::stm32h7::H7Soc::power_on(ident, nv))
     }
 }
 
@@ -136,6 +136,7 @@ fn factory_nv(model: ChipModel) -> NvMem {
     match model {
         ChipModel::Stm32l476rg => super::stm32l4::factory_nv(Variant::L476, model.flash_size()),
         ChipModel::Stm32g474re => super::stm32l4::factory_nv(Variant::G474, model.flash_size()),
+        ChipModel::Stm32h743zi => super::stm32h7::options::factory_nv(model.flash_size()),
         _ => NvMem::blank(model.flash_size(), factory_option_bytes(model)),
     }
 }

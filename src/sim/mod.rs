@@ -6,7 +6,7 @@
 //! TIM1-4, USART1-3, SPI, I2C); the STM32F303VC with its own SoC (RM0316:
 //! RCC, FLASH, GPIO, USART1-3, IWDG, PWR); a G474 and L476 with the
 //! stm32l4x-family SoC; an STM32H743 with its own (RM0433: three APs, RCC,
-//! PWR, DBGMCU, GPIO, USART3, IWDG1; read-only flash) ([`ChipModel`]). [`Sim::probe`] hands out a [`SimProbe`] that implements
+//! PWR, DBGMCU, GPIO, USART3, IWDG1, FLASH) ([`ChipModel`]). [`Sim::probe`] hands out a [`SimProbe`] that implements
 //! probe-rs's `DebugProbe`, `RawDapAccess` and `DapProbe`, so the real probe-rs
 //! ARM stack can attach to it:
 //!
@@ -85,8 +85,8 @@ pub struct SimConfig {
 /// OBL_LAUNCH and RDP levels 0/1/2, GPIO, USART1-3, IWDG, PWR, DBGMCU); the
 /// G474 and L476 have the SoC of the stm32l4x family (flash controller, RCC,
 /// PWR, IWDG, DBGMCU; GPIO as a placeholder); the H743 its own (RM0433: RCC,
-/// PWR, DBGMCU with its three APs, GPIO, USART3, IWDG1; no flash controller
-/// yet: flash is read-only). See `docs/sim.md`.
+/// PWR, DBGMCU with its three APs, GPIO, USART3, IWDG1, the flash
+/// controller). See `docs/sim.md`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ChipModel {
     /// STM32F103C8: 64 KiB flash, 20 KiB SRAM.
@@ -100,8 +100,9 @@ pub enum ChipModel {
     Stm32g474re,
     /// STM32L476RG: Cortex-M4F, 1 MiB flash, 96 KiB SRAM1 + 32 KiB SRAM2.
     Stm32l476rg,
-    /// STM32H743ZI: Cortex-M7 (DP FPU), 2 MiB flash (read-only), 128 KiB DTCM + 512 KiB AXI SRAM
-    /// and SRAM1–4; its own SoC model (RM0433: RCC, PWR, DBGMCU, GPIO, USART3, IWDG1).
+    /// STM32H743ZI: Cortex-M7 (DP FPU), 2 MiB flash (two banks), 128 KiB DTCM + 512 KiB AXI SRAM
+    /// and SRAM1–4; its own SoC model (RM0433: RCC, PWR, DBGMCU, GPIO, USART3, IWDG1,
+    /// FLASH).
     Stm32h743zi,
 }
 

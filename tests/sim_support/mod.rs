@@ -120,3 +120,16 @@ pub fn assemble(src: &str) -> Vec<u8> {
     let _ = std::fs::remove_dir_all(&dir);
     img
 }
+
+/// Deterministic pseudo-random bytes (xorshift32 from `seed`).
+pub fn pattern(n: usize, seed: u32) -> Vec<u8> {
+    let mut x = seed;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect()
+}

@@ -113,7 +113,7 @@ pub(crate) const OPTCR_OPTLOCK: u32 = 1 << 0;
 pub(crate) const OPTCR_OPTSTART: u32 = 1 << 1;
 pub(crate) const OPTCR_MER: u32 = 1 << 4;
 pub(crate) const OPTCR_OPTCHANGEERRIE: u32 = 1 << 30;
-pub(crate) const OPTCR_SWAP_BANK: u32 = 1 << 31;
+// OPTCR.SWAP_BANK (bit 31): stored and shown, no effect.
 
 /// ACR reset value (LATENCY 7, WRHIGHFREQ 3) and writable bits (RM0433 §4.9.1).
 pub(crate) const ACR_RESET: u32 = 0x37;

@@ -37,12 +37,9 @@ pub(crate) const RDP_LEVEL2: u8 = 0xCC;
 pub(crate) const OPTSR_OPT_BUSY: u32 = 1 << 0;
 /// IWDG1_SW: 1 = IWDG1 started by software.
 pub(crate) const OPTSR_IWDG1_SW: u32 = 1 << 4;
-/// NRST_STOP_D1 / NRST_STBY_D1: 1 = no reset when D1 enters Stop/Standby.
-pub(crate) const OPTSR_NRST_STOP_D1: u32 = 1 << 6;
-pub(crate) const OPTSR_NRST_STBY_D1: u32 = 1 << 7;
-/// FZ_IWDG_STOP / FZ_IWDG_SDBY: 1 = IWDG1 keeps running in Stop/Standby.
-pub(crate) const OPTSR_FZ_IWDG_STOP: u32 = 1 << 17;
-pub(crate) const OPTSR_FZ_IWDG_SDBY: u32 = 1 << 18;
+// NRST_STOP_D1 / NRST_STBY_D1 (bits 6, 7: 1 = no reset when D1 enters
+// Stop/Standby) and FZ_IWDG_STOP / FZ_IWDG_SDBY (bits 17, 18: 1 = IWDG1
+// keeps running in Stop/Standby) are stored and shown, without effect.
 /// OPTCHANGEERR (CUR only): the last option change failed.
 pub(crate) const OPTSR_OPTCHANGEERR: u32 = 1 << 30;
 /// SWAP_BANK_OPT: bank swapping after the next reset (stored, not modelled).

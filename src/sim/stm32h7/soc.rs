@@ -2,7 +2,7 @@
 //! PPB window and APB-D.
 //!
 //! Decode (RM0433 §2.3.2 Table 8): USART3 0x4000_4800 (APB1, D2), the FLASH
-//! register block 0x5200_2000 (AHB3, D1; one seam, [`H7Soc::flash_regs`]),
+//! register block 0x5200_2000 (AHB3, D1; the controller of `flash.rs`),
 //! DBGMCU 0x5C00_1000, IWDG1 0x5800_4800 (APB4, D3), GPIOA..K 0x5802_0000 +
 //! 0x400·n, RCC 0x5802_4400, PWR 0x5802_4800 (AHB4, D3); DBGMCU again at
 //! 0xE00E_1000 with the rest of APB-D and the CPU ROM table (`dbgmcu.rs`).
@@ -14,9 +14,12 @@
 //! are ignored and reads give 0; while RCC_APB1LRSTR/AHB4RSTR hold them
 //! they are in their reset state.
 //!
-//! Flash: main flash is read-only (blank 0xFF after the factory; writes into
-//! it are bus errors) and the FLASH registers are stored only, until the
-//! flash controller is wired at the seam.
+//! Flash: the controller of `flash.rs` (RM0433 §4) answers at 0x5200_2000
+//! (sub-word writes replicated on all lanes; a wrong key is a bus error);
+//! stores into main flash go to its write buffer; its operations end in the
+//! SoC's time step; FLASH is NVIC line 4 (RM0433 Table 137); the option
+//! bytes are loaded at every reset (RM0433 §4.4.2); RDP level 2 silences
+//! the debug port (RM0433 §4.5.3).
 //!
 //! USART3 (`st/usart.rs` with USART_PRESC, RM0433 §48): the Nucleo-H743ZI's
 //! ST-LINK virtual COM port (PD8/PD9); kernel clock from
@@ -29,13 +32,17 @@
 use std::collections::HashMap;
 
 use super::super::family::Identity;
+use super::super::nvmem::NvMem;
 use super::super::periph::{Clocks, Ctx, Peripheral};
 use super::super::soc::{BusError, PowerMode, ResetCause, Soc, SocCtx, SocEffects};
 use super::super::st::gpio::{GpioPort, GpioReset};
 use super::super::st::usart::{Kernel, Layout, Usart, drain_serial};
+use super::super::stm32l4::flash::FlashCx;
 use super::super::stm32l4::iwdg::Iwdg;
 use super::super::time::Ps;
 use super::dbgmcu::{DBGSTBY_D1, DBGSTOP_D1, Dbgmcu, WDGLSD1};
+use super::flash::FlashCtl;
+use super::options::OPTSR_IWDG1_SW;
 use super::pwr::Pwr;
 use super::rcc::Rcc;
 
@@ -50,6 +57,8 @@ const PORTS: usize = 11;
 /// RCC_APB1LENR/APB1LRSTR.USART3EN/RST.
 const USART3_BIT: u32 = 1 << 18;
 const USART3_IRQ: u32 = 39;
+/// NVIC position of the FLASH global interrupt (RM0433 Table 137).
+const FLASH_IRQ: usize = 4;
 const USART_NAMES: [&str; 1] = ["usart3"];
 /// Registers stored at most by the unmodelled-register file.
 const MAX_STORED: usize = 4096;
@@ -62,6 +71,7 @@ pub(crate) struct H7Soc {
     pub gpio: Vec<GpioPort>,
     pub usart3: [Usart; 1],
     pub iwdg: Iwdg,
+    pub flash: FlashCtl,
     stored: HashMap<u32, u32>,
     power: PowerMode,
 }
@@ -89,9 +99,25 @@ fn new_usart3(now: Ps) -> Usart {
     Usart::with_layout("USART3", Kernel::Pclk1, Layout::Presc, now)
 }
 
+/// The flash controller's view of an access.
+fn flash_cx<'a>(cx: &'a mut SocCtx) -> FlashCx<'a> {
+    FlashCx {
+        now: cx.now,
+        nv: cx.nv,
+        faults: cx.faults,
+        debug: cx.debug_latched,
+    }
+}
+
+/// IWDG1 starts by hardware when FLASH_OPTSR_CUR.IWDG1_SW is 0 (RM0433 §4.9).
+fn hw_wdg(flash: &FlashCtl) -> bool {
+    flash.cur.optsr() & OPTSR_IWDG1_SW == 0
+}
+
 impl H7Soc {
     /// The SoC right after power-on.
-    pub(crate) fn power_on(ident: &'static Identity) -> H7Soc {
+    pub(crate) fn power_on(ident: &'static Identity, nv: &NvMem) -> H7Soc {
+        let flash = FlashCtl::after_reset(nv);
         H7Soc {
             ident,
             rcc: Rcc::after_reset(0, ResetCause::PowerOn),
@@ -101,17 +127,11 @@ impl H7Soc {
                 .map(|p| GpioPort::after_reset_of(GpioReset::H7, p))
                 .collect(),
             usart3: [new_usart3(0)],
-            iwdg: Iwdg::after_reset(false, 0),
+            iwdg: Iwdg::after_reset(hw_wdg(&flash), 0),
+            flash,
             stored: HashMap::new(),
             power: PowerMode::Run,
         }
-    }
-
-    /// The FLASH register block (RM0433 §4.9) at `off`: the seam where the
-    /// flash controller is wired; stored only for now.
-    fn flash_regs(&mut self, off: u32, write: Option<(u32, u32)>) -> u32 {
-        let a = FLASH_REGS + (off & !3);
-        self.stored_access(a, write)
     }
 
     fn stored_access(&mut self, a: u32, write: Option<(u32, u32)>) -> u32 {
@@ -207,7 +227,7 @@ impl H7Soc {
                 };
                 self.usart3[0].read(w - USART3, &cx)
             }
-            FLASH_REGS..0x5200_3000 => self.flash_regs(w - FLASH_REGS, None),
+            FLASH_REGS..0x5200_3000 => self.flash.read(w - FLASH_REGS, now),
             IWDG1..0x5800_4C00 => self.iwdg.read(w - IWDG1),
             RCC..PWR => self.rcc.read(w - RCC),
             PWR..0x5802_4C00 => self.pwr.read(w - PWR),
@@ -220,7 +240,13 @@ impl H7Soc {
         lanes(word, a, size)
     }
 
-    fn periph_write(&mut self, a: u32, size: u32, v: u32, cx: &mut SocCtx) -> SocEffects {
+    fn periph_write(
+        &mut self,
+        a: u32,
+        size: u32,
+        v: u32,
+        cx: &mut SocCtx,
+    ) -> Result<SocEffects, BusError> {
         let mut fx = SocEffects::default();
         let w = a & !3;
         let word = match size {
@@ -232,7 +258,7 @@ impl H7Soc {
             USART3..0x4000_4C00 => {
                 self.sync_usart(cx.now);
                 if self.usart_gated() || self.rcc.apb1lrstr() & USART3_BIT != 0 {
-                    return fx;
+                    return Ok(fx);
                 }
                 let clocks = self.usart_clocks();
                 let ucx = Ctx {
@@ -242,7 +268,11 @@ impl H7Soc {
                 self.usart3[0].write(w - USART3, word, &ucx);
             }
             FLASH_REGS..0x5200_3000 => {
-                self.flash_regs(a - FLASH_REGS, Some((size, v)));
+                let o = self
+                    .flash
+                    .write(w - FLASH_REGS, word, &mut flash_cx(cx))
+                    .map_err(|_| BusError)?;
+                fx.persist = o.persist;
             }
             IWDG1..0x5800_4C00 => {
                 fx.merge(self.sync_iwdg(cx.now, cx.core_halted));
@@ -267,7 +297,7 @@ impl H7Soc {
                 }
             },
         }
-        fx
+        Ok(fx)
     }
 
     /// RCC_AHB4RSTR holds the GPIO ports it names in their reset state.
@@ -321,7 +351,7 @@ impl Soc for H7Soc {
             };
         }
         if (0x4000_0000..0x6000_0000).contains(&a) {
-            return Ok(self.periph_write(a, size, v, cx));
+            return self.periph_write(a, size, v, cx);
         }
         if (0xE004_2000..0xE004_3000).contains(&a) {
             return Ok(SocEffects::default());
@@ -331,20 +361,21 @@ impl Soc for H7Soc {
 
     fn flash_write(
         &mut self,
-        _off: u32,
-        _size: u32,
-        _v: u32,
-        _cx: &mut SocCtx,
+        off: u32,
+        size: u32,
+        v: u32,
+        cx: &mut SocCtx,
     ) -> Result<SocEffects, BusError> {
-        // No flash controller yet (the seam is `flash_regs`).
-        Err(BusError)
+        self.flash.program(off as usize, size, v, &mut flash_cx(cx));
+        Ok(SocEffects::default())
     }
 
-    fn flash_readable(&self, _debug_latched: bool) -> bool {
-        true
+    fn flash_readable(&self, debug_latched: bool) -> bool {
+        self.flash.flash_readable(debug_latched)
     }
 
     fn sync(&mut self, cx: &mut SocCtx) -> SocEffects {
+        self.flash.settle(cx.now);
         self.sync_usart(cx.now);
         self.sync_iwdg(cx.now, cx.core_halted)
     }
@@ -360,11 +391,17 @@ impl Soc for H7Soc {
             now,
             clocks: &clocks,
         });
-        [iwdg, usart].into_iter().flatten().min()
+        [iwdg, usart, self.flash.next_event()]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     fn irq_levels(&self, out: &mut [u32; 8]) {
         *out = [0; 8];
+        if self.flash.irq() {
+            out[FLASH_IRQ / 32] |= 1 << (FLASH_IRQ % 32);
+        }
         if self.usart3[0].irq(0) {
             out[(USART3_IRQ / 32) as usize] |= 1 << (USART3_IRQ % 32);
         }
@@ -402,6 +439,8 @@ impl Soc for H7Soc {
         let from_standby = self.power == PowerMode::Standby;
         self.sync_usart(cx.now);
         self.power = PowerMode::Run;
+        // The option bytes are loaded at every reset (RM0433 §4.4.2).
+        self.flash = FlashCtl::after_reset(cx.nv);
         self.rcc = Rcc::after_reset(self.rcc.rsr(), cause);
         let before = std::mem::replace(&mut self.pwr, Pwr::after_reset());
         self.pwr.keep_flags(&before);
@@ -409,7 +448,7 @@ impl Soc for H7Soc {
             .map(|p| GpioPort::after_reset_of(GpioReset::H7, p))
             .collect();
         self.stored.clear();
-        self.iwdg = Iwdg::after_reset(false, cx.now);
+        self.iwdg = Iwdg::after_reset(hw_wdg(&self.flash), cx.now);
         self.usart3[0].reset();
         if from_standby && self.dbg.cr() & DBGSTBY_D1 == 0 {
             self.dbg = Dbgmcu::power_on(self.ident.idcode); // the debug logic lost its power
@@ -418,6 +457,10 @@ impl Soc for H7Soc {
     }
 
     fn debug_port_silent(&self) -> bool {
+        // RDP level 2: the debug features are disabled (RM0433 §4.5.3).
+        if self.flash.rdp_level() == 2 {
+            return true;
+        }
         // PA13/PA14 given to another function (RM0433 §11.3.2).
         if !self.gpio[0].swd_pins_af0() {
             return true;

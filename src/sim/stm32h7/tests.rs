@@ -1,6 +1,7 @@
 //! Unit tests of the STM32H743 SoC: RCC reset values and reset flags,
 //! DBGMCU at both addresses and the APB-D ROM table, GPIO and USART3
-//! reachability with their RCC gates, PWR's Stop/Standby and the debug link.
+//! reachability with their RCC gates, PWR's Stop/Standby, the debug link
+//! and the flash controller at its address.
 
 use super::super::family::STM32H743ZI;
 use super::super::fault::FaultSet;
@@ -8,6 +9,7 @@ use super::super::nvmem::NvMem;
 use super::super::soc::{Origin, PowerMode, ResetCause, Soc, SocCtx};
 use super::super::time::Ps;
 use super::H7Soc;
+use super::options::factory_nv;
 
 const RCC: u32 = 0x5802_4400;
 const PWR: u32 = 0x5802_4800;
@@ -35,9 +37,10 @@ struct T {
 
 impl T {
     fn new() -> T {
+        let nv = factory_nv(STM32H743ZI.flash_size);
         T {
-            soc: H7Soc::power_on(&STM32H743ZI),
-            nv: NvMem::blank(STM32H743ZI.flash_size, [0xFF; 16]),
+            soc: H7Soc::power_on(&STM32H743ZI, &nv),
+            nv,
             f: FaultSet::default(),
         }
     }
@@ -238,14 +241,40 @@ fn stop_and_standby_silence_the_dp_unless_dbgmcu_keeps_d1() {
 }
 
 #[test]
-fn flash_registers_are_stored_and_flash_writes_fail() {
+fn flash_controller_is_wired_at_0x5200_2000() {
     let mut t = T::new();
+    assert_eq!(t.rd(0x5200_200C), 0x31, "FLASH_CR1: LOCK, PSIZE x64");
+    // A byte store is replicated on all lanes (0x0202_0202 into FLASH_ACR).
+    let r = t
+        .soc
+        .write(0x5200_2001, 1, 0x02, &mut cx(0, &mut t.nv, &t.f));
+    assert!(r.is_ok());
+    assert_eq!(t.rd(0x5200_2000), 0x02, "ACR: LATENCY 2, WRHIGHFREQ 0");
+    // A byte store is replicated on all lanes: 0x2323_2323 is no key.
+    let r = t
+        .soc
+        .write(0x5200_2004, 1, 0x23, &mut cx(0, &mut t.nv, &t.f));
+    assert!(r.is_err(), "a wrong key is a bus error");
+    t.reset(ResetCause::Pin);
     t.wr(0x5200_2004, 0x4567_0123);
-    assert_eq!(
-        t.rd(0x5200_2004),
-        0x4567_0123,
-        "FLASH_KEYR1: stored (no controller yet)"
-    );
-    let mut c = cx(0, &mut t.nv, &t.f);
-    assert!(t.soc.flash_write(0, 4, 0, &mut c).is_err());
+    t.wr(0x5200_2004, 0xCDEF_89AB);
+    assert_eq!(t.rd(0x5200_200C), 0x30, "unlocked after the reset");
+    t.wr(0x5200_200C, 0x30 | (1 << 16) | 2); // EOPIE, PG
+    for i in 0..8 {
+        let mut c = cx(0, &mut t.nv, &t.f);
+        assert!(t.soc.flash_write(i * 4, 4, 0x1234_5600 + i, &mut c).is_ok());
+    }
+    assert_eq!(t.nv.flash[..4], [0x00, 0x56, 0x34, 0x12]);
+    assert_eq!(t.nv.flash[28..32], [0x07, 0x56, 0x34, 0x12]);
+    let end = t.soc.next_event(0, false).expect("the flash word is busy");
+    t.soc.sync(&mut cx(end, &mut t.nv, &t.f));
+    assert_eq!(t.rd(0x5200_2010) & (1 << 16), 1 << 16, "SR1.EOP");
+    let mut irq = [0; 8];
+    t.soc.irq_levels(&mut irq);
+    assert_eq!(irq[0], 1 << 4, "FLASH is NVIC line 4");
+    assert!(!t.soc.debug_port_silent());
+    // Level 2 in the stored option bytes: loaded at the reset, debug off.
+    t.nv.opt_words[0] = (t.nv.opt_words[0] & !0xFF00) | 0xCC00;
+    t.reset(ResetCause::Pin);
+    assert!(t.soc.debug_port_silent(), "RDP level 2");
 }
