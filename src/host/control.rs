@@ -564,24 +564,9 @@ impl Host {
             // that a lost link is reported and handled the same way whichever polls first.
             self.reattach_if_lost()?;
             let idx = self.current_target()?.1;
-            let polled = {
-                let mut guard = self.conn();
-                let conn = guard.as_mut().ok_or_else(|| {
-                    CommandError::failed("the target is not connected: 'init' failed or was not run; see the error printed by init, or run 'doctor'")
-                })?;
-                conn.session.core(idx).and_then(|mut core| {
-                    let status = core.status()?;
-                    let lines = match status {
-                        CoreStatus::Halted(reason) if was_running => {
-                            Some(halt_lines(&mut core, &target, reason_name(reason), &|a| {
-                                self.symbolize(a)
-                            })?)
-                        }
-                        _ => None,
-                    };
-                    Ok((status, lines))
-                })
-            };
+            let polled = self.poll_core(idx, &target, was_running).ok_or_else(|| {
+                CommandError::failed("the target is not connected: 'init' failed or was not run; see the error printed by init, or run 'doctor'")
+            })?;
             let (status, lines) = match polled {
                 Ok(v) => v,
                 // The link went while waiting (firmware that turns SWD off or sleeps): the same
@@ -620,6 +605,31 @@ impl Host {
         }
     }
 
+    /// One poll of core `idx` (target `name`): its status (DHCSR), and on a halt the halt
+    /// message when `lines_on_halt`. `None` when no connection is open. Shared by the background
+    /// poller and `wait_halt`, so a lost link is seen the same way by both.
+    fn poll_core(
+        &self,
+        idx: usize,
+        name: &str,
+        lines_on_halt: bool,
+    ) -> Option<Result<(CoreStatus, Option<Vec<String>>), probe_rs::Error>> {
+        let mut guard = self.conn();
+        let conn = guard.as_mut()?;
+        Some(conn.session.core(idx).and_then(|mut core| {
+            let status = core.status()?;
+            let lines = match status {
+                CoreStatus::Halted(reason) if lines_on_halt => {
+                    Some(halt_lines(&mut core, name, reason_name(reason), &|a| {
+                        self.symbolize(a)
+                    })?)
+                }
+                _ => None,
+            };
+            Ok((status, lines))
+        }))
+    }
+
     /// Polls running targets; announces halts to every console.
     pub fn poll_targets(&self) {
         let running: Vec<(String, usize)> = {
@@ -631,22 +641,10 @@ impl Host {
                 .collect()
         };
         for (name, idx) in running {
-            let r = {
-                let mut guard = self.conn();
-                let Some(conn) = guard.as_mut() else { return };
-                conn.session
-                    .core(idx)
-                    .and_then(|mut core| match core.status()? {
-                        CoreStatus::Halted(reason) => {
-                            halt_lines(&mut core, &name, reason_name(reason), &|a| {
-                                self.symbolize(a)
-                            })
-                            .map(Some)
-                        }
-                        _ => Ok(None),
-                    })
+            let Some(r) = self.poll_core(idx, &name, true) else {
+                return;
             };
-            match r {
+            match r.map(|(_, lines)| lines) {
                 Ok(Some(lines)) => {
                     self.set_state(&name, TargetState::Halted);
                     self.events().send(HostEvent::Target {
