@@ -80,14 +80,27 @@ fn one_bank<'a>(args: &'a [String], name: &str) -> Result<&'a str, CommandError>
     }
 }
 
-fn run(
+/// Runs a family register sequence on the current core; its error text is the command's
+/// (shared by the `stm32f1x`, `stm32l4x` and `stm32h7x` groups).
+pub fn run<R>(
     ctx: &Ctx<'_>,
-    f: impl FnOnce(&mut probe_rs::Core<'_>) -> Result<(), probe_rs::Error>,
-) -> Result<(), CommandError> {
+    f: impl FnOnce(&mut probe_rs::Core<'_>) -> Result<R, probe_rs::Error>,
+) -> Result<R, CommandError> {
     ctx.host.with_core(|core, _| f(core)).map_err(|e| {
         // Our own messages arrive wrapped by with_core; keep them readable.
         CommandError::failed(e.to_string())
     })
+}
+
+/// OpenOCD's `option_read` line for the register at `addr`: `Option Register: <0x40022020> =
+/// 0xffeff8aa` (`stm32l4x`, `stm32h7x`).
+pub fn print_option_register(ctx: &mut Ctx<'_>, addr: u64) -> Result<(), CommandError> {
+    let v = ctx.host.with_core(|core, _| {
+        use probe_rs::MemoryInterface;
+        core.read_word_32(addr)
+    })?;
+    ctx.println(format!("Option Register: <0x{addr:x}> = 0x{v:x}"));
+    Ok(())
 }
 
 /// `stm32f1x lock bank_id`: RDP byte 0x00 (level 1), the other option bytes kept.

@@ -7,7 +7,7 @@
 //! permanent and names the link loss that follows.
 
 use super::parse_u32;
-use super::stm32f1x::{chip_line, driver_bank, require_halted};
+use super::stm32f1x::{chip_line, driver_bank, print_option_register, require_halted, run};
 use crate::command::{CommandError, Ctx, Mode, Registry, command};
 use crate::family::Driver;
 use crate::family::stm32h7::options::{self, RdpChange};
@@ -15,15 +15,6 @@ use crate::family::stm32h7::{OPTSR_PRG, regs_of};
 
 fn usage(name: &str, usage: &str) -> CommandError {
     CommandError::failed(format!("usage: stm32h7x {name} {usage}"))
-}
-
-fn run<R>(
-    ctx: &Ctx<'_>,
-    f: impl FnOnce(&mut probe_rs::Core<'_>) -> Result<R, probe_rs::Error>,
-) -> Result<R, CommandError> {
-    ctx.host
-        .with_core(|core, _| f(core))
-        .map_err(|e| CommandError::failed(e.to_string()))
 }
 
 fn lock_rdp(ctx: &mut Ctx<'_>, args: &[String], lock: bool) -> Result<(), CommandError> {
@@ -109,13 +100,7 @@ pub fn option_read(ctx: &mut Ctx<'_>, args: &[String]) -> Result<(), CommandErro
         return Err(usage("option_read", "bank_id reg_offset"));
     };
     let (_, bank) = driver_bank(ctx, b, Driver::Stm32h7x)?;
-    let addr = regs_of(bank.base) + u64::from(parse_u32(off)?);
-    let v = run(ctx, |core| {
-        use probe_rs::MemoryInterface;
-        core.read_word_32(addr)
-    })?;
-    ctx.println(format!("Option Register: <0x{addr:x}> = 0x{v:x}"));
-    Ok(())
+    print_option_register(ctx, regs_of(bank.base) + u64::from(parse_u32(off)?))
 }
 
 /// `stm32h7x option_write bank_id reg_offset value [mask]`: read-modify-write of the option

@@ -8,7 +8,7 @@
 //! where OpenOCD prints nothing on success; `trustzone` (L5/U5 only) is not provided.
 
 use super::parse_u32;
-use super::stm32f1x::{chip_line, driver_bank, require_halted};
+use super::stm32f1x::{chip_line, driver_bank, print_option_register, require_halted, run};
 use crate::command::{CommandError, Ctx, Mode, Registry, command};
 use crate::family::stm32l4::OTP_BASE;
 use crate::family::{Driver, stm32l4};
@@ -21,15 +21,6 @@ fn is_otp(bank: &FlashBank) -> bool {
 
 fn usage(name: &str, usage: &str) -> CommandError {
     CommandError::failed(format!("usage: stm32l4x {name} {usage}"))
-}
-
-fn run(
-    ctx: &Ctx<'_>,
-    f: impl FnOnce(&mut probe_rs::Core<'_>) -> Result<(), probe_rs::Error>,
-) -> Result<(), CommandError> {
-    ctx.host
-        .with_core(|core, _| f(core))
-        .map_err(|e| CommandError::failed(e.to_string()))
 }
 
 fn not_otp(bank: &FlashBank, what: &str) -> Result<(), CommandError> {
@@ -113,13 +104,7 @@ pub fn option_read(ctx: &mut Ctx<'_>, args: &[String]) -> Result<(), CommandErro
     };
     driver_bank(ctx, b, Driver::Stm32l4x)?;
     let off = parse_u32(off)?;
-    let addr = stm32l4::reg(off);
-    let v = ctx.host.with_core(|core, _| {
-        use probe_rs::MemoryInterface;
-        core.read_word_32(addr)
-    })?;
-    ctx.println(format!("Option Register: <0x{addr:x}> = 0x{v:x}"));
-    Ok(())
+    print_option_register(ctx, stm32l4::reg(off))
 }
 
 /// `stm32l4x option_write bank_id reg_offset value [mask]`.
