@@ -4,6 +4,8 @@
 //! written the rest, so that a failure there never leaves one-time-programmable bytes burnt for
 //! an image that did not go in.
 
+use std::ops::Range;
+
 use crate::command::CommandError;
 use crate::family::{self, Family};
 use crate::host::{FlashBank, Host};
@@ -17,8 +19,8 @@ pub(super) struct Part {
     words: Vec<(u64, u64)>,
 }
 
-/// The fixed-geometry banks of the current target: (index, bank, family).
-fn direct_banks(host: &Host) -> Vec<(usize, FlashBank, &'static dyn Family)> {
+/// The fixed-geometry banks of the current target: (index, bank, family, address range).
+fn direct_banks(host: &Host) -> Vec<(usize, FlashBank, &'static dyn Family, Range<u64>)> {
     let Ok((target, _)) = host.current_target() else {
         return Vec::new();
     };
@@ -29,18 +31,17 @@ fn direct_banks(host: &Host) -> Vec<(usize, FlashBank, &'static dyn Family)> {
         .filter(|(_, b)| b.target == target)
         .filter_map(|(i, b)| {
             let f = family::of_bank(b)?;
-            f.fixed_geometry(b.base)?;
-            Some((i, b.clone(), f))
+            let size = u64::from(f.fixed_geometry(b.base)?.size);
+            Some((i, b.clone(), f, b.base..b.base + size))
         })
         .collect()
 }
 
 /// The name of the direct (one-time-programmable) bank `range` overlaps, if any.
-pub(super) fn bank_in(host: &Host, range: &std::ops::Range<u64>) -> Option<String> {
-    direct_banks(host).into_iter().find_map(|(_, b, f)| {
-        let size = u64::from(f.fixed_geometry(b.base)?.size);
-        (range.start < b.base + size && b.base < range.end).then_some(b.name)
-    })
+pub(super) fn bank_in(host: &Host, range: &Range<u64>) -> Option<String> {
+    direct_banks(host)
+        .into_iter()
+        .find_map(|(_, b, _, r)| (range.start < r.end && r.start < range.end).then_some(b.name))
 }
 
 /// Splits `image` into the blocks for the flash loader, (address, bytes), and the checked writes
@@ -59,18 +60,12 @@ pub(super) fn split(
         let mut a = seg.address;
         let end = seg.end();
         while a < end {
-            let here = banks.iter().find(|(_, b, f)| {
-                let size = f.fixed_geometry(b.base).map_or(0, |g| g.size);
-                (b.base..b.base + u64::from(size)).contains(&a)
-            });
+            let here = banks.iter().find(|(_, _, _, r)| r.contains(&a));
             let stop = match here {
-                Some((_, b, f)) => {
-                    let size = f.fixed_geometry(b.base).map_or(0, |g| g.size);
-                    end.min(b.base + u64::from(size))
-                }
+                Some((_, _, _, r)) => end.min(r.end),
                 None => banks
                     .iter()
-                    .map(|(_, b, _)| b.base)
+                    .map(|(_, _, _, r)| r.start)
                     .filter(|&base| base > a)
                     .min()
                     .unwrap_or(end)
@@ -78,7 +73,7 @@ pub(super) fn split(
             };
             let bytes = &seg.data[(a - seg.address) as usize..(stop - seg.address) as usize];
             match here {
-                Some((index, bank, fam)) => {
+                Some((index, bank, fam, _)) => {
                     let words = host
                         .with_core(|core, _| Ok(fam.direct_plan(bank, *index, core, a, bytes)))?
                         .map_err(|e| CommandError::failed(e.to_string()))?;
