@@ -192,7 +192,6 @@ fn wps_group(line: &Line) -> u64 {
 pub fn bank_kib(line: &Line, fsize_kib: u32) -> (u32, bool) {
     match line.dev_id {
         0x450 | 0x480 if fsize_kib != 128 => (fsize_kib / 2, true),
-        0x450 | 0x480 => (fsize_kib, false),
         _ => (fsize_kib, false),
     }
 }
