@@ -420,12 +420,12 @@ pub fn run(host: &Host, exp: &Expected, sim: Option<Sim>) -> (Report, Option<Sim
                         )
                     }
                 };
-                rep.row(&format!("RDP ({reg})"), text, verdict);
+                rep.row(format!("RDP ({reg})"), text, verdict);
                 let wreg = st.wrp_register;
                 let protected = !st.wrp.is_empty();
                 wrp |= protected;
                 rep.row(
-                    &format!("WRP ({wreg})"),
+                    format!("WRP ({wreg})"),
                     format!("{:#010x}: {}", st.wrp_raw, st.wrp_words),
                     if protected {
                         Verdict::Warn

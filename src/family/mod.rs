@@ -321,6 +321,46 @@ pub trait Family: Send + Sync {
     /// Rev: Y`.
     fn info(&self, line: &Line, idcode: u32, otp: bool, rd: &mut Reader<'_>) -> String;
 
+    /// What the RM calls the erase unit in messages: `page` (F1/L4), `sector` (H7).
+    fn page_word(&self) -> &'static str {
+        "page"
+    }
+
+    /// `flash protect`: how a bank of `size` bytes in `page_size`-byte pages (sectors) is divided
+    /// into protection blocks, as (block count, pages per block). `Err` is the text saying why
+    /// this family does not change write protection through `flash protect` and what to use
+    /// instead (`index` is the bank's number, for the commands named).
+    fn protect_blocks(
+        &self,
+        _line: &Line,
+        index: usize,
+        _size: u64,
+        _page_size: u64,
+    ) -> Result<(u64, u64), String> {
+        Err(format!(
+            "flash bank #{index}: stdbg does not change the {} write protection with 'flash protect'",
+            self.driver().name()
+        ))
+    }
+
+    /// `flash protect … on|off`: sets (`on`) or clears the write protection of blocks
+    /// `first..=last` (checked against [`Family::protect_blocks`] by the caller) of the bank at
+    /// `bank_base`. The core must be halted. Only called when `protect_blocks` is `Ok`.
+    fn protect(
+        &self,
+        _host: &Host,
+        _line: &Line,
+        bank_base: u64,
+        _first: u32,
+        _last: u32,
+        _on: bool,
+    ) -> Result<(), CommandError> {
+        Err(CommandError::failed(format!(
+            "flash protect: the {} driver does not change write protection (bank at 0x{bank_base:08x})",
+            self.driver().name()
+        )))
+    }
+
     /// The fix for read-out protection level 1 on bank `bank`, quoted commands.
     fn unlock_fix(&self, bank: usize) -> String;
 

@@ -303,6 +303,30 @@ impl Family for Stm32f1x {
         format!("'stm32f1x unlock {bank}' then 'reset halt' (or a power cycle)")
     }
 
+    fn protect_blocks(
+        &self,
+        line: &Line,
+        _index: usize,
+        size: u64,
+        page_size: u64,
+    ) -> Result<(u64, u64), String> {
+        // One FLASH_WRPR bit per block of pages; the last bit covers the rest (RM0008 §3.5.7).
+        let ppb = u64::from(line.pages_per_prot_block.max(1));
+        Ok(((size / (page_size * ppb).max(1)).clamp(1, 32), ppb))
+    }
+
+    fn protect(
+        &self,
+        host: &crate::host::Host,
+        line: &Line,
+        _bank_base: u64,
+        first: u32,
+        last: u32,
+        on: bool,
+    ) -> Result<(), crate::command::CommandError> {
+        crate::flashing::protect::set_protection(host, line, first, last, on)
+    }
+
     fn register_commands(&self, reg: &mut Registry) {
         crate::command::builtin::stm32f1x::register(reg);
     }

@@ -138,49 +138,68 @@ pub fn rdp_message(st: &FlashState, g: &BankGeometry, what: &str, before: bool) 
 }
 
 /// Before a write: refuses (nothing erased) when RDP is active or a page the image covers is
-/// write-protected. `ranges` are the flash byte ranges of the image. For a verify (`write` =
-/// false) only RDP matters.
+/// write-protected. `ranges` are the flash byte ranges of the image; each is checked against
+/// the bank it starts in (an image over both banks of an H7 is checked in both). For a verify
+/// (`write` = false) only RDP matters.
 pub fn check_protection(
     host: &Host,
     ranges: &[Range<u64>],
     write: bool,
 ) -> Result<(), CommandError> {
-    let Some(first) = ranges.first() else {
-        return Ok(());
-    };
-    let Some(g) = bank_at(host, first.start) else {
-        return Ok(());
-    };
-    let Some(st) = read_flash(host, &g) else {
-        return Ok(());
-    };
+    let mut seen: Vec<(u64, Option<(BankGeometry, FlashState)>)> = Vec::new();
+    for r in ranges {
+        // A range over two banks (an H7 image across 0x0810_0000) is checked in each.
+        let mut a = r.start;
+        while a < r.end {
+            let Some(g) = bank_at(host, a) else {
+                break;
+            };
+            let next = g.base + g.size;
+            if !seen.iter().any(|(b, _)| *b == g.base) {
+                let st = read_flash(host, &g);
+                seen.push((g.base, st.map(|st| (g.clone(), st))));
+            }
+            let found = seen
+                .iter()
+                .find(|(b, _)| *b == g.base)
+                .and_then(|(_, s)| s.as_ref());
+            if let Some((g, st)) = found {
+                check_bank(g, st, a..r.end.min(next), write)?;
+            }
+            a = next;
+        }
+    }
+    Ok(())
+}
+
+/// [`check_protection`] of the part `r` of an image inside the bank `g` whose state is `st`.
+fn check_bank(
+    g: &BankGeometry,
+    st: &FlashState,
+    r: Range<u64>,
+    write: bool,
+) -> Result<(), CommandError> {
     if st.rdp != Rdp::Level0 {
         let what = if write {
             "cannot program the flash"
         } else {
             "cannot read the flash"
         };
-        return Err(CommandError::failed(rdp_message(&st, &g, what, write)));
+        return Err(CommandError::failed(rdp_message(st, g, what, write)));
     }
     // Write protection covers main flash only: the OTP area has none (RM0351 §3.5.2).
     if !write || g.family.fixed_geometry(g.base).is_some() {
         return Ok(());
     }
-    for r in ranges {
-        if r.start < g.base || r.start >= g.base + g.size {
-            continue;
-        }
-        let end = r.end.min(g.base + g.size);
-        for page in g.page_of(r.start)..=g.page_of(end - 1) {
-            if st.wrp_at(page).is_some() {
-                return Err(CommandError::failed(wrp_message(
-                    &g,
-                    &st,
-                    page,
-                    "cannot program the image",
-                    true,
-                )));
-            }
+    for page in g.page_of(r.start)..=g.page_of(r.end - 1) {
+        if st.wrp_at(page).is_some() {
+            return Err(CommandError::failed(wrp_message(
+                g,
+                st,
+                page,
+                "cannot program the image",
+                true,
+            )));
         }
     }
     Ok(())
@@ -211,7 +230,8 @@ pub fn wrp_message(
         .map(|a| (a.by.clone(), a.fix.clone()))
         .unwrap_or_else(|| (st.wrp_words.clone(), String::new()));
     format!(
-        "{what}: page {page} (0x{start:08x}-0x{:08x}) is write-protected by {by}; {tail}.\n  fix: {fix}. stdbg never changes the option bytes for you.",
+        "{what}: {} {page} (0x{start:08x}-0x{:08x}) is write-protected by {by}; {tail}.\n  fix: {fix}. stdbg never changes the option bytes for you.",
+        g.family.page_word(),
         start + g.page_size - 1,
     )
 }
@@ -372,9 +392,9 @@ pub fn explain_write_failure(
         (Some(regs), Some(g)) => {
             let page = failed_at.map(|a| g.page_of(a));
             if regs.rdp != Rdp::Level0 {
-                msg.push_str(&rdp_message(&regs, g, "the flash write failed", false));
+                msg.push_str(&rdp_message(regs, g, "the flash write failed", false));
             } else if let Some(p) = page.filter(|p| regs.wrp_at(*p).is_some()) {
-                msg.push_str(&wrp_message(g, &regs, p, "the flash write failed", false));
+                msg.push_str(&wrp_message(g, regs, p, "the flash write failed", false));
             } else {
                 let words = regs.sr_words.clone();
                 let at = page.map(|p| format!(" at page {p} (0x{:08x})", g.base + p * g.page_size)).unwrap_or_default();

@@ -373,7 +373,7 @@ pub fn register(reg: &mut Registry) {
         ctx.println(format!("erased address 0x{addr:08x} (length {len}) in {s}s ({r} KiB/s)"));
         Ok(())
     }));
-    reg.add(command("flash protect", Mode::Exec, "bank_id first_block (last_block|'last') ('on'|'off')", "Set or clear the write protection of protection blocks (STM32F1: FLASH_WRPR bits via the option bytes; takes effect after a reset).", |ctx, args| {
+    reg.add(command("flash protect", Mode::Exec, "bank_id first_block (last_block|'last') ('on'|'off')", "Set or clear the write protection of protection blocks (stm32f1x: FLASH_WRPR bits via the option bytes, in force after a reset; stm32h7x: FLASH_WPSN_PRGxR bits by OPTSTART, in force at once).", |ctx, args| {
         let [b, first, last, onoff] = args else { return Err(bad_args()) };
         let on = match onoff.as_str() {
             "on" => true,
@@ -382,26 +382,25 @@ pub fn register(reg: &mut Registry) {
         };
         let i = flashing::bank_index(ctx.host, b)?;
         let bank = flashing::ensure_probed(ctx.host, i)?;
-        let g = flashing::diagnosis::bank_at(ctx.host, bank.base)
-            .filter(|g| g.family.driver() == crate::family::Driver::Stm32f1x)
-            .ok_or_else(|| CommandError::failed(format!(
-                "flash bank #{i} ({}, driver {}): stdbg changes write protection with 'flash protect' only on stm32f1x banks{}",
-                bank.name,
-                bank.driver,
-                if crate::family::of_bank(&bank).is_some() { "; on this family use its option commands (e.g. 'stm32l4x option_write' on FLASH_WRP1AR, see docs/families.md)" } else { "" }
-            )))?;
-        let block = g.page_size * u64::from(g.line.pages_per_prot_block);
-        let nblocks = (g.size / block).clamp(1, 32);
+        let g = flashing::diagnosis::bank_at(ctx.host, bank.base).ok_or_else(|| CommandError::failed(format!(
+            "flash bank #{i} ({}, driver {}): stdbg changes write protection with 'flash protect' only on the banks of the families it drives (stm32f1x, stm32h7x); this bank's memory has no write protection stdbg knows of",
+            bank.name,
+            bank.driver,
+        )))?;
+        let (nblocks, per_block) = g
+            .family
+            .protect_blocks(g.line, i, g.size, g.page_size)
+            .map_err(CommandError::failed)?;
         let first = parse_u64(first)?;
         let last = if last == "last" { nblocks - 1 } else { parse_u64(last)? };
         if first > last || last >= nblocks {
             return Err(usage_error(format!(
-                "blocks {first} through {last} are not in flash bank #{i}: it has protection blocks 0 through {} ({} pages each)",
+                "blocks {first} through {last} are not in flash bank #{i}: it has protection blocks 0 through {} ({per_block} {} each); nothing was changed",
                 nblocks - 1,
-                g.line.pages_per_prot_block
+                if per_block == 1 { "sector" } else { "pages" }
             )));
         }
-        flashing::protect::set_protection(ctx.host, g.line, first as u32, last as u32, on)?;
+        g.family.protect(ctx.host, g.line, g.base, first as u32, last as u32, on)?;
         let verb = if on { "set" } else { "cleared" };
         ctx.println(format!("{verb} protection for blocks {first} through {last} on flash bank {i}"));
         Ok(())

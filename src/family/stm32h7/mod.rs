@@ -408,6 +408,47 @@ impl Family for Stm32h7x {
         )
     }
 
+    fn page_word(&self) -> &'static str {
+        "sector"
+    }
+
+    fn protect_blocks(
+        &self,
+        line: &Line,
+        _index: usize,
+        size: u64,
+        page_size: u64,
+    ) -> Result<(u64, u64), String> {
+        // One WPSN bit per sector (H7A/B: per group of 4 sectors), RM0433 §4.5.4.
+        let group = wps_group(line);
+        Ok(((size / page_size.max(1) / group).clamp(1, 32), group))
+    }
+
+    fn protect(
+        &self,
+        host: &crate::host::Host,
+        line: &Line,
+        bank_base: u64,
+        first: u32,
+        last: u32,
+        on: bool,
+    ) -> Result<(), crate::command::CommandError> {
+        let mask = if line.dev_id == 0x480 {
+            0xFFFF_FFFF
+        } else {
+            0xFF
+        };
+        host.with_core(|core, target| {
+            if !core.core_halted()? {
+                return Err(probe_rs::Error::Other(format!(
+                    "Target not halted: halt {target} first ('halt' or 'reset halt'), so that no firmware uses the flash controller while the option bytes change"
+                )));
+            }
+            options::set_wpsn(core, bank_base, first, last, on, mask).map(|_| ())
+        })
+        .map_err(|e| crate::command::CommandError::failed(format!("flash protect: {e}")))
+    }
+
     fn register_commands(&self, reg: &mut Registry) {
         crate::command::builtin::stm32h7x::register(reg);
     }

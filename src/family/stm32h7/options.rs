@@ -4,7 +4,10 @@
 //! on [`FlashRegs`] (a probe-rs core or a test fake). `bank_base` selects the bank's register set.
 
 use super::super::FlashRegs;
-use super::{CCR, CR, KEYR, OPTCCR, OPTCR, OPTKEYR, OPTSR_CUR, OPTSR_PRG, SR, SR_ERRORS, cr, opt};
+use super::{
+    CCR, CR, KEYR, OPTCCR, OPTCR, OPTKEYR, OPTSR_CUR, OPTSR_PRG, SR, SR_ERRORS, WPSN_CUR, WPSN_PRG,
+    cr, opt,
+};
 use super::{regs_of, sr_words};
 
 /// Register unlock keys (RM0433 §4.9.2, §4.9.3).
@@ -182,4 +185,30 @@ pub fn mass_erase(r: &mut dyn FlashRegs, bank_base: u64) -> Result<(), probe_rs:
     let lock = r.wr(at(bank_base, CR), cr::LOCK);
     res?;
     lock
+}
+
+/// `stm32x_protect`: FLASH_WPSN_PRGxR of the bank at `bank_base` ← FLASH_WPSN_CURxR with bits
+/// `first..=last` cleared (`on`: protected; RM0433 §4.5.4, bit = 0 protects its sector) or set,
+/// masked to the bank's `mask` (0xFF: 8 sectors), then OPTSTART through [`write_option`]: in
+/// force when it returns. Returns the value programmed.
+pub fn set_wpsn(
+    r: &mut dyn FlashRegs,
+    bank_base: u64,
+    first: u32,
+    last: u32,
+    on: bool,
+    mask: u32,
+) -> Result<u32, probe_rs::Error> {
+    let mut v = r.rd(at(bank_base, WPSN_CUR))?;
+    for b in first..=last.min(31) {
+        if on {
+            v &= !(1 << b);
+        } else {
+            v |= 1 << b;
+        }
+    }
+    v &= mask;
+    tracing::debug!("stm32x_protect, option_bytes written WPSN 0x{v:x}");
+    write_option(r, bank_base, WPSN_PRG, v, 10_000)?;
+    Ok(v)
 }

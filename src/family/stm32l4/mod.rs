@@ -528,6 +528,18 @@ impl Family for Stm32l4x {
         format!("'stm32l4x unlock {bank}' then 'stm32l4x option_load {bank}' (or a power cycle)")
     }
 
+    fn protect_blocks(
+        &self,
+        _line: &Line,
+        index: usize,
+        _size: u64,
+        _page_size: u64,
+    ) -> Result<(u64, u64), String> {
+        Err(format!(
+            "flash bank #{index} (driver stm32l4x): stdbg does not set the WRP areas (FLASH_WRP1AR/WRP1BR/WRP2AR/WRP2BR, RM0351 §3.5.2) with 'flash protect' yet; nothing was changed. Set area A of bank 1 with 'stm32l4x option_write {index} 0x2c 0x00EE00SS 0x00ff00ff' (SS = first page, EE = last page) then 'stm32l4x option_load {index}'; remove it with 'stm32l4x option_write {index} 0x2c 0x000000ff 0x00ff00ff' (start above end) then 'stm32l4x option_load {index}'; 'stm32l4x wrp_info {index}' lists the protected pages (docs/families.md)"
+        ))
+    }
+
     fn register_commands(&self, reg: &mut Registry) {
         crate::command::builtin::stm32l4x::register(reg);
     }
