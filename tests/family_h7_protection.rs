@@ -197,3 +197,123 @@ fn stm32l4x_flash_protect_names_the_option_commands_and_changes_nothing() {
     r.expect_code(0);
     assert_has(&r.stdout, "no protected areas\n");
 }
+
+/// RDP level 1 on the H743: `stm32h7x lock`, then `program` into either bank refused before
+/// anything is erased (the flash unchanged), then `stm32h7x unlock` with the mass erase of both
+/// banks observed (0xFF read back through the debugger and the sim).
+#[test]
+fn h743_rdp_level_1_refuses_program_and_unlock_mass_erases_both_banks() {
+    let dir = tempdir();
+    let storage = dir.path().join("chip.bin");
+    let (a, a_data) = raw(dir.path(), "a.bin", 4096, 7);
+    let (b, b_data) = raw(dir.path(), "b.bin", 4096, 13);
+    let r = run(
+        dir.path(),
+        &storage,
+        &format!(
+            "init; reset halt; program {a} verify 0x08000000; program {b} verify 0x08100000; \
+             stm32h7x lock 0; stm32h7x option_read 0 0x1c; shutdown"
+        ),
+    );
+    r.expect_code(0);
+    assert_has(
+        &r.stdout,
+        "stm32h7x locked\nOption Register: <0x5200201c> = 0x600d0\n",
+    );
+    for (cmd, bank) in [
+        (format!("program {b} verify 0x08000000"), 0),
+        (format!("program {a} verify 0x08100000"), 1),
+    ] {
+        let r = run(
+            dir.path(),
+            &storage,
+            &format!("init; reset halt; {cmd}; shutdown"),
+        );
+        assert_eq!(r.code, 1, "{cmd}: {}\n{}", r.stdout, r.stderr);
+        assert_has(&r.stdout, "** Programming Failed **");
+        assert!(
+            !r.stdout.contains("** Programming Started **"),
+            "{}",
+            r.stdout
+        );
+        assert_has(
+            &r.stderr,
+            "cannot program the flash: read-out protection (RDP level 1) is active: FLASH_OPTSR_CUR = 0x000600d0, RDP = 0x00. While a debugger is connected the chip refuses every read, erase and program of its flash. Nothing was erased.\n",
+        );
+        assert_has(
+            &r.stderr,
+            &format!(
+                "fix: 'stm32h7x unlock {bank}' (in force when the option change ends; the chip mass-erases both banks) then 'reset halt'."
+            ),
+        );
+        assert_eq!(flash(&storage, 0x0800_0000, a_data.len()), a_data);
+        assert_eq!(flash(&storage, 0x0810_0000, b_data.len()), b_data);
+    }
+    let r = run(
+        dir.path(),
+        &storage,
+        "init; reset halt; stm32h7x unlock 0; stm32h7x option_read 0 0x1c; mdw 0x08000000 2; \
+         mdw 0x08100000 2; shutdown",
+    );
+    r.expect_code(0);
+    assert_has(
+        &r.stdout,
+        "stm32h7x unlocked\nOption Register: <0x5200201c> = 0x6aad0\n0x08000000: ffffffff ffffffff \n0x08100000: ffffffff ffffffff \n",
+    );
+    assert!(
+        flash(&storage, 0x0800_0000, 0x20_0000)
+            .iter()
+            .all(|&x| x == 0xFF)
+    );
+}
+
+/// RDP level 2 on the H743 (`stm32h7x option_write 0 0x20 0xCC00 0xFF00`): the warning before,
+/// the link loss named after the option change, then `init` (the connect ladder, even under
+/// reset) and `doctor` name level 2 as permanent with the H7's FLASH_OPTSR_CUR.
+#[test]
+fn rdp_level_2_is_named_permanent_on_the_h743() {
+    let dir = tempdir();
+    let storage = dir.path().join("chip.bin");
+    let r = run(
+        dir.path(),
+        &storage,
+        "init; reset halt; stm32h7x option_write 0 0x20 0xCC00 0xFF00; shutdown",
+    );
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert_has(
+        &r.stderr,
+        "Warn : FLASH_OPTSR_PRG.RDP = 0xCC is read-out protection level 2: it is permanent once the option change ends",
+    );
+    assert_has(
+        &r.stderr,
+        "the option change to read-out protection level 2 (FLASH_OPTSR_PRG.RDP = 0xCC) ended and the chip switched its debug port off for good, so the debug link is gone. Level 2 is permanent: nothing can be done over SWD",
+    );
+    let r = run(dir.path(), &storage, "init; shutdown");
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert_has(
+        &r.stderr,
+        "tried attach under reset at 100 kHz: no ACK from the SW-DP",
+    );
+    assert_has(
+        &r.stderr,
+        "A chip at read-out protection level 2 (FLASH_OPTSR_CUR.RDP = 0xCC) looks exactly like this: it keeps its debug port off from reset on, even under reset.",
+    );
+    assert_has(
+        &r.stderr,
+        "run `stm32h7x mass_erase 0` to remove the firmware. If the chip was set to RDP level 2, that is permanent: nothing can be done over SWD (no unlock, no erase, not even with BOOT0)",
+    );
+    let r = run(dir.path(), &storage, "doctor; shutdown");
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert_has(
+        &r.stdout,
+        "RDP (FLASH_OPTSR_CUR)   not read: no DPIDR at any speed",
+    );
+    assert_has(
+        &r.stdout,
+        "WRP (FLASH_WPSN_CURxR)  not read: no DPIDR at any speed",
+    );
+    assert_has(
+        &r.stdout,
+        "note: a chip at read-out protection level 2 (FLASH_OPTSR_CUR.RDP = 0xCC) looks exactly like this: its debug port stays off from reset on. That is permanent: nothing can be done over SWD.",
+    );
+}

@@ -272,15 +272,21 @@ pub fn run(host: &Host, exp: &Expected, sim: Option<Sim>) -> (Report, Option<Sim
     let mut wrp = false;
     let mut lowpower_warn: Option<&'static crate::family::DebugRegs> = None;
     if best.is_none() {
+        // The family the target script expects names its own protection registers.
+        let (rdp_reg, wrp_reg) = crate::family::line_for(None, &exp.dev_ids)
+            .driver
+            .and_then(|d| d.family())
+            .map(|f| f.protection_registers())
+            .unwrap_or(("FLASH_OBR", "FLASH_WRPR"));
         for c in [
-            "AP IDR",
-            "CPUID",
-            "DPIDR vs CPUTAPID",
-            "DBGMCU_IDCODE",
-            "core state (DHCSR)",
-            "RDP (FLASH_OBR)",
-            "WRP (FLASH_WRPR)",
-            "DBGMCU_CR",
+            "AP IDR".to_string(),
+            "CPUID".into(),
+            "DPIDR vs CPUTAPID".into(),
+            "DBGMCU_IDCODE".into(),
+            "core state (DHCSR)".into(),
+            format!("RDP ({rdp_reg})"),
+            format!("WRP ({wrp_reg})"),
+            "DBGMCU_CR".into(),
         ] {
             rep.row(c, "not read: no DPIDR at any speed", Verdict::Skip);
         }

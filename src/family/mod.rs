@@ -321,6 +321,12 @@ pub trait Family: Send + Sync {
     /// Rev: Y`.
     fn info(&self, line: &Line, idcode: u32, otp: bool, rd: &mut Reader<'_>) -> String;
 
+    /// The registers holding read-out and write protection, for reports made without reading
+    /// them (`doctor` with no link): (RDP register, WRP register).
+    fn protection_registers(&self) -> (&'static str, &'static str) {
+        ("FLASH_OBR", "FLASH_WRPR")
+    }
+
     /// What the RM calls the erase unit in messages: `page` (F1/L4), `sector` (H7).
     fn page_word(&self) -> &'static str {
         "page"

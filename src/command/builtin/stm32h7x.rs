@@ -122,13 +122,24 @@ pub fn option_write(ctx: &mut Ctx<'_>, args: &[String]) -> Result<(), CommandErr
         Some(m) => parse_u32(m)?,
         None => 0xFFFF_FFFF,
     };
-    if off == OPTSR_PRG && mask & 0xFF00 == 0xFF00 && (value >> 8) & 0xFF == options::RDP_L2 {
+    let level2 =
+        off == OPTSR_PRG && mask & 0xFF00 == 0xFF00 && (value >> 8) & 0xFF == options::RDP_L2;
+    if level2 {
         tracing::warn!(
             "FLASH_OPTSR_PRG.RDP = 0xCC is read-out protection level 2: it is permanent once the option change ends, the chip switches its debug port off for good and nothing can undo it over SWD"
         );
     }
     run(ctx, |core| {
         options::modify_option(core, bank.base, off, value, mask)
+    })
+    .map_err(|e| {
+        if !level2 {
+            return e;
+        }
+        // The SW-DP stops answering when the change to level 2 ends (RM0433 §4.5.3).
+        CommandError::failed(format!(
+            "the option change to read-out protection level 2 (FLASH_OPTSR_PRG.RDP = 0xCC) ended and the chip switched its debug port off for good, so the debug link is gone. Level 2 is permanent: nothing can be done over SWD (no unlock, no erase); only the firmware on the chip can still change its own flash\n  detail: {e}"
+        ))
     })
 }
 

@@ -412,6 +412,10 @@ impl Family for Stm32h7x {
         "sector"
     }
 
+    fn protection_registers(&self) -> (&'static str, &'static str) {
+        ("FLASH_OPTSR_CUR", "FLASH_WPSN_CURxR")
+    }
+
     fn protect_blocks(
         &self,
         line: &Line,

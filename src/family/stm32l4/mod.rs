@@ -528,6 +528,10 @@ impl Family for Stm32l4x {
         format!("'stm32l4x unlock {bank}' then 'stm32l4x option_load {bank}' (or a power cycle)")
     }
 
+    fn protection_registers(&self) -> (&'static str, &'static str) {
+        ("FLASH_OPTR", "FLASH_WRP1AR")
+    }
+
     fn protect_blocks(
         &self,
         _line: &Line,
