@@ -15,7 +15,7 @@ use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-const ELFS: [&str; 20] = [
+const ELFS: [&str; 25] = [
     "f103-blinky.elf",
     "f103-big.elf",
     "f103-too-big.elf",
@@ -36,6 +36,11 @@ const ELFS: [&str; 20] = [
     "l476-fpu.elf",
     "f303-fpu-flash.elf",
     "g474-swd-off.elf",
+    "h743-swd-off.elf",
+    "h743-stop.elf",
+    "h743-standby.elf",
+    "h743-blinky.elf",
+    "h743-fpu-flash.elf",
 ];
 
 /// The STM32F103 images built on `startup_stm32f103xb.c` and `f103_app.ld`,
