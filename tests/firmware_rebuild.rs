@@ -2,7 +2,8 @@
 //! sources build to, and that the images have the layout the debugger tests
 //! rely on (blinky's symbols; the result blocks, vector tables and entry
 //! points of the HAL-style and FPU images, see `tests/firmware/README.md`;
-//! the layout of the Cortex-M4F flash images is checked by `firmware_m4.rs`).
+//! the layout of the Cortex-M4F flash images is checked by `firmware_m4.rs`, that of the
+//! STM32H743 flash images by `h743_firmware.rs`).
 //!
 //! This needs the ARM cross toolchain (`arm-none-eabi-gcc`, `-objcopy`,
 //! `-nm`), newlib for it (the FPU images link its string functions) and GNU

@@ -86,10 +86,19 @@ fn h743_program_verify_reset_exit_prints_openocd_lines_and_flash_matches_objcopy
         "{}",
         r.stdout
     );
-    // `reset init` announced the halt of the blank chip before programming.
+    // `reset init` announced the halt of the blank chip (its reset vector reads 0xFFFFFFFF)
+    // before programming.
+    let lines = r.lines();
+    let start = lines
+        .iter()
+        .position(|l| *l == "** Programming Started **")
+        .unwrap();
     assert!(
-        r.lines()[0]
-            .starts_with("[stm32h7x.cpu0] halted due to debug-request, current mode: Thread "),
+        lines[..start].windows(2).any(|w| w
+            == [
+                "[stm32h7x.cpu0] halted due to debug-request, current mode: Thread ",
+                "xPSR: 0x01000000 pc: 0xfffffffe msp: 0xfffffffc"
+            ]),
         "{}",
         r.stdout
     );
