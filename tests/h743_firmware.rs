@@ -326,3 +326,60 @@ fn h743_images_vector_tables_and_result_blocks() {
         );
     }
 }
+
+/// The address of the first `wfi` in `elf` (`arm-none-eabi-objdump -d`).
+fn wfi_of(elf: &str) -> u32 {
+    let out = Command::new("arm-none-eabi-objdump")
+        .arg("-d")
+        .arg(firmware(elf))
+        .output()
+        .expect("arm-none-eabi-objdump is required by the tests: apt-get install binutils-arm-none-eabi");
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines()
+        .find(|l| l.split('\t').nth(2).is_some_and(|m| m.trim() == "wfi"))
+        .and_then(|l| u32::from_str_radix(l.trim().split(':').next()?, 16).ok())
+        .unwrap_or_else(|| panic!("no wfi in {elf}"))
+}
+
+/// h743-stop and h743-standby up to their `wfi` (README.md, "h743-stop.elf, h743-standby.elf"):
+/// DBGMCU_CR set the way a debugger's examine-end does is cleared, 50 ms of SysTick periods pass
+/// (DWT_CYCCNT: 3.2 million cycles at 64 MHz), PWR_CPUCR selects Stop (PDDS_D1..D3 = 0) or
+/// Standby (all three 1), and SLEEPDEEP is set, so the next instruction enters the mode without
+/// the debug bits.
+#[test]
+fn h743_stop_and_standby_images_clear_dbgmcu_and_select_the_mode_after_50_ms() {
+    for (elf, magic, pdds) in [
+        ("h743-stop.elf", 0x5453_3748u32, 0u32),
+        ("h743-standby.elf", 0x4253_3748, 7),
+    ] {
+        let dir = tempdir();
+        let wfi = wfi_of(elf);
+        // DEMCR.TRCENA, DWT_CYCCNT = 0, DWT_CTRL.CYCCNTENA after the reset halt.
+        let cmds = format!(
+            "program {} verify; mww 0x5C001004 0x00700007; reset halt; mww 0xE000EDFC 0x01000000; \
+             mww 0xE0001004 0; mww 0xE0001000 1; bp 0x{wfi:08x} 2 hw; resume; wait_halt 5000; \
+             reg pc; mdw 0x{RESULT:08x} 8; mdw 0x5C001004; mdw 0x58024810; mdw 0xE000ED10; \
+             mdw 0xE0001004; shutdown",
+            firmware(elf).display()
+        );
+        let r = run(dir.path(), Path::new("none"), &cmds);
+        r.expect_code(0);
+        let out = r.stdout.as_str();
+        assert_has(out, &format!("pc (/32): 0x{wfi:08x}\n"));
+        // magic, stage 3, done, error 0, dbgmcu_cr 0, ms 50, cpucr, wfi_count 1.
+        assert_eq!(
+            words_at(out, RESULT),
+            [magic, 3, 0x600D_D0E5, 0, 0, 50, pdds, 1],
+            "{elf}: {out}"
+        );
+        assert_has(out, "0x5c001004: 00000000 \n");
+        assert_eq!(words_at(out, 0x5802_4810), [pdds], "{elf}: PWR_CPUCR");
+        // SCB_SCR.SLEEPDEEP (bit 2).
+        assert_eq!(words_at(out, 0xE000_ED10)[0] & 4, 4, "{elf}: SCR");
+        let cycles = words_at(out, 0xE000_1004)[0];
+        assert!(
+            (3_200_000..3_264_000).contains(&cycles),
+            "{elf}: {cycles} cycles to the wfi, not 50 ms at 64 MHz"
+        );
+    }
+}
