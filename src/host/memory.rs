@@ -144,9 +144,9 @@ impl Host {
     /// `ap` on the connected chip.
     pub fn read_ap_register(&self, ap: u8, reg: u64) -> Result<u32, CommandError> {
         let mut guard = self.conn();
-        let conn = guard.as_mut().ok_or_else(|| {
-            CommandError::failed("the target is not connected: run 'init' first")
-        })?;
+        let conn = guard
+            .as_mut()
+            .ok_or_else(|| CommandError::failed("the target is not connected: run 'init' first"))?;
         let r = conn.session.get_arm_interface().and_then(|iface| {
             iface.read_raw_ap_register(&FullyQualifiedApAddress::v1_with_default_dp(ap), reg)
         });

@@ -425,7 +425,10 @@ fn create_target(w: &WeakHost, name: &str, ty: &str, opts: &Map) -> RResult<Targ
         apply_option(&mut def, &norm_key(k), v)?;
     }
     if kind == TargetKind::MemAp {
-        if !opts.keys().any(|k| matches!(norm_key(k).as_str(), "ap" | "ap_num")) {
+        if !opts
+            .keys()
+            .any(|k| matches!(norm_key(k).as_str(), "ap" | "ap_num"))
+        {
             return err(format!(
                 "target_create: a mem_ap target needs 'ap_num' (the access port number, e.g. 2 for the STM32H7's APB-AP) for {name}"
             ));

@@ -174,9 +174,13 @@ mod tests {
     fn other_bits_are_refused_by_name() {
         let e = check_apcsw(0, 0x0800_0000).unwrap_err().to_string();
         assert!(e.contains("HPROT[3] cacheable (bit 27)"), "{e}");
-        let e = check_apcsw(0x0400_0000, 0x0400_0000).unwrap_err().to_string();
+        let e = check_apcsw(0x0400_0000, 0x0400_0000)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("HPROT[2] bufferable (bit 26)"), "{e}");
-        let e = check_apcsw(0x0000_0002, 0x0000_0007).unwrap_err().to_string();
+        let e = check_apcsw(0x0000_0002, 0x0000_0007)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("'Size' and 'AddrInc'"), "{e}");
     }
 }
