@@ -204,3 +204,37 @@ fn the_real_nucleo_h743zi_board_declares_what_openocds_does() {
          adapter speed: 1800 kHz\n",
     );
 }
+
+/// Regression: a configured `connect_assert_srst` on a chip fresh from power-on timed out in
+/// probe-rs's attach under reset (vector catch without C_DEBUGEN), the ladder then connected
+/// at 1000 kHz and blamed the SWD signal at 1800 kHz ("lower the speed"), and probe-rs's own
+/// "Unable to wait for 0 halted: An ARM specific error occurred." reached the user.
+#[test]
+fn connect_assert_srst_on_a_fresh_chip_is_not_blamed_on_the_swd_signal() {
+    for board in ["board/sim-st_nucleo_h743zi.rhai", "board/sim-st_nucleo_g4.rhai"] {
+        let dir = tempdir();
+        let st = format!("sim storage {}", dir.path().join("chip.bin").display());
+        let r = stdbg(
+            dir.path(),
+            &[
+                "-c",
+                &st,
+                "-f",
+                board,
+                "-c",
+                QUIET,
+                "-c",
+                "reset_config srst_only connect_assert_srst; init; adapter speed; shutdown",
+            ],
+        );
+        r.expect_code(0);
+        assert_has(&r.stdout, "adapter speed: 1800 kHz\n");
+        assert_has(
+            &r.stderr,
+            "Info : connect: the debug port answered under reset at 1800 kHz but the core left reset running",
+        );
+        for bad in ["not clean", "Unable to wait", "ARM specific"] {
+            assert!(!r.stderr.contains(bad), "{board}: {}", r.stderr);
+        }
+    }
+}
