@@ -153,6 +153,11 @@ impl<S: Subscriber> Layer<S> for OcdLayer {
         let mut v = MessageVisitor(String::new());
         event.record(&mut v);
         if !ours {
+            // probe-rs logs the halt timeout of its attach under reset as an error before it
+            // returns it; the connect ladder explains and recovers it (host/connection.rs).
+            if !self.verbose_deps && v.0.starts_with("Unable to wait for ") {
+                return;
+            }
             v.0 = clean_message(&v.0);
         }
         let line = format!("{}: {}", prefix(meta.level()), v.0);

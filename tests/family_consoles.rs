@@ -1,4 +1,4 @@
-//! The telnet console on the STM32F303VC, STM32G474RE and STM32L476RG boards: after `program`, a
+//! The telnet console on the STM32F303VC, STM32G474RE, STM32L476RG and STM32H743ZI boards: after `program`, a
 //! command line typed over telnet prints exactly what the same line printed from `-c` (one
 //! dispatcher), including the family's option-byte command; the log lines come too.
 
@@ -23,6 +23,11 @@ fn telnet_prints_what_dash_c_prints_on_each_board() {
             "board/sim-st_nucleo_l4.rhai",
             "l476-blinky.elf",
             "flash probe 1; stm32l4x option_read 0 0x20",
+        ),
+        (
+            "board/sim-st_nucleo_h743zi.rhai",
+            "h743-blinky.elf",
+            "flash probe 1; stm32h7x option_read 0 0x1c; stm32h7x.ap2 mdw 0xe00e1004",
         ),
     ] {
         let dir = tempfile::tempdir().unwrap();

@@ -2,7 +2,8 @@
 //! sources build to, and that the images have the layout the debugger tests
 //! rely on (blinky's symbols; the result blocks, vector tables and entry
 //! points of the HAL-style and FPU images, see `tests/firmware/README.md`;
-//! the layout of the Cortex-M4F flash images is checked by `firmware_m4.rs`).
+//! the layout of the Cortex-M4F flash images is checked by `firmware_m4.rs`, that of the
+//! STM32H743 flash images by `h743_firmware.rs`).
 //!
 //! This needs the ARM cross toolchain (`arm-none-eabi-gcc`, `-objcopy`,
 //! `-nm`), newlib for it (the FPU images link its string functions) and GNU
@@ -15,7 +16,7 @@ use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-const ELFS: [&str; 20] = [
+const ELFS: [&str; 25] = [
     "f103-blinky.elf",
     "f103-big.elf",
     "f103-too-big.elf",
@@ -36,6 +37,11 @@ const ELFS: [&str; 20] = [
     "l476-fpu.elf",
     "f303-fpu-flash.elf",
     "g474-swd-off.elf",
+    "h743-swd-off.elf",
+    "h743-stop.elf",
+    "h743-standby.elf",
+    "h743-blinky.elf",
+    "h743-fpu-flash.elf",
 ];
 
 /// The STM32F103 images built on `startup_stm32f103xb.c` and `f103_app.ld`,

@@ -190,6 +190,11 @@ pub fn dispatch_words(ctx: &mut Ctx<'_>, words: &[String]) -> Result<(), Command
         match reg.lookup(words) {
             Some((spec, n)) => (spec.clone(), n),
             None => {
+                drop(reg);
+                if let Some(r) = dispatch_on_named(ctx, words) {
+                    return r;
+                }
+                let reg = ctx.host.registry();
                 // A known group word with an unknown subcommand gets the group's usage.
                 if let Some(group) = reg.group_usage(&words[0]) {
                     let sub = words.get(1).cloned();
@@ -240,6 +245,45 @@ pub fn dispatch_words(ctx: &mut Ctx<'_>, words: &[String]) -> Result<(), Command
         },
         other => other,
     })
+}
+
+/// OpenOCD's object commands: `<target> <command…>` (e.g. `stm32h7x.ap2 mdw 0xe00e1000`)
+/// runs the command with that target current, then restores the current target;
+/// `<target> curstate` prints its state; `<dap> <subcommand…>` (e.g. `stm32h7x.dap apcsw`)
+/// runs `dap <subcommand…>` with the first target on that DAP current. `None` when
+/// `words[0]` names neither.
+fn dispatch_on_named(ctx: &mut Ctx<'_>, words: &[String]) -> Option<Result<(), CommandError>> {
+    let (idx, rest, state) = {
+        let t = ctx.host.targets();
+        if let Some(i) = t.list.iter().position(|d| d.name == words[0]) {
+            (i, words[1..].to_vec(), t.list[i].state)
+        } else {
+            let i = t.list.iter().position(|d| d.dap == words[0])?;
+            let mut rest = vec!["dap".to_string()];
+            rest.extend_from_slice(&words[1..]);
+            (i, rest, t.list[i].state)
+        }
+    };
+    match rest.first().map(String::as_str) {
+        None => {
+            return Some(Err(CommandError::failed(format!(
+                "'{}' needs a command after it, e.g. `{} mdw 0x20000000` or `{} curstate`",
+                words[0], words[0], words[0]
+            ))));
+        }
+        Some("curstate") if rest.len() == 1 => {
+            ctx.println(state.as_str());
+            return Some(Ok(()));
+        }
+        _ => {}
+    }
+    let prev = std::mem::replace(&mut ctx.host.targets().current, idx);
+    let r = dispatch_words(ctx, &rest);
+    let mut t = ctx.host.targets();
+    if prev < t.list.len() {
+        t.current = prev;
+    }
+    Some(r)
 }
 
 /// Shorthand for handlers: a usage error with an explanation; the dispatcher fills in the name

@@ -597,6 +597,41 @@ pub fn connect(
     if !crate::diagnose::is_link_failure(&err) {
         return Err(err);
     }
+    // A configured attach under reset whose DP answered but whose core left reset running
+    // (vector catch without C_DEBUGEN after a power-on, ARMv7-M ARM §C1.6.5): a lower SWCLK
+    // cannot help, so the same attach is tried once more at the same speed (the failed one left
+    // the debug logic enabled), and the core is halted on the reset vector if it runs.
+    if configured_under_reset && crate::diagnose::is_under_reset_timeout(&err) {
+        tracing::info!(
+            "connect: the debug port answered under reset at {first_khz} kHz but the core left reset running (the reset vector catch needs DHCSR.C_DEBUGEN, which a power-on clears); attaching under reset again at the same speed"
+        );
+        if let Ok((mut session, speed_khz)) =
+            attach(&adapter, chip, Some(first_khz), Method::UnderReset)
+        {
+            let halted = session.core(0).and_then(|mut c| {
+                if !c.core_halted()? {
+                    c.reset_and_halt(std::time::Duration::from_millis(500))?;
+                }
+                Ok(())
+            });
+            if let Err(e) = halted {
+                tracing::warn!(
+                    "connect: connected under reset but could not halt the core: {}",
+                    crate::diagnose::chain(&e).join(": ")
+                );
+            }
+            return Ok(Connected {
+                conn: Connection {
+                    session,
+                    sim: adapter.sim,
+                    driver: adapter.driver,
+                    speed_khz,
+                    notes: LinkNotes::default(),
+                },
+                recovery: Recovery::Configured,
+            });
+        }
+    }
     let first_text = crate::diagnose::chain(&err)
         .into_iter()
         .skip(1)

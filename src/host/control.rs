@@ -6,7 +6,7 @@ use std::time::Duration;
 use probe_rs::{Core, CoreStatus, HaltReason, MemoryInterface, RegisterId};
 
 use super::connection;
-use super::target::{EventHandler, TargetState};
+use super::target::{EventHandler, TargetKind, TargetState};
 use super::{Host, HostEvent};
 use crate::command::format::halt_message;
 use crate::command::{CommandError, Ctx, Origin};
@@ -67,10 +67,11 @@ impl Host {
                 .targets()
                 .list
                 .iter()
-                .any(|t| t.state == TargetState::Running)
+                .any(|t| t.is_core() && t.state == TargetState::Running)
     }
 
-    /// Name and core index of the current target.
+    /// Name and core index of the current target, which must be a core: a `mem_ap` target
+    /// (no core) is refused with the name of a core target to make current.
     pub fn current_target(&self) -> Result<(String, usize), CommandError> {
         let t = self.targets();
         let cur = t.current().ok_or_else(|| {
@@ -78,7 +79,29 @@ impl Host {
                 "no current target: source a target script (e.g. -f targets/stm32f1x.rhai)",
             )
         })?;
+        if !cur.is_core() {
+            let core = t
+                .attach_target()
+                .map(|c| format!("make a core current first: `targets {}`", c.name))
+                .unwrap_or_else(|| "no core target is declared".into());
+            return Err(CommandError::failed(format!(
+                "[{}] is a mem_ap target (memory through access port {}, no core): only memory commands (mdw, mww, mmw, read_memory, …) work on it; {core}",
+                cur.name, cur.ap
+            )));
+        }
         Ok((cur.name.clone(), cur.core_index))
+    }
+
+    /// The current target's name, kind and access port number, for commands that work on
+    /// every target kind (the memory commands).
+    pub fn current_any(&self) -> Result<(String, TargetKind, u8), CommandError> {
+        let t = self.targets();
+        let cur = t.current().ok_or_else(|| {
+            CommandError::failed(
+                "no current target: source a target script (e.g. -f targets/stm32f1x.rhai)",
+            )
+        })?;
+        Ok((cur.name.clone(), cur.kind, cur.ap))
     }
 
     /// Sets the remembered state of a target.
@@ -180,11 +203,16 @@ impl Host {
             return Ok(());
         }
         let (target, chip, ap) = {
-            let t = self.targets();
-            let cur = t.current().ok_or_else(|| {
+            let mut t = self.targets();
+            let cur = t.attach_target().ok_or_else(|| {
                 CommandError::failed(connection::ConnectError::NoTarget.to_string())
             })?;
-            (cur.name.clone(), cur.chip.clone(), cur.ap)
+            let picked = (cur.name.clone(), cur.chip.clone(), cur.ap);
+            // The core attached to becomes current (a mem_ap target may have been current).
+            if let Some(i) = t.list.iter().position(|d| d.name == picked.0) {
+                t.current = i;
+            }
+            picked
         };
         self.fire_event(ctx, &target, "examine-start")?;
         let connected = match connection::connect(self, &chip, ap, sim) {
@@ -211,6 +239,10 @@ impl Host {
         }
         self.explain_recovery(&target, &recovery);
         self.config().initialized = true;
+        // A mem_ap target needs no examining beyond the link: OpenOCD shows it running.
+        for t in self.targets().list.iter_mut().filter(|t| !t.is_core()) {
+            t.state = TargetState::Running;
+        }
         // Learn the state, announce the core like OpenOCD does.
         let (status, cpuid, units) = self.with_core(|core, _| {
             let cpuid = core.read_word_32(diagnose::ids::CPUID).ok();
@@ -636,7 +668,7 @@ impl Host {
             let t = self.targets();
             t.list
                 .iter()
-                .filter(|t| t.state == TargetState::Running)
+                .filter(|t| t.is_core() && t.state == TargetState::Running)
                 .map(|t| (t.name.clone(), t.core_index))
                 .collect()
         };
@@ -779,7 +811,7 @@ impl Host {
             let t = self.targets();
             t.list
                 .iter()
-                .filter(|t| t.state == TargetState::Halted)
+                .filter(|t| t.is_core() && t.state == TargetState::Halted)
                 .map(|t| (t.name.clone(), t.core_index))
                 .collect()
         };

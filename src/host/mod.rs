@@ -12,6 +12,7 @@ pub mod control;
 pub mod event;
 mod fault;
 pub mod jobs;
+pub mod memory;
 mod reattach;
 pub mod serial;
 pub mod symbols;

@@ -71,17 +71,47 @@ impl TargetState {
     }
 }
 
-/// A debug target (one core) declared by a target script.
+/// OpenOCD's target types that stdbg drives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TargetKind {
+    /// `cortex_m`: a Cortex-M core behind a MEM-AP (ARMv7-M ARM chapter C1).
+    CortexM,
+    /// `mem_ap`: memory reached through one MEM-AP with no core (OpenOCD's `mem_ap` target,
+    /// e.g. the STM32H7's APB-AP 2 to the system debug bus APB-D, RM0433 §60.4; ADIv5 §C2).
+    /// Memory commands work on it; run-control commands need a `cortex_m` target.
+    MemAp,
+}
+
+impl TargetKind {
+    /// OpenOCD's name of the type, as `targets` prints it.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            TargetKind::CortexM => "cortex_m",
+            TargetKind::MemAp => "mem_ap",
+        }
+    }
+
+    /// The kind named by OpenOCD's type word, `None` for types stdbg does not drive.
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "cortex_m" => Some(TargetKind::CortexM),
+            "mem_ap" => Some(TargetKind::MemAp),
+            _ => None,
+        }
+    }
+}
+
+/// A debug target declared by a target script: a core, or a memory access port.
 #[derive(Clone)]
 pub struct TargetDef {
     /// Name, e.g. `stm32f1x.cpu`.
     pub name: String,
-    /// OpenOCD target type, `cortex_m`.
-    pub target_type: String,
+    /// OpenOCD target type.
+    pub kind: TargetKind,
     /// The probe-rs chip used to attach (e.g. `STM32F103C8`); it gives the memory map and the
     /// flash algorithm.
     pub chip: String,
-    /// Index of the core in the probe-rs session.
+    /// Index of the core in the probe-rs session (cores only).
     pub core_index: usize,
     /// MEM-AP number of the core.
     pub ap: u8,
@@ -112,7 +142,7 @@ impl TargetDef {
     pub fn new(name: &str, chip: &str) -> Self {
         TargetDef {
             name: name.to_string(),
-            target_type: "cortex_m".into(),
+            kind: TargetKind::CortexM,
             chip: chip.to_string(),
             core_index: 0,
             ap: 0,
@@ -126,6 +156,11 @@ impl TargetDef {
             events: Vec::new(),
             state: TargetState::Unknown,
         }
+    }
+
+    /// Whether the target is a core (run control, registers, breakpoints, flash algorithms).
+    pub fn is_core(&self) -> bool {
+        self.kind == TargetKind::CortexM
     }
 }
 
@@ -168,6 +203,8 @@ pub struct Targets {
     pub current: usize,
     /// Flash banks in declaration order (`#0`, `#1`, …).
     pub banks: Vec<FlashBank>,
+    /// The access port `dap apcsw` works on, per DAP name (`dap apsel`; default 0).
+    pub dap_apsel: std::collections::HashMap<String, u8>,
 }
 
 impl Targets {
@@ -184,6 +221,14 @@ impl Targets {
     /// A target by name.
     pub fn by_name(&self, name: &str) -> Option<&TargetDef> {
         self.list.iter().find(|t| t.name == name)
+    }
+
+    /// The core target that `init` attaches to: the current target when it is a core, else
+    /// the first core declared (a `mem_ap` target has no core to attach to).
+    pub fn attach_target(&self) -> Option<&TargetDef> {
+        self.current()
+            .filter(|t| t.is_core())
+            .or_else(|| self.list.iter().find(|t| t.is_core()))
     }
 
     /// A target by name, mutable.

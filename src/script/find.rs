@@ -53,6 +53,14 @@ pub static EMBEDDED: &[(&str, &str)] = &[
         include_str!("../../targets/stm32h7x.rhai"),
     ),
     (
+        "targets/stm32h7x_dual_bank.rhai",
+        include_str!("../../targets/stm32h7x_dual_bank.rhai"),
+    ),
+    (
+        "board/st_nucleo_h743zi.rhai",
+        include_str!("../../scripts/board/st_nucleo_h743zi.rhai"),
+    ),
+    (
         "board/stm32f3discovery.rhai",
         include_str!("../../scripts/board/stm32f3discovery.rhai"),
     ),

@@ -11,7 +11,7 @@ use rhai::{AST, Array, Dynamic, Engine, EvalAltResult, FnPtr, Map, NativeCallCon
 use super::{Callback, at, host_of, run_line};
 use crate::command::{self, Mode};
 use crate::host::WeakHost;
-use crate::host::target::{EVENT_NAMES, EventHandler, FlashBank, TargetDef};
+use crate::host::target::{EVENT_NAMES, EventHandler, FlashBank, TargetDef, TargetKind};
 
 type RResult<T> = Result<T, Box<EvalAltResult>>;
 
@@ -179,9 +179,11 @@ fn apply_option(t: &mut TargetDef, key: &str, v: &Dynamic) -> RResult<()> {
         }
         "type" => {
             let ty = str_value(key, v)?;
-            if ty != "cortex_m" {
+            if TargetKind::from_name(&ty) != Some(t.kind) {
                 return err(format!(
-                    "target type '{ty}' is not supported; stdbg drives 'cortex_m' targets"
+                    "target type '{ty}' cannot be changed by configure: {} was created as '{}'",
+                    t.name,
+                    t.kind.as_str()
                 ));
             }
         }
@@ -199,7 +201,7 @@ fn get_option(t: &TargetDef, key: &str) -> RResult<Dynamic> {
     Ok(match key {
         "name" => t.name.clone().into(),
         "chip" => t.chip.clone().into(),
-        "type" => t.target_type.clone().into(),
+        "type" => t.kind.as_str().into(),
         "coreid" => (t.core_index as i64).into(),
         "ap" | "ap_num" => (t.ap as i64).into(),
         "dap" => t.dap.clone().into(),
@@ -402,11 +404,11 @@ impl FlashBankHandle {
 }
 
 fn create_target(w: &WeakHost, name: &str, ty: &str, opts: &Map) -> RResult<TargetHandle> {
-    if ty != "cortex_m" {
+    let Some(kind) = TargetKind::from_name(ty) else {
         return err(format!(
-            "target type '{ty}' is not supported; stdbg drives 'cortex_m' targets"
+            "target type '{ty}' is not supported; stdbg drives 'cortex_m' targets (cores) and 'mem_ap' targets (memory through one access port)"
         ));
-    }
+    };
     if name.trim().is_empty() || name.contains(char::is_whitespace) {
         return err(format!(
             "target name '{name}' must be one word, e.g. \"stm32f1x.cpu\""
@@ -414,6 +416,7 @@ fn create_target(w: &WeakHost, name: &str, ty: &str, opts: &Map) -> RResult<Targ
     }
     let host = host_of(w)?;
     let mut def = TargetDef::new(name, "");
+    def.kind = kind;
     def.dap = match name.strip_suffix(".cpu") {
         Some(chip) => format!("{chip}.dap"),
         None => format!("{name}.dap"),
@@ -421,7 +424,26 @@ fn create_target(w: &WeakHost, name: &str, ty: &str, opts: &Map) -> RResult<Targ
     for (k, v) in opts {
         apply_option(&mut def, &norm_key(k), v)?;
     }
-    if def.chip.is_empty() {
+    if kind == TargetKind::MemAp {
+        if !opts
+            .keys()
+            .any(|k| matches!(norm_key(k).as_str(), "ap" | "ap_num"))
+        {
+            return err(format!(
+                "target_create: a mem_ap target needs 'ap_num' (the access port number, e.g. 2 for the STM32H7's APB-AP) for {name}"
+            ));
+        }
+        if let Some(k) = opts.keys().map(|k| norm_key(k)).find(|k| {
+            matches!(
+                k.as_str(),
+                "chip" | "coreid" | "work_area_phys" | "work_area_size" | "cputapid" | "dev_ids"
+            )
+        }) {
+            return err(format!(
+                "target_create: option '{k}' belongs to a core; the mem_ap target {name} takes only 'dap', 'ap_num' and 'endian'"
+            ));
+        }
+    } else if def.chip.is_empty() {
         return err(format!(
             "target_create: option 'chip' (the probe-rs chip name, e.g. \"STM32F103C8\") is required for {name}"
         ));
@@ -432,8 +454,8 @@ fn create_target(w: &WeakHost, name: &str, ty: &str, opts: &Map) -> RResult<Targ
             "target '{name}' already exists: a target script can be sourced only once (set CHIPNAME to declare a second chip)"
         ));
     }
-    if !opts.keys().any(|k| norm_key(k) == "coreid") {
-        def.core_index = t.list.len();
+    if kind == TargetKind::CortexM && !opts.keys().any(|k| norm_key(k) == "coreid") {
+        def.core_index = t.list.iter().filter(|d| d.is_core()).count();
     }
     t.list.push(def);
     t.current = t.list.len() - 1;

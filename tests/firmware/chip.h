@@ -1,10 +1,11 @@
 /*
- * The chip the M4F flash images are built for, chosen by the Makefile
- * with -DCHIP_F303, -DCHIP_G474 or -DCHIP_L476, plus what the three share:
- * the core peripherals (cortex_m.h) and the GPIO and USART register
- * layouts, which are the same on the STM32F3, G4 and L4 (GPIO: RM0316
- * §11.4, RM0440 §9.4, RM0351 §8; USART with ISR/TDR: RM0316 §29,
- * RM0440 §37, RM0351 §40).
+ * The chip the flash images of startup_m4.c are built for, chosen by the
+ * Makefile with -DCHIP_F303, -DCHIP_G474, -DCHIP_L476 (Cortex-M4F) or
+ * -DCHIP_H743 (Cortex-M7), plus what they share: the core peripherals
+ * (cortex_m.h) and the GPIO and USART register layouts, which are the same
+ * on the STM32F3, G4, L4 and H7 (GPIO: RM0316 §11.4, RM0440 §9.4, RM0351
+ * §8, RM0433 §11.4; USART with ISR/TDR: RM0316 §29, RM0440 §37, RM0351
+ * §40, RM0433 §48).
  */
 #ifndef CHIP_H
 #define CHIP_H
@@ -17,8 +18,10 @@
 #include "chip_g474.h"
 #elif defined(CHIP_L476)
 #include "chip_l476.h"
+#elif defined(CHIP_H743)
+#include "chip_h743.h"
 #else
-#error "build with -DCHIP_F303, -DCHIP_G474 or -DCHIP_L476"
+#error "build with -DCHIP_F303, -DCHIP_G474, -DCHIP_L476 or -DCHIP_H743"
 #endif
 
 #define __NVIC_PRIO_BITS 4u
@@ -49,7 +52,13 @@ typedef enum { SysTick_IRQn = -1 } IRQn_Type;
 #define USART_CR1_RE       (1u << 2)
 #define USART_CR1_TE       (1u << 3)
 #define USART_ISR_TC       (1u << 6)
-#define USART_ISR_TXE      (1u << 7)   /* TXFNF on the G4 with the FIFO off: same bit */
+#define USART_ISR_TXE      (1u << 7)   /* TXFNF on the G4/H7 with the FIFO off: same bit */
+
+/* The alternate-function register of the USART pins (the chip header
+   overrides it where they are pins 8..15). */
+#ifndef UART_AFR
+#define UART_AFR(port)     GPIO_AFRL(port)
+#endif
 
 /* Baud rate: 115200, 8N1, oversampling by 16: BRR = USARTDIV =
    f_ck / baud, rounded to nearest as ST's HAL does (UART_DIV_SAMPLING16). */

@@ -1,7 +1,9 @@
 /*
- * f303-blinky, g474-blinky, l476-blinky (and g474-swd-off, built from
- * this file with -DSWD_OFF_AFTER_MS=50): a blinky from flash on the reset
- * clock (no PLL; chip.h gives the clock, LED and USART of each chip).
+ * f303-blinky, g474-blinky, l476-blinky, h743-blinky (and g474-swd-off,
+ * h743-swd-off, built from this file with -DSWD_OFF_AFTER_MS=50): a blinky
+ * from flash on the reset clock (no PLL; chip.h gives the clock, LED and
+ * USART of each chip; the H743 has two more LEDs, CHIP_EXTRA_LEDS, which
+ * toggle with the first).
  *
  * main: records the .data / .bss checks, CPACR and VTOR; clocks the LED
  * port and makes the LED pin a push-pull output; clocks the USART and its
@@ -9,7 +11,9 @@
  * then UE; starts SysTick at 1 kHz (SYST_RVR = HCLK / 1000 - 1, CLKSOURCE
  * = processor clock, priority 15); sends "hello\r\n"; sets `done`; then
  * loops forever: counter++, and once per second (every 1000 ticks) sends
- * "tick N\r\n" (N = 1, 2, ...).
+ * "tick N\r\n" (N = 1, 2, ...).  With CHIP_IDLE_WFI (the H743) each loop round
+ * ends with a `wfi` (Sleep until the next SysTick interrupt), so `counter`
+ * counts about one round per ms there.
  * SysTick_Handler: ticks++; every LED_PERIOD_MS ticks it toggles the LED
  * the way HAL_GPIO_TogglePin does (read ODR, one BSRR write).
  *
@@ -25,8 +29,11 @@
 #define LED_PERIOD_MS    500u
 #define LINE_PERIOD_MS   1000u
 /* One byte at 115200 baud takes 10 / 115200 s = 87 us = 694 cycles at
-   8 MHz; a poll is at least 4 cycles, so 10000 polls is > 50 byte times. */
+   8 MHz; a poll is at least 4 cycles, so 10000 polls is > 50 byte times
+   (the H743 at 64 MHz sets its own, chip_h743.h). */
+#ifndef TXE_WAIT_LOOPS
 #define TXE_WAIT_LOOPS   10000u
+#endif
 
 RESULTS volatile blinky_result_t blinky_result;
 
@@ -92,6 +99,12 @@ static void led_init(void)
     clock_enable(LED_CLK_ENR, LED_CLK_EN);
     gpio_mode(LED_GPIO, LED_PIN, GPIO_MODE_OUTPUT);
     blinky_result.led_moder = GPIO_MODER(LED_GPIO);
+#ifdef CHIP_EXTRA_LEDS
+#define EXTRA_LED_INIT(port, pin, en) \
+    clock_enable(LED_CLK_ENR, (en)); \
+    gpio_mode((port), (pin), GPIO_MODE_OUTPUT);
+    CHIP_EXTRA_LEDS(EXTRA_LED_INIT)
+#endif
 }
 
 static void uart_init(void)
@@ -108,7 +121,7 @@ static void uart_init(void)
     blinky_result.uart_brr = USART_BRR(UART_BASE);
     blinky_result.uart_cr1 = USART_CR1(UART_BASE);
     blinky_result.uart_moder = GPIO_MODER(UART_GPIO);
-    blinky_result.uart_afrl = GPIO_AFRL(UART_GPIO);
+    blinky_result.uart_afr = UART_AFR(UART_GPIO);
 }
 
 /* Sends one byte once TXE is set; 0 if it never was within the bound. */
@@ -167,6 +180,16 @@ static void systick_start(void)
     blinky_result.syst_ctrl = SysTick->CTRL & 7u;
 }
 
+#ifdef CHIP_EXTRA_LEDS
+/* HAL_GPIO_TogglePin on one pin: read ODR, one BSRR write. */
+static void toggle_pin(uint32_t port, uint32_t pin_no)
+{
+    uint32_t odr = GPIO_ODR(port);
+    uint32_t pin = 1u << pin_no;
+    GPIO_BSRR(port) = ((odr & pin) << 16) | (~odr & pin);
+}
+#endif
+
 void SysTick_Handler(void)
 {
     uint32_t t = blinky_result.ticks + 1u;
@@ -175,17 +198,25 @@ void SysTick_Handler(void)
         uint32_t odr = GPIO_ODR(LED_GPIO);
         uint32_t pin = 1u << LED_PIN;
         GPIO_BSRR(LED_GPIO) = ((odr & pin) << 16) | (~odr & pin);
+#ifdef CHIP_EXTRA_LEDS
+#define EXTRA_LED_TOGGLE(port, pin_no, en) toggle_pin((port), (pin_no));
+        CHIP_EXTRA_LEDS(EXTRA_LED_TOGGLE)
+#endif
         blinky_result.toggles++;
         blinky_result.led_odr = GPIO_ODR(LED_GPIO) & pin;
     }
 }
 
 #ifdef SWD_OFF_AFTER_MS
-/* g474-swd-off: PA13 (SWDIO) and PA14 (SWCLK) leave AF0 and become
-   general-purpose outputs (GPIOA_MODER bits 27:26 and 29:28 = 0b01,
-   RM0440 §9.4.1): the debug port loses its pins. */
+/* g474-swd-off, h743-swd-off: PA13 (SWDIO) and PA14 (SWCLK) leave AF0
+   and become general-purpose outputs (GPIOA_MODER bits 27:26 and 29:28 =
+   0b01, RM0440 §9.4.1, RM0433 §11.4.1): the debug port loses its pins.
+   On the H743 GPIOA's clock is enabled first (SWD_GPIO_CLK_ENR). */
 static void swd_off(void)
 {
+#ifdef SWD_GPIO_CLK_ENR
+    clock_enable(SWD_GPIO_CLK_ENR, SWD_GPIO_CLK_EN);
+#endif
     uint32_t v = GPIO_MODER(GPIOA_BASE);
     v &= ~(0xFu << 26);
     v |= (GPIO_MODE_OUTPUT << 26) | (GPIO_MODE_OUTPUT << 28);
@@ -225,6 +256,10 @@ int main(void)
         if (blinky_result.h.stage == 4u && blinky_result.ticks >= SWD_OFF_AFTER_MS) {
             swd_off();
         }
+#endif
+#ifdef CHIP_IDLE_WFI
+        /* Sleep (not deep sleep) until the next SysTick interrupt. */
+        __asm__ volatile ("wfi" ::: "memory");
 #endif
     }
 }

@@ -1,13 +1,15 @@
 /*
  * Start-up code of the M4F flash images (STM32F303VC, STM32G474RE,
- * STM32L476RG; the chip comes from chip.h).
+ * STM32L476RG) and of the Cortex-M7 flash images (STM32H743ZI); the chip
+ * comes from chip.h.
  *
  * vector_table (section .isr_vector, at 0x08000000 by m4_sections.ld):
  * word 0 the initial MSP (_estack, the top of the main SRAM), word 1
- * Reset_Handler, words 2-15 the Cortex-M4 system exceptions (DDI 0403E
- * B1.5.2; 7-10 and 13 reserved, 0), then the chip's CHIP_IRQ_COUNT
- * peripheral vectors in the order of its reference manual's vector table,
- * each a weak alias of Default_Handler (0 where the table is reserved).
+ * Reset_Handler, words 2-15 the system exceptions (DDI 0403E B1.5.2, the
+ * same on the Cortex-M4 and M7; 7-10 and 13 reserved, 0), then the chip's
+ * CHIP_IRQ_COUNT peripheral vectors in the order of its reference
+ * manual's vector table, each a weak alias of Default_Handler (0 where
+ * the table is reserved).
  *
  * Reset_Handler does what CMSIS's SystemInit and ST's start-up file do
  * for these chips, in this order: CPACR.CP10 = CP11 = 0b11 (full access,

@@ -2,8 +2,6 @@
 //! `write_memory`. Accesses use the width the command names (a 16-bit peripheral register gets
 //! 16-bit bus cycles), as OpenOCD does.
 
-use probe_rs::MemoryInterface;
-
 use super::parse_u64;
 use crate::command::format::memory_dump;
 use crate::command::range::{self, MAX_ITEMS};
@@ -20,7 +18,7 @@ pub fn read_items(
 ) -> Result<Vec<u64>, CommandError> {
     let len = (width * count) as u64;
     ctx.host
-        .with_core(|core, _| {
+        .with_memory(|core, _| {
             Ok(match width {
                 1 => {
                     let mut b = vec![0u8; count];
@@ -92,7 +90,7 @@ pub fn write_items(
     values: &[u64],
 ) -> Result<(), CommandError> {
     ctx.host
-        .with_core(|core, _| {
+        .with_memory(|core, _| {
             match width {
                 1 => core.write_8(addr, &values.iter().map(|v| *v as u8).collect::<Vec<_>>())?,
                 2 => core.write_16(addr, &values.iter().map(|v| *v as u16).collect::<Vec<_>>())?,
@@ -251,6 +249,3 @@ pub fn register(reg: &mut Registry) {
         write_items(ctx, addr, width, &values)
     }));
 }
-
-#[allow(unused_imports)]
-use MemoryInterface as _;

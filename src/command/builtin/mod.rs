@@ -3,6 +3,7 @@
 
 pub mod adapter;
 pub mod breakpoints;
+pub mod dap;
 pub mod doctor;
 pub mod fault;
 pub mod flash;
@@ -27,6 +28,7 @@ pub fn register_all(reg: &mut Registry) {
     reg::register(reg);
     memory::register(reg);
     adapter::register(reg);
+    dap::register(reg);
     servers::register(reg);
     sim::register(reg);
     flash::register(reg);

@@ -10,6 +10,16 @@ use crate::command::{CommandError, Mode, Registry, bad_args, command};
 use crate::host::control::{halt_lines, reason_name};
 use crate::host::target::TargetState;
 
+/// The TAP column of `targets`: OpenOCD's chain position `<chip>.cpu` of the target's DAP
+/// `<chip>.dap` (`swj_newdap $_CHIPNAME cpu`; every target on one DAP shows the same TAP), else
+/// the target's own name.
+fn tap_name(d: &crate::host::TargetDef) -> String {
+    match d.dap.strip_suffix(".dap") {
+        Some(chip) if !chip.is_empty() => format!("{chip}.cpu"),
+        _ => d.name.clone(),
+    }
+}
+
 /// Registers the commands of this file.
 pub fn register(reg: &mut Registry) {
     reg.add(command(
@@ -29,8 +39,8 @@ pub fn register(reg: &mut Registry) {
                                 i,
                                 i == t.current,
                                 &d.name,
-                                &d.target_type,
-                                &d.name,
+                                d.kind.as_str(),
+                                &tap_name(d),
                                 d.state.as_str(),
                             )
                         })
