@@ -11,25 +11,9 @@ use std::path::Path;
 use common::{Run, assert_has, stdbg, tempdir};
 use stdbg::sim::{ChipModel, Sim, SimConfig};
 
-/// A board script in `dir`: the Nucleo-H743ZI with both flash banks (bank 2 is added here
-/// while targets/stm32h7x.rhai declares bank 1 only).
-fn h7_board(dir: &Path) -> &'static str {
-    let target = std::fs::read_to_string(common::root().join("scripts/targets/stm32h7x.rhai"))
-        .or_else(|_| std::fs::read_to_string(common::root().join("targets/stm32h7x.rhai")))
-        .expect("targets/stm32h7x.rhai");
-    let mut text = String::from("source(\"board/sim-st_nucleo_h743zi.rhai\");\n");
-    if !target.contains("\"stm32h7x\", 0x08100000") {
-        text.push_str(
-            "flash_bank(\"stm32h7x.bank2.cpu0\", \"stm32h7x\", 0x08100000, 0, _TARGET);\n",
-        );
-    }
-    std::fs::write(dir.join("h7-both-banks.rhai"), text).unwrap();
-    "h7-both-banks.rhai"
-}
-
 fn run(dir: &Path, storage: &Path, cmds: &str) -> Run {
     let st = format!("sim storage {}", storage.display());
-    let board = h7_board(dir);
+    let board = "board/sim-st_nucleo_h743zi.rhai";
     stdbg(
         dir,
         &["-c", &st, "-f", board, "-c", common::QUIET, "-c", cmds],

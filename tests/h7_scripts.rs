@@ -211,7 +211,10 @@ fn the_real_nucleo_h743zi_board_declares_what_openocds_does() {
 /// "Unable to wait for 0 halted: An ARM specific error occurred." reached the user.
 #[test]
 fn connect_assert_srst_on_a_fresh_chip_is_not_blamed_on_the_swd_signal() {
-    for board in ["board/sim-st_nucleo_h743zi.rhai", "board/sim-st_nucleo_g4.rhai"] {
+    for board in [
+        "board/sim-st_nucleo_h743zi.rhai",
+        "board/sim-st_nucleo_g4.rhai",
+    ] {
         let dir = tempdir();
         let st = format!("sim storage {}", dir.path().join("chip.bin").display());
         let r = stdbg(
