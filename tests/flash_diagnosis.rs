@@ -299,3 +299,80 @@ fn section_where_the_chip_has_no_memory_is_refused_before_erase() {
     assert!(r.stderr.contains("section .rodata (0x08000184-0x08014184) does not fit: the flash of STM32F103C8 is 0x08000000-0x08010000 (64 KiB)"), "{}", r.stderr);
     assert_eq!(flash_of(&storage), before);
 }
+
+/// The H743's QUADSPI window declared as an `stmqspi` bank: the internal banks still program;
+/// probing the bank and programming an image there are refused before anything is erased, in
+/// H7 terms (the QUADSPI memory-mapped window of RM0433 §23 that answers only once configured,
+/// no stmqspi loader in stdbg, configuration and not power or cabling); a read there is a bus
+/// error on the virtual chip, where nothing has set QUADSPI up.
+#[test]
+fn h743_qspi_bank_is_named_as_the_quadspi_window_and_program_there_is_refused() {
+    let dir = tempdir();
+    std::fs::write(
+        dir.path().join("h7-qspi.rhai"),
+        "source(\"board/sim-st_nucleo_h743zi.rhai\");\nflash_bank(\"stm32h7x.qspi\", \"stmqspi\", 0x90000000, 0x800000, _TARGET);\n",
+    )
+    .unwrap();
+    let storage = dir.path().join("chip.bin");
+    let st = format!("sim storage {}", storage.display());
+    let data: Vec<u8> = (0..4096u32).map(|i| (i * 11 + 1) as u8).collect();
+    std::fs::write(dir.path().join("a.bin"), &data).unwrap();
+    let run = |cmds: &str| {
+        stdbg(
+            dir.path(),
+            &[
+                "-c",
+                &st,
+                "-f",
+                "h7-qspi.rhai",
+                "-c",
+                common::QUIET,
+                "-c",
+                cmds,
+            ],
+        )
+    };
+    let h7_flash = || {
+        Sim::new(SimConfig {
+            chip: ChipModel::Stm32h743zi,
+            storage: Some(storage.clone()),
+        })
+        .unwrap()
+        .read_nonvolatile(0x0800_0000, data.len())
+    };
+    let r = run("init; reset halt; flash banks; program a.bin verify 0x08000000; shutdown");
+    r.expect_code(0);
+    common::assert_has(
+        &r.stdout,
+        "#2 : stm32h7x.qspi (stmqspi) at 0x90000000, size 0x00800000, buswidth 0, chipwidth 0\n",
+    );
+    common::assert_has(&r.stdout, "** Verified OK **");
+    assert_eq!(h7_flash(), data);
+    let window = "on the STM32H7 0x90000000-0x9fffffff is the QUADSPI memory-mapped window (RM0433 §23; QUADSPI registers at 0x52005000): it answers only after firmware or a loader has configured QUADSPI in memory-mapped mode (QUADSPI_CCR.FMODE = 0b11, QUADSPI_CR.EN = 1) for the external flash wired to it, and until then every access there is a bus error. stdbg has no stmqspi loader and does not configure QUADSPI, so it can neither program nor probe that flash. This is a configuration question, not power or cabling: program the external flash with a tool that has a loader for it";
+    let r = run("init; reset halt; flash probe 2; shutdown");
+    r.expect_code(1);
+    common::assert_has(
+        &r.stderr,
+        "flash bank #2 stm32h7x.qspi (driver stmqspi) at 0x90000000 cannot be probed: stdbg programs flash only with probe-rs flash algorithms for the chip's own memory map, and STM32H743ZI has none at 0x90000000-0x907fffff",
+    );
+    common::assert_has(&r.stderr, window);
+    let r = run("init; reset halt; program a.bin verify 0x90000000; shutdown");
+    r.expect_code(1);
+    common::assert_has(&r.stdout, "** Programming Failed **");
+    assert!(
+        !r.stdout.contains("** Programming Started **"),
+        "{}",
+        r.stdout
+    );
+    common::assert_has(
+        &r.stderr,
+        "data (0x90000000-0x90001000) lies in flash bank stm32h7x.qspi (driver stmqspi, 0x90000000-0x90800000), which stdbg cannot program: ",
+    );
+    common::assert_has(&r.stderr, window);
+    common::assert_has(&r.stderr, "Nothing was erased;");
+    assert_eq!(h7_flash(), data);
+    // The virtual H743 has no QUADSPI set up: the window is a bus error (FAULT).
+    let r = run("init; reset halt; mdw 0x90000000; shutdown");
+    r.expect_code(1);
+    common::assert_has(&r.stderr, "FAULT");
+}

@@ -327,6 +327,13 @@ pub trait Family: Send + Sync {
         ("FLASH_OBR", "FLASH_WRPR")
     }
 
+    /// What the chip has at `addr` when it is an external-memory window that answers only once
+    /// it is configured (the H7's QUADSPI memory-mapped window), in words with what to do;
+    /// `None` elsewhere.
+    fn external_window(&self, _addr: u64) -> Option<&'static str> {
+        None
+    }
+
     /// What the RM calls the erase unit in messages: `page` (F1/L4), `sector` (H7).
     fn page_word(&self) -> &'static str {
         "page"

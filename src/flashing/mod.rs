@@ -230,17 +230,39 @@ pub fn layout(host: &Host) -> Result<Layout, CommandError> {
 /// is not accessed): no probe-rs flash algorithm covers its base address, and whether the chip
 /// has any memory there. `None` when an algorithm covers it.
 pub fn unusable_reason(host: &Host, bank: &FlashBank) -> Option<String> {
+    let dev_ids = expected_dev_ids(host);
     let guard = host.conn();
     let conn = guard.as_ref()?;
     let target = conn.session.target();
+    // An algorithm counts only where the chip's memory map has flash: probe-rs lists external
+    // loaders of other boards for some chips (the STM32H743ZI has the H747I/H750B Discovery QSPI
+    // loaders at 0x9000_0000), which must not run on this board's memory.
+    let nvm_there = target
+        .memory_map
+        .iter()
+        .filter_map(|r| r.as_nvm_region())
+        .any(|r| !r.is_alias && r.range.contains(&bank.base));
     let covered = target
         .flash_algorithms
         .iter()
         .any(|a| a.flash_properties.address_range.contains(&bank.base));
-    if covered {
+    if covered && nvm_there {
         return None;
     }
     let end = bank.base + u64::from(bank.effective_size().max(1));
+    let window = crate::family::line_for(None, &dev_ids)
+        .driver
+        .and_then(|d| d.family())
+        .and_then(|f| f.external_window(bank.base));
+    if let Some(w) = window {
+        return Some(format!(
+            "stdbg programs flash only with probe-rs flash algorithms for the chip's own memory map, and {} has none at 0x{:08x}-0x{:08x} (the '{}' driver drives an external memory through a loader stdbg does not have); {w}",
+            target.name,
+            bank.base,
+            end - 1,
+            bank.driver
+        ));
+    }
     let region = target
         .memory_map
         .iter()
@@ -291,6 +313,15 @@ pub fn flash_error(what: &str, err: &FlashError) -> CommandError {
         Some(w) => CommandError::failed(format!("{w}\n  detail: {detail}")),
         None => CommandError::failed(detail),
     }
+}
+
+/// The DEV_IDs the current target's script expects (`dev_ids`), for the family of a bank that
+/// is not the family's own.
+fn expected_dev_ids(host: &Host) -> Vec<u32> {
+    host.targets()
+        .current()
+        .map(|t| t.expected_dev_ids.clone())
+        .unwrap_or_default()
 }
 
 /// How to write an image to flash.

@@ -408,6 +408,14 @@ impl Family for Stm32h7x {
         )
     }
 
+    fn external_window(&self, addr: u64) -> Option<&'static str> {
+        // RM0433 §2.3.2 (memory map) and §23.3.2: 0x9000_0000-0x9FFF_FFFF is the QUADSPI bank,
+        // which answers only in memory-mapped mode (QUADSPI_CCR.FMODE = 0b11).
+        (0x9000_0000..0xA000_0000).contains(&addr).then_some(
+            "on the STM32H7 0x90000000-0x9fffffff is the QUADSPI memory-mapped window (RM0433 §23; QUADSPI registers at 0x52005000): it answers only after firmware or a loader has configured QUADSPI in memory-mapped mode (QUADSPI_CCR.FMODE = 0b11, QUADSPI_CR.EN = 1) for the external flash wired to it, and until then every access there is a bus error. stdbg has no stmqspi loader and does not configure QUADSPI, so it can neither program nor probe that flash. This is a configuration question, not power or cabling: program the external flash with a tool that has a loader for it (STM32CubeProgrammer with the board's external loader), or let the firmware set up memory-mapped mode and then only read it (mdw 0x90000000)",
+        )
+    }
+
     fn page_word(&self) -> &'static str {
         "sector"
     }
