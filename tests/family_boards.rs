@@ -286,3 +286,24 @@ fn real_board_scripts_load_and_reset_config_takes_one_string_of_words() {
         "srst_only separate srst_nogate connect_assert_srst\n",
     );
 }
+
+/// The Nucleo-H743ZI board on the other virtual chips: probe-rs's STM32H7 attach needs AP2,
+/// which they lack, so the failure is named as the wrong chip with both the configured and the
+/// found chip and the script to use (the other direction, F1/F3/G4/L4 scripts on the H743, is in
+/// `every_board_against_every_modelled_chip`).
+#[test]
+fn h743_board_on_the_other_chips_names_both_chips() {
+    for (chip, words, instead) in CHIPS.iter().filter(|c| c.0 != "STM32H743ZI") {
+        let r = run("board/sim-st_nucleo_h743zi.rhai", chip, "init; shutdown");
+        assert_eq!(r.code, 1, "{chip}: {}\n{}", r.stdout, r.stderr);
+        assert_has(
+            &r.stderr,
+            &format!("wrong chip for this configuration: found {words} (DBGMCU_IDCODE 0x"),
+        );
+        assert_has(
+            &r.stderr,
+            "but the configuration is for an STM32H743ZI (probe-rs's attach for it failed: The AP with address AP 2 does not exist.",
+        );
+        assert_has(&r.stderr, &format!("fix: use -f {instead} instead"));
+    }
+}

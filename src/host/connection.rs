@@ -69,6 +69,10 @@ pub enum ConnectError {
     /// No rung of the recovery ladder connected; the report says what was tried and why.
     #[error("{0}")]
     Ladder(Box<LadderFailure>),
+    /// probe-rs's attach sequence for the configured chip needs an access port the chip found
+    /// does not have (the STM32H7 sequence writes DBGMCU through AP2): the wrong chip, named.
+    #[error("{0}")]
+    WrongChip(String),
     /// Attaching to the target failed.
     #[error("could not attach to {chip} through the {driver} adapter at {speed_khz} kHz: {source}")]
     Attach {
@@ -511,6 +515,11 @@ pub(crate) fn attach(
         Method::Normal => probe.attach(chip, perms),
         Method::UnderReset => probe.attach_under_reset(chip, perms),
     };
+    if let Err(e) = &r
+        && let Some(msg) = missing_ap(adapter, chip, khz, e)
+    {
+        return Err(ConnectError::WrongChip(msg));
+    }
     r.map(|s| (s, speed_khz))
         .map_err(|source| ConnectError::Attach {
             chip: chip.to_string(),
@@ -518,6 +527,36 @@ pub(crate) fn attach(
             speed_khz,
             source,
         })
+}
+
+/// When probe-rs's attach for `chip` failed because an access port does not exist (its
+/// STM32H7 sequence writes DBGMCU through AP2, which other STM32s lack), the chip actually
+/// found (DBGMCU_IDCODE through AP0) and the configured one, in words.
+fn missing_ap(
+    adapter: &Adapter,
+    chip: &str,
+    khz: Option<u32>,
+    e: &probe_rs::Error,
+) -> Option<String> {
+    let text = crate::diagnose::chain(e).join(": ");
+    if !(text.contains("AP") && text.contains("does not exist")) {
+        return None;
+    }
+    let p = adapter.probe_at(khz).ok()?;
+    let (_, ids) = crate::diagnose::link::look(p, 0, crate::diagnose::link::Depth::Full);
+    let idcode = ids.idcode?;
+    let found = crate::diagnose::ids::describe_idcode(idcode);
+    let instead = crate::diagnose::ids::line_of(idcode & 0xFFF)
+        .map(|l| {
+            format!(
+                "use {} instead",
+                crate::diagnose::ids::script_for(l.series, |_| true)
+            )
+        })
+        .unwrap_or_else(|| "use the target script of the chip on the board".into());
+    Some(format!(
+        "wrong chip for this configuration: found {found}, but the configuration is for an {chip} (probe-rs's attach for it failed: {text}; that access port exists on the {chip}, not on the chip found)\n  fix: {instead}"
+    ))
 }
 
 /// Lowest speed the ladder tries, kHz.
