@@ -218,12 +218,15 @@ fn gdb_and_telnet_are_told_busy_at_once_while_a_flash_write_holds_the_probe() {
     g.ask("qSupported:multiprocess+").unwrap();
     let mut other = telnet(&s);
     let mut writer = telnet(&s);
-    // Every AP access answers WAIT 400 times first: the write takes seconds.
-    writer.send("sim fault ap-wait 400\r\n");
+    // Every AP access answers WAIT 4000 times first: the write takes seconds (about 2.5 s on a
+    // machine where 400 took under half a second, which made a fixed sleep miss the write).
+    writer.send("sim fault ap-wait 4000\r\n");
     writer.expect("\r\n> ");
     let big = common::firmware("f103-big.elf");
     writer.send(format!("program {}\r\n", big.display()));
-    std::thread::sleep(Duration::from_millis(700));
+    // The write holds the probe from its first line on.
+    writer.expect("** Programming Started **");
+    std::thread::sleep(Duration::from_millis(100));
     let t = Instant::now();
     let r = g.ask("m20000000,4").unwrap();
     assert!(r.starts_with('E'), "GDB got {r} instead of 'busy'");
