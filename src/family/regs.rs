@@ -127,7 +127,7 @@ pub static H7_DEBUG: DebugRegs = DebugRegs {
     freeze_name: "DBGMCU_APB4FZ1",
     iwdg_stop: 1 << 18,
     wwdg_stop: 0,
-    examine_end: "the examine-end writes of target/stm32h7x.cfg (DBGMCU_CR |= 0x00600007, APB4FZ1 |= 0x40000)",
+    examine_end: "stm32h7x.ap2 mmw 0xE00E1004 0x00700007 0; stm32h7x.ap2 mmw 0xE00E1054 0x40000 0",
     swd_pins: "GPIOA_MODER of PA13/PA14 (SWDIO/SWCLK taken out of alternate-function mode)",
     swd_keep: "keep PA13/PA14 in alternate-function mode (GPIOA_MODER = 0b10)",
     rdp2: Some("FLASH_OPTSR_CUR.RDP = 0xCC"),
@@ -243,6 +243,12 @@ impl DebugRegs {
         } else {
             set.join(" ")
         }
+    }
+
+    /// The names of the DBGMCU_CR bits that keep the debug port alive in Stop and Standby
+    /// (`DBG_STOP/DBG_STANDBY`, on the H7 `DBGSTOP_D1/DBGSTBY_D1`).
+    pub fn lowpower_names(&self) -> String {
+        names(self.lowpower, self.cr_bits).join("/")
     }
 
     /// Whether the freeze bits live in DBGMCU_CR itself (F1).

@@ -778,13 +778,15 @@ impl Host {
             let d = crate::family::debug_of(crate::family::target_line(self, Some(name)));
             let cr_words = match cr {
                 Some(v) if v & d.lowpower == d.lowpower => format!(
-                    "DBGMCU_CR was {v:#010x} ({}) at resume, so if the firmware enters Stop/Standby it cleared DBG_STOP/DBG_STANDBY itself; otherwise it disabled the SWD pins ({})",
+                    "DBGMCU_CR was {v:#010x} ({}) at resume, so if the firmware enters Stop/Standby it cleared {} itself; otherwise it disabled the SWD pins ({})",
                     d.cr_words(v),
+                    d.lowpower_names(),
                     d.swd_pins
                 ),
                 Some(v) => format!(
-                    "DBGMCU_CR was {v:#010x} ({}) at resume: without DBG_STOP/DBG_STANDBY the debug port goes dark when the firmware enters Stop/Standby; the target script's examine-end handler sets them (`{}`)",
+                    "DBGMCU_CR was {v:#010x} ({}) at resume: without {} the debug port goes dark when the firmware enters Stop/Standby; the target script's examine-end handler sets them (`{}`)",
                     d.cr_words(v),
+                    d.lowpower_names(),
                     d.examine_end
                 ),
                 None => format!(
