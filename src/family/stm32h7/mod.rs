@@ -300,7 +300,12 @@ impl Family for Stm32h7x {
         let optsr = rd(base + u64::from(OPTSR_CUR))?;
         let wpsn = rd(base + u64::from(WPSN_CUR))?;
         let group = wps_group(line);
-        let sectors = bank_pages.max(1);
+        // One bank never has more sectors than half the line's largest flash on dual-bank
+        // parts (a caller that sized the whole flash, as `doctor` before any probe, would
+        // otherwise read WPSN bits 8-15 of an H74x as protected sectors).
+        let per_bank =
+            u64::from(bank_kib(line, line.max_kib).0) * 1024 / u64::from(line.page_size.max(1));
+        let sectors = bank_pages.clamp(1, per_bank.max(1));
         let wrp_name: &'static str = if n == 2 {
             "FLASH_WPSN_CUR2R"
         } else {

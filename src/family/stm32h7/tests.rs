@@ -195,3 +195,20 @@ fn bank_erase_of_bank_2_uses_its_registers() {
         ]
     );
 }
+
+/// Regression: `doctor` sized bank 1 of an H743 as the whole 2 MiB (16 sectors) and reported
+/// WPSN_CUR1R = 0xff (no sector protected) as "write-protected sectors: 8, …, 15".
+#[test]
+fn wpsn_of_an_unprotected_h743_bank_sized_as_the_whole_flash_has_no_protected_sector() {
+    let l = crate::family::line(0x450).unwrap();
+    let mut rd = |a: u64| {
+        Some(match a {
+            0x5200_201C => 0x0006_AAD0,
+            0x5200_2038 => 0x0000_00FF,
+            _ => 0,
+        })
+    };
+    let st = STM32H7X.read_flash(l, 0, 0x0800_0000, 16, &mut rd).unwrap();
+    assert!(st.wrp.is_empty(), "{}", st.wrp_words);
+    assert_eq!(st.wrp_words, "no sector write-protected");
+}
