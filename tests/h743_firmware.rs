@@ -377,8 +377,10 @@ fn h743_stop_and_standby_images_clear_dbgmcu_and_select_the_mode_after_50_ms() {
         // SCB_SCR.SLEEPDEEP (bit 2).
         assert_eq!(words_at(out, 0xE000_ED10)[0] & 4, 4, "{elf}: SCR");
         let cycles = words_at(out, 0xE000_1004)[0];
+        // 50 ms plus the cycles that run while the debugger polls for the breakpoint (each SWD
+        // transaction's wire time passes in virtual time too, so a busier host polls more).
         assert!(
-            (3_200_000..3_264_000).contains(&cycles),
+            (3_200_000..3_400_000).contains(&cycles),
             "{elf}: {cycles} cycles to the wfi, not 50 ms at 64 MHz"
         );
     }

@@ -241,3 +241,21 @@ fn connect_assert_srst_on_a_fresh_chip_is_not_blamed_on_the_swd_signal() {
         }
     }
 }
+
+/// Regression: `mdw 0x90000000` on the H743 said the chip has no memory there; it is the QUADSPI
+/// memory-mapped window, which answers only once QUADSPI is configured (RM0433 §23).
+#[test]
+fn a_read_of_the_quadspi_window_names_it_instead_of_no_memory() {
+    let dir = tempdir();
+    let r = h7(
+        dir.path(),
+        &dir.path().join("chip.bin"),
+        "init; mdw 0x90000000",
+    );
+    r.expect_code(1);
+    assert_has(
+        &r.stderr,
+        "the access at 0x90000000 failed (bus error): on the STM32H7 0x90000000-0x9fffffff is the QUADSPI memory-mapped window (RM0433 §23; QUADSPI registers at 0x52005000)",
+    );
+    assert!(!r.stderr.contains("is not memory that"), "{}", r.stderr);
+}

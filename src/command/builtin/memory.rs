@@ -49,6 +49,18 @@ pub fn read_items(
 /// When an access failed and the address range is not memory the chip has, says so plainly,
 /// with the chip's memory map, instead of only the bus fault's error chain.
 fn outside_memory(ctx: &Ctx<'_>, addr: u64, len: u64, err: CommandError) -> CommandError {
+    // An external-memory window of the chip (the H7's QUADSPI bank) is memory that answers only
+    // once configured: say that, not "no memory there".
+    let line = crate::family::target_line(ctx.host, None);
+    if let Some(w) = line
+        .driver
+        .and_then(|d| d.family())
+        .and_then(|f| f.external_window(addr))
+    {
+        return CommandError::failed(format!(
+            "the access at 0x{addr:08x} failed (bus error): {w}\n  detail: {err}"
+        ));
+    }
     let note = {
         let g = ctx.host.conn();
         let Some(conn) = g.as_ref() else { return err };
