@@ -38,6 +38,10 @@ pub struct DebugRegs {
     /// port off from reset on, for good ("Read protection" in the flash chapters of RM0316,
     /// RM0440, RM0351 and RM0433). `None` on the F1, which has one level only (PM0075).
     pub rdp2: Option<&'static str>,
+    /// DBGMCU_CR on the system debug bus where the chip has one: (access port, address), read
+    /// there in preference to [`DebugRegs::cr`] because it answers without the CPU's bus (the
+    /// H7's APB-D through AP2, RM0433 §60.4); `None` elsewhere.
+    pub cr_debug_ap: Option<(u8, u64)>,
 }
 
 /// The reset-flag register of one series.
@@ -80,6 +84,7 @@ pub static F1_DEBUG: DebugRegs = DebugRegs {
     swd_pins: "AFIO_MAPR.SWJ_CFG",
     swd_keep: "keep SWJ_CFG at 0b000/0b010",
     rdp2: None,
+    cr_debug_ap: None,
 };
 
 /// STM32F3 DBGMCU (RM0316 §33.16.3-4).
@@ -95,6 +100,7 @@ pub static F3_DEBUG: DebugRegs = DebugRegs {
     swd_pins: "GPIOA_MODER of PA13/PA14 (SWDIO/SWCLK taken out of alternate-function mode)",
     swd_keep: "keep PA13/PA14 in alternate-function mode (GPIOA_MODER = 0b10)",
     rdp2: Some("RDP option byte 0xCC, FLASH_OBR.RDPRT = 0b11"),
+    cr_debug_ap: None,
 };
 
 /// STM32G4/L4 DBGMCU (RM0440 §47.6.4-5, RM0351 §48.6.3-4).
@@ -110,6 +116,7 @@ pub static L4_DEBUG: DebugRegs = DebugRegs {
     swd_pins: "GPIOA_MODER of PA13/PA14 (SWDIO/SWCLK taken out of alternate-function mode)",
     swd_keep: "keep PA13/PA14 in alternate-function mode (GPIOA_MODER = 0b10)",
     rdp2: Some("FLASH_OPTR.RDP = 0xCC"),
+    cr_debug_ap: None,
 };
 
 /// STM32H7 DBGMCU as the CPU's AP sees it (RM0433 §60.5.8).
@@ -131,6 +138,7 @@ pub static H7_DEBUG: DebugRegs = DebugRegs {
     swd_pins: "GPIOA_MODER of PA13/PA14 (SWDIO/SWCLK taken out of alternate-function mode)",
     swd_keep: "keep PA13/PA14 in alternate-function mode (GPIOA_MODER = 0b10)",
     rdp2: Some("FLASH_OPTSR_CUR.RDP = 0xCC"),
+    cr_debug_ap: Some((2, 0xE00E_1004)),
 };
 
 /// STM32F1 RCC_CSR (RM0008 §7.3.10).

@@ -474,12 +474,28 @@ impl Host {
     pub fn resume(&self, ctx: &mut Ctx<'_>, addr: Option<u32>) -> Result<(), CommandError> {
         let (target, _) = self.current_target()?;
         self.fire_event(ctx, &target, "resume-start")?;
+        let d = crate::family::debug_of(crate::family::target_line(self, Some(&target)));
         let cr = self.with_core(|core, name| {
             prepare_run(core, name, addr)?;
             self.before_resume(core, name)?;
-            let d = crate::family::debug_of(crate::family::target_line(self, Some(name)));
             Ok(core.read_word_32(d.cr).ok())
         })?;
+        // Where the chip has DBGMCU on its debug bus (the H7's AP2), that is the evidence kept.
+        let cr = match d.cr_debug_ap {
+            Some((ap, a)) => self
+                .with_ap_memory(
+                    ap,
+                    |m| {
+                        let mut w = [0u32];
+                        m.read_32(a, &mut w)?;
+                        Ok(w[0])
+                    },
+                    &target,
+                )
+                .ok()
+                .or(cr),
+            None => cr,
+        };
         self.note_resume(cr);
         // The run itself: a firmware that disables SWD or enters Stop at once makes even the
         // confirmation of the run fail; that is a lost link, explained as such.
