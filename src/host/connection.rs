@@ -538,10 +538,10 @@ fn missing_ap(
     khz: Option<u32>,
     e: &probe_rs::Error,
 ) -> Option<String> {
-    let text = crate::diagnose::chain(e).join(": ");
-    if !(text.contains("AP") && text.contains("does not exist")) {
+    if !ap_does_not_exist(e) {
         return None;
     }
+    let text = crate::diagnose::chain(e).join(": ");
     let p = adapter.probe_at(khz).ok()?;
     let (_, ids) = crate::diagnose::link::look(p, 0, crate::diagnose::link::Depth::Full);
     let idcode = ids.idcode?;
@@ -557,6 +557,25 @@ fn missing_ap(
     Some(format!(
         "wrong chip for this configuration: found {found}, but the configuration is for an {chip} (probe-rs's attach for it failed: {text}; that access port exists on the {chip}, not on the chip found)\n  fix: {instead}"
     ))
+}
+
+/// Whether probe-rs's error chain holds `ArmError::ApDoesNotExist`.
+fn ap_does_not_exist(e: &probe_rs::Error) -> bool {
+    use probe_rs::architecture::arm::ArmError;
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(x) = cur {
+        if matches!(
+            x.downcast_ref::<ArmError>(),
+            Some(ArmError::ApDoesNotExist(_))
+        ) || matches!(
+            x.downcast_ref::<probe_rs::Error>(),
+            Some(probe_rs::Error::Arm(ArmError::ApDoesNotExist(_)))
+        ) {
+            return true;
+        }
+        cur = x.source();
+    }
+    false
 }
 
 /// Lowest speed the ladder tries, kHz.
