@@ -137,9 +137,13 @@ fn sim_uart_tcp_carries_the_firmwares_bytes_both_ways() {
     };
     // Sent at boot, before anyone connected: kept for the first client.
     read_until(&mut s, &mut got, b"hello\r\n");
+    // The firmware enables RXNEIE only after its SPI and I2C checks, which follow "hello": bytes
+    // sent before that overrun (USART_SR.ORE keeps the first, loses the rest, as on silicon), so
+    // the echo test waits for the first "count" line, sent after the receiver is armed.
+    read_until(&mut s, &mut got, b"count 1\r\n");
     s.write_all(b"ping").unwrap();
     read_until(&mut s, &mut got, b"ping");
-    read_until(&mut s, &mut got, b"count 2\r\n");
+    read_until(&mut s, &mut got, b"count 3\r\n");
     console.send("shutdown\r\n");
     console.read_to_eof();
     let (code, stdout, _) = run.wait();
