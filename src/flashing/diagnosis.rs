@@ -146,24 +146,29 @@ pub fn check_protection(
     ranges: &[Range<u64>],
     write: bool,
 ) -> Result<(), CommandError> {
-    let mut seen: Vec<(u64, Option<(BankGeometry, FlashState)>)> = Vec::new();
+    // Each bank is sized and read once (a probe round trip), however many ranges it holds.
+    let mut banks: Vec<(BankGeometry, Option<FlashState>)> = Vec::new();
     for r in ranges {
         // A range over two banks (an H7 image across 0x0810_0000) is checked in each.
         let mut a = r.start;
         while a < r.end {
-            let Some(g) = bank_at(host, a) else {
-                break;
-            };
-            let next = g.base + g.size;
-            if !seen.iter().any(|(b, _)| *b == g.base) {
-                let st = read_flash(host, &g);
-                seen.push((g.base, st.map(|st| (g.clone(), st))));
-            }
-            let found = seen
+            let i = match banks
                 .iter()
-                .find(|(b, _)| *b == g.base)
-                .and_then(|(_, s)| s.as_ref());
-            if let Some((g, st)) = found {
+                .position(|(g, _)| (g.base..g.base + g.size).contains(&a))
+            {
+                Some(i) => i,
+                None => {
+                    let Some(g) = bank_at(host, a) else {
+                        break;
+                    };
+                    let st = read_flash(host, &g);
+                    banks.push((g, st));
+                    banks.len() - 1
+                }
+            };
+            let (g, st) = &banks[i];
+            let next = g.base + g.size;
+            if let Some(st) = st {
                 check_bank(g, st, a..r.end.min(next), write)?;
             }
             a = next;
