@@ -559,6 +559,43 @@ fn missing_ap(
     ))
 }
 
+impl Connected {
+    /// The connection made through `adapter` with `session` at `speed_khz`, and how.
+    fn new(adapter: Adapter, session: Session, speed_khz: u32, recovery: Recovery) -> Self {
+        Connected {
+            conn: Connection {
+                session,
+                sim: adapter.sim,
+                driver: adapter.driver,
+                speed_khz,
+                notes: LinkNotes::default(),
+            },
+            recovery,
+        }
+    }
+}
+
+/// After an attach under reset: halts the core on the reset vector when it left reset running
+/// (vector catch + SYSRESETREQ) and logs where it is halted, or why it could not be.
+fn halt_after_attach_under_reset(session: &mut Session, speed_khz: u32) {
+    let halted = session.core(0).and_then(|mut c| {
+        if !c.core_halted()? {
+            tracing::info!("connect: the core left reset running; halting it on the reset vector (vector catch + SYSRESETREQ)");
+            c.reset_and_halt(std::time::Duration::from_millis(500))?;
+        }
+        c.read_core_reg::<u32>(c.program_counter())
+    });
+    match halted {
+        Ok(pc) => tracing::info!(
+            "connect: connected under reset at {speed_khz} kHz; the core is halted at the reset vector (PC {pc:#010x}) before the firmware ran"
+        ),
+        Err(e) => tracing::warn!(
+            "connect: connected under reset but could not halt the core: {}",
+            crate::diagnose::chain(&e).join(": ")
+        ),
+    }
+}
+
 /// Whether probe-rs's error chain holds `ArmError::ApDoesNotExist`.
 fn ap_does_not_exist(e: &probe_rs::Error) -> bool {
     use probe_rs::architecture::arm::ArmError;
@@ -631,16 +668,7 @@ pub fn connect(
             } else {
                 Recovery::None
             };
-            return Ok(Connected {
-                conn: Connection {
-                    session,
-                    sim: adapter.sim,
-                    driver: adapter.driver,
-                    speed_khz,
-                    notes: LinkNotes::default(),
-                },
-                recovery,
-            });
+            return Ok(Connected::new(adapter, session, speed_khz, recovery));
         }
         Err(e) => e,
     };
@@ -666,28 +694,13 @@ pub fn connect(
         if let Ok((mut session, speed_khz)) =
             attach(&adapter, chip, Some(first_khz), Method::UnderReset)
         {
-            let halted = session.core(0).and_then(|mut c| {
-                if !c.core_halted()? {
-                    c.reset_and_halt(std::time::Duration::from_millis(500))?;
-                }
-                Ok(())
-            });
-            if let Err(e) = halted {
-                tracing::warn!(
-                    "connect: connected under reset but could not halt the core: {}",
-                    crate::diagnose::chain(&e).join(": ")
-                );
-            }
-            return Ok(Connected {
-                conn: Connection {
-                    session,
-                    sim: adapter.sim,
-                    driver: adapter.driver,
-                    speed_khz,
-                    notes: LinkNotes::default(),
-                },
-                recovery: Recovery::Configured,
-            });
+            halt_after_attach_under_reset(&mut session, speed_khz);
+            return Ok(Connected::new(
+                adapter,
+                session,
+                speed_khz,
+                Recovery::Configured,
+            ));
         }
     }
     let first_text = crate::diagnose::chain(&err)
@@ -758,16 +771,7 @@ pub fn connect(
                     from_khz: first_khz,
                     to_khz: speed_khz,
                 };
-                return Ok(Connected {
-                    conn: Connection {
-                        session,
-                        sim: adapter.sim,
-                        driver: adapter.driver,
-                        speed_khz,
-                        notes: LinkNotes::default(),
-                    },
-                    recovery,
-                });
+                return Ok(Connected::new(adapter, session, speed_khz, recovery));
             }
             Err(e) => {
                 tracing::info!("connect: {khz} kHz failed: {}", short(&e));
@@ -834,32 +838,13 @@ pub fn connect(
         tracing::info!("connect: attach under reset (NRST asserted) at {khz} kHz");
         match attach(&adapter, chip, Some(khz), Method::UnderReset) {
             Ok((mut session, speed_khz)) => {
-                let halted = session.core(0).and_then(|mut c| {
-                    if !c.core_halted()? {
-                        tracing::info!("connect: the core left reset running; halting it on the reset vector (vector catch + SYSRESETREQ)");
-                        c.reset_and_halt(std::time::Duration::from_millis(500))?;
-                    }
-                    c.read_core_reg::<u32>(c.program_counter())
-                });
-                match halted {
-                    Ok(pc) => tracing::info!(
-                        "connect: connected under reset at {speed_khz} kHz; the core is halted at the reset vector (PC {pc:#010x}) before the firmware ran"
-                    ),
-                    Err(e) => tracing::warn!(
-                        "connect: connected under reset but could not halt the core: {}",
-                        crate::diagnose::chain(&e).join(": ")
-                    ),
-                }
-                return Ok(Connected {
-                    conn: Connection {
-                        session,
-                        sim: adapter.sim,
-                        driver: adapter.driver,
-                        speed_khz,
-                        notes: LinkNotes::default(),
-                    },
-                    recovery: recovery_at(speed_khz),
-                });
+                halt_after_attach_under_reset(&mut session, speed_khz);
+                return Ok(Connected::new(
+                    adapter,
+                    session,
+                    speed_khz,
+                    recovery_at(speed_khz),
+                ));
             }
             Err(e) => {
                 tracing::info!(
@@ -910,16 +895,12 @@ pub fn connect(
                         crate::diagnose::chain(&e).join(": ")
                     ),
                 }
-                return Ok(Connected {
-                    conn: Connection {
-                        session,
-                        sim: adapter.sim,
-                        driver: adapter.driver,
-                        speed_khz,
-                        notes: LinkNotes::default(),
-                    },
-                    recovery: recovery_at(speed_khz),
-                });
+                return Ok(Connected::new(
+                    adapter,
+                    session,
+                    speed_khz,
+                    recovery_at(speed_khz),
+                ));
             }
             Err(e) => {
                 tracing::info!("connect: halt on the reset vector at {khz} kHz failed: {e}");
