@@ -475,25 +475,29 @@ impl Host {
         let (target, _) = self.current_target()?;
         self.fire_event(ctx, &target, "resume-start")?;
         let d = crate::family::debug_of(crate::family::target_line(self, Some(&target)));
+        // Where the chip has DBGMCU on its debug bus (the H7's AP2), that is the evidence kept;
+        // the CPU-bus address is read only without one, or when that read fails.
         let cr = self.with_core(|core, name| {
             prepare_run(core, name, addr)?;
             self.before_resume(core, name)?;
-            Ok(core.read_word_32(d.cr).ok())
+            Ok(match d.cr_debug_ap {
+                Some(_) => None,
+                None => core.read_word_32(d.cr).ok(),
+            })
         })?;
-        // Where the chip has DBGMCU on its debug bus (the H7's AP2), that is the evidence kept.
         let cr = match d.cr_debug_ap {
-            Some((ap, a)) => self
-                .with_ap_memory(
-                    ap,
-                    |m| {
-                        let mut w = [0u32];
-                        m.read_32(a, &mut w)?;
-                        Ok(w[0])
-                    },
-                    &target,
-                )
-                .ok()
-                .or(cr),
+            Some((ap, a)) => match self.with_ap_memory(
+                ap,
+                |m| {
+                    let mut w = [0u32];
+                    m.read_32(a, &mut w)?;
+                    Ok(w[0])
+                },
+                &target,
+            ) {
+                Ok(v) => Some(v),
+                Err(_) => self.with_core(|core, _| Ok(core.read_word_32(d.cr).ok()))?,
+            },
             None => cr,
         };
         self.note_resume(cr);

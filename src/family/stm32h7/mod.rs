@@ -450,7 +450,8 @@ impl Family for Stm32h7x {
         last: u32,
         on: bool,
     ) -> Result<(), crate::command::CommandError> {
-        let mask = if line.dev_id == 0x480 {
+        // WPSN holds one bit per protection group: 8 on the H74x/H72x, 32 on the H7A/B.
+        let mask = if wps_group(line) > 1 {
             0xFFFF_FFFF
         } else {
             0xFF
