@@ -13,7 +13,7 @@ use std::path::Path;
 use std::process::Command;
 
 use common::chips::{sym, words_at};
-use common::{QUIET, Run, assert_has, firmware, fresh_board_run, objcopy_binary, stdbg, tempdir};
+use common::{Run, assert_has, firmware, fresh_board_run, objcopy_binary, stdbg, tempdir};
 use stdbg::sim::{ChipModel, Sim, SimConfig};
 
 const BOARD: &str = "board/sim-st_nucleo_h743zi.rhai";
@@ -27,10 +27,8 @@ const LINES: u32 = RESULT + 0x50;
 const GPIOB_ODR: u32 = 0x5802_0414;
 const GPIOE_ODR: u32 = 0x5802_1014;
 
-/// Runs `stdbg -c "sim storage <storage>" -f <board> -c QUIET -c <cmds>` in `dir`.
 fn run(dir: &Path, storage: &Path, cmds: &str) -> Run {
-    let st = format!("sim storage {}", storage.display());
-    stdbg(dir, &["-c", &st, "-f", BOARD, "-c", QUIET, "-c", cmds])
+    common::stored_board_run(dir, BOARD, storage, cmds)
 }
 
 /// (address, size) of `name` in `elf` (`arm-none-eabi-nm -S`).

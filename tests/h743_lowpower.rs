@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{QUIET, Run, assert_has, firmware, stdbg, tempdir};
+use common::{Run, assert_has, firmware, tempdir};
 
 /// The reset vector's PC of an image (its ELF entry point without the Thumb bit).
 fn entry_pc(elf: &str) -> u32 {
@@ -17,20 +17,7 @@ fn entry_pc(elf: &str) -> u32 {
 }
 
 fn h743(dir: &std::path::Path, cmds: &str) -> Run {
-    let st = format!("sim storage {}", dir.join("chip.bin").display());
-    stdbg(
-        dir,
-        &[
-            "-c",
-            &st,
-            "-f",
-            "board/sim-st_nucleo_h743zi.rhai",
-            "-c",
-            QUIET,
-            "-c",
-            cmds,
-        ],
-    )
+    common::stored_board_run(dir, common::H743_BOARD, &dir.join("chip.bin"), cmds)
 }
 
 #[test]

@@ -11,20 +11,7 @@ use common::{QUIET, Run, assert_has, stdbg, tempdir};
 use stdbg::sim::{ChipModel, Sim, SimConfig};
 
 fn h7(dir: &Path, storage: &Path, cmds: &str) -> Run {
-    let st = format!("sim storage {}", storage.display());
-    stdbg(
-        dir,
-        &[
-            "-c",
-            &st,
-            "-f",
-            "board/sim-st_nucleo_h743zi.rhai",
-            "-c",
-            QUIET,
-            "-c",
-            cmds,
-        ],
-    )
+    common::stored_board_run(dir, common::H743_BOARD, storage, cmds)
 }
 
 #[test]

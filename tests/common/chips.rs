@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use super::{Run, firmware, stdbg};
+use super::{Run, firmware};
 use stdbg::sim::{ChipModel, Sim, SimConfig};
 
 /// One board of the table.
@@ -80,11 +80,7 @@ pub fn sym(elf: &str, name: &str) -> u32 {
 
 /// Runs `stdbg -c "sim storage <storage>" -f <board> -c QUIET -c <cmds>` in `dir`.
 pub fn run(dir: &Path, c: &Chip, storage: &Path, cmds: &str) -> Run {
-    let st = format!("sim storage {}", storage.display());
-    stdbg(
-        dir,
-        &["-c", &st, "-f", c.board, "-c", super::QUIET, "-c", cmds],
-    )
+    super::stored_board_run(dir, c.board, storage, cmds)
 }
 
 /// `program <blinky> verify` command text (absolute path).

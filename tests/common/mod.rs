@@ -158,6 +158,27 @@ pub fn fresh_board_run(dir: &Path, board: &str, cmds: &[&str]) -> Run {
     stdbg(dir, &args)
 }
 
+/// The virtual NUCLEO-H743ZI's board script.
+pub const H743_BOARD: &str = "board/sim-st_nucleo_h743zi.rhai";
+
+/// Runs `stdbg -c "sim storage <storage>" -f <board> -c QUIET -c <cmds>` in `dir`.
+pub fn stored_board_run(dir: &Path, board: &str, storage: &Path, cmds: &str) -> Run {
+    let st = format!("sim storage {}", storage.display());
+    stdbg(dir, &["-c", &st, "-f", board, "-c", QUIET, "-c", cmds])
+}
+
+/// Asserts that `program` was refused before it started: `** Programming Failed **` and no
+/// `** Programming Started **` (so nothing was erased).
+#[track_caller]
+pub fn assert_refused_before_erase(r: &Run) {
+    assert_has(&r.stdout, "** Programming Failed **");
+    assert!(
+        !r.stdout.contains("** Programming Started **"),
+        "{}",
+        r.stdout
+    );
+}
+
 /// Asserts that `out` contains `needle`; the failure message is the whole of `out`.
 #[track_caller]
 pub fn assert_has(out: &str, needle: &str) {
