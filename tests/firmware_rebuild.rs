@@ -16,7 +16,7 @@ use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-const ELFS: [&str; 25] = [
+const ELFS: [&str; 27] = [
     "f103-blinky.elf",
     "f103-big.elf",
     "f103-too-big.elf",
@@ -42,6 +42,9 @@ const ELFS: [&str; 25] = [
     "h743-standby.elf",
     "h743-blinky.elf",
     "h743-fpu-flash.elf",
+    // RTT and defmt (tests/target_io_rtt.rs).
+    "f103-rtt.elf",
+    "f103-defmt.elf",
 ];
 
 /// The STM32F103 images built on `startup_stm32f103xb.c` and `f103_app.ld`,
