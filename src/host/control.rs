@@ -718,6 +718,8 @@ impl Host {
             }
         }
         self.poll_halted();
+        // RTT: drain the up channels at `rtt polling_interval` (host/rtt.rs).
+        self.poll_rtt();
     }
 
     /// A poll of running `name` failed with `e`: the target's state is unknown, a link failure

@@ -14,6 +14,9 @@ mod fault;
 pub mod jobs;
 pub mod memory;
 mod reattach;
+pub mod rtt;
+pub mod rtt_defmt;
+pub mod rtt_server;
 pub mod serial;
 pub mod symbols;
 pub mod target;
@@ -63,6 +66,8 @@ struct HostInner {
     /// The virtual chip of a session dropped because its link was lost, kept for attaching
     /// again (see `reattach.rs`).
     lost_sim: Mutex<Option<crate::sim::Sim>>,
+    /// RTT: the control block, its channels, servers and defmt decoder (see [`rtt`]).
+    rtt: rtt::RttHub,
 }
 
 impl Host {
@@ -85,6 +90,7 @@ impl Host {
                 symbols: Mutex::new(None),
                 jobs: jobs::Jobs::default(),
                 lost_sim: Mutex::new(None),
+                rtt: rtt::RttHub::default(),
             }),
         };
         let engine = ScriptEngine::new(&host);

@@ -130,6 +130,11 @@ impl SerialRouter {
         self.stdout.store(on, Ordering::Relaxed);
     }
 
+    /// Whether console lines are printed on stdout too (RTT lines follow the same rule).
+    pub fn stdout_enabled(&self) -> bool {
+        self.stdout.load(Ordering::Relaxed)
+    }
+
     /// Connects the router to a virtual chip: its output comes here, TCP
     /// clients' input goes to it. `prefix` names the chip in console lines.
     pub fn attach(&self, sim: &Sim, prefix: &str) {

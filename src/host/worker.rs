@@ -253,6 +253,8 @@ fn run(host: Host) {
         } else {
             Duration::from_millis(500)
         };
+        // RTT polls at its own interval (host/rtt.rs).
+        let timeout = host.rtt_poll_timeout(timeout);
         match host.jobs().next(timeout) {
             Ok(req) => handle(&host, req),
             Err(false) => host.poll_targets(),

@@ -12,6 +12,7 @@ pub mod lifecycle;
 pub mod memory;
 pub mod program;
 pub mod reg;
+pub mod rtt;
 pub mod servers;
 pub mod sim;
 pub mod stm32f1x;
@@ -37,6 +38,7 @@ pub fn register_all(reg: &mut Registry) {
     breakpoints::register(reg);
     doctor::register(reg);
     fault::register(reg);
+    rtt::register(reg);
     for f in crate::family::all() {
         f.register_commands(reg);
     }

@@ -1,0 +1,624 @@
+//! RTT (SEGGER Real-Time Transfer) on the host thread, on probe-rs's `probe_rs::rtt`: the
+//! control block is found with [`Rtt::attach_region`] (`rtt setup`'s range as
+//! [`ScanRegion::Ranges`], or the `_SEGGER_RTT` symbol of the ELF last programmed or loaded as
+//! [`ScanRegion::Exact`]), up channels are drained with `UpChannel::read` and down channels
+//! filled with `DownChannel::write`. The same code runs on the virtual chip and on real probes.
+//!
+//! While RTT is started, the host thread's poller ([`Host::poll_targets`]) calls
+//! [`Host::poll_rtt`], which reads every up channel once per `rtt polling_interval` (100 ms by
+//! default, as OpenOCD) with background memory accesses through the AHB-AP: the core is never
+//! halted. What it reads goes, per channel, to the channel's TCP servers (raw bytes, see
+//! [`rtt_server`](super::rtt_server)) or else to every console as lines `[rtt<N>] <text>`
+//! (partial lines wait for their end up to [`MAX_LINE`] bytes, like the USART lines of
+//! [`serial`](super::serial)); with defmt on, channel 0 is decoded
+//! ([`rtt_defmt`](super::rtt_defmt)).
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use probe_rs::rtt::{Rtt, ScanRegion};
+use probe_rs::{Core, MemoryInterface};
+
+use super::rtt_defmt::{Defmt, DefmtError};
+use super::rtt_server::Server;
+use super::{Host, HostEvent};
+use crate::command::CommandError;
+use crate::diagnose;
+
+/// Longest console line kept before it is printed without its end (as USART lines).
+pub const MAX_LINE: usize = 256;
+/// OpenOCD's default polling interval (`src/rtt/rtt.c`), ms.
+pub const DEFAULT_INTERVAL_MS: u64 = 100;
+/// Bytes read from one up channel per poll at most (the rest waits for the next poll).
+pub const READ_CHUNK: usize = 4096;
+/// The only control block ID probe-rs's RTT finds (`Rtt::RTT_ID`).
+pub const SEGGER_ID: &str = "SEGGER RTT";
+
+/// Why an RTT command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RttError {
+    /// `rtt start` with nothing to search.
+    #[error(
+        "RTT is not configured: no 'rtt setup' was given and no ELF with a _SEGGER_RTT symbol was programmed or loaded in this session. Give the search range, e.g. 'rtt setup 0x20000000 0x5000 \"SEGGER RTT\"' (the chip's RAM), or 'program <firmware.elf>' first"
+    )]
+    NotConfigured,
+    /// OpenOCD's ID length check.
+    #[error("rtt: Invalid control block ID \"{0}\": it must have 1 to 15 characters")]
+    InvalidId(String),
+    /// probe-rs only finds `SEGGER RTT`.
+    #[error(
+        "rtt: control block ID \"{0}\" is not supported: stdbg finds control blocks with probe-rs, which looks for \"SEGGER RTT\" only; keep the firmware's default ID (SEGGER_RTT_ID in SEGGER_RTT_Conf.h) and use 'rtt setup <address> <size> \"SEGGER RTT\"'"
+    )]
+    UnsupportedId(String),
+    /// A command that needs the control block.
+    #[error(
+        "rtt: Control block not available: run 'rtt start' first (it finds the control block; see its log lines if it found none)"
+    )]
+    NoControlBlock,
+    /// `rtt stop` before anything was set up.
+    #[error("rtt: Not configured: nothing to stop ('rtt setup' or 'rtt start' first)")]
+    NotStarted,
+    /// A channel the control block does not have.
+    #[error("rtt: {kind}-channel {index} is not available: the control block has {list}")]
+    NoChannel {
+        /// `Up` or `Down`.
+        kind: &'static str,
+        /// The channel asked for.
+        index: usize,
+        /// The channels there are, in words.
+        list: String,
+    },
+    /// `rtt server stop` of a port with no server.
+    #[error("rtt: no RTT server on port {0}; running: {1}")]
+    NoServer(u16, String),
+    /// `rtt defmt on` without a table.
+    #[error(
+        "rtt: no defmt table: {0} has no .defmt section. Program or load the ELF built with defmt (its .defmt section names the log statements)"
+    )]
+    NoDefmtTable(String),
+    /// `rtt defmt on` with no ELF at all.
+    #[error(
+        "rtt: no defmt table: no ELF was programmed or loaded in this session; 'program <firmware.elf>' (or 'load_image') first"
+    )]
+    NoElf,
+    /// The table could not be used.
+    #[error(transparent)]
+    Defmt(#[from] DefmtError),
+    /// A server could not start.
+    #[error(transparent)]
+    Server(#[from] super::rtt_server::ServerError),
+}
+
+impl From<RttError> for CommandError {
+    fn from(e: RttError) -> Self {
+        CommandError::failed(e.to_string())
+    }
+}
+
+/// `rtt setup <address> <size> <ID>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Setup {
+    /// Start of the searched range.
+    pub address: u64,
+    /// Bytes searched.
+    pub size: u64,
+    /// The control block ID.
+    pub id: String,
+}
+
+/// `rtt defmt`: whether channel 0 is decoded as defmt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DefmtMode {
+    /// When the ELF has a `.defmt` section (the default).
+    #[default]
+    Auto,
+    /// Always (an error when there is no table).
+    On,
+    /// Never: channel 0 is text.
+    Off,
+}
+
+/// One channel as `rtt channels` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelInfo {
+    /// Channel number.
+    pub index: usize,
+    /// Its name (empty when it has none).
+    pub name: String,
+    /// Buffer size, bytes.
+    pub size: usize,
+    /// The flags word (bits 0-1: the mode, 0 skip, 1 trim, 2 block).
+    pub flags: u32,
+}
+
+/// The control block's channels: the `MaxNumUpBuffers`/`MaxNumDownBuffers` of its header and
+/// the channels in use (a buffer pointer set).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Channels {
+    /// `MaxNumUpBuffers`.
+    pub max_up: u32,
+    /// `MaxNumDownBuffers`.
+    pub max_down: u32,
+    /// Up channels in use.
+    pub up: Vec<ChannelInfo>,
+    /// Down channels in use.
+    pub down: Vec<ChannelInfo>,
+}
+
+/// What one poll did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PollReport {
+    /// Bytes read from up channels.
+    pub read: usize,
+    /// Bytes written to down channels.
+    pub written: usize,
+}
+
+/// The RTT state of the host (in `HostInner`).
+#[derive(Default)]
+pub struct RttHub(Mutex<State>);
+
+struct State {
+    setup: Option<Setup>,
+    rtt: Option<Rtt>,
+    /// The control block's address once found (attached again there after a re-initialisation).
+    ptr: Option<u64>,
+    started: bool,
+    interval: Duration,
+    last_poll: Option<Instant>,
+    lines: HashMap<usize, Vec<u8>>,
+    servers: BTreeMap<u16, Server>,
+    down_queue: BTreeMap<usize, Vec<u8>>,
+    defmt_mode: DefmtMode,
+    defmt: Option<Defmt>,
+    /// A poll failed; said once until one succeeds again.
+    failing: bool,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        State {
+            setup: None,
+            rtt: None,
+            ptr: None,
+            started: false,
+            interval: Duration::from_millis(DEFAULT_INTERVAL_MS),
+            last_poll: None,
+            lines: HashMap::new(),
+            servers: BTreeMap::new(),
+            down_queue: BTreeMap::new(),
+            defmt_mode: DefmtMode::Auto,
+            defmt: None,
+            failing: false,
+        }
+    }
+}
+
+/// Runs an RTT operation inside [`Host::with_core`]: a probe error stays a probe error (so a lost
+/// link is noted), the others come back as `Err` inside `Ok`.
+fn rtt_op<T>(r: Result<T, probe_rs::rtt::Error>) -> Result<Result<T, probe_rs::rtt::Error>, probe_rs::Error> {
+    match r {
+        Err(probe_rs::rtt::Error::Probe(e)) => Err(e),
+        other => Ok(other),
+    }
+}
+
+fn channel_list(rtt: &Rtt) -> String {
+    let up: Vec<String> = rtt.up_channels.iter().map(|c| c.number().to_string()).collect();
+    let down: Vec<String> = rtt.down_channels.iter().map(|c| c.number().to_string()).collect();
+    let words = |v: &[String]| if v.is_empty() { "none".to_string() } else { v.join(", ") };
+    format!("up channels {}, down channels {}", words(&up), words(&down))
+}
+
+impl Host {
+    fn rtt_state(&self) -> MutexGuard<'_, State> {
+        self.inner.rtt.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The ELF last programmed or loaded (see [`Host::set_program`]).
+    fn program_path(&self) -> Option<PathBuf> {
+        let g = self.inner.symbols.lock().unwrap_or_else(|e| e.into_inner());
+        g.as_ref().map(|s| s.path().to_path_buf())
+    }
+
+    /// `rtt setup`: where `rtt start` searches. A changed setup searches again.
+    pub fn rtt_setup(&self, address: u64, size: u64, id: &str) -> Result<(), RttError> {
+        if id.is_empty() || id.len() >= 16 {
+            return Err(RttError::InvalidId(id.to_string()));
+        }
+        if id != SEGGER_ID {
+            return Err(RttError::UnsupportedId(id.to_string()));
+        }
+        let mut s = self.rtt_state();
+        let new = Setup { address, size, id: id.to_string() };
+        if s.setup.as_ref() != Some(&new) && !s.started {
+            s.rtt = None;
+            s.ptr = None;
+        }
+        s.setup = Some(new);
+        Ok(())
+    }
+
+    /// `rtt start`: finds the control block (OpenOCD's log lines), then polls. Finding none is
+    /// not an error (as in OpenOCD): it is logged with its likely causes.
+    pub fn rtt_start(&self) -> Result<(), CommandError> {
+        let (setup, have) = {
+            let s = self.rtt_state();
+            if s.started {
+                return Ok(());
+            }
+            (s.setup.clone(), s.rtt.is_some())
+        };
+        if !have {
+            let (region, what) = match &setup {
+                Some(st) => {
+                    tracing::info!("rtt: Searching for control block '{}'", st.id);
+                    (
+                        ScanRegion::Ranges(vec![st.address..st.address.saturating_add(st.size)]),
+                        format!("in {:#010x}..{:#010x}", st.address, st.address.saturating_add(st.size)),
+                    )
+                }
+                None => {
+                    let elf = self.program_path().ok_or(RttError::NotConfigured)?;
+                    let bytes = std::fs::read(&elf).map_err(|_| RttError::NotConfigured)?;
+                    let addr = probe_rs::rtt::find_rtt_control_block_in_raw_file(&bytes)
+                        .ok()
+                        .flatten()
+                        .ok_or(RttError::NotConfigured)?;
+                    tracing::info!(
+                        "rtt: no 'rtt setup': using the _SEGGER_RTT symbol of {} at {addr:#010x}",
+                        elf.display()
+                    );
+                    (ScanRegion::Exact(addr), format!("at {addr:#010x} (_SEGGER_RTT)"))
+                }
+            };
+            let found = self.with_core(|core, _| rtt_op(Rtt::attach_region(core, &region)))?;
+            match found {
+                Ok(rtt) => {
+                    tracing::info!("rtt: Control block found at {:#010x}", rtt.ptr());
+                    let mut s = self.rtt_state();
+                    s.ptr = Some(rtt.ptr());
+                    s.rtt = Some(rtt);
+                }
+                Err(e) => {
+                    tracing::info!("rtt: No control block found");
+                    let cause = match e {
+                        probe_rs::rtt::Error::ControlBlockNotFound => format!(
+                            "no valid \"SEGGER RTT\" control block {what}: the firmware has not initialised RTT yet (it runs at start-up: 'reset run', wait, then 'rtt start' again), it was halted before its RTT initialisation, it is not the firmware running, or the range misses it"
+                        ),
+                        other => format!("{other}"),
+                    };
+                    tracing::warn!("rtt: {cause}");
+                    return Ok(());
+                }
+            }
+        }
+        self.rtt_load_defmt();
+        let mut s = self.rtt_state();
+        s.started = true;
+        s.last_poll = None;
+        s.failing = false;
+        Ok(())
+    }
+
+    /// Loads the defmt table for channel 0 according to the `rtt defmt` mode (logged).
+    fn rtt_load_defmt(&self) {
+        let mode = self.rtt_state().defmt_mode;
+        let table = match (mode, self.program_path()) {
+            (DefmtMode::Off, _) | (_, None) => None,
+            (_, Some(elf)) => match Defmt::load(&elf) {
+                Ok(t) => t,
+                Err(e) => {
+                    tracing::warn!("{e}");
+                    None
+                }
+            },
+        };
+        if let Some(t) = &table {
+            tracing::info!(
+                "rtt: channel 0 is decoded as defmt with the .defmt table of {} ({} log statements{})",
+                t.path().display(),
+                t.statements(),
+                if t.has_locations() { ", with source locations" } else { ", no source locations" }
+            );
+        }
+        let mut s = self.rtt_state();
+        s.defmt = table;
+        s.lines.remove(&0);
+    }
+
+    /// `rtt stop`: stops polling (the control block stays known; `rtt start` resumes).
+    pub fn rtt_stop(&self) -> Result<(), RttError> {
+        let mut s = self.rtt_state();
+        if s.setup.is_none() && s.rtt.is_none() && !s.started {
+            return Err(RttError::NotStarted);
+        }
+        s.started = false;
+        Ok(())
+    }
+
+    /// `rtt polling_interval [ms]`: sets it (when given) and returns it, ms.
+    pub fn rtt_polling_interval(&self, ms: Option<u64>) -> u64 {
+        let mut s = self.rtt_state();
+        if let Some(ms) = ms {
+            s.interval = Duration::from_millis(ms);
+        }
+        s.interval.as_millis() as u64
+    }
+
+    /// Whether RTT is polled.
+    pub fn rtt_started(&self) -> bool {
+        self.rtt_state().started
+    }
+
+    /// The poll timeout of the host thread: `base`, or less when RTT polls more often.
+    pub fn rtt_poll_timeout(&self, base: Duration) -> Duration {
+        let s = self.rtt_state();
+        if s.started { base.min(s.interval.max(Duration::from_millis(1))) } else { base }
+    }
+
+    /// `rtt channels` / `rtt channellist`: reads the control block's header and flags words.
+    pub fn rtt_channels(&self) -> Result<Channels, CommandError> {
+        let mut s = self.rtt_state();
+        let rtt = s.rtt.as_mut().ok_or(RttError::NoControlBlock)?;
+        self.with_core(|core, _| {
+            let ptr = rtt.ptr();
+            let mut hdr = [0u32; 2];
+            core.read_32(ptr + 16, &mut hdr)?;
+            // Channel descriptors: 24 bytes each after the 24-byte header; flags at +20
+            // (UM08001, SEGGER_RTT_BUFFER_UP/DOWN).
+            let flags = |core: &mut Core<'_>, n: u64| core.read_word_32(ptr + 24 + 24 * n + 20);
+            let mut up = Vec::new();
+            for c in rtt.up_channels.iter() {
+                up.push(ChannelInfo {
+                    index: c.number(),
+                    name: c.name().unwrap_or("").to_string(),
+                    size: c.buffer_size(),
+                    flags: flags(core, c.number() as u64)?,
+                });
+            }
+            let mut down = Vec::new();
+            for c in rtt.down_channels.iter() {
+                down.push(ChannelInfo {
+                    index: c.number(),
+                    name: c.name().unwrap_or("").to_string(),
+                    size: c.buffer_size(),
+                    flags: flags(core, u64::from(hdr[0]) + c.number() as u64)?,
+                });
+            }
+            Ok(Channels { max_up: hdr[0], max_down: hdr[1], up, down })
+        })
+    }
+
+    /// `rtt write`: writes `bytes` to down channel `channel` now; what does not fit is queued for
+    /// the next polls. Returns the bytes written now.
+    pub fn rtt_write(&self, channel: usize, bytes: &[u8]) -> Result<usize, CommandError> {
+        let mut s = self.rtt_state();
+        let rtt = s.rtt.as_mut().ok_or(RttError::NoControlBlock)?;
+        let list = channel_list(rtt);
+        let Some(ch) = rtt.down_channels.iter_mut().find(|c| c.number() == channel) else {
+            return Err(RttError::NoChannel { kind: "Down", index: channel, list }.into());
+        };
+        let n = match self.with_core(|core, _| rtt_op(ch.write(core, bytes)))? {
+            Ok(n) => n,
+            Err(e) => return Err(diagnose::command_error("write the RTT down channel", &e)),
+        };
+        if n < bytes.len() {
+            s.down_queue.entry(channel).or_default().extend_from_slice(&bytes[n..]);
+        }
+        Ok(n)
+    }
+
+    /// `rtt server start`: returns the port bound.
+    pub fn rtt_server_start(&self, port: u16, channel: usize, hello: Option<String>) -> Result<u16, RttError> {
+        let server = Server::start(port, channel, hello)?;
+        let bound = server.port;
+        tracing::info!("Listening on port {bound} for rtt connections");
+        self.rtt_state().servers.insert(bound, server);
+        Ok(bound)
+    }
+
+    /// `rtt server stop`.
+    pub fn rtt_server_stop(&self, port: u16) -> Result<(), RttError> {
+        let mut s = self.rtt_state();
+        if s.servers.remove(&port).is_none() {
+            let list: Vec<String> = s
+                .servers
+                .values()
+                .map(|v| format!("port {} (channel {})", v.port, v.channel))
+                .collect();
+            return Err(RttError::NoServer(
+                port,
+                if list.is_empty() { "none".into() } else { list.join(", ") },
+            ));
+        }
+        Ok(())
+    }
+
+    /// `rtt defmt [on|off]`: sets the mode (when given; `on` needs a table) and returns a
+    /// description of the state.
+    pub fn rtt_defmt(&self, mode: Option<DefmtMode>) -> Result<String, RttError> {
+        if let Some(m) = mode {
+            if m == DefmtMode::On {
+                let elf = self.program_path().ok_or(RttError::NoElf)?;
+                if Defmt::load(&elf)?.is_none() {
+                    return Err(RttError::NoDefmtTable(elf.display().to_string()));
+                }
+            }
+            self.rtt_state().defmt_mode = m;
+            if self.rtt_started() {
+                self.rtt_load_defmt();
+            }
+        }
+        let s = self.rtt_state();
+        let mode = match s.defmt_mode {
+            DefmtMode::Auto => "auto",
+            DefmtMode::On => "on",
+            DefmtMode::Off => "off",
+        };
+        Ok(match &s.defmt {
+            Some(t) => format!("defmt {mode}: channel 0 decoded with the .defmt table of {}", t.path().display()),
+            None => format!("defmt {mode}: channel 0 is text"),
+        })
+    }
+
+    /// The poller's hook: one RTT poll when RTT is started, the target connected and the polling
+    /// interval has passed since the last one. Errors are logged once until a poll succeeds.
+    pub fn poll_rtt(&self) {
+        {
+            let s = self.rtt_state();
+            if !s.started || s.last_poll.is_some_and(|t| t.elapsed() < s.interval) {
+                return;
+            }
+        }
+        if self.conn().is_none() {
+            return;
+        }
+        match self.rtt_poll_once() {
+            Ok(_) => self.rtt_state().failing = false,
+            Err(e) => {
+                let mut s = self.rtt_state();
+                if !s.failing {
+                    s.failing = true;
+                    drop(s);
+                    tracing::warn!("rtt: polling failed (retried every poll): {e}");
+                }
+            }
+        }
+    }
+
+    /// One RTT poll now: drains every up channel (up to [`READ_CHUNK`] bytes each) and writes
+    /// what is queued for the down channels, then hands the data on. Never halts the core.
+    pub fn rtt_poll_once(&self) -> Result<PollReport, CommandError> {
+        let mut s = self.rtt_state();
+        s.last_poll = Some(Instant::now());
+        let inputs: Vec<(usize, Vec<u8>)> =
+            s.servers.values().map(|v| (v.channel, v.take_input())).filter(|(_, b)| !b.is_empty()).collect();
+        for (ch, b) in inputs {
+            s.down_queue.entry(ch).or_default().extend_from_slice(&b);
+        }
+        if s.rtt.is_none()
+            && let Some(p) = s.ptr
+        {
+            match self.with_core(|core, _| rtt_op(Rtt::attach_at(core, p)))? {
+                Ok(r) => s.rtt = Some(r),
+                Err(e) => return Err(diagnose::command_error("attach to the RTT control block again", &e)),
+            }
+        }
+        let State { rtt, down_queue, .. } = &mut *s;
+        let Some(rtt) = rtt.as_mut() else {
+            return Err(RttError::NoControlBlock.into());
+        };
+        let ptr = rtt.ptr();
+        let polled = self.with_core(|core, _| {
+            let mut got = Vec::new();
+            let mut buf = vec![0u8; READ_CHUNK];
+            for ch in rtt.up_channels.iter_mut() {
+                match ch.read(core, &mut buf) {
+                    Ok(0) => {}
+                    Ok(n) => got.push((ch.number(), buf[..n].to_vec())),
+                    Err(probe_rs::rtt::Error::Probe(e)) => return Err(e),
+                    Err(e) => return Ok(Err(e)),
+                }
+            }
+            let mut written = 0;
+            for ch in rtt.down_channels.iter_mut() {
+                let Some(q) = down_queue.get_mut(&ch.number()).filter(|q| !q.is_empty()) else {
+                    continue;
+                };
+                match ch.write(core, q) {
+                    Ok(n) => {
+                        q.drain(..n);
+                        written += n;
+                    }
+                    Err(probe_rs::rtt::Error::Probe(e)) => return Err(e),
+                    Err(e) => return Ok(Err(e)),
+                }
+            }
+            Ok(Ok((got, written)))
+        })?;
+        let (got, written) = match polled {
+            Ok(v) => v,
+            Err(e) => {
+                // The firmware re-initialised its control block (a reset, a new image): the next
+                // poll attaches again at the same address.
+                tracing::debug!("rtt: re-attaching at {ptr:#010x} after: {e}");
+                s.rtt = None;
+                return Err(diagnose::command_error("read the RTT channels", &e));
+            }
+        };
+        let read = got.iter().map(|(_, b)| b.len()).sum();
+        let mut out = Vec::new();
+        for (ch, bytes) in got {
+            let served: Vec<&Server> = s.servers.values().filter(|v| v.channel == ch).collect();
+            if !served.is_empty() {
+                served.iter().for_each(|v| v.send(&bytes));
+                continue;
+            }
+            let lines = match (ch, s.defmt.as_mut()) {
+                (0, Some(d)) => d.feed(&bytes),
+                _ => split_lines(s.lines.entry(ch).or_default(), &bytes),
+            };
+            out.extend(lines.into_iter().map(|l| (ch, format!("[rtt{ch}] {l}"))));
+        }
+        drop(s);
+        let stdout = self.serial().stdout_enabled();
+        for (ch, line) in out {
+            if stdout {
+                println!("{line}");
+            }
+            self.events().send(HostEvent::Target { target: format!("rtt{ch}"), lines: vec![line], origin: None });
+        }
+        Ok(PollReport { read, written })
+    }
+}
+
+/// Appends `bytes` to the partial line `line` and returns the complete lines (`\r` dropped;
+/// non-printable bytes as `\xNN`; a line reaching [`MAX_LINE`] is cut there).
+fn split_lines(line: &mut Vec<u8>, bytes: &[u8]) -> Vec<String> {
+    let mut out = Vec::new();
+    for &b in bytes {
+        match b {
+            b'\n' => out.push(printable(&std::mem::take(line))),
+            b'\r' => {}
+            _ => {
+                line.push(b);
+                if line.len() >= MAX_LINE {
+                    out.push(printable(&std::mem::take(line)));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn printable(b: &[u8]) -> String {
+    let mut s = String::with_capacity(b.len());
+    for &c in b {
+        if (0x20..0x7F).contains(&c) || c == b'\t' {
+            s.push(c as char);
+        } else {
+            s.push_str(&format!("\\x{c:02x}"));
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_wait_for_their_end_and_are_capped() {
+        let mut l = Vec::new();
+        assert!(split_lines(&mut l, b"tic").is_empty());
+        assert_eq!(split_lines(&mut l, b"k 1\r\ntick 2\n"), vec!["tick 1", "tick 2"]);
+        let long = vec![b'a'; MAX_LINE + 3];
+        let out = split_lines(&mut l, &long);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].len(), MAX_LINE);
+        assert_eq!(split_lines(&mut l, b"\x01\n"), vec!["aaa\\x01"]);
+    }
+}
