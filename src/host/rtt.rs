@@ -8,7 +8,7 @@
 //! [`Host::poll_rtt`], which reads every up channel once per `rtt polling_interval` (100 ms by
 //! default, as OpenOCD) with background memory accesses through the AHB-AP: the core is never
 //! halted. What it reads goes, per channel, to the channel's TCP servers (raw bytes, see
-//! [`rtt_server`](super::rtt_server)) or else to every console as lines `[rtt<N>] <text>`
+//! [`rtt_server`](super::rtt_server)) and to every console as lines `[rtt<N>] <text>`
 //! (partial lines wait for their end up to [`MAX_LINE`] bytes, like the USART lines of
 //! [`serial`](super::serial)); with defmt on, channel 0 is decoded
 //! ([`rtt_defmt`](super::rtt_defmt)).
@@ -44,6 +44,11 @@ pub enum RttError {
         "RTT is not configured: no 'rtt setup' was given and no ELF with a _SEGGER_RTT symbol was programmed or loaded in this session. Give the search range, e.g. 'rtt setup 0x20000000 0x5000 \"SEGGER RTT\"' (the chip's RAM), or 'program <firmware.elf>' first"
     )]
     NotConfigured,
+    /// `rtt start` without `rtt setup`, and the ELF has no `_SEGGER_RTT`.
+    #[error(
+        "RTT is not configured: no 'rtt setup' was given and {0}, the ELF last programmed or loaded, has no _SEGGER_RTT symbol (not an RTT firmware, or its symbols were stripped). Give the search range, e.g. 'rtt setup 0x20000000 0x5000 \"SEGGER RTT\"' (the chip's RAM)"
+    )]
+    NoSymbol(String),
     /// OpenOCD's ID length check.
     #[error("rtt: Invalid control block ID \"{0}\": it must have 1 to 15 characters")]
     InvalidId(String),
@@ -262,11 +267,12 @@ impl Host {
                 }
                 None => {
                     let elf = self.program_path().ok_or(RttError::NotConfigured)?;
-                    let bytes = std::fs::read(&elf).map_err(|_| RttError::NotConfigured)?;
+                    let no_symbol = || RttError::NoSymbol(elf.display().to_string());
+                    let bytes = std::fs::read(&elf).map_err(|_| no_symbol())?;
                     let addr = probe_rs::rtt::find_rtt_control_block_in_raw_file(&bytes)
                         .ok()
                         .flatten()
-                        .ok_or(RttError::NotConfigured)?;
+                        .ok_or_else(no_symbol)?;
                     tracing::info!(
                         "rtt: no 'rtt setup': using the _SEGGER_RTT symbol of {} at {addr:#010x}",
                         elf.display()
@@ -284,13 +290,19 @@ impl Host {
                 }
                 Err(e) => {
                     tracing::info!("rtt: No control block found");
-                    let cause = match e {
-                        probe_rs::rtt::Error::ControlBlockNotFound => format!(
-                            "no valid \"SEGGER RTT\" control block {what}: the firmware has not initialised RTT yet (it runs at start-up: 'reset run', wait, then 'rtt start' again), it was halted before its RTT initialisation, it is not the firmware running, or the range misses it"
-                        ),
-                        other => format!("{other}"),
+                    let what = match e {
+                        probe_rs::rtt::Error::ControlBlockNotFound => {
+                            format!("no valid \"SEGGER RTT\" control block {what}")
+                        }
+                        other => format!("the control block {what} is not usable: {other}"),
                     };
-                    tracing::warn!("rtt: {cause}");
+                    tracing::warn!("rtt: {what}");
+                    tracing::warn!(
+                        "rtt: cause: the firmware has not initialised RTT yet, was halted before its RTT initialisation, is not the firmware that was programmed, or the range misses the block"
+                    );
+                    tracing::warn!(
+                        "rtt: fix: let it run ('reset run' or 'resume'), then 'rtt start' again; check the range against the address of _SEGGER_RTT (arm-none-eabi-nm firmware.elf)"
+                    );
                     return Ok(());
                 }
             }
@@ -552,10 +564,8 @@ impl Host {
         let read = got.iter().map(|(_, b)| b.len()).sum();
         let mut out = Vec::new();
         for (ch, bytes) in got {
-            let served: Vec<&Server> = s.servers.values().filter(|v| v.channel == ch).collect();
-            if !served.is_empty() {
-                served.iter().for_each(|v| v.send(&bytes));
-                continue;
+            for v in s.servers.values().filter(|v| v.channel == ch) {
+                v.send(&bytes);
             }
             let lines = match (ch, s.defmt.as_mut()) {
                 (0, Some(d)) => d.feed(&bytes),
