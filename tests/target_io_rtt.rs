@@ -24,7 +24,14 @@ fn fw(name: &str) -> String {
 /// `stdbg -f board/sim-bluepill.rhai -c "sim storage none" -c QUIET -c <cmd>…` in a temp dir.
 fn run(cmds: &[&str]) -> common::Run {
     let dir = tempdir();
-    let mut args = vec!["-f", "board/sim-bluepill.rhai", "-c", "sim storage none", "-c", QUIET];
+    let mut args = vec![
+        "-f",
+        "board/sim-bluepill.rhai",
+        "-c",
+        "sim storage none",
+        "-c",
+        QUIET,
+    ];
     for c in cmds {
         args.extend(["-c", c]);
     }
@@ -35,7 +42,10 @@ fn run(cmds: &[&str]) -> common::Run {
 fn ticks(out: &str) -> Vec<u32> {
     out.lines()
         .filter_map(|l| l.strip_prefix("[rtt0] tick "))
-        .map(|n| n.parse().unwrap_or_else(|_| panic!("bad tick line in:\n{out}")))
+        .map(|n| {
+            n.parse()
+                .unwrap_or_else(|_| panic!("bad tick line in:\n{out}"))
+        })
         .collect()
 }
 
@@ -51,7 +61,14 @@ impl Live {
     fn spawn(cmds: &[&str]) -> Live {
         let dir = tempdir();
         let mut c = Command::new(env!("CARGO_BIN_EXE_stdbg"));
-        c.args(["-f", "board/sim-bluepill.rhai", "-c", "sim storage none", "-c", QUIET]);
+        c.args([
+            "-f",
+            "board/sim-bluepill.rhai",
+            "-c",
+            "sim storage none",
+            "-c",
+            QUIET,
+        ]);
         for x in cmds {
             c.args(["-c", x]);
         }
@@ -74,11 +91,20 @@ impl Live {
         };
         let out = pipe(Box::new(child.stdout.take().unwrap()));
         let err = pipe(Box::new(child.stderr.take().unwrap()));
-        Live { child, out, err, _dir: dir }
+        Live {
+            child,
+            out,
+            err,
+            _dir: dir,
+        }
     }
 
     /// Waits for a line of `rx` for which `f` returns `Some`; returns it and the lines before.
-    fn wait<T>(rx: &mpsc::Receiver<String>, seen: &mut Vec<String>, f: impl Fn(&str) -> Option<T>) -> T {
+    fn wait<T>(
+        rx: &mpsc::Receiver<String>,
+        seen: &mut Vec<String>,
+        f: impl Fn(&str) -> Option<T>,
+    ) -> T {
         let deadline = Instant::now() + STALL;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -125,7 +151,8 @@ fn connect(port: u16) -> TcpStream {
     loop {
         match TcpStream::connect(("127.0.0.1", port)) {
             Ok(s) => {
-                s.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+                s.set_read_timeout(Some(Duration::from_millis(200)))
+                    .unwrap();
                 return s;
             }
             Err(e) if Instant::now() < deadline => {
@@ -150,7 +177,10 @@ fn the_issue_example_prints_tick_lines_and_serves_channel_0_on_9090() {
         "shutdown",
     ]);
     let mut err = Vec::new();
-    Live::wait(&live.err, &mut err, |l| l.contains("Listening on port 9090 for rtt connections").then_some(()));
+    Live::wait(&live.err, &mut err, |l| {
+        l.contains("Listening on port 9090 for rtt connections")
+            .then_some(())
+    });
     let mut s = connect(9090);
     let mut got = Vec::new();
     read_until(&mut s, &mut got, b"\n");
@@ -163,12 +193,18 @@ fn the_issue_example_prints_tick_lines_and_serves_channel_0_on_9090() {
     let text = String::from_utf8_lossy(&got[start..]).into_owned();
     let nums: Vec<u32> = text
         .split_terminator('\n')
-        .map(|l| l.strip_prefix("tick ").and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("{text:?}")))
+        .map(|l| {
+            l.strip_prefix("tick ")
+                .and_then(|n| n.parse().ok())
+                .unwrap_or_else(|| panic!("{text:?}"))
+        })
         .collect();
     assert_eq!(nums[1], nums[0] + 1, "{text:?}");
     s.write_all(b"via tcp\n").unwrap();
     let mut out = Vec::new();
-    Live::wait(&live.out, &mut out, |l| (l == "[rtt1] echo: via tcp").then_some(()));
+    Live::wait(&live.out, &mut out, |l| {
+        (l == "[rtt1] echo: via tcp").then_some(())
+    });
     let (code, stdout) = live.finish(out);
     assert_eq!(code, 0, "{stdout}");
     let t = ticks(&stdout);
@@ -176,8 +212,17 @@ fn the_issue_example_prints_tick_lines_and_serves_channel_0_on_9090() {
     assert_eq!(t, (1..=t.len() as u32).collect::<Vec<_>>(), "{stdout}");
     assert_has(&stdout, "[rtt0] tick 1\n[rtt0] tick 2\n[rtt0] tick 3\n");
     let stderr: String = err.join("\n");
-    assert_has(&stderr, "Info : rtt: Searching for control block 'SEGGER RTT'");
-    assert_has(&stderr, &format!("Info : rtt: Control block found at {:#010x}", common::chips::sym("f103-rtt.elf", "_SEGGER_RTT")));
+    assert_has(
+        &stderr,
+        "Info : rtt: Searching for control block 'SEGGER RTT'",
+    );
+    assert_has(
+        &stderr,
+        &format!(
+            "Info : rtt: Control block found at {:#010x}",
+            common::chips::sym("f103-rtt.elf", "_SEGGER_RTT")
+        ),
+    );
 }
 
 /// Without `rtt setup`, `rtt start` uses the `_SEGGER_RTT` symbol of the ELF programmed (and
@@ -211,7 +256,10 @@ fn rtt_start_finds_the_symbol_lists_channels_writes_and_stops() {
          {{name Terminal size 1024 flags 0} {name Echo size 256 flags 0}} {{name Terminal size 64 flags 0}}\n100 ms\n20 ms\n",
     );
     assert_has(&r.stdout, "[rtt1] echo: hello\n");
-    let (before, after) = r.stdout.split_once("stopped\n").expect("the echo after rtt stop");
+    let (before, after) = r
+        .stdout
+        .split_once("stopped\n")
+        .expect("the echo after rtt stop");
     assert!(!after.contains("[rtt"), "lines after rtt stop:\n{after}");
     let t = ticks(before);
     assert!(t.len() >= 3, "{}", r.stdout);
@@ -233,7 +281,10 @@ fn a_server_on_port_0_logs_its_port_and_sends_the_message_then_raw_bytes() {
     ]);
     let mut err = Vec::new();
     let port: u16 = Live::wait(&live.err, &mut err, |l| {
-        l.strip_prefix("Info : Listening on port ")?.strip_suffix(" for rtt connections")?.parse().ok()
+        l.strip_prefix("Info : Listening on port ")?
+            .strip_suffix(" for rtt connections")?
+            .parse()
+            .ok()
     });
     assert_ne!(port, 0);
     let mut s = connect(port);
@@ -263,8 +314,14 @@ fn defmt_frames_are_decoded_into_log_lines() {
          [rtt0] 0.500 WARN  tick 5 is a multiple of 5\n\
          [rtt0] 0.600 INFO  tick 6\n",
     );
-    assert_has(&r.stdout, "[rtt0] 1.000 WARN  tick 10 is a multiple of 5\n[rtt0] 1.000 DEBUG temperature -30 dC\n");
-    assert_has(&r.stderr, "Info : rtt: channel 0 is decoded as defmt with the .defmt table of");
+    assert_has(
+        &r.stdout,
+        "[rtt0] 1.000 WARN  tick 10 is a multiple of 5\n[rtt0] 1.000 DEBUG temperature -30 dC\n",
+    );
+    assert_has(
+        &r.stderr,
+        "Info : rtt: channel 0 is decoded as defmt with the .defmt table of",
+    );
     assert_has(&r.stderr, "(4 log statements, no source locations)");
 
     // As text, the frames (no 0x0A in them) make one line of MAX_LINE (256) bytes once enough
@@ -274,7 +331,9 @@ fn defmt_frames_are_decoded_into_log_lines() {
     assert_has(&off.stdout, "defmt off: channel 0 is text\n");
     assert!(!off.stdout.contains("INFO  tick"), "{}", off.stdout);
     assert!(
-        off.stdout.lines().any(|l| l.starts_with("[rtt0] ") && l.contains("\\x")),
+        off.stdout
+            .lines()
+            .any(|l| l.starts_with("[rtt0] ") && l.contains("\\x")),
         "{}",
         off.stdout
     );
@@ -295,28 +354,56 @@ fn rtt_errors_say_what_happened_why_and_what_to_do() {
     let blinky = format!("program {} verify reset", fw("f103-blinky.elf"));
     let nosym = run(&[&blinky, "rtt start"]);
     nosym.expect_code(1);
-    assert_has(&nosym.stderr, &format!("Error: RTT is not configured: no 'rtt setup' was given and {}, the ELF last programmed or loaded, has no _SEGGER_RTT symbol", fw("f103-blinky.elf")));
+    assert_has(
+        &nosym.stderr,
+        &format!(
+            "Error: RTT is not configured: no 'rtt setup' was given and {}, the ELF last programmed or loaded, has no _SEGGER_RTT symbol",
+            fw("f103-blinky.elf")
+        ),
+    );
 
-    let empty = run(&["init", "rtt setup 0x20000000 0x5000 \"SEGGER RTT\"; rtt start", "rtt channels"]);
+    let empty = run(&[
+        "init",
+        "rtt setup 0x20000000 0x5000 \"SEGGER RTT\"; rtt start",
+        "rtt channels",
+    ]);
     empty.expect_code(1);
     assert_has(
         &empty.stderr,
         "Info : rtt: No control block found\nWarn : rtt: no valid \"SEGGER RTT\" control block in 0x20000000..0x20005000\nWarn : rtt: cause: the firmware has not initialised RTT yet",
     );
-    assert_has(&empty.stderr, "Warn : rtt: fix: let it run ('reset run' or 'resume'), then 'rtt start' again");
-    assert_has(&empty.stderr, "Error: rtt: Control block not available: run 'rtt start' first");
+    assert_has(
+        &empty.stderr,
+        "Warn : rtt: fix: let it run ('reset run' or 'resume'), then 'rtt start' again",
+    );
+    assert_has(
+        &empty.stderr,
+        "Error: rtt: Control block not available: run 'rtt start' first",
+    );
 
     let id = run(&["rtt setup 0x20000000 0x5000 \"MY RTT\""]);
     id.expect_code(1);
-    assert_has(&id.stderr, "rtt: control block ID \"MY RTT\" is not supported");
+    assert_has(
+        &id.stderr,
+        "rtt: control block ID \"MY RTT\" is not supported",
+    );
 
     let prog = format!("program {} verify reset", fw("f103-rtt.elf"));
     let chan = run(&[&prog, "rtt start", "rtt write 3 x"]);
     chan.expect_code(1);
-    assert_has(&chan.stderr, "Error: rtt: Down-channel 3 is not available: the control block has up channels 0, 1, down channels 0");
+    assert_has(
+        &chan.stderr,
+        "Error: rtt: Down-channel 3 is not available: the control block has up channels 0, 1, down channels 0",
+    );
 
     let defmt = run(&[&prog, "rtt defmt on"]);
     defmt.expect_code(1);
-    assert_has(&defmt.stderr, &format!("Error: rtt: no defmt table: {} has no .defmt section", fw("f103-rtt.elf")));
+    assert_has(
+        &defmt.stderr,
+        &format!(
+            "Error: rtt: no defmt table: {} has no .defmt section",
+            fw("f103-rtt.elf")
+        ),
+    );
     assert!(!format!("{}{}", defmt.stderr, chan.stderr).contains("panicked"));
 }

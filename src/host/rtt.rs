@@ -21,9 +21,11 @@ use std::time::{Duration, Instant};
 use probe_rs::rtt::{Rtt, ScanRegion};
 use probe_rs::{Core, MemoryInterface};
 
+mod poll;
+
+use super::Host;
 use super::rtt_defmt::{Defmt, DefmtError};
 use super::rtt_server::Server;
-use super::{Host, HostEvent};
 use crate::command::CommandError;
 use crate::diagnose;
 
@@ -203,7 +205,9 @@ impl Default for State {
 
 /// Runs an RTT operation inside [`Host::with_core`]: a probe error stays a probe error (so a lost
 /// link is noted), the others come back as `Err` inside `Ok`.
-fn rtt_op<T>(r: Result<T, probe_rs::rtt::Error>) -> Result<Result<T, probe_rs::rtt::Error>, probe_rs::Error> {
+fn rtt_op<T>(
+    r: Result<T, probe_rs::rtt::Error>,
+) -> Result<Result<T, probe_rs::rtt::Error>, probe_rs::Error> {
     match r {
         Err(probe_rs::rtt::Error::Probe(e)) => Err(e),
         other => Ok(other),
@@ -211,9 +215,23 @@ fn rtt_op<T>(r: Result<T, probe_rs::rtt::Error>) -> Result<Result<T, probe_rs::r
 }
 
 fn channel_list(rtt: &Rtt) -> String {
-    let up: Vec<String> = rtt.up_channels.iter().map(|c| c.number().to_string()).collect();
-    let down: Vec<String> = rtt.down_channels.iter().map(|c| c.number().to_string()).collect();
-    let words = |v: &[String]| if v.is_empty() { "none".to_string() } else { v.join(", ") };
+    let up: Vec<String> = rtt
+        .up_channels
+        .iter()
+        .map(|c| c.number().to_string())
+        .collect();
+    let down: Vec<String> = rtt
+        .down_channels
+        .iter()
+        .map(|c| c.number().to_string())
+        .collect();
+    let words = |v: &[String]| {
+        if v.is_empty() {
+            "none".to_string()
+        } else {
+            v.join(", ")
+        }
+    };
     format!("up channels {}, down channels {}", words(&up), words(&down))
 }
 
@@ -237,7 +255,11 @@ impl Host {
             return Err(RttError::UnsupportedId(id.to_string()));
         }
         let mut s = self.rtt_state();
-        let new = Setup { address, size, id: id.to_string() };
+        let new = Setup {
+            address,
+            size,
+            id: id.to_string(),
+        };
         if s.setup.as_ref() != Some(&new) && !s.started {
             s.rtt = None;
             s.ptr = None;
@@ -261,8 +283,12 @@ impl Host {
                 Some(st) => {
                     tracing::info!("rtt: Searching for control block '{}'", st.id);
                     (
-                        ScanRegion::Ranges(vec![st.address..st.address.saturating_add(st.size)]),
-                        format!("in {:#010x}..{:#010x}", st.address, st.address.saturating_add(st.size)),
+                        ScanRegion::range(st.address..st.address.saturating_add(st.size)),
+                        format!(
+                            "in {:#010x}..{:#010x}",
+                            st.address,
+                            st.address.saturating_add(st.size)
+                        ),
                     )
                 }
                 None => {
@@ -277,7 +303,10 @@ impl Host {
                         "rtt: no 'rtt setup': using the _SEGGER_RTT symbol of {} at {addr:#010x}",
                         elf.display()
                     );
-                    (ScanRegion::Exact(addr), format!("at {addr:#010x} (_SEGGER_RTT)"))
+                    (
+                        ScanRegion::Exact(addr),
+                        format!("at {addr:#010x} (_SEGGER_RTT)"),
+                    )
                 }
             };
             let found = self.with_core(|core, _| rtt_op(Rtt::attach_region(core, &region)))?;
@@ -333,7 +362,11 @@ impl Host {
                 "rtt: channel 0 is decoded as defmt with the .defmt table of {} ({} log statements{})",
                 t.path().display(),
                 t.statements(),
-                if t.has_locations() { ", with source locations" } else { ", no source locations" }
+                if t.has_locations() {
+                    ", with source locations"
+                } else {
+                    ", no source locations"
+                }
             );
         }
         let mut s = self.rtt_state();
@@ -368,7 +401,11 @@ impl Host {
     /// The poll timeout of the host thread: `base`, or less when RTT polls more often.
     pub fn rtt_poll_timeout(&self, base: Duration) -> Duration {
         let s = self.rtt_state();
-        if s.started { base.min(s.interval.max(Duration::from_millis(1))) } else { base }
+        if s.started {
+            base.min(s.interval.max(Duration::from_millis(1)))
+        } else {
+            base
+        }
     }
 
     /// `rtt channels` / `rtt channellist`: reads the control block's header and flags words.
@@ -400,7 +437,12 @@ impl Host {
                     flags: flags(core, u64::from(hdr[0]) + c.number() as u64)?,
                 });
             }
-            Ok(Channels { max_up: hdr[0], max_down: hdr[1], up, down })
+            Ok(Channels {
+                max_up: hdr[0],
+                max_down: hdr[1],
+                up,
+                down,
+            })
         })
     }
 
@@ -411,20 +453,33 @@ impl Host {
         let rtt = s.rtt.as_mut().ok_or(RttError::NoControlBlock)?;
         let list = channel_list(rtt);
         let Some(ch) = rtt.down_channels.iter_mut().find(|c| c.number() == channel) else {
-            return Err(RttError::NoChannel { kind: "Down", index: channel, list }.into());
+            return Err(RttError::NoChannel {
+                kind: "Down",
+                index: channel,
+                list,
+            }
+            .into());
         };
         let n = match self.with_core(|core, _| rtt_op(ch.write(core, bytes)))? {
             Ok(n) => n,
             Err(e) => return Err(diagnose::command_error("write the RTT down channel", &e)),
         };
         if n < bytes.len() {
-            s.down_queue.entry(channel).or_default().extend_from_slice(&bytes[n..]);
+            s.down_queue
+                .entry(channel)
+                .or_default()
+                .extend_from_slice(&bytes[n..]);
         }
         Ok(n)
     }
 
     /// `rtt server start`: returns the port bound.
-    pub fn rtt_server_start(&self, port: u16, channel: usize, hello: Option<String>) -> Result<u16, RttError> {
+    pub fn rtt_server_start(
+        &self,
+        port: u16,
+        channel: usize,
+        hello: Option<String>,
+    ) -> Result<u16, RttError> {
         let server = Server::start(port, channel, hello)?;
         let bound = server.port;
         tracing::info!("Listening on port {bound} for rtt connections");
@@ -443,7 +498,11 @@ impl Host {
                 .collect();
             return Err(RttError::NoServer(
                 port,
-                if list.is_empty() { "none".into() } else { list.join(", ") },
+                if list.is_empty() {
+                    "none".into()
+                } else {
+                    list.join(", ")
+                },
             ));
         }
         Ok(())
@@ -471,164 +530,11 @@ impl Host {
             DefmtMode::Off => "off",
         };
         Ok(match &s.defmt {
-            Some(t) => format!("defmt {mode}: channel 0 decoded with the .defmt table of {}", t.path().display()),
+            Some(t) => format!(
+                "defmt {mode}: channel 0 decoded with the .defmt table of {}",
+                t.path().display()
+            ),
             None => format!("defmt {mode}: channel 0 is text"),
         })
-    }
-
-    /// The poller's hook: one RTT poll when RTT is started, the target connected and the polling
-    /// interval has passed since the last one. Errors are logged once until a poll succeeds.
-    pub fn poll_rtt(&self) {
-        {
-            let s = self.rtt_state();
-            if !s.started || s.last_poll.is_some_and(|t| t.elapsed() < s.interval) {
-                return;
-            }
-        }
-        if self.conn().is_none() {
-            return;
-        }
-        match self.rtt_poll_once() {
-            Ok(_) => self.rtt_state().failing = false,
-            Err(e) => {
-                let mut s = self.rtt_state();
-                if !s.failing {
-                    s.failing = true;
-                    drop(s);
-                    tracing::warn!("rtt: polling failed (retried every poll): {e}");
-                }
-            }
-        }
-    }
-
-    /// One RTT poll now: drains every up channel (up to [`READ_CHUNK`] bytes each) and writes
-    /// what is queued for the down channels, then hands the data on. Never halts the core.
-    pub fn rtt_poll_once(&self) -> Result<PollReport, CommandError> {
-        let mut s = self.rtt_state();
-        s.last_poll = Some(Instant::now());
-        let inputs: Vec<(usize, Vec<u8>)> =
-            s.servers.values().map(|v| (v.channel, v.take_input())).filter(|(_, b)| !b.is_empty()).collect();
-        for (ch, b) in inputs {
-            s.down_queue.entry(ch).or_default().extend_from_slice(&b);
-        }
-        if s.rtt.is_none()
-            && let Some(p) = s.ptr
-        {
-            match self.with_core(|core, _| rtt_op(Rtt::attach_at(core, p)))? {
-                Ok(r) => s.rtt = Some(r),
-                Err(e) => return Err(diagnose::command_error("attach to the RTT control block again", &e)),
-            }
-        }
-        let State { rtt, down_queue, .. } = &mut *s;
-        let Some(rtt) = rtt.as_mut() else {
-            return Err(RttError::NoControlBlock.into());
-        };
-        let ptr = rtt.ptr();
-        let polled = self.with_core(|core, _| {
-            let mut got = Vec::new();
-            let mut buf = vec![0u8; READ_CHUNK];
-            for ch in rtt.up_channels.iter_mut() {
-                match ch.read(core, &mut buf) {
-                    Ok(0) => {}
-                    Ok(n) => got.push((ch.number(), buf[..n].to_vec())),
-                    Err(probe_rs::rtt::Error::Probe(e)) => return Err(e),
-                    Err(e) => return Ok(Err(e)),
-                }
-            }
-            let mut written = 0;
-            for ch in rtt.down_channels.iter_mut() {
-                let Some(q) = down_queue.get_mut(&ch.number()).filter(|q| !q.is_empty()) else {
-                    continue;
-                };
-                match ch.write(core, q) {
-                    Ok(n) => {
-                        q.drain(..n);
-                        written += n;
-                    }
-                    Err(probe_rs::rtt::Error::Probe(e)) => return Err(e),
-                    Err(e) => return Ok(Err(e)),
-                }
-            }
-            Ok(Ok((got, written)))
-        })?;
-        let (got, written) = match polled {
-            Ok(v) => v,
-            Err(e) => {
-                // The firmware re-initialised its control block (a reset, a new image): the next
-                // poll attaches again at the same address.
-                tracing::debug!("rtt: re-attaching at {ptr:#010x} after: {e}");
-                s.rtt = None;
-                return Err(diagnose::command_error("read the RTT channels", &e));
-            }
-        };
-        let read = got.iter().map(|(_, b)| b.len()).sum();
-        let mut out = Vec::new();
-        for (ch, bytes) in got {
-            for v in s.servers.values().filter(|v| v.channel == ch) {
-                v.send(&bytes);
-            }
-            let lines = match (ch, s.defmt.as_mut()) {
-                (0, Some(d)) => d.feed(&bytes),
-                _ => split_lines(s.lines.entry(ch).or_default(), &bytes),
-            };
-            out.extend(lines.into_iter().map(|l| (ch, format!("[rtt{ch}] {l}"))));
-        }
-        drop(s);
-        let stdout = self.serial().stdout_enabled();
-        for (ch, line) in out {
-            if stdout {
-                println!("{line}");
-            }
-            self.events().send(HostEvent::Target { target: format!("rtt{ch}"), lines: vec![line], origin: None });
-        }
-        Ok(PollReport { read, written })
-    }
-}
-
-/// Appends `bytes` to the partial line `line` and returns the complete lines (`\r` dropped;
-/// non-printable bytes as `\xNN`; a line reaching [`MAX_LINE`] is cut there).
-fn split_lines(line: &mut Vec<u8>, bytes: &[u8]) -> Vec<String> {
-    let mut out = Vec::new();
-    for &b in bytes {
-        match b {
-            b'\n' => out.push(printable(&std::mem::take(line))),
-            b'\r' => {}
-            _ => {
-                line.push(b);
-                if line.len() >= MAX_LINE {
-                    out.push(printable(&std::mem::take(line)));
-                }
-            }
-        }
-    }
-    out
-}
-
-fn printable(b: &[u8]) -> String {
-    let mut s = String::with_capacity(b.len());
-    for &c in b {
-        if (0x20..0x7F).contains(&c) || c == b'\t' {
-            s.push(c as char);
-        } else {
-            s.push_str(&format!("\\x{c:02x}"));
-        }
-    }
-    s
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn lines_wait_for_their_end_and_are_capped() {
-        let mut l = Vec::new();
-        assert!(split_lines(&mut l, b"tic").is_empty());
-        assert_eq!(split_lines(&mut l, b"k 1\r\ntick 2\n"), vec!["tick 1", "tick 2"]);
-        let long = vec![b'a'; MAX_LINE + 3];
-        let out = split_lines(&mut l, &long);
-        assert_eq!(out.len(), 1);
-        assert_eq!(out[0].len(), MAX_LINE);
-        assert_eq!(split_lines(&mut l, b"\x01\n"), vec!["aaa\\x01"]);
     }
 }

@@ -81,9 +81,17 @@ fn main() {
     let mean = totals.iter().sum::<u64>() as f64 / totals.len() as f64;
     println!("RTT poll on the virtual STM32F103 (f103-rtt.elf: 2 up channels, 1 down channel)");
     println!("  idle poll (no data)              {}", words(&idle));
-    println!("  poll with one line ({} bytes)     {}", tick_r.read, words(&tick));
+    println!(
+        "  poll with one line ({} bytes)     {}",
+        tick_r.read,
+        words(&tick)
+    );
     println!("  rtt write 0 ping (5 bytes)       {}", words(&write));
-    println!("  poll with echo + tick ({} bytes) {}", echo_r.read, words(&echo));
+    println!(
+        "  poll with echo + tick ({} bytes) {}",
+        echo_r.read,
+        words(&echo)
+    );
     println!(
         "  20 polls 100 ms apart            min {min}, mean {mean:.1}, max {max} transactions ({bytes} bytes read)"
     );

@@ -51,7 +51,8 @@ pub struct ServerArgs {
 }
 
 fn parse_port(s: &str) -> Result<u16, CommandError> {
-    u16::try_from(parse_u64(s)?).map_err(|_| usage_error(format!("\"{s}\" is not a TCP port (0-65535)")))
+    u16::try_from(parse_u64(s)?)
+        .map_err(|_| usage_error(format!("\"{s}\" is not a TCP port (0-65535)")))
 }
 
 /// Parses `<port> <channel> [message]`.
@@ -108,7 +109,14 @@ pub fn channellist_text(up: &[ChannelInfo], down: &[ChannelInfo]) -> String {
     let list = |v: &[ChannelInfo]| {
         let items: Vec<String> = v
             .iter()
-            .map(|c| format!("{{name {} size {} flags {}}}", tcl_word(&c.name), c.size, c.flags))
+            .map(|c| {
+                format!(
+                    "{{name {} size {} flags {}}}",
+                    tcl_word(&c.name),
+                    c.size,
+                    c.flags
+                )
+            })
             .collect();
         format!("{{{}}}", items.join(" "))
     };
@@ -121,11 +129,17 @@ pub fn channels(ctx: &mut Ctx<'_>) -> Result<(), CommandError> {
     ctx.println(format!("Channels: up={}, down={}", c.max_up, c.max_down));
     ctx.println("Up-channels:");
     for ch in &c.up {
-        ctx.println(format!("{}: {} {} {}", ch.index, ch.name, ch.size, ch.flags));
+        ctx.println(format!(
+            "{}: {} {} {}",
+            ch.index, ch.name, ch.size, ch.flags
+        ));
     }
     ctx.println("Down-channels:");
     for ch in &c.down {
-        ctx.println(format!("{}: {} {} {}", ch.index, ch.name, ch.size, ch.flags));
+        ctx.println(format!(
+            "{}: {} {} {}",
+            ch.index, ch.name, ch.size, ch.flags
+        ));
     }
     Ok(())
 }
@@ -170,12 +184,18 @@ pub fn register(reg: &mut Registry) {
             ctx.host.rtt_start()
         },
     ));
-    reg.add(command("rtt stop", Mode::Exec, "", "Stop polling RTT.", |ctx, args| {
-        if !args.is_empty() {
-            return Err(bad_args());
-        }
-        Ok(ctx.host.rtt_stop()?)
-    }));
+    reg.add(command(
+        "rtt stop",
+        Mode::Exec,
+        "",
+        "Stop polling RTT.",
+        |ctx, args| {
+            if !args.is_empty() {
+                return Err(bad_args());
+            }
+            Ok(ctx.host.rtt_stop()?)
+        },
+    ));
     reg.add(command(
         "rtt polling_interval",
         Mode::Exec,
@@ -188,18 +208,25 @@ pub fn register(reg: &mut Registry) {
                 Ok(())
             }
             [ms] => {
-                ctx.host.rtt_polling_interval(Some(u64::from(parse_u32(ms)?)));
+                ctx.host
+                    .rtt_polling_interval(Some(u64::from(parse_u32(ms)?)));
                 Ok(())
             }
             _ => Err(bad_args()),
         },
     ));
-    reg.add(command("rtt channels", Mode::Exec, "", "List the RTT channels.", |ctx, args| {
-        if !args.is_empty() {
-            return Err(bad_args());
-        }
-        channels(ctx)
-    }));
+    reg.add(command(
+        "rtt channels",
+        Mode::Exec,
+        "",
+        "List the RTT channels.",
+        |ctx, args| {
+            if !args.is_empty() {
+                return Err(bad_args());
+            }
+            channels(ctx)
+        },
+    ));
     reg.add(command(
         "rtt channellist",
         Mode::Exec,
@@ -266,21 +293,38 @@ mod tests {
     #[test]
     fn words() {
         let s = parse_setup(&w(&["0x20000000", "0x5000", "SEGGER RTT"])).unwrap();
-        assert_eq!((s.address, s.size, s.id.as_str()), (0x2000_0000, 0x5000, "SEGGER RTT"));
+        assert_eq!(
+            (s.address, s.size, s.id.as_str()),
+            (0x2000_0000, 0x5000, "SEGGER RTT")
+        );
         assert!(parse_setup(&w(&["0x20000000", "0x5000"])).is_err());
         let v = parse_server(&w(&["9090", "0", "hi"])).unwrap();
-        assert_eq!((v.port, v.channel, v.message.as_deref()), (9090, 0, Some("hi")));
+        assert_eq!(
+            (v.port, v.channel, v.message.as_deref()),
+            (9090, 0, Some("hi"))
+        );
         assert!(parse_server(&w(&["70000", "0"])).is_err());
         assert_eq!(parse_write(&w(&["0", "hi"])).unwrap().bytes, b"hi\n");
-        assert_eq!(parse_write(&w(&["-nonewline", "1", "hi"])).unwrap().bytes, b"hi");
+        assert_eq!(
+            parse_write(&w(&["-nonewline", "1", "hi"])).unwrap().bytes,
+            b"hi"
+        );
         assert!(parse_write(&w(&["1"])).is_err());
     }
 
     #[test]
     fn channellist_is_a_tcl_list_of_dicts() {
-        let c = |index, name: &str, size| ChannelInfo { index, name: name.into(), size, flags: 0 };
+        let c = |index, name: &str, size| ChannelInfo {
+            index,
+            name: name.into(),
+            size,
+            flags: 0,
+        };
         assert_eq!(
-            channellist_text(&[c(0, "Terminal", 1024), c(1, "My Echo", 256)], &[c(0, "", 64)]),
+            channellist_text(
+                &[c(0, "Terminal", 1024), c(1, "My Echo", 256)],
+                &[c(0, "", 64)]
+            ),
             "{{name Terminal size 1024 flags 0} {name {My Echo} size 256 flags 0}} {{name {} size 64 flags 0}}"
         );
     }

@@ -1,0 +1,188 @@
+//! The RTT poll: drains the up channels, fills the down channels, hands the bytes on (TCP
+//! servers, console lines, the defmt decoder). See the parent module.
+
+use std::time::Instant;
+
+use probe_rs::rtt::Rtt;
+
+use super::super::{Host, HostEvent};
+use super::{MAX_LINE, PollReport, READ_CHUNK};
+use super::{RttError, State, rtt_op};
+use crate::command::CommandError;
+use crate::diagnose;
+
+impl Host {
+    /// The poller's hook: one RTT poll when RTT is started, the target connected and the polling
+    /// interval has passed since the last one. Errors are logged once until a poll succeeds.
+    pub fn poll_rtt(&self) {
+        {
+            let s = self.rtt_state();
+            if !s.started || s.last_poll.is_some_and(|t| t.elapsed() < s.interval) {
+                return;
+            }
+        }
+        if self.conn().is_none() {
+            return;
+        }
+        match self.rtt_poll_once() {
+            Ok(_) => self.rtt_state().failing = false,
+            Err(e) => {
+                let mut s = self.rtt_state();
+                if !s.failing {
+                    s.failing = true;
+                    drop(s);
+                    tracing::warn!("rtt: polling failed (retried every poll): {e}");
+                }
+            }
+        }
+    }
+
+    /// One RTT poll now: drains every up channel (up to [`READ_CHUNK`] bytes each) and writes
+    /// what is queued for the down channels, then hands the data on. Never halts the core.
+    pub fn rtt_poll_once(&self) -> Result<PollReport, CommandError> {
+        let mut s = self.rtt_state();
+        s.last_poll = Some(Instant::now());
+        let inputs: Vec<(usize, Vec<u8>)> = s
+            .servers
+            .values()
+            .map(|v| (v.channel, v.take_input()))
+            .filter(|(_, b)| !b.is_empty())
+            .collect();
+        for (ch, b) in inputs {
+            s.down_queue.entry(ch).or_default().extend_from_slice(&b);
+        }
+        if s.rtt.is_none()
+            && let Some(p) = s.ptr
+        {
+            match self.with_core(|core, _| rtt_op(Rtt::attach_at(core, p)))? {
+                Ok(r) => s.rtt = Some(r),
+                Err(e) => {
+                    return Err(diagnose::command_error(
+                        "attach to the RTT control block again",
+                        &e,
+                    ));
+                }
+            }
+        }
+        let State {
+            rtt, down_queue, ..
+        } = &mut *s;
+        let Some(rtt) = rtt.as_mut() else {
+            return Err(RttError::NoControlBlock.into());
+        };
+        let ptr = rtt.ptr();
+        let polled = self.with_core(|core, _| {
+            let mut got = Vec::new();
+            let mut buf = vec![0u8; READ_CHUNK];
+            for ch in rtt.up_channels.iter_mut() {
+                match ch.read(core, &mut buf) {
+                    Ok(0) => {}
+                    Ok(n) => got.push((ch.number(), buf[..n].to_vec())),
+                    Err(probe_rs::rtt::Error::Probe(e)) => return Err(e),
+                    Err(e) => return Ok(Err(e)),
+                }
+            }
+            let mut written = 0;
+            for ch in rtt.down_channels.iter_mut() {
+                let Some(q) = down_queue.get_mut(&ch.number()).filter(|q| !q.is_empty()) else {
+                    continue;
+                };
+                match ch.write(core, q) {
+                    Ok(n) => {
+                        q.drain(..n);
+                        written += n;
+                    }
+                    Err(probe_rs::rtt::Error::Probe(e)) => return Err(e),
+                    Err(e) => return Ok(Err(e)),
+                }
+            }
+            Ok(Ok((got, written)))
+        })?;
+        let (got, written) = match polled {
+            Ok(v) => v,
+            Err(e) => {
+                // The firmware re-initialised its control block (a reset, a new image): the next
+                // poll attaches again at the same address.
+                tracing::debug!("rtt: re-attaching at {ptr:#010x} after: {e}");
+                s.rtt = None;
+                return Err(diagnose::command_error("read the RTT channels", &e));
+            }
+        };
+        let read = got.iter().map(|(_, b)| b.len()).sum();
+        let mut out = Vec::new();
+        for (ch, bytes) in got {
+            for v in s.servers.values().filter(|v| v.channel == ch) {
+                v.send(&bytes);
+            }
+            let lines = match (ch, s.defmt.as_mut()) {
+                (0, Some(d)) => d.feed(&bytes),
+                _ => split_lines(s.lines.entry(ch).or_default(), &bytes),
+            };
+            out.extend(lines.into_iter().map(|l| (ch, format!("[rtt{ch}] {l}"))));
+        }
+        drop(s);
+        let stdout = self.serial().stdout_enabled();
+        for (ch, line) in out {
+            if stdout {
+                println!("{line}");
+            }
+            self.events().send(HostEvent::Target {
+                target: format!("rtt{ch}"),
+                lines: vec![line],
+                origin: None,
+            });
+        }
+        Ok(PollReport { read, written })
+    }
+}
+
+/// Appends `bytes` to the partial line `line` and returns the complete lines (`\r` dropped;
+/// non-printable bytes as `\xNN`; a line reaching [`MAX_LINE`] is cut there).
+fn split_lines(line: &mut Vec<u8>, bytes: &[u8]) -> Vec<String> {
+    let mut out = Vec::new();
+    for &b in bytes {
+        match b {
+            b'\n' => out.push(printable(&std::mem::take(line))),
+            b'\r' => {}
+            _ => {
+                line.push(b);
+                if line.len() >= MAX_LINE {
+                    out.push(printable(&std::mem::take(line)));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn printable(b: &[u8]) -> String {
+    let mut s = String::with_capacity(b.len());
+    for &c in b {
+        if (0x20..0x7F).contains(&c) || c == b'\t' {
+            s.push(c as char);
+        } else {
+            s.push_str(&format!("\\x{c:02x}"));
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_wait_for_their_end_and_are_capped() {
+        let mut l = Vec::new();
+        assert!(split_lines(&mut l, b"tic").is_empty());
+        assert_eq!(
+            split_lines(&mut l, b"k 1\r\ntick 2\n"),
+            vec!["tick 1", "tick 2"]
+        );
+        let long = vec![b'a'; MAX_LINE + 3];
+        let out = split_lines(&mut l, &long);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].len(), MAX_LINE);
+        assert_eq!(split_lines(&mut l, b"\x01\n"), vec!["aaa\\x01"]);
+    }
+}
