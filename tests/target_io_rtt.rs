@@ -5,6 +5,7 @@
 //! `rtt stop`, the decoded defmt lines and the error messages.
 
 mod common;
+mod telnet_support;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -13,6 +14,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use common::{QUIET, assert_has, firmware, stdbg, tempdir};
+use telnet_support::{Client, Running};
 
 /// Deadlock guard for reads from a running stdbg (not a timing assertion).
 const STALL: Duration = Duration::from_secs(30);
@@ -239,6 +241,12 @@ fn rtt_start_finds_the_symbol_lists_channels_writes_and_stops() {
         "sleep 300",
         "rtt stop; echo stopped",
         "sleep 400",
+        "rtt start; echo restarted",
+        "sleep 300",
+        // A new program: RTT stops and forgets the block (it may have moved).
+        &prog,
+        "echo reprogrammed",
+        "sleep 300",
         "shutdown",
     ]);
     r.expect_code(0);
@@ -260,7 +268,23 @@ fn rtt_start_finds_the_symbol_lists_channels_writes_and_stops() {
         .stdout
         .split_once("stopped\n")
         .expect("the echo after rtt stop");
-    assert!(!after.contains("[rtt"), "lines after rtt stop:\n{after}");
+    let (stopped, after) = after
+        .split_once("restarted\n")
+        .expect("the echo after rtt start");
+    assert!(
+        !stopped.contains("[rtt"),
+        "lines after rtt stop:\n{stopped}"
+    );
+    // Restarted: the ticks go on where the ring buffer stands (the firmware kept writing).
+    assert!(after.contains("[rtt0] tick "), "{}", r.stdout);
+    let (_, after) = after
+        .split_once("reprogrammed\n")
+        .expect("the echo after program");
+    assert!(!after.contains("[rtt"), "lines after program:\n{after}");
+    assert_has(
+        &r.stderr,
+        "Info : rtt: stopped: a new program was loaded and its control block may be elsewhere; 'rtt start' finds it again",
+    );
     let t = ticks(before);
     assert!(t.len() >= 3, "{}", r.stdout);
     assert_eq!(t, (1..=t.len() as u32).collect::<Vec<_>>(), "{}", r.stdout);
@@ -406,4 +430,42 @@ fn rtt_errors_say_what_happened_why_and_what_to_do() {
         ),
     );
     assert!(!format!("{}{}", defmt.stderr, chan.stderr).contains("panicked"));
+}
+
+/// Every console gets the lines: `rtt start` on one telnet console, the `[rtt0] tick N` lines
+/// reach the other one too, and `rtt write` from the second console comes back to both as
+/// `[rtt1] echo: …`.
+#[test]
+fn rtt_lines_reach_every_telnet_console() {
+    let dir = tempdir();
+    let prog = format!("program {} verify reset", fw("f103-rtt.elf"));
+    let cmd = telnet_support::stdbg(
+        dir.path(),
+        &[
+            "-f",
+            "board/sim-bluepill.rhai",
+            "-c",
+            "sim storage none",
+            "-c",
+            "gdb_port disabled",
+            "-c",
+            "telnet_port 0",
+            "-c",
+            &prog,
+        ],
+    );
+    let run = Running::spawn(cmd);
+    let mut a = Client::connect(run.addr());
+    let mut b = Client::connect(run.addr());
+    // Not `command()`: asynchronous lines may arrive between a line and its echo.
+    a.send("rtt start\r\n");
+    a.expect("[rtt0] tick ");
+    b.expect("[rtt0] tick ");
+    b.send("rtt write 0 \"from telnet\"\r\n");
+    b.expect("[rtt1] echo: from telnet\r\n");
+    a.expect("[rtt1] echo: from telnet\r\n");
+    a.send("shutdown\r\n");
+    a.read_to_eof();
+    let (code, _, stderr) = run.wait();
+    assert_eq!(code, Some(0), "{stderr}");
 }

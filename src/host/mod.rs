@@ -113,6 +113,8 @@ impl Host {
     pub fn set_program(&self, path: &std::path::Path) {
         let s = symbols::Symbols::load(path);
         *self.inner.symbols.lock().unwrap_or_else(|e| e.into_inner()) = s;
+        // RTT: the control block and defmt table of the old program are forgotten (host/rtt.rs).
+        self.rtt_program_changed();
     }
 
     /// `function (file.c:line)` for `addr` in the last ELF programmed or loaded.

@@ -374,6 +374,24 @@ impl Host {
         s.lines.remove(&0);
     }
 
+    /// A new ELF was programmed or loaded: its control block may be elsewhere and its defmt table
+    /// differs, so RTT stops and forgets both; `rtt start` searches again.
+    pub fn rtt_program_changed(&self) {
+        let mut s = self.rtt_state();
+        let was = s.started;
+        s.rtt = None;
+        s.ptr = None;
+        s.defmt = None;
+        s.started = false;
+        s.lines.clear();
+        drop(s);
+        if was {
+            tracing::info!(
+                "rtt: stopped: a new program was loaded and its control block may be elsewhere; 'rtt start' finds it again"
+            );
+        }
+    }
+
     /// `rtt stop`: stops polling (the control block stays known; `rtt start` resumes).
     pub fn rtt_stop(&self) -> Result<(), RttError> {
         let mut s = self.rtt_state();
