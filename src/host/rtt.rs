@@ -172,6 +172,8 @@ struct State {
     rtt: Option<Rtt>,
     /// The control block's address once found (attached again there after a re-initialisation).
     ptr: Option<u64>,
+    /// `rtt setup` changed the range since the block was found.
+    changed: bool,
     started: bool,
     interval: Duration,
     last_poll: Option<Instant>,
@@ -190,6 +192,7 @@ impl Default for State {
             setup: None,
             rtt: None,
             ptr: None,
+            changed: false,
             started: false,
             interval: Duration::from_millis(DEFAULT_INTERVAL_MS),
             last_poll: None,
@@ -260,9 +263,10 @@ impl Host {
             size,
             id: id.to_string(),
         };
-        if s.setup.as_ref() != Some(&new) && !s.started {
-            s.rtt = None;
-            s.ptr = None;
+        // As OpenOCD's `rtt.changed`: a new range is searched at the next `rtt start` (a running
+        // RTT keeps its block until then).
+        if s.setup.as_ref() != Some(&new) {
+            s.changed = true;
         }
         s.setup = Some(new);
         Ok(())
@@ -276,7 +280,7 @@ impl Host {
             if s.started {
                 return Ok(());
             }
-            (s.setup.clone(), s.rtt.is_some())
+            (s.setup.clone(), s.rtt.is_some() && !s.changed)
         };
         if !have {
             let (region, what) = match &setup {
@@ -316,8 +320,14 @@ impl Host {
                     let mut s = self.rtt_state();
                     s.ptr = Some(rtt.ptr());
                     s.rtt = Some(rtt);
+                    s.changed = false;
                 }
                 Err(e) => {
+                    {
+                        let mut s = self.rtt_state();
+                        s.rtt = None;
+                        s.ptr = None;
+                    }
                     tracing::info!("rtt: No control block found");
                     let what = match e {
                         probe_rs::rtt::Error::ControlBlockNotFound => {
