@@ -123,6 +123,18 @@ impl Live {
         }
     }
 
+    /// Ends the process (its chip is not saved: `sim storage none`) and returns what it printed.
+    fn kill(mut self, mut out: Vec<String>, err: Vec<String>) -> common::Run {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        out.extend(self.out.try_iter());
+        common::Run {
+            code: -1,
+            stdout: out.join("\n") + "\n",
+            stderr: err.join("\n") + "\n",
+        }
+    }
+
     /// Collects the rest of stdout after the process ended.
     fn finish(mut self, mut out: Vec<String>) -> (i32, String) {
         let code = self.child.wait().unwrap().code().unwrap_or(-1);
@@ -175,7 +187,7 @@ fn the_issue_example_prints_tick_lines_and_serves_channel_0_on_9090() {
     let live = Live::spawn(&[
         &prog,
         "rtt setup 0x20000000 0x5000 \"SEGGER RTT\"; rtt start; rtt server start 9090 0",
-        "sleep 1500",
+        "sleep 3000",
         "shutdown",
     ]);
     let mut err = Vec::new();
@@ -236,9 +248,9 @@ fn rtt_start_finds_the_symbol_lists_channels_writes_and_stops() {
     let r = run(&[
         &prog,
         "rtt start; rtt channels; rtt channellist; rtt polling_interval; rtt polling_interval 20; rtt polling_interval",
-        "sleep 350",
+        "sleep 500",
         "rtt write 0 hello",
-        "sleep 300",
+        "sleep 600",
         "rtt stop; echo stopped",
         "sleep 400",
         "rtt start; echo restarted",
@@ -300,7 +312,7 @@ fn a_server_on_port_0_logs_its_port_and_sends_the_message_then_raw_bytes() {
         "rtt start; rtt server start 0 1 \"RTT channel 1\"",
         "sleep 1000",
         "rtt write 0 one; rtt write -nonewline 0 tw; rtt write -nonewline 0 \"o\\n\"",
-        "sleep 1000",
+        "sleep 2000",
         "shutdown",
     ]);
     let mut err = Vec::new();
@@ -325,8 +337,18 @@ fn a_server_on_port_0_logs_its_port_and_sends_the_message_then_raw_bytes() {
 #[test]
 fn defmt_frames_are_decoded_into_log_lines() {
     let prog = format!("program {} verify reset", fw("f103-defmt.elf"));
-    let r = run(&[&prog, "rtt start", "sleep 1300", "shutdown"]);
-    r.expect_code(0);
+    // Until the 1.000 s lines arrived (virtual time; the sleep is only an upper bound).
+    let live = Live::spawn(&[&prog, "rtt start", "sleep 30000", "shutdown"]);
+    let mut out = Vec::new();
+    Live::wait(&live.out, &mut out, |l| {
+        (l == "[rtt0] 1.000 DEBUG temperature -30 dC").then_some(())
+    });
+    let mut err = Vec::new();
+    Live::wait(&live.err, &mut err, |l| {
+        l.contains("(4 log statements, no source locations)")
+            .then_some(())
+    });
+    let r = live.kill(out, err);
     assert_has(
         &r.stdout,
         "[rtt0] 0.000 INFO  boot, SystemCoreClock 8000000 Hz\n\
@@ -350,17 +372,14 @@ fn defmt_frames_are_decoded_into_log_lines() {
 
     // As text, the frames (no 0x0A in them) make one line of MAX_LINE (256) bytes once enough
     // arrived, their bytes escaped.
-    let off = run(&[&prog, "rtt defmt off; rtt start", "sleep 3000", "shutdown"]);
-    off.expect_code(0);
+    let live = Live::spawn(&[&prog, "rtt defmt off; rtt start", "sleep 30000", "shutdown"]);
+    let mut out = Vec::new();
+    Live::wait(&live.out, &mut out, |l| {
+        (l.starts_with("[rtt0] ") && l.contains("\\x")).then_some(())
+    });
+    let off = live.kill(out, Vec::new());
     assert_has(&off.stdout, "defmt off: channel 0 is text\n");
     assert!(!off.stdout.contains("INFO  tick"), "{}", off.stdout);
-    assert!(
-        off.stdout
-            .lines()
-            .any(|l| l.starts_with("[rtt0] ") && l.contains("\\x")),
-        "{}",
-        off.stdout
-    );
 }
 
 /// What happened, why, and what to do, without a panic: no configuration at all, an ELF without
