@@ -109,6 +109,7 @@ pub fn channellist_text(up: &[ChannelInfo], down: &[ChannelInfo]) -> String {
     let list = |v: &[ChannelInfo]| {
         let items: Vec<String> = v
             .iter()
+            .filter(|c| c.size != 0)
             .map(|c| {
                 format!(
                     "{{name {} size {} flags {}}}",
@@ -123,19 +124,20 @@ pub fn channellist_text(up: &[ChannelInfo], down: &[ChannelInfo]) -> String {
     format!("{} {}", list(up), list(down))
 }
 
-/// `rtt channels`: OpenOCD's lines (channels without a buffer are skipped, as there).
+/// `rtt channels`: OpenOCD's lines (channels without a buffer or of size 0 are skipped, as
+/// there).
 pub fn channels(ctx: &mut Ctx<'_>) -> Result<(), CommandError> {
     let c = ctx.host.rtt_channels()?;
     ctx.println(format!("Channels: up={}, down={}", c.max_up, c.max_down));
     ctx.println("Up-channels:");
-    for ch in &c.up {
+    for ch in c.up.iter().filter(|c| c.size != 0) {
         ctx.println(format!(
             "{}: {} {} {}",
             ch.index, ch.name, ch.size, ch.flags
         ));
     }
     ctx.println("Down-channels:");
-    for ch in &c.down {
+    for ch in c.down.iter().filter(|c| c.size != 0) {
         ctx.println(format!(
             "{}: {} {} {}",
             ch.index, ch.name, ch.size, ch.flags
