@@ -431,6 +431,25 @@ fn rtt_errors_say_what_happened_why_and_what_to_do() {
         "rtt: control block ID \"MY RTT\" is not supported",
     );
 
+    // A stopped server is gone: stopping it again names the servers left.
+    let stop = run(&[
+        "rtt server start 9091 0; rtt server start 0 1; rtt server stop 9091; rtt server stop 9091",
+    ]);
+    stop.expect_code(1);
+    let left = stop
+        .stderr
+        .lines()
+        .filter_map(|l| {
+            l.strip_prefix("Info : Listening on port ")?
+                .strip_suffix(" for rtt connections")
+        })
+        .find(|p| *p != "9091")
+        .expect("the port-0 server's log line");
+    assert_has(
+        &stop.stderr,
+        &format!("Error: rtt: no RTT server on port 9091; running: port {left} (channel 1)"),
+    );
+
     let prog = format!("program {} verify reset", fw("f103-rtt.elf"));
     let chan = run(&[&prog, "rtt start", "rtt write 3 x"]);
     chan.expect_code(1);
