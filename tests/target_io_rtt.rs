@@ -507,3 +507,27 @@ fn rtt_lines_reach_every_telnet_console() {
     let (code, _, stderr) = run.wait();
     assert_eq!(code, Some(0), "{stderr}");
 }
+
+/// `rtt write` of more than the down buffer holds (63 bytes) while the core is halted: the rest
+/// is queued and written by the polls once the firmware reads again, in order (the firmware
+/// keeps the first 60 characters of a line).
+#[test]
+fn rtt_write_queues_what_does_not_fit_in_the_down_buffer() {
+    let prog = format!("program {} verify reset", fw("f103-rtt.elf"));
+    let long = "0123456789".repeat(10);
+    let write = format!("rtt write 0 {long}; rtt write 0 second");
+    let r = run(&[
+        &prog,
+        "rtt start",
+        "halt",
+        &write,
+        "resume",
+        "sleep 800",
+        "shutdown",
+    ]);
+    r.expect_code(0);
+    assert_has(
+        &r.stdout,
+        &format!("[rtt1] echo: {}\n[rtt1] echo: second\n", &long[..60]),
+    );
+}

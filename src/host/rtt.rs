@@ -77,6 +77,16 @@ pub enum RttError {
         /// The channels there are, in words.
         list: String,
     },
+    /// The down channel's queue is full.
+    #[error(
+        "rtt: down channel {index} is full and {waiting} bytes wait for it: the firmware does not read it (not running, or not polling its down buffer); nothing was sent"
+    )]
+    DownFull {
+        /// The channel.
+        index: usize,
+        /// Bytes queued.
+        waiting: usize,
+    },
     /// `rtt server stop` of a port with no server.
     #[error("rtt: no RTT server on port {0}; running: {1}")]
     NoServer(u16, String),
@@ -477,8 +487,11 @@ impl Host {
     /// `rtt write`: writes `bytes` to down channel `channel` now; what does not fit is queued for
     /// the next polls. Returns the bytes written now.
     pub fn rtt_write(&self, channel: usize, bytes: &[u8]) -> Result<usize, CommandError> {
-        let mut s = self.rtt_state();
-        let rtt = s.rtt.as_mut().ok_or(RttError::NoControlBlock)?;
+        let mut guard = self.rtt_state();
+        let State {
+            rtt, down_queue, ..
+        } = &mut *guard;
+        let rtt = rtt.as_mut().ok_or(RttError::NoControlBlock)?;
         let list = channel_list(rtt);
         let Some(ch) = rtt.down_channels.iter_mut().find(|c| c.number() == channel) else {
             return Err(RttError::NoChannel {
@@ -488,12 +501,28 @@ impl Host {
             }
             .into());
         };
+        // Bytes still queued go first: these wait behind them.
+        let waiting = down_queue.get(&channel).map_or(0, Vec::len);
+        if waiting > 0 {
+            if waiting + bytes.len() > super::rtt_server::INPUT_QUEUE {
+                return Err(RttError::DownFull {
+                    index: channel,
+                    waiting,
+                }
+                .into());
+            }
+            down_queue
+                .entry(channel)
+                .or_default()
+                .extend_from_slice(bytes);
+            return Ok(0);
+        }
         let n = match self.with_core(|core, _| rtt_op(ch.write(core, bytes)))? {
             Ok(n) => n,
             Err(e) => return Err(diagnose::command_error("write the RTT down channel", &e)),
         };
         if n < bytes.len() {
-            s.down_queue
+            down_queue
                 .entry(channel)
                 .or_default()
                 .extend_from_slice(&bytes[n..]);
