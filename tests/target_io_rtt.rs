@@ -531,3 +531,43 @@ fn rtt_write_queues_what_does_not_fit_in_the_down_buffer() {
         &format!("[rtt1] echo: {}\n[rtt1] echo: second\n", &long[..60]),
     );
 }
+
+/// A reset while RTT runs: the firmware zeroes its control block and starts over; the poll sees
+/// the read offset move back, says so, reads the block again at the same address and the ticks
+/// start again from 1 (no "polling failed" warning).
+#[test]
+fn a_reset_restarts_the_channels_from_their_start() {
+    let prog = format!("program {} verify reset", fw("f103-rtt.elf"));
+    let r = run(&[
+        &prog,
+        "rtt start",
+        "sleep 500",
+        "reset; echo reset-done",
+        "sleep 500",
+        "shutdown",
+    ]);
+    r.expect_code(0);
+    let (before, after) = r.stdout.split_once("reset-done\n").expect("the echo");
+    assert!(ticks(before).len() >= 2, "{}", r.stdout);
+    let t = ticks(after);
+    // Ticks of before the reset still in flight may come first.
+    let from = t
+        .iter()
+        .position(|&n| n == 1)
+        .unwrap_or_else(|| panic!("{}", r.stdout));
+    assert!(t.len() - from >= 2, "{}", r.stdout);
+    assert_eq!(
+        t[from..],
+        (1..=(t.len() - from) as u32).collect::<Vec<_>>(),
+        "{}",
+        r.stdout
+    );
+    assert_has(
+        &r.stderr,
+        &format!(
+            "Info : rtt: the firmware re-initialised its control block at {:#010x} (a reset?)",
+            common::chips::sym("f103-rtt.elf", "_SEGGER_RTT")
+        ),
+    );
+    assert!(!r.stderr.contains("polling failed"), "{}", r.stderr);
+}

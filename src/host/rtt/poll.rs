@@ -103,8 +103,15 @@ impl Host {
             Err(e) => {
                 // The firmware re-initialised its control block (a reset, a new image): the next
                 // poll attaches again at the same address.
-                tracing::debug!("rtt: re-attaching at {ptr:#010x} after: {e}");
                 s.rtt = None;
+                if matches!(e, probe_rs::rtt::Error::ReadPointerChanged) {
+                    // What a reset does (the firmware zeroes its block and starts over): not a
+                    // failure.
+                    tracing::info!(
+                        "rtt: the firmware re-initialised its control block at {ptr:#010x} (a reset?): reading it again from its start"
+                    );
+                    return Ok(PollReport::default());
+                }
                 return Err(diagnose::command_error("read the RTT channels", &e));
             }
         };
