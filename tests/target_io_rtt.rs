@@ -424,6 +424,13 @@ fn rtt_errors_say_what_happened_why_and_what_to_do() {
         "Error: rtt: Control block not available: run 'rtt start' first",
     );
 
+    let huge = run(&["rtt setup 0 0xffffffff \"SEGGER RTT\""]);
+    huge.expect_code(1);
+    assert_has(
+        &huge.stderr,
+        "rtt setup: a search range of 4294967295 bytes is refused: give the RAM that holds the control block, 1 byte to 16 MiB",
+    );
+
     let id = run(&["rtt setup 0x20000000 0x5000 \"MY RTT\""]);
     id.expect_code(1);
     assert_has(

@@ -35,6 +35,9 @@ pub const MAX_LINE: usize = 256;
 pub const DEFAULT_INTERVAL_MS: u64 = 100;
 /// Bytes read from one up channel per poll at most (the rest waits for the next poll).
 pub const READ_CHUNK: usize = 4096;
+/// The largest `rtt setup` range, bytes: probe-rs reads the whole range into host memory in one
+/// go to search it (over SWD at 1 MHz, 16 MiB take minutes), and no STM32 has more RAM.
+pub const MAX_SEARCH: u64 = 16 << 20;
 /// The only control block ID probe-rs's RTT finds (`Rtt::RTT_ID`).
 pub const SEGGER_ID: &str = "SEGGER RTT";
 
@@ -59,6 +62,11 @@ pub enum RttError {
         "rtt: control block ID \"{0}\" is not supported: stdbg finds control blocks with probe-rs, which looks for \"SEGGER RTT\" only; keep the firmware's default ID (SEGGER_RTT_ID in SEGGER_RTT_Conf.h) and use 'rtt setup <address> <size> \"SEGGER RTT\"'"
     )]
     UnsupportedId(String),
+    /// An empty or huge search range.
+    #[error(
+        "rtt setup: a search range of {0} bytes is refused: give the RAM that holds the control block, 1 byte to 16 MiB (e.g. 'rtt setup 0x20000000 0x5000 \"SEGGER RTT\"' on a Blue Pill), or leave out 'rtt setup' to use the _SEGGER_RTT symbol of the ELF"
+    )]
+    BadRange(u64),
     /// A command that needs the control block.
     #[error(
         "rtt: Control block not available: run 'rtt start' first (it finds the control block; see its log lines if it found none)"
@@ -266,6 +274,9 @@ impl Host {
         }
         if id != SEGGER_ID {
             return Err(RttError::UnsupportedId(id.to_string()));
+        }
+        if size == 0 || size > MAX_SEARCH {
+            return Err(RttError::BadRange(size));
         }
         let mut s = self.rtt_state();
         let new = Setup {
