@@ -14,6 +14,8 @@ mod fault;
 pub mod jobs;
 pub mod memory;
 mod reattach;
+pub mod semihosting;
+mod semihosting_ops;
 pub mod serial;
 pub mod symbols;
 pub mod target;
@@ -35,6 +37,8 @@ pub enum Shutdown {
     Ok,
     /// `shutdown error`: exit status 1.
     Error,
+    /// The firmware's exit status (semihosting SYS_EXIT, see [`semihosting`]).
+    Code(i32),
 }
 
 /// The shared host state. Cheap to clone (one `Arc`).
@@ -63,6 +67,8 @@ struct HostInner {
     /// The virtual chip of a session dropped because its link was lost, kept for attaching
     /// again (see `reattach.rs`).
     lost_sim: Mutex<Option<crate::sim::Sim>>,
+    /// ARM semihosting (see [`semihosting`]).
+    semihosting: Mutex<semihosting::Semihosting>,
 }
 
 impl Host {
@@ -85,6 +91,7 @@ impl Host {
                 symbols: Mutex::new(None),
                 jobs: jobs::Jobs::default(),
                 lost_sim: Mutex::new(None),
+                semihosting: Mutex::default(),
             }),
         };
         let engine = ScriptEngine::new(&host);
@@ -152,6 +159,13 @@ impl Host {
             .script
             .get()
             .expect("script engine is set in Host::new")
+    }
+
+    fn semihosting_state(&self) -> MutexGuard<'_, semihosting::Semihosting> {
+        self.inner
+            .semihosting
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
     }
 
     /// The event bus shared by all front ends.

@@ -2,6 +2,7 @@
 //! commands to the registry.
 
 pub mod adapter;
+pub mod arm;
 pub mod breakpoints;
 pub mod dap;
 pub mod doctor;
@@ -37,6 +38,7 @@ pub fn register_all(reg: &mut Registry) {
     breakpoints::register(reg);
     doctor::register(reg);
     fault::register(reg);
+    arm::register(reg);
     for f in crate::family::all() {
         f.register_commands(reg);
     }
