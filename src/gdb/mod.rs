@@ -299,6 +299,12 @@ fn session(stream: TcpStream, handle: HostHandle, shutdown: watch::Receiver<bool
                     tracing::debug!("GDB connection: write failed: {e}");
                     break End::Lost;
                 }
+                // The firmware's semihosting output, as written (host/semihosting.rs).
+                let out = std::mem::take(&mut target.output);
+                if let Err(e) = g.borrow_conn().console_bytes(&out) {
+                    tracing::debug!("GDB connection: write failed: {e}");
+                    break End::Lost;
+                }
                 if let Some(reason) = stop {
                     g.report_stop(&mut target, reason)
                 } else {

@@ -115,6 +115,8 @@ pub struct GdbTarget {
     pub(crate) read_cache: Option<super::base::ReadCache>,
     /// The client's socket, watched for Ctrl-C (0x03) while a `monitor` command runs.
     pub(crate) interrupt_socket: Option<std::net::TcpStream>,
+    /// The firmware's semihosting console output waiting for GDB's console (raw bytes).
+    pub(crate) output: Vec<u8>,
 }
 
 impl GdbTarget {
@@ -124,6 +126,8 @@ impl GdbTarget {
     pub fn attach(handle: HostHandle, id: u64) -> GdbTarget {
         let origin = Origin::Gdb(id);
         let r = handle.call(move |host| {
+            // From now on the firmware's semihosting output also goes to this session.
+            host.semihosting().gdb_attached(true);
             let mut notes = Vec::new();
             let info = (|| -> Result<(bool, MemoryMap), CommandError> {
                 let fpu = host.with_core(|core, _| core.fpu_support())?;
@@ -201,6 +205,7 @@ impl GdbTarget {
             read_epoch: 0,
             read_cache: None,
             interrupt_socket: None,
+            output: Vec::new(),
         }
     }
 
@@ -294,7 +299,14 @@ impl GdbTarget {
         if let Some(r) = self.pending_stop.take() {
             return Some(r);
         }
-        let r = self.handle.call(poll_on_host);
+        let r = self.handle.call(|h| {
+            let r = poll_on_host(h);
+            (r, h.semihosting().take_gdb_output())
+        });
+        let r = r.map(|(r, out)| {
+            self.output.extend(out);
+            r
+        });
         match r {
             None => Some(SingleThreadStopReason::Signal(Signal::SIGHUP)),
             Some(Ok(None)) => {
@@ -348,9 +360,16 @@ impl GdbTarget {
             }
         }
         match info.reason {
+            // While semihosting is enabled, the only call the host leaves halted is SYS_EXIT
+            // (without `arm semihosting_resexit enable`); its message is already on the console.
+            HaltReason::Breakpoint(BreakpointCause::Semihosting(_))
+                if self.handle.call(|h| h.semihosting().enabled) == Some(true) =>
+            {
+                S::Signal(Signal::SIGTRAP)
+            }
             HaltReason::Breakpoint(BreakpointCause::Semihosting(_)) => {
                 self.note(
-                    "stdbg: the program made a semihosting call, which stdbg does not serve".into(),
+                    "stdbg: the program made a semihosting call (BKPT 0xAB), which stdbg does not serve while semihosting is disabled; fix: `monitor arm semihosting enable`, then `continue`".into(),
                 );
                 S::Signal(Signal::SIGTRAP)
             }
@@ -427,6 +446,7 @@ impl GdbTarget {
             {
                 errors.push(e.to_string());
             }
+            host.semihosting().gdb_attached(false);
             errors
         });
         if let Ok((errors, _)) = r {

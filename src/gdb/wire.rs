@@ -50,9 +50,14 @@ pub fn checksum(body: &[u8]) -> u8 {
 
 /// An `O` (console output) packet carrying `text`, hex encoded.
 pub fn console_packet(text: &str) -> Vec<u8> {
+    console_packet_bytes(text.as_bytes())
+}
+
+/// An `O` packet carrying raw bytes, hex encoded.
+pub fn console_packet_bytes(text: &[u8]) -> Vec<u8> {
     let mut body = String::with_capacity(1 + text.len() * 2);
     body.push('O');
-    for b in text.bytes() {
+    for &b in text {
         body.push_str(&format!("{b:02x}"));
     }
     frame(body.as_bytes())
@@ -85,6 +90,15 @@ impl BufConn {
     pub fn console(&mut self, lines: &[String]) -> std::io::Result<()> {
         for l in lines {
             self.send(&console_packet(&format!("{l}\n")))?;
+        }
+        Ok(())
+    }
+
+    /// Sends raw console output to GDB as `O` packets of up to 1 KiB each (only valid while GDB
+    /// waits for a stop reply).
+    pub fn console_bytes(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        for chunk in bytes.chunks(1024) {
+            self.send(&console_packet_bytes(chunk))?;
         }
         Ok(())
     }

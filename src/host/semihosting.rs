@@ -154,7 +154,7 @@ impl Default for Semihosting {
 /// A path the firmware may not use: it leads outside the base directory.
 #[derive(Debug, thiserror::Error)]
 #[error(
-    "semihosting: refused {op} of \"{path}\": it is {resolved}, outside the base directory {base}{why}; allow it with `arm semihosting_basedir {allow}` (a base directory that contains it)"
+    "semihosting: refused {op} of \"{path}\": it is {resolved}, outside the base directory {base}{why}; {hint}"
 )]
 pub struct Refused {
     /// The operation (SYS_OPEN, SYS_REMOVE, SYS_RENAME).
@@ -167,8 +167,8 @@ pub struct Refused {
     pub base: String,
     /// " (the working directory)" when no base directory was set.
     pub why: &'static str,
-    /// The directory that would allow it.
-    pub allow: String,
+    /// The command that allows it.
+    pub hint: String,
 }
 
 /// `path` with `.` and `..` applied without touching the file system.
@@ -203,10 +203,19 @@ impl Semihosting {
         if resolved.starts_with(&base) && !path.is_empty() {
             return Ok(resolved);
         }
-        let allow = resolved
+        let parent = resolved
             .parent()
             .map(|p| p.display().to_string())
             .unwrap_or_else(|| "/".into());
+        let hint = if Path::new(path).is_absolute() {
+            format!(
+                "allow it with `arm semihosting_basedir {parent}` (a base directory that contains it; relative paths then resolve there too)"
+            )
+        } else {
+            format!(
+                "a relative path must stay inside the base directory: to reach it, set a base directory that contains it (`arm semihosting_basedir {parent}`) and open it by a path relative to that"
+            )
+        };
         Err(Refused {
             op,
             path: path.to_string(),
@@ -217,7 +226,7 @@ impl Semihosting {
             } else {
                 ""
             },
-            allow,
+            hint,
         })
     }
 
@@ -489,7 +498,7 @@ mod tests {
         let e = s.resolve("SYS_OPEN", "../x.txt").unwrap_err();
         assert_eq!(
             e.to_string(),
-            "semihosting: refused SYS_OPEN of \"../x.txt\": it is /srv/fw/x.txt, outside the base directory /srv/fw/run; allow it with `arm semihosting_basedir /srv/fw` (a base directory that contains it)"
+            "semihosting: refused SYS_OPEN of \"../x.txt\": it is /srv/fw/x.txt, outside the base directory /srv/fw/run; a relative path must stay inside the base directory: to reach it, set a base directory that contains it (`arm semihosting_basedir /srv/fw`) and open it by a path relative to that"
         );
         assert!(s.resolve("SYS_REMOVE", "/etc/passwd").is_err());
         assert!(s.resolve("SYS_OPEN", "/srv/fw/run/ok").is_ok());
