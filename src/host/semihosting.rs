@@ -197,7 +197,7 @@ impl Semihosting {
     }
 
     /// Where the firmware's `path` leads, if it stays inside the base directory.
-    pub fn resolve(&self, op: &'static str, path: &str) -> Result<PathBuf, Refused> {
+    pub fn resolve(&self, op: &'static str, path: &str) -> Result<PathBuf, Box<Refused>> {
         let base = self.base();
         let resolved = normalize(&base.join(path));
         if resolved.starts_with(&base) && !path.is_empty() {
@@ -216,7 +216,7 @@ impl Semihosting {
                 "a relative path must stay inside the base directory: to reach it, set a base directory that contains it (`arm semihosting_basedir {parent}`) and open it by a path relative to that"
             )
         };
-        Err(Refused {
+        Err(Box::new(Refused {
             op,
             path: path.to_string(),
             resolved: resolved.display().to_string(),
@@ -227,7 +227,7 @@ impl Semihosting {
                 ""
             },
             hint,
-        })
+        }))
     }
 
     /// Adds an open file; returns its handle.
