@@ -326,3 +326,68 @@ fn gdb_without_semihosting_stops_on_the_first_call_with_the_fix() {
         .expect("Program received signal SIGTRAP")
         .reject("writec ok");
 }
+
+#[test]
+fn redirect_tcp_sends_the_console_to_the_client_and_reads_its_input() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::process::{Command, Stdio};
+    let (_t, dir) = workdir();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_stdbg"))
+        .args([
+            "-c",
+            "sim storage none",
+            "-f",
+            "board/sim-bluepill.rhai",
+            "-c",
+            QUIET,
+        ])
+        .args([
+            "-c",
+            "arm semihosting enable",
+            "-c",
+            "arm semihosting_redirect tcp 0 all",
+        ])
+        // The window in which the test connects, before the firmware runs.
+        .args(["-c", "sleep 3000", "-c", "program semi.elf reset"])
+        .current_dir(&dir)
+        .env("XDG_CACHE_HOME", dir.join("cache"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let tail = " for stm32f1x.cpu semihosting service connections";
+    let port: u16 = loop {
+        let mut l = String::new();
+        assert!(
+            err.read_line(&mut l).unwrap() > 0,
+            "stdbg ended before listening"
+        );
+        if let Some(p) = l.trim_end().strip_prefix("Info : Listening on port ") {
+            break p.strip_suffix(tail).unwrap().parse().unwrap();
+        }
+    };
+    let mut client = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    // The byte SYS_READC gets.
+    client.write_all(b"x").unwrap();
+    let mut got = String::new();
+    client.read_to_string(&mut got).unwrap_or_default();
+    let status = child.wait().unwrap();
+    let mut stdout = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut stdout)
+        .unwrap();
+    assert_eq!(status.code(), Some(3), "{stdout}");
+    let mut want: Vec<String> = CONSOLE.iter().map(|l| format!("{l}\n")).collect();
+    // :tt stderr is redirected too (`all`), in its place; SYS_READC read the client's byte.
+    want.insert(4, "to stderr\n".into());
+    let readc = want.iter().position(|l| l == "readc: -1\n").unwrap();
+    want[readc] = "readc: 120\n".into();
+    want.push("exit 3\n".into());
+    assert_eq!(got, want.concat());
+    assert!(!stdout.contains("writec ok"), "{stdout}");
+}

@@ -23,7 +23,7 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::{Host, HostEvent};
@@ -83,9 +83,9 @@ pub enum Class {
 struct Redirect {
     cfg: RedirectCfg,
     port: u16,
-    out: mpsc::Sender<Vec<u8>>,
+    /// The connected client (written by the host thread, with a write timeout).
+    client: Arc<Mutex<Option<TcpStream>>>,
     input: Arc<Mutex<VecDeque<u8>>>,
-    connected: Arc<AtomicBool>,
     stop: Arc<AtomicBool>,
 }
 
@@ -96,6 +96,25 @@ impl Drop for Redirect {
 }
 
 impl Redirect {
+    /// Writes `bytes` to the client; false when none is connected (or it went away).
+    fn send(&self, bytes: &[u8]) -> bool {
+        let mut c = self.client.lock().unwrap_or_else(|e| e.into_inner());
+        let ok = c
+            .as_mut()
+            .is_some_and(|s| s.write_all(bytes).and_then(|()| s.flush()).is_ok());
+        if !ok {
+            *c = None;
+        }
+        ok
+    }
+
+    fn connected(&self) -> bool {
+        self.client
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_some()
+    }
+
     fn covers(&self, class: Class) -> bool {
         match (self.cfg, class) {
             (RedirectCfg::All, _) => true,
@@ -290,7 +309,7 @@ impl Semihosting {
     /// when no input source is connected (then reads see end of file).
     pub fn input(&mut self, class: Class, max: usize) -> Option<Vec<u8>> {
         let r = self.redirect.as_ref().filter(|r| r.covers(class))?;
-        if !r.connected.load(Ordering::Relaxed) {
+        if !r.connected() {
             return None;
         }
         let mut q = r.input.lock().unwrap_or_else(|e| e.into_inner());
@@ -326,33 +345,30 @@ impl Semihosting {
         let listener = TcpListener::bind(("127.0.0.1", port))?;
         let port = listener.local_addr()?.port();
         listener.set_nonblocking(true)?;
-        let (tx, rx) = mpsc::channel::<Vec<u8>>();
+        let client = Arc::new(Mutex::new(None));
         let input = Arc::new(Mutex::new(VecDeque::new()));
-        let connected = Arc::new(AtomicBool::new(false));
         let stop = Arc::new(AtomicBool::new(false));
-        let (i, c, s) = (input.clone(), connected.clone(), stop.clone());
+        let (c, i, s) = (client.clone(), input.clone(), stop.clone());
         std::thread::Builder::new()
             .name("stdbg-semihosting-tcp".into())
-            .spawn(move || serve_redirect(listener, rx, i, c, s))?;
+            .spawn(move || serve_redirect(listener, c, i, s))?;
         self.redirect = Some(Redirect {
             cfg,
             port,
-            out: tx,
+            client,
             input,
-            connected,
             stop,
         });
         Ok(port)
     }
 }
 
-/// Accepts one client at a time on `listener`: bytes from `out` go to it, what it sends goes
-/// to `input`.
+/// Accepts one client at a time on `listener` and keeps it in `client` (the host thread
+/// writes the firmware's output to it); what it sends goes to `input`.
 fn serve_redirect(
     listener: TcpListener,
-    out: mpsc::Receiver<Vec<u8>>,
+    client: Arc<Mutex<Option<TcpStream>>>,
     input: Arc<Mutex<VecDeque<u8>>>,
-    connected: Arc<AtomicBool>,
     stop: Arc<AtomicBool>,
 ) {
     while !stop.load(Ordering::Relaxed) {
@@ -362,22 +378,16 @@ fn serve_redirect(
                 s
             }
             Err(_) => {
-                // Output while nobody listens is dropped.
-                while out.try_recv().is_ok() {}
                 std::thread::sleep(Duration::from_millis(20));
                 continue;
             }
         };
         let _ = stream.set_nonblocking(false);
-        let _ = stream.set_read_timeout(Some(Duration::from_millis(10)));
-        connected.store(true, Ordering::Relaxed);
+        let _ = stream.set_read_timeout(Some(Duration::from_millis(20)));
+        let _ = stream.set_write_timeout(Some(Duration::from_millis(500)));
+        *client.lock().unwrap_or_else(|e| e.into_inner()) = stream.try_clone().ok();
         let mut buf = [0u8; 1024];
-        'client: while !stop.load(Ordering::Relaxed) {
-            while let Ok(bytes) = out.try_recv() {
-                if stream.write_all(&bytes).is_err() {
-                    break 'client;
-                }
-            }
+        while !stop.load(Ordering::Relaxed) {
             match stream.read(&mut buf) {
                 Ok(0) => break,
                 Ok(n) => input
@@ -392,7 +402,7 @@ fn serve_redirect(
                 Err(_) => break,
             }
         }
-        connected.store(false, Ordering::Relaxed);
+        *client.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
 }
 
@@ -419,9 +429,8 @@ impl Host {
         let lines = {
             let mut s = self.semihosting();
             if let Some(r) = s.redirect.as_ref().filter(|r| r.covers(class))
-                && r.connected.load(Ordering::Relaxed)
+                && r.send(bytes)
             {
-                let _ = r.out.send(bytes.to_vec());
                 return;
             }
             s.to_gdb(bytes);
