@@ -391,3 +391,45 @@ fn redirect_tcp_sends_the_console_to_the_client_and_reads_its_input() {
     assert_eq!(got, want.concat());
     assert!(!stdout.contains("writec ok"), "{stdout}");
 }
+
+#[test]
+fn gdb_file_io_does_the_file_operations_and_the_console_stays_the_same() {
+    let s = harness::Server::start_on("board/sim-bluepill.rhai", "f103-semihost.elf", &[]);
+    let r = s.gdb(&[
+        harness::ex("load"),
+        harness::ex("monitor arm semihosting enable"),
+        harness::ex("monitor arm semihosting_fileio enable"),
+        harness::ex("monitor reset halt"),
+        // GDB's packet trace goes to stderr, after the console text in `r.text`.
+        harness::ex("set debug remote 1"),
+        harness::ex("continue"),
+    ]);
+    r.expect("semihosting fileio is enabled")
+        // (the packet trace on stderr may split the line: only its end is checked)
+        .expect("*** application exited with 3 ***\n")
+        .expect("Program received signal SIGTRAP");
+    let text = &r.text;
+    let mut at = 0;
+    for l in CONSOLE.iter().chain(&["exit 3"]) {
+        let line = format!("{l}\n");
+        let found = text[at..]
+            .find(&line)
+            .unwrap_or_else(|| panic!("{l:?} missing (in order) on GDB's console:\n{text}"));
+        at += found + line.len();
+    }
+    // GDB did the file calls (the File-I/O requests in its packet trace) and created the file
+    // in its working directory.
+    for req in [
+        "Fopen,", "Fwrite,", "Fread,", "Flseek,", "Ffstat,", "Frename,", "Funlink,", "Fclose,",
+        "Fisatty,",
+    ] {
+        assert!(
+            text.contains(&format!("Packet received: {req}")),
+            "GDB received no {req} request:\n{text}"
+        );
+    }
+    assert_eq!(
+        std::fs::read(s.dir.path().join("semi-keep.txt")).unwrap(),
+        b"kept\n"
+    );
+}

@@ -117,6 +117,10 @@ pub struct GdbTarget {
     pub(crate) interrupt_socket: Option<std::net::TcpStream>,
     /// The firmware's semihosting console output waiting for GDB's console (raw bytes).
     pub(crate) output: Vec<u8>,
+    /// A semihosting File-I/O request to send GDB (`gdb/fileio.rs`).
+    pub(crate) fileio_out: Option<String>,
+    /// GDB has a File-I/O request and has not replied yet.
+    pub(crate) fileio_waiting: bool,
 }
 
 impl GdbTarget {
@@ -206,6 +210,8 @@ impl GdbTarget {
             read_cache: None,
             interrupt_socket: None,
             output: Vec::new(),
+            fileio_out: None,
+            fileio_waiting: false,
         }
     }
 
@@ -301,10 +307,15 @@ impl GdbTarget {
         }
         let r = self.handle.call(|h| {
             let r = poll_on_host(h);
-            (r, h.semihosting().take_gdb_output())
+            let out = h.semihosting().take_gdb_output();
+            (r, out, h.take_fileio_request())
         });
-        let r = r.map(|(r, out)| {
+        let r = r.map(|(r, out, fileio)| {
             self.output.extend(out);
+            if let Some(req) = fileio {
+                self.fileio_out = Some(req);
+                self.fileio_waiting = true;
+            }
             r
         });
         match r {

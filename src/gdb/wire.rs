@@ -111,6 +111,14 @@ impl BufConn {
         self.send(&frame(body))
     }
 
+    /// Acknowledges a packet (`+`) unless in no-ack mode.
+    pub fn ack(&mut self, ack: bool) -> std::io::Result<()> {
+        if ack && !self.mute {
+            self.stream.write_all(b"+")?;
+        }
+        Ok(())
+    }
+
     /// Sends the last packet again: the client NAKed it (`-`).
     pub fn resend(&mut self) -> std::io::Result<()> {
         if self.last.is_empty() {

@@ -15,6 +15,7 @@ pub mod jobs;
 pub mod memory;
 mod reattach;
 pub mod semihosting;
+mod semihosting_fileio;
 mod semihosting_ops;
 pub mod serial;
 pub mod symbols;

@@ -14,6 +14,9 @@
 //! packets while it waits for the target). `arm semihosting_redirect tcp PORT` sends it to a
 //! TCP client instead, which also provides the console input (SYS_READC, SYS_READ of `:tt`).
 //!
+//! With `arm semihosting_fileio enable` and GDB attached, the file operations are GDB's
+//! (`semihosting_fileio.rs`, `gdb/fileio.rs`).
+//!
 //! Files are opened relative to the base directory (`arm semihosting_basedir`, the working
 //! directory by default); an absolute path or one with `..` that leads outside it is refused
 //! with EACCES and a warning naming the command that allows it.
@@ -148,6 +151,8 @@ pub struct Semihosting {
     gdb_out: Vec<u8>,
     /// The "no console input" warning was given.
     pub warned_input: bool,
+    /// A call GDB does through File-I/O, waiting for its reply (`semihosting_fileio.rs`).
+    pub fileio_call: Option<super::semihosting_fileio::FileIoCall>,
 }
 
 impl Default for Semihosting {
@@ -166,6 +171,7 @@ impl Default for Semihosting {
             gdb_sessions: 0,
             gdb_out: Vec::new(),
             warned_input: false,
+            fileio_call: None,
         }
     }
 }
@@ -282,6 +288,8 @@ impl Semihosting {
             self.gdb_sessions = self.gdb_sessions.saturating_sub(1);
             if self.gdb_sessions == 0 {
                 self.gdb_out.clear();
+                // Served by stdbg at the next poll instead.
+                self.fileio_call = None;
             }
         }
     }

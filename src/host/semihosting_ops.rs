@@ -85,6 +85,10 @@ impl Host {
                 // Served at the next poll.
                 return Ok(CoreStatus::Running);
             }
+            if self.semihosting().fileio_call.is_some() {
+                // GDB is doing this call (File-I/O); its reply resumes the core.
+                return Ok(CoreStatus::Running);
+            }
             match self.semihosting_call(core, name, cmd)? {
                 After::Resume => core.run()?,
                 After::Wait | After::Quit => return Ok(CoreStatus::Running),
@@ -121,6 +125,11 @@ impl Host {
         cmd: Cmd,
     ) -> Result<After, probe_rs::Error> {
         tracing::debug!("[{name}] semihosting call {cmd:?}");
+        if let Some(c) = self.fileio_request(core, &cmd)? {
+            tracing::debug!("[{name}] semihosting: File-I/O request {}", c.request);
+            self.semihosting().fileio_call = Some(c);
+            return Ok(After::Wait);
+        }
         match cmd {
             Cmd::ExitSuccess | Cmd::ExitError(_) => return self.semihosting_exit(name, cmd),
             Cmd::WriteConsole(req) => {

@@ -64,11 +64,6 @@ fn fileio(ctx: &mut Ctx<'_>, args: &[String]) -> Result<(), CommandError> {
     if let Some(w) = args.first() {
         let on = parse_enable(w)?;
         ctx.host.semihosting().fileio = on;
-        if on {
-            tracing::warn!(
-                "semihosting fileio: stdbg does not forward file operations to GDB's File-I/O protocol yet; they are served by stdbg in the base directory (`arm semihosting_basedir`)"
-            );
-        }
     }
     let on = ctx.host.semihosting().fileio;
     ctx.println(format!("semihosting fileio is {}", words(on)));
