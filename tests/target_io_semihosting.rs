@@ -433,3 +433,28 @@ fn gdb_file_io_does_the_file_operations_and_the_console_stays_the_same() {
         b"kept\n"
     );
 }
+
+#[test]
+fn gdb_with_resexit_resumes_the_firmware_after_its_exit_call() {
+    let s = harness::Server::start_on("board/sim-bluepill.rhai", "f103-semihost.elf", &[]);
+    let child = s
+        .gdb_command(&[
+            harness::ex("load"),
+            harness::ex("monitor arm semihosting enable"),
+            harness::ex("monitor arm semihosting_resexit enable"),
+            harness::ex("monitor reset halt"),
+            harness::ex("continue"),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The exit call was served (stdbg logs it) and the firmware went on: Ctrl-C stops it.
+    s.wait_log("semihosting: *** application exited with 3 ***");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    harness::sigint(child.id());
+    let r = harness::wait_output(child);
+    r.expect("semihosting: *** application exited with 3 ***\nresumed after exit\n")
+        .expect("Program received signal SIGINT")
+        .reject("SIGTRAP");
+}
