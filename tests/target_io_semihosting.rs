@@ -8,6 +8,7 @@ mod common;
 
 #[path = "gdb/harness.rs"]
 mod harness;
+mod telnet_support;
 
 use std::path::{Path, PathBuf};
 
@@ -457,4 +458,41 @@ fn gdb_with_resexit_resumes_the_firmware_after_its_exit_call() {
     r.expect("semihosting: *** application exited with 3 ***\nresumed after exit\n")
         .expect("Program received signal SIGINT")
         .reject("SIGTRAP");
+}
+
+#[test]
+fn telnet_console_gets_the_output_as_lines_and_closes_at_the_exit() {
+    let (_t, dir) = workdir();
+    let run = telnet_support::Running::spawn(telnet_support::stdbg(
+        &dir,
+        &[
+            "-c",
+            "sim storage none",
+            "-f",
+            "board/sim-bluepill.rhai",
+            "-c",
+            "gdb_port disabled; telnet_port 0",
+            "-c",
+            "arm semihosting enable",
+        ],
+    ));
+    let mut c = telnet_support::Client::connect(run.addr());
+    c.send("program semi.elf reset\r\n");
+    let text = c.read_to_eof();
+    let mut at = 0;
+    for l in CONSOLE.iter().chain(&["exit 3"]) {
+        // Printed above the prompt: the prompt line is cleared (CR, ESC [K) first.
+        let line = format!("\r\x1b[K{l}\r\n");
+        let found = text[at..]
+            .find(&line)
+            .unwrap_or_else(|| panic!("{l:?} missing (in order) on telnet:\n{text}"));
+        at += found + line.len();
+    }
+    let (code, stdout, _) = run.wait();
+    assert_eq!(code, Some(3));
+    // The -c run's stdout gets the output as written, too.
+    assert!(
+        stdout.contains("read: [semihosting]\nread 8 at 21"),
+        "{stdout}"
+    );
 }
