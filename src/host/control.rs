@@ -480,6 +480,8 @@ impl Host {
     /// Resumes the current target, at `addr` when given.
     pub fn resume(&self, ctx: &mut Ctx<'_>, addr: Option<u32>) -> Result<(), CommandError> {
         let (target, _) = self.current_target()?;
+        // A File-I/O call left for GDB is abandoned by a resume (after a Ctrl-C).
+        self.semihosting().fileio_call = None;
         self.fire_event(ctx, &target, "resume-start")?;
         let d = crate::family::debug_of(crate::family::target_line(self, Some(&target)));
         // Where the chip has DBGMCU on its debug bus (the H7's AP2), that is the evidence kept;
