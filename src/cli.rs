@@ -158,6 +158,10 @@ pub fn run(opts: Options) -> i32 {
     }
     let run_line = |line: &str| -> Result<(), i32> {
         let (r, _close) = handle.exec_to_stdout(line, Origin::Cli);
+        // The firmware ended the run (semihosting SYS_EXIT) while this line ran.
+        if let Some(Shutdown::Code(c)) = host.shutdown_requested() {
+            return Err(c);
+        }
         if let Err(e) = r {
             // `shutdown error` reports itself through the exit status only.
             if !(host.shutdown_requested() == Some(Shutdown::Error)
@@ -170,6 +174,7 @@ pub fn run(opts: Options) -> i32 {
         match host.shutdown_requested() {
             Some(Shutdown::Ok) => Err(0),
             Some(Shutdown::Error) => Err(1),
+            Some(Shutdown::Code(c)) => Err(c),
             None => Ok(()),
         }
     };

@@ -16,7 +16,7 @@ use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-const ELFS: [&str; 27] = [
+const ELFS: [&str; 28] = [
     "f103-blinky.elf",
     "f103-big.elf",
     "f103-too-big.elf",
@@ -28,6 +28,7 @@ const ELFS: [&str; 27] = [
     "f103-rtos.elf",
     "f103-faults.elf",
     "f103-usart.elf",
+    "f103-semihost.elf",
     "f303-fpu.elf",
     "h743-fpu.elf",
     "f303-blinky.elf",

@@ -19,6 +19,7 @@ pub mod arch;
 pub mod base;
 pub mod breakpoints;
 pub mod extended;
+pub mod fileio;
 pub mod flash;
 pub mod memory_map;
 pub mod monitor;
@@ -299,11 +300,36 @@ fn session(stream: TcpStream, handle: HostHandle, shutdown: watch::Receiver<bool
                     tracing::debug!("GDB connection: write failed: {e}");
                     break End::Lost;
                 }
+                // The firmware's semihosting output, as written (host/semihosting.rs).
+                let out = std::mem::take(&mut target.output);
+                if let Err(e) = g.borrow_conn().console_bytes(&out) {
+                    tracing::debug!("GDB connection: write failed: {e}");
+                    break End::Lost;
+                }
+                // A semihosting File-I/O request for GDB (gdb/fileio.rs).
+                if let Some(req) = target.fileio_out.take()
+                    && let Err(e) = g.borrow_conn().reply(false, req.as_bytes())
+                {
+                    tracing::debug!("GDB connection: write failed: {e}");
+                    break End::Lost;
+                }
                 if let Some(reason) = stop {
                     g.report_stop(&mut target, reason)
                 } else {
                     match reader.next() {
                         Input::Byte(b) => g.incoming_data(&mut target, b),
+                        Input::Packet(body) if target.fileio_waiting => {
+                            let ack = !reader.no_ack;
+                            let r = match target.fileio_packet(&body) {
+                                Some(reply) => g.borrow_conn().reply(ack, &reply),
+                                None => g.borrow_conn().ack(ack),
+                            };
+                            if let Err(e) = r {
+                                tracing::debug!("GDB connection: write failed: {e}");
+                                break End::Lost;
+                            }
+                            Ok(g.into())
+                        }
                         Input::Packet(_) => {
                             // In all-stop mode GDB sends nothing but Ctrl-C while the target
                             // runs; answer an error, as it expects a reply.

@@ -22,6 +22,8 @@ impl SingleThreadResume for GdbTarget {
         self.read_cache = None;
         self.pending_stop = None;
         self.poll_failed = false;
+        self.fileio_waiting = false;
+        self.fileio_out = None;
         tracing::debug!("GDB continue: the target runs until it stops");
         let (r, _) = self.with_host(|host, ctx| -> Result<(), CommandError> {
             let (name, _) = host.current_target()?;

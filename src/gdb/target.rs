@@ -115,6 +115,12 @@ pub struct GdbTarget {
     pub(crate) read_cache: Option<super::base::ReadCache>,
     /// The client's socket, watched for Ctrl-C (0x03) while a `monitor` command runs.
     pub(crate) interrupt_socket: Option<std::net::TcpStream>,
+    /// The firmware's semihosting console output waiting for GDB's console (raw bytes).
+    pub(crate) output: Vec<u8>,
+    /// A semihosting File-I/O request to send GDB (`gdb/fileio.rs`).
+    pub(crate) fileio_out: Option<String>,
+    /// GDB has a File-I/O request and has not replied yet.
+    pub(crate) fileio_waiting: bool,
 }
 
 impl GdbTarget {
@@ -124,6 +130,8 @@ impl GdbTarget {
     pub fn attach(handle: HostHandle, id: u64) -> GdbTarget {
         let origin = Origin::Gdb(id);
         let r = handle.call(move |host| {
+            // From now on the firmware's semihosting output also goes to this session.
+            host.semihosting().gdb_attached(true);
             let mut notes = Vec::new();
             let info = (|| -> Result<(bool, MemoryMap), CommandError> {
                 let fpu = host.with_core(|core, _| core.fpu_support())?;
@@ -201,6 +209,9 @@ impl GdbTarget {
             read_epoch: 0,
             read_cache: None,
             interrupt_socket: None,
+            output: Vec::new(),
+            fileio_out: None,
+            fileio_waiting: false,
         }
     }
 
@@ -294,7 +305,19 @@ impl GdbTarget {
         if let Some(r) = self.pending_stop.take() {
             return Some(r);
         }
-        let r = self.handle.call(poll_on_host);
+        let r = self.handle.call(|h| {
+            let r = poll_on_host(h);
+            let out = h.semihosting().take_gdb_output();
+            (r, out, h.take_fileio_request())
+        });
+        let r = r.map(|(r, out, fileio)| {
+            self.output.extend(out);
+            if let Some(req) = fileio {
+                self.fileio_out = Some(req);
+                self.fileio_waiting = true;
+            }
+            r
+        });
         match r {
             None => Some(SingleThreadStopReason::Signal(Signal::SIGHUP)),
             Some(Ok(None)) => {
@@ -348,9 +371,16 @@ impl GdbTarget {
             }
         }
         match info.reason {
+            // While semihosting is enabled, the only call the host leaves halted is SYS_EXIT
+            // (without `arm semihosting_resexit enable`); its message is already on the console.
+            HaltReason::Breakpoint(BreakpointCause::Semihosting(_))
+                if self.handle.call(|h| h.semihosting().enabled) == Some(true) =>
+            {
+                S::Signal(Signal::SIGTRAP)
+            }
             HaltReason::Breakpoint(BreakpointCause::Semihosting(_)) => {
                 self.note(
-                    "stdbg: the program made a semihosting call, which stdbg does not serve".into(),
+                    "stdbg: the program made a semihosting call (BKPT 0xAB), which stdbg does not serve while semihosting is disabled; fix: `monitor arm semihosting enable`, then `continue`".into(),
                 );
                 S::Signal(Signal::SIGTRAP)
             }
@@ -427,6 +457,7 @@ impl GdbTarget {
             {
                 errors.push(e.to_string());
             }
+            host.semihosting().gdb_attached(false);
             errors
         });
         if let Ok((errors, _)) = r {

@@ -50,9 +50,14 @@ pub fn checksum(body: &[u8]) -> u8 {
 
 /// An `O` (console output) packet carrying `text`, hex encoded.
 pub fn console_packet(text: &str) -> Vec<u8> {
+    console_packet_bytes(text.as_bytes())
+}
+
+/// An `O` packet carrying raw bytes, hex encoded.
+pub fn console_packet_bytes(text: &[u8]) -> Vec<u8> {
     let mut body = String::with_capacity(1 + text.len() * 2);
     body.push('O');
-    for b in text.bytes() {
+    for &b in text {
         body.push_str(&format!("{b:02x}"));
     }
     frame(body.as_bytes())
@@ -89,12 +94,29 @@ impl BufConn {
         Ok(())
     }
 
+    /// Sends raw console output to GDB as `O` packets of up to 1 KiB each (only valid while GDB
+    /// waits for a stop reply).
+    pub fn console_bytes(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        for chunk in bytes.chunks(1024) {
+            self.send(&console_packet_bytes(chunk))?;
+        }
+        Ok(())
+    }
+
     /// Sends stdbg's own reply to an intercepted packet (acknowledged first unless no-ack).
     pub fn reply(&mut self, ack: bool, body: &[u8]) -> std::io::Result<()> {
         if ack {
             self.stream.write_all(b"+")?;
         }
         self.send(&frame(body))
+    }
+
+    /// Acknowledges a packet (`+`) unless in no-ack mode.
+    pub fn ack(&mut self, ack: bool) -> std::io::Result<()> {
+        if ack && !self.mute {
+            self.stream.write_all(b"+")?;
+        }
+        Ok(())
     }
 
     /// Sends the last packet again: the client NAKed it (`-`).

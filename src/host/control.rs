@@ -40,11 +40,13 @@ pub fn reason_name(reason: HaltReason) -> &'static str {
 /// Reads what the halt message needs and formats it: OpenOCD's two lines,
 /// then, when the core is in a fault handler, was halted by a fault vector
 /// catch or is locked up, the decoded fault (`diagnose::fault`), with code
-/// addresses named by `symbolize`.
+/// addresses named by `symbolize`. `suffix` ends the second line (OpenOCD's `, semihosting`:
+/// [`Host::halt_suffix`]).
 pub fn halt_lines(
     core: &mut Core<'_>,
     target: &str,
     reason: &str,
+    suffix: &str,
     symbolize: &dyn Fn(u32) -> Option<String>,
 ) -> Result<Vec<String>, probe_rs::Error> {
     let xpsr: u32 = core.read_core_reg(RegisterId(regsel::XPSR))?;
@@ -53,6 +55,7 @@ pub fn halt_lines(
     let spsel = (special >> 24) & 0x2 != 0 && xpsr & 0x1ff == 0;
     let sp: u32 = core.read_core_reg(RegisterId(if spsel { regsel::PSP } else { regsel::MSP }))?;
     let mut lines = halt_message(target, reason, xpsr, pc, sp, spsel).to_vec();
+    lines[1].push_str(suffix);
     if let Ok(Some(f)) = diagnose::fault::FaultReport::read(core, false) {
         lines.extend(f.explain(symbolize));
     }
@@ -446,9 +449,13 @@ impl Host {
             } else {
                 core.halt(timeout)?;
             }
-            Ok(Some(halt_lines(core, name, "debug-request", &|a| {
-                self.symbolize(a)
-            })?))
+            Ok(Some(halt_lines(
+                core,
+                name,
+                "debug-request",
+                self.halt_suffix(),
+                &|a| self.symbolize(a),
+            )?))
         })?;
         self.set_state(&target, TargetState::Halted);
         if let Some(lines) = lines {
@@ -473,6 +480,8 @@ impl Host {
     /// Resumes the current target, at `addr` when given.
     pub fn resume(&self, ctx: &mut Ctx<'_>, addr: Option<u32>) -> Result<(), CommandError> {
         let (target, _) = self.current_target()?;
+        // A File-I/O call left for GDB is abandoned by a resume (after a Ctrl-C).
+        self.semihosting().fileio_call = None;
         self.fire_event(ctx, &target, "resume-start")?;
         let d = crate::family::debug_of(crate::family::target_line(self, Some(&target)));
         // Where the chip has DBGMCU on its debug bus (the H7's AP2), that is the evidence kept;
@@ -535,7 +544,9 @@ impl Host {
             if !self.before_resume(core, name)? {
                 core.step()?;
             }
-            halt_lines(core, name, "single-step", &|a| self.symbolize(a))
+            halt_lines(core, name, "single-step", self.halt_suffix(), &|a| {
+                self.symbolize(a)
+            })
         })?;
         self.set_state(&target, TargetState::Halted);
         self.announce(ctx, &target, lines.to_vec());
@@ -561,9 +572,13 @@ impl Host {
             if halt {
                 core.reset_and_halt(Duration::from_millis(1000))?;
                 self.reapply_debug_units(core, name)?;
-                Ok(Some(halt_lines(core, name, "debug-request", &|a| {
-                    self.symbolize(a)
-                })?))
+                Ok(Some(halt_lines(
+                    core,
+                    name,
+                    "debug-request",
+                    self.halt_suffix(),
+                    &|a| self.symbolize(a),
+                )?))
             } else if self.has_debug_units(name) {
                 // Halt at the reset vector to put breakpoints/watchpoints back before any code runs.
                 core.reset_and_halt(Duration::from_millis(1000))?;
@@ -670,11 +685,16 @@ impl Host {
         let conn = guard.as_mut()?;
         Some(conn.session.core(idx).and_then(|mut core| {
             let status = core.status()?;
+            // Semihosting calls are served here, transparently (host/semihosting.rs).
+            let status = self.serve_semihosting(&mut core, name, status)?;
             let lines = match status {
                 CoreStatus::Halted(reason) if lines_on_halt => {
-                    Some(halt_lines(&mut core, name, reason_name(reason), &|a| {
+                    let suffix = self.halt_suffix();
+                    let mut l = halt_lines(&mut core, name, reason_name(reason), suffix, &|a| {
                         self.symbolize(a)
-                    })?)
+                    })?;
+                    l.extend(self.semihosting_disabled_note(name, status));
+                    Some(l)
                 }
                 _ => None,
             };

@@ -17,6 +17,9 @@ mod reattach;
 pub mod rtt;
 pub mod rtt_defmt;
 pub mod rtt_server;
+pub mod semihosting;
+mod semihosting_fileio;
+mod semihosting_ops;
 pub mod serial;
 pub mod symbols;
 pub mod target;
@@ -38,6 +41,8 @@ pub enum Shutdown {
     Ok,
     /// `shutdown error`: exit status 1.
     Error,
+    /// The firmware's exit status (semihosting SYS_EXIT, see [`semihosting`]).
+    Code(i32),
 }
 
 /// The shared host state. Cheap to clone (one `Arc`).
@@ -68,6 +73,8 @@ struct HostInner {
     lost_sim: Mutex<Option<crate::sim::Sim>>,
     /// RTT: the control block, its channels, servers and defmt decoder (see [`rtt`]).
     rtt: rtt::RttHub,
+    /// ARM semihosting (see [`semihosting`]).
+    semihosting: Mutex<semihosting::Semihosting>,
 }
 
 impl Host {
@@ -91,6 +98,7 @@ impl Host {
                 jobs: jobs::Jobs::default(),
                 lost_sim: Mutex::new(None),
                 rtt: rtt::RttHub::default(),
+                semihosting: Mutex::default(),
             }),
         };
         let engine = ScriptEngine::new(&host);
@@ -160,6 +168,13 @@ impl Host {
             .script
             .get()
             .expect("script engine is set in Host::new")
+    }
+
+    fn semihosting_state(&self) -> MutexGuard<'_, semihosting::Semihosting> {
+        self.inner
+            .semihosting
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
     }
 
     /// The event bus shared by all front ends.

@@ -125,6 +125,11 @@ impl SerialRouter {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Whether console output goes to stdout too (no REPL prints the event bus there).
+    pub fn prints_stdout(&self) -> bool {
+        self.stdout.load(Ordering::Relaxed)
+    }
+
     /// Console lines are printed on stdout too (false while a REPL runs).
     pub fn set_stdout(&self, on: bool) {
         self.stdout.store(on, Ordering::Relaxed);

@@ -170,6 +170,7 @@ pub fn serve(handle: HostHandle, join: JoinHandle<()>) -> i32 {
     rt.shutdown_timeout(Duration::from_millis(500));
     match host.shutdown_requested() {
         Some(Shutdown::Error) => 1,
+        Some(Shutdown::Code(c)) => c,
         _ => 0,
     }
 }

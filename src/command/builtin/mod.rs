@@ -2,6 +2,7 @@
 //! commands to the registry.
 
 pub mod adapter;
+pub mod arm;
 pub mod breakpoints;
 pub mod dap;
 pub mod doctor;
@@ -39,6 +40,7 @@ pub fn register_all(reg: &mut Registry) {
     doctor::register(reg);
     fault::register(reg);
     rtt::register(reg);
+    arm::register(reg);
     for f in crate::family::all() {
         f.register_commands(reg);
     }

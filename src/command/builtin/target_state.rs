@@ -99,7 +99,7 @@ pub fn register(reg: &mut Registry) {
         let host = ctx.host.clone();
         let sym = move |a: u32| host.symbolize(a);
         let lines = ctx.host.with_core(|core, name| match core.status()? {
-            CoreStatus::Halted(r) => halt_lines(core, name, reason_name(r), &sym).map(Some),
+            CoreStatus::Halted(r) => halt_lines(core, name, reason_name(r), ctx.host.halt_suffix(), &sym).map(Some),
             CoreStatus::LockedUp => Ok(Some(vec![format!("[{name}] target is locked up (a fault escalated to lockup, or the vector table is blank); 'reset halt' recovers")])),
             CoreStatus::Sleeping => Ok(Some(vec![format!("[{name}] target is sleeping (WFI/WFE)")])),
             _ => Ok(None),
