@@ -15,6 +15,8 @@ pub mod jobs;
 pub mod memory;
 mod reattach;
 pub mod serial;
+pub mod swo;
+pub mod swo_out;
 pub mod symbols;
 pub mod target;
 pub mod worker;
@@ -63,6 +65,8 @@ struct HostInner {
     /// The virtual chip of a session dropped because its link was lost, kept for attaching
     /// again (see `reattach.rs`).
     lost_sim: Mutex<Option<crate::sim::Sim>>,
+    /// SWO/ITM trace: TPIU objects, ITM ports, the running capture (see [`swo`]).
+    swo: Mutex<swo::Swo>,
 }
 
 impl Host {
@@ -85,6 +89,7 @@ impl Host {
                 symbols: Mutex::new(None),
                 jobs: jobs::Jobs::default(),
                 lost_sim: Mutex::new(None),
+                swo: Mutex::default(),
             }),
         };
         let engine = ScriptEngine::new(&host);
@@ -95,6 +100,11 @@ impl Host {
     /// A weak reference, for objects owned by the host that must refer back to it.
     pub fn downgrade(&self) -> WeakHost {
         WeakHost(Arc::downgrade(&self.inner))
+    }
+
+    /// The SWO/ITM state behind [`Host::swo`].
+    fn swo_state(&self) -> &Mutex<swo::Swo> {
+        &self.inner.swo
     }
 
     /// The routes of the virtual chip's USART output (`sim uart`).

@@ -125,6 +125,11 @@ impl SerialRouter {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Whether console lines go to stdout too (also used for `[itm0]` lines, `swo.rs`).
+    pub fn stdout_enabled(&self) -> bool {
+        self.stdout.load(Ordering::Relaxed)
+    }
+
     /// Console lines are printed on stdout too (false while a REPL runs).
     pub fn set_stdout(&self, on: bool) {
         self.stdout.store(on, Ordering::Relaxed);

@@ -372,7 +372,7 @@ impl DapProbe for SimProbe {}
 /// the TPIU shifted out (`arm/tpiu.rs`) is received when the capture's mode
 /// and baud match the pin's (SPPR, TRACECLKIN/(ACPR+1), within
 /// [`SWO_BAUD_TOLERANCE`]); otherwise a real receiver sees framing errors
-/// and the bytes are dropped (counted in the chip's trace statistics).
+/// and the bytes are dropped (logged at debug level).
 impl SwoAccess for SimProbe {
     fn enable_swo(&mut self, config: &SwoConfig) -> Result<(), ArmError> {
         let baud = config.baud();
@@ -406,28 +406,26 @@ impl SwoAccess for SimProbe {
         };
         let end = std::time::Instant::now() + timeout;
         loop {
-            let (bytes, pin_baud, manchester) = self.sim.shared().with_chip(|c| {
-                let b = c.take_swo();
-                let t = &c.itm.tpiu;
-                let hz = c.hclk_hz();
-                (b, hz / (t.acpr as u64 + 1), t.sppr == tpiu::SPPR_MANCHESTER)
-            });
-            if !bytes.is_empty() {
-                let err = (pin_baud as f64 - cap.baud as f64).abs() / cap.baud as f64;
+            let segments = self.sim.shared().with_chip(|c| c.take_swo());
+            let mut got = Vec::new();
+            for seg in segments {
+                let manchester = seg.sppr == tpiu::SPPR_MANCHESTER;
+                let err = (seg.baud as f64 - cap.baud as f64).abs() / cap.baud as f64;
                 if manchester != cap.manchester || err > SWO_BAUD_TOLERANCE {
                     tracing::debug!(
-                        "virtual probe: {} SWO bytes at {pin_baud} Bd ({}) not received by a capture at {} Bd ({})",
-                        bytes.len(),
+                        "virtual probe: {} SWO bytes at {} Bd ({}) not received by a capture at {} Bd ({})",
+                        seg.bytes.len(),
+                        seg.baud,
                         if manchester { "Manchester" } else { "NRZ" },
                         cap.baud,
                         if cap.manchester { "Manchester" } else { "NRZ" }
                     );
-                    return Ok(Vec::new());
+                    continue;
                 }
-                return Ok(bytes);
+                got.extend(seg.bytes);
             }
-            if std::time::Instant::now() >= end {
-                return Ok(Vec::new());
+            if !got.is_empty() || std::time::Instant::now() >= end {
+                return Ok(got);
             }
             std::thread::sleep(std::time::Duration::from_millis(1));
         }

@@ -208,10 +208,11 @@ impl Chip {
         }
     }
 
-    /// What left the SWO pin since the last call (the probe's capture).
-    pub(crate) fn take_swo(&mut self) -> Vec<u8> {
+    /// What left the SWO pin since the last call (the probe's capture), in
+    /// runs of one pin setting.
+    pub(crate) fn take_swo(&mut self) -> Vec<super::tpiu::Segment> {
         let cx = self.trace_cx();
-        self.itm.tpiu.take_output(&cx)
+        self.itm.tpiu.take_segments(&cx)
     }
 
     /// When the trace FIFO next changes (a byte finishes on the wire), if

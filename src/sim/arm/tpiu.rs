@@ -47,6 +47,17 @@ pub(crate) const FFCR_ENFCONT: u32 = 1 << 1;
 /// capture buffer overflowing, not the target's FIFO).
 const OUT_LIMIT: usize = 1 << 20;
 
+/// Bytes that left the SWO pin with one pin setting: a receiver set to
+/// another protocol or baud rate gets framing errors instead of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Segment {
+    /// SPPR when they were sent (1 Manchester, 2 NRZ).
+    pub sppr: u32,
+    /// The pin's bit rate, TRACECLKIN / (ACPR + 1), Hz.
+    pub baud: u64,
+    pub bytes: Vec<u8>,
+}
+
 /// What a trace access needs from the rest of the chip.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct TraceCx {
@@ -72,8 +83,9 @@ pub(crate) struct Tpiu {
     line_free: Ps,
     /// The formatter's ID for the ITM's bytes (ITM_TCR.TraceBusID).
     pub trace_id: u8,
-    /// What left the SWO pin and the probe has not taken yet.
-    out: Vec<u8>,
+    /// What left the SWO pin and the probe has not taken yet, in runs of
+    /// one pin setting.
+    out: Vec<Segment>,
     /// Bytes that left the TPIU since power-on (pin or not).
     pub sent: u64,
 }
@@ -176,10 +188,20 @@ impl Tpiu {
             self.line_free += bps;
             self.sent += 1;
             if cx.pin && self.sppr != SPPR_SYNC {
-                if self.out.len() >= OUT_LIMIT {
-                    self.out.drain(..OUT_LIMIT / 2);
+                let baud = cx.traceclk_hz / (self.acpr as u64 + 1);
+                match self.out.last_mut() {
+                    Some(seg) if seg.sppr == self.sppr && seg.baud == baud => {
+                        if seg.bytes.len() >= OUT_LIMIT {
+                            seg.bytes.drain(..OUT_LIMIT / 2);
+                        }
+                        seg.bytes.push(b);
+                    }
+                    _ => self.out.push(Segment {
+                        sppr: self.sppr,
+                        baud,
+                        bytes: vec![b],
+                    }),
                 }
-                self.out.push(b);
             }
         }
         if !self.busy() {
@@ -203,10 +225,16 @@ impl Tpiu {
         true
     }
 
-    /// Takes what left the SWO pin since the last call.
-    pub(crate) fn take_output(&mut self, cx: &TraceCx) -> Vec<u8> {
+    /// Takes what left the SWO pin since the last call, by pin setting.
+    pub(crate) fn take_segments(&mut self, cx: &TraceCx) -> Vec<Segment> {
         self.advance(cx);
         std::mem::take(&mut self.out)
+    }
+
+    /// Takes what left the SWO pin since the last call, whatever the setting.
+    #[cfg(test)]
+    pub(crate) fn take_output(&mut self, cx: &TraceCx) -> Vec<u8> {
+        self.take_segments(cx).into_iter().flat_map(|s| s.bytes).collect()
     }
 }
 
