@@ -346,8 +346,14 @@ impl Host {
             .get_arm_interface()
             .and_then(|i| i.enable_swo(&cfg))
             .map_err(|e| {
+                let mut text = e.to_string();
+                let mut src = std::error::Error::source(&e);
+                while let Some(s) = src {
+                    text = format!("{text}: {s}");
+                    src = s.source();
+                }
                 failed(format!(
-                    "Failed to start adapter's trace: {e}. The probe must capture SWO (ST-LINK/V2 and later, J-Link, CMSIS-DAP with SWO) at {pin_freq} Hz; choose another '-pin-freq', or '-output external'"
+                    "Failed to start adapter's trace: {text}. The probe must capture SWO (ST-LINK/V2 and later, J-Link, CMSIS-DAP with SWO) at {pin_freq} Hz; choose another '-pin-freq', or '-output external'"
                 ))
             })
     }
@@ -479,13 +485,20 @@ impl Host {
             for p in c.itm.feed(&data) {
                 match p {
                     ItmPacket::Instrumentation { port: 0, payload } => {
-                        lines.extend(c.lines.feed(&payload).into_iter().map(|l| format!("[itm0] {l}")));
+                        lines.extend(
+                            c.lines
+                                .feed(&payload)
+                                .into_iter()
+                                .map(|l| format!("[itm0] {l}")),
+                        );
                     }
                     ItmPacket::Instrumentation { port, payload } => {
                         tracing::debug!("ITM port {port}: {payload:02x?}");
                     }
                     ItmPacket::Overflow => {
-                        tracing::warn!("ITM overflow: the target's trace FIFO was full and packets were lost (a faster SWO pin frequency, or fewer writes, avoid it)");
+                        tracing::warn!(
+                            "ITM overflow: the target's trace FIFO was full and packets were lost (a faster SWO pin frequency, or fewer writes, avoid it)"
+                        );
                     }
                 }
             }

@@ -19,11 +19,11 @@
 use std::sync::Arc;
 
 use probe_rs::CoreStatus;
+use probe_rs::architecture::arm::swo::{SwoAccess, SwoConfig, SwoMode};
 use probe_rs::architecture::arm::{
     ArmCommunicationInterface, ArmDebugInterface, ArmError, DapError, DapProbe, RawDapAccess,
     RegisterAddress, sequences::ArmDebugSequence,
 };
-use probe_rs::architecture::arm::swo::{SwoAccess, SwoConfig, SwoMode};
 use probe_rs::probe::{DebugProbe, DebugProbeError, ProbeError, WireProtocol};
 
 use super::Sim;

@@ -73,6 +73,7 @@ int main(void)
         ITM_STIM16(1) = (uint16_t)n;
         itm_wait(1);
         ITM_STIM32(1) = 0x12345678u + n;
+        itm_wait(2);
         ITM_STIM8(2) = 'x';
         itm_lines = n + 1u;
         delay(20000u);

@@ -8,8 +8,7 @@ use super::{parse_u32, parse_u64};
 use crate::command::{CommandError, Ctx, Mode, Registry, bad_args, command, usage_error};
 use crate::host::swo::{EVENTS, Protocol, TpiuObject};
 
-const OPTIONS: &str =
-    "-port-width, -protocol, -formatter, -traceclk, -pin-freq, -output, -event, -dap, -ap-num, or -baseaddr";
+const OPTIONS: &str = "-port-width, -protocol, -formatter, -traceclk, -pin-freq, -output, -event, -dap, -ap-num, or -baseaddr";
 const BOOLS: [(&str, bool); 8] = [
     ("on", true),
     ("yes", true),
@@ -26,11 +25,15 @@ fn failed(msg: impl Into<String>) -> CommandError {
 }
 
 fn parse_bool(s: &str, what: &str) -> Result<bool, CommandError> {
-    BOOLS.iter().find(|(n, _)| *n == s).map(|(_, b)| *b).ok_or_else(|| {
-        failed(format!(
-            "bad {what} \"{s}\": must be on, yes, 1, true, off, no, 0, or false"
-        ))
-    })
+    BOOLS
+        .iter()
+        .find(|(n, _)| *n == s)
+        .map(|(_, b)| *b)
+        .ok_or_else(|| {
+            failed(format!(
+                "bad {what} \"{s}\": must be on, yes, 1, true, off, no, 0, or false"
+            ))
+        })
 }
 
 /// Applies `configure` options (also those of `create`) to `obj`.
@@ -61,7 +64,9 @@ fn configure(ctx: &Ctx<'_>, obj: &mut TpiuObject, args: &[String]) -> Result<(),
             "-ap-num" => {
                 let n = parse_u32(val(1)?)?;
                 obj.ap_num = Some(u8::try_from(n).map_err(|_| {
-                    failed(format!("-ap-num {n}: an access port number is 0 to 255 (ADIv5 APSEL)"))
+                    failed(format!(
+                        "-ap-num {n}: an access port number is 0 to 255 (ADIv5 APSEL)"
+                    ))
                 })?);
             }
             "-baseaddr" => obj.base = parse_u32(val(1)?)?,
@@ -77,7 +82,9 @@ fn configure(ctx: &Ctx<'_>, obj: &mut TpiuObject, args: &[String]) -> Result<(),
             "-protocol" => {
                 let p = val(1)?;
                 obj.protocol = Protocol::parse(p).ok_or_else(|| {
-                    failed(format!("bad protocol \"{p}\": must be sync, uart, or manchester"))
+                    failed(format!(
+                        "bad protocol \"{p}\": must be sync, uart, or manchester"
+                    ))
                 })?;
             }
             "-formatter" => obj.formatter = parse_bool(val(1)?, "formatter")?,
@@ -172,7 +179,12 @@ fn create(ctx: &mut Ctx<'_>, args: &[String]) -> Result<(), CommandError> {
     };
     let taken = ctx.host.registry().get(name).is_some()
         || ctx.host.swo().has(name)
-        || ctx.host.targets().list.iter().any(|t| t.name == *name || t.dap == *name);
+        || ctx
+            .host
+            .targets()
+            .list
+            .iter()
+            .any(|t| t.name == *name || t.dap == *name);
     if taken {
         return Err(failed(format!(
             "cannot create TPIU object because a command with name '{name}' already exists; choose another name"
@@ -259,7 +271,10 @@ fn deprecated_config(ctx: &mut Ctx<'_>, args: &[String]) -> Result<(), CommandEr
 
 /// Braces a word for the command parser when it has blanks or special characters.
 fn quote(s: &str) -> String {
-    if s.is_empty() || s.chars().any(|c| c.is_whitespace() || "{}\";\\$[]".contains(c)) {
+    if s.is_empty()
+        || s.chars()
+            .any(|c| c.is_whitespace() || "{}\";\\$[]".contains(c))
+    {
         format!("{{{s}}}")
     } else {
         s.to_string()
@@ -294,8 +309,13 @@ pub fn register(reg: &mut Registry) {
                 if !args.is_empty() {
                     return Err(failed("wrong # args: 'tpiu names' takes no parameters"));
                 }
-                let names: Vec<String> =
-                    ctx.host.swo().objects.iter().map(|o| o.name.clone()).collect();
+                let names: Vec<String> = ctx
+                    .host
+                    .swo()
+                    .objects
+                    .iter()
+                    .map(|o| o.name.clone())
+                    .collect();
                 ctx.println(names.join(" "));
                 Ok(())
             },
@@ -365,7 +385,13 @@ pub fn register(reg: &mut Registry) {
 /// `words[0]` names none.
 pub fn dispatch_object(ctx: &mut Ctx<'_>, words: &[String]) -> Option<Result<(), CommandError>> {
     let name = words.first()?;
-    let obj = ctx.host.swo().objects.iter().find(|o| o.name == *name).cloned()?;
+    let obj = ctx
+        .host
+        .swo()
+        .objects
+        .iter()
+        .find(|o| o.name == *name)
+        .cloned()?;
     let sub = words.get(1).map(String::as_str);
     let rest = words.get(2..).unwrap_or(&[]);
     Some(match sub {

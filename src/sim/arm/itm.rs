@@ -24,7 +24,7 @@
 
 use super::super::chip::Chip;
 use super::romtable::{ITM_ID, id_register};
-use super::tpiu::{MAX_PACKET, TraceCx, Tpiu};
+use super::tpiu::{MAX_PACKET, Tpiu, TraceCx};
 
 /// ITM_TCR bits.
 pub(crate) mod tcr {
@@ -265,7 +265,14 @@ mod tests {
         assert_eq!(out, [0x0A, 0x34, 0x12, 0x01, b'd']);
         // ITMENA off: nothing.
         itm.write(0xE80, 4, 0, Source::Debug, true, &cx(0));
-        itm.write(0x000, 1, b'e' as u32, Source::Cpu(true), true, &cx(u64::MAX / 2));
+        itm.write(
+            0x000,
+            1,
+            b'e' as u32,
+            Source::Cpu(true),
+            true,
+            &cx(u64::MAX / 2),
+        );
         assert!(itm.tpiu.take_output(&cx(u64::MAX / 2 + 1)).is_empty());
     }
 
@@ -289,14 +296,28 @@ mod tests {
         // 8 MHz, ACPR 0: 1.25 µs a byte. Three 4-byte packets fill the FIFO.
         for k in 0..3 {
             assert_eq!(itm.read(0x000, &cx(0)), 1, "packet {k}");
-            itm.write(0x000, 4, 0x0403_0201 * (k + 1), Source::Cpu(true), true, &cx(0));
+            itm.write(
+                0x000,
+                4,
+                0x0403_0201 * (k + 1),
+                Source::Cpu(true),
+                true,
+                &cx(0),
+            );
         }
         assert_eq!(itm.read(0x000, &cx(0)), 0);
         assert_ne!(itm.read(0xE80, &cx(0)) & tcr::BUSY, 0);
         itm.write(0x000, 1, b'X' as u32, Source::Cpu(true), true, &cx(0));
         assert_eq!(itm.lost, 1);
         // Later, room again: 0x70 then the packet.
-        itm.write(0x000, 1, b'Y' as u32, Source::Cpu(true), true, &cx(20_000_000));
+        itm.write(
+            0x000,
+            1,
+            b'Y' as u32,
+            Source::Cpu(true),
+            true,
+            &cx(20_000_000),
+        );
         let out = itm.tpiu.take_output(&cx(1_000_000_000));
         let mut want = Vec::new();
         for k in 1..=3u8 {

@@ -161,7 +161,12 @@ fn in_itm(a: u32) -> bool {
 pub(crate) fn execute_at(chip: &mut Chip, pc: u32, hw1: u16) -> Option<u64> {
     let a = decode(
         hw1,
-        || chip.port.debug_read(pc.wrapping_add(2), 2).ok().map(|v| v as u16),
+        || {
+            chip.port
+                .debug_read(pc.wrapping_add(2), 2)
+                .ok()
+                .map(|v| v as u16)
+        },
         |n| chip.core.reg(n),
     )?;
     if !a.load && a.addr & !3 == DEMCR {
@@ -220,7 +225,10 @@ mod tests {
     fn decodes_the_forms_compilers_emit_for_itm_writes() {
         // strb r0, [r1]
         let a = decode(0x7008, || None, regs).unwrap();
-        assert_eq!((a.addr, a.size, a.load, a.rt, a.len), (0xE000_0000, 1, false, 0, 2));
+        assert_eq!(
+            (a.addr, a.size, a.load, a.rt, a.len),
+            (0xE000_0000, 1, false, 0, 2)
+        );
         // str r0, [r1, #4]
         let a = decode(0x6048, || None, regs).unwrap();
         assert_eq!((a.addr, a.size), (0xE000_0004, 4));

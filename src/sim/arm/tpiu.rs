@@ -234,7 +234,10 @@ impl Tpiu {
     /// Takes what left the SWO pin since the last call, whatever the setting.
     #[cfg(test)]
     pub(crate) fn take_output(&mut self, cx: &TraceCx) -> Vec<u8> {
-        self.take_segments(cx).into_iter().flat_map(|s| s.bytes).collect()
+        self.take_segments(cx)
+            .into_iter()
+            .flat_map(|s| s.bytes)
+            .collect()
     }
 }
 
@@ -324,10 +327,7 @@ mod tests {
     fn full_frame_layout() {
         let data: Vec<u8> = (1..=14).collect();
         let f = format_frame(1, &data);
-        assert_eq!(
-            f,
-            [3, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 0]
-        );
+        assert_eq!(f, [3, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 0]);
         // Bit 0 of the data on even bytes 2..14 goes to byte 15, bits 1..7.
         let f = format_frame(1, &[0xFF; 14]);
         let mut want = [0xFF; 16];
