@@ -126,7 +126,7 @@ fn formatter_frames_carry_the_same_stream_with_the_itm_id() {
     sim.run_for(Duration::from_millis(200));
     let out = read_swo(&mut session);
     assert!(
-        out.len() >= 160 && out.len() % 16 == 0,
+        out.len() >= 160 && out.len().is_multiple_of(16),
         "{} bytes",
         out.len()
     );

@@ -352,7 +352,9 @@ impl Chip {
         {
             return Pre::Done(n);
         }
-        if let Some(n) = super::arm::itm_cpu::execute_at(self, pc, hw1 as u16) {
+        if super::arm::itm_cpu::may_be_load_store(hw1 as u16)
+            && let Some(n) = super::arm::itm_cpu::execute_at(self, pc, hw1 as u16)
+        {
             // The trace FIFO's next change moves (`refresh_soc`).
             self.rl.event_dirty = true;
             return Pre::Done(n);

@@ -150,6 +150,14 @@ fn decode(hw1: u16, hw2: impl FnOnce() -> Option<u16>, r: impl Fn(u8) -> u32) ->
     }
 }
 
+/// A cheap look at the first halfword: whether the instruction can be one of
+/// the loads or stores [`execute_at`] handles (the run loop asks before
+/// every instruction).
+#[inline(always)]
+pub(crate) fn may_be_load_store(hw1: u16) -> bool {
+    matches!(hw1 >> 11, 0b01010..=0b10001) || hw1 >> 9 == 0b111_1100
+}
+
 /// Whether `a` is in the ITM's 4 KiB.
 #[inline]
 fn in_itm(a: u32) -> bool {

@@ -259,7 +259,7 @@ pub(crate) fn format_frame(id: u8, data: &[u8]) -> [u8; 16] {
     }
     if n < 14 {
         let next = n + 1;
-        if next % 2 == 0 {
+        if next.is_multiple_of(2) {
             // An even slot is free: change to the null source there.
             f[next] = 0x01;
         } else {
