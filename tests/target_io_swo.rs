@@ -588,3 +588,27 @@ fn openocd_syntax_errors_say_what_and_how_to_fix() {
     ]);
     common::assert_has(&all, "SWO pin data rate adjusted to 18000000 Hz");
 }
+
+#[test]
+fn probe_rs_setup_tracing_and_read_trace_data_get_the_stream() {
+    use probe_rs::architecture::arm::component::TraceSink;
+    let sim = fresh();
+    let mut session = attach(&sim).unwrap();
+    download(&mut session, &firmware("f103-itm.elf")).unwrap();
+    session.core(0).unwrap().reset_and_halt(TIMEOUT).unwrap();
+    // probe-rs's own SWO path: DWT, ITM (all ports, timestamps asked for), TPIU, probe capture.
+    session
+        .setup_tracing(0, TraceSink::Swo(SwoConfig::new(HCLK).set_baud(1_000_000)))
+        .unwrap();
+    session
+        .core(0)
+        .unwrap()
+        .write_word_32(DBGMCU_CR, 0x20)
+        .unwrap();
+    session.core(0).unwrap().run().unwrap();
+    sim.run_for(Duration::from_millis(200));
+    let out = session.read_trace_data().unwrap();
+    let want = stream(100);
+    assert!(out.len() > 300, "{} bytes: {out:02x?}", out.len());
+    assert_eq!(out[..], want[..out.len()]);
+}

@@ -7,7 +7,8 @@
 //!   (SWO prescaler, 13 bits), SPPR (0 = synchronous parallel port,
 //!   1 = SWO Manchester, 2 = SWO NRZ/UART; reset 1), FFCR (EnFCont bit 1,
 //!   TrigIn bit 8; reset 0x102 as on the Cortex-M3), FFSR, DEVID 0xCA1
-//!   (NRZ and Manchester supported, synchronous port supported);
+//!   (NRZ and Manchester supported, synchronous port supported), DEVTYPE 0x11
+//!   (trace port: what probe-rs's ROM-table walk looks for);
 //! * the SWO output: the pin's bit rate is TRACECLKIN / (ACPR + 1), where
 //!   TRACECLKIN is the core clock (HCLK, the STM32 ties it there: RM0008
 //!   §31.17.2); a byte takes 10 bit times in NRZ (start, 8 data, stop) and 8
@@ -121,6 +122,7 @@ impl Tpiu {
             0x300 => 1 << 3,
             0x304 => self.ffcr,
             0xFC8 => 0xCA1, // DEVID (Cortex-M3 TRM §11.2): NRZ, Manchester, async clock, 1 input
+            0xFCC => 0x11,  // DEVTYPE: trace sink, trace port (DDI 0314H §9.3)
             _ => 0,
         }
     }
