@@ -612,3 +612,32 @@ fn probe_rs_setup_tracing_and_read_trace_data_get_the_stream() {
     assert!(out.len() > 300, "{} bytes: {out:02x?}", out.len());
     assert_eq!(out[..], want[..out.len()]);
 }
+
+#[test]
+fn enable_before_init_is_deferred_to_tpiu_init() {
+    let dir = common::tempdir();
+    let storage = common::programmed_chip(dir.path(), "f103-itm.elf");
+    let (code, all, lines) = {
+        let r = common::board_run(
+            dir.path(),
+            &storage,
+            &[],
+            &[
+                "itm port 0 on",
+                "stm32f1x.tpiu configure -protocol uart -traceclk 8000000 -pin-freq 500000 -output -",
+                "stm32f1x.tpiu enable",
+                "init",
+                "reset run",
+                "sleep 300",
+                "stm32f1x.tpiu cget -pin-freq",
+                "shutdown",
+            ],
+        );
+        let all = format!("{}{}", r.stdout, r.stderr);
+        (r.code, all, r.stdout.lines().map(String::from).collect::<Vec<_>>())
+    };
+    assert_eq!(code, 0, "{all}");
+    // `-output -`: consoles only; the firmware restarted at reset, so its first line is there.
+    assert!(lines.iter().any(|l| l == "[itm0] hello 0"), "{all}");
+    assert!(lines.iter().any(|l| l == "500000"), "{all}");
+}
