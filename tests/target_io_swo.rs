@@ -634,7 +634,11 @@ fn enable_before_init_is_deferred_to_tpiu_init() {
             ],
         );
         let all = format!("{}{}", r.stdout, r.stderr);
-        (r.code, all, r.stdout.lines().map(String::from).collect::<Vec<_>>())
+        (
+            r.code,
+            all,
+            r.stdout.lines().map(String::from).collect::<Vec<_>>(),
+        )
     };
     assert_eq!(code, 0, "{all}");
     // `-output -`: consoles only; the firmware restarted at reset, so its first line is there.
