@@ -48,6 +48,9 @@ pub mod itm {
     pub const DEMCR: u32 = 0xE000_EDFC;
     pub const TRCENA: u32 = 1 << 24;
 }
+/// How long one poll waits for SWO data: probe-rs's `read_swo` default (a zero timeout
+/// is an endless USB read on some drivers).
+const READ_TIMEOUT: Duration = Duration::from_millis(10);
 /// The largest ACPR prescaler (13 bits + 1).
 const MAX_PRESCALER: u32 = 0x2000;
 /// The ITM's trace bus ID (OpenOCD's default `trace_bus_id`), also the formatter's source ID.
@@ -449,7 +452,7 @@ impl Host {
             Some(c) => c
                 .session
                 .get_arm_interface()
-                .and_then(|i| i.read_swo_timeout(Duration::ZERO)),
+                .and_then(|i| i.read_swo_timeout(READ_TIMEOUT)),
             None => return,
         };
         let bytes = match r {
