@@ -355,6 +355,13 @@ mod tests {
             pin: true,
         };
         assert_eq!(t.byte_ps(72_000_000), 10_000_000);
+        // Manchester: 8 bit times a byte.
+        let m = Tpiu {
+            sppr: SPPR_MANCHESTER,
+            acpr: 71,
+            ..Tpiu::default()
+        };
+        assert_eq!(m.byte_ps(72_000_000), 8_000_000);
         assert!(t.push(&[1, 0x41], &cx(0)));
         assert!(t.take_output(&cx(9_999_999)).is_empty());
         assert_eq!(t.take_output(&cx(10_000_000)), [1]);
