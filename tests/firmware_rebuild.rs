@@ -16,8 +16,9 @@ use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-const ELFS: [&str; 28] = [
+const ELFS: [&str; 29] = [
     "f103-blinky.elf",
+    "f103-itm.elf",
     "f103-big.elf",
     "f103-too-big.elf",
     "f103-swd-off.elf",

@@ -191,6 +191,9 @@ pub fn dispatch_words(ctx: &mut Ctx<'_>, words: &[String]) -> Result<(), Command
             Some((spec, n)) => (spec.clone(), n),
             None => {
                 drop(reg);
+                if let Some(r) = builtin::trace::dispatch_object(ctx, words) {
+                    return r; // <tpiu> configure|cget|enable|disable
+                }
                 if let Some(r) = dispatch_on_named(ctx, words) {
                     return r;
                 }

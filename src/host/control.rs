@@ -272,6 +272,7 @@ impl Host {
             );
         }
         self.fire_event(ctx, &target, "examine-end")?;
+        self.tpiu_init(ctx)?; // OpenOCD's init runs 'tpiu init' (host/swo.rs)
         Ok(())
     }
 
@@ -704,6 +705,7 @@ impl Host {
 
     /// Polls running targets; announces halts to every console.
     pub fn poll_targets(&self) {
+        self.poll_swo(); // SWO/ITM capture (host/swo.rs)
         let running: Vec<(String, usize)> = {
             let t = self.targets();
             t.list

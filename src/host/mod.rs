@@ -21,6 +21,8 @@ pub mod semihosting;
 mod semihosting_fileio;
 mod semihosting_ops;
 pub mod serial;
+pub mod swo;
+pub mod swo_out;
 pub mod symbols;
 pub mod target;
 pub mod worker;
@@ -75,6 +77,8 @@ struct HostInner {
     rtt: rtt::RttHub,
     /// ARM semihosting (see [`semihosting`]).
     semihosting: Mutex<semihosting::Semihosting>,
+    /// SWO/ITM trace: TPIU objects, ITM ports, the running capture (see [`swo`]).
+    swo: Mutex<swo::Swo>,
 }
 
 impl Host {
@@ -99,6 +103,7 @@ impl Host {
                 lost_sim: Mutex::new(None),
                 rtt: rtt::RttHub::default(),
                 semihosting: Mutex::default(),
+                swo: Mutex::default(),
             }),
         };
         let engine = ScriptEngine::new(&host);
@@ -109,6 +114,11 @@ impl Host {
     /// A weak reference, for objects owned by the host that must refer back to it.
     pub fn downgrade(&self) -> WeakHost {
         WeakHost(Arc::downgrade(&self.inner))
+    }
+
+    /// The SWO/ITM state behind [`Host::swo`].
+    fn swo_state(&self) -> &Mutex<swo::Swo> {
+        &self.inner.swo
     }
 
     /// The routes of the virtual chip's USART output (`sim uart`).

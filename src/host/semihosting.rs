@@ -459,7 +459,7 @@ impl Host {
             }
             lines
         };
-        if self.serial().prints_stdout() {
+        if self.serial().stdout_enabled() {
             if class == Class::Stderr {
                 let mut e = std::io::stderr().lock();
                 let _ = e.write_all(bytes);

@@ -125,17 +125,13 @@ impl SerialRouter {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Whether console output goes to stdout too (no REPL prints the event bus there).
-    pub fn prints_stdout(&self) -> bool {
-        self.stdout.load(Ordering::Relaxed)
-    }
-
     /// Console lines are printed on stdout too (false while a REPL runs).
     pub fn set_stdout(&self, on: bool) {
         self.stdout.store(on, Ordering::Relaxed);
     }
 
-    /// Whether console lines are printed on stdout too (RTT lines follow the same rule).
+    /// Whether console lines are printed on stdout too (false while a REPL runs); RTT, ITM and
+    /// semihosting output follow the same rule.
     pub fn stdout_enabled(&self) -> bool {
         self.stdout.load(Ordering::Relaxed)
     }

@@ -19,14 +19,16 @@
 use std::sync::Arc;
 
 use probe_rs::CoreStatus;
+use probe_rs::architecture::arm::swo::{SwoAccess, SwoConfig, SwoMode};
 use probe_rs::architecture::arm::{
     ArmCommunicationInterface, ArmDebugInterface, ArmError, DapError, DapProbe, RawDapAccess,
     RegisterAddress, sequences::ArmDebugSequence,
 };
-use probe_rs::probe::{DebugProbe, DebugProbeError, WireProtocol};
+use probe_rs::probe::{DebugProbe, DebugProbeError, ProbeError, WireProtocol};
 
 use super::Sim;
 use super::arm::dp::Ack;
+use super::arm::tpiu;
 use super::chip::Chip;
 
 /// SWCLK frequencies the probe can generate, kHz (highest first).
@@ -41,6 +43,32 @@ const BATCH_WRITES: u32 = 101;
 const WAIT_RETRY: u32 = 0xFFFF;
 const RDBUFF: u8 = 0xC;
 
+/// SWO baud rates the probe's UART/Manchester capture accepts, Hz (a
+/// CMSIS-DAP v2 probe's DAP_SWO_Baudrate range; the model's choice).
+pub const SWO_BAUD_RANGE: std::ops::RangeInclusive<u32> = 1_200..=12_000_000;
+/// Relative baud error a UART receiver tolerates (about half a bit over a
+/// 10-bit frame): beyond it the capture gets framing errors, not bytes.
+const SWO_BAUD_TOLERANCE: f64 = 0.03;
+
+/// The virtual probe's own SWO errors.
+#[derive(Debug, thiserror::Error)]
+pub enum SimSwoError {
+    /// The baud rate is outside what the capture can do.
+    #[error(
+        "the virtual probe cannot capture SWO at {baud} Bd: its SWO capture takes {min}..={max} Bd. Choose a pin frequency in that range (-pin-freq) and a TRACECLKIN/(ACPR+1) that gives it"
+    )]
+    Baud { baud: u32, min: u32, max: u32 },
+}
+
+impl ProbeError for SimSwoError {}
+
+/// How the probe's SWO capture is set up (`SwoAccess::enable_swo`).
+#[derive(Debug, Clone, Copy)]
+struct SwoCapture {
+    manchester: bool,
+    baud: u32,
+}
+
 /// The probe of a [`Sim`]: implements `DebugProbe`, `RawDapAccess` and `DapProbe`.
 /// Obtain it from [`Sim::probe`] and hand it to
 /// `probe_rs::probe::Probe::from_specific_probe(Box::new(..))`.
@@ -49,6 +77,8 @@ pub struct SimProbe {
     speed_khz: u32,
     /// Writes sent in the current (not yet checked) DAP_Transfer batch.
     pending_writes: u32,
+    /// SWO capture, when enabled.
+    swo: Option<SwoCapture>,
 }
 
 impl std::fmt::Debug for SimProbe {
@@ -107,6 +137,7 @@ impl SimProbe {
             sim,
             speed_khz: DEFAULT_SPEED_KHZ,
             pending_writes: 0,
+            swo: None,
         }
     }
 
@@ -206,6 +237,14 @@ impl DebugProbe for SimProbe {
     }
 
     fn try_as_dap_probe(&mut self) -> Option<&mut dyn DapProbe> {
+        Some(self)
+    }
+
+    fn get_swo_interface(&self) -> Option<&dyn SwoAccess> {
+        Some(self)
+    }
+
+    fn get_swo_interface_mut(&mut self) -> Option<&mut dyn SwoAccess> {
         Some(self)
     }
 
@@ -328,3 +367,71 @@ impl RawDapAccess for SimProbe {
 }
 
 impl DapProbe for SimProbe {}
+
+/// The SWO capture of a CMSIS-DAP v2 probe on the chip's TRACESWO pin: what
+/// the TPIU shifted out (`arm/tpiu.rs`) is received when the capture's mode
+/// and baud match the pin's (SPPR, TRACECLKIN/(ACPR+1), within
+/// [`SWO_BAUD_TOLERANCE`]); otherwise a real receiver sees framing errors
+/// and the bytes are dropped (logged at debug level).
+impl SwoAccess for SimProbe {
+    fn enable_swo(&mut self, config: &SwoConfig) -> Result<(), ArmError> {
+        let baud = config.baud();
+        if !SWO_BAUD_RANGE.contains(&baud) {
+            let e = SimSwoError::Baud {
+                baud,
+                min: *SWO_BAUD_RANGE.start(),
+                max: *SWO_BAUD_RANGE.end(),
+            };
+            return Err(ArmError::Probe(DebugProbeError::ProbeSpecific(e.into())));
+        }
+        // What the pin sent before the capture started is not received.
+        self.sim.shared().with_chip(|c| drop(c.take_swo()));
+        self.swo = Some(SwoCapture {
+            manchester: matches!(config.mode(), SwoMode::Manchester),
+            baud,
+        });
+        Ok(())
+    }
+
+    fn disable_swo(&mut self) -> Result<(), ArmError> {
+        self.swo = None;
+        Ok(())
+    }
+
+    /// What arrived since the last read; waits up to `timeout` (wall time)
+    /// for the first byte while the chip runs.
+    fn read_swo_timeout(&mut self, timeout: std::time::Duration) -> Result<Vec<u8>, ArmError> {
+        let Some(cap) = self.swo else {
+            return Ok(Vec::new());
+        };
+        let end = std::time::Instant::now() + timeout;
+        loop {
+            let segments = self.sim.shared().with_chip(|c| c.take_swo());
+            let mut got = Vec::new();
+            for seg in segments {
+                let manchester = seg.sppr == tpiu::SPPR_MANCHESTER;
+                let err = (seg.baud as f64 - cap.baud as f64).abs() / cap.baud as f64;
+                if manchester != cap.manchester || err > SWO_BAUD_TOLERANCE {
+                    tracing::debug!(
+                        "virtual probe: {} SWO bytes at {} Bd ({}) not received by a capture at {} Bd ({})",
+                        seg.bytes.len(),
+                        seg.baud,
+                        if manchester { "Manchester" } else { "NRZ" },
+                        cap.baud,
+                        if cap.manchester { "Manchester" } else { "NRZ" }
+                    );
+                    continue;
+                }
+                got.extend(seg.bytes);
+            }
+            if !got.is_empty() || std::time::Instant::now() >= end {
+                return Ok(got);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    }
+
+    fn swo_buffer_size(&mut self) -> Option<usize> {
+        Some(8192)
+    }
+}

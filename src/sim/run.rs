@@ -74,6 +74,8 @@ struct Mode {
     fp64: bool,
     /// The core has an FPU: FPSCR is kept across exception entry (`arm/fpctx.rs`).
     fpu: bool,
+    /// DEMCR.TRCENA: the core's ITM accesses are executed here (`arm/itm_cpu.rs`).
+    trcena: bool,
 }
 
 /// The idle detector's state.
@@ -144,8 +146,10 @@ impl Chip {
             let rc = &mut self.rl.refclock;
             self.core.with_sys(|s| rc.track(s));
         }
+        let trcena = self.trcena();
         Mode {
-            pre: debugen || fp64,
+            pre: debugen || fp64 || trcena,
+            trcena,
             debugen,
             fpb: debugen && fpb,
             dwt_pc: debugen && dwt_pc,
@@ -170,6 +174,11 @@ impl Chip {
                 .map(|t| cycles + b.time.cycles_until(cycles, t).max(1))
                 .unwrap_or(u64::MAX);
             (levels, next)
+        };
+        // The trace FIFO gains room when a byte leaves the SWO pin (`arm/tpiu.rs`).
+        let next = match self.trace_next_change() {
+            Some(t) => next.min(cycles + self.port.lock().time.cycles_until(cycles, t).max(1)),
+            None => next,
         };
         self.apply_irq_levels(levels, false);
         self.rl.next_event = next;
@@ -343,6 +352,13 @@ impl Chip {
         {
             return Pre::Done(n);
         }
+        if super::arm::itm_cpu::may_be_load_store(hw1 as u16)
+            && let Some(n) = super::arm::itm_cpu::execute_at(self, pc, hw1 as u16)
+        {
+            // The trace FIFO's next change moves (`refresh_soc`).
+            self.rl.event_dirty = true;
+            return Pre::Done(n);
+        }
         Pre::Step
     }
 
@@ -453,7 +469,7 @@ impl Chip {
             self.asleep = true;
         }
         let (systick_ref, vtor) = self.core.with_sys(|s| (systick::uses_reference(s), s.vtor));
-        if systick_ref != self.rl.mode.systick_ref {
+        if systick_ref != self.rl.mode.systick_ref || self.trcena() != self.rl.mode.trcena {
             self.rl.mode_dirty = true;
         }
         if self.rl.mode.fpu {

@@ -143,6 +143,12 @@ pub(crate) trait Soc: Send {
     fn push_serial_input(&mut self, _name: &str, _bytes: &[u8], _cx: &mut SocCtx) -> bool {
         false
     }
+    /// The TPIU drives the SWO pin (TRACESWO): on the F1 only with
+    /// DBGMCU_CR.TRACE_IOEN (RM0008 §31.16.3, §31.17.2); true where the
+    /// family model does not gate it.
+    fn trace_pin_enabled(&self) -> bool {
+        true
+    }
     /// GPIOx_ODR of port `'A'`.., 0 if absent.
     fn gpio_odr(&self, _port: usize) -> u32 {
         0

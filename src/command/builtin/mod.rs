@@ -20,6 +20,7 @@ pub mod stm32f1x;
 pub mod stm32h7x;
 pub mod stm32l4x;
 pub mod target_state;
+pub mod trace;
 
 use super::{CommandError, Registry, usage_error};
 
@@ -41,6 +42,7 @@ pub fn register_all(reg: &mut Registry) {
     fault::register(reg);
     rtt::register(reg);
     arm::register(reg);
+    trace::register(reg); // SWO/ITM: tpiu, swo, itm
     for f in crate::family::all() {
         f.register_commands(reg);
     }

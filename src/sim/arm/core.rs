@@ -60,6 +60,8 @@ pub(crate) trait Cpu: Send + Sync {
     fn step(&self) -> u64;
     /// Program counter.
     fn pc(&self) -> u32;
+    /// Core register R`n` (0..16).
+    fn reg(&self, n: u8) -> u32;
     /// The whole register file.
     fn regs(&self) -> Regs;
     /// Replaces the whole register file.
@@ -169,6 +171,10 @@ impl Cpu for Core {
     #[inline]
     fn pc(&self) -> u32 {
         self.cpu.pc()
+    }
+    #[inline]
+    fn reg(&self, n: u8) -> u32 {
+        self.cpu.reg(n & 15)
     }
     fn regs(&self) -> Regs {
         self.cpu.regs()

@@ -11,6 +11,7 @@
 use super::super::chip::Chip;
 use super::super::soc::{BusError, Origin};
 use super::core::Cpu;
+use super::itm::Source;
 use super::romtable;
 
 /// DWT_CTRL.CYCCNTENA.
@@ -43,6 +44,9 @@ impl Chip {
         if !a.is_multiple_of(size) || self.faults.bus_error(a, size) {
             return Err(BusError);
         }
+        if a & !0xFFF == 0xE000_0000 {
+            return Ok(self.itm_access(a, size, None, Source::Debug));
+        }
         Ok(lanes(self.ppb_read(a & !3)?, a, size))
     }
 
@@ -61,6 +65,25 @@ impl Chip {
         if !a.is_multiple_of(size) || self.faults.bus_error(a, size) {
             return Err(BusError);
         }
+        if a & !0xFFF == 0xE000_0000 {
+            // Stimulus ports take the access size (the packet's payload size);
+            // the control registers are word registers (a sub-word write merges).
+            if a & 0xFFF < 0x80 {
+                self.itm_access(a, size, Some(v), Source::Debug);
+            } else {
+                let old = self.itm_access(a & !3, 4, None, Source::Debug);
+                let sh = (a & 3) * 8;
+                let m = match size {
+                    4 => u32::MAX,
+                    2 => 0xFFFF << sh,
+                    _ => 0xFF << sh,
+                };
+                let word = (old & !m) | ((v << sh) & m);
+                self.itm_access(a & !3, 4, Some(word), Source::Debug);
+            }
+            self.rl.mode_dirty = true;
+            return Ok(());
+        }
         let word = if size == 4 {
             v
         } else {
@@ -78,11 +101,11 @@ impl Chip {
     fn ppb_read(&mut self, a: u32) -> Result<u32, BusError> {
         let off = a & 0xFFF;
         Ok(match a & !0xFFF {
-            0xE000_0000 => self.itm.read(off),
+            0xE000_0000 => self.itm_access(a, 4, None, Source::Debug),
             0xE000_1000 => self.dwt_read(off),
             0xE000_2000 => self.fpb.read(off),
             0xE000_E000 => self.scs_read(off),
-            0xE004_0000 => self.itm.tpiu_read(off),
+            0xE004_0000 => self.itm.tpiu.read(off),
             romtable::BASE => {
                 let m7 = self.core.cfg.kind == super::core::CoreKind::CortexM7;
                 romtable::read(off, self.ident.dev_id(), m7)
@@ -94,11 +117,14 @@ impl Chip {
     fn ppb_write(&mut self, a: u32, v: u32) -> Result<(), BusError> {
         let off = a & 0xFFF;
         match a & !0xFFF {
-            0xE000_0000 => self.itm.write(off, v),
+            0xE000_0000 => {}
             0xE000_1000 => self.dwt_write(off, v),
             0xE000_2000 => self.fpb.write(off, v),
             0xE000_E000 => self.scs_write(off, v),
-            0xE004_0000 => self.itm.tpiu_write(off, v),
+            0xE004_0000 => {
+                let cx = self.trace_cx();
+                self.itm.tpiu.write(off, v, &cx);
+            }
             romtable::BASE => {}
             _ => return Err(BusError),
         }

@@ -61,6 +61,8 @@ pub(crate) mod addr {
 pub(crate) const DBG_STOP: u32 = 1 << 1;
 pub(crate) const DBG_STANDBY: u32 = 1 << 2;
 pub(crate) const DBG_IWDG_STOP: u32 = 1 << 8;
+/// DBGMCU_CR.TRACE_IOEN: the trace pins are driven (RM0008 §31.16.3).
+const TRACE_IOEN: u32 = 1 << 5;
 /// PWR_CR.PDDS: Standby instead of Stop on deep sleep (RM0008 §5.4.1).
 const PWR_CR_PDDS: u32 = 1 << 1;
 
@@ -435,6 +437,10 @@ impl Soc for F1Soc {
 
     fn debug_kept_in_low_power(&self) -> bool {
         self.dbgmcu.cr & DBG_STANDBY != 0
+    }
+
+    fn trace_pin_enabled(&self) -> bool {
+        self.dbgmcu.cr & TRACE_IOEN != 0
     }
 
     fn leave_low_power(&mut self, cx: &mut SocCtx) -> SocEffects {
