@@ -157,6 +157,53 @@ fn the_issue_example_prints_each_result_creates_files_and_exits_with_status_3() 
     assert_eq!(names, ["semi-keep.txt", "semi.elf"]);
 }
 
+/// Regression: probe-rs's decoding reads a SYS_WRITE buffer and a file name whole, at the
+/// length the firmware gives; a wrong length must fail that call, not make stdbg read
+/// gigabytes or drop the session.
+#[test]
+fn wrong_lengths_fail_the_call_without_reading_them() {
+    let (_t, dir) = workdir();
+    let r = run(
+        &dir,
+        &[
+            "arm semihosting enable",
+            "arm semihosting_cmdline bad",
+            "program semi.elf reset",
+        ],
+    );
+    r.expect_code(0);
+    let got = firmware_lines(&r);
+    let at = got
+        .iter()
+        .position(|l| l.starts_with("write len 0x7ffffff0"))
+        .unwrap_or_else(|| panic!("{got:?}"));
+    assert_eq!(
+        got[at..],
+        [
+            "write len 0x7ffffff0 (bytes not written): 2147483632",
+            "open name len 0x10000: -1",
+            "errno: 36",
+            "bad done",
+        ],
+        "{got:?}"
+    );
+    assert!(
+        r.stderr.contains(
+            "Warn : [stm32f1x.cpu] semihosting: SYS_WRITE of 2147483632 bytes at 0x20004ff0 failed: the bus refused to read that memory (not all of it is RAM or flash); the firmware passed a wrong buffer or length\n"
+        ),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains(
+            "Warn : [stm32f1x.cpu] semihosting: a file name of 65536 bytes refused (at most 4096); the firmware passed a wrong length"
+        ),
+        "{}",
+        r.stderr
+    );
+    assert!(!dir.join("semi-long.txt").exists());
+}
+
 #[test]
 fn cmdline_exit0_ends_with_sys_exit_status_0() {
     let (_t, dir) = workdir();

@@ -42,6 +42,10 @@ pub mod errno {
     pub const EACCES: i32 = 13;
     /// Invalid argument.
     pub const EINVAL: i32 = 22;
+    /// Bad address (a buffer that cannot be read).
+    pub const EFAULT: i32 = 14;
+    /// File name too long.
+    pub const ENAMETOOLONG: i32 = 36;
     /// Operation not supported (an operation stdbg does not serve).
     pub const ENOTSUP: i32 = 95;
 }

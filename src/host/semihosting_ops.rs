@@ -37,6 +37,14 @@ const TICK_HZ: u32 = 1_000_000;
 const QUIET: Duration = Duration::from_millis(20);
 /// The longest the poller serves calls in one go (the other front ends wait meanwhile).
 const BURST: Duration = Duration::from_millis(200);
+/// The most bytes one SYS_WRITE or SYS_READ moves (a larger request is served in part: both
+/// return the number of bytes not transferred, and C libraries call again for the rest), so a
+/// firmware's wrong length cannot make stdbg allocate or transfer gigabytes.
+pub const IO_MAX: u32 = 64 << 10;
+/// The longest file name accepted (SYS_OPEN, SYS_REMOVE, SYS_RENAME), in bytes.
+pub const PATH_MAX: u32 = 4096;
+/// The longest SYS_WRITE0 string looked for, in bytes (its end is the first NUL).
+pub const WRITE0_MAX: u32 = 64 << 10;
 
 /// What happens after a call.
 enum After {
@@ -130,6 +138,10 @@ impl Host {
             self.semihosting().fileio_call = Some(c);
             return Ok(After::Wait);
         }
+        if let Some(r) = self.semihosting_oversized(core, name, &cmd)? {
+            r0(core, r)?;
+            return Ok(After::Resume);
+        }
         match cmd {
             Cmd::ExitSuccess | Cmd::ExitError(_) => return self.semihosting_exit(name, cmd),
             Cmd::WriteConsole(req) => {
@@ -162,7 +174,24 @@ impl Host {
                 r0(core, if ok { 0 } else { -1 })?;
             }
             Cmd::Write(req) => {
-                let data = req.read(core)?;
+                // The parameter block is read here, not by probe-rs's `WriteRequest::read`,
+                // which allocates the whole length the firmware gives.
+                let (buf, want) = (param(core, 1)?, param(core, 2)?);
+                let mut data = vec![0u8; want.min(IO_MAX) as usize];
+                if let Err(e) = core.read(u64::from(buf), &mut data) {
+                    tracing::debug!("[{name}] semihosting: SYS_WRITE buffer read: {e}");
+                    // A buffer the firmware cannot have meant (past the end of RAM, unmapped):
+                    // nothing is written. A link that really went fails the status write.
+                    self.semihosting_note(
+                        true,
+                        &format!(
+                            "[{name}] semihosting: SYS_WRITE of {want} bytes at {buf:#010x} failed: the bus refused to read that memory (not all of it is RAM or flash); the firmware passed a wrong buffer or length"
+                        ),
+                    );
+                    self.semihosting().errno = errno::EFAULT;
+                    req.write_status(core, want as i32)?;
+                    return Ok(After::Resume);
+                }
                 let h = req.file_handle();
                 let left = match h {
                     TT_STDOUT | TT_STDERR => {
@@ -176,10 +205,13 @@ impl Host {
                     }
                     _ => self.with_file(h, data.len() as i32, |f| f.write_all(&data).map(|()| 0)),
                 };
-                req.write_status(core, left)?;
+                // Not written: what failed, plus what was beyond IO_MAX.
+                let left = left as u32 + (want - data.len() as u32);
+                req.write_status(core, left as i32)?;
             }
             Cmd::Read(req) => {
-                let len = req.bytes_to_read() as usize;
+                let want = req.bytes_to_read() as usize;
+                let len = want.min(IO_MAX as usize);
                 let h = req.file_handle();
                 let data = if h == TT_STDIN {
                     match self.semihosting_input(Class::Stdio, len) {
@@ -207,7 +239,7 @@ impl Host {
                             core.write_8(u64::from(addr), &d)?;
                         }
                         // The number of bytes not read (semihosting.rst SYS_READ).
-                        r0(core, (len - d.len()) as i32)?;
+                        r0(core, (want - d.len()) as u32 as i32)?;
                     }
                     Err(r) => r0(core, r)?,
                 }
@@ -368,6 +400,68 @@ impl Host {
         self.semihosting().input(class, max)
     }
 
+    /// A call whose lengths are out of bounds (a file name longer than [`PATH_MAX`], a
+    /// SYS_WRITE0 string with no NUL in [`WRITE0_MAX`] bytes): refused with -1 and ENAMETOOLONG
+    /// or EINVAL and a warning, before probe-rs's decoding would read it whole. `None`: serve it.
+    fn semihosting_oversized(
+        &self,
+        core: &mut Core<'_>,
+        name: &str,
+        cmd: &Cmd,
+    ) -> Result<Option<i32>, probe_rs::Error> {
+        // Where each name's length is in the parameter block (semihosting.rst).
+        let lengths: &[u32] = match cmd {
+            Cmd::Open(_) => &[2],
+            Cmd::Remove(_) => &[1],
+            Cmd::Rename(_) => &[1, 3],
+            // SYS_WRITE0 (0x04; SYS_WRITEC, one byte, is a WriteConsole too).
+            Cmd::WriteConsole(_) if core.read_core_reg::<u32>(RegisterId(0))? == 0x04 => {
+                let Some(_) = self.write0_len(core)? else {
+                    self.semihosting_note(
+                        true,
+                        &format!(
+                            "[{name}] semihosting: SYS_WRITE0 refused: no NUL in the first {WRITE0_MAX} bytes of the string; the firmware passed a wrong pointer or an unterminated string"
+                        ),
+                    );
+                    self.semihosting().errno = errno::EINVAL;
+                    return Ok(Some(-1));
+                };
+                return Ok(None);
+            }
+            _ => return Ok(None),
+        };
+        for &i in lengths {
+            let len = param(core, i)?;
+            if len > PATH_MAX {
+                self.semihosting_note(
+                    true,
+                    &format!(
+                        "[{name}] semihosting: a file name of {len} bytes refused (at most {PATH_MAX}); the firmware passed a wrong length"
+                    ),
+                );
+                self.semihosting().errno = errno::ENAMETOOLONG;
+                return Ok(Some(-1));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The length of SYS_WRITE0's string (r1 points to it), if a NUL ends it within
+    /// [`WRITE0_MAX`] bytes.
+    fn write0_len(&self, core: &mut Core<'_>) -> Result<Option<u32>, probe_rs::Error> {
+        let at: u32 = core.read_core_reg(RegisterId(1))?;
+        let mut buf = [0u8; 256];
+        let mut n = 0;
+        while n < WRITE0_MAX {
+            core.read(u64::from(at.wrapping_add(n)), &mut buf)?;
+            if let Some(end) = buf.iter().position(|&b| b == 0) {
+                return Ok(Some(n + end as u32));
+            }
+            n += buf.len() as u32;
+        }
+        Ok(None)
+    }
+
     fn warn_no_input(&self, name: &str, what: &str) {
         let first = !std::mem::replace(&mut self.semihosting().warned_input, true);
         if first {
@@ -470,6 +564,12 @@ impl Host {
 
 /// The buffer address of a SYS_READ: field 2 of the block r1 points to (probe-rs keeps it
 /// private).
+/// Word `i` of the call's parameter block (r1 points to it).
+fn param(core: &mut Core<'_>, i: u32) -> Result<u32, probe_rs::Error> {
+    let block: u32 = core.read_core_reg(RegisterId(1))?;
+    core.read_word_32(u64::from(block) + 4 * u64::from(i))
+}
+
 fn req_addr(core: &mut Core<'_>) -> Result<u32, probe_rs::Error> {
     let block: u32 = core.read_core_reg(RegisterId(1))?;
     core.read_word_32(u64::from(block) + 4)

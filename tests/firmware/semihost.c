@@ -16,7 +16,8 @@
  * the end: "exit0" ends with SYS_EXIT ADP_Stopped_ApplicationExit (status
  * 0), anything else with SYS_EXIT_EXTENDED and status 3.  If the debugger
  * resumes after the exit call, "resumed after exit" is printed and the
- * image spins.
+ * image spins.  "bad" instead passes out-of-range lengths (SYS_WRITE,
+ * SYS_OPEN) right after the command line and exits with status 0.
  */
 #include <stdint.h>
 
@@ -200,6 +201,20 @@ int main(void)
     put(cmdline);
     put("]\n");
     report("cmdline length", (int32_t)cl[1]);
+
+    /* "bad": parameters a buggy firmware might pass; each must fail
+     * cleanly, without the debugger reading gigabytes or stopping. */
+    if (streq(cmdline, "bad")) {
+        /* 16 bytes before the end of RAM, with a length far past it. */
+        report("write len 0x7ffffff0 (bytes not written)",
+               sh_write(tt_out, (const void *)0x20004ff0u, 0x7ffffff0u));
+        /* A file name longer than any host accepts. */
+        uint32_t op[3] = { (uint32_t)"semi-long.txt", MODE_W, 0x10000u };
+        report("open name len 0x10000", sh_call(SYS_OPEN, op));
+        report("errno", sh_errno());
+        put("bad done\n");
+        sh_call(SYS_EXIT, (const void *)ADP_STOPPED_APPLICATION_EXIT);
+    }
 
     /* A file: write, read back, seek, length, EOF. */
     int32_t f = sh_open("semi-test.txt", MODE_W);
