@@ -3,7 +3,7 @@
 //! §31.16.3 for F1; RM0316 §33.16.4, RM0351 §48.6.4, RM0440 §47.6.5 for F3/L4/G4).
 
 use stdbg::family::line;
-use stdbg::host::control::watchdog_message;
+use stdbg::host::poll::watchdog_message;
 
 const S_RESET_ST_AND_HALT: u32 = (1 << 25) | (1 << 17);
 

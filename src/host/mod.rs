@@ -5,6 +5,7 @@
 //! must be `Send + Sync`) can reach it; it is used from the host thread, and no lock is held while
 //! a command, script or event handler runs, so commands and scripts can call each other.
 
+mod attach;
 pub mod breakpoints;
 pub mod config;
 pub mod connection;
@@ -13,6 +14,7 @@ pub mod event;
 mod fault;
 pub mod jobs;
 pub mod memory;
+pub mod poll;
 mod reattach;
 pub mod rtt;
 pub mod rtt_defmt;
