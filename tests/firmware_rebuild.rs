@@ -44,6 +44,7 @@ const ELFS: [&str; 29] = [
     "h743-standby.elf",
     "h743-blinky.elf",
     "h743-fpu-flash.elf",
+    "h743-itm.elf",
     // RTT and defmt (tests/target_io_rtt.rs).
     "f103-rtt.elf",
     "f103-defmt.elf",

@@ -44,6 +44,8 @@ use super::dbgmcu::{DBGSTBY_D1, DBGSTOP_D1, Dbgmcu, WDGLSD1};
 use super::flash::FlashCtl;
 use super::options::OPTSR_IWDG1_SW;
 use super::pwr::Pwr;
+use super::swo;
+use super::super::arm::tpiu::Site;
 use super::rcc::Rcc;
 
 const USART3: u32 = 0x4000_4800;
@@ -510,5 +512,13 @@ impl Soc for H7Soc {
 
     fn gpio_odr(&self, port: usize) -> u32 {
         self.gpio.get(port).map(|g| g.odr).unwrap_or(0)
+    }
+
+    fn trace_pin_enabled(&self) -> bool {
+        swo::pin_enabled(self.dbg.cr(), self.dbg.swtf_ctrl(), &self.gpio[1])
+    }
+
+    fn swo_sink(&self) -> Option<&'static Site> {
+        Some(&swo::SWO_SITE)
     }
 }
