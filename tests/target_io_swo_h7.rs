@@ -235,3 +235,24 @@ fn openocd_commands_on_stm32h7x_swo_capture_the_stream_and_print_itm0_lines() {
     let n = assert_exact_stream(&bytes);
     assert!(n >= lines.len() - 1, "{n} iterations in the file, {} lines", lines.len());
 }
+
+#[test]
+fn probe_rs_setup_tracing_finds_the_h7_swo_and_gets_the_stream() {
+    use probe_rs::architecture::arm::component::TraceSink;
+    let sim = sim_of(ChipModel::Stm32h743zi);
+    let mut session = attach(&sim);
+    download(&mut session, &firmware("h743-itm.elf")).unwrap();
+    session.core(0).unwrap().reset_and_halt(TIMEOUT).unwrap();
+    // probe-rs's own path: the STM32H7 sequence's trace_start (CSTF off, SWTF port 0 on),
+    // the SWO found by its ROM-table walk (part 0x914), CODR/SPPR, the probe's capture.
+    session
+        .setup_tracing(0, TraceSink::Swo(SwoConfig::new(TRACECLK).set_baud(2_000_000)))
+        .unwrap();
+    assert_eq!(ap2_read(&mut session, SWTF_CTRL) & 1, 1);
+    assert_eq!(ap2_read(&mut session, SWO_CODR), 31);
+    session.core(0).unwrap().run().unwrap();
+    sim.run_for(Duration::from_millis(200));
+    let out = session.read_trace_data().unwrap();
+    let n = assert_exact_stream(&out);
+    assert!(n >= 10, "{n} iterations in {} bytes", out.len());
+}
