@@ -47,7 +47,10 @@ fn assert_exact_stream(got: &[u8]) -> usize {
         })
         .unwrap_or_else(|| panic!("no whole iteration in {} bytes: {got:02x?}", got.len()));
     let rest = &got[pos..];
-    let want: Vec<u8> = (k..k + 10_000).flat_map(iteration).take(rest.len()).collect();
+    let want: Vec<u8> = (k..k + 10_000)
+        .flat_map(iteration)
+        .take(rest.len())
+        .collect();
     assert_eq!(rest, &want[..], "stream from iteration {k}");
     let whole = (k..).take_while(|&n| {
         let end: usize = (k..=n).map(|m| iteration(m).len()).sum();
@@ -173,13 +176,20 @@ fn without_the_funnel_or_the_trace_clock_nothing_comes_out() {
     assert!(read_swo(&mut session).len() > 100);
     // DBGMCU_CR without TRACECLKEN (bit 20), then without D3DBGCKEN (bit 22): silent again.
     let cr = ap2_read(&mut session, DBGMCU_CR);
-    assert_eq!(cr & 0x0070_0000, 0x0070_0000, "probe-rs's sequence set the clocks");
+    assert_eq!(
+        cr & 0x0070_0000,
+        0x0070_0000,
+        "probe-rs's sequence set the clocks"
+    );
     for bit in [20, 22, 21] {
         ap2_write(&mut session, DBGMCU_CR, cr & !(1 << bit));
         sim.run_for(Duration::from_millis(20));
         drop(read_swo(&mut session));
         sim.run_for(Duration::from_millis(100));
-        assert!(read_swo(&mut session).is_empty(), "DBGMCU_CR bit {bit} clear");
+        assert!(
+            read_swo(&mut session).is_empty(),
+            "DBGMCU_CR bit {bit} clear"
+        );
         ap2_write(&mut session, DBGMCU_CR, cr);
         sim.run_for(Duration::from_millis(100));
         assert!(read_swo(&mut session).len() > 100, "bit {bit} set again");
@@ -228,12 +238,21 @@ fn openocd_commands_on_stm32h7x_swo_capture_the_stream_and_print_itm0_lines() {
     assert!(lines.len() >= 5, "{}", r.stdout);
     let first: u32 = lines[0]["[itm0] hello ".len()..].parse().unwrap();
     for (k, l) in lines.iter().enumerate() {
-        assert_eq!(*l, format!("[itm0] hello {}", first + k as u32), "{}", r.stdout);
+        assert_eq!(
+            *l,
+            format!("[itm0] hello {}", first + k as u32),
+            "{}",
+            r.stdout
+        );
     }
     // The file holds the raw stream (no formatter on the SWO), exactly the firmware's.
     let bytes = std::fs::read(&out).unwrap();
     let n = assert_exact_stream(&bytes);
-    assert!(n >= lines.len() - 1, "{n} iterations in the file, {} lines", lines.len());
+    assert!(
+        n >= lines.len() - 1,
+        "{n} iterations in the file, {} lines",
+        lines.len()
+    );
 }
 
 #[test]
@@ -246,7 +265,10 @@ fn probe_rs_setup_tracing_finds_the_h7_swo_and_gets_the_stream() {
     // probe-rs's own path: the STM32H7 sequence's trace_start (CSTF off, SWTF port 0 on),
     // the SWO found by its ROM-table walk (part 0x914), CODR/SPPR, the probe's capture.
     session
-        .setup_tracing(0, TraceSink::Swo(SwoConfig::new(TRACECLK).set_baud(2_000_000)))
+        .setup_tracing(
+            0,
+            TraceSink::Swo(SwoConfig::new(TRACECLK).set_baud(2_000_000)),
+        )
         .unwrap();
     assert_eq!(ap2_read(&mut session, SWTF_CTRL) & 1, 1);
     assert_eq!(ap2_read(&mut session, SWO_CODR), 31);

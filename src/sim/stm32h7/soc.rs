@@ -31,6 +31,7 @@
 
 use std::collections::HashMap;
 
+use super::super::arm::tpiu::Site;
 use super::super::family::Identity;
 use super::super::nvmem::NvMem;
 use super::super::periph::{Clocks, Ctx, Peripheral};
@@ -44,9 +45,8 @@ use super::dbgmcu::{DBGSTBY_D1, DBGSTOP_D1, Dbgmcu, WDGLSD1};
 use super::flash::FlashCtl;
 use super::options::OPTSR_IWDG1_SW;
 use super::pwr::Pwr;
-use super::swo;
-use super::super::arm::tpiu::Site;
 use super::rcc::Rcc;
+use super::swo;
 
 const USART3: u32 = 0x4000_4800;
 const FLASH_REGS: u32 = 0x5200_2000;
