@@ -16,7 +16,7 @@ use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-const ELFS: [&str; 29] = [
+const ELFS: [&str; 30] = [
     "f103-blinky.elf",
     "f103-itm.elf",
     "f103-big.elf",
