@@ -218,7 +218,12 @@ impl Chip {
 
     /// The SoC's own trace sink, if its registers are at `a` (word aligned):
     /// the site and the offset in its window.
+    /// Sinks sit in the debug region above the core's PPB (0xE004_0000 and
+    /// up), so other addresses cost no look-up.
     pub(crate) fn swo_sink_at(&self, a: u32) -> Option<(&'static Site, u32)> {
+        if a < 0xE004_0000 {
+            return None;
+        }
         let site = self.port.lock().soc.swo_sink()?;
         let base = site.bases.iter().find(|&&b| (b..b + 0x1000).contains(&a))?;
         Some((site, a - base))

@@ -46,7 +46,7 @@ use super::romtable::{CsId, TPIU_ID, id_register};
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Site {
     /// Base addresses of its 4 KiB register window (on the SoC's debug bus,
-    /// as the debugger and the core see it).
+    /// as the debugger sees it; 0xE004_0000 and up, `Chip::swo_sink_at`).
     pub bases: &'static [u32],
     /// The CoreSight PIDR/CIDR block.
     pub id: CsId,
