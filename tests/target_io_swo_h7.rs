@@ -1,7 +1,7 @@
 //! SWO / ITM on the virtual STM32H743 (RM0433 §60): the h743-itm firmware's ITM writes leave
 //! through the SWTF funnel and the SWO at 0xE00E3000 on APB-D (AP2) as the exact ITM packet
 //! stream (the SWO has no formatter), at TRACECLKIN/(SWO_CODR+1) in virtual time, only with
-//! DBGMCU_CR's TRACECLKEN/D1DBGCKEN/D3DBGCKEN and SWTF_CTRL.ENS0; through OpenOCD's commands
+//! DBGMCU_CR's TRACECLKEN/D1DBGCKEN/D3DBGCKEN, SWTF_CTRL.ENS0 and PB3 in AF0; through OpenOCD's commands
 //! on `stm32h7x.swo` (targets/stm32h7x.rhai) and through probe-rs's `SwoAccess`.
 
 mod common;
@@ -19,6 +19,9 @@ const DBGMCU_CR: u64 = 0xE00E_1004;
 const SWO_CODR: u64 = 0xE00E_3010;
 const SWO_SPPR: u64 = 0xE00E_30F0;
 const SWTF_CTRL: u64 = 0xE00E_4000;
+/// RCC_AHB4ENR (GPIOBEN bit 1) and GPIOB_MODER (reset 0xFFFFFEBF: PB3 alternate function).
+const RCC_AHB4ENR: u64 = 0x5802_44E0;
+const GPIOB_MODER: u64 = 0x5802_0400;
 /// HSI: the firmware keeps the reset clock.
 const TRACECLK: u32 = 64_000_000;
 
@@ -165,7 +168,7 @@ fn bytes_leave_at_a_tenth_of_the_baud_rate_in_virtual_time() {
 }
 
 #[test]
-fn without_the_funnel_or_the_trace_clock_nothing_comes_out() {
+fn without_the_funnel_the_trace_clocks_or_pb3_af0_nothing_comes_out() {
     // SWTF_CTRL.ENS0 clear (its reset state): silent.
     let (sim, mut session) = setup(31, false, 2_000_000);
     sim.run_for(Duration::from_millis(100));
@@ -194,6 +197,22 @@ fn without_the_funnel_or_the_trace_clock_nothing_comes_out() {
         sim.run_for(Duration::from_millis(100));
         assert!(read_swo(&mut session).len() > 100, "bit {bit} set again");
     }
+    // PB3 as a GPIO output instead of TRACESWO (AF0): silent; back to AF0: the stream.
+    let mut core = session.core(0).unwrap();
+    core.write_word_32(RCC_AHB4ENR, 1 << 1).unwrap();
+    core.write_word_32(GPIOB_MODER, 0xFFFF_FE7F).unwrap();
+    drop(core);
+    sim.run_for(Duration::from_millis(20));
+    drop(read_swo(&mut session));
+    sim.run_for(Duration::from_millis(100));
+    assert!(read_swo(&mut session).is_empty(), "PB3 not in AF0");
+    session
+        .core(0)
+        .unwrap()
+        .write_word_32(GPIOB_MODER, 0xFFFF_FEBF)
+        .unwrap();
+    sim.run_for(Duration::from_millis(100));
+    assert!(read_swo(&mut session).len() > 100, "PB3 in AF0 again");
 }
 
 #[test]
