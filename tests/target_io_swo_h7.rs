@@ -1,8 +1,9 @@
 //! SWO / ITM on the virtual STM32H743 (RM0433 §60): the h743-itm firmware's ITM writes leave
 //! through the SWTF funnel and the SWO at 0xE00E3000 on APB-D (AP2) as the exact ITM packet
 //! stream (the SWO has no formatter), at TRACECLKIN/(SWO_CODR+1) in virtual time, only with
-//! DBGMCU_CR's TRACECLKEN/D1DBGCKEN/D3DBGCKEN, SWTF_CTRL.ENS0 and PB3 in AF0; through OpenOCD's commands
-//! on `stm32h7x.swo` (targets/stm32h7x.rhai) and through probe-rs's `SwoAccess`.
+//! DBGMCU_CR's TRACECLKEN/D1DBGCKEN/D3DBGCKEN, SWTF_CTRL.ENS0 and PB3 in AF0; through
+//! OpenOCD's commands on `stm32h7x.swo` (targets/stm32h7x.rhai), probe-rs's `SwoAccess` and
+//! probe-rs's own `setup_tracing`.
 
 mod common;
 mod sim_support;
