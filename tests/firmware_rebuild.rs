@@ -16,7 +16,7 @@ use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-const ELFS: [&str; 29] = [
+const ELFS: [&str; 30] = [
     "f103-blinky.elf",
     "f103-itm.elf",
     "f103-big.elf",
@@ -44,6 +44,7 @@ const ELFS: [&str; 29] = [
     "h743-standby.elf",
     "h743-blinky.elf",
     "h743-fpu-flash.elf",
+    "h743-itm.elf",
     // RTT and defmt (tests/target_io_rtt.rs).
     "f103-rtt.elf",
     "f103-defmt.elf",

@@ -54,14 +54,15 @@ fn examine_end_writes_dbgmcu_through_ap2_and_the_cpu_bus_sees_the_same_register(
     r.expect_code(0);
     // DBGMCU_IDCODE 0x20036450; DBGMCU_CR = D3DBGCKEN | D1DBGCKEN | TRACECLKEN | the D1 and D2
     // sleep/stop/standby bits (0x0070003f); APB3FZ1.WWDG1; APB1LFZ1 and APB4FZ1 keep only the
-    // bits a single-core H743 has (no WWDG2, no WDGLSD2); SWTF_CTRL ENS0|ENS1.
+    // bits a single-core H743 has (no WWDG2, no WDGLSD2); SWTF_CTRL ENS0|ENS1 on its reset value
+    // 0x300 (HT = 3, CoreSight funnel).
     assert_has(
         &r.stdout,
         "0xe00e1000: 20036450 0070003f \n\
          0xe00e1034: 00000040 \n\
          0xe00e103c: 00000000 \n\
          0xe00e1054: 00040000 \n\
-         0xe00e4000: 00000003 \n\
+         0xe00e4000: 00000303 \n\
          0x5c001004: 0070003f \n",
     );
 }

@@ -162,6 +162,7 @@ impl Chip {
         let ident = model.identity();
         let soc = make_soc(model, &nv);
         let port = Arc::new(BusPort::new(Bus::new(model, nv, storage, soc)));
+        let itm = Itm::power_on(port.lock().soc.swo_sink());
         let core = Core::new(
             CoreConfig {
                 kind: ident.core,
@@ -182,7 +183,7 @@ impl Chip {
             aps: ident.aps.iter().map(|_| AhbAp::power_on()).collect(),
             dbg: DebugRegs::power_on(),
             fpb: Fpb::power_on(ident.core),
-            itm: Itm::default(),
+            itm,
             csselr: 0,
             faults: FaultSet::default(),
             stats: DapStats::default(),
@@ -403,7 +404,7 @@ impl Chip {
         self.aps = self.aps_power_on();
         self.dbg = DebugRegs::power_on();
         self.fpb = Fpb::power_on(self.ident.core);
-        self.itm = Itm::default();
+        self.itm = Itm::power_on(self.port.lock().soc.swo_sink());
         let mut b = self.port.lock();
         b.dwt = super::arm::dwt::Dwt::after_power_on();
         b.debugen = false;

@@ -149,6 +149,12 @@ pub(crate) trait Soc: Send {
     fn trace_pin_enabled(&self) -> bool {
         true
     }
+    /// The ITM's trace sink when it is the SoC's own component rather than
+    /// the core's TPIU at 0xE004_0000 (the STM32H7's SWO on APB-D, RM0433
+    /// §60.4): where its registers are and what it identifies as.
+    fn swo_sink(&self) -> Option<&'static super::arm::tpiu::Site> {
+        None
+    }
     /// GPIOx_ODR of port `'A'`.., 0 if absent.
     fn gpio_odr(&self, _port: usize) -> u32 {
         0

@@ -129,7 +129,10 @@ impl Chip {
                 self.port.debug_read(addr, size)
             }
             ApKind::Apb { range, .. } if (range.0..range.1).contains(&addr) => {
-                self.port.debug_read(addr, 4)
+                match self.swo_sink_at(addr & !3) {
+                    Some((site, off)) => Ok(self.swo_sink_access(site, off, addr & !3, 4, None)),
+                    None => self.port.debug_read(addr, 4),
+                }
             }
             ApKind::Window { .. } | ApKind::Apb { .. } => Err(BusError),
         }
@@ -142,7 +145,13 @@ impl Chip {
                 self.port.debug_write(addr, size, v)
             }
             ApKind::Apb { range, .. } if (range.0..range.1).contains(&addr) => {
-                self.port.debug_write(addr, 4, v)
+                match self.swo_sink_at(addr & !3) {
+                    Some((site, off)) => {
+                        self.swo_sink_access(site, off, addr & !3, 4, Some(v));
+                        Ok(())
+                    }
+                    None => self.port.debug_write(addr, 4, v),
+                }
             }
             ApKind::Window { .. } | ApKind::Apb { .. } => Err(BusError),
         }

@@ -24,7 +24,7 @@
 
 use super::super::chip::Chip;
 use super::romtable::{ITM_ID, id_register};
-use super::tpiu::{MAX_PACKET, Tpiu, TraceCx};
+use super::tpiu::{MAX_PACKET, PPB_TPIU, Site, Tpiu, TraceCx};
 
 /// ITM_TCR bits.
 pub(crate) mod tcr {
@@ -78,6 +78,14 @@ pub(crate) fn packet(port: u32, size: u32, v: u32) -> ([u8; MAX_PACKET], usize) 
 }
 
 impl Itm {
+    /// The power-on state, feeding the sink at `sink` (the PPB TPIU if None).
+    pub(crate) fn power_on(sink: Option<&Site>) -> Itm {
+        Itm {
+            tpiu: Tpiu::at(sink.unwrap_or(&PPB_TPIU)),
+            ..Itm::default()
+        }
+    }
+
     /// Read of the word at `0xE000_0000 + off`.
     pub(crate) fn read(&mut self, off: u32, cx: &TraceCx) -> u32 {
         if let Some(v) = id_register(&ITM_ID, off) {
@@ -205,6 +213,49 @@ impl Chip {
                     _ => (w >> ((a & 3) * 8)) & 0xFF,
                 }
             }
+        }
+    }
+
+    /// The SoC's own trace sink, if its registers are at `a` (word aligned):
+    /// the site and the offset in its window.
+    /// Sinks sit in the debug region above the core's PPB (0xE004_0000 and
+    /// up), so other addresses cost no look-up.
+    pub(crate) fn swo_sink_at(&self, a: u32) -> Option<(&'static Site, u32)> {
+        if a < 0xE004_0000 {
+            return None;
+        }
+        let site = self.port.lock().soc.swo_sink()?;
+        let base = site.bases.iter().find(|&&b| (b..b + 0x1000).contains(&a))?;
+        Some((site, a - base))
+    }
+
+    /// A debugger access to the SoC's own trace sink (`swo_sink_at`): word
+    /// registers, a sub-word read takes its lanes, a sub-word write merges.
+    pub(crate) fn swo_sink_access(
+        &mut self,
+        site: &Site,
+        off: u32,
+        a: u32,
+        size: u32,
+        write: Option<u32>,
+    ) -> u32 {
+        let cx = self.trace_cx();
+        let w = off & !3;
+        let old = self.itm.tpiu.read_at(site, w);
+        let sh = (a & 3) * 8;
+        let m = match size {
+            4 => u32::MAX,
+            2 => 0xFFFF << sh,
+            _ => 0xFF << sh,
+        };
+        match write {
+            Some(v) => {
+                self.itm
+                    .tpiu
+                    .write_at(site, w, (old & !m) | ((v << sh) & m), &cx);
+                0
+            }
+            None => (old & m) >> sh,
         }
     }
 

@@ -38,6 +38,9 @@ impl Chip {
     /// A debugger read of `size` bytes (1, 2, 4) at `a`.
     pub(crate) fn bus_read(&mut self, a: u32, size: u32, origin: Origin) -> Result<u32, BusError> {
         debug_assert_eq!(origin, Origin::Debug);
+        if let Some((site, off)) = self.swo_sink_at(a & !3) {
+            return Ok(self.swo_sink_access(site, off, a, size, None));
+        }
         if !core_ppb(a) {
             return self.port.debug_read(a, size);
         }
@@ -59,6 +62,10 @@ impl Chip {
         origin: Origin,
     ) -> Result<(), BusError> {
         debug_assert_eq!(origin, Origin::Debug);
+        if let Some((site, off)) = self.swo_sink_at(a & !3) {
+            self.swo_sink_access(site, off, a, size, Some(v));
+            return Ok(());
+        }
         if !core_ppb(a) {
             return self.port.debug_write(a, size, v);
         }
@@ -105,6 +112,9 @@ impl Chip {
             0xE000_1000 => self.dwt_read(off),
             0xE000_2000 => self.fpb.read(off),
             0xE000_E000 => self.scs_read(off),
+            // A SoC with its own trace sink has no TPIU in the core's PPB
+            // (the Cortex-M7 ROM table marks it absent, `romtable.rs`).
+            0xE004_0000 if self.port.lock().soc.swo_sink().is_some() => return Err(BusError),
             0xE004_0000 => self.itm.tpiu.read(off),
             romtable::BASE => {
                 let m7 = self.core.cfg.kind == super::core::CoreKind::CortexM7;
@@ -121,6 +131,7 @@ impl Chip {
             0xE000_1000 => self.dwt_write(off, v),
             0xE000_2000 => self.fpb.write(off, v),
             0xE000_E000 => self.scs_write(off, v),
+            0xE004_0000 if self.port.lock().soc.swo_sink().is_some() => return Err(BusError),
             0xE004_0000 => {
                 let cx = self.trace_cx();
                 self.itm.tpiu.write(off, v, &cx);

@@ -23,6 +23,15 @@
 //! * SPPR = 0 (synchronous port): the bytes leave at the same rate on the
 //!   parallel trace port, which this chip does not capture: nothing on SWO.
 //!
+//! Another site: the same programmer's model serves a SoC's own SWO
+//! component on its debug bus (a [`Site`]: CoreSight identity, DEVID,
+//! DEVTYPE and whether CSPSR/FFCR exist), e.g. the STM32H7's CoreSight SWO
+//! (ARM part 0x914, no formatter: the ITM bytes leave as they are) at
+//! 0xE00E_3000 on APB-D (`stm32h7/swo.rs`). The SoC says where its sink is
+//! (`Soc::swo_sink`) and which enables route trace to the pin
+//! (`Soc::trace_pin_enabled`); the chip decodes those addresses to the one
+//! instance the ITM feeds.
+//!
 //! The FIFO holds [`FIFO_BYTES`] bytes of ITM packets not yet on the wire
 //! (the TRMs do not give the depth of the ITM and TPIU FIFOs; this is the
 //! model's choice). Its state is brought up to date lazily, at each access
@@ -31,7 +40,33 @@
 use std::collections::VecDeque;
 
 use super::super::time::{PS_PER_S, Ps};
-use super::romtable::{TPIU_ID, id_register};
+use super::romtable::{CsId, TPIU_ID, id_register};
+
+/// Where an instance sits and what it identifies as.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Site {
+    /// Base addresses of its 4 KiB register window (on the SoC's debug bus,
+    /// as the debugger sees it; 0xE004_0000 and up, `Chip::swo_sink_at`).
+    pub bases: &'static [u32],
+    /// The CoreSight PIDR/CIDR block.
+    pub id: CsId,
+    /// DEVID (0xFC8): bit 11 NRZ, bit 10 Manchester, bit 9 no synchronous port.
+    pub devid: u32,
+    /// DEVTYPE (0xFCC): 0x11, trace sink / trace port.
+    pub devtype: u32,
+    /// The formatter and the synchronous port exist (CSPSR, FFCR): a TPIU
+    /// has them; a SWO has neither (they read 0, writes are ignored).
+    pub formatter: bool,
+}
+
+/// The Cortex-M3/M4 TPIU in the core's PPB (Cortex-M3 TRM §11.2).
+pub(crate) const PPB_TPIU: Site = Site {
+    bases: &[0xE004_0000],
+    id: TPIU_ID,
+    devid: 0xCA1,
+    devtype: 0x11,
+    formatter: true,
+};
 
 /// Bytes of ITM packets the trace FIFO holds before the ITM reports it full.
 pub(crate) const FIFO_BYTES: usize = 16;
@@ -109,32 +144,57 @@ impl Default for Tpiu {
 }
 
 impl Tpiu {
+    /// The power-on state of an instance at `site`: a SWO without a
+    /// formatter passes the ITM bytes as they are (FFCR 0).
+    pub(crate) fn at(site: &Site) -> Tpiu {
+        let t = Tpiu::default();
+        if site.formatter {
+            t
+        } else {
+            Tpiu {
+                cspsr: 0,
+                ffcr: 0,
+                ..t
+            }
+        }
+    }
+
     pub(crate) fn read(&self, off: u32) -> u32 {
-        if let Some(v) = id_register(&TPIU_ID, off) {
+        self.read_at(&PPB_TPIU, off)
+    }
+
+    /// Read of the word at `off` in the window of an instance at `site`.
+    pub(crate) fn read_at(&self, site: &Site, off: u32) -> u32 {
+        if let Some(v) = id_register(&site.id, off) {
             return v;
         }
         match off {
-            0x000 => 0xF, // SSPSR: port sizes 1..4
-            0x004 => self.cspsr,
+            0x000 if site.formatter => 0xF, // SSPSR: port sizes 1..4
+            0x004 if site.formatter => self.cspsr,
             0x010 => self.acpr,
             0x0F0 => self.sppr,
             // FFSR: FtNonStop (bit 3); FtStopped never.
             0x300 => 1 << 3,
-            0x304 => self.ffcr,
-            0xFC8 => 0xCA1, // DEVID (Cortex-M3 TRM §11.2): NRZ, Manchester, async clock, 1 input
-            0xFCC => 0x11,  // DEVTYPE: trace sink, trace port (DDI 0314H §9.3)
+            0x304 if site.formatter => self.ffcr,
+            0xFC8 => site.devid,
+            0xFCC => site.devtype, // trace sink, trace port (DDI 0314H §9.3)
             _ => 0,
         }
     }
 
     pub(crate) fn write(&mut self, off: u32, v: u32, cx: &TraceCx) {
+        self.write_at(&PPB_TPIU, off, v, cx)
+    }
+
+    /// Write of the word at `off` in the window of an instance at `site`.
+    pub(crate) fn write_at(&mut self, site: &Site, off: u32, v: u32, cx: &TraceCx) {
         // Bytes in flight leave at the old rate.
         self.advance(cx);
         match off {
-            0x004 => self.cspsr = v & 0xF,
+            0x004 if site.formatter => self.cspsr = v & 0xF,
             0x010 => self.acpr = v & 0x1FFF,
             0x0F0 => self.sppr = v & 3,
-            0x304 => self.ffcr = v & 0x102,
+            0x304 if site.formatter => self.ffcr = v & 0x102,
             _ => {}
         }
     }

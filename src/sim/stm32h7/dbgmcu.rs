@@ -17,14 +17,17 @@
 //! listing DBGMCU 0xE00E_1000, SWO 0xE00E_3000, SWTF 0xE00E_4000, CSTF
 //! 0xE00F_3000, ETF 0xE00F_4000 and TPIU 0xE00F_5000. The trace blocks have
 //! their CoreSight identification (SWO part 0x914, funnels 0x908, ETF 0x961,
-//! TPIU 0x912) and keep what is written in their registers (no trace is
-//! produced); other APB-D addresses are bus errors. The CPU ROM table at
+//! TPIU 0x912) and keep what is written in their registers; the SWO and
+//! SWTF_CTRL carry the SWO trace (`swo.rs`; the chip decodes the debugger's
+//! SWO accesses to the trace model, what the CPU writes there is stored);
+//! other APB-D addresses are bus errors. The CPU ROM table at
 //! 0xE00F_E000 (AP0's BASE) lists the Cortex-M7 ROM table at 0xE00F_F000;
 //! its CTI entry is marked absent (no CTI modelled).
 
 use std::collections::HashMap;
 
 use super::super::arm::romtable::{CORESIGHT_CIDR, CsId, arm_pidr, id_register, rom_id};
+use super::swo::{SWTF_CTRL, SWTF_CTRL_MASK, SWTF_CTRL_RESET};
 
 /// DBGMCU on the CPU's bus and on APB-D.
 pub(crate) const DBGMCU_CPU: u32 = 0x5C00_1000;
@@ -78,6 +81,8 @@ pub(crate) struct Dbgmcu {
     idcode: u32,
     regs: [u32; 5],
     trace: HashMap<u32, u32>,
+    /// SWTF_CTRL (`swo.rs`).
+    swtf_ctrl: u32,
 }
 
 impl Dbgmcu {
@@ -86,12 +91,18 @@ impl Dbgmcu {
             idcode,
             regs: [0; 5],
             trace: HashMap::new(),
+            swtf_ctrl: SWTF_CTRL_RESET,
         }
     }
 
     /// DBGMCU_CR.
     pub(crate) fn cr(&self) -> u32 {
         self.regs[0]
+    }
+
+    /// SWTF_CTRL.
+    pub(crate) fn swtf_ctrl(&self) -> u32 {
+        self.swtf_ctrl
     }
 
     /// DBGMCU_APB4FZ1.
@@ -148,6 +159,9 @@ impl Dbgmcu {
         if (CPU_ROM..CPU_ROM + 0x1000).contains(&a) {
             return Some(st(&CPU_ROM_ENTRIES, a - CPU_ROM));
         }
+        if a == SWTF_CTRL {
+            return Some(self.swtf_ctrl);
+        }
         let &(base, part, devtype) = TRACE.iter().find(|t| (t.0..t.0 + 0x1000).contains(&a))?;
         let off = a - base;
         let id = CsId {
@@ -167,6 +181,10 @@ impl Dbgmcu {
             if let Some(i) = REGS.iter().position(|r| r.0 == off) {
                 self.regs[i] = v & REGS[i].1;
             }
+            return true;
+        }
+        if a == SWTF_CTRL {
+            self.swtf_ctrl = v & SWTF_CTRL_MASK;
             return true;
         }
         if let Some(&(base, ..)) = TRACE.iter().find(|t| (t.0..t.0 + 0x1000).contains(&a)) {

@@ -31,6 +31,7 @@
 
 use std::collections::HashMap;
 
+use super::super::arm::tpiu::Site;
 use super::super::family::Identity;
 use super::super::nvmem::NvMem;
 use super::super::periph::{Clocks, Ctx, Peripheral};
@@ -45,6 +46,7 @@ use super::flash::FlashCtl;
 use super::options::OPTSR_IWDG1_SW;
 use super::pwr::Pwr;
 use super::rcc::Rcc;
+use super::swo;
 
 const USART3: u32 = 0x4000_4800;
 const FLASH_REGS: u32 = 0x5200_2000;
@@ -510,5 +512,13 @@ impl Soc for H7Soc {
 
     fn gpio_odr(&self, port: usize) -> u32 {
         self.gpio.get(port).map(|g| g.odr).unwrap_or(0)
+    }
+
+    fn trace_pin_enabled(&self) -> bool {
+        swo::pin_enabled(self.dbg.cr(), self.dbg.swtf_ctrl(), &self.gpio[1])
+    }
+
+    fn swo_sink(&self) -> Option<&'static Site> {
+        Some(&swo::SWO_SITE)
     }
 }
