@@ -204,6 +204,26 @@ mod tests {
         assert_eq!(d.feed(&enc[3..]), vec!["0.300 INFO  tick 3".to_string()]);
     }
 
+    /// A statement with a source location (what defmt-decoder finds in a Rust image's DWARF;
+    /// the C image has none): the line ends with `(file:line)`.
+    #[test]
+    fn a_located_statement_ends_with_its_file_and_line() {
+        let mut d = Defmt::load(&elf()).unwrap().unwrap();
+        d.locations.insert(
+            3,
+            defmt_decoder::Location {
+                file: PathBuf::from("/src/app/src/main.rs"),
+                line: 42,
+                module: "app".into(),
+            },
+        );
+        let enc = [0x03, 0x2c, 0x01, 0x03, 0x32, 0x7f, 0x00];
+        assert_eq!(
+            d.feed(&enc),
+            vec!["0.300 INFO  tick 3 (main.rs:42)".to_string()]
+        );
+    }
+
     #[test]
     fn an_elf_without_defmt_has_no_table() {
         let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/firmware/f103-rtt.elf");
