@@ -187,20 +187,35 @@ pub fn register(reg: &mut Registry) {
             },
         ));
     }
-    reg.add(command(
-        "mrw",
-        Mode::Exec,
-        "address",
-        "Return the 32-bit word at address (OpenOCD mem_helper).",
-        |ctx, args| {
-            let [a] = args else { return Err(bad_args()) };
-            let addr = parse_u64(a)?;
-            check_align(addr, 4)?;
-            let v = read_items(ctx, addr, 4, 1)?[0];
-            ctx.println(format!("{v:#x}"));
-            Ok(())
-        },
-    ));
+    // OpenOCD 0.12 mem_helper.tcl: mrw/mrh/mrb return [read_memory $reg W 1].
+    for (name, width, help) in [
+        (
+            "mrw",
+            4usize,
+            "Return the 32-bit word at address (OpenOCD mem_helper).",
+        ),
+        (
+            "mrh",
+            2,
+            "Return the 16-bit halfword at address (OpenOCD mem_helper).",
+        ),
+        ("mrb", 1, "Return the byte at address (OpenOCD mem_helper)."),
+    ] {
+        reg.add(command(
+            name,
+            Mode::Exec,
+            "address",
+            help,
+            move |ctx, args| {
+                let [a] = args else { return Err(bad_args()) };
+                let addr = parse_u64(a)?;
+                check_align(addr, width)?;
+                let v = read_items(ctx, addr, width, 1)?[0];
+                ctx.println(format!("{v:#x}"));
+                Ok(())
+            },
+        ));
+    }
     reg.add(command(
         "mmw",
         Mode::Exec,
