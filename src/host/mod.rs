@@ -13,6 +13,7 @@ pub mod control;
 pub mod event;
 mod fault;
 pub mod jobs;
+pub mod lines;
 pub mod memory;
 pub mod poll;
 mod reattach;

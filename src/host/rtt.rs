@@ -9,7 +9,7 @@
 //! default, as OpenOCD) with background memory accesses through the AHB-AP: the core is never
 //! halted. What it reads goes, per channel, to the channel's TCP servers (raw bytes, see
 //! [`rtt_server`](super::rtt_server)) and to every console as lines `[rtt<N>] <text>`
-//! (partial lines wait for their end up to [`MAX_LINE`] bytes, like the USART lines of
+//! (partial lines wait for their end up to [`super::lines::MAX_LINE`] bytes, like the USART lines of
 //! [`serial`](super::serial)); with defmt on, channel 0 is decoded
 //! ([`rtt_defmt`](super::rtt_defmt)).
 
@@ -24,13 +24,12 @@ use probe_rs::{Core, MemoryInterface};
 mod poll;
 
 use super::Host;
+use super::lines::LineBuffer;
 use super::rtt_defmt::{Defmt, DefmtError};
 use super::rtt_server::Server;
 use crate::command::CommandError;
 use crate::diagnose;
 
-/// Longest console line kept before it is printed without its end (as USART lines).
-pub const MAX_LINE: usize = 256;
 /// OpenOCD's default polling interval (`src/rtt/rtt.c`), ms.
 pub const DEFAULT_INTERVAL_MS: u64 = 100;
 /// Bytes read from one up channel per poll at most (the rest waits for the next poll).
@@ -195,7 +194,7 @@ struct State {
     started: bool,
     interval: Duration,
     last_poll: Option<Instant>,
-    lines: HashMap<usize, Vec<u8>>,
+    lines: HashMap<usize, LineBuffer>,
     servers: BTreeMap<u16, Server>,
     down_queue: BTreeMap<usize, Vec<u8>>,
     defmt_mode: DefmtMode,

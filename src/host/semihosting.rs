@@ -29,6 +29,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use super::lines::LineBuffer;
 use super::{Host, HostEvent};
 
 /// Linux errno values the firmware sees through SYS_ERRNO (the host's own, as OpenOCD passes
@@ -60,8 +61,6 @@ pub const TT_STDOUT: u32 = 2;
 pub const TT_STDERR: u32 = 3;
 /// Output kept for an attached GDB that is not waiting for the target (bytes).
 const GDB_BUFFER: usize = 64 << 10;
-/// Longest console line before it is passed on without its end (bytes).
-const MAX_LINE: usize = 256;
 
 /// Which console operations `arm semihosting_redirect tcp` sends to its TCP client
 /// (OpenOCD's `semihosting_redirect_config`).
@@ -150,7 +149,7 @@ pub struct Semihosting {
     /// When semihosting was enabled: the origin of SYS_CLOCK and SYS_ELAPSED.
     pub started: Instant,
     /// Console text not yet ended by a newline, for the consoles' lines (stdout, stderr).
-    partial: [Vec<u8>; 2],
+    partial: [LineBuffer; 2],
     gdb_sessions: u32,
     gdb_out: Vec<u8>,
     /// The "no console input" warning was given.
@@ -171,7 +170,7 @@ impl Default for Semihosting {
             files: HashMap::new(),
             errno: 0,
             started: Instant::now(),
-            partial: [Vec::new(), Vec::new()],
+            partial: Default::default(),
             gdb_sessions: 0,
             gdb_out: Vec::new(),
             warned_input: false,
@@ -447,21 +446,7 @@ impl Host {
             }
             s.to_gdb(bytes);
             let slot = usize::from(class == Class::Stderr);
-            let mut lines = Vec::new();
-            for &b in bytes {
-                let part = &mut s.partial[slot];
-                match b {
-                    b'\n' => lines.push(std::mem::take(part)),
-                    b'\r' => {}
-                    _ => {
-                        part.push(b);
-                        if part.len() >= MAX_LINE {
-                            lines.push(std::mem::take(part));
-                        }
-                    }
-                }
-            }
-            lines
+            s.partial[slot].feed(bytes)
         };
         if self.serial().stdout_enabled() {
             if class == Class::Stderr {

@@ -21,10 +21,9 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
 use super::event::{EventBus, HostEvent};
+use super::lines::{LineBuffer, printable};
 use crate::sim::Sim;
 
-/// Longest console line kept before it is printed without its end.
-const MAX_LINE: usize = 256;
 /// Bytes queued for a slow TCP client before the oldest are dropped.
 const TCP_QUEUE: usize = 1 << 20;
 
@@ -68,7 +67,7 @@ pub enum SerialError {
 
 enum Route {
     Console {
-        line: Vec<u8>,
+        line: LineBuffer,
     },
     Tcp {
         tx: mpsc::SyncSender<Vec<u8>>,
@@ -154,7 +153,9 @@ impl SerialRouter {
     /// bound for [`SerialMode::Tcp`].
     pub fn set(&self, uart: &str, mode: SerialMode) -> Result<Option<u16>, SerialError> {
         let route = match &mode {
-            SerialMode::Console => Route::Console { line: Vec::new() },
+            SerialMode::Console => Route::Console {
+                line: LineBuffer::default(),
+            },
             SerialMode::Off => Route::Off,
             SerialMode::File(path) => {
                 let file = std::fs::OpenOptions::new()
@@ -221,24 +222,12 @@ impl SerialRouter {
         {
             let mut g = self.lock();
             let prefix = g.prefix.clone();
-            let route = g
-                .routes
-                .entry(uart.to_string())
-                .or_insert(Route::Console { line: Vec::new() });
+            let route = g.routes.entry(uart.to_string()).or_insert(Route::Console {
+                line: LineBuffer::default(),
+            });
             match route {
                 Route::Console { line } => {
-                    for &b in bytes {
-                        match b {
-                            b'\n' => lines.push(std::mem::take(line)),
-                            b'\r' => {}
-                            _ => {
-                                line.push(b);
-                                if line.len() >= MAX_LINE {
-                                    lines.push(std::mem::take(line));
-                                }
-                            }
-                        }
-                    }
+                    lines = line.feed(bytes);
                     for l in &mut lines {
                         *l = format!("[{prefix}.{uart}] {}", printable(l)).into_bytes();
                     }
@@ -271,19 +260,6 @@ impl SerialRouter {
             sim.push_serial(uart, bytes);
         }
     }
-}
-
-/// Bytes as text: printable ASCII as is, anything else as `\xNN`.
-fn printable(b: &[u8]) -> String {
-    let mut s = String::with_capacity(b.len());
-    for &c in b {
-        if (0x20..0x7F).contains(&c) || c == b'\t' {
-            s.push(c as char);
-        } else {
-            s.push_str(&format!("\\x{c:02x}"));
-        }
-    }
-    s
 }
 
 /// Serves one USART on a TCP listener: what the USART sends goes to the

@@ -22,7 +22,7 @@ use probe_rs::architecture::arm::swo::SwoConfig;
 
 use super::Host;
 use super::event::HostEvent;
-use super::swo_out::{Deformatter, ItmDecoder, ItmPacket, LineBuffer, Sink};
+use super::swo_out::{Deformatter, ItmDecoder, ItmLines, ItmPacket, Sink};
 use crate::command::{CommandError, Ctx};
 
 /// The Cortex-M3/M4 TPIU's base address (OpenOCD's `TPIU_SWO_DEFAULT_BASE`).
@@ -136,7 +136,7 @@ struct Capture {
     formatter: bool,
     deformat: Deformatter,
     itm: ItmDecoder,
-    lines: LineBuffer,
+    lines: ItmLines,
     /// A read error was logged (logged once).
     read_failed: bool,
 }
@@ -292,7 +292,7 @@ impl Host {
                     formatter: obj.formatter,
                     deformat: Deformatter::default(),
                     itm: ItmDecoder::default(),
-                    lines: LineBuffer::default(),
+                    lines: ItmLines::default(),
                     read_failed: false,
                 })
             }

@@ -18,8 +18,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// Longest console line kept before it is printed without its end.
-const MAX_LINE: usize = 256;
+use super::lines::LineBuffer;
 
 /// Why an output could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -285,36 +284,22 @@ impl ItmDecoder {
     }
 }
 
-/// Port 0 text as console lines: bytes accumulate until `\n` (a `\r` is dropped).
+/// Port 0 text as console lines (the shared [`LineBuffer`]), control characters shown as `.`.
 #[derive(Debug, Default)]
-pub struct LineBuffer {
-    line: Vec<u8>,
-}
+pub struct ItmLines(LineBuffer);
 
-impl LineBuffer {
+impl ItmLines {
     /// Feeds text bytes; returns the finished lines (without their prefix).
     pub fn feed(&mut self, bytes: &[u8]) -> Vec<String> {
-        let mut lines = Vec::new();
-        for &b in bytes {
-            match b {
-                b'\n' => lines.push(self.take()),
-                b'\r' => {}
-                _ => {
-                    self.line.push(b);
-                    if self.line.len() >= MAX_LINE {
-                        lines.push(self.take());
-                    }
-                }
-            }
-        }
-        lines
-    }
-
-    fn take(&mut self) -> String {
-        let l = std::mem::take(&mut self.line);
-        String::from_utf8_lossy(&l)
-            .chars()
-            .map(|c| if c.is_control() { '.' } else { c })
+        self.0
+            .feed(bytes)
+            .iter()
+            .map(|l| {
+                String::from_utf8_lossy(l)
+                    .chars()
+                    .map(|c| if c.is_control() { '.' } else { c })
+                    .collect()
+            })
             .collect()
     }
 }
@@ -351,7 +336,7 @@ mod tests {
 
     #[test]
     fn lines_drop_cr_and_show_control_characters() {
-        let mut l = LineBuffer::default();
+        let mut l = ItmLines::default();
         assert!(l.feed(b"hel").is_empty());
         assert_eq!(l.feed(b"lo 3\r\nx\x07y\n"), ["hello 3", "x.y"]);
     }

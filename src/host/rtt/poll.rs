@@ -6,10 +6,11 @@ use std::time::Instant;
 use probe_rs::rtt::Rtt;
 
 use super::super::{Host, HostEvent};
-use super::{MAX_LINE, PollReport, READ_CHUNK};
+use super::{PollReport, READ_CHUNK};
 use super::{RttError, State, rtt_op};
 use crate::command::CommandError;
 use crate::diagnose;
+use crate::host::lines::printable;
 
 impl Host {
     /// The poller's hook: one RTT poll when RTT is started, the target connected and the polling
@@ -123,7 +124,14 @@ impl Host {
             }
             let lines = match (ch, s.defmt.as_mut()) {
                 (0, Some(d)) => d.feed(&bytes),
-                _ => split_lines(s.lines.entry(ch).or_default(), &bytes),
+                _ => s
+                    .lines
+                    .entry(ch)
+                    .or_default()
+                    .feed(&bytes)
+                    .iter()
+                    .map(|l| printable(l))
+                    .collect(),
             };
             out.extend(lines.into_iter().map(|l| (ch, format!("[rtt{ch}] {l}"))));
         }
@@ -140,56 +148,5 @@ impl Host {
             });
         }
         Ok(PollReport { read, written })
-    }
-}
-
-/// Appends `bytes` to the partial line `line` and returns the complete lines (`\r` dropped;
-/// non-printable bytes as `\xNN`; a line reaching [`MAX_LINE`] is cut there).
-fn split_lines(line: &mut Vec<u8>, bytes: &[u8]) -> Vec<String> {
-    let mut out = Vec::new();
-    for &b in bytes {
-        match b {
-            b'\n' => out.push(printable(&std::mem::take(line))),
-            b'\r' => {}
-            _ => {
-                line.push(b);
-                if line.len() >= MAX_LINE {
-                    out.push(printable(&std::mem::take(line)));
-                }
-            }
-        }
-    }
-    out
-}
-
-fn printable(b: &[u8]) -> String {
-    let mut s = String::with_capacity(b.len());
-    for &c in b {
-        if (0x20..0x7F).contains(&c) || c == b'\t' {
-            s.push(c as char);
-        } else {
-            s.push_str(&format!("\\x{c:02x}"));
-        }
-    }
-    s
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn lines_wait_for_their_end_and_are_capped() {
-        let mut l = Vec::new();
-        assert!(split_lines(&mut l, b"tic").is_empty());
-        assert_eq!(
-            split_lines(&mut l, b"k 1\r\ntick 2\n"),
-            vec!["tick 1", "tick 2"]
-        );
-        let long = vec![b'a'; MAX_LINE + 3];
-        let out = split_lines(&mut l, &long);
-        assert_eq!(out.len(), 1);
-        assert_eq!(out[0].len(), MAX_LINE);
-        assert_eq!(split_lines(&mut l, b"\x01\n"), vec!["aaa\\x01"]);
     }
 }
