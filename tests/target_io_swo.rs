@@ -14,7 +14,9 @@ use std::time::{Duration, Instant};
 
 use probe_rs::MemoryInterface;
 use probe_rs::architecture::arm::swo::SwoConfig;
-use sim_support::{TIMEOUT, attach, download, firmware, fresh};
+use sim_support::{
+    TIMEOUT, attach, download, firmware, fresh, itm_iteration as iteration, read_swo,
+};
 use stdbg::sim::Sim;
 
 const DBGMCU_CR: u64 = 0xE004_2004;
@@ -23,21 +25,6 @@ const TPIU_SPPR: u64 = 0xE004_00F0;
 const TPIU_FFCR: u64 = 0xE004_0304;
 /// HSI: the firmware leaves the reset clock.
 const HCLK: u32 = 8_000_000;
-
-/// The packets f103-itm writes in iteration `n` with ITM_TER = 0b11 (ARMv7-M ARM §D4.2.8):
-/// "hello n\n" one byte at a time on port 0 (header 0x01), n as 2 bytes on port 1 (0x0A),
-/// 0x12345678 + n as 4 bytes on port 1 (0x0B); nothing for port 2.
-fn iteration(n: u32) -> Vec<u8> {
-    let mut v = Vec::new();
-    for c in format!("hello {n}\n").bytes() {
-        v.extend([0x01, c]);
-    }
-    v.push(0x0A);
-    v.extend((n as u16).to_le_bytes());
-    v.push(0x0B);
-    v.extend((0x1234_5678u32 + n).to_le_bytes());
-    v
-}
 
 fn stream(iterations: u32) -> Vec<u8> {
     (0..iterations).flat_map(iteration).collect()
@@ -67,14 +54,6 @@ fn setup(acpr: u32, ffcr: u32, pin: bool, baud: u32) -> (Sim, probe_rs::Session)
         .unwrap();
     session.core(0).unwrap().run().unwrap();
     (sim, session)
-}
-
-fn read_swo(session: &mut probe_rs::Session) -> Vec<u8> {
-    session
-        .get_arm_interface()
-        .unwrap()
-        .read_swo_timeout(Duration::ZERO)
-        .unwrap()
 }
 
 /// The data bytes of trace source `want` in formatter frames (CoreSight DDI 0314H §9.6.1).

@@ -13,7 +13,7 @@ use std::time::Duration;
 use probe_rs::architecture::arm::FullyQualifiedApAddress;
 use probe_rs::architecture::arm::swo::SwoConfig;
 use probe_rs::{MemoryInterface, Session};
-use sim_support::{TIMEOUT, download, firmware, sim_of};
+use sim_support::{TIMEOUT, download, firmware, itm_iteration as iteration, read_swo, sim_of};
 use stdbg::sim::{ChipModel, Sim};
 
 const DBGMCU_CR: u64 = 0xE00E_1004;
@@ -25,21 +25,6 @@ const RCC_AHB4ENR: u64 = 0x5802_44E0;
 const GPIOB_MODER: u64 = 0x5802_0400;
 /// HSI: the firmware keeps the reset clock.
 const TRACECLK: u32 = 64_000_000;
-
-/// The packets h743-itm writes in iteration `n` with ITM_TER = 0b11 (ARMv7-M ARM §D4.2.8):
-/// "hello n\n" a byte at a time on port 0 (header 0x01), n as 2 bytes (0x0A) and
-/// 0x12345678 + n as 4 bytes (0x0B) on port 1; nothing for the disabled port 2.
-fn iteration(n: u32) -> Vec<u8> {
-    let mut v = Vec::new();
-    for c in format!("hello {n}\n").bytes() {
-        v.extend([0x01, c]);
-    }
-    v.push(0x0A);
-    v.extend((n as u16).to_le_bytes());
-    v.push(0x0B);
-    v.extend((0x1234_5678u32 + n).to_le_bytes());
-    v
-}
 
 /// Asserts that `got`, after the first whole iteration in it, is exactly the firmware's
 /// stream from there on; returns how many iterations that covers.
@@ -103,14 +88,6 @@ fn setup(codr: u32, funnel: bool, baud: u32) -> (Sim, Session) {
         .unwrap();
     session.core(0).unwrap().run().unwrap();
     (sim, session)
-}
-
-fn read_swo(session: &mut Session) -> Vec<u8> {
-    session
-        .get_arm_interface()
-        .unwrap()
-        .read_swo_timeout(Duration::ZERO)
-        .unwrap()
 }
 
 #[test]

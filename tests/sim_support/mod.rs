@@ -133,3 +133,27 @@ pub fn pattern(n: usize, seed: u32) -> Vec<u8> {
         })
         .collect()
 }
+
+/// The ITM packets `f103-itm` and `h743-itm` write in iteration `n` with ITM_TER = 0b11
+/// (ARMv7-M ARM §D4.2.8): "hello n\n" one byte at a time on port 0 (header 0x01), n as 2
+/// bytes on port 1 (0x0A), 0x12345678 + n as 4 bytes on port 1 (0x0B); nothing for port 2.
+pub fn itm_iteration(n: u32) -> Vec<u8> {
+    let mut v = Vec::new();
+    for c in format!("hello {n}\n").bytes() {
+        v.extend([0x01, c]);
+    }
+    v.push(0x0A);
+    v.extend((n as u16).to_le_bytes());
+    v.push(0x0B);
+    v.extend((0x1234_5678u32 + n).to_le_bytes());
+    v
+}
+
+/// The SWO bytes the probe captured since the last read (no waiting).
+pub fn read_swo(session: &mut Session) -> Vec<u8> {
+    session
+        .get_arm_interface()
+        .unwrap()
+        .read_swo_timeout(Duration::ZERO)
+        .unwrap()
+}
