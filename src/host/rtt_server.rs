@@ -5,6 +5,9 @@
 //! sends is queued for down channel N and written by the host thread's next RTT poll (the
 //! server thread never touches the probe). OpenOCD 0.12 takes `port channel`; the optional
 //! message is the one its later versions send to each new client, followed by `\n`.
+//!
+//! The same fan-out server (every byte to every client, never blocking the host thread)
+//! serves the SWO trace output (`<tpiu> configure -output :port`, `swo_out.rs`), without input.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -61,22 +64,33 @@ impl Server {
             channel,
             source,
         })?;
-        let port = listener.local_addr().map(|a| a.port()).unwrap_or(port);
+        let hello = hello.map(|m| format!("{m}\n").into_bytes());
+        Ok(Server::serve_on(listener, channel, hello, true))
+    }
+
+    /// Serves an already bound `listener` on its own thread: `hello` to each new client; what
+    /// clients send is kept for [`Server::take_input`] when `input`, else discarded.
+    pub fn serve_on(
+        listener: TcpListener,
+        channel: usize,
+        hello: Option<Vec<u8>>,
+        input: bool,
+    ) -> Server {
+        let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
         let (tx, rx) = mpsc::sync_channel::<Vec<u8>>(256);
         let stop = Arc::new(AtomicBool::new(false));
-        let input = Arc::new(Mutex::new(Vec::new()));
-        let (s2, i2) = (stop.clone(), input.clone());
-        let hello = hello.map(|m| format!("{m}\n").into_bytes());
+        let queue = Arc::new(Mutex::new(Vec::new()));
+        let (s2, i2) = (stop.clone(), input.then(|| queue.clone()));
         let _ = std::thread::Builder::new()
-            .name(format!("stdbg-rtt-{port}"))
+            .name(format!("stdbg-tcp-{port}"))
             .spawn(move || serve(listener, rx, s2, i2, hello));
-        Ok(Server {
+        Server {
             port,
             channel,
             tx,
-            input,
+            input: queue,
             stop,
-        })
+        }
     }
 
     /// Sends bytes of the up channel to the clients (never blocks; a full queue drops them).
@@ -99,7 +113,7 @@ fn serve(
     listener: TcpListener,
     rx: mpsc::Receiver<Vec<u8>>,
     stop: Arc<AtomicBool>,
-    input: Arc<Mutex<Vec<u8>>>,
+    input: Option<Arc<Mutex<Vec<u8>>>>,
     hello: Option<Vec<u8>>,
 ) {
     let _ = listener.set_nonblocking(true);
@@ -137,6 +151,7 @@ fn serve(
             match c.stream.read(&mut buf) {
                 Ok(0) => false,
                 Ok(n) => {
+                    let Some(input) = &input else { return true };
                     let mut q = input.lock().unwrap_or_else(|e| e.into_inner());
                     if q.len() + n <= INPUT_QUEUE {
                         q.extend_from_slice(&buf[..n]);

@@ -12,13 +12,11 @@
 //! formatter frames only for its trace memory path (private `tmc::Frame`).
 
 use std::io::Write;
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use super::lines::LineBuffer;
+use super::rtt_server::Server;
 
 /// Why an output could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -97,13 +95,12 @@ impl Sink {
     }
 }
 
-/// A TCP server on 127.0.0.1 passing every byte to every client (OpenOCD's `tpiu_swo_trace`
-/// service). Clients that stop reading for a second are dropped.
+/// The TCP output on 127.0.0.1 (OpenOCD's `tpiu_swo_trace` service): every byte to every
+/// client, through the RTT servers' fan-out server (a slow client never blocks the poll).
 pub struct TcpServer {
     /// The address listened on (the real port when 0 was asked for).
     pub addr: SocketAddr,
-    clients: Arc<Mutex<Vec<TcpStream>>>,
-    stop: Arc<AtomicBool>,
+    server: Server,
 }
 
 impl TcpServer {
@@ -113,44 +110,14 @@ impl TcpServer {
         let addr = l
             .local_addr()
             .map_err(|source| SwoOutputError::Bind { port, source })?;
-        l.set_nonblocking(true)
-            .map_err(|source| SwoOutputError::Bind { port, source })?;
-        let clients: Arc<Mutex<Vec<TcpStream>>> = Arc::default();
-        let stop = Arc::new(AtomicBool::new(false));
-        let (c, s) = (clients.clone(), stop.clone());
-        std::thread::Builder::new()
-            .name(format!("swo-tcp-{}", addr.port()))
-            .spawn(move || {
-                while !s.load(Ordering::Relaxed) {
-                    match l.accept() {
-                        Ok((stream, peer)) => {
-                            tracing::debug!("SWO trace client {peer} connected");
-                            let _ = stream.set_nonblocking(false);
-                            let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
-                            let _ = stream.set_nodelay(true);
-                            c.lock().unwrap_or_else(|e| e.into_inner()).push(stream);
-                        }
-                        Err(_) => std::thread::sleep(Duration::from_millis(20)),
-                    }
-                }
-            })
-            .map_err(|source| SwoOutputError::Bind { port, source })?;
         Ok(TcpServer {
             addr,
-            clients,
-            stop,
+            server: Server::serve_on(l, 0, None, false),
         })
     }
 
     fn send(&self, bytes: &[u8]) {
-        let mut g = self.clients.lock().unwrap_or_else(|e| e.into_inner());
-        g.retain_mut(|s| s.write_all(bytes).is_ok());
-    }
-}
-
-impl Drop for TcpServer {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
+        self.server.send(bytes);
     }
 }
 
