@@ -137,6 +137,27 @@ pub fn probe_matches_driver(info: &DebugProbeInfo, driver: &str) -> bool {
     }
 }
 
+/// The environment variable that puts the virtual chip behind any adapter driver, so an IDE's
+/// unchanged OpenOCD launch (`-f interface/stlink.cfg -f target/stm32f1x.cfg`) runs without
+/// hardware: its value is the virtual chip's part name (`STM32F103CB`, `STM32L476RG`; see
+/// `sim chip`), or `1` for the `sim chip` setting.
+pub const SIM_ENV: &str = "STDBG_SIM";
+
+/// The virtual chip's part that [`SIM_ENV`] asks for instead of the real adapter `driver`
+/// (`configured`: the `sim chip` setting, used for the value `1`).
+fn sim_override(driver: &str, configured: &str) -> Option<String> {
+    if driver == "sim" {
+        return None;
+    }
+    let v = std::env::var(SIM_ENV).ok()?;
+    let v = v.trim();
+    match v {
+        "" | "0" => None,
+        "1" => Some(configured.to_string()),
+        part => Some(part.to_string()),
+    }
+}
+
 /// The configured adapter, opened once per connection attempt: the virtual chip (created once
 /// and shared by every probe handle of the attempt, like a board on the bench), or the real
 /// probe found through probe-rs's lister (re-opened for each step, because probe-rs consumes the
@@ -160,7 +181,20 @@ impl Adapter {
                 c.sim.clone(),
             )
         };
-        let driver = driver.ok_or(ConnectError::NoDriver)?;
+        let mut driver = driver.ok_or(ConnectError::NoDriver)?;
+        let mut sim_settings = sim_settings;
+        if let Some(chip) = sim_override(&driver, &sim_settings.chip) {
+            tracing::info!(
+                "{SIM_ENV}={chip}: the virtual {chip} stands in for the '{driver}' adapter"
+            );
+            if chip != sim_settings.chip
+                && sim_settings.storage == super::config::default_sim_storage(&sim_settings.chip)
+            {
+                sim_settings.storage = super::config::default_sim_storage(&chip);
+            }
+            sim_settings.chip = chip;
+            driver = "sim".into();
+        }
         match driver.as_str() {
             "sim" => {
                 let sim = match sim {

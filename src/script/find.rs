@@ -81,6 +81,10 @@ pub static EMBEDDED: &[(&str, &str)] = &[
         include_str!("../../scripts/board/sim-st_nucleo_l4.rhai"),
     ),
     (
+        "board/st_nucleo_f103rb.rhai",
+        include_str!("../../scripts/board/st_nucleo_f103rb.rhai"),
+    ),
+    (
         "targets/stm32g4x.rhai",
         include_str!("../../targets/stm32g4x.rhai"),
     ),
@@ -89,6 +93,50 @@ pub static EMBEDDED: &[(&str, &str)] = &[
         include_str!("../../targets/stm32l4x.rhai"),
     ),
 ];
+
+/// OpenOCD 0.12's configuration names that stdbg has a built-in equivalent of: (OpenOCD name
+/// under its `scripts/` folder, built-in Rhai script). `-f`, `source` and `find` run the Rhai
+/// script instead of reading OpenOCD's Tcl file, with an Info line saying so.
+pub static OPENOCD_EQUIVALENTS: &[(&str, &str)] = &[
+    ("interface/stlink.cfg", "interface/stlink.rhai"),
+    ("interface/stlink-v2.cfg", "interface/stlink.rhai"),
+    ("interface/stlink-v2-1.cfg", "interface/stlink.rhai"),
+    ("interface/stlink-dap.cfg", "interface/stlink.rhai"),
+    ("interface/cmsis-dap.cfg", "interface/cmsis-dap.rhai"),
+    ("interface/jlink.cfg", "interface/jlink.rhai"),
+    ("target/stm32f1x.cfg", "targets/stm32f1x.rhai"),
+    ("target/stm32f3x.cfg", "targets/stm32f3x.rhai"),
+    ("target/stm32g4x.cfg", "targets/stm32g4x.rhai"),
+    ("target/stm32l4x.cfg", "targets/stm32l4x.rhai"),
+    ("target/stm32h7x.cfg", "targets/stm32h7x.rhai"),
+    (
+        "target/stm32h7x_dual_bank.cfg",
+        "targets/stm32h7x_dual_bank.rhai",
+    ),
+    ("board/stm32f103c8_blue_pill.cfg", "board/bluepill.rhai"),
+    ("board/stm32f3discovery.cfg", "board/stm32f3discovery.rhai"),
+    ("board/st_nucleo_f103rb.cfg", "board/st_nucleo_f103rb.rhai"),
+    ("board/st_nucleo_g4.cfg", "board/st_nucleo_g4.rhai"),
+    ("board/st_nucleo_l4.cfg", "board/st_nucleo_l4.rhai"),
+    ("board/st_nucleo_h743zi.cfg", "board/st_nucleo_h743zi.rhai"),
+];
+
+/// The built-in equivalent of an OpenOCD configuration name: `interface/stlink.cfg`,
+/// `target/stm32f1x.cfg`, also given as a path ending in OpenOCD's `scripts/` folder
+/// (`/usr/share/openocd/scripts/target/stm32f1x.cfg`, as IDEs pass it) or with a leading
+/// `scripts/`. `None` for other names (a user's own `.cfg` is read as Tcl).
+pub fn openocd_equivalent(name: &str) -> Option<&'static str> {
+    let name = name.replace('\\', "/");
+    OPENOCD_EQUIVALENTS
+        .iter()
+        .find(|(cfg, _)| {
+            name == *cfg
+                || name
+                    .strip_suffix(cfg)
+                    .is_some_and(|pre| pre == "scripts/" || pre.ends_with("/scripts/"))
+        })
+        .map(|(_, rhai)| *rhai)
+}
 
 /// Where a script was found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -197,6 +245,33 @@ pub enum ReadError {
 /// directory, then the built-in set (`board/…`, `interface/…`, `targets/…`; a leading
 /// `scripts/` is accepted too).
 pub fn find(host: &Host, name: &str) -> Option<ScriptSource> {
+    if let Some(rhai) = openocd_equivalent(name) {
+        tracing::info!(
+            "{name}: running stdbg's built-in {rhai} (the equivalent of OpenOCD's file)"
+        );
+        return builtin(rhai);
+    }
+    // OpenOCD's folder is `target/`, stdbg's `targets/`: accept both.
+    let alias = name
+        .strip_prefix("target/")
+        .map(|rest| format!("targets/{rest}"));
+    let found = find_exact(host, name);
+    match (found, alias) {
+        (Some(f), _) => Some(f),
+        (None, Some(a)) => find_exact(host, &a),
+        (None, None) => None,
+    }
+}
+
+fn builtin(key: &str) -> Option<ScriptSource> {
+    EMBEDDED
+        .iter()
+        .find(|(n, _)| *n == key)
+        .map(|(n, t)| ScriptSource::Embedded(n, t))
+}
+
+/// [`find`] of exactly `name`, without the OpenOCD names.
+fn find_exact(host: &Host, name: &str) -> Option<ScriptSource> {
     let p = Path::new(name);
     if p.is_absolute() {
         return p.is_file().then(|| ScriptSource::File(p.to_path_buf()));
@@ -212,11 +287,7 @@ pub fn find(host: &Host, name: &str) -> Option<ScriptSource> {
     if p.is_file() {
         return Some(ScriptSource::File(p.to_path_buf()));
     }
-    let key = name.strip_prefix("scripts/").unwrap_or(name);
-    EMBEDDED
-        .iter()
-        .find(|(n, _)| *n == key)
-        .map(|(n, t)| ScriptSource::Embedded(n, t))
+    builtin(name.strip_prefix("scripts/").unwrap_or(name))
 }
 
 /// Names of the built-in scripts.
@@ -226,6 +297,30 @@ pub fn builtin_names() -> impl Iterator<Item = &'static str> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn openocd_names_map_to_builtin_scripts() {
+        assert_eq!(
+            super::openocd_equivalent("target/stm32f1x.cfg"),
+            Some("targets/stm32f1x.rhai")
+        );
+        assert_eq!(
+            super::openocd_equivalent("/usr/share/openocd/scripts/board/st_nucleo_l4.cfg"),
+            Some("board/st_nucleo_l4.rhai")
+        );
+        assert_eq!(
+            super::openocd_equivalent("scripts/interface/stlink-dap.cfg"),
+            Some("interface/stlink.rhai")
+        );
+        assert_eq!(
+            super::openocd_equivalent("myboard/target/stm32f1x.cfg"),
+            None
+        );
+        assert_eq!(super::openocd_equivalent("target/stm32f4x.cfg"), None);
+        for (_, rhai) in super::OPENOCD_EQUIVALENTS {
+            assert!(super::builtin(rhai).is_some(), "{rhai} is not built in");
+        }
+    }
+
     #[test]
     fn every_script_file_is_embedded() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
