@@ -199,6 +199,7 @@ pub fn run(opts: Options) -> i32 {
         }
     }
     if !host.initialized()
+        && !host.config().compat.noinit
         && let Err(code) = run_line("init")
     {
         shutdown_host(&handle, join);

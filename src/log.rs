@@ -2,7 +2,7 @@
 //! the `-l` file, mirrored to the event bus so telnet consoles see them too.
 
 use std::io::Write;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use tracing::field::{Field, Visit};
@@ -53,12 +53,40 @@ pub fn set_prompt_active(active: bool) {
 
 /// A tracing layer writing OpenOCD-style lines.
 pub struct OcdLayer {
-    max: Level,
-    to_stderr: bool,
-    out: Arc<Mutex<Box<dyn Write + Send>>>,
     bus: Arc<OnceLock<EventBus>>,
-    /// Extra filter for third-party crates: they log at debug/trace only when `-d4`.
-    verbose_deps: bool,
+}
+
+/// The `-d` level (`debug_level`), 0-4.
+static DEBUG_LEVEL: AtomicU8 = AtomicU8::new(2);
+/// The log file (`-l`, `log_output`); `None` = stderr.
+static LOG_FILE: Mutex<Option<Box<dyn Write + Send>>> = Mutex::new(None);
+
+/// Sets the log level at run time (`debug_level N`, OpenOCD's 0-4).
+pub fn set_debug_level(level: u8) {
+    DEBUG_LEVEL.store(level.min(4), Ordering::SeqCst);
+}
+
+/// The current `-d` level.
+pub fn debug_level() -> u8 {
+    DEBUG_LEVEL.load(Ordering::SeqCst)
+}
+
+/// Sends the log to `file` (appending), or back to stderr for `None` (`log_output`).
+///
+/// # Errors
+/// The file cannot be opened for appending.
+pub fn set_output(file: Option<&std::path::Path>) -> std::io::Result<()> {
+    let out: Option<Box<dyn Write + Send>> = match file {
+        Some(p) => Some(Box::new(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(p)?,
+        )),
+        None => None,
+    };
+    *LOG_FILE.lock().unwrap_or_else(|e| e.into_inner()) = out;
+    Ok(())
 }
 
 struct MessageVisitor(String);
@@ -143,11 +171,14 @@ pub fn clean_message(msg: &str) -> String {
 impl<S: Subscriber> Layer<S> for OcdLayer {
     fn on_event(&self, event: &tracing::Event<'_>, _ctx: Context<'_, S>) {
         let meta = event.metadata();
-        if *meta.level() > self.max {
+        let debug = debug_level();
+        if *meta.level() > level_for(debug) {
             return;
         }
+        // Third-party crates log at debug/trace only with -d4.
+        let verbose_deps = debug >= 4;
         let ours = meta.target().starts_with("stdbg");
-        if !ours && !self.verbose_deps && *meta.level() > Level::WARN {
+        if !ours && !verbose_deps && *meta.level() > Level::WARN {
             return;
         }
         let mut v = MessageVisitor(String::new());
@@ -155,13 +186,14 @@ impl<S: Subscriber> Layer<S> for OcdLayer {
         if !ours {
             // probe-rs logs the halt timeout of its attach under reset as an error before it
             // returns it; the connect ladder explains and recovers it (host/connection.rs).
-            if !self.verbose_deps && v.0.starts_with("Unable to wait for ") {
+            if !verbose_deps && v.0.starts_with("Unable to wait for ") {
                 return;
             }
             v.0 = clean_message(&v.0);
         }
         let line = format!("{}: {}", prefix(meta.level()), v.0);
-        if self.to_stderr && PROMPT_ACTIVE.load(Ordering::SeqCst) {
+        let mut file = LOG_FILE.lock().unwrap_or_else(|e| e.into_inner());
+        if file.is_none() && PROMPT_ACTIVE.load(Ordering::SeqCst) {
             let mut sink = PROMPT_SINK.lock().unwrap_or_else(|e| e.into_inner());
             if let Some(sink) = sink.as_mut() {
                 sink(line);
@@ -174,10 +206,18 @@ impl<S: Subscriber> Layer<S> for OcdLayer {
                 return;
             }
         }
-        if let Ok(mut out) = self.out.lock() {
-            let _ = writeln!(out, "{line}");
-            let _ = out.flush();
+        match file.as_mut() {
+            Some(out) => {
+                let _ = writeln!(out, "{line}");
+                let _ = out.flush();
+            }
+            None => {
+                let mut err = std::io::stderr().lock();
+                let _ = writeln!(err, "{line}");
+                let _ = err.flush();
+            }
         }
+        drop(file);
         if let Some(bus) = self.bus.get() {
             bus.send(HostEvent::Log {
                 level: prefix(meta.level()).trim(),
@@ -191,23 +231,10 @@ impl<S: Subscriber> Layer<S> for OcdLayer {
 /// exists.
 pub fn init(debug: u8, file: Option<&std::path::Path>) -> std::io::Result<Arc<OnceLock<EventBus>>> {
     use tracing_subscriber::prelude::*;
-    let out: Box<dyn Write + Send> = match file {
-        Some(p) => Box::new(
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(p)?,
-        ),
-        None => Box::new(std::io::stderr()),
-    };
+    set_output(file)?;
+    set_debug_level(debug);
     let bus = Arc::new(OnceLock::new());
-    let layer = OcdLayer {
-        max: level_for(debug),
-        to_stderr: file.is_none(),
-        out: Arc::new(Mutex::new(out)),
-        bus: bus.clone(),
-        verbose_deps: debug >= 4,
-    };
+    let layer = OcdLayer { bus: bus.clone() };
     let _ = tracing_subscriber::registry().with(layer).try_init();
     Ok(bus)
 }

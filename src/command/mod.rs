@@ -197,6 +197,10 @@ pub fn dispatch_words(ctx: &mut Ctx<'_>, words: &[String]) -> Result<(), Command
                 if let Some(r) = dispatch_on_named(ctx, words) {
                     return r;
                 }
+                // A Tcl proc (cortex-debug's CDLiveWatchSetup) or Tcl command (`proc`, `expr`).
+                if let Some(r) = crate::script::tcl::call(ctx, words) {
+                    return r;
+                }
                 let reg = ctx.host.registry();
                 // A known group word with an unknown subcommand gets the group's usage.
                 if let Some(group) = reg.group_usage(&words[0]) {
@@ -277,6 +281,10 @@ fn dispatch_on_named(ctx: &mut Ctx<'_>, words: &[String]) -> Option<Result<(), C
         Some("curstate") if rest.len() == 1 => {
             ctx.println(state.as_str());
             return Some(Ok(()));
+        }
+        Some("configure" | "cget") if rest[0] != "dap" => {
+            let name = ctx.host.targets().list[idx].name.clone();
+            return Some(builtin::target_obj::configure_or_cget(ctx, &name, &rest));
         }
         _ => {}
     }

@@ -111,6 +111,42 @@ pub struct HostConfig {
     pub sim: SimSettings,
     /// Whether progress bars may be drawn (stderr is a terminal).
     pub progress_bars: bool,
+    /// OpenOCD settings kept for launch files (`noinit`, `poll_period`, `adapter srst …`).
+    pub compat: CompatSettings,
+}
+
+/// OpenOCD 0.12 settings that IDE launch files set (see src/command/builtin/openocd_compat.rs).
+#[derive(Debug, Clone)]
+pub struct CompatSettings {
+    /// `noinit`: the command line does not run `init` after the last `-c`/`-f`.
+    pub noinit: bool,
+    /// `poll_period`: how often a running target is polled, ms (OpenOCD default 100).
+    pub poll_period_ms: u64,
+    /// `adapter srst delay`: wait after releasing NRST, ms (OpenOCD default 0).
+    pub srst_delay_ms: u64,
+    /// `adapter srst pulse_width`: how long NRST is held low, ms (OpenOCD default 0).
+    pub srst_pulse_width_ms: u64,
+    /// `cortex_m maskisr`: `auto`, `on`, `off` or `steponly` (OpenOCD default `auto`).
+    pub maskisr: String,
+    /// `reset_nag`: remind to use `reset_config` (OpenOCD default disabled).
+    pub reset_nag: bool,
+    /// DP SELECT as last written by ST's `WriteDP 2 …` (APSEL 31:24, APBANKSEL 7:4), for
+    /// `ReadAP`; `None` until written (then the current target's AP, bank 0).
+    pub st_select: Option<u32>,
+}
+
+impl Default for CompatSettings {
+    fn default() -> Self {
+        CompatSettings {
+            noinit: false,
+            poll_period_ms: 100,
+            srst_delay_ms: 0,
+            srst_pulse_width_ms: 0,
+            maskisr: "auto".into(),
+            reset_nag: false,
+            st_select: None,
+        }
+    }
 }
 
 impl Default for HostConfig {
@@ -126,6 +162,7 @@ impl Default for HostConfig {
             initialized: false,
             sim: SimSettings::default(),
             progress_bars: false,
+            compat: CompatSettings::default(),
         }
     }
 }

@@ -154,4 +154,26 @@ impl Host {
             diagnose::command_error(&format!("read access port {ap}"), &probe_rs::Error::from(e))
         })
     }
+
+    /// Writes DP register at byte address `addr` (0x0 ABORT, 0x4 CTRL/STAT; ADIv5 §B2.2) of
+    /// the connected chip on the default DP. SELECT (0x8) is probe-rs's: callers keep their
+    /// own copy instead of writing it.
+    pub fn write_dp_register(&self, addr: u8, value: u32) -> Result<(), CommandError> {
+        use probe_rs::architecture::arm::dp::DpRegisterAddress;
+        let mut guard = self.conn();
+        let conn = guard
+            .as_mut()
+            .ok_or_else(|| CommandError::failed("the target is not connected: run 'init' first"))?;
+        let r = conn.session.get_arm_interface().and_then(|iface| {
+            iface.write_raw_dp_register(
+                probe_rs::architecture::arm::dp::DpAddress::Default,
+                DpRegisterAddress {
+                    bank: None,
+                    address: addr,
+                },
+                value,
+            )
+        });
+        r.map_err(|e| diagnose::command_error("write the debug port", &probe_rs::Error::from(e)))
+    }
 }

@@ -114,6 +114,19 @@ impl Host {
         host
     }
 
+    /// Whether `other` is this host (a clone of the same one).
+    pub fn same_as(&self, other: &Host) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
+    /// The names of the TPIU/SWO objects (`tpiu create`), which are commands.
+    pub fn trace_object_names(&self) -> Vec<String> {
+        self.swo_state()
+            .lock()
+            .map(|s| s.objects.iter().map(|o| o.name.clone()).collect())
+            .unwrap_or_default()
+    }
+
     /// A weak reference, for objects owned by the host that must refer back to it.
     pub fn downgrade(&self) -> WeakHost {
         WeakHost(Arc::downgrade(&self.inner))

@@ -249,7 +249,8 @@ pub fn handle(host: &Host, req: Request) {
 fn run(host: Host) {
     loop {
         let timeout = if host.any_target_running() {
-            POLL_INTERVAL
+            // `poll_period` (OpenOCD's setting), 1 ms at least.
+            Duration::from_millis(host.config().compat.poll_period_ms.max(1))
         } else {
             Duration::from_millis(500)
         };

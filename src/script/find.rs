@@ -245,6 +245,10 @@ pub enum ReadError {
 /// directory, then the built-in set (`board/…`, `interface/…`, `targets/…`; a leading
 /// `scripts/` is accepted too).
 pub fn find(host: &Host, name: &str) -> Option<ScriptSource> {
+    // What `find` returns for a built-in script.
+    if let Some(key) = name.strip_prefix("<builtin>/") {
+        return builtin(key);
+    }
     if let Some(rhai) = openocd_equivalent(name) {
         tracing::info!(
             "{name}: running stdbg's built-in {rhai} (the equivalent of OpenOCD's file)"

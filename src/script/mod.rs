@@ -8,6 +8,8 @@
 
 pub mod find;
 pub mod objects;
+pub mod tcl;
+mod tcl_cmds;
 
 use std::collections::{BTreeSet, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -588,6 +590,28 @@ impl ScriptEngine {
         }
     }
 
+    /// The global variables whose values are strings or integers, as text (integers in
+    /// decimal); empty while a script runs (the scope belongs to it then). Used to hand Rhai's
+    /// `_TARGETNAME` and friends to Tcl files.
+    pub fn globals(&self) -> Vec<(String, String)> {
+        let g = lock(&self.scope);
+        let Some(scope) = g.as_ref() else {
+            return Vec::new();
+        };
+        scope
+            .iter_raw()
+            .filter_map(|(name, _, v)| {
+                if let Ok(n) = v.as_int() {
+                    Some((name.to_string(), n.to_string()))
+                } else if v.is_string() {
+                    Some((name.to_string(), v.clone().into_string().ok()?))
+                } else {
+                    None
+                }
+            })
+            .collect()
+    }
+
     /// Runs script text in the global scope; `name` is used in error positions. Output of
     /// `print()` goes to `ctx` when the script ends (also when it fails).
     pub fn run_text(
@@ -625,6 +649,9 @@ impl ScriptEngine {
         let text = src
             .read()
             .map_err(|e| CommandError::failed(e.to_string()))?;
+        if tcl::is_tcl_name(&display) {
+            return tcl::run_file(ctx, &display, &text);
+        }
         self.run_text(ctx, &display, &text).map(|_| ())
     }
 

@@ -462,6 +462,58 @@ fn create_target(w: &WeakHost, name: &str, ty: &str, opts: &Map) -> RResult<Targ
     Ok(TargetHandle::new(name, w))
 }
 
+/// The text of a Rhai error raised by the functions here (no "Runtime error" prefix).
+fn plain_error(e: &EvalAltResult) -> String {
+    match e {
+        EvalAltResult::ErrorRuntime(v, _) => v.to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// OpenOCD's `<target> configure -option value …` from a console or a Tcl file: the same
+/// options as the Rhai `t.configure(#{…})` (numbers are parsed), and `-event <name> <body>`
+/// registers a command line run when the event fires. Errors are complete messages.
+pub fn configure_words(host: &WeakHost, name: &str, words: &[String]) -> Result<(), String> {
+    let mut t = TargetHandle::new(name, host);
+    let mut opts = Map::new();
+    let mut i = 0;
+    while i < words.len() {
+        let key = words[i].as_str();
+        if key == "-event" {
+            let (Some(ev), Some(body)) = (words.get(i + 1), words.get(i + 2)) else {
+                return Err(format!(
+                    "wrong # args: should be \"{name} configure -event event-name body\""
+                ));
+            };
+            add_event(&t, ev, EventHandler::Command(body.clone())).map_err(|e| plain_error(&e))?;
+            i += 3;
+            continue;
+        }
+        let Some(v) = words.get(i + 1) else {
+            return Err(format!("{name} configure: option '{key}' needs a value"));
+        };
+        let value = match crate::command::builtin::parse_u64(v) {
+            Ok(n) => Dynamic::from(n as i64),
+            Err(_) => Dynamic::from(v.clone()),
+        };
+        opts.insert(key.into(), value);
+        i += 2;
+    }
+    if opts.is_empty() {
+        return Ok(());
+    }
+    t.configure(&opts).map_err(|e| plain_error(&e))
+}
+
+/// OpenOCD's `<target> cget -option` from a console or a Tcl file: the value as text (numbers in
+/// decimal, as OpenOCD prints them).
+pub fn cget_word(host: &WeakHost, name: &str, key: &str) -> Result<String, String> {
+    let mut t = TargetHandle::new(name, host);
+    t.cget(key)
+        .map(|v| v.to_string())
+        .map_err(|e| plain_error(&e))
+}
+
 fn add_event(t: &TargetHandle, event: &str, h: EventHandler) -> RResult<()> {
     if !EVENT_NAMES.contains(&event) {
         let close = crate::command::suggest::closest(event, EVENT_NAMES.iter().copied());

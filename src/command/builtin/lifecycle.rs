@@ -159,7 +159,17 @@ pub fn register(reg: &mut Registry) {
                 .map(|s| s.as_str())
                 .filter(|s| *s != "-n")
                 .collect();
-            ctx.println(words.join(" "));
+            // On the command line, `echo` writes to stderr as OpenOCD's does (a log message):
+            // IDEs wait there for markers such as Eclipse's "Started by GNU MCU Eclipse".
+            // Command output proper stays on stdout for pipelines (docs/commands.md).
+            if ctx.origin == crate::command::Origin::Cli {
+                use std::io::Write;
+                let mut err = std::io::stderr().lock();
+                let _ = writeln!(err, "{}", words.join(" "));
+                let _ = err.flush();
+            } else {
+                ctx.println(words.join(" "));
+            }
             Ok(())
         },
     ));

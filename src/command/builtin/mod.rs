@@ -11,6 +11,7 @@ pub mod flash;
 pub mod image;
 pub mod lifecycle;
 pub mod memory;
+pub mod openocd_compat;
 pub mod program;
 pub mod reg;
 pub mod rtt;
@@ -19,6 +20,7 @@ pub mod sim;
 pub mod stm32f1x;
 pub mod stm32h7x;
 pub mod stm32l4x;
+pub mod target_obj;
 pub mod target_state;
 pub mod trace;
 
@@ -43,6 +45,8 @@ pub fn register_all(reg: &mut Registry) {
     rtt::register(reg);
     arm::register(reg);
     trace::register(reg); // SWO/ITM: tpiu, swo, itm
+    openocd_compat::register(reg); // IDE launch files' OpenOCD commands
+    target_obj::register(reg); // target names|current, <target> configure|cget
     for f in crate::family::all() {
         f.register_commands(reg);
     }
