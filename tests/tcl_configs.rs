@@ -1,0 +1,123 @@
+//! OpenOCD Tcl configuration files (`.cfg`, `.tcl`) run through the embedded Tcl interpreter,
+//! and the docs/scripting.md porting example in both of its forms.
+
+mod common;
+
+use common::{stdbg, tempdir};
+
+const BOARD_CFG: &str = "source [find interface/sim.rhai]
+set CHIPNAME mychip
+set WORKAREASIZE 0x2000
+source [find target/stm32f1x.cfg]
+$_TARGETNAME configure -event reset-init {
+    mww 0x40021004 0x001D0402   ;# RCC_CFGR
+}
+";
+
+const BOARD_RHAI: &str = "source(\"interface/sim.rhai\");
+let CHIPNAME = \"mychip\";
+let WORKAREASIZE = 0x2000;
+source(\"targets/stm32f1x.rhai\");
+target(_TARGETNAME).on(\"reset-init\", || {
+    mww(0x40021004, 0x001D0402);
+});
+";
+
+const CMDS: &str = "gdb_port disabled; telnet_port disabled; init; reset init; mdw 0x40021004; stm32f1x.cpu cget -work-area-size; mychip.cpu cget -work-area-size; shutdown";
+
+#[test]
+fn tcl_board_file_and_its_rhai_port_give_the_same_output() {
+    let d = tempdir();
+    std::fs::write(d.path().join("my-board.cfg"), BOARD_CFG).unwrap();
+    std::fs::write(d.path().join("my-board.rhai"), BOARD_RHAI).unwrap();
+    let tcl = stdbg(d.path(), &["-f", "my-board.cfg", "-c", CMDS]);
+    tcl.expect_code(1);
+    // stm32f1x.cpu does not exist: CHIPNAME crossed from Tcl to the target script.
+    assert!(
+        tcl.lines().contains(&"0x40021004: 001d0402 "),
+        "{}",
+        tcl.stdout
+    );
+    assert!(
+        tcl.stderr.contains("invalid command name \"stm32f1x.cpu\""),
+        "{}",
+        tcl.stderr
+    );
+    let cmds = CMDS.replace("stm32f1x.cpu cget -work-area-size; ", "");
+    let tcl = stdbg(d.path(), &["-f", "my-board.cfg", "-c", &cmds]);
+    let rhai = stdbg(d.path(), &["-f", "my-board.rhai", "-c", &cmds]);
+    tcl.expect_code(0);
+    rhai.expect_code(0);
+    assert_eq!(tcl.stdout, rhai.stdout);
+    assert!(tcl.lines().contains(&"8192"), "{}", tcl.stdout);
+}
+
+#[test]
+fn tcl_procs_try_info_script_and_results() {
+    let d = tempdir();
+    std::fs::write(
+        d.path().join("helpers.tcl"),
+        "proc twice {x} { return [expr {$x * 2}] }
+proc where {} { return \"in [info script]\" }
+set here [where]
+puts \"sourced: $here\"
+proc guarded {} {
+    try { no_such_command 1 } on error {msg} { puts \"caught: $msg\" } finally { puts done }
+}
+proc names {} { return \"targets=[target names]\" }
+",
+    )
+    .unwrap();
+    let r = stdbg(
+        d.path(),
+        &[
+            "-f",
+            "helpers.tcl",
+            "-f",
+            "board/sim-bluepill.rhai",
+            "-c",
+            "gdb_port disabled; telnet_port disabled; twice 21; guarded; names; find target/stm32f1x.cfg; shutdown",
+        ],
+    );
+    r.expect_code(0);
+    let lines = r.lines();
+    assert_eq!(
+        &lines[..7],
+        &[
+            "sourced: in helpers.tcl",
+            "42",
+            "caught: invalid command name \"no_such_command\"",
+            "done",
+            "targets=stm32f1x.cpu",
+            "<builtin>/targets/stm32f1x.rhai",
+            "shutdown command invoked",
+        ],
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn tcl_file_with_a_command_stdbg_lacks_names_it_and_the_way_out() {
+    let d = tempdir();
+    std::fs::write(
+        d.path().join("stm32f4_custom.cfg"),
+        "set _CHIPNAME stm32f4x\njtag newtap $_CHIPNAME cpu -irlen 4 -expected-id 0x4ba00477\n",
+    )
+    .unwrap();
+    let r = stdbg(d.path(), &["-f", "stm32f4_custom.cfg"]);
+    r.expect_code(1);
+    assert!(
+        r.stderr
+            .contains("stm32f4_custom.cfg: invalid command name \"jtag\""),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains(
+            "'jtag' is an OpenOCD command stdbg does not have. Use the built-in script closest to this file"
+        ) && r.stderr.contains("docs/scripting.md, section \"Porting an OpenOCD Tcl config\""),
+        "{}",
+        r.stderr
+    );
+}
