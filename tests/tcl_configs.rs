@@ -12,6 +12,8 @@ source [find target/stm32f1x.cfg]
 $_TARGETNAME configure -event reset-init {
     mww 0x40021004 0x001D0402   ;# RCC_CFGR
 }
+set RAM 0x20000010
+$_TARGETNAME configure -event reset-end { mww $RAM [expr {6 * 7}] }
 ";
 
 const BOARD_RHAI: &str = "source(\"interface/sim.rhai\");
@@ -50,6 +52,23 @@ fn tcl_board_file_and_its_rhai_port_give_the_same_output() {
     rhai.expect_code(0);
     assert_eq!(tcl.stdout, rhai.stdout);
     assert!(tcl.lines().contains(&"8192"), "{}", tcl.stdout);
+    // The reset-end body with Tcl substitutions ran in Tcl.
+    let r = stdbg(
+        d.path(),
+        &[
+            "-f",
+            "my-board.cfg",
+            "-c",
+            "gdb_port disabled; telnet_port disabled; init; reset halt; mdw 0x20000010; shutdown",
+        ],
+    );
+    r.expect_code(0);
+    assert!(
+        r.lines().contains(&"0x20000010: 0000002a "),
+        "{}\n{}",
+        r.stdout,
+        r.stderr
+    );
 }
 
 #[test]

@@ -171,6 +171,11 @@ impl Host {
             tracing::debug!("target event '{event}' on {target}");
             let _level = crate::command::nesting::enter(format!("event '{event}' of {target}"))?;
             let r = match h {
+                // A body with Tcl substitutions (`mww $ADDR 1`, `[expr …]`), registered by a Tcl
+                // config file, runs in Tcl; plain command lines go to the dispatcher.
+                EventHandler::Command(body) if body.contains(['$', '[']) => {
+                    crate::script::tcl::eval_text(ctx, &body)
+                }
                 EventHandler::Command(body) => ctx.run(&body),
                 EventHandler::Script(cb) => self.script().call_event(ctx, &cb, target, event),
             };

@@ -119,6 +119,20 @@ pub fn run_file(ctx: &mut Ctx<'_>, name: &str, text: &str) -> Result<(), Command
     r.map(|_| ()).map_err(|e| file_error(ctx.host, name, &e))
 }
 
+/// Evaluates a Tcl script text (an event body with Tcl substitutions); its printed lines go to
+/// `ctx`, its result is not printed.
+pub fn eval_text(ctx: &mut Ctx<'_>, text: &str) -> Result<(), CommandError> {
+    let host = ctx.host.clone();
+    let origin = ctx.origin;
+    let r = with_interp(&host, |interp, id| {
+        let r = eval_in(interp, id, origin, None, |i| i.eval(text));
+        flush(interp, id, ctx);
+        r
+    })
+    .map_err(CommandError::Failed)?;
+    r.map(|_| ()).map_err(|e| CommandError::Failed(message(&e)))
+}
+
 /// The dispatcher's fallback for a word it does not know: a Tcl procedure or Tcl command
 /// (`CDLiveWatchSetup`, `proc …`, `expr …`) runs in Tcl with `words` as its arguments and its
 /// result is printed. `None` when Tcl has no such command.
