@@ -295,7 +295,7 @@ fn route(interp: &mut Interp, id: ContextID, argv: &[Value]) -> MoltResult {
     sync_names(interp, id);
     let echo = words[0] == "echo";
     if echo {
-        interp.context::<TclCtx>(id).printed.extend(out.0.drain(..));
+        interp.context::<TclCtx>(id).printed.append(&mut out.0);
     }
     match r {
         Ok(()) => molt_ok!(out.text()),

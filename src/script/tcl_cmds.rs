@@ -211,7 +211,7 @@ fn try_cmd(interp: &mut Interp, _: ContextID, argv: &[Value]) -> MoltResult {
                 ResultCode::Return => 2,
                 ResultCode::Break => 3,
                 ResultCode::Continue => 4,
-                ResultCode::Other(n) => n as i64,
+                ResultCode::Other(n) => n,
             },
             e.value(),
         ),

@@ -350,7 +350,7 @@ pub fn register(reg: &mut Registry) {
             };
             let v = ctx
                 .host
-                .read_ap_register(ap, u64::from(bank << 4 | u32::from(r) * 4))?;
+                .read_ap_register(ap, u64::from((bank << 4) | (u32::from(r) * 4)))?;
             ctx.println(format!("0x{v:08x}"));
             Ok(())
         },
