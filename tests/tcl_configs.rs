@@ -140,3 +140,32 @@ fn tcl_file_with_a_command_stdbg_lacks_names_it_and_the_way_out() {
         r.stderr
     );
 }
+
+/// Runaway Tcl (endless recursion, an endless loop, a loop doubling a string) ends with a
+/// message instead of a crash, a hang or gigabytes of memory.
+#[test]
+fn tcl_runaway_recursion_loops_and_memory_are_stopped() {
+    let d = tempdir();
+    for (name, text, msg) in [
+        (
+            "rec.tcl",
+            "proc f {n} { f [expr {$n+1}] }\nf 0\n",
+            "rec.tcl: more than 200 nested Tcl calls: a proc that calls itself without end?",
+        ),
+        (
+            "loop.tcl",
+            "set i 0\nwhile 1 { incr i }\n",
+            "loop.tcl: more than 1000000 loop iterations in one Tcl run: a runaway loop? check the loop's condition",
+        ),
+        (
+            "mem.tcl",
+            "set s x\nfor {set i 0} {1} {incr i} { append s $s }\n",
+            "mem.tcl: the Tcl variables hold more than 16 MiB: a runaway loop? configuration files need a few KiB",
+        ),
+    ] {
+        std::fs::write(d.path().join(name), text).unwrap();
+        let r = stdbg(d.path(), &["-f", name]);
+        r.expect_code(1);
+        assert_eq!(r.stderr.trim_end(), format!("Error: {msg}"), "{name}");
+    }
+}

@@ -119,6 +119,15 @@ fn command_failure(err: &EvalAltResult) -> Option<String> {
     }
 }
 
+/// Ends a run started by [`ScriptEngine::enter_run`] when dropped.
+pub(crate) struct RunGuard<'a>(&'a ScriptEngine);
+
+impl Drop for RunGuard<'_> {
+    fn drop(&mut self) {
+        self.0.depth.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 /// The engine, the global scope and the function library shared by all scripts.
 pub struct ScriptEngine {
     engine: Engine,
@@ -529,6 +538,20 @@ impl ScriptEngine {
     /// The Rhai engine.
     pub fn engine(&self) -> &Engine {
         &self.engine
+    }
+
+    /// Marks a run of another script language (Tcl) on the host thread, so that [`Self::cancel`]
+    /// (Ctrl-C) reaches it too; the run checks [`Self::is_cancelled`].
+    pub(crate) fn enter_run(&self) -> RunGuard<'_> {
+        if self.depth.fetch_add(1, Ordering::SeqCst) == 0 {
+            self.cancel.store(false, Ordering::SeqCst);
+        }
+        RunGuard(self)
+    }
+
+    /// Whether [`Self::cancel`] asked the running script to stop.
+    pub fn is_cancelled(&self) -> bool {
+        self.cancel.load(Ordering::SeqCst)
     }
 
     /// Stops the running script at its next operation (e.g. Ctrl-C in the REPL). Has no effect

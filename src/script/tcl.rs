@@ -30,6 +30,15 @@ use crate::host::{Host, WeakHost};
 /// The section of docs/scripting.md on porting an OpenOCD Tcl config to Rhai.
 pub const PORTING_DOC: &str = "docs/scripting.md, section \"Porting an OpenOCD Tcl config\"";
 
+/// Most loop iterations (`while`, `for`) in one Tcl run (a file, a proc called from a console,
+/// an event body): a million, a second or two of work, far beyond any configuration file; more is a
+/// runaway loop.
+pub const MAX_TCL_ITERATIONS: u64 = 1_000_000;
+
+/// Most bytes held in the variables visible to a loop (its scope and the globals), checked every
+/// iteration: 16 MiB.
+pub const MAX_TCL_VAR_BYTES: usize = 16 << 20;
+
 /// Most nested Tcl procedure calls (molt's default is 1000, deeper than the host thread's stack
 /// allows for stdbg's command calls in between).
 pub const MAX_TCL_DEPTH: usize = 200;
@@ -41,6 +50,8 @@ pub(crate) struct TclCtx {
     pub(crate) origin: Origin,
     pub(crate) scripts: Vec<String>,
     pub(crate) printed: Vec<String>,
+    /// Loop iterations of the current run.
+    pub(crate) iterations: u64,
     /// The dispatcher's words that are Tcl commands routed to it.
     routed: std::collections::HashSet<String>,
 }
@@ -93,6 +104,7 @@ fn new_interp(host: &Host) -> (Interp, ContextID) {
         origin: Origin::Script,
         scripts: Vec::new(),
         printed: Vec::new(),
+        iterations: 0,
         routed: Default::default(),
     });
     super::tcl_cmds::install(&mut interp, ctx);
@@ -168,6 +180,9 @@ fn eval_in(
     script: Option<&str>,
     f: impl FnOnce(&mut Interp) -> MoltResult,
 ) -> MoltResult {
+    let Some(host) = interp.context::<TclCtx>(id).host.upgrade() else {
+        return molt_err!("stdbg is shutting down");
+    };
     let prev = {
         let c = interp.context::<TclCtx>(id);
         if let Some(s) = script {
@@ -175,8 +190,14 @@ fn eval_in(
         }
         std::mem::replace(&mut c.origin, origin)
     };
+    let outer = !host.script().is_running();
+    let guard = host.script().enter_run();
+    if outer {
+        interp.context::<TclCtx>(id).iterations = 0;
+    }
     sync_names(interp, id);
     let r = f(interp);
+    drop(guard);
     let c = interp.context::<TclCtx>(id);
     c.origin = prev;
     if script.is_some() {
@@ -199,7 +220,16 @@ fn message(e: &Exception) -> String {
     match e.code() {
         ResultCode::Break => "invoked \"break\" outside of a loop".into(),
         ResultCode::Continue => "invoked \"continue\" outside of a loop".into(),
-        _ => e.value().as_str().to_string(),
+        _ => {
+            let m = e.value().as_str().to_string();
+            if m.starts_with("too many nested calls to Interp::eval") {
+                format!(
+                    "more than {MAX_TCL_DEPTH} nested Tcl calls: a proc that calls itself without end?"
+                )
+            } else {
+                m
+            }
+        }
     }
 }
 

@@ -23,6 +23,8 @@ pub(crate) fn install(interp: &mut Interp, id: ContextID) {
     interp.add_context_command("source", source, id);
     interp.add_context_command("try", try_cmd, id);
     interp.add_context_command("eval", eval, id);
+    interp.add_context_command("while", while_cmd, id);
+    interp.add_context_command("for", for_cmd, id);
     interp.add_context_command("using_jtag", using_jtag, id);
     interp.add_context_command("using_swd", using_swd, id);
     interp.add_context_command("using_hla", using_hla, id);
@@ -56,6 +58,86 @@ fn info(interp: &mut Interp, id: ContextID, argv: &[Value]) -> MoltResult {
     let mut cmd = vec![Value::from("molt_info")];
     cmd.extend_from_slice(&argv[1..]);
     interp.eval_value(&Value::from(cmd))
+}
+
+/// One loop iteration: stops a runaway loop (more than [`tcl::MAX_TCL_ITERATIONS`], Ctrl-C, or
+/// more than [`tcl::MAX_TCL_VAR_BYTES`] in the variables in view).
+fn tick(interp: &mut Interp, id: ContextID) -> Result<(), Exception> {
+    let c = ctx(interp, id);
+    c.iterations += 1;
+    let n = c.iterations;
+    if n > tcl::MAX_TCL_ITERATIONS {
+        return molt_err!(
+            "more than {} loop iterations in one Tcl run: a runaway loop? check the loop's condition",
+            tcl::MAX_TCL_ITERATIONS
+        );
+    }
+    if n % 64 == 0 && c.host.upgrade().is_none_or(|h| h.script().is_cancelled()) {
+        return molt_err!("the Tcl run was cancelled (Ctrl-C or shutdown)");
+    }
+    // Every iteration: a loop doubling a string reaches gigabytes within 40 iterations.
+    {
+        let mut bytes = 0usize;
+        for v in interp
+            .vars_in_scope()
+            .iter()
+            .chain(interp.vars_in_global_scope().iter())
+        {
+            if let Ok(x) = interp.scalar(v.as_str()) {
+                bytes += x.as_str().len();
+            }
+        }
+        if bytes > tcl::MAX_TCL_VAR_BYTES {
+            return molt_err!(
+                "the Tcl variables hold more than {} MiB: a runaway loop? configuration files need a few KiB",
+                tcl::MAX_TCL_VAR_BYTES >> 20
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Tcl's `while test body`, with the runaway checks of [`tick`].
+fn while_cmd(interp: &mut Interp, id: ContextID, argv: &[Value]) -> MoltResult {
+    let [_, test, body] = argv else {
+        return molt_err!("wrong # args: should be \"while test command\"");
+    };
+    while interp.expr_bool(test)? {
+        tick(interp, id)?;
+        if let Err(e) = interp.eval_value(body) {
+            match e.code() {
+                ResultCode::Break => break,
+                ResultCode::Continue => {}
+                _ => return Err(e),
+            }
+        }
+    }
+    molt_ok!()
+}
+
+/// Tcl's `for start test next body`, with the runaway checks of [`tick`].
+fn for_cmd(interp: &mut Interp, id: ContextID, argv: &[Value]) -> MoltResult {
+    let [_, start, test, next, body] = argv else {
+        return molt_err!("wrong # args: should be \"for start test next command\"");
+    };
+    interp.eval_value(start)?;
+    while interp.expr_bool(test)? {
+        tick(interp, id)?;
+        if let Err(e) = interp.eval_value(body) {
+            match e.code() {
+                ResultCode::Break => break,
+                ResultCode::Continue => {}
+                _ => return Err(e),
+            }
+        }
+        if let Err(e) = interp.eval_value(next) {
+            match e.code() {
+                ResultCode::Break => break,
+                _ => return Err(e),
+            }
+        }
+    }
+    molt_ok!()
 }
 
 /// `eval arg ?arg …?`: the arguments joined by spaces, evaluated.
