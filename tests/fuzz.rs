@@ -8,7 +8,8 @@
 //! Surfaces: command lines (parser and every command's arguments, through the host thread with
 //! a watchdog: a command that neither ends nor obeys Ctrl-C within 20 s is a hang), GDB packets
 //! (through the real server on port 0), the telnet decoder and line editor, the Rhai object
-//! model (random calls with random argument types), image loading (ELF/HEX/BIN mutations;
+//! model (random calls with random argument types), Tcl config files (random Tcl fragments and
+//! commands, through `source`), image loading (ELF/HEX/BIN mutations;
 //! refused means flash unchanged) and the simulator's instruction decoder (random instruction
 //! words through the probe: no panic, the chip keeps answering).
 
@@ -462,6 +463,82 @@ fn fuzz_rhai_object_model() {
 #[ignore]
 fn fuzz_rhai_object_model_long() {
     fuzz_rhai(budget(1_000_000));
+}
+
+// ---- Tcl config files ----------------------------------------------------------------------
+
+/// One Tcl fragment: Tcl control words, dispatcher commands with random words, substitutions
+/// and broken syntax.
+fn tcl_piece() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("set a 1".to_string()),
+        Just("set b [expr {$a + 1}]".to_string()),
+        Just("proc p {x} { return [expr {$x * 2}] }".to_string()),
+        Just("p 3".to_string()),
+        Just("if {$a} { set c 2 } else { set c 3 }".to_string()),
+        Just("foreach t [target names] { $t cget -work-area-size }".to_string()),
+        Just("catch { no_such 1 } m".to_string()),
+        Just("try { error x } on error {m} { set d $m } finally { set e 1 }".to_string()),
+        Just("while {$a < 5} { incr a }".to_string()),
+        Just("for {set i 0} {$i < 3} {incr i} { puts $i }".to_string()),
+        Just("source [find target/stm32f1x.cfg]".to_string()),
+        Just("info script".to_string()),
+        Just("info commands".to_string()),
+        Just("eval set f 1".to_string()),
+        Just("stm32f1x.cpu configure -event reset-end { mdw 0x20000000 }".to_string()),
+        Just("return".to_string()),
+        Just("break".to_string()),
+        Just("}".to_string()),
+        Just("{".to_string()),
+        Just("[".to_string()),
+        Just("\"".to_string()),
+        Just("$".to_string()),
+        Just("$undefined".to_string()),
+        Just("set ::x 1".to_string()),
+        Just("rename p q".to_string()),
+        Just("proc if {} {}".to_string()),
+        Just("proc mdw {args} { return $args }".to_string()),
+        (word(), word()).prop_map(|(a, b)| format!("mdw {a} {b}")),
+        (word(), word()).prop_map(|(a, b)| format!("set {a} {b}")),
+        (word(), word()).prop_map(|(a, b)| format!("expr {{{a} + {b}}}")),
+        re("[ -~]{0,20}"),
+    ]
+}
+
+fn fuzz_tcl(cases: u32) {
+    let (h, _join) = live_host();
+    let handle = Arc::new(h);
+    let strategy = prop::collection::vec(tcl_piece(), 1..8);
+    let file = std::env::current_dir().unwrap().join("fuzz.tcl");
+    fuzz("Tcl config files", cases, strategy, |pieces| {
+        let text: String = pieces
+            .iter()
+            .filter(|p| !p.contains("shutdown") && !p.contains("sleep"))
+            .map(|p| format!("{p}\n"))
+            .collect();
+        std::fs::write(&file, &text).unwrap();
+        let line = format!("source {}", file.display());
+        let r = exec_bounded(&handle, &line).map_err(TestCaseError::fail)?;
+        if let Err(msg) = r {
+            for bad in ["panicked", "Stack backtrace", "Interp::", "molt::"] {
+                prop_assert!(!msg.contains(bad), "{text}\ngave: {msg}");
+            }
+        }
+        Ok(())
+    });
+    let r = exec_bounded(&handle, "echo alive").unwrap();
+    assert_eq!(r, Ok(()));
+}
+
+#[test]
+fn fuzz_tcl_config_files() {
+    fuzz_tcl(budget(2000));
+}
+
+#[test]
+#[ignore]
+fn fuzz_tcl_config_files_long() {
+    fuzz_tcl(budget(1_000_000));
 }
 
 // ---- GDB packets ---------------------------------------------------------------------------
