@@ -169,3 +169,27 @@ fn tcl_runaway_recursion_loops_and_memory_are_stopped() {
         assert_eq!(r.stderr.trim_end(), format!("Error: {msg}"), "{name}");
     }
 }
+
+/// A Rhai script sources a Tcl file: the Tcl interpreter runs it, its printed lines are the value.
+#[test]
+fn rhai_source_of_a_tcl_file_runs_it_in_tcl() {
+    let d = tempdir();
+    std::fs::write(
+        d.path().join("vars.tcl"),
+        "set X [expr {6 * 7}]\nputs \"X=$X\"\nproc seven {} { return 7 }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.path().join("main.rhai"),
+        "let out = source(\"vars.tcl\");\nprint(\"got \" + out);\n",
+    )
+    .unwrap();
+    let r = stdbg(d.path(), &["-f", "main.rhai", "-c", "seven; shutdown"]);
+    r.expect_code(0);
+    assert_eq!(
+        r.lines(),
+        ["got X=42", "7", "shutdown command invoked"],
+        "{}",
+        r.stderr
+    );
+}

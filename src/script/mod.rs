@@ -498,6 +498,14 @@ impl ScriptEngine {
                                 .into()
                             })?;
                         let display = src.display_name();
+                        // A Tcl file runs in the Tcl interpreter (through the dispatcher's
+                        // `source`); its printed lines are the value, as `cmd()` returns them.
+                        if tcl::is_tcl_name(&display) {
+                            let line = format!("source {}", command::parse::quote_word(&display));
+                            return run_line(&host, &line).map(Dynamic::from).map_err(|e| {
+                                EvalAltResult::ErrorRuntime(e.to_string().into(), pos).into()
+                            });
+                        }
                         let _level = command::nesting::enter(format!("script {display}"))
                             .map_err(|e| -> Box<EvalAltResult> {
                                 EvalAltResult::ErrorRuntime(e.to_string().into(), pos).into()
