@@ -193,3 +193,33 @@ fn rhai_source_of_a_tcl_file_runs_it_in_tcl() {
         r.stderr
     );
 }
+
+/// `-c "set NAME value"` before a Tcl file: the file sees `$NAME` (OpenOCD users override
+/// variables this way); a Tcl `set` is seen by a later Rhai script.
+#[test]
+fn command_line_set_reaches_tcl_and_tcl_set_reaches_rhai() {
+    let d = tempdir();
+    std::fs::write(
+        d.path().join("b.cfg"),
+        "if {[info exists FLASH_SIZE]} { puts \"flash $FLASH_SIZE\" } else { puts none }\nset WORKAREASIZE 0x800\n",
+    )
+    .unwrap();
+    let r = stdbg(
+        d.path(),
+        &[
+            "-c",
+            "set FLASH_SIZE 0x10000",
+            "-f",
+            "b.cfg",
+            "-c",
+            "eval WORKAREASIZE; shutdown",
+        ],
+    );
+    r.expect_code(0);
+    assert_eq!(
+        r.lines(),
+        ["flash 65536", "2048", "shutdown command invoked"],
+        "{}",
+        r.stderr
+    );
+}

@@ -194,9 +194,14 @@ fn eval_in(
     let guard = host.script().enter_run();
     if outer {
         interp.context::<TclCtx>(id).iterations = 0;
+        // `-c "set CHIPNAME x"` wrote the Rhai global: Tcl sees it too.
+        super::tcl_cmds::import_rhai_globals(interp, &host);
     }
     sync_names(interp, id);
     let r = f(interp);
+    if outer {
+        super::tcl_cmds::export_tcl_globals(interp, &host);
+    }
     drop(guard);
     let c = interp.context::<TclCtx>(id);
     c.origin = prev;

@@ -195,6 +195,18 @@ fn source(interp: &mut Interp, id: ContextID, argv: &[Value]) -> MoltResult {
         return r.map_err(|e| in_file(e, &display));
     }
     // Rhai: hand over the configuration variables (CHIPNAME, WORKAREASIZE, …).
+    export_tcl_globals(interp, &host);
+    let key = match &src {
+        ScriptSource::Embedded(n, _) => format!("<builtin>/{n}"),
+        ScriptSource::File(p) => p.to_string_lossy().into_owned(),
+    };
+    let r = tcl::run_printed(interp, id, &["script".to_string(), key]);
+    import_rhai_globals(interp, &host);
+    r
+}
+
+/// The Tcl globals in capitals become Rhai globals (numbers as integers).
+pub(crate) fn export_tcl_globals(interp: &mut Interp, host: &crate::host::Host) {
     for var in interp.vars_in_global_scope().iter() {
         let n = var.as_str();
         if !is_config_name(n) {
@@ -208,17 +220,15 @@ fn source(interp: &mut Interp, id: ContextID, argv: &[Value]) -> MoltResult {
             let _ = host.script().set_var(n, value);
         }
     }
-    let key = match &src {
-        ScriptSource::Embedded(n, _) => format!("<builtin>/{n}"),
-        ScriptSource::File(p) => p.to_string_lossy().into_owned(),
-    };
-    let r = tcl::run_printed(interp, id, &["script".to_string(), key]);
+}
+
+/// The Rhai globals in capitals or starting with `_` (`_TARGETNAME`) become Tcl globals.
+pub(crate) fn import_rhai_globals(interp: &mut Interp, host: &crate::host::Host) {
     for (n, v) in host.script().globals() {
         if n.starts_with('_') || is_config_name(&n) {
             let _ = interp.set_scalar(&n, Value::from(v));
         }
     }
-    r
 }
 
 /// OpenOCD's configuration variables are in capitals: `CHIPNAME`, `FLASH_SIZE`, `CPUTAPID`.
