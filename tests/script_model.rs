@@ -283,7 +283,8 @@ t.on("reset-end", |tt| tt.no_such_method());
     let h = host_with_dir(dir.path());
     ok(&h, "script ev.rhai");
     let mut out = Collect::default();
-    let mut ctx = Ctx::new(&h, Origin::Cli, &mut out);
+    // From a console: on the command line (Origin::Cli) `echo` would write to stderr.
+    let mut ctx = Ctx::new(&h, Origin::Telnet(1), &mut out);
     h.fire_event(&mut ctx, "ev.cpu", "reset-init").unwrap();
     assert_eq!(
         out.0,

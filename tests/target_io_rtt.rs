@@ -251,13 +251,13 @@ fn rtt_start_finds_the_symbol_lists_channels_writes_and_stops() {
         "sleep 500",
         "rtt write 0 hello",
         "sleep 600",
-        "rtt stop; echo stopped",
+        "rtt stop; eval {\"stopped\"}",
         "sleep 400",
-        "rtt start; echo restarted",
+        "rtt start; eval {\"restarted\"}",
         "sleep 300",
         // A new program: RTT stops and forgets the block (it may have moved).
         &prog,
-        "echo reprogrammed",
+        "eval {\"reprogrammed\"}",
         "sleep 300",
         "shutdown",
     ]);
@@ -549,7 +549,7 @@ fn a_reset_restarts_the_channels_from_their_start() {
         &prog,
         "rtt start",
         "sleep 500",
-        "reset; echo reset-done",
+        "reset; eval {\"reset-done\"}",
         "sleep 500",
         "shutdown",
     ]);

@@ -97,6 +97,12 @@ fn same_commands_give_identical_output_over_telnet_and_dash_c() {
     let mut expected: Vec<&str> = stdout.lines().collect();
     assert_eq!(expected.pop(), Some("shutdown command invoked"));
     assert!(expected.len() >= 5, "{expected:?}");
+    // On the command line `echo` writes to stderr, as OpenOCD's (docs/commands.md, "Output
+    // streams"); a console shows it in its place.
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.lines().any(|l| l == "a b"), "stderr: {err}");
+    let at = expected.iter().position(|l| l.starts_with("echo ['-n']")).unwrap() + 1;
+    expected.insert(at, "a b");
 
     let run = Running::spawn(stdbg(
         dir.path(),
