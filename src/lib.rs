@@ -13,6 +13,7 @@ pub mod flashing;
 pub mod gdb;
 pub mod host;
 pub mod log;
+pub mod probe;
 pub mod script;
 pub mod server;
 pub mod sim;

@@ -101,7 +101,11 @@ fn same_commands_give_identical_output_over_telnet_and_dash_c() {
     // streams"); a console shows it in its place.
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.lines().any(|l| l == "a b"), "stderr: {err}");
-    let at = expected.iter().position(|l| l.starts_with("echo ['-n']")).unwrap() + 1;
+    let at = expected
+        .iter()
+        .position(|l| l.starts_with("echo ['-n']"))
+        .unwrap()
+        + 1;
     expected.insert(at, "a b");
 
     let run = Running::spawn(stdbg(

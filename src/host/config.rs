@@ -12,6 +12,10 @@ pub struct AdapterConfig {
     pub speed_khz: Option<u32>,
     /// Probe serial number to select.
     pub serial: Option<String>,
+    /// `remote_bitbang host`: the server's host name or address (OpenOCD's default `localhost`).
+    pub remote_bitbang_host: String,
+    /// `remote_bitbang port`: the server's TCP port; `None` until set.
+    pub remote_bitbang_port: Option<u16>,
 }
 
 /// `reset_config` state, OpenOCD's words.

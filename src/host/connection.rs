@@ -17,7 +17,14 @@ use crate::diagnose::regs::{demcr, dhcsr};
 use crate::sim::{ChipModel, Sim, SimConfig};
 
 /// Adapter drivers stdbg knows, with the probe-rs probe type each one opens.
-pub const DRIVERS: &[&str] = &["sim", "stlink", "cmsis-dap", "jlink", "ftdi"];
+pub const DRIVERS: &[&str] = &[
+    "sim",
+    "stlink",
+    "cmsis-dap",
+    "jlink",
+    "ftdi",
+    "remote_bitbang",
+];
 
 /// Why `init` could not connect.
 #[derive(Debug, Error)]
@@ -33,8 +40,18 @@ pub enum ConnectError {
     )]
     NoTarget,
     /// The driver name is not one stdbg supports.
-    #[error("unknown adapter driver \"{0}\"; supported: sim, stlink, cmsis-dap, jlink, ftdi")]
+    #[error(
+        "unknown adapter driver \"{0}\"; supported: sim, stlink, cmsis-dap, jlink, ftdi, remote_bitbang"
+    )]
     UnknownDriver(String),
+    /// `adapter driver remote_bitbang` without `remote_bitbang port`.
+    #[error(
+        "the remote_bitbang adapter needs the server's port: add 'remote_bitbang port N' (and 'remote_bitbang host NAME' if it is not on this machine) before init"
+    )]
+    NoRemoteBitbangPort,
+    /// The remote_bitbang server could not be reached.
+    #[error("{0}")]
+    RemoteBitbang(String),
     /// No probe of the chosen kind is attached.
     #[error(
         "no {driver} probe found{serial}: check that the probe is plugged in (lsusb) and that you may access it (udev rules / plugdev group); 'adapter list' shows the probes stdbg can see"
@@ -168,6 +185,8 @@ pub struct Adapter {
     /// The virtual chip, for `sim`.
     pub sim: Option<Sim>,
     info: Option<DebugProbeInfo>,
+    /// `host:port` of a remote_bitbang server, for `remote_bitbang`.
+    remote_bitbang: Option<(String, u16)>,
 }
 
 impl Adapter {
@@ -234,6 +253,28 @@ impl Adapter {
                     driver,
                     sim: Some(sim),
                     info: None,
+                    remote_bitbang: None,
+                })
+            }
+            "remote_bitbang" => {
+                let (host_name, port) = {
+                    let c = host.config();
+                    (
+                        c.adapter.remote_bitbang_host.clone(),
+                        c.adapter.remote_bitbang_port,
+                    )
+                };
+                let port = port.ok_or(ConnectError::NoRemoteBitbangPort)?;
+                let host_name = if host_name.is_empty() {
+                    "localhost".to_string()
+                } else {
+                    host_name
+                };
+                Ok(Adapter {
+                    driver,
+                    sim: None,
+                    info: None,
+                    remote_bitbang: Some((host_name, port)),
                 })
             }
             d if DRIVERS.contains(&d) => {
@@ -259,6 +300,7 @@ impl Adapter {
                     driver,
                     sim: None,
                     info: Some(info),
+                    remote_bitbang: None,
                 })
             }
             other => Err(ConnectError::UnknownDriver(other.to_string())),
@@ -269,6 +311,11 @@ impl Adapter {
     pub fn probe(&self) -> Result<Probe, ConnectError> {
         if let Some(sim) = &self.sim {
             return Ok(Probe::from_specific_probe(Box::new(sim.probe())));
+        }
+        if let Some((h, port)) = &self.remote_bitbang {
+            let p = crate::probe::remote_bitbang::RemoteBitbang::connect(h, *port)
+                .map_err(|e| ConnectError::RemoteBitbang(e.to_string()))?;
+            return Ok(Probe::from_specific_probe(Box::new(p)));
         }
         let info = self.info.as_ref().ok_or(ConnectError::NoDriver)?;
         info.open().map_err(|source| ConnectError::Open {

@@ -6,7 +6,7 @@ use crate::host::connection::{DRIVERS, list_probes, probe_matches_driver};
 
 /// Registers the commands of this file.
 pub fn register(reg: &mut Registry) {
-    reg.add(command("adapter driver", Mode::Config, "driver_name", "Select the debug adapter: sim, stlink, cmsis-dap, jlink, ftdi.", |ctx, args| {
+    reg.add(command("adapter driver", Mode::Config, "driver_name", "Select the debug adapter: sim, stlink, cmsis-dap, jlink, ftdi, remote_bitbang.", |ctx, args| {
         let [d] = args else { return Err(bad_args()) };
         let d = match d.as_str() {
             "st-link" | "hla" | "stlink" => "stlink",
@@ -119,6 +119,49 @@ pub fn register(reg: &mut Registry) {
             ctx.host.set_srst(false)
         },
     ));
+    reg.add(command(
+        "remote_bitbang host",
+        Mode::Config,
+        "host_name",
+        "The remote_bitbang server's host name or address (default localhost).",
+        |ctx, args| {
+            match args {
+                [] => {
+                    let h = ctx.host.config().adapter.remote_bitbang_host.clone();
+                    ctx.println(if h.is_empty() {
+                        "localhost".to_string()
+                    } else {
+                        h
+                    });
+                }
+                [h] => ctx.host.config().adapter.remote_bitbang_host = h.clone(),
+                _ => return Err(bad_args()),
+            }
+            Ok(())
+        },
+    ));
+    reg.add(command(
+        "remote_bitbang port",
+        Mode::Config,
+        "port_number",
+        "The remote_bitbang server's TCP port.",
+        |ctx, args| {
+            match args {
+                [] => {
+                    let p = ctx.host.config().adapter.remote_bitbang_port;
+                    ctx.println(p.map(|p| p.to_string()).unwrap_or_default());
+                }
+                [p] => {
+                    let n = p.parse::<u16>().ok().filter(|n| *n != 0).ok_or_else(|| {
+                        usage_error(format!("\"{p}\" is not a TCP port (1-65535)"))
+                    })?;
+                    ctx.host.config().adapter.remote_bitbang_port = Some(n);
+                }
+                _ => return Err(bad_args()),
+            }
+            Ok(())
+        },
+    ));
     reg.add(command("transport select", Mode::Any, "[transport]", "Select the transport (swd) or print the selected one.", |ctx, args| {
         match args {
             [] => {
@@ -128,6 +171,18 @@ pub fn register(reg: &mut Registry) {
             }
             [t] if t == "swd" || t == "dapdirect_swd" || t == "hla_swd" => {
                 ctx.host.config().transport = Some("swd".into());
+                Ok(())
+            }
+            // JTAG through the remote_bitbang adapter (src/probe/remote_bitbang.rs).
+            [t] if t == "jtag" => {
+                let driver = ctx.host.config().adapter.driver.clone();
+                if driver.as_deref() != Some("remote_bitbang") {
+                    return Err(CommandError::failed(format!(
+                        "transport 'jtag' needs the remote_bitbang adapter: stdbg talks SWD through {} (use 'transport select swd', or 'adapter driver remote_bitbang' first)",
+                        driver.unwrap_or_else(|| "every other adapter".into())
+                    )));
+                }
+                ctx.host.config().transport = Some("jtag".into());
                 Ok(())
             }
             [t] => Err(CommandError::failed(format!(

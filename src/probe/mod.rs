@@ -1,0 +1,4 @@
+//! Debug adapters stdbg adds to probe-rs's, as probe-rs probes (below the host, like probe-rs's
+//! own `probe/<driver>` modules).
+
+pub mod remote_bitbang;

@@ -1,0 +1,314 @@
+//! OpenOCD's `remote_bitbang` adapter as a probe-rs probe: JTAG bits over TCP to a
+//! remote_bitbang server (stdbg's own `remote_bitbang_port`, a Verilator or FPGA-sim model),
+//! through probe-rs's bit-level JTAG interface ([`RawJtagIo`]), so that probe-rs's JTAG-DP,
+//! flashing and run control work over it.
+//!
+//! The protocol (OpenOCD 0.12, `src/jtag/drivers/remote_bitbang.c`): one ASCII byte per action.
+//! `'0'`–`'7'` set TCK (4), TMS (2) and TDI (1); `'R'` asks for TDO, answered `'0'` or `'1'`;
+//! `'r'`–`'u'` set the reset lines (`'r'` + 2·TRST + SRST, 1 = asserted); `'B'`/`'b'` the LED;
+//! `'Q'` ends the session. A bit is clocked as OpenOCD's bitbang driver does: TCK low with TMS and
+//! TDI, TDO sampled while TCK is low, then TCK high.
+//!
+//! Bits are batched: nothing is sent until probe-rs asks for the captured bits (or the buffer
+//! reaches [`BATCH_BYTES`]), so a whole DAP scan costs one TCP round trip, not one per bit.
+
+use std::io::{Read, Write};
+use std::net::{TcpStream, ToSocketAddrs};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bitvec::vec::BitVec;
+use probe_rs::architecture::arm::sequences::ArmDebugSequence;
+use probe_rs::architecture::arm::{
+    ArmCommunicationInterface, ArmDebugInterface, ArmError, DapProbe,
+};
+use probe_rs::probe::{
+    AutoImplementJtagAccess, DebugProbe, DebugProbeError, IoSequenceItem, JtagAccess,
+    JtagDriverState, ProbeError, RawJtagIo, RawSwdIo, SwdSettings, WireProtocol,
+};
+
+/// Bytes buffered before they are sent even if no TDO was asked for yet (64 KiB): bounds the
+/// memory of a long scan and keeps the server's reply buffer small.
+pub const BATCH_BYTES: usize = 64 << 10;
+
+/// How long the client waits for the server's TDO answers before giving up (5 s).
+pub const REPLY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Why the remote_bitbang connection failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RemoteBitbangError {
+    /// can't connect to the remote_bitbang server {addr}: {source}
+    #[error(
+        "can't connect to the remote_bitbang server at {addr}: {source}; check that it runs (stdbg -f board/sim-bluepill.rhai -c \"remote_bitbang_port {port}\") and 'remote_bitbang host'/'port'"
+    )]
+    Connect {
+        /// `host:port`.
+        addr: String,
+        /// The port, for the hint.
+        port: u16,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The connection broke or timed out mid-scan.
+    #[error(
+        "the remote_bitbang connection failed ({0}); the server closed it or stopped answering TDO reads"
+    )]
+    Io(#[from] std::io::Error),
+    /// The server answered a TDO read with something other than `0` or `1`.
+    #[error(
+        "the remote_bitbang server answered a TDO read with byte 0x{0:02x} instead of '0' or '1': it does not speak OpenOCD's remote_bitbang protocol"
+    )]
+    BadReply(u8),
+}
+
+impl ProbeError for RemoteBitbangError {}
+
+/// A JTAG adapter at the other end of a remote_bitbang TCP connection.
+pub struct RemoteBitbang {
+    stream: TcpStream,
+    addr: String,
+    /// Bytes not sent yet.
+    out: Vec<u8>,
+    /// TDO reads asked for in `out` (or sent and not answered yet).
+    pending_reads: usize,
+    /// TDO bits captured so far.
+    captured: BitVec,
+    jtag_state: JtagDriverState,
+    swd_settings: SwdSettings,
+    speed_khz: u32,
+    /// TCP round trips and bytes each way, for the benchmarks.
+    pub stats: WireStats,
+}
+
+/// What went over the wire.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct WireStats {
+    /// Writes that waited for an answer (TCP round trips).
+    pub round_trips: u64,
+    /// Bytes sent to the server.
+    pub bytes_out: u64,
+    /// Bytes received from it.
+    pub bytes_in: u64,
+}
+
+impl std::fmt::Debug for RemoteBitbang {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RemoteBitbang")
+            .field("addr", &self.addr)
+            .finish()
+    }
+}
+
+impl RemoteBitbang {
+    /// Connects to `host:port` (OpenOCD's `remote_bitbang host`/`port`; default `localhost`).
+    ///
+    /// # Errors
+    /// [`RemoteBitbangError::Connect`] when no server accepts the connection within 5 s.
+    pub fn connect(host: &str, port: u16) -> Result<RemoteBitbang, RemoteBitbangError> {
+        let addr = format!("{host}:{port}");
+        let connect = || -> std::io::Result<TcpStream> {
+            let mut last = None;
+            for a in addr.to_socket_addrs()? {
+                match TcpStream::connect_timeout(&a, Duration::from_secs(5)) {
+                    Ok(s) => return Ok(s),
+                    Err(e) => last = Some(e),
+                }
+            }
+            Err(last.unwrap_or_else(|| std::io::Error::other("the name has no address")))
+        };
+        let stream = connect().map_err(|source| RemoteBitbangError::Connect {
+            addr: addr.clone(),
+            port,
+            source,
+        })?;
+        let _ = stream.set_nodelay(true);
+        stream.set_read_timeout(Some(REPLY_TIMEOUT))?;
+        Ok(RemoteBitbang {
+            stream,
+            addr,
+            out: Vec::with_capacity(4096),
+            pending_reads: 0,
+            captured: BitVec::new(),
+            jtag_state: JtagDriverState::default(),
+            swd_settings: SwdSettings::default(),
+            speed_khz: 1000,
+            stats: WireStats::default(),
+        })
+    }
+
+    /// Sends what is buffered and reads the TDO answers it asked for.
+    fn flush(&mut self) -> Result<(), RemoteBitbangError> {
+        if self.out.is_empty() {
+            return Ok(());
+        }
+        self.stream.write_all(&self.out)?;
+        self.stats.bytes_out += self.out.len() as u64;
+        self.out.clear();
+        if self.pending_reads == 0 {
+            return Ok(());
+        }
+        self.stats.round_trips += 1;
+        let mut buf = vec![0u8; self.pending_reads];
+        self.stream.read_exact(&mut buf)?;
+        self.stats.bytes_in += buf.len() as u64;
+        self.pending_reads = 0;
+        for b in buf {
+            match b {
+                b'0' => self.captured.push(false),
+                b'1' => self.captured.push(true),
+                other => return Err(RemoteBitbangError::BadReply(other)),
+            }
+        }
+        Ok(())
+    }
+
+    fn send(&mut self, byte: u8) -> Result<(), RemoteBitbangError> {
+        self.out.push(byte);
+        if self.out.len() >= BATCH_BYTES {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Sets the reset lines (`true` = asserted) and sends at once.
+    fn reset_lines(&mut self, trst: bool, srst: bool) -> Result<(), DebugProbeError> {
+        self.send(b'r' + (u8::from(trst) << 1 | u8::from(srst)))
+            .and_then(|()| self.flush())
+            .map_err(DebugProbeError::from)
+    }
+}
+
+impl Drop for RemoteBitbang {
+    fn drop(&mut self) {
+        let _ = self.stream.write_all(b"Q");
+    }
+}
+
+impl DebugProbe for RemoteBitbang {
+    fn get_name(&self) -> &str {
+        "remote_bitbang"
+    }
+
+    /// remote_bitbang has no clock setting: the server clocks as fast as the bytes come.
+    fn speed_khz(&self) -> u32 {
+        self.speed_khz
+    }
+
+    fn set_speed(&mut self, speed_khz: u32) -> Result<u32, DebugProbeError> {
+        self.speed_khz = speed_khz;
+        Ok(speed_khz)
+    }
+
+    fn attach(&mut self) -> Result<(), DebugProbeError> {
+        // TRST and SRST released, then the TAPs to Run-Test/Idle.
+        self.reset_lines(false, false)?;
+        self.reset_jtag_state_machine()?;
+        self.select_target(0)
+    }
+
+    fn detach(&mut self) -> Result<(), probe_rs::Error> {
+        Ok(())
+    }
+
+    fn target_reset(&mut self) -> Result<(), DebugProbeError> {
+        self.target_reset_assert()?;
+        std::thread::sleep(Duration::from_millis(10));
+        self.target_reset_deassert()
+    }
+
+    fn target_reset_assert(&mut self) -> Result<(), DebugProbeError> {
+        self.reset_lines(false, true)
+    }
+
+    fn target_reset_deassert(&mut self) -> Result<(), DebugProbeError> {
+        self.reset_lines(false, false)
+    }
+
+    fn select_protocol(&mut self, protocol: WireProtocol) -> Result<(), DebugProbeError> {
+        match protocol {
+            WireProtocol::Jtag => Ok(()),
+            other => Err(DebugProbeError::UnsupportedProtocol(other)),
+        }
+    }
+
+    fn active_protocol(&self) -> Option<WireProtocol> {
+        Some(WireProtocol::Jtag)
+    }
+
+    fn try_as_jtag_probe(&mut self) -> Option<&mut dyn JtagAccess> {
+        Some(self)
+    }
+
+    fn into_probe(self: Box<Self>) -> Box<dyn DebugProbe> {
+        self
+    }
+
+    fn try_get_arm_debug_interface<'probe>(
+        self: Box<Self>,
+        sequence: Arc<dyn ArmDebugSequence>,
+    ) -> Result<Box<dyn ArmDebugInterface + 'probe>, (Box<dyn DebugProbe>, ArmError)> {
+        Ok(ArmCommunicationInterface::create(self, sequence, true))
+    }
+
+    fn has_arm_interface(&self) -> bool {
+        true
+    }
+}
+
+impl AutoImplementJtagAccess for RemoteBitbang {}
+impl DapProbe for RemoteBitbang {}
+
+impl RawJtagIo for RemoteBitbang {
+    fn shift_bit(&mut self, tms: bool, tdi: bool, capture: bool) -> Result<(), DebugProbeError> {
+        self.jtag_state.state.update(tms);
+        let bits = u8::from(tms) << 1 | u8::from(tdi);
+        self.send(b'0' + bits)?;
+        if capture {
+            self.pending_reads += 1;
+            self.send(b'R')?;
+        }
+        self.send(b'0' + (4 | bits))?;
+        Ok(())
+    }
+
+    fn read_captured_bits(&mut self) -> Result<BitVec, DebugProbeError> {
+        self.flush()?;
+        Ok(std::mem::take(&mut self.captured))
+    }
+
+    fn state_mut(&mut self) -> &mut JtagDriverState {
+        &mut self.jtag_state
+    }
+
+    fn state(&self) -> &JtagDriverState {
+        &self.jtag_state
+    }
+}
+
+/// remote_bitbang's SWD extension is not used: this adapter speaks JTAG.
+impl RawSwdIo for RemoteBitbang {
+    fn swd_io<S>(&mut self, _swdio: S) -> Result<Vec<bool>, DebugProbeError>
+    where
+        S: IntoIterator<Item = IoSequenceItem>,
+    {
+        Err(DebugProbeError::NotImplemented {
+            function_name: "swd_io",
+        })
+    }
+
+    fn swj_pins(
+        &mut self,
+        _pin_out: u32,
+        _pin_select: u32,
+        _pin_wait: u32,
+    ) -> Result<u32, DebugProbeError> {
+        Err(DebugProbeError::CommandNotSupportedByProbe {
+            command_name: "swj_pins",
+        })
+    }
+
+    fn swd_settings(&self) -> &SwdSettings {
+        &self.swd_settings
+    }
+}
