@@ -123,6 +123,13 @@ pub fn serve(handle: HostHandle, join: JoinHandle<()>) -> i32 {
             }
         }
     }
+    // `gdb_port pipe`: one GDB session on stdin/stdout (crate::gdb::run_pipe).
+    if host.config().gdb.pipe {
+        let (h, rx) = (handle.clone(), stop_rx.clone());
+        let _ = std::thread::Builder::new()
+            .name("stdbg-gdb-pipe".into())
+            .spawn(move || crate::gdb::run_pipe(h, rx));
+    }
     let mut repl_thread = None;
     if std::io::stdin().is_terminal() {
         // The REPL prints the consoles' lines (USART output included) itself.
