@@ -201,12 +201,17 @@ fn gdb_memory_map_and_gdb_target_description_disable_take_the_features_away() {
     assert!(r.contains("qXfer:memory-map:read+"), "{r}");
     assert!(r.contains("qXfer:features:read+"), "{r}");
     drop(g);
+    on.wait_log("GDB connection closed without detach");
     let off = Server::start_with(&["gdb_memory_map disable", "gdb_target_description disable"]);
     let mut g = Rsp::connect(off.gdb_port);
     let r = g.ask("qSupported:multiprocess+").unwrap();
     assert!(!r.contains("qXfer:memory-map"), "{r}");
     assert!(!r.contains("qXfer:features"), "{r}");
     assert_eq!(g.ask("qXfer:memory-map:read::0,100").unwrap(), "");
+    // Without a description GDB expects its built-in M-profile layout: r0-r15 and xpsr only.
+    assert_eq!(g.ask("g").unwrap().len(), 17 * 8);
+    let mut g = Rsp::connect(on.gdb_port);
+    assert_eq!(g.ask("g").unwrap().len(), 23 * 8);
 }
 
 #[test]
@@ -215,8 +220,10 @@ fn gdb_flash_program_disable_refuses_vflash_and_gdb_load_fails() {
     let mut g = client(s.gdb_port);
     assert_eq!(g.ask("vFlashErase:08000000,400").unwrap(), "");
     drop(g);
+    s.wait_log("GDB connection closed without detach");
     let r = s.gdb(&[ex("load")]);
-    r.reject("Start address 0x080000f0, load size 440");
+    r.expect("Remote target does not support flash erase")
+        .reject("Start address 0x080000f0, load size 440");
     assert!(!s.log().contains("GDB load: programmed"), "{}", s.log());
     let on = Server::start();
     let mut g = client(on.gdb_port);

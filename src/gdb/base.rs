@@ -112,6 +112,9 @@ pub fn write_changed(
             write_reg(core, i as u16, new.core[i] as u64)?;
         }
     }
+    if new.core_only {
+        return Ok(());
+    }
     for i in 0..6 {
         if old.system[i] != new.system[i] {
             write_reg(core, 17 + i as u16, new.system[i] as u64)?;
@@ -152,16 +155,22 @@ impl SingleThreadBase for GdbTarget {
             Ok(r) => {
                 self.last_regs = Some(r.clone());
                 *regs = r;
+                regs.core_only = !self.settings.target_description;
                 Ok(())
             }
             Err(e) if !self.settings.report_register_access_error => {
                 // OpenOCD's default: GDB gets the values last read (zeros before any), so a
                 // GDB connecting to a running target (a live watch) gets going.
                 tracing::debug!("GDB: registers unreadable ({e}); answered the last values read");
+                self.note(format!(
+                    "stdbg: reading the registers failed; GDB got the last values read (gdb_report_register_access_error is disabled): {}",
+                    Self::not_halted_hint(e)
+                ));
                 *regs = self.last_regs.clone().unwrap_or_default();
                 if self.fpu && regs.fpu.is_none() {
                     regs.fpu = Some(Default::default());
                 }
+                regs.core_only = !self.settings.target_description;
                 Ok(())
             }
             Err(e) => Err(self.fail(format!(
@@ -205,14 +214,16 @@ impl SingleThreadBase for GdbTarget {
     fn read_addrs(&mut self, start_addr: u32, data: &mut [u8]) -> TargetResult<usize, Self> {
         // While the core runs (another connection continued it, or this one is a live watch)
         // memory changes under GDB: every read goes to the target.
-        let running = self
-            .handle
-            .call(|h| {
-                let (name, _) = h.current_target().ok()?;
-                h.targets().by_name(&name).map(|t| t.state)
-            })
-            .flatten()
-            == Some(crate::host::target::TargetState::Running);
+        // (Asked without waiting: while another console's command holds the probe the read
+        // below gets the "busy" answer at once.)
+        let running = match self.handle.call_or_busy(|h| {
+            let (name, _) = h.current_target().ok()?;
+            h.targets().by_name(&name).map(|t| t.state)
+        }) {
+            None => return Err(TargetError::Fatal(super::target::GdbError::HostGone)),
+            Some(Ok(state)) => state == Some(crate::host::target::TargetState::Running),
+            Some(Err(_busy)) => true,
+        };
         if running {
             self.read_cache = None;
         } else if let Some(n) = self.read_cached(start_addr, data)? {
@@ -404,6 +415,10 @@ impl SingleRegisterAccess<()> for GdbTarget {
             Err(e) if !self.settings.report_register_access_error => {
                 // OpenOCD's default: the value last read (0 before any).
                 tracing::debug!("GDB: register {reg} unreadable ({e}); answered the last value");
+                self.note(format!(
+                    "stdbg: reading register {reg} failed; GDB got the last value read (gdb_report_register_access_error is disabled): {}",
+                    Self::not_halted_hint(e.clone())
+                ));
                 let v = self
                     .last_regs
                     .as_ref()
