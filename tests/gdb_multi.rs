@@ -135,6 +135,18 @@ fn connections_beyond_gdb_max_connections_are_refused_naming_the_limit() {
         "{r}"
     );
     s.wait_log("rejected 'gdb' connection, no more connections allowed");
+    // -1: no limit.
+    let s = Server::start_with(&["stm32f1x.cpu configure -gdb-max-connections -1"]);
+    let clients: Vec<Rsp> = (0..4).map(|_| client(s.gdb_port)).collect();
+    assert_eq!(clients.len(), 4);
+    // 0: none.
+    let s = Server::start_with(&["stm32f1x.cpu configure -gdb-max-connections 0"]);
+    let mut c = Rsp::connect(s.gdb_port);
+    let r = c.ask("qSupported:multiprocess+").unwrap_or_default();
+    assert!(
+        r.starts_with("E.stdbg: this target serves no GDB connection (-gdb-max-connections 0)"),
+        "{r}"
+    );
 }
 
 #[test]

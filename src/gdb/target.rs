@@ -16,10 +16,8 @@ use gdbstub::target::ext::extended_mode::ExtendedModeOps;
 use gdbstub::target::ext::flash::FlashOps;
 use gdbstub::target::ext::memory_map::MemoryMapOps;
 use gdbstub::target::ext::monitor_cmd::MonitorCmdOps;
-use gdbstub::target::ext::target_description_xml_override::{
-    TargetDescriptionXmlOverride, TargetDescriptionXmlOverrideOps,
-};
-use gdbstub::target::{Target, TargetError, TargetResult};
+use gdbstub::target::ext::target_description_xml_override::TargetDescriptionXmlOverrideOps;
+use gdbstub::target::{Target, TargetError};
 use probe_rs::{BreakpointCause, Core, CoreStatus, HaltReason, RegisterId};
 
 use super::arch::CortexM;
@@ -576,41 +574,5 @@ impl Target for GdbTarget {
     // `gdb_target_description disable`: qXfer:features:read is not offered.
     fn use_target_description_xml(&self) -> bool {
         self.settings.target_description
-    }
-}
-
-impl TargetDescriptionXmlOverride for GdbTarget {
-    fn target_description_xml(
-        &self,
-        annex: &[u8],
-        offset: u64,
-        length: usize,
-        buf: &mut [u8],
-    ) -> TargetResult<usize, Self> {
-        if annex != b"target.xml" {
-            return Err(TargetError::NonFatal);
-        }
-        Ok(target_desc::copy_range(
-            self.target_xml.as_bytes(),
-            offset,
-            length,
-            buf,
-        ))
-    }
-}
-
-impl gdbstub::target::ext::memory_map::MemoryMap for GdbTarget {
-    fn memory_map_xml(
-        &self,
-        offset: u64,
-        length: usize,
-        buf: &mut [u8],
-    ) -> TargetResult<usize, Self> {
-        Ok(target_desc::copy_range(
-            self.memory_map_xml.as_bytes(),
-            offset,
-            length,
-            buf,
-        ))
     }
 }

@@ -60,6 +60,24 @@ pub fn copy_range(doc: &[u8], offset: u64, length: usize, buf: &mut [u8]) -> usi
     n
 }
 
+/// `qXfer:features:read:target.xml`: the description built when GDB connected.
+impl gdbstub::target::ext::target_description_xml_override::TargetDescriptionXmlOverride
+    for super::target::GdbTarget
+{
+    fn target_description_xml(
+        &self,
+        annex: &[u8],
+        offset: u64,
+        length: usize,
+        buf: &mut [u8],
+    ) -> gdbstub::target::TargetResult<usize, Self> {
+        if annex != b"target.xml" {
+            return Err(gdbstub::target::TargetError::NonFatal);
+        }
+        Ok(copy_range(self.target_xml.as_bytes(), offset, length, buf))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
