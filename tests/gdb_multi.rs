@@ -224,6 +224,16 @@ fn gdb_memory_map_and_gdb_target_description_disable_take_the_features_away() {
     assert_eq!(g.ask("g").unwrap().len(), 17 * 8);
     let mut g = Rsp::connect(on.gdb_port);
     assert_eq!(g.ask("g").unwrap().len(), 23 * 8);
+    // gdb_save_tdesc writes what GDB gets.
+    let sent = g.ask("qXfer:features:read:target.xml:0,3fff").unwrap();
+    monitor(&mut g, "gdb_save_tdesc");
+    let saved = std::fs::read_to_string(on.dir.path().join("cortex_m.xml")).unwrap();
+    // (gdbstub marks the reply 'm' or 'l', more or last; the document is the rest.)
+    assert_eq!(&sent[1..], saved);
+    assert!(
+        saved.contains("<feature name=\"org.gnu.gdb.arm.m-system\">"),
+        "{saved}"
+    );
 }
 
 #[test]

@@ -285,7 +285,7 @@ enum End {
 type Machine = GdbStubStateMachine<'static, GdbTarget, BufConn>;
 
 /// The connection inside a state machine, whatever its state.
-fn conn_of<'m>(sm: &'m mut Machine) -> &'m mut BufConn {
+fn conn_of(sm: &mut Machine) -> &mut BufConn {
     match sm {
         GdbStubStateMachine::Idle(g) => g.borrow_conn(),
         GdbStubStateMachine::Running(g) => g.borrow_conn(),

@@ -94,3 +94,47 @@ pub fn gdb_stdout() -> Option<File> {
         .get()
         .and_then(|m| m.lock().ok().and_then(|f| f.try_clone().ok()))
 }
+
+/// The GDB target description (`qXfer:features:read:target.xml`, `gdb_save_tdesc`) of a
+/// Cortex-M core: `org.gnu.gdb.arm.m-profile` (r0–r12, sp, lr, pc, xpsr),
+/// `org.gnu.gdb.arm.m-system` (msp, psp, primask, basepri, faultmask, control) and, with an FPU
+/// (Cortex-M4F, M7), `org.gnu.gdb.arm.vfp` (d0–d15, fpscr). Source: GDB manual, "Target
+/// Descriptions" and "ARM Features"; the order is the remote numbering of `crate::gdb::arch`.
+pub fn target_description_xml(fpu: bool) -> String {
+    let mut x = String::with_capacity(2048);
+    x.push_str("<?xml version=\"1.0\"?>\n<!DOCTYPE target SYSTEM \"gdb-target.dtd\">\n<target version=\"1.0\">\n");
+    x.push_str("<architecture>arm</architecture>\n");
+    x.push_str("<feature name=\"org.gnu.gdb.arm.m-profile\">\n");
+    for i in 0..13 {
+        reg(&mut x, &format!("r{i}"), 32, "uint32");
+    }
+    reg(&mut x, "sp", 32, "data_ptr");
+    reg(&mut x, "lr", 32, "uint32");
+    reg(&mut x, "pc", 32, "code_ptr");
+    reg(&mut x, "xpsr", 32, "uint32");
+    x.push_str("</feature>\n<feature name=\"org.gnu.gdb.arm.m-system\">\n");
+    reg(&mut x, "msp", 32, "data_ptr");
+    reg(&mut x, "psp", 32, "data_ptr");
+    for name in ["primask", "basepri", "faultmask", "control"] {
+        reg(&mut x, name, 32, "uint32");
+    }
+    x.push_str("</feature>\n");
+    if fpu {
+        x.push_str("<feature name=\"org.gnu.gdb.arm.vfp\">\n");
+        for i in 0..16 {
+            x.push_str(&format!(
+                "<reg name=\"d{i}\" bitsize=\"64\" type=\"ieee_double\" group=\"float\"/>\n"
+            ));
+        }
+        x.push_str("<reg name=\"fpscr\" bitsize=\"32\" type=\"int\" group=\"float\"/>\n");
+        x.push_str("</feature>\n");
+    }
+    x.push_str("</target>\n");
+    x
+}
+
+fn reg(x: &mut String, name: &str, bits: u32, ty: &str) {
+    x.push_str(&format!(
+        "<reg name=\"{name}\" bitsize=\"{bits}\" type=\"{ty}\" group=\"general\"/>\n"
+    ));
+}

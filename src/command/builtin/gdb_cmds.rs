@@ -1,6 +1,6 @@
 //! OpenOCD 0.12's GDB server commands (src/server/gdb_server.c): `gdb_sync`,
 //! `gdb_breakpoint_override`, `gdb_memory_map`, `gdb_flash_program`, `gdb_report_data_abort`,
-//! `gdb_report_register_access_error`, `gdb_target_description`. They change
+//! `gdb_report_register_access_error`, `gdb_target_description`, `gdb_save_tdesc`. They change
 //! [`crate::host::gdb_settings::GdbSettings`], which the GDB sessions (`crate::gdb`) read: see
 //! docs/gdb.md "OpenOCD's gdb_* commands" for what each one changes.
 
@@ -101,6 +101,26 @@ pub fn register(reg: &mut Registry) {
             };
             ctx.println(override_text(new));
             Ok(())
+        },
+    ));
+    reg.add(command(
+        "gdb_save_tdesc",
+        Mode::Exec,
+        "",
+        "Save the target description file",
+        |ctx, args| {
+            if !args.is_empty() {
+                return Err(bad_args());
+            }
+            // OpenOCD names the file after the target type: cortex_m.xml, in the current
+            // directory; the content is what GDB gets (qXfer:features:read:target.xml).
+            let fpu = ctx.host.with_core(|core, _| core.fpu_support())?;
+            let xml = crate::host::gdb_settings::target_description_xml(fpu);
+            std::fs::write("cortex_m.xml", xml).map_err(|e| {
+                CommandError::failed(format!(
+                    "Can't open cortex_m.xml for writing: {e}; run stdbg in a writable directory"
+                ))
+            })
         },
     ));
     enable_command(
