@@ -47,6 +47,10 @@ pub struct CortexMRegs {
     pub system: [u32; 6],
     /// The VFP registers, present when the core has an FPU.
     pub fpu: Option<FpuRegs>,
+    /// Only r0–r15 and xpsr are exchanged (68 bytes): GDB has no target description
+    /// (`gdb_target_description disable`) and uses its built-in M-profile layout, as OpenOCD's
+    /// "general" register class.
+    pub core_only: bool,
 }
 
 impl Registers for CortexMRegs {
@@ -57,6 +61,14 @@ impl Registers for CortexMRegs {
     }
 
     fn gdb_serialize(&self, mut write_byte: impl FnMut(Option<u8>)) {
+        if self.core_only {
+            for v in self.core {
+                v.to_le_bytes()
+                    .into_iter()
+                    .for_each(|b| write_byte(Some(b)));
+            }
+            return;
+        }
         for v in self.core.iter().chain(self.system.iter()) {
             v.to_le_bytes()
                 .into_iter()
@@ -78,11 +90,18 @@ impl Registers for CortexMRegs {
     fn gdb_deserialize(&mut self, bytes: &[u8]) -> Result<(), ()> {
         let base = BASE_REGS * 4;
         let with_fpu = base + 16 * 8 + 4;
-        if bytes.len() != base && bytes.len() != with_fpu {
+        if bytes.len() != base && bytes.len() != with_fpu && bytes.len() != 17 * 4 {
             return Err(());
         }
         let word =
             |i: usize| u32::from_le_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
+        if bytes.len() == 17 * 4 {
+            for i in 0..17 {
+                self.core[i] = word(i * 4);
+            }
+            self.core_only = true;
+            return Ok(());
+        }
         for i in 0..17 {
             self.core[i] = word(i * 4);
         }

@@ -112,6 +112,9 @@ pub fn write_changed(
             write_reg(core, i as u16, new.core[i] as u64)?;
         }
     }
+    if new.core_only {
+        return Ok(());
+    }
     for i in 0..6 {
         if old.system[i] != new.system[i] {
             write_reg(core, 17 + i as u16, new.system[i] as u64)?;
@@ -150,7 +153,24 @@ impl SingleThreadBase for GdbTarget {
             .map_err(TargetError::Fatal)?
         {
             Ok(r) => {
+                self.last_regs = Some(r.clone());
                 *regs = r;
+                regs.core_only = !self.settings.target_description;
+                Ok(())
+            }
+            Err(e) if !self.settings.report_register_access_error => {
+                // OpenOCD's default: GDB gets the values last read (zeros before any), so a
+                // GDB connecting to a running target (a live watch) gets going.
+                tracing::debug!("GDB: registers unreadable ({e}); answered the last values read");
+                self.note(format!(
+                    "stdbg: reading the registers failed; GDB got the last values read (gdb_report_register_access_error is disabled): {}",
+                    Self::not_halted_hint(e)
+                ));
+                *regs = self.last_regs.clone().unwrap_or_default();
+                if self.fpu && regs.fpu.is_none() {
+                    regs.fpu = Some(Default::default());
+                }
+                regs.core_only = !self.settings.target_description;
                 Ok(())
             }
             Err(e) => Err(self.fail(format!(
@@ -169,12 +189,22 @@ impl SingleThreadBase for GdbTarget {
                 write_changed(core, &old, &new)
             })
             .map_err(TargetError::Fatal)?;
-        r.map_err(|e| {
-            self.fail(format!(
+        match r {
+            Ok(()) => Ok(()),
+            Err(e) if !self.settings.report_register_access_error => {
+                // OpenOCD's default: the write is dropped without an error; the reason still
+                // reaches GDB's console.
+                self.note(format!(
+                    "stdbg: writing the registers failed (ignored: gdb_report_register_access_error is disabled): {}",
+                    Self::not_halted_hint(e)
+                ));
+                Ok(())
+            }
+            Err(e) => Err(self.fail(format!(
                 "stdbg: writing the registers failed: {}",
                 Self::not_halted_hint(e)
-            ))
-        })
+            ))),
+        }
     }
 
     fn support_single_register_access(&mut self) -> Option<SingleRegisterAccessOps<'_, (), Self>> {
@@ -182,7 +212,21 @@ impl SingleThreadBase for GdbTarget {
     }
 
     fn read_addrs(&mut self, start_addr: u32, data: &mut [u8]) -> TargetResult<usize, Self> {
-        if let Some(n) = self.read_cached(start_addr, data)? {
+        // While the core runs (another connection continued it, or this one is a live watch)
+        // memory changes under GDB: every read goes to the target.
+        // (Asked without waiting: while another console's command holds the probe the read
+        // below gets the "busy" answer at once.)
+        let running = match self.handle.call_or_busy(|h| {
+            let (name, _) = h.current_target().ok()?;
+            h.targets().by_name(&name).map(|t| t.state)
+        }) {
+            None => return Err(TargetError::Fatal(super::target::GdbError::HostGone)),
+            Some(Ok(state)) => state == Some(crate::host::target::TargetState::Running),
+            Some(Err(_busy)) => true,
+        };
+        if running {
+            self.read_cache = None;
+        } else if let Some(n) = self.read_cached(start_addr, data)? {
             return Ok(n);
         }
         self.read_direct(start_addr, data)
@@ -316,6 +360,17 @@ impl GdbTarget {
                 data.copy_from_slice(&buf);
                 Ok(len)
             }
+            Ok((buf, Some(e))) if !self.settings.report_data_abort => {
+                // OpenOCD's default (`gdb_report_data_abort disable`): what cannot be read
+                // reads as zeros, so that stack traces work.
+                tracing::debug!(
+                    "GDB read at 0x{start_addr:08x}: {} of {len} bytes unreadable, answered as zeros: {e}",
+                    len - buf.len()
+                );
+                data[..buf.len()].copy_from_slice(&buf);
+                data[buf.len()..].fill(0);
+                Ok(len)
+            }
             Ok((buf, Some(e))) if !buf.is_empty() => {
                 tracing::debug!(
                     "GDB read at 0x{start_addr:08x}: only {} of {len} bytes readable: {e}",
@@ -357,6 +412,26 @@ impl SingleRegisterAccess<()> for GdbTarget {
                 buf[..n].copy_from_slice(&bytes[..n]);
                 Ok(n)
             }
+            Err(e) if !self.settings.report_register_access_error => {
+                // OpenOCD's default: the value last read (0 before any).
+                tracing::debug!("GDB: register {reg} unreadable ({e}); answered the last value");
+                self.note(format!(
+                    "stdbg: reading register {reg} failed; GDB got the last value read (gdb_report_register_access_error is disabled): {}",
+                    Self::not_halted_hint(e.clone())
+                ));
+                let v = self
+                    .last_regs
+                    .as_ref()
+                    .and_then(|r| match reg as usize {
+                        i @ 0..=16 => Some(r.core[i] as u64),
+                        i @ 17..=22 => Some(r.system[i - 17] as u64),
+                        _ => None,
+                    })
+                    .unwrap_or(0);
+                let n = reg_id.size().min(buf.len());
+                buf[..n].copy_from_slice(&v.to_le_bytes()[..n]);
+                Ok(n)
+            }
             Err(e) => Err(self.fail(format!(
                 "stdbg: reading register {reg} failed: {}",
                 Self::not_halted_hint(e)
@@ -378,12 +453,20 @@ impl SingleRegisterAccess<()> for GdbTarget {
         let r = self
             .with_core(move |core, _| write_reg(core, reg, v))
             .map_err(TargetError::Fatal)?;
-        r.map_err(|e| {
-            self.fail(format!(
+        match r {
+            Ok(()) => Ok(()),
+            Err(e) if !self.settings.report_register_access_error => {
+                self.note(format!(
+                    "stdbg: writing register {reg} failed (ignored: gdb_report_register_access_error is disabled): {}",
+                    Self::not_halted_hint(e)
+                ));
+                Ok(())
+            }
+            Err(e) => Err(self.fail(format!(
                 "stdbg: writing register {reg} failed: {}",
                 Self::not_halted_hint(e)
-            ))
-        })
+            ))),
+        }
     }
 }
 

@@ -18,6 +18,7 @@ use gdbstub::target::ext::breakpoints::{
 
 use super::target::{BpType, GdbBreakpoint, GdbTarget, GdbWatchpoint};
 use crate::host::breakpoints::{BreakpointError, BreakpointKind, WatchKind as HostWatch};
+use crate::host::gdb_settings::BreakpointOverride;
 
 /// The aligned power-of-two range covering `addr..addr+len` (what one DWT comparator can watch),
 /// or `None` when no such range fits in the 32-bit address space below 2 GiB of size (a DWT
@@ -38,6 +39,16 @@ pub fn dwt_range(addr: u32, len: u32) -> Option<(u32, u32)> {
 
 impl GdbTarget {
     fn add_bp(&mut self, addr: u32, kind: usize, ty: BpType) -> TargetResult<bool, Self> {
+        // `gdb_breakpoint_override hard|soft` (may change during the session: read each time).
+        let ty = match self
+            .handle
+            .call(|h| h.config().gdb.breakpoint_override)
+            .flatten()
+        {
+            Some(BreakpointOverride::Hard) => BpType::Hardware,
+            Some(BreakpointOverride::Soft) => BpType::Software,
+            None => ty,
+        };
         if self.breakpoints.get(&addr).is_some_and(|b| b.kind == ty) {
             return Ok(true);
         }

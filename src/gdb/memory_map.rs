@@ -146,6 +146,23 @@ fn flash_blocks(target: &probe_rs::Target, range: &Range<u64>) -> Vec<Region> {
     out
 }
 
+/// `qXfer:memory-map:read` (offered unless `gdb_memory_map disable`).
+impl gdbstub::target::ext::memory_map::MemoryMap for super::target::GdbTarget {
+    fn memory_map_xml(
+        &self,
+        offset: u64,
+        length: usize,
+        buf: &mut [u8],
+    ) -> gdbstub::target::TargetResult<usize, Self> {
+        Ok(super::target_desc::copy_range(
+            self.memory_map_xml.as_bytes(),
+            offset,
+            length,
+            buf,
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

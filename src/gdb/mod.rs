@@ -1,8 +1,10 @@
 //! The GDB remote server (OpenOCD's `gdb_port`, default 3333), built on gdbstub 0.7.8's
 //! single-thread state machine.
 //!
-//! Threads: [`run`] accepts connections on its own thread; one client at a time gets a session
-//! thread (a second client is refused with a message GDB prints). A session never touches the
+//! Threads: [`run`] accepts connections on its own thread; each client gets a session thread,
+//! as many at once as the target's `-gdb-max-connections` allows (OpenOCD's default 1; one more
+//! is refused with a message GDB prints). The oldest connection is the primary one (see
+//! [`Sessions`]). [`run_pipe`] serves one client on stdin/stdout (`gdb_port pipe`). A session never touches the
 //! probe-rs `Session`: every target access is a closure sent to the host thread
 //! ([`HostHandle::call`]) or a command line ([`HostHandle::exec`], for `monitor`), so GDB,
 //! telnet and scripts see one consistent target.
@@ -30,8 +32,8 @@ pub mod wire;
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use gdbstub::stub::state_machine::GdbStubStateMachine;
@@ -53,8 +55,52 @@ pub const PACKET_SIZE: usize = 16 * 1024;
 /// Numbers GDB connections for [`crate::command::Origin::Gdb`].
 static NEXT_CONNECTION: AtomicU64 = AtomicU64::new(1);
 
-/// Serves GDB clients on `listener` until `shutdown` becomes true. One client at a time; the
-/// server keeps listening after a client leaves, whatever the reason.
+/// The GDB sessions being served, oldest first. The oldest is the primary connection: it
+/// alone gets the default `gdb-attach` halt and resumes the target on `detach`; the others (a
+/// live watch, a second debugger) leave the run state as they found it (see docs/gdb.md).
+#[derive(Debug, Clone, Default)]
+pub struct Sessions(Arc<Mutex<Vec<u64>>>);
+
+impl Sessions {
+    fn list(&self) -> std::sync::MutexGuard<'_, Vec<u64>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Adds connection `id` (the newest).
+    pub fn add(&self, id: u64) {
+        self.list().push(id);
+    }
+
+    /// Removes connection `id`.
+    pub fn remove(&self, id: u64) {
+        self.list().retain(|&i| i != id);
+    }
+
+    /// How many connections are served.
+    pub fn count(&self) -> usize {
+        self.list().len()
+    }
+
+    /// Whether `id` is the oldest connection still served.
+    pub fn is_primary(&self, id: u64) -> bool {
+        self.list().first() == Some(&id)
+    }
+}
+
+/// The current target's `-gdb-max-connections` (OpenOCD default 1; -1 = no limit).
+fn max_connections(handle: &HostHandle) -> i64 {
+    handle
+        .call(|h| {
+            let (name, _) = h.current_target().ok()?;
+            h.targets().by_name(&name).map(|t| t.gdb_max_connections)
+        })
+        .flatten()
+        .unwrap_or(1)
+}
+
+/// Serves GDB clients on `listener` until `shutdown` becomes true: as many at once as the
+/// target's `-gdb-max-connections` allows (default 1); one more is refused with a message GDB
+/// prints. The server keeps listening after a client leaves, whatever the reason.
 pub fn run(listener: TcpListener, handle: HostHandle, shutdown: watch::Receiver<bool>) {
     if let Err(e) = listener.set_nonblocking(true) {
         tracing::error!(
@@ -62,7 +108,7 @@ pub fn run(listener: TcpListener, handle: HostHandle, shutdown: watch::Receiver<
         );
         return;
     }
-    let busy = Arc::new(AtomicBool::new(false));
+    let sessions = Sessions::default();
     loop {
         if *shutdown.borrow() {
             return;
@@ -70,11 +116,13 @@ pub fn run(listener: TcpListener, handle: HostHandle, shutdown: watch::Receiver<
         match listener.accept() {
             Ok((stream, peer)) => {
                 let _ = stream.set_nonblocking(false);
-                if busy.swap(true, Ordering::SeqCst) {
-                    tracing::warn!(
-                        "refused a second GDB connection from {peer}: one GDB client is already connected"
+                let max = max_connections(&handle);
+                if max >= 0 && sessions.count() as i64 >= max {
+                    tracing::info!("rejected 'gdb' connection, no more connections allowed");
+                    tracing::debug!(
+                        "GDB connection from {peer} refused: -gdb-max-connections is {max}"
                     );
-                    std::thread::spawn(move || refuse(stream));
+                    std::thread::spawn(move || refuse(stream, &refusal(max)));
                     continue;
                 }
                 let id = NEXT_CONNECTION.fetch_add(1, Ordering::Relaxed);
@@ -82,18 +130,19 @@ pub fn run(listener: TcpListener, handle: HostHandle, shutdown: watch::Receiver<
                     "accepting 'gdb' connection on tcp/{}",
                     listener.local_addr().map(|a| a.port()).unwrap_or(0)
                 );
-                let (h, s, b) = (handle.clone(), shutdown.clone(), busy.clone());
+                sessions.add(id);
+                let (h, s, all) = (handle.clone(), shutdown.clone(), sessions.clone());
                 let spawned = std::thread::Builder::new()
                     .name(format!("stdbg-gdb-{id}"))
                     .spawn(move || {
                         // Frees the slot however the session ends (even by a panic), so a
                         // broken session never locks every later client out.
-                        let _free = Free(b);
-                        session(stream, h, s, id);
+                        let _free = Free(all.clone(), id);
+                        session(stream, h, s, id, all);
                     });
                 if let Err(e) = spawned {
                     tracing::error!("GDB server: cannot start a session thread: {e}");
-                    busy.store(false, Ordering::SeqCst);
+                    sessions.remove(id);
                 }
             }
             Err(e) if e.kind() == ErrorKind::WouldBlock || e.kind() == ErrorKind::Interrupted => {
@@ -107,20 +156,92 @@ pub fn run(listener: TcpListener, handle: HostHandle, shutdown: watch::Receiver<
     }
 }
 
-/// Clears the "a client is connected" flag when dropped.
-struct Free(Arc<AtomicBool>);
-
-impl Drop for Free {
-    fn drop(&mut self) {
-        self.0.store(false, Ordering::SeqCst);
+/// `gdb_port pipe`: serves one GDB session on the standard input and the standard output
+/// taken by `gdb_port pipe` (`crate::host::gdb_settings::take_stdout_for_gdb`), then shuts
+/// stdbg down when GDB closes the pipe, as OpenOCD does. The session runs on one end of a
+/// loopback socket pair whose other end two threads relay to stdin and stdout, so the session
+/// code is the same as for TCP clients.
+pub fn run_pipe(handle: HostHandle, shutdown: watch::Receiver<bool>) {
+    let Some(mut out) = crate::host::gdb_settings::gdb_stdout() else {
+        tracing::error!("gdb_port pipe: standard output was not taken for GDB; no GDB session");
+        return;
+    };
+    let pair = (|| -> std::io::Result<(TcpStream, TcpStream)> {
+        let l = TcpListener::bind(("127.0.0.1", 0))?;
+        let near = TcpStream::connect(l.local_addr()?)?;
+        loop {
+            let (far, peer) = l.accept()?;
+            // Only our own connection, not another local process racing for the port.
+            if peer == near.local_addr()? {
+                return Ok((near, far));
+            }
+        }
+    })();
+    let (relay, stream) = match pair {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::error!("gdb_port pipe: cannot set up the session: {e}; no GDB session");
+            return;
+        }
+    };
+    let _ = relay.set_nodelay(true);
+    if let Ok(mut to_session) = relay.try_clone() {
+        std::thread::spawn(move || {
+            let _ = std::io::copy(&mut std::io::stdin().lock(), &mut to_session);
+            let _ = to_session.shutdown(std::net::Shutdown::Write);
+        });
+    }
+    let mut from_session = relay;
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        loop {
+            match from_session.read(&mut buf) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => {
+                    if out.write_all(&buf[..n]).and_then(|_| out.flush()).is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    });
+    let id = NEXT_CONNECTION.fetch_add(1, Ordering::Relaxed);
+    tracing::info!("accepting 'gdb' connection from pipe");
+    let sessions = Sessions::default();
+    sessions.add(id);
+    session(stream, handle.clone(), shutdown.clone(), id, sessions);
+    if !*shutdown.borrow() {
+        tracing::info!("dropped 'gdb' connection: GDB closed the pipe; shutting down");
+        let _ = handle.exec("shutdown", crate::command::Origin::Cli);
     }
 }
 
-/// The text a second client gets (GDB prints it as "Remote failure reply: E.…").
-pub const REFUSAL: &str = "E.stdbg: another GDB client is already connected to this target; only one GDB connection per target is allowed. Disconnect the other GDB (detach or quit) and connect again, or use the telnet console alongside it.";
+/// Removes a session from [`Sessions`] when dropped.
+struct Free(Sessions, u64);
 
-/// Answers the second client's first packet with [`REFUSAL`] and closes.
-fn refuse(mut stream: TcpStream) {
+impl Drop for Free {
+    fn drop(&mut self) {
+        self.0.remove(self.1);
+    }
+}
+
+/// The text a client beyond the limit gets (GDB prints it as "Remote failure reply: E.…").
+pub const REFUSAL: &str = "E.stdbg: another GDB client is already connected to this target; only one GDB connection per target is allowed (-gdb-max-connections 1). Disconnect the other GDB (detach or quit) and connect again, use the telnet console alongside it, or allow more before init: `<target> configure -gdb-max-connections 2` (-1 = no limit).";
+
+/// The refusal for a target whose limit is `max` connections.
+pub fn refusal(max: i64) -> String {
+    match max {
+        1 => REFUSAL.to_string(),
+        0 => "E.stdbg: this target serves no GDB connection (-gdb-max-connections 0); allow one before init: `<target> configure -gdb-max-connections 1`.".to_string(),
+        n => format!(
+            "E.stdbg: {n} GDB clients are already connected to this target, its limit (-gdb-max-connections {n}). Disconnect one (detach or quit) and connect again, or allow more before init: `<target> configure -gdb-max-connections {}` (-1 = no limit).",
+            n + 1
+        ),
+    }
+}
+
+/// Answers the refused client's first packet with `text` and closes.
+fn refuse(mut stream: TcpStream, text: &str) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
     let mut seen = Vec::new();
     let mut buf = [0u8; 512];
@@ -141,7 +262,7 @@ fn refuse(mut stream: TcpStream) {
         }
     }
     let _ = stream.write_all(b"+");
-    let _ = stream.write_all(&frame(REFUSAL.as_bytes()));
+    let _ = stream.write_all(&frame(text.as_bytes()));
     let _ = stream.flush();
     std::thread::sleep(Duration::from_millis(200));
 }
@@ -164,7 +285,7 @@ enum End {
 type Machine = GdbStubStateMachine<'static, GdbTarget, BufConn>;
 
 /// The connection inside a state machine, whatever its state.
-fn conn_of<'m>(sm: &'m mut Machine) -> &'m mut BufConn {
+fn conn_of(sm: &mut Machine) -> &mut BufConn {
     match sm {
         GdbStubStateMachine::Idle(g) => g.borrow_conn(),
         GdbStubStateMachine::Running(g) => g.borrow_conn(),
@@ -233,7 +354,13 @@ fn machine_with(stream: &TcpStream, target: &mut GdbTarget, replay: &[Vec<u8>]) 
     Some(sm)
 }
 
-fn session(stream: TcpStream, handle: HostHandle, shutdown: watch::Receiver<bool>, id: u64) {
+fn session(
+    stream: TcpStream,
+    handle: HostHandle,
+    shutdown: watch::Receiver<bool>,
+    id: u64,
+    sessions: Sessions,
+) {
     let _ = stream.set_nodelay(true);
     let reader_stream = match stream.try_clone() {
         Ok(s) => s,
@@ -244,7 +371,7 @@ fn session(stream: TcpStream, handle: HostHandle, shutdown: watch::Receiver<bool
     };
     let _ = reader_stream.set_read_timeout(Some(POLL_INTERVAL));
     let mut reader = Reader::new(reader_stream);
-    let mut target = GdbTarget::attach(handle, id);
+    let mut target = GdbTarget::attach(handle, id, sessions);
     target.interrupt_socket = stream.try_clone().ok();
     let Some(mut sm) = new_machine(&stream, &mut target, &reader) else {
         target.end_session(false);
@@ -406,6 +533,9 @@ fn session(stream: TcpStream, handle: HostHandle, shutdown: watch::Receiver<bool
         );
     }
     match end {
+        End::Detach if !target.sessions.is_primary(id) => tracing::info!(
+            "GDB detached; the target's run state is left to the first GDB connection"
+        ),
         End::Detach => tracing::info!("GDB detached; the target resumes"),
         End::Kill => {
             tracing::info!("GDB sent kill; the connection is closed, the target stays halted")

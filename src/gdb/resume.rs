@@ -25,7 +25,10 @@ impl SingleThreadResume for GdbTarget {
         self.fileio_waiting = false;
         self.fileio_out = None;
         tracing::debug!("GDB continue: the target runs until it stops");
-        let (r, _) = self.with_host(|host, ctx| -> Result<(), CommandError> {
+        let id = self.id;
+        let (r, _) = self.with_host(move |host, ctx| -> Result<(), CommandError> {
+            // Any continue or step ends a `gdb_sync` request (OpenOCD).
+            host.config().gdb.sync.remove(&id);
             let (name, _) = host.current_target()?;
             let halted = host.with_core(|core, _| core.core_halted())?;
             if !halted {
@@ -51,8 +54,20 @@ impl SingleThreadSingleStep for GdbTarget {
     fn step(&mut self, _signal: Option<Signal>) -> Result<(), GdbError> {
         self.read_cache = None;
         self.poll_failed = false;
-        let (r, _) = self.with_host(|host, ctx| -> Result<Option<StopInfo>, CommandError> {
+        let id = self.id;
+        let (r, _) = self.with_host(move |host, ctx| -> Result<Option<StopInfo>, CommandError> {
             let (target, _) = host.current_target()?;
+            // `monitor gdb_sync`: this stepi reports the halted core as it is (SIGINT, as
+            // OpenOCD's "T02"), so GDB fetches fresh registers after a reset.
+            let sync = host.config().gdb.sync.remove(&id);
+            if sync && host.with_core(|core, _| core.core_halted())? {
+                tracing::debug!("stepi ignored. GDB will now fetch the register state from the target.");
+                return Ok(Some(StopInfo {
+                    reason: probe_rs::HaltReason::Request,
+                    pc: 0,
+                    watch: None,
+                }));
+            }
             host.fire_event(ctx, &target, "step-start")?;
             let status = host.with_core(|core, name| {
                 if !core.core_halted()? {
@@ -80,6 +95,10 @@ impl SingleThreadSingleStep for GdbTarget {
         })?;
         self.pending_stop = Some(match r {
             Ok(None) => SingleThreadStopReason::DoneStep,
+            Ok(Some(StopInfo {
+                reason: probe_rs::HaltReason::Request,
+                ..
+            })) => SingleThreadStopReason::Signal(Signal::SIGINT),
             Ok(Some(info)) => match self.stop_reason(info) {
                 w @ SingleThreadStopReason::Watch { .. } => w,
                 _ => SingleThreadStopReason::DoneStep,

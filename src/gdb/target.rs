@@ -16,10 +16,8 @@ use gdbstub::target::ext::extended_mode::ExtendedModeOps;
 use gdbstub::target::ext::flash::FlashOps;
 use gdbstub::target::ext::memory_map::MemoryMapOps;
 use gdbstub::target::ext::monitor_cmd::MonitorCmdOps;
-use gdbstub::target::ext::target_description_xml_override::{
-    TargetDescriptionXmlOverride, TargetDescriptionXmlOverrideOps,
-};
-use gdbstub::target::{Target, TargetError, TargetResult};
+use gdbstub::target::ext::target_description_xml_override::TargetDescriptionXmlOverrideOps;
+use gdbstub::target::{Target, TargetError};
 use probe_rs::{BreakpointCause, Core, CoreStatus, HaltReason, RegisterId};
 
 use super::arch::CortexM;
@@ -28,6 +26,7 @@ use super::memory_map::MemoryMap;
 use super::target_desc;
 use crate::command::{Collect, CommandError, Ctx, Origin};
 use crate::host::Host;
+use crate::host::gdb_settings::GdbSettings;
 use crate::host::target::TargetState;
 use crate::host::worker::HostHandle;
 
@@ -121,14 +120,24 @@ pub struct GdbTarget {
     pub(crate) fileio_out: Option<String>,
     /// GDB has a File-I/O request and has not replied yet.
     pub(crate) fileio_waiting: bool,
+    /// Every GDB session served (this one included): says whether this one is the primary.
+    pub(crate) sessions: super::Sessions,
+    /// The `gdb_*` settings when GDB connected (those that are config-stage only).
+    pub(crate) settings: GdbSettings,
+    /// The registers last read, answered while the core runs and register access errors are
+    /// not reported (`gdb_report_register_access_error disable`, OpenOCD's default).
+    pub(crate) last_regs: Option<super::arch::CortexMRegs>,
 }
 
 impl GdbTarget {
     /// Prepares a session: learns the core (FPU) and memory map, and fires `gdb-attach`
     /// (default action: `halt 1000`, as OpenOCD). Problems are queued for GDB's console; the
     /// session is served anyway.
-    pub fn attach(handle: HostHandle, id: u64) -> GdbTarget {
+    pub fn attach(handle: HostHandle, id: u64, sessions: super::Sessions) -> GdbTarget {
         let origin = Origin::Gdb(id);
+        // Only the oldest connection stops the target when it connects; the others (a live
+        // watch reading memory while the program runs) leave it running.
+        let primary = sessions.is_primary(id);
         let r = handle.call(move |host| {
             // From now on the firmware's semihosting output also goes to this session.
             host.semihosting().gdb_attached(true);
@@ -155,7 +164,7 @@ impl GdbTarget {
                     let mut ctx = Ctx::new(host, origin, &mut out);
                     if custom {
                         host.fire_event(&mut ctx, &target, "gdb-attach")
-                    } else if host.initialized() {
+                    } else if host.initialized() && primary {
                         host.halt(&mut ctx, Duration::from_millis(1000))
                     } else {
                         Ok(())
@@ -170,7 +179,7 @@ impl GdbTarget {
                 // GDB reads the registers as soon as it connects and gives up if it cannot, so a
                 // gdb-attach handler that leaves the core running is followed by a halt.
                 let running = host.initialized() && host.with_core(|core, _| core.core_halted()).is_ok_and(|h| !h);
-                if custom && running {
+                if custom && running && primary {
                     let mut out = Collect::default();
                     let mut ctx = Ctx::new(host, origin, &mut out);
                     match host.halt(&mut ctx, Duration::from_millis(1000)) {
@@ -181,13 +190,16 @@ impl GdbTarget {
                     }
                 }
             }
-            (fpu, map, notes)
+            host.config().gdb.sync.remove(&id);
+            let settings = host.config().gdb.clone();
+            (fpu, map, notes, settings)
         });
-        let (fpu, memory_map, console) = r.unwrap_or_else(|| {
+        let (fpu, memory_map, console, settings) = r.unwrap_or_else(|| {
             (
                 false,
                 MemoryMap::default(),
                 vec!["stdbg: the debug host has shut down".into()],
+                GdbSettings::default(),
             )
         });
         for n in &console {
@@ -212,6 +224,9 @@ impl GdbTarget {
             output: Vec::new(),
             fileio_out: None,
             fileio_waiting: false,
+            sessions,
+            settings,
+            last_regs: None,
         }
     }
 
@@ -425,6 +440,11 @@ impl GdbTarget {
     /// Ends the session: removes this session's breakpoints and watchpoints, resumes the core
     /// on `detach`, fires `gdb-detach`.
     pub fn end_session(&mut self, detach: bool) {
+        // A secondary connection's detach leaves the run state to the primary one; the last
+        // connection to leave ends the firmware's semihosting output to GDB.
+        let primary = self.sessions.is_primary(self.id);
+        let last = self.sessions.count() <= 1;
+        let id = self.id;
         let bps: Vec<u32> = self
             .breakpoints
             .iter()
@@ -444,7 +464,8 @@ impl GdbTarget {
                     errors.push(e.to_string());
                 }
             }
-            if detach && host.initialized() {
+            host.config().gdb.sync.remove(&id);
+            if detach && primary && host.initialized() {
                 let halted = host
                     .with_core(|core, _| core.core_halted())
                     .unwrap_or(false);
@@ -457,7 +478,9 @@ impl GdbTarget {
             {
                 errors.push(e.to_string());
             }
-            host.semihosting().gdb_attached(false);
+            if last {
+                host.semihosting().gdb_attached(false);
+            }
             errors
         });
         if let Ok((errors, _)) = r {
@@ -538,47 +561,18 @@ impl Target for GdbTarget {
         Some(self)
     }
 
+    // `gdb_memory_map disable`: qXfer:memory-map:read is not offered.
     fn support_memory_map(&mut self) -> Option<MemoryMapOps<'_, Self>> {
-        Some(self)
+        self.settings.memory_map.then_some(self)
     }
 
+    // `gdb_flash_program disable`: vFlash packets get the empty ("not supported") reply.
     fn support_flash_operations(&mut self) -> Option<FlashOps<'_, Self>> {
-        Some(self)
+        self.settings.flash_program.then_some(self)
     }
-}
 
-impl TargetDescriptionXmlOverride for GdbTarget {
-    fn target_description_xml(
-        &self,
-        annex: &[u8],
-        offset: u64,
-        length: usize,
-        buf: &mut [u8],
-    ) -> TargetResult<usize, Self> {
-        if annex != b"target.xml" {
-            return Err(TargetError::NonFatal);
-        }
-        Ok(target_desc::copy_range(
-            self.target_xml.as_bytes(),
-            offset,
-            length,
-            buf,
-        ))
-    }
-}
-
-impl gdbstub::target::ext::memory_map::MemoryMap for GdbTarget {
-    fn memory_map_xml(
-        &self,
-        offset: u64,
-        length: usize,
-        buf: &mut [u8],
-    ) -> TargetResult<usize, Self> {
-        Ok(target_desc::copy_range(
-            self.memory_map_xml.as_bytes(),
-            offset,
-            length,
-            buf,
-        ))
+    // `gdb_target_description disable`: qXfer:features:read is not offered.
+    fn use_target_description_xml(&self) -> bool {
+        self.settings.target_description
     }
 }

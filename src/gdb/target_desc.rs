@@ -7,45 +7,9 @@
 //! remote numbering of [`super::arch`]. Every register is in the `general` group so that
 //! `info registers` lists the system registers too (as OpenOCD's description does).
 
-/// The XML for a Cortex-M core, with the VFP feature when `fpu` is set.
-pub fn build(fpu: bool) -> String {
-    let mut x = String::with_capacity(2048);
-    x.push_str("<?xml version=\"1.0\"?>\n<!DOCTYPE target SYSTEM \"gdb-target.dtd\">\n<target version=\"1.0\">\n");
-    x.push_str("<architecture>arm</architecture>\n");
-    x.push_str("<feature name=\"org.gnu.gdb.arm.m-profile\">\n");
-    for i in 0..13 {
-        reg(&mut x, &format!("r{i}"), 32, "uint32");
-    }
-    reg(&mut x, "sp", 32, "data_ptr");
-    reg(&mut x, "lr", 32, "uint32");
-    reg(&mut x, "pc", 32, "code_ptr");
-    reg(&mut x, "xpsr", 32, "uint32");
-    x.push_str("</feature>\n<feature name=\"org.gnu.gdb.arm.m-system\">\n");
-    reg(&mut x, "msp", 32, "data_ptr");
-    reg(&mut x, "psp", 32, "data_ptr");
-    for name in ["primask", "basepri", "faultmask", "control"] {
-        reg(&mut x, name, 32, "uint32");
-    }
-    x.push_str("</feature>\n");
-    if fpu {
-        x.push_str("<feature name=\"org.gnu.gdb.arm.vfp\">\n");
-        for i in 0..16 {
-            x.push_str(&format!(
-                "<reg name=\"d{i}\" bitsize=\"64\" type=\"ieee_double\" group=\"float\"/>\n"
-            ));
-        }
-        x.push_str("<reg name=\"fpscr\" bitsize=\"32\" type=\"int\" group=\"float\"/>\n");
-        x.push_str("</feature>\n");
-    }
-    x.push_str("</target>\n");
-    x
-}
-
-fn reg(x: &mut String, name: &str, bits: u32, ty: &str) {
-    x.push_str(&format!(
-        "<reg name=\"{name}\" bitsize=\"{bits}\" type=\"{ty}\" group=\"general\"/>\n"
-    ));
-}
+/// The XML for a Cortex-M core, with the VFP feature when `fpu` is set (built in the host layer,
+/// which `gdb_save_tdesc` also uses).
+pub use crate::host::gdb_settings::target_description_xml as build;
 
 /// Copies `offset..offset+length` of `doc` into `buf` (qXfer reads); returns the byte count.
 pub fn copy_range(doc: &[u8], offset: u64, length: usize, buf: &mut [u8]) -> usize {
@@ -58,6 +22,24 @@ pub fn copy_range(doc: &[u8], offset: u64, length: usize, buf: &mut [u8]) -> usi
     let n = length.min(buf.len()).min(doc.len() - start);
     buf[..n].copy_from_slice(&doc[start..start + n]);
     n
+}
+
+/// `qXfer:features:read:target.xml`: the description built when GDB connected.
+impl gdbstub::target::ext::target_description_xml_override::TargetDescriptionXmlOverride
+    for super::target::GdbTarget
+{
+    fn target_description_xml(
+        &self,
+        annex: &[u8],
+        offset: u64,
+        length: usize,
+        buf: &mut [u8],
+    ) -> gdbstub::target::TargetResult<usize, Self> {
+        if annex != b"target.xml" {
+            return Err(gdbstub::target::TargetError::NonFatal);
+        }
+        Ok(copy_range(self.target_xml.as_bytes(), offset, length, buf))
+    }
 }
 
 #[cfg(test)]

@@ -117,6 +117,8 @@ pub struct HostConfig {
     pub progress_bars: bool,
     /// OpenOCD settings kept for launch files (`noinit`, `poll_period`, `adapter srst …`).
     pub compat: CompatSettings,
+    /// GDB server settings (`gdb_*` commands, `gdb_port pipe`).
+    pub gdb: crate::host::gdb_settings::GdbSettings,
 }
 
 /// OpenOCD 0.12 settings that IDE launch files set (see src/command/builtin/openocd_compat.rs).
@@ -167,6 +169,7 @@ impl Default for HostConfig {
             sim: SimSettings::default(),
             progress_bars: false,
             compat: CompatSettings::default(),
+            gdb: Default::default(),
         }
     }
 }

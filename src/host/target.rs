@@ -135,6 +135,9 @@ pub struct TargetDef {
     pub events: Vec<(String, EventHandler)>,
     /// Last known state.
     pub state: TargetState,
+    /// OpenOCD `-gdb-max-connections`: GDB connections served at once (default 1, -1 = no
+    /// limit, 0 = none).
+    pub gdb_max_connections: i64,
 }
 
 impl TargetDef {
@@ -155,6 +158,7 @@ impl TargetDef {
             idcode: None,
             events: Vec::new(),
             state: TargetState::Unknown,
+            gdb_max_connections: 1,
         }
     }
 

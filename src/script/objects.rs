@@ -119,6 +119,7 @@ pub const TARGET_OPTIONS: &[&str] = &[
     "endian",
     "reset_type",
     "type",
+    "gdb_max_connections",
 ];
 
 fn apply_option(t: &mut TargetDef, key: &str, v: &Dynamic) -> RResult<()> {
@@ -187,6 +188,18 @@ fn apply_option(t: &mut TargetDef, key: &str, v: &Dynamic) -> RResult<()> {
                 ));
             }
         }
+        // GDB connections at once (crate::gdb); "-1" arrives as text from `configure` words.
+        "gdb_max_connections" => {
+            t.gdb_max_connections = v
+                .as_int()
+                .ok()
+                .or_else(|| v.clone().into_string().ok()?.trim().parse().ok())
+                .ok_or_else(|| -> Box<EvalAltResult> {
+                    format!("gdb_max_connections must be an integer (-1 = no limit), not {v}")
+                        .into()
+                })?
+                .max(-1);
+        }
         other => {
             return err(format!(
                 "unknown target option '{other}'; known options: {}",
@@ -218,6 +231,7 @@ fn get_option(t: &TargetDef, key: &str) -> RResult<Dynamic> {
         "endian" => "little".into(),
         "reset_type" => t.reset_type.clone().into(),
         "state" => t.state.as_str().into(),
+        "gdb_max_connections" => t.gdb_max_connections.into(),
         other => {
             return err(format!(
                 "unknown target option '{other}'; known options: name, state, {}",

@@ -123,8 +123,16 @@ pub fn serve(handle: HostHandle, join: JoinHandle<()>) -> i32 {
             }
         }
     }
+    // `gdb_port pipe`: one GDB session on stdin/stdout (crate::gdb::run_pipe); no REPL then.
+    let gdb_pipe = host.config().gdb.pipe;
+    if gdb_pipe {
+        let (h, rx) = (handle.clone(), stop_rx.clone());
+        let _ = std::thread::Builder::new()
+            .name("stdbg-gdb-pipe".into())
+            .spawn(move || crate::gdb::run_pipe(h, rx));
+    }
     let mut repl_thread = None;
-    if std::io::stdin().is_terminal() {
+    if std::io::stdin().is_terminal() && !gdb_pipe {
         // The REPL prints the consoles' lines (USART output included) itself.
         host.serial().set_stdout(false);
         // Ctrl-C while a REPL command runs cancels it (host/jobs.rs). The handler is installed

@@ -112,6 +112,17 @@ impl Rsp {
         }
     }
 
+    /// The body of the next complete packet, `O` console packets included (acks skipped).
+    pub fn packet_raw(&mut self, limit: Duration) -> Option<Vec<u8>> {
+        let p = self.read_until(limit, |b| {
+            let start = b.iter().position(|&c| c == b'$')?;
+            let hash = start + b[start..].iter().position(|&c| c == b'#')?;
+            (b.len() >= hash + 3).then_some(hash + 3)
+        })?;
+        let start = p.iter().position(|&c| c == b'$')?;
+        Some(unrle(&p[start + 1..p.len() - 3]))
+    }
+
     /// Sends `body` as a packet and returns the reply's body (5 s limit).
     pub fn ask(&mut self, body: &str) -> Option<String> {
         self.raw(&frame(body.as_bytes()));

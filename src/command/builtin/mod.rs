@@ -8,6 +8,7 @@ pub mod dap;
 pub mod doctor;
 pub mod fault;
 pub mod flash;
+pub mod gdb_cmds;
 pub mod image;
 pub mod lifecycle;
 pub mod memory;
@@ -47,6 +48,7 @@ pub fn register_all(reg: &mut Registry) {
     trace::register(reg); // SWO/ITM: tpiu, swo, itm
     openocd_compat::register(reg); // IDE launch files' OpenOCD commands
     target_obj::register(reg); // target names|current, <target> configure|cget
+    gdb_cmds::register(reg); // OpenOCD's gdb_* commands (GDB server settings)
     for f in crate::family::all() {
         f.register_commands(reg);
     }

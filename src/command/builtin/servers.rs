@@ -24,15 +24,37 @@ pub fn register(reg: &mut Registry) {
     reg.add(command(
         "gdb_port",
         Mode::Config,
-        "[port_num|'disabled']",
-        "GDB server port (default 3333; 0 = any free port).",
+        "[port_num|'pipe'|'disabled']",
+        "GDB server port (default 3333; 0 = any free port; 'pipe' = stdin/stdout).",
         |ctx, args| {
             match args {
                 [] => {
-                    let p = ctx.host.config().gdb_port;
-                    ctx.println(port_text(p));
+                    let c = ctx.host.config();
+                    let text = if c.gdb.pipe {
+                        "pipe".into()
+                    } else {
+                        port_text(c.gdb_port)
+                    };
+                    drop(c);
+                    ctx.println(text);
                 }
-                [p] => ctx.host.config().gdb_port = parse_port(p)?,
+                // GDB's protocol on stdin/stdout (`target extended-remote | stdbg …`): from here
+                // on every other write to stdout goes to stderr.
+                [p] if p == "pipe" => {
+                    crate::host::gdb_settings::take_stdout_for_gdb().map_err(|e| {
+                        crate::command::CommandError::failed(format!(
+                            "gdb_port pipe: cannot take standard output for GDB: {e}"
+                        ))
+                    })?;
+                    let mut c = ctx.host.config();
+                    c.gdb.pipe = true;
+                    c.gdb_port = PortSetting::Disabled;
+                }
+                [p] => {
+                    let mut c = ctx.host.config();
+                    c.gdb_port = parse_port(p)?;
+                    c.gdb.pipe = false;
+                }
                 _ => return Err(bad_args()),
             }
             Ok(())
