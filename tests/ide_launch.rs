@@ -132,6 +132,8 @@ fn mi_break_main_and_read(mi: &mut Mi) {
 fn mi_connect(mi: &mut Mi, port: u16) {
     let elf = firmware("f103-blinky.elf");
     mi.cmd("-gdb-set pagination off");
+    // As the IDEs run GDB: commands are read while the target runs (-exec-interrupt).
+    mi.cmd("-gdb-set mi-async on");
     mi.cmd(&format!("-file-exec-and-symbols {}", elf.display()));
     let r = mi.cmd(&format!("-target-select extended-remote 127.0.0.1:{port}"));
     assert!(
@@ -205,6 +207,30 @@ fn ide_cortex_debug_launch_reaches_main() {
     );
     mi_monitor(&mut mi, "reset halt");
     mi_break_main_and_read(&mut mi);
+    // Live watch: with the target running under the first connection, a second GDB connection
+    // (the one CDLiveWatchSetup made room for) reads `counter`, which keeps counting.
+    let r = mi.cmd("-break-delete");
+    assert!(r.last().unwrap().starts_with("^done"), "{}", mi.text());
+    let r = mi.cmd("-exec-continue");
+    assert!(r.last().unwrap().starts_with("^running"), "{}", mi.text());
+    let mut live = Mi::start(l.dir.path());
+    mi_connect(&mut live, l.port("gdb"));
+    let read = |live: &mut Mi| -> u64 {
+        let r = live.cmd("-data-evaluate-expression counter");
+        let v = r.last().unwrap().clone();
+        v.strip_prefix("^done,value=\"")
+            .and_then(|x| x.strip_suffix('"'))
+            .and_then(|x| x.parse().ok())
+            .unwrap_or_else(|| panic!("{}", live.text()))
+    };
+    let a = read(&mut live);
+    std::thread::sleep(Duration::from_millis(300));
+    let b = read(&mut live);
+    assert!(b > a, "counter {a} then {b}: the target should be running");
+    live.cmd("-target-detach");
+    let r = mi.cmd("-exec-interrupt");
+    assert!(r.last().unwrap().starts_with("^done"), "{}", mi.text());
+    mi.wait_stopped();
     // A reset from the IDE: `monitor reset halt`, `monitor gdb_sync`, `stepi` reports the halt
     // at the reset vector without stepping.
     mi_monitor(&mut mi, "reset halt");
