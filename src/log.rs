@@ -61,6 +61,22 @@ static DEBUG_LEVEL: AtomicU8 = AtomicU8::new(2);
 /// The log file (`-l`, `log_output`); `None` = stderr.
 static LOG_FILE: Mutex<Option<Box<dyn Write + Send>>> = Mutex::new(None);
 
+thread_local! {
+    /// Log lines captured by `capture` on this thread (the host thread), innermost last.
+    static CAPTURE: std::cell::RefCell<Vec<Vec<String>>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Starts capturing the log lines this thread emits (OpenOCD's `capture` returns them with the
+/// command's output); they are still logged as usual. Pair with [`capture_end`].
+pub fn capture_begin() {
+    CAPTURE.with(|c| c.borrow_mut().push(Vec::new()));
+}
+
+/// Ends the innermost [`capture_begin`] and returns its lines (`Info : …` form).
+pub fn capture_end() -> Vec<String> {
+    CAPTURE.with(|c| c.borrow_mut().pop().unwrap_or_default())
+}
+
 /// Sets the log level at run time (`debug_level N`, OpenOCD's 0-4).
 pub fn set_debug_level(level: u8) {
     DEBUG_LEVEL.store(level.min(4), Ordering::SeqCst);
@@ -192,6 +208,13 @@ impl<S: Subscriber> Layer<S> for OcdLayer {
             v.0 = clean_message(&v.0);
         }
         let line = format!("{}: {}", prefix(meta.level()), v.0);
+        CAPTURE.with(|c| {
+            if let Ok(mut c) = c.try_borrow_mut()
+                && let Some(top) = c.last_mut()
+            {
+                top.push(line.clone());
+            }
+        });
         let mut file = LOG_FILE.lock().unwrap_or_else(|e| e.into_inner());
         if file.is_none() && PROMPT_ACTIVE.load(Ordering::SeqCst) {
             let mut sink = PROMPT_SINK.lock().unwrap_or_else(|e| e.into_inner());

@@ -205,8 +205,41 @@ fn ide_cortex_debug_launch_reaches_main() {
         "{}",
         mi.text()
     );
+    // cortex-debug's Tcl connection: notifications on, then it sees the halt at main.
+    let mut tcl = std::net::TcpStream::connect(("127.0.0.1", l.port("tcl"))).unwrap();
+    tcl.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let mut tcl_buf = Vec::new();
+    let mut tcl_frame = |s: &mut std::net::TcpStream| -> String {
+        use std::io::Read;
+        loop {
+            if let Some(i) = tcl_buf.iter().position(|&b| b == 0x1a) {
+                let f: Vec<u8> = tcl_buf.drain(..=i).collect();
+                return String::from_utf8_lossy(&f[..f.len() - 1]).into_owned();
+            }
+            let mut b = [0u8; 4096];
+            let n = s.read(&mut b).expect("a Tcl frame");
+            assert!(n > 0, "the Tcl port closed");
+            tcl_buf.extend_from_slice(&b[..n]);
+        }
+    };
+    {
+        use std::io::Write;
+        tcl.write_all(b"tcl_notifications on\x1a").unwrap();
+    }
+    assert_eq!(
+        tcl_frame(&mut tcl),
+        "Target Notification output  is enabled"
+    );
     mi_monitor(&mut mi, "reset halt");
     mi_break_main_and_read(&mut mi);
+    let mut seen = Vec::new();
+    while !seen
+        .iter()
+        .any(|f| f == "type target_event event halted\r\n")
+    {
+        assert!(seen.len() < 50, "no halted event on the Tcl port: {seen:?}");
+        seen.push(tcl_frame(&mut tcl));
+    }
     // Live watch: with the target running under the first connection, a second GDB connection
     // (the one CDLiveWatchSetup made room for) reads `counter`, which keeps counting.
     let r = mi.cmd("-break-delete");

@@ -35,6 +35,8 @@ pub enum Origin {
     Telnet(u64),
     /// A GDB `monitor` command; the number identifies the connection.
     Gdb(u64),
+    /// The Tcl RPC port (`tcl_port`); the number identifies the connection.
+    Tcl(u64),
 }
 
 /// Receives a command's output, line by line, as it is produced.

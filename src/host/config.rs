@@ -105,6 +105,8 @@ pub struct HostConfig {
     pub gdb_port: PortSetting,
     /// Telnet console port (OpenOCD default 4444).
     pub telnet_port: PortSetting,
+    /// Tcl RPC port (OpenOCD default 6666).
+    pub tcl_port: PortSetting,
     /// Address the servers bind to (default 127.0.0.1).
     pub bindto: IpAddr,
     /// `-s` directories, searched before the current directory and the built-in scripts.
@@ -163,6 +165,7 @@ impl Default for HostConfig {
             reset_config: ResetConfig::default(),
             gdb_port: PortSetting::Port(3333),
             telnet_port: PortSetting::Port(4444),
+            tcl_port: PortSetting::Port(6666),
             bindto: IpAddr::from([127, 0, 0, 1]),
             search_dirs: Vec::new(),
             initialized: false,

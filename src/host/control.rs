@@ -154,6 +154,16 @@ impl Host {
         target: &str,
         event: &str,
     ) -> Result<(), CommandError> {
+        let state = self
+            .targets()
+            .by_name(target)
+            .map(|t| t.state.as_str())
+            .unwrap_or("unknown");
+        self.events().send(super::HostEvent::TargetEvent {
+            target: target.to_string(),
+            event: event.to_string(),
+            state,
+        });
         let handlers: Vec<EventHandler> = {
             let t = self.targets();
             match t.by_name(target) {

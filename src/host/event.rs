@@ -24,6 +24,17 @@ pub enum HostEvent {
         /// The message.
         message: String,
     },
+    /// A target event fired (OpenOCD's event names: `halted`, `resumed`, `reset-start`, …),
+    /// with the target's state after it (`halted`, `running`, `reset`, `unknown`); for the Tcl
+    /// port's `tcl_notifications`.
+    TargetEvent {
+        /// Target name.
+        target: String,
+        /// The event name.
+        event: String,
+        /// The target's state as OpenOCD names it.
+        state: &'static str,
+    },
     /// The host is shutting down; consoles close.
     Shutdown,
 }

@@ -79,6 +79,7 @@ pub fn origin_words(o: Origin) -> String {
         Origin::Repl => "the local console".into(),
         Origin::Telnet(n) => format!("telnet console {n}"),
         Origin::Gdb(n) => format!("GDB connection {n}"),
+        Origin::Tcl(n) => format!("Tcl connection {n}"),
     }
 }
 

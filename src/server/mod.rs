@@ -2,6 +2,7 @@
 //! them (and the GDB server, [`crate::gdb`]) after the configuration stage until `shutdown`.
 
 pub mod repl;
+pub mod tcl_rpc;
 pub mod telnet;
 
 use std::io::IsTerminal;
@@ -90,6 +91,30 @@ pub fn serve(handle: HostHandle, join: JoinHandle<()>) -> i32 {
                     server: "telnet",
                     addr,
                     command: "telnet_port",
+                    source,
+                };
+                return abort_serving(&e, &handle, join);
+            }
+        }
+    }
+    let tcl_port = host.config().tcl_port;
+    if let PortSetting::Port(port) = tcl_port {
+        let addr = SocketAddr::new(bindto, port);
+        match rt.block_on(tokio::net::TcpListener::bind(addr)) {
+            Ok(l) => {
+                let local = l.local_addr().map(|a| a.port()).unwrap_or(port);
+                tracing::info!("Listening on port {local} for tcl connections");
+                rt.spawn(tcl_rpc::run(
+                    l,
+                    handle.clone(),
+                    shutdown_signal(stop_rx.clone()),
+                ));
+            }
+            Err(source) => {
+                let e = ServeError::Bind {
+                    server: "tcl",
+                    addr,
+                    command: "tcl_port",
                     source,
                 };
                 return abort_serving(&e, &handle, join);

@@ -113,7 +113,7 @@ fn event_text(ev: &HostEvent, id: u64) -> Option<String> {
         HostEvent::Target { lines, .. } => Some(lines.join("\n")),
         // OpenOCD shows log messages on telnet without the level prefix.
         HostEvent::Log { message, .. } => Some(message.clone()),
-        HostEvent::Shutdown => None,
+        HostEvent::Shutdown | HostEvent::TargetEvent { .. } => None,
     }
 }
 

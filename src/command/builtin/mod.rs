@@ -23,6 +23,7 @@ pub mod stm32h7x;
 pub mod stm32l4x;
 pub mod target_obj;
 pub mod target_state;
+pub mod tcl_rpc;
 pub mod trace;
 
 use super::{CommandError, Registry, usage_error};
@@ -48,6 +49,7 @@ pub fn register_all(reg: &mut Registry) {
     trace::register(reg); // SWO/ITM: tpiu, swo, itm
     openocd_compat::register(reg); // IDE launch files' OpenOCD commands
     target_obj::register(reg); // target names|current, <target> configure|cget
+    tcl_rpc::register(reg); // tcl_port, tcl_notifications, tcl_trace, capture
     gdb_cmds::register(reg); // OpenOCD's gdb_* commands (GDB server settings)
     for f in crate::family::all() {
         f.register_commands(reg);
