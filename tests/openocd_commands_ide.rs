@@ -1,5 +1,5 @@
 //! OpenOCD 0.12 commands IDEs and scripts send (issue 11), run through the built binary
-//! against the virtual Blue Pill. So far: mem_helper's `mrh`/`mrb` beside `mrw`.
+//! against the virtual Blue Pill: mem_helper's `mrh`/`mrb`, and the settings launch files use.
 
 mod common;
 use common::*;
@@ -29,4 +29,107 @@ fn mrh_at_an_odd_address_is_refused_with_the_alignment_rule() {
         all.contains("address 0x20000001 is not aligned to 2 bytes"),
         "{all}"
     );
+}
+
+/// The settings IDE launch files pass print OpenOCD's lines and keep their values.
+#[test]
+fn launch_file_settings_print_openocd_lines() {
+    let dir = tempdir();
+    let r = stdbg(
+        dir.path(),
+        &[
+            "-f",
+            "board/sim-bluepill.rhai",
+            "-c",
+            "sim storage none; gdb_port disabled; telnet_port disabled; tcl_port disabled",
+            "-c",
+            "poll_period 20; poll_period; reset_nag disable; debug_level 2; cortex_m maskisr auto; cortex_m reset_config sysresetreq; adapter srst delay 5; adapter srst pulse_width 7; hla_layout stlink; hla_vid_pid 0x0483 0x3748; add_script_search_dir /nonexistent; find interface/stlink-v2.cfg",
+            "-c",
+            "init; soft_reset_halt; shutdown",
+        ],
+    );
+    r.expect_code(0);
+    let lines = r.lines();
+    assert_eq!(
+        &lines[..9],
+        [
+            "background polling interval: 20",
+            "background polling interval: 20",
+            "reset_nag disabled",
+            "debug_level: 2",
+            "cortex_m interrupt mask auto",
+            "cortex_m reset_config sysresetreq",
+            "adapter srst delay: 5",
+            "adapter srst pulse_width: 7",
+            "<builtin>/interface/stlink.rhai",
+        ],
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stderr
+            .contains("soft_reset_halt is deprecated, please use 'reset halt' instead."),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stdout
+            .contains("[stm32f1x.cpu] halted due to debug-request"),
+        "{}",
+        r.stdout
+    );
+}
+
+/// `adapter srst delay` holds the command line back after NRST rises (a lower bound only).
+#[test]
+fn adapter_srst_delay_waits_after_releasing_nrst() {
+    let dir = tempdir();
+    let t = std::time::Instant::now();
+    let r = stdbg(
+        dir.path(),
+        &[
+            "-f",
+            "board/sim-bluepill.rhai",
+            "-c",
+            "sim storage none; gdb_port disabled; telnet_port disabled; tcl_port disabled; adapter srst delay 400",
+            "-c",
+            "init; adapter assert srst; adapter deassert srst; shutdown",
+        ],
+    );
+    r.expect_code(0);
+    assert!(
+        t.elapsed() >= std::time::Duration::from_millis(400),
+        "{:?}",
+        t.elapsed()
+    );
+}
+
+/// `noinit`: the command line does not connect; a later `init` (here from -c) does.
+#[test]
+fn noinit_leaves_the_target_unexamined() {
+    let dir = tempdir();
+    let r = stdbg(
+        dir.path(),
+        &[
+            "-f",
+            "board/sim-bluepill.rhai",
+            "-c",
+            "sim storage none; gdb_port disabled; telnet_port disabled; tcl_port disabled; noinit",
+            "-c",
+            "targets; log_output stdbg.log; debug_level 3; init; log_output default; shutdown",
+        ],
+    );
+    r.expect_code(0);
+    assert!(
+        r.stdout
+            .contains(" 0* stm32f1x.cpu       cortex_m   little stm32f1x.cpu       unknown"),
+        "{}",
+        r.stdout
+    );
+    let log = std::fs::read_to_string(dir.path().join("stdbg.log")).unwrap();
+    assert!(
+        log.contains("Info : [stm32f1x.cpu] Cortex-M3 r1p1 processor detected"),
+        "{log}"
+    );
+    assert!(!r.stderr.contains("processor detected"), "{}", r.stderr);
 }

@@ -187,6 +187,8 @@ pub struct Adapter {
     info: Option<DebugProbeInfo>,
     /// `host:port` of a remote_bitbang server, for `remote_bitbang`.
     remote_bitbang: Option<(String, u16)>,
+    /// `adapter srst pulse_width` and `adapter srst delay`, ms.
+    srst_timing: (u64, u64),
 }
 
 impl Adapter {
@@ -201,6 +203,10 @@ impl Adapter {
             )
         };
         let mut driver = driver.ok_or(ConnectError::NoDriver)?;
+        let srst_timing = {
+            let c = host.config();
+            (c.compat.srst_pulse_width_ms, c.compat.srst_delay_ms)
+        };
         let mut sim_settings = sim_settings;
         if let Some(chip) = sim_override(&driver, &sim_settings.chip) {
             tracing::info!(
@@ -254,6 +260,7 @@ impl Adapter {
                     sim: Some(sim),
                     info: None,
                     remote_bitbang: None,
+                    srst_timing,
                 })
             }
             "remote_bitbang" => {
@@ -275,6 +282,7 @@ impl Adapter {
                     sim: None,
                     info: None,
                     remote_bitbang: Some((host_name, port)),
+                    srst_timing,
                 })
             }
             d if DRIVERS.contains(&d) => {
@@ -301,6 +309,7 @@ impl Adapter {
                     sim: None,
                     info: Some(info),
                     remote_bitbang: None,
+                    srst_timing,
                 })
             }
             other => Err(ConnectError::UnknownDriver(other.to_string())),
@@ -1024,6 +1033,7 @@ pub fn halt_at_reset_vector(adapter: &Adapter, khz: u32, ap: u8) -> Result<(), S
     iface
         .swj_pins(0, 0x80, 0)
         .map_err(|e| format!("cannot drive NRST: {e}"))?;
+    let asserted = std::time::Instant::now();
     let setup = (|| -> Result<(), probe_rs::architecture::arm::ArmError> {
         iface.select_debug_port(DpAddress::Default)?;
         let mut mem = iface.memory_interface(&FullyQualifiedApAddress::v1_with_default_dp(ap))?;
@@ -1033,9 +1043,16 @@ pub fn halt_at_reset_vector(adapter: &Adapter, khz: u32, ap: u8) -> Result<(), S
         let _ = mem.read_word_32(DHCSR)?;
         Ok(())
     })();
+    // `adapter srst pulse_width`: NRST low at least that long; `adapter srst delay`: wait that
+    // long after releasing it.
+    let (pulse_ms, delay_ms) = adapter.srst_timing;
+    if let Some(left) = Duration::from_millis(pulse_ms).checked_sub(asserted.elapsed()) {
+        std::thread::sleep(left);
+    }
     let released = iface.swj_pins(0x80, 0x80, 0);
     setup.map_err(|e| words(&e))?;
     released.map_err(|e| format!("cannot release NRST: {e}"))?;
+    std::thread::sleep(Duration::from_millis(delay_ms));
     let start = std::time::Instant::now();
     loop {
         let v = iface

@@ -465,6 +465,12 @@ impl Host {
         })?;
         dap.swj_pins(if assert { 0 } else { 0x80 }, 0x80, 0)
             .map_err(|e| diagnose::command_error("drive NRST", &e))?;
+        drop(g);
+        // `adapter srst delay`: the chip gets that long after NRST rises.
+        let delay = self.config().compat.srst_delay_ms;
+        if !assert && delay > 0 {
+            std::thread::sleep(Duration::from_millis(delay));
+        }
         Ok(())
     }
 }
