@@ -121,6 +121,11 @@ impl FaultSet {
             .unwrap_or(0)
     }
 
+    /// Whether the link is cut (no request gets through any more).
+    pub(crate) fn link_cut(&self) -> bool {
+        self.disconnect_budget == Some(0)
+    }
+
     /// Called once per wire request; returns true when the link is (now) cut.
     pub(crate) fn consume_link(&mut self) -> bool {
         match &mut self.disconnect_budget {

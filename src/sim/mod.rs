@@ -56,6 +56,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Instant;
 
+pub use arm::jtag::{JtagPort, JtagStats};
 pub use fault::Fault;
 pub use probe::SimProbe;
 pub use stats::{DapStats, ExecStats};
@@ -486,6 +487,12 @@ impl Sim {
     /// speed 1000 kHz). Use it with `probe_rs::probe::Probe::from_specific_probe`.
     pub fn probe(&self) -> SimProbe {
         SimProbe::new(self.clone())
+    }
+
+    /// The chip's JTAG pins (TAPs in Test-Logic-Reset), for a bit-level JTAG adapter such as
+    /// the remote_bitbang server.
+    pub fn jtag_port(&self) -> JtagPort {
+        JtagPort::new(self.clone())
     }
 
     /// The modelled chip.

@@ -324,3 +324,76 @@ impl Chip {
         }
     }
 }
+
+impl Chip {
+    /// Whether the SWJ-DP listens to JTAG (power-on state, or after the 0xE73C sequence) and
+    /// can answer at all.
+    pub(crate) fn jtag_selected(&self) -> bool {
+        self.dp.wire == Wire::Jtag && !self.dp_silent() && !self.faults.link_cut()
+    }
+
+    /// One DPACC/APACC transaction at Update-DR of a JTAG-DP scan (ADIv5 §B3.3): `a` is
+    /// A[3:2] as a byte address. Returns the ReadResult the next scan captures and how many
+    /// scans will get WAIT before it is complete (`Fault::ApWait`).
+    ///
+    /// Differences from SWD (§B3.2): an AP read's result comes with the next scan (no posted
+    /// read through RDBUFF; RDBUFF reads as zero); while a sticky flag is set, AP transactions
+    /// are discarded; STICKYORUN, STICKYCMP and STICKYERR are cleared by writing 1 to them in
+    /// CTRL/STAT (ABORT clears them on SWD only). A DPACC read at 0x0 returns DPIDR.
+    pub(crate) fn jtag_transaction(&mut self, apacc: bool, rnw: bool, a: u8, w: u32) -> (u32, u32) {
+        if self.faults.consume_link() {
+            return (0, 0); // cut now: the next capture floats (see `jtag_selected`)
+        }
+        let s = &mut self.stats;
+        match (apacc, rnw) {
+            (false, true) => s.dp_reads += 1,
+            (false, false) => s.dp_writes += 1,
+            (true, true) => s.ap_reads += 1,
+            (true, false) => s.ap_writes += 1,
+        }
+        if !apacc {
+            if !rnw && a == 4 {
+                self.dp.sticky &= !(w & (STICKYORUN | STICKYCMP | STICKYERR));
+            }
+            if rnw && a == 0xC {
+                return (0, 0); // RDBUFF: RAZ on JTAG-DP
+            }
+            return match self.dp_register(rnw, a, w) {
+                Ack::Ok(v) => (v, 0),
+                _ => (0, 0),
+            };
+        }
+        if self.dp.sticky & STICKY != 0 {
+            return (0, 0);
+        }
+        let waits = self.faults.ap_wait();
+        if !self.dp.powered_up() {
+            self.dp.sticky |= STICKYERR;
+            return (0, waits);
+        }
+        let apsel = self.dp.select >> 24;
+        let reg = (self.dp.select & 0xF0) as u8 | a;
+        if rnw {
+            match self.ap_read_sel(apsel, reg) {
+                Ok(v) => (v, waits),
+                Err(_) => {
+                    self.dp.sticky |= STICKYERR;
+                    (0, waits)
+                }
+            }
+        } else {
+            if self.ap_write_sel(apsel, reg, w).is_err() {
+                self.dp.sticky |= STICKYERR;
+            }
+            (0, waits)
+        }
+    }
+
+    /// A JTAG ABORT scan (IR 0b1000): DATAIN bit 0 (DAPABORT) abandons the AP transaction in
+    /// progress (§B2.2.1); the other bits are SWD-only.
+    pub(crate) fn jtag_abort(&mut self, w: u32) {
+        if w & 1 != 0 {
+            self.dp.ap_waits = 0;
+        }
+    }
+}

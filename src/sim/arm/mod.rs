@@ -18,6 +18,7 @@ pub(crate) mod fpb;
 pub(crate) mod fpctx;
 pub(crate) mod itm;
 pub(crate) mod itm_cpu;
+pub mod jtag;
 pub(crate) mod ppb;
 pub(crate) mod romtable;
 pub(crate) mod systick;
