@@ -28,6 +28,9 @@ impl Host {
         if self.initialized() {
             return Ok(());
         }
+        if self.config().remote_bitbang_port.is_some() {
+            return self.init_served(sim);
+        }
         let (target, chip, ap) = {
             let mut t = self.targets();
             let cur = t.attach_target().ok_or_else(|| {
@@ -51,11 +54,16 @@ impl Host {
         };
         let recovery = connected.recovery.clone();
         let conn = connected.conn;
-        tracing::info!(
-            "{} adapter connected, SWD clock {} kHz",
-            conn.driver,
-            conn.speed_khz
-        );
+        if conn.driver == "remote_bitbang" {
+            // remote_bitbang has no clock setting: the server clocks as fast as bytes come.
+            tracing::info!("remote_bitbang adapter connected over JTAG");
+        } else {
+            tracing::info!(
+                "{} adapter connected, SWD clock {} kHz",
+                conn.driver,
+                conn.speed_khz
+            );
+        }
         *self.conn() = Some(conn);
         if let Err(e) = self.check_chip(&target) {
             self.drop_connection();
@@ -96,6 +104,30 @@ impl Host {
         }
         self.fire_event(ctx, &target, "examine-end")?;
         self.tpiu_init(ctx)?; // OpenOCD's init runs 'tpiu init' (host/swo.rs)
+        Ok(())
+    }
+
+    /// `init` with `remote_bitbang_port`: creates the virtual chip for the remote_bitbang
+    /// server and does not attach stdbg's own session (one debugger per chip, as on a bench).
+    fn init_served(&self, sim: Option<crate::sim::Sim>) -> Result<(), CommandError> {
+        let adapter =
+            connection::Adapter::open(self, sim).map_err(|e| diagnose::connect_error(&e))?;
+        let Some(sim) = adapter.sim else {
+            return Err(CommandError::failed(format!(
+                "remote_bitbang_port serves the virtual chip, but the adapter is '{}': use a virtual board (-f board/sim-bluepill.rhai) or interface/sim.rhai",
+                adapter.driver
+            )));
+        };
+        tracing::info!(
+            "the virtual {} is served to remote_bitbang clients; stdbg does not attach to it itself",
+            sim.chip().name()
+        );
+        *self
+            .inner
+            .served_sim
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some(sim);
+        self.config().initialized = true;
         Ok(())
     }
 

@@ -107,6 +107,9 @@ pub struct HostConfig {
     pub telnet_port: PortSetting,
     /// Tcl RPC port (OpenOCD default 6666).
     pub tcl_port: PortSetting,
+    /// `remote_bitbang_port`: serve the virtual chip's JTAG pins over OpenOCD's remote_bitbang
+    /// protocol on this TCP port (0 = any free port); `None` = no server.
+    pub remote_bitbang_port: Option<u16>,
     /// Address the servers bind to (default 127.0.0.1).
     pub bindto: IpAddr,
     /// `-s` directories, searched before the current directory and the built-in scripts.
@@ -166,6 +169,7 @@ impl Default for HostConfig {
             gdb_port: PortSetting::Port(3333),
             telnet_port: PortSetting::Port(4444),
             tcl_port: PortSetting::Port(6666),
+            remote_bitbang_port: None,
             bindto: IpAddr::from([127, 0, 0, 1]),
             search_dirs: Vec::new(),
             initialized: false,

@@ -77,6 +77,9 @@ struct HostInner {
     /// The virtual chip of a session dropped because its link was lost, kept for attaching
     /// again (see `reattach.rs`).
     lost_sim: Mutex<Option<crate::sim::Sim>>,
+    /// The virtual chip served to remote_bitbang clients (`remote_bitbang_port`), which stdbg
+    /// does not attach to itself.
+    served_sim: Mutex<Option<crate::sim::Sim>>,
     /// RTT: the control block, its channels, servers and defmt decoder (see [`rtt`]).
     rtt: rtt::RttHub,
     /// ARM semihosting (see [`semihosting`]).
@@ -105,6 +108,7 @@ impl Host {
                 symbols: Mutex::new(None),
                 jobs: jobs::Jobs::default(),
                 lost_sim: Mutex::new(None),
+                served_sim: Mutex::new(None),
                 rtt: rtt::RttHub::default(),
                 semihosting: Mutex::default(),
                 swo: Mutex::default(),
@@ -113,6 +117,15 @@ impl Host {
         let engine = ScriptEngine::new(&host);
         let _ = host.inner.script.set(engine);
         host
+    }
+
+    /// The virtual chip `init` created for the remote_bitbang server, if it did.
+    pub fn served_sim(&self) -> Option<crate::sim::Sim> {
+        self.inner
+            .served_sim
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Whether `other` is this host (a clone of the same one).

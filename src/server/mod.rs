@@ -1,6 +1,7 @@
 //! Front ends other than `-c`: the telnet console and the local REPL, and [`serve`], which runs
 //! them (and the GDB server, [`crate::gdb`]) after the configuration stage until `shutdown`.
 
+pub mod remote_bitbang;
 pub mod repl;
 pub mod tcl_rpc;
 pub mod telnet;
@@ -91,6 +92,29 @@ pub fn serve(handle: HostHandle, join: JoinHandle<()>) -> i32 {
                     server: "telnet",
                     addr,
                     command: "telnet_port",
+                    source,
+                };
+                return abort_serving(&e, &handle, join);
+            }
+        }
+    }
+    let rbb_port = host.config().remote_bitbang_port;
+    if let (Some(port), Some(sim)) = (rbb_port, host.served_sim()) {
+        let addr = SocketAddr::new(bindto, port);
+        match std::net::TcpListener::bind(addr) {
+            Ok(l) => {
+                let local = l.local_addr().map(|a| a.port()).unwrap_or(port);
+                tracing::info!("Listening on port {local} for remote_bitbang connections");
+                let rx = stop_rx.clone();
+                let _ = std::thread::Builder::new()
+                    .name("stdbg-rbb-accept".into())
+                    .spawn(move || remote_bitbang::run(l, sim, rx));
+            }
+            Err(source) => {
+                let e = ServeError::Bind {
+                    server: "remote_bitbang",
+                    addr,
+                    command: "remote_bitbang_port",
                     source,
                 };
                 return abort_serving(&e, &handle, join);

@@ -180,7 +180,7 @@ impl Chip {
             core,
             port,
             dp: SwDp::power_on(),
-            aps: ident.aps.iter().map(|_| AhbAp::power_on()).collect(),
+            aps: super::arm::ap::aps_for(ident),
             dbg: DebugRegs::power_on(),
             fpb: Fpb::power_on(ident.core),
             itm,

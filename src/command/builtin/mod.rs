@@ -15,6 +15,7 @@ pub mod memory;
 pub mod openocd_compat;
 pub mod program;
 pub mod reg;
+pub mod remote_bitbang;
 pub mod rtt;
 pub mod servers;
 pub mod sim;
@@ -50,6 +51,7 @@ pub fn register_all(reg: &mut Registry) {
     openocd_compat::register(reg); // IDE launch files' OpenOCD commands
     target_obj::register(reg); // target names|current, <target> configure|cget
     tcl_rpc::register(reg); // tcl_port, tcl_notifications, tcl_trace, capture
+    remote_bitbang::register(reg); // remote_bitbang_port (the server)
     gdb_cmds::register(reg); // OpenOCD's gdb_* commands (GDB server settings)
     for f in crate::family::all() {
         f.register_commands(reg);

@@ -2,8 +2,9 @@
 //! ([`Identity::aps`](super::super::family::Identity::aps): the AP number is
 //! the index). Every MEM-AP has CSW (Size byte/half-word/word, AddrInc
 //! off/single, DeviceEn, Prot and DbgSwEnable stored), TAR, DRW with
-//! auto-increment wrapping inside the 1 KiB block (§C2.2.2: only TAR[9:0]
-//! increments), BD0–BD3 (word accesses at TAR[31:4] + n·4), CFG = 0 (little
+//! auto-increment wrapping inside the 4 KiB block on the Cortex-M3/M4 AHB-AP (ARM IHI 0031C
+//! §7.2.2; ADIv5 §C2.2.2 guarantees only TAR[9:0]) and the 1 KiB block on the Cortex-M7's,
+//! BD0–BD3 (word accesses at TAR[31:4] + n·4), CFG = 0 (little
 //! endian), BASE and IDR. Sub-word data travel on the byte lanes selected by
 //! TAR[1:0]. Packed transfers are not implemented (AddrInc 0b10 reads back as
 //! 0b00, like an AP without packed support). An AP number the chip does not
@@ -89,6 +90,10 @@ pub(crate) const CORTEX_M_AHB_AP: ApKind = ApKind::Cpu {
 pub(crate) struct AhbAp {
     pub csw: u32,
     pub tar: u32,
+    /// The TAR bits the auto-increment carries into: 4 KiB on the Cortex-M3/M4 AHB-AP, 1 KiB
+    /// elsewhere (ADIv5 §C2.2.2 guarantees only 10 bits; ARM IHI 0031C §7.2.2; OpenOCD relies
+    /// on 4 KiB for Cortex-M3/M4 and writes TAR only at 4 KiB boundaries).
+    pub wrap_mask: u32,
 }
 
 impl AhbAp {
@@ -96,6 +101,7 @@ impl AhbAp {
         AhbAp {
             csw: 0x0300_0002,
             tar: 0,
+            wrap_mask: 0x3FF,
         }
     }
 
@@ -110,15 +116,32 @@ impl AhbAp {
     fn increment(&mut self) {
         if (self.csw >> 4) & 3 == 1 {
             let sz = self.size();
-            self.tar = (self.tar & !0x3FF) | (self.tar.wrapping_add(sz) & 0x3FF);
+            let m = self.wrap_mask;
+            self.tar = (self.tar & !m) | (self.tar.wrapping_add(sz) & m);
         }
     }
+}
+
+/// The MEM-APs of a chip at power-on.
+pub(crate) fn aps_for(ident: &super::super::family::Identity) -> Vec<AhbAp> {
+    let wrap_mask = match ident.core {
+        super::core::CoreKind::CortexM3 | super::core::CoreKind::CortexM4F => 0xFFF,
+        super::core::CoreKind::CortexM7 => 0x3FF,
+    };
+    ident
+        .aps
+        .iter()
+        .map(|_| AhbAp {
+            wrap_mask,
+            ..AhbAp::power_on()
+        })
+        .collect()
 }
 
 impl Chip {
     /// The APs of this chip in their power-on state.
     pub(crate) fn aps_power_on(&self) -> Vec<AhbAp> {
-        self.ident.aps.iter().map(|_| AhbAp::power_on()).collect()
+        aps_for(self.ident)
     }
 
     /// A memory read through AP `kind`.

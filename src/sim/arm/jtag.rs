@@ -278,10 +278,9 @@ impl JtagPort {
         let rnw = v & 1 != 0;
         let a = ((v >> 1) & 0b11) as u8 * 4;
         self.stats.dap_transactions += 1;
-        let (result, waits) = self
-            .sim
-            .shared()
-            .with_chip_after_wire(1, 1000, |c| c.jtag_transaction(ir == IR_APACC, rnw, a, data));
+        let (result, waits) = self.sim.shared().with_chip_after_wire(1, 1000, |c| {
+            c.jtag_transaction(ir == IR_APACC, rnw, a, data)
+        });
         self.result = result;
         self.busy = waits;
     }
@@ -409,6 +408,10 @@ mod tests {
         scan(&mut p, true, 4, 0);
         let (ack, ctrl) = scan(&mut p, true, 0xC, 0);
         assert_eq!(ack, 0b010);
-        assert_eq!(ctrl & 0xF000_0000, 0xF000_0000, "CDBG/CSYS PWRUPREQ and ACK: {ctrl:#x}");
+        assert_eq!(
+            ctrl & 0xF000_0000,
+            0xF000_0000,
+            "CDBG/CSYS PWRUPREQ and ACK: {ctrl:#x}"
+        );
     }
 }

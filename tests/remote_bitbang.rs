@@ -1,0 +1,283 @@
+//! The virtual chip served over OpenOCD's remote_bitbang protocol (`remote_bitbang_port`) and
+//! driven over JTAG by Debian's OpenOCD 0.12 and by stdbg's own remote_bitbang adapter: the
+//! chip must behave for an independent debugger as it does for stdbg in-process.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+/// `openocd` must be installed (Debian: apt-get install openocd); a missing one fails loudly.
+fn require_openocd() {
+    let ok = Command::new("openocd")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+    assert!(
+        matches!(ok, Ok(s) if s.success()),
+        "openocd (0.12) is required by the remote_bitbang tests and was not found: install it (Debian/Ubuntu: apt-get install openocd)"
+    );
+}
+
+/// `stdbg -f board/sim-bluepill.rhai -c "remote_bitbang_port 0"` with its flash in `storage`.
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Server {
+    fn start(dir: &Path, storage: &Path) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_stdbg"))
+            .args(["-f", "board/sim-bluepill.rhai", "-c"])
+            .arg(format!("sim storage {}", storage.display()))
+            .args([
+                "-c",
+                "remote_bitbang_port 0; gdb_port disabled; telnet_port disabled; tcl_port disabled",
+            ])
+            .current_dir(dir)
+            .env("HOME", dir)
+            .env("XDG_CACHE_HOME", dir.join("cache"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("starting stdbg");
+        let err = child.stderr.take().unwrap();
+        let mut lines = BufReader::new(err).lines();
+        let port = loop {
+            let l = lines.next().expect("stdbg ended early").unwrap();
+            if let Some(p) = l
+                .strip_prefix("Info : Listening on port ")
+                .and_then(|r| r.strip_suffix(" for remote_bitbang connections"))
+            {
+                break p.parse().unwrap();
+            }
+        };
+        std::thread::spawn(move || for _ in lines {});
+        Server { child, port }
+    }
+
+    fn adapter(&self) -> String {
+        format!(
+            "adapter driver remote_bitbang; remote_bitbang port {}; transport select jtag",
+            self.port
+        )
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn openocd(dir: &Path, srv: &Server, cmds: &[&str]) -> Output {
+    let mut c = Command::new("openocd");
+    c.args(["-c", &srv.adapter(), "-f", "target/stm32f1x.cfg"]);
+    c.args([
+        "-c",
+        "gdb_port disabled",
+        "-c",
+        "tcl_port disabled",
+        "-c",
+        "telnet_port disabled",
+    ]);
+    for cmd in cmds {
+        c.args(["-c", cmd]);
+    }
+    c.current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .expect("running openocd")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn fw(name: &str) -> PathBuf {
+    common::firmware(name)
+}
+
+/// A chip storage file with f103-blinky programmed (through stdbg in-process).
+fn blinky_chip(dir: &Path) -> PathBuf {
+    common::programmed_chip(dir, "f103-blinky.elf")
+}
+
+#[test]
+fn openocd_finds_both_taps_and_reads_and_writes_the_virtual_chip() {
+    require_openocd();
+    let dir = common::tempdir();
+    let chip = blinky_chip(dir.path());
+    let srv = Server::start(dir.path(), &chip);
+    let o = openocd(
+        dir.path(),
+        &srv,
+        &[
+            "init",
+            "halt",
+            "mdw 0x08000000 4",
+            "mww 0x20001000 0x12345678",
+            "mdw 0x20001000",
+            "flash probe 0",
+            "stm32f1x options_read 0",
+            "shutdown",
+        ],
+    );
+    let t = text(&o);
+    assert!(o.status.success(), "{t}");
+    for line in [
+        "Info : JTAG tap: stm32f1x.cpu tap/device found: 0x3ba00477 (mfg: 0x23b (ARM Ltd), part: 0xba00, ver: 0x3)",
+        "Info : JTAG tap: stm32f1x.bs tap/device found: 0x06410041 (mfg: 0x020 (STMicroelectronics), part: 0x6410, ver: 0x0)",
+        "Info : [stm32f1x.cpu] Cortex-M3 r1p1 processor detected",
+        "0x08000000: 20005000 080000f1 080000ed 080000ed ",
+        "0x20001000: 12345678 ",
+        "flash 'stm32f1x' found at 0x08000000",
+        "read protection: off",
+    ] {
+        assert!(t.lines().any(|l| l == line), "missing {line:?} in:\n{t}");
+    }
+}
+
+/// OpenOCD programs and verifies an image with its stm32f1x driver (its flash loader runs on
+/// the virtual core); stdbg then reads the flash back over the same wire, byte for byte.
+#[test]
+fn openocd_programs_the_virtual_chip_and_stdbg_reads_the_same_bytes_back() {
+    require_openocd();
+    let dir = common::tempdir();
+    let chip = dir.path().join("chip.bin");
+    let srv = Server::start(dir.path(), &chip);
+    let elf = fw("f103-big.elf");
+    let o = openocd(
+        dir.path(),
+        &srv,
+        &[&format!("program {} verify reset exit", elf.display())],
+    );
+    let t = text(&o);
+    assert!(t.lines().any(|l| l == "** Verified OK **"), "{t}");
+    let want = common::objcopy_binary("f103-big.elf", dir.path());
+    let dump = dir.path().join("flash.bin");
+    let r = common::stdbg(
+        dir.path(),
+        &[
+            "-c",
+            &srv.adapter(),
+            "-f",
+            "targets/stm32f1x.rhai",
+            "-c",
+            "gdb_port disabled; telnet_port disabled; tcl_port disabled",
+            "-c",
+            &format!(
+                "init; halt; dump_image {} 0x08000000 {}; shutdown",
+                dump.display(),
+                want.len()
+            ),
+        ],
+    );
+    r.expect_code(0);
+    assert!(
+        r.stderr
+            .contains("Info : remote_bitbang adapter connected over JTAG"),
+        "{}",
+        r.stderr
+    );
+    let got = std::fs::read(&dump).unwrap();
+    assert!(
+        got == want,
+        "flash differs from the image ({} bytes)",
+        want.len()
+    );
+}
+
+/// stdbg's own remote_bitbang adapter (probe-rs over JTAG): program, verify, run control.
+#[test]
+fn stdbg_programs_and_verifies_over_remote_bitbang() {
+    let dir = common::tempdir();
+    let chip = dir.path().join("chip.bin");
+    let srv = Server::start(dir.path(), &chip);
+    let r = common::stdbg(
+        dir.path(),
+        &[
+            "-c",
+            &srv.adapter(),
+            "-f",
+            "targets/stm32f1x.rhai",
+            "-c",
+            "gdb_port disabled; telnet_port disabled; tcl_port disabled",
+            "-c",
+            &format!(
+                "program {} verify reset; halt; mdw 0x08000000 2; shutdown",
+                fw("f103-blinky.elf").display()
+            ),
+        ],
+    );
+    r.expect_code(0);
+    let lines = r.lines();
+    assert!(lines.contains(&"** Verified OK **"), "{}", r.stdout);
+    assert!(
+        lines.contains(&"0x08000000: 20005000 080000f1 "),
+        "{}",
+        r.stdout
+    );
+}
+
+/// `transport select jtag` needs the remote_bitbang adapter; the adapter needs a port.
+#[test]
+fn remote_bitbang_adapter_errors_name_the_fix() {
+    let dir = common::tempdir();
+    let r = common::stdbg(
+        dir.path(),
+        &["-c", "adapter driver stlink; transport select jtag"],
+    );
+    r.expect_code(1);
+    assert!(
+        r.stderr
+            .contains("transport 'jtag' needs the remote_bitbang adapter"),
+        "{}",
+        r.stderr
+    );
+    let r = common::stdbg(
+        dir.path(),
+        &[
+            "-c",
+            "adapter driver remote_bitbang",
+            "-f",
+            "targets/stm32f1x.rhai",
+            "-c",
+            "init",
+        ],
+    );
+    r.expect_code(1);
+    assert!(
+        r.stderr.contains(
+            "the remote_bitbang adapter needs the server's port: add 'remote_bitbang port N'"
+        ),
+        "{}",
+        r.stderr
+    );
+    let r = common::stdbg(
+        dir.path(),
+        &[
+            "-c",
+            "adapter driver remote_bitbang; remote_bitbang port 1",
+            "-f",
+            "targets/stm32f1x.rhai",
+            "-c",
+            "init",
+        ],
+    );
+    r.expect_code(1);
+    assert!(
+        r.stderr
+            .contains("can't connect to the remote_bitbang server at localhost:1"),
+        "{}",
+        r.stderr
+    );
+}
