@@ -281,3 +281,80 @@ fn remote_bitbang_adapter_errors_name_the_fix() {
         r.stderr
     );
 }
+
+/// OpenOCD's own GDB port on the virtual chip, with gdb-multiarch: `load`, a breakpoint at
+/// main, `continue`, registers and a variable (a second debugger's GDB path).
+#[test]
+fn gdb_through_openocd_loads_and_stops_at_main_on_the_virtual_chip() {
+    require_openocd();
+    let dir = common::tempdir();
+    let chip = dir.path().join("chip.bin");
+    let srv = Server::start(dir.path(), &chip);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut ocd = Command::new("openocd")
+        .args(["-c", &srv.adapter(), "-f", "target/stm32f1x.cfg"])
+        .args([
+            "-c",
+            &format!("gdb_port {port}"),
+            "-c",
+            "tcl_port disabled",
+            "-c",
+            "telnet_port disabled",
+        ])
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let err = ocd.stderr.take().unwrap();
+    let mut lines = BufReader::new(err).lines();
+    let ready = format!("Info : Listening on port {port} for gdb connections");
+    loop {
+        let l = lines
+            .next()
+            .expect("openocd ended before its gdb port opened")
+            .unwrap();
+        if l == ready {
+            break;
+        }
+    }
+    std::thread::spawn(move || for _ in lines {});
+    let out = Command::new("gdb-multiarch")
+        .args(["-batch", "-nx", "-ex", "set pagination off"])
+        .arg("-ex")
+        .arg(format!("target extended-remote 127.0.0.1:{port}"))
+        .args([
+            "-ex",
+            "monitor reset halt",
+            "-ex",
+            "load",
+            "-ex",
+            "break main",
+            "-ex",
+            "continue",
+            "-ex",
+            "info registers pc",
+            "-ex",
+            "print blink_period",
+        ])
+        .arg(fw("f103-blinky.elf"))
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .output()
+        .expect("running gdb-multiarch (apt-get install gdb-multiarch)");
+    let _ = ocd.kill();
+    let _ = ocd.wait();
+    let t = text(&out);
+    assert!(t.contains("Breakpoint 1, main"), "{t}");
+    assert!(
+        t.lines()
+            .any(|l| l.starts_with("pc ") && l.contains("0x8000174")),
+        "{t}"
+    );
+    assert!(t.lines().any(|l| l == "$1 = 1000"), "{t}");
+}

@@ -174,8 +174,18 @@ fn raw_dap_fault_response_for_sticky_error() {
         0,
         "STICKYERR cleared"
     );
-    // TAR auto-increment wraps inside the 1 KiB block.
+    // TAR auto-increment carries across 1 KiB and wraps inside the 4 KiB block on the
+    // Cortex-M3's AHB-AP (ARM IHI 0031C §7.2.2; OpenOCD relies on it).
     p.raw_write_register(RegisterAddress::ApRegister(0x04), 0x2000_03FC)
+        .unwrap();
+    p.raw_write_register(RegisterAddress::ApRegister(0x0C), 0x1111_1111)
+        .unwrap();
+    assert_eq!(
+        p.raw_read_register(RegisterAddress::ApRegister(0x04))
+            .unwrap(),
+        0x2000_0400
+    );
+    p.raw_write_register(RegisterAddress::ApRegister(0x04), 0x2000_0FFC)
         .unwrap();
     p.raw_write_register(RegisterAddress::ApRegister(0x0C), 0x1111_1111)
         .unwrap();

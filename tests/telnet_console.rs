@@ -82,7 +82,10 @@ fn tab_completion_and_history_over_telnet() {
     // Ambiguous with no longer common prefix: the candidates are listed and the line redrawn.
     c.send("res\t");
     let got = c.expect("\r\n> res");
-    assert_eq!(got, "res\r\nreset  reset_config  resume\r\n> res");
+    assert_eq!(
+        got,
+        "res\r\nreset  reset_config  reset_nag  resume\r\n> res"
+    );
     // `rese` extends to the common prefix `reset`.
     c.send("e\t");
     assert_eq!(c.expect("et"), "et", "echo of `e`, then the completed `t`");

@@ -105,8 +105,9 @@ pub struct HostConfig {
     pub gdb_port: PortSetting,
     /// Telnet console port (OpenOCD default 4444).
     pub telnet_port: PortSetting,
-    /// Tcl RPC port (OpenOCD default 6666).
-    pub tcl_port: PortSetting,
+    /// Tcl RPC port; `None` = OpenOCD's default 6666, which is skipped with a warning when
+    /// another program holds it (an explicit `tcl_port` must bind, as in OpenOCD).
+    pub tcl_port: Option<PortSetting>,
     /// `remote_bitbang_port`: serve the virtual chip's JTAG pins over OpenOCD's remote_bitbang
     /// protocol on this TCP port (0 = any free port); `None` = no server.
     pub remote_bitbang_port: Option<u16>,
@@ -168,7 +169,7 @@ impl Default for HostConfig {
             reset_config: ResetConfig::default(),
             gdb_port: PortSetting::Port(3333),
             telnet_port: PortSetting::Port(4444),
-            tcl_port: PortSetting::Port(6666),
+            tcl_port: None,
             remote_bitbang_port: None,
             bindto: IpAddr::from([127, 0, 0, 1]),
             search_dirs: Vec::new(),

@@ -122,6 +122,10 @@ pub fn serve(handle: HostHandle, join: JoinHandle<()>) -> i32 {
         }
     }
     let tcl_port = host.config().tcl_port;
+    let (tcl_port, explicit) = match tcl_port {
+        Some(p) => (p, true),
+        None => (PortSetting::Port(6666), false),
+    };
     if let PortSetting::Port(port) = tcl_port {
         let addr = SocketAddr::new(bindto, port);
         match rt.block_on(tokio::net::TcpListener::bind(addr)) {
@@ -134,6 +138,10 @@ pub fn serve(handle: HostHandle, join: JoinHandle<()>) -> i32 {
                     shutdown_signal(stop_rx.clone()),
                 ));
             }
+            // The default port taken (another stdbg or OpenOCD): go on without it.
+            Err(e) if !explicit => tracing::warn!(
+                "the Tcl RPC server is not started: {addr} is in use ({e}); another stdbg or OpenOCD may hold it. Choose a port with -c \"tcl_port <port>\" (0 = any free port) if you need it"
+            ),
             Err(source) => {
                 let e = ServeError::Bind {
                     server: "tcl",

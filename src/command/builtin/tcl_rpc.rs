@@ -80,18 +80,18 @@ pub fn register(reg: &mut Registry) {
         |ctx, args| {
             match args {
                 [] => {
-                    let p = ctx.host.config().tcl_port;
+                    let p = ctx.host.config().tcl_port.unwrap_or(PortSetting::Port(6666));
                     ctx.println(match p {
                         PortSetting::Port(n) => n.to_string(),
                         PortSetting::Disabled => "disabled".into(),
                     });
                 }
-                [p] if p == "disabled" => ctx.host.config().tcl_port = PortSetting::Disabled,
+                [p] if p == "disabled" => ctx.host.config().tcl_port = Some(PortSetting::Disabled),
                 [p] => {
                     let n = p.parse::<u16>().map_err(|_| {
                         usage_error(format!("\"{p}\" is not a TCP port (0-65535) or 'disabled'"))
                     })?;
-                    ctx.host.config().tcl_port = PortSetting::Port(n);
+                    ctx.host.config().tcl_port = Some(PortSetting::Port(n));
                 }
                 _ => return Err(bad_args()),
             }
