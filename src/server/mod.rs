@@ -74,30 +74,6 @@ pub fn serve(handle: HostHandle, join: JoinHandle<()>) -> i32 {
         let c = host.config();
         (c.telnet_port, c.bindto)
     };
-    if let PortSetting::Port(port) = telnet_port {
-        let addr = SocketAddr::new(bindto, port);
-        let listener = rt.block_on(tokio::net::TcpListener::bind(addr));
-        match listener {
-            Ok(l) => {
-                let local = l.local_addr().map(|a| a.port()).unwrap_or(port);
-                tracing::info!("Listening on port {local} for telnet connections");
-                rt.spawn(telnet::run(
-                    l,
-                    handle.clone(),
-                    shutdown_signal(stop_rx.clone()),
-                ));
-            }
-            Err(source) => {
-                let e = ServeError::Bind {
-                    server: "telnet",
-                    addr,
-                    command: "telnet_port",
-                    source,
-                };
-                return abort_serving(&e, &handle, join);
-            }
-        }
-    }
     let rbb_port = host.config().remote_bitbang_port;
     if let (Some(port), Some(sim)) = (rbb_port, host.served_sim()) {
         let addr = SocketAddr::new(bindto, port);
@@ -147,6 +123,30 @@ pub fn serve(handle: HostHandle, join: JoinHandle<()>) -> i32 {
                     server: "tcl",
                     addr,
                     command: "tcl_port",
+                    source,
+                };
+                return abort_serving(&e, &handle, join);
+            }
+        }
+    }
+    if let PortSetting::Port(port) = telnet_port {
+        let addr = SocketAddr::new(bindto, port);
+        let listener = rt.block_on(tokio::net::TcpListener::bind(addr));
+        match listener {
+            Ok(l) => {
+                let local = l.local_addr().map(|a| a.port()).unwrap_or(port);
+                tracing::info!("Listening on port {local} for telnet connections");
+                rt.spawn(telnet::run(
+                    l,
+                    handle.clone(),
+                    shutdown_signal(stop_rx.clone()),
+                ));
+            }
+            Err(source) => {
+                let e = ServeError::Bind {
+                    server: "telnet",
+                    addr,
+                    command: "telnet_port",
                     source,
                 };
                 return abort_serving(&e, &handle, join);

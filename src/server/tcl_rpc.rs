@@ -136,51 +136,11 @@ async fn session(
         {
             running = Some((handle.exec(&l, Origin::Tcl(id)), Vec::new()));
         }
+        // Biased: a command's notifications come before its reply, as in OpenOCD (it sends
+        // them while the command runs).
         tokio::select! {
+            biased;
             _ = stop.changed() => return Ok(()),
-            n = rd.read(&mut buf) => {
-                let n = n?;
-                if n == 0 {
-                    return Ok(());
-                }
-                for &b in &buf[..n] {
-                    if b != EOT {
-                        if line.len() >= MAX_LINE {
-                            dropping = true;
-                        } else {
-                            line.push(b);
-                        }
-                        continue;
-                    }
-                    if dropping {
-                        tracing::warn!("tcl connection {id}: a command line longer than {} MiB was dropped", MAX_LINE >> 20);
-                        wr.write_all(b"line too long\n\x1a").await?;
-                    } else {
-                        queue.push_back(String::from_utf8_lossy(&line).into_owned());
-                    }
-                    line.clear();
-                    dropping = false;
-                }
-            }
-            r = async {
-                match running.as_mut() {
-                    Some((rx, _)) => rx.recv().await,
-                    None => std::future::pending().await,
-                }
-            } => {
-                match r {
-                    Some(Reply::Line(l)) => {
-                        if let Some((_, lines)) = running.as_mut() {
-                            lines.push(l);
-                        }
-                    }
-                    Some(Reply::Done { result, .. }) => {
-                        let lines = running.take().map(|(_, l)| l).unwrap_or_default();
-                        wr.write_all(&reply_frame(&lines, &result)).await?;
-                    }
-                    None => return Ok(()), // the host thread is gone
-                }
-            }
             ev = events.recv() => match ev {
                 Ok(HostEvent::Shutdown) | Err(broadcast::error::RecvError::Closed) => {
                     if running.is_none() {
@@ -206,6 +166,49 @@ async fn session(
                     tracing::debug!("tcl connection {id}: {n} events dropped");
                 }
             },
+            r = async {
+                match running.as_mut() {
+                    Some((rx, _)) => rx.recv().await,
+                    None => std::future::pending().await,
+                }
+            } => {
+                match r {
+                    Some(Reply::Line(l)) => {
+                        if let Some((_, lines)) = running.as_mut() {
+                            lines.push(l);
+                        }
+                    }
+                    Some(Reply::Done { result, .. }) => {
+                        let lines = running.take().map(|(_, l)| l).unwrap_or_default();
+                        wr.write_all(&reply_frame(&lines, &result)).await?;
+                    }
+                    None => return Ok(()), // the host thread is gone
+                }
+            }
+            n = rd.read(&mut buf) => {
+                let n = n?;
+                if n == 0 {
+                    return Ok(());
+                }
+                for &b in &buf[..n] {
+                    if b != EOT {
+                        if line.len() >= MAX_LINE {
+                            dropping = true;
+                        } else {
+                            line.push(b);
+                        }
+                        continue;
+                    }
+                    if dropping {
+                        tracing::warn!("tcl connection {id}: a command line longer than {} MiB was dropped", MAX_LINE >> 20);
+                        wr.write_all(b"line too long\n\x1a").await?;
+                    } else {
+                        queue.push_back(String::from_utf8_lossy(&line).into_owned());
+                    }
+                    line.clear();
+                    dropping = false;
+                }
+            }
         }
     }
 }
