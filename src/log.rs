@@ -205,6 +205,11 @@ impl<S: Subscriber> Layer<S> for OcdLayer {
             if !verbose_deps && v.0.starts_with("Unable to wait for ") {
                 return;
             }
+            // probe-rs's own state note after a resume it did not make (`cortex_m maskisr on`
+            // resumes with C_MASKINTS set through DHCSR); stdbg tracks the state itself.
+            if !verbose_deps && v.0 == "Core is running, but we expected it to be halted" {
+                return;
+            }
             v.0 = clean_message(&v.0);
         }
         let line = format!("{}: {}", prefix(meta.level()), v.0);

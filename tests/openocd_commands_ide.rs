@@ -133,3 +133,68 @@ fn noinit_leaves_the_target_unexamined() {
     );
     assert!(!r.stderr.contains("processor detected"), "{}", r.stderr);
 }
+
+/// `cortex_m maskisr` with SysTick pending (f103-hal: `uwTick` at 0x20000084 counts SysTick):
+/// `steponly` steps in thread mode and leaves it pending; `off` steps into SysTick_Handler;
+/// `auto` lets it run first (uwTick + 1, nothing pending) and steps in thread mode; `on` keeps
+/// it masked while running (uwTick still), `auto` takes it again.
+#[test]
+fn cortex_m_maskisr_modes_step_and_run_as_openocd() {
+    let dir = tempdir();
+    let chip = programmed_chip(dir.path(), "f103-hal.elf");
+    let pend = "mww 0xE000ED04 0x04000000";
+    let r = sim_run(
+        dir.path(),
+        &chip,
+        &format!(
+            "init; reset run; sleep 100; halt; {pend}; cortex_m maskisr steponly; step; mdw 0xE000ED04; \
+             cortex_m maskisr off; step; reg pc; reset run; sleep 100; halt; {pend}; mdw 0x20000084; \
+             cortex_m maskisr auto; step; mdw 0xE000ED04; mdw 0x20000084; cortex_m maskisr on; resume; \
+             sleep 100; halt; mdw 0x20000084; cortex_m maskisr auto; resume; sleep 100; halt; \
+             mdw 0x20000084; shutdown"
+        ),
+    );
+    r.expect_code(0);
+    let out = &r.stdout;
+    let after = |marker: &str| -> Vec<&str> {
+        let i = out
+            .find(marker)
+            .unwrap_or_else(|| panic!("{marker} not in {out}"));
+        out[i..].lines().collect()
+    };
+    // steponly: still thread mode, SysTick (15) still pending.
+    let s = after("cortex_m interrupt mask steponly");
+    assert!(s[1].ends_with("current mode: Thread "), "{out}");
+    assert_eq!(s[3], "0xe000ed04: 0400f800 ", "{out}");
+    // off: the step takes the exception.
+    let s = after("cortex_m interrupt mask off");
+    assert!(s[1].ends_with("current mode: Handler SysTick "), "{out}");
+    assert_eq!(s[3], "pc (/32): 0x080007ec", "{out}");
+    let tick = |l: &str| {
+        u32::from_str_radix(l.trim_end().rsplit(' ').next().unwrap(), 16)
+            .unwrap_or_else(|_| panic!("{l:?} in {out}"))
+    };
+    let s = after("cortex_m interrupt mask auto");
+    let before: Vec<&str> = out[..out.find("cortex_m interrupt mask auto").unwrap()]
+        .lines()
+        .collect();
+    let t0 = tick(before[before.len() - 1]);
+    assert!(s[1].ends_with("current mode: Thread "), "{out}");
+    assert_eq!(
+        s[3], "0xe000ed04: 00000800 ",
+        "nothing pending after auto: {out}"
+    );
+    let t1 = tick(s[4]);
+    assert_eq!(t1, t0 + 1, "the pending SysTick ran once: {out}");
+    let s = after("cortex_m interrupt mask on");
+    let t2 = tick(s[3]);
+    assert_eq!(t2, t1, "masked while running: {out}");
+    let last: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with("0x20000084: "))
+        .collect();
+    assert!(
+        tick(last[last.len() - 1]) > t2 + 50,
+        "auto runs SysTick again: {out}"
+    );
+}

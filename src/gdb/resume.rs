@@ -76,7 +76,7 @@ impl SingleThreadSingleStep for GdbTarget {
                     )));
                 }
                 if !host.before_resume(core, name)? {
-                    core.step()?;
+                    host.step_core(core)?;
                 }
                 let status = core.status()?;
                 let pc = core.read_core_reg::<u32>(RegisterId(15))?;

@@ -282,7 +282,10 @@ impl Host {
         let ran = {
             let mut g = self.conn();
             match g.as_mut() {
-                Some(conn) => conn.session.core(idx).and_then(|mut c| c.run()),
+                Some(conn) => conn
+                    .session
+                    .core(idx)
+                    .and_then(|mut c| self.run_core(&mut c)),
                 None => {
                     return Err(CommandError::failed(
                         "the target is not connected: 'init' failed or was not run; see the error printed by init, or run 'doctor'",
@@ -308,7 +311,7 @@ impl Host {
         let lines = self.with_core(|core, name| {
             prepare_run(core, name, addr)?;
             if !self.before_resume(core, name)? {
-                core.step()?;
+                self.step_core(core)?;
             }
             halt_lines(core, name, "single-step", self.halt_suffix(), &|a| {
                 self.symbolize(a)

@@ -15,6 +15,7 @@ mod fault;
 pub mod gdb_settings; // GDB server settings (gdb_* commands, gdb_port pipe)
 pub mod jobs;
 pub mod lines;
+pub mod maskisr;
 pub mod memory;
 pub mod poll;
 mod reattach;

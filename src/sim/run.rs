@@ -332,10 +332,39 @@ impl Chip {
         n
     }
 
+    /// Whether the next step is an exception entry: a pending, enabled exception with a higher
+    /// priority than the execution priority (ARMv7-M ARM §B1.5.4: active exceptions, PRIMASK,
+    /// FAULTMASK, BASEPRI), C_MASKINTS applied. The entry comes before the instruction at the
+    /// PC, so a breakpoint there does not halt the core until the handler returns (OpenOCD's
+    /// `cortex_m maskisr auto` relies on that).
+    fn exception_next(&self, mode: &Mode) -> bool {
+        let r = self.core.regs();
+        self.core.with_sys(|s| {
+            let Some((e, p)) = s.highest_pending() else {
+                return false;
+            };
+            // C_MASKINTS holds back PendSV, SysTick and external interrupts (see `step_once`).
+            if mode.maskints && (e.0 == exc::PEND_SV || e.0 == exc::SYSTICK || e.0 >= 16) {
+                return false;
+            }
+            let mut prio = s.active_priority();
+            if r.faultmask {
+                prio = prio.min(-1);
+            }
+            if r.primask {
+                prio = prio.min(0);
+            }
+            if r.basepri != 0 {
+                prio = prio.min(i32::from(r.basepri & s.group_mask()));
+            }
+            p < prio
+        })
+    }
+
     /// The checks before an instruction (halting debug, Cortex-M7 doubles).
     fn before_instruction(&mut self, mode: &Mode) -> Pre {
         let pc = self.core.pc();
-        if mode.fpb && self.fpb.breaks_at(pc) {
+        if mode.fpb && self.fpb.breaks_at(pc) && !self.exception_next(mode) {
             return Pre::Halt(DFSR_BKPT);
         }
         if mode.dwt_pc && self.port.lock().dwt.pc_match(pc) {

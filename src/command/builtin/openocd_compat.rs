@@ -197,18 +197,13 @@ pub fn register(reg: &mut Registry) {
         "cortex_m maskisr",
         Mode::Any,
         "['auto'|'on'|'off'|'steponly']",
-        "Interrupt masking while stepping (the setting is kept; see docs/commands.md).",
+        "Interrupts while stepping and running: auto (pending ones run first), on, off, steponly.",
         |ctx, args| {
             if let [m] = args {
                 if !["auto", "on", "off", "steponly"].contains(&m.as_str()) {
                     return Err(usage_error(format!(
                         "\"{m}\" is not one of auto, on, off, steponly"
                     )));
-                }
-                if m == "off" || m == "steponly" {
-                    tracing::warn!(
-                        "cortex_m maskisr {m}: stdbg steps with interrupts masked (DHCSR.C_MASKINTS, as 'auto'); the setting is kept but does not change stepping yet"
-                    );
                 }
                 ctx.host.config().compat.maskisr = m.clone();
             } else if !args.is_empty() {

@@ -1,0 +1,164 @@
+//! `cortex_m maskisr`: how a step and a resume treat interrupts, with OpenOCD 0.12's modes
+//! (`src/target/cortex_m.c`) on ARMv7-M's DHCSR.C_MASKINTS (ARMv7-M ARM §C1.6.3: it may only be
+//! changed while the core is halted).
+//!
+//! * `steponly`: interrupts are masked during a step and taken while running (probe-rs's step).
+//! * `auto` (default): a step first lets pending interrupts run (a breakpoint on the current PC,
+//!   a resume with interrupts enabled, at most [`AUTO_WAIT`]), then steps with them masked; when
+//!   the handlers do not come back in time the core is left running, as in OpenOCD. Without a
+//!   free FPB comparator the step is taken with interrupts enabled (OpenOCD does the same).
+//! * `on`: interrupts stay masked while stepping and while running.
+//! * `off`: interrupts are taken during a step too (a step may land in a handler).
+
+use std::time::Duration;
+
+use probe_rs::{Core, CoreInterface, CoreStatus, HaltReason, MemoryInterface};
+
+use super::Host;
+
+/// How long `auto` lets pending interrupt handlers run before the step (OpenOCD: 500 ms).
+pub const AUTO_WAIT: Duration = Duration::from_millis(500);
+
+const DHCSR: u64 = 0xE000_EDF0;
+const ICSR: u64 = 0xE000_ED04;
+const FP_CTRL: u64 = 0xE000_2000;
+const DBGKEY: u32 = 0xA05F_0000;
+const C_DEBUGEN: u32 = 1 << 0;
+const C_HALT: u32 = 1 << 1;
+const C_STEP: u32 = 1 << 2;
+const C_MASKINTS: u32 = 1 << 3;
+const S_HALT: u32 = 1 << 17;
+
+/// The `cortex_m maskisr` modes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MaskIsr {
+    /// Pending interrupts run before a masked step.
+    Auto,
+    /// Masked always.
+    On,
+    /// Never masked.
+    Off,
+    /// Masked during steps only.
+    StepOnly,
+}
+
+impl MaskIsr {
+    /// The mode from OpenOCD's word (`auto`, `on`, `off`, `steponly`).
+    pub fn from_word(w: &str) -> Option<MaskIsr> {
+        Some(match w {
+            "auto" => MaskIsr::Auto,
+            "on" => MaskIsr::On,
+            "off" => MaskIsr::Off,
+            "steponly" => MaskIsr::StepOnly,
+            _ => return None,
+        })
+    }
+}
+
+impl Host {
+    /// The `cortex_m maskisr` setting.
+    pub fn maskisr(&self) -> MaskIsr {
+        MaskIsr::from_word(&self.config().compat.maskisr).unwrap_or(MaskIsr::Auto)
+    }
+
+    /// One instruction step of a halted core, as `cortex_m maskisr` says.
+    pub fn step_core(&self, core: &mut Core<'_>) -> Result<(), probe_rs::Error> {
+        match self.maskisr() {
+            MaskIsr::StepOnly | MaskIsr::On => core.step().map(|_| ()),
+            MaskIsr::Off => step_unmasked(core),
+            MaskIsr::Auto => {
+                if !run_pending_handlers(core)? {
+                    return Ok(()); // left running: the handlers did not return in time
+                }
+                core.step().map(|_| ())
+            }
+        }
+    }
+
+    /// Resumes a halted core, as `cortex_m maskisr` says (`on`: interrupts stay masked).
+    pub fn run_core(&self, core: &mut Core<'_>) -> Result<(), probe_rs::Error> {
+        if self.maskisr() != MaskIsr::On {
+            return core.run();
+        }
+        // Off a breakpoint first (probe-rs's step knows how), then run with C_MASKINTS set.
+        if matches!(
+            core.status()?,
+            CoreStatus::Halted(HaltReason::Breakpoint(_))
+        ) {
+            core.step()?;
+        }
+        core.write_word_32(DHCSR, DBGKEY | C_DEBUGEN | C_HALT | C_MASKINTS)?;
+        core.write_word_32(DHCSR, DBGKEY | C_DEBUGEN | C_MASKINTS)?;
+        core.flush()?;
+        core.status()?;
+        Ok(())
+    }
+}
+
+/// A step with C_MASKINTS clear; the FPB is off during it so that a breakpoint on the current
+/// instruction does not hold the core where it is.
+fn step_unmasked(core: &mut Core<'_>) -> Result<(), probe_rs::Error> {
+    let fp = core.read_word_32(FP_CTRL)?;
+    if fp & 1 != 0 {
+        core.write_word_32(FP_CTRL, (fp & !1) | 2)?; // KEY, ENABLE = 0
+    }
+    core.write_word_32(DHCSR, DBGKEY | C_DEBUGEN | C_HALT)?; // C_MASKINTS cleared while halted
+    core.write_word_32(DHCSR, DBGKEY | C_DEBUGEN | C_STEP)?;
+    core.flush()?;
+    let halted = wait_halt(core, Duration::from_millis(100));
+    if fp & 1 != 0 {
+        core.write_word_32(FP_CTRL, fp | 2)?;
+    }
+    halted?;
+    core.status()?;
+    Ok(())
+}
+
+/// `auto`: when an interrupt is pending (ICSR.VECTPENDING), lets it run back to the current PC
+/// with a breakpoint there. Returns false when the core was left running.
+fn run_pending_handlers(core: &mut Core<'_>) -> Result<bool, probe_rs::Error> {
+    let icsr = core.read_word_32(ICSR)?;
+    if (icsr >> 12) & 0x1FF == 0 {
+        return Ok(true);
+    }
+    let pc: u32 = core.read_core_reg(core.program_counter())?;
+    let units = core.hw_breakpoints()?;
+    // A breakpoint of the user's on this PC serves as well (and stays).
+    let ours = !units.contains(&Some(u64::from(pc)));
+    if ours && !units.iter().any(|u| u.is_none()) {
+        tracing::debug!("maskisr auto: no free breakpoint; stepping with interrupts enabled");
+        return step_unmasked(core).map(|()| true);
+    }
+    if ours {
+        core.set_hw_breakpoint(u64::from(pc))?;
+    }
+    core.write_word_32(DHCSR, DBGKEY | C_DEBUGEN | C_HALT)?; // interrupts enabled
+    core.write_word_32(DHCSR, DBGKEY | C_DEBUGEN)?;
+    core.flush()?;
+    let back = wait_halt(core, AUTO_WAIT);
+    // FPB comparators may be written while the core runs.
+    if ours {
+        core.clear_hw_breakpoint(u64::from(pc))?;
+    }
+    core.status()?;
+    if back.is_err() {
+        tracing::debug!(
+            "maskisr auto: the interrupt handlers did not return within 500 ms; leaving the target running"
+        );
+        return Ok(false);
+    }
+    Ok(true)
+}
+
+fn wait_halt(core: &mut Core<'_>, timeout: Duration) -> Result<(), probe_rs::Error> {
+    let start = std::time::Instant::now();
+    loop {
+        if core.read_word_32(DHCSR)? & S_HALT != 0 {
+            return Ok(());
+        }
+        if start.elapsed() > timeout {
+            return Err(probe_rs::Error::Timeout);
+        }
+        std::thread::sleep(Duration::from_micros(200));
+    }
+}
