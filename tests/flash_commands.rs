@@ -466,3 +466,44 @@ fn raw_binary_without_address_is_refused() {
         r.stderr
     );
 }
+
+/// Regression: probe-rs resets the core and leaves its flash loader's registers behind, so
+/// `flash write_image` then `resume` ran the loader in RAM (PC 0x2000xxxx, "halted due to
+/// breakpoint" on its BKPT) instead of the program. The registers of the halted core are put
+/// back after the write, as OpenOCD does.
+#[test]
+fn flash_write_image_then_resume_runs_the_program_not_the_flash_loader() {
+    let dir = common::tempdir();
+    let fw = firmware("f103-blinky.elf");
+    let r = stdbg(
+        dir.path(),
+        "chip.bin",
+        &[
+            "gdb_port disabled; telnet_port disabled; tcl_port disabled",
+            &format!("init; reset halt; flash write_image erase {}", fw.display()),
+            "reg pc; reg sp; reg xPSR",
+            "reset halt; reg r0 0x1234; flash erase_sector 0 60 61; reg r0",
+            // toggle_led
+            "bp 0x08000164 2 hw; resume; wait_halt 2000; reg pc; shutdown",
+        ],
+    );
+    r.expect_code(0);
+    let lines = r.lines();
+    for want in [
+        // The blank chip's reset state before the write (vector 0xffffffff, Thumb bit cleared).
+        "pc (/32): 0xfffffffe",
+        "sp (/32): 0xfffffffc",
+        "r0 (/32): 0x00001234",
+        "pc (/32): 0x08000164",
+    ] {
+        assert!(lines.contains(&want), "missing {want:?} in:\n{}", r.stdout);
+    }
+    assert!(
+        r.stdout.contains(
+            "[stm32f1x.cpu] halted due to breakpoint, current mode: Thread \nxPSR: 0x01000000 pc: 0x08000164 msp: 0x20004fe8"
+        ),
+        "{}\n{}",
+        r.stdout,
+        r.stderr
+    );
+}

@@ -223,3 +223,50 @@ fn command_line_set_reaches_tcl_and_tcl_set_reaches_rhai() {
         r.stderr
     );
 }
+
+/// A `-c` line with a Tcl substitution is evaluated by Tcl as a whole, as OpenOCD evaluates it:
+/// `$var` and `[…]` are substituted, `catch` gives the command's status, and only the line's
+/// result (that of its last command) is printed.
+#[test]
+fn cli_line_with_substitutions_is_evaluated_as_tcl() {
+    let dir = tempdir();
+    let r = stdbg(
+        dir.path(),
+        &[
+            "-f",
+            "board/sim-bluepill.rhai",
+            "-c",
+            "gdb_port disabled; telnet_port disabled; tcl_port disabled; init",
+            "-c",
+            r#"catch {foo_unknown 1} msg; echo "rc: [catch {mdw 0x60000000}] msg: $msg""#,
+            "-c",
+            "set n 3; mdw 0x1ffff7e0 [expr {$n - 2}]",
+            "-c",
+            "shutdown",
+        ],
+    );
+    r.expect_code(0);
+    let lines = r.lines();
+    assert!(
+        r.stderr
+            .lines()
+            .any(|l| l.starts_with("rc: 1 msg: invalid command name \"foo_unknown\"")),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|l| l.starts_with("0x1ffff7e0:"))
+            .count(),
+        1,
+        "{}",
+        r.stdout
+    );
+    assert!(lines.contains(&"0x1ffff7e0: ffff0040 "), "{}", r.stdout);
+    assert!(
+        !lines.contains(&"1"),
+        "catch's result is not printed: {}",
+        r.stdout
+    );
+}

@@ -229,3 +229,29 @@ fn capture_returns_the_log_lines_of_rtt_start() {
         "{r}"
     );
 }
+
+/// `capture` on `-c` prints the captured output once: as the line's result, not also as the
+/// inner command's own output.
+#[test]
+fn capture_on_the_command_line_prints_the_output_once() {
+    let dir = common::tempdir();
+    let r = common::stdbg(
+        dir.path(),
+        &[
+            "-f",
+            "board/sim-bluepill.rhai",
+            "-c",
+            "gdb_port disabled; telnet_port disabled; tcl_port disabled",
+            "-c",
+            r#"init; capture "mdw 0x1ffff7e0 1"; shutdown"#,
+        ],
+    );
+    r.expect_code(0);
+    let n = r
+        .stdout
+        .lines()
+        .chain(r.stderr.lines())
+        .filter(|l| *l == "0x1ffff7e0: ffff0040 ")
+        .count();
+    assert_eq!(n, 1, "stdout:\n{}\nstderr:\n{}", r.stdout, r.stderr);
+}

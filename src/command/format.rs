@@ -67,7 +67,7 @@ pub fn targets_row(
 }
 
 /// The halt message: `[<target>] halted due to <reason>, current mode: <mode>` (note OpenOCD's
-/// trailing space after `Thread`/`Handler <n>`), then `xPSR: 0x%8.8x pc: 0x%8.8x msp: 0x%8.8x`
+/// trailing space after `Thread`/`Handler <n>`), then `xPSR: %#8.8x pc: %#8.8x msp: %#8.8x`
 /// (`psp:` when CONTROL.SPSEL selects the process stack).
 pub fn halt_message(
     target: &str,
@@ -86,10 +86,23 @@ pub fn halt_message(
     [
         format!("[{target}] halted due to {reason}, current mode: {mode}"),
         format!(
-            "xPSR: 0x{xpsr:08x} pc: 0x{pc:08x} {}: 0x{sp:08x}",
-            if psp_in_use { "psp" } else { "msp" }
+            "xPSR: {} pc: {} {}: {}",
+            alt_hex(xpsr),
+            alt_hex(pc),
+            if psp_in_use { "psp" } else { "msp" },
+            alt_hex(sp)
         ),
     ]
+}
+
+/// C's `%#8.8x`, which OpenOCD's halt message uses: `0x` and 8 digits, but no `0x` for zero
+/// (`00000000`, as after a reset whose vector fetch read-protected flash refused).
+pub fn alt_hex(v: u32) -> String {
+    if v == 0 {
+        "00000000".to_string()
+    } else {
+        format!("0x{v:08x}")
+    }
 }
 
 /// OpenOCD's names for ARMv7-M exception numbers (`armv7m_exception_string`).
@@ -195,6 +208,16 @@ mod tests {
                 "[stm32f1x.cpu] halted due to debug-request, current mode: Thread ".to_string(),
                 "xPSR: 0x01000000 pc: 0x08000100 msp: 0x20005000".to_string()
             ]
+        );
+    }
+
+    /// OpenOCD formats the halt line with C's `%#8.8x`: zero has no `0x` (read-protected F1
+    /// after `reset halt`, seen in tests/openocd_diff.rs).
+    #[test]
+    fn halt_message_prints_zero_as_c_alternate_hex() {
+        assert_eq!(
+            halt_message("t", "debug-request", 0, 0, 0, false)[1],
+            "xPSR: 00000000 pc: 00000000 msp: 00000000"
         );
     }
 }

@@ -174,7 +174,14 @@ impl CommandError {
 }
 
 /// Runs every command of `line` in order, stopping at the first error.
+///
+/// A line typed at a console or given to `-c` that has a Tcl substitution (`$var`, `[…]`)
+/// outside braces is evaluated by Tcl as a whole, as OpenOCD evaluates it (its dispatcher words
+/// still run here); Rhai's `cmd()` lines are taken literally.
 pub fn dispatch(ctx: &mut Ctx<'_>, line: &str) -> Result<(), CommandError> {
+    if ctx.origin != Origin::Script && crate::script::tcl::has_substitution(line) {
+        return crate::script::tcl::eval_line(ctx, line);
+    }
     let commands = parse::split_commands(line)?;
     for words in commands {
         dispatch_words(ctx, &words)?;

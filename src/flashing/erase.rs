@@ -9,7 +9,7 @@ use super::*;
 /// Erases the flash sectors in `range` (must be sector aligned) with probe-rs's flash
 /// algorithm. The caller checks the range against the bank first.
 pub fn erase_range(host: &Host, range: Range<u64>, progress: bool) -> Result<(), CommandError> {
-    with_watchpoints_suspended(host, || erase_range_inner(host, range, progress))
+    super::algorithm::around_algorithm(host, || erase_range_inner(host, range, progress))
 }
 
 fn erase_range_inner(host: &Host, range: Range<u64>, progress: bool) -> Result<(), CommandError> {
@@ -63,4 +63,55 @@ fn erase_range_inner(host: &Host, range: Range<u64>, progress: bool) -> Result<(
         // An erase was asked for: erased pages are no news, only the controller's errors are.
         diagnosis::explain_write_failure(host, &what, &e, &diagnosis::FlashTracker::default(), "")
     })
+}
+
+/// OpenOCD's `Adding extra erase range, 0x… .. 0x…` warnings for an erasing write
+/// (`flash write_image erase`, `program`): the parts of the sectors the image touches that the
+/// image does not cover, which the erase wipes too. Ranges of the image closer than a sector are
+/// one run, as OpenOCD combines them. Banks whose sector size is not known yet are probed.
+pub fn warn_extra_erase(host: &Host, image: &crate::flashing::Image) {
+    let banks = host.targets().banks.len();
+    for i in 0..banks {
+        let Ok(b) = super::ensure_probed(host, i) else {
+            continue;
+        };
+        let (base, size) = (b.base, u64::from(b.effective_size()));
+        let Some(sector) = b.sector_size.filter(|s| *s != 0).map(u64::from) else {
+            continue;
+        };
+        let mut runs: Vec<Range<u64>> = image
+            .segments
+            .iter()
+            .map(|s| s.address.max(base)..s.end().min(base + size))
+            .filter(|r| r.start < r.end)
+            .collect();
+        runs.sort_by_key(|r| r.start);
+        let mut merged: Vec<Range<u64>> = Vec::new();
+        for r in runs {
+            match merged.last_mut() {
+                // The next run starts in the sector the previous one ends in.
+                Some(m) if r.start < (m.end - 1) / sector * sector + sector => {
+                    m.end = m.end.max(r.end)
+                }
+                _ => merged.push(r),
+            }
+        }
+        for r in merged {
+            let first = base + (r.start - base) / sector * sector;
+            let last = base + (r.end - base).div_ceil(sector) * sector;
+            if first != r.start {
+                tracing::warn!(
+                    "Adding extra erase range, 0x{first:08x} .. 0x{:08x}",
+                    r.start - 1
+                );
+            }
+            if last != r.end {
+                tracing::warn!(
+                    "Adding extra erase range, 0x{:08x} .. 0x{:08x}",
+                    r.end,
+                    last - 1
+                );
+            }
+        }
+    }
 }

@@ -6,6 +6,7 @@
 //! Nothing here pokes the flash controller by hand: erasing and programming run probe-rs's flash
 //! algorithm for the probe-rs chip the target script names (`TargetDef::chip`).
 
+mod algorithm;
 pub mod check;
 pub mod diagnosis;
 mod direct;
@@ -340,21 +341,10 @@ pub fn write_image(host: &Host, image: &Image, opts: WriteOptions) -> Result<(),
     // The probe is held for the whole write: other consoles wait (host/jobs.rs); a flash write
     // is never cancelled halfway.
     let _x = host.jobs().exclusive("flash write");
-    with_watchpoints_suspended(host, || write_image_inner(host, image, opts))
-}
-
-/// Runs `f` (which runs a flash algorithm on the target) with the DWT comparators disabled, so
-/// that a watchpoint on the work area cannot halt the algorithm, then programs the breakpoints
-/// and watchpoints again (see `host::breakpoints`).
-fn with_watchpoints_suspended(
-    host: &Host,
-    f: impl FnOnce() -> Result<(), CommandError>,
-) -> Result<(), CommandError> {
-    host.suspend_watchpoints()?;
-    let result = f();
-    let restored = host.restore_debug_units();
-    result?;
-    Ok(restored?)
+    if opts.erase {
+        erase::warn_extra_erase(host, image);
+    }
+    algorithm::around_algorithm(host, || write_image_inner(host, image, opts))
 }
 
 fn write_image_inner(host: &Host, image: &Image, opts: WriteOptions) -> Result<(), CommandError> {

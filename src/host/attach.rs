@@ -54,10 +54,9 @@ impl Host {
         };
         let recovery = connected.recovery.clone();
         let conn = connected.conn;
-        if conn.driver == "remote_bitbang" {
-            // remote_bitbang has no clock setting: the server clocks as fast as bytes come.
-            tracing::info!("remote_bitbang adapter connected over JTAG");
-        } else {
+        // remote_bitbang has no clock setting (the server clocks as fast as bytes come): its
+        // driver printed OpenOCD's lines when it opened (host/connection.rs).
+        if conn.driver != "remote_bitbang" {
             tracing::info!(
                 "{} adapter connected, SWD clock {} kHz",
                 conn.driver,
@@ -104,6 +103,10 @@ impl Host {
         }
         self.fire_event(ctx, &target, "examine-end")?;
         self.tpiu_init(ctx)?; // OpenOCD's init runs 'tpiu init' (host/swo.rs)
+        // OpenOCD's init says so when the target gets no GDB server (gdb_target_add_all).
+        if matches!(self.config().gdb_port, super::config::PortSetting::Disabled) {
+            tracing::info!("gdb port disabled");
+        }
         Ok(())
     }
 

@@ -185,8 +185,9 @@ pub struct Adapter {
     /// The virtual chip, for `sim`.
     pub sim: Option<Sim>,
     info: Option<DebugProbeInfo>,
-    /// `host:port` of a remote_bitbang server, for `remote_bitbang`.
-    remote_bitbang: Option<(String, u16)>,
+    /// `host:port` of a remote_bitbang server, for `remote_bitbang`, and the names of the TAPs
+    /// its JTAG chain is expected to hold, TDO end first (for OpenOCD's `JTAG tap:` lines).
+    remote_bitbang: Option<(String, u16, Vec<String>)>,
     /// `adapter srst pulse_width` and `adapter srst delay`, ms.
     srst_timing: (u64, u64),
 }
@@ -277,11 +278,23 @@ impl Adapter {
                 } else {
                     host_name
                 };
+                // The core's TAP, then the boundary-scan TAP behind it, as OpenOCD's target
+                // configs declare an STM32's chain (`<chip>.cpu`, `<chip>.bs`).
+                let taps = host
+                    .targets()
+                    .list
+                    .iter()
+                    .find(|t| t.is_core())
+                    .map(|t| {
+                        let chip = t.name.split('.').next().unwrap_or(&t.name).to_string();
+                        vec![t.name.clone(), format!("{chip}.bs")]
+                    })
+                    .unwrap_or_default();
                 Ok(Adapter {
                     driver,
                     sim: None,
                     info: None,
-                    remote_bitbang: Some((host_name, port)),
+                    remote_bitbang: Some((host_name, port, taps)),
                     srst_timing,
                 })
             }
@@ -321,9 +334,29 @@ impl Adapter {
         if let Some(sim) = &self.sim {
             return Ok(Probe::from_specific_probe(Box::new(sim.probe())));
         }
-        if let Some((h, port)) = &self.remote_bitbang {
-            let p = crate::probe::remote_bitbang::RemoteBitbang::connect(h, *port)
+        if let Some((h, port, taps)) = &self.remote_bitbang {
+            // OpenOCD's lines for this adapter, so that both tools' logs compare line by line.
+            tracing::info!("Initializing remote_bitbang driver");
+            tracing::info!("Connecting to {h}:{port}");
+            let mut p = crate::probe::remote_bitbang::RemoteBitbang::connect(h, *port)
                 .map_err(|e| ConnectError::RemoteBitbang(e.to_string()))?;
+            tracing::info!("remote_bitbang driver initialized");
+            tracing::info!("This adapter doesn't support configurable speed");
+            match p.idcodes() {
+                Ok(ids) => {
+                    for (i, id) in ids.iter().enumerate() {
+                        let name = taps
+                            .get(i)
+                            .cloned()
+                            .unwrap_or_else(|| format!("auto{i}.tap"));
+                        tracing::info!(
+                            "{}",
+                            crate::probe::remote_bitbang::tap_found_line(&name, *id)
+                        );
+                    }
+                }
+                Err(e) => tracing::debug!("JTAG ID code scan failed: {e}"),
+            }
             return Ok(Probe::from_specific_probe(Box::new(p)));
         }
         let info = self.info.as_ref().ok_or(ConnectError::NoDriver)?;

@@ -182,6 +182,7 @@ impl RemoteBitbang {
 impl Drop for RemoteBitbang {
     fn drop(&mut self) {
         let _ = self.stream.write_all(b"Q");
+        tracing::info!("remote_bitbang interface quit"); // OpenOCD's line
     }
 }
 
@@ -311,4 +312,63 @@ impl RawSwdIo for RemoteBitbang {
     fn swd_settings(&self) -> &SwdSettings {
         &self.swd_settings
     }
+}
+
+impl RemoteBitbang {
+    /// The ID codes on the JTAG chain, TDO end first, read as OpenOCD's `jtag_examine_chain`
+    /// does: after Test-Logic-Reset each TAP's DR is its 32-bit IDCODE (bit 0 set) or its 1-bit
+    /// BYPASS register (captures 0) (IEEE 1149.1 §12.1.1, ADIv5 §B3.3.1), and with TDI held at 1
+    /// an all-ones word marks the end of the chain. A BYPASS TAP is listed as 0. At most 8 TAPs;
+    /// leaves the TAPs in Run-Test/Idle.
+    ///
+    /// # Errors
+    /// The wire's errors (the server closed the connection, a bad reply byte).
+    pub fn idcodes(&mut self) -> Result<Vec<u32>, DebugProbeError> {
+        const MAX_BITS: usize = 8 * 32;
+        self.reset_jtag_state_machine()?; // ends in Run-Test/Idle
+        for tms in [true, false, false] {
+            self.shift_bit(tms, true, false)?; // Select-DR, Capture-DR, Shift-DR
+        }
+        for i in 0..MAX_BITS {
+            self.shift_bit(i == MAX_BITS - 1, true, true)?; // the last bit goes to Exit1-DR
+        }
+        for tms in [true, false] {
+            self.shift_bit(tms, true, false)?; // Update-DR, Run-Test/Idle
+        }
+        let bits = self.read_captured_bits()?;
+        let mut ids = Vec::new();
+        let mut i = 0;
+        while i < bits.len() {
+            if !bits[i] {
+                ids.push(0);
+                i += 1;
+                continue;
+            }
+            if i + 32 > bits.len() {
+                break;
+            }
+            let id = (0..32).fold(0u32, |v, b| v | (u32::from(bits[i + b]) << b));
+            if id == u32::MAX {
+                break;
+            }
+            ids.push(id);
+            i += 32;
+        }
+        Ok(ids)
+    }
+}
+
+/// OpenOCD's line for a TAP found on the chain (`jtag_examine_chain_display`):
+/// `JTAG tap: <name> tap/device found: 0x3ba00477 (mfg: 0x23b (ARM Ltd), part: 0xba00, ver: 0x3)`,
+/// the manufacturer named from its JEP106 code (bank = bits [11:8], ID = bits [7:1]).
+pub fn tap_found_line(name: &str, idcode: u32) -> String {
+    let mfg = (idcode >> 1) & 0x7ff;
+    let part = (idcode >> 12) & 0xffff;
+    let ver = idcode >> 28;
+    let maker = jep106::JEP106Code::new((mfg >> 7) as u8, (mfg & 0x7f) as u8)
+        .get()
+        .unwrap_or("<unknown>");
+    format!(
+        "JTAG tap: {name} tap/device found: 0x{idcode:08x} (mfg: 0x{mfg:03x} ({maker}), part: 0x{part:04x}, ver: 0x{ver:x})"
+    )
 }

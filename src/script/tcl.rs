@@ -145,6 +145,55 @@ pub fn eval_text(ctx: &mut Ctx<'_>, text: &str) -> Result<(), CommandError> {
     r.map(|_| ()).map_err(|e| CommandError::Failed(message(&e)))
 }
 
+/// Evaluates a console or `-c` line in Tcl, as OpenOCD evaluates every line it reads: used
+/// for lines with a substitution (`$var`, `[…]`) outside braces, e.g.
+/// `catch {mdw 0x60000000} r; echo "result: $r"`. Lines printed by `echo`/`puts` go to `ctx`,
+/// then the line's result (that of its last command) when it is not empty, as OpenOCD prints it.
+pub fn eval_line(ctx: &mut Ctx<'_>, line: &str) -> Result<(), CommandError> {
+    let host = ctx.host.clone();
+    let origin = ctx.origin;
+    let r = with_interp(&host, |interp, id| {
+        let r = eval_in(interp, id, origin, None, |i| i.eval(line));
+        flush(interp, id, ctx);
+        r
+    })
+    .map_err(CommandError::Failed)?;
+    match r {
+        Ok(v) => {
+            if !v.as_str().is_empty() {
+                for l in v
+                    .as_str()
+                    .strip_suffix('\n')
+                    .unwrap_or(v.as_str())
+                    .split('\n')
+                {
+                    ctx.println(l);
+                }
+            }
+            Ok(())
+        }
+        Err(e) => Err(CommandError::Failed(message(&e))),
+    }
+}
+
+/// Whether `line` has a Tcl substitution (`$` or `[`) outside braces and backslash escapes.
+pub fn has_substitution(line: &str) -> bool {
+    let mut depth = 0usize;
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                chars.next();
+            }
+            '{' => depth += 1,
+            '}' => depth = depth.saturating_sub(1),
+            '$' | '[' if depth == 0 => return true,
+            _ => {}
+        }
+    }
+    false
+}
+
 /// The dispatcher's fallback for a word it does not know: a Tcl procedure or Tcl command
 /// (`CDLiveWatchSetup`, `proc …`, `expr …`) runs in Tcl with `words` as its arguments and its
 /// result is printed. `None` when Tcl has no such command.

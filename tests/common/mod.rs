@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod chips;
+pub mod remote_bitbang;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

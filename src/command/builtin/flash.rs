@@ -91,14 +91,15 @@ fn write_image_cmd(ctx: &mut Ctx<'_>, args: &[String]) -> Result<(), CommandErro
     let (offset, format) = offset_and_type(tail)?;
     let image = flashing::load_image_file(ctx.host, file, format, offset)?;
     flashing::check(ctx.host, &image, Allowed::FlashOrRam)?;
-    if erase {
-        ctx.println("auto erase enabled");
-    }
     let bench = Bench::start();
     let progress = flashing::progress_enabled(ctx);
     flashing::write_image(ctx.host, &image, WriteOptions { erase, progress })?;
     ctx.host.set_program(std::path::Path::new(file));
     let (s, r) = bench.rate(image.len());
+    // OpenOCD prints both lines as the command's result, after the log lines of the write.
+    if erase {
+        ctx.println("auto erase enabled");
+    }
     ctx.println(format!(
         "wrote {} bytes from file {file} in {s}s ({r} KiB/s)",
         image.len()

@@ -62,8 +62,8 @@ fn outside_memory(ctx: &Ctx<'_>, addr: u64, len: u64, err: CommandError) -> Comm
         ));
     }
     let note = {
-        let g = ctx.host.conn();
-        let Some(conn) = g.as_ref() else { return err };
+        let mut g = ctx.host.conn();
+        let Some(conn) = g.as_mut() else { return err };
         let target = conn.session.target();
         let end = addr.saturating_add(len.max(1));
         let regions: Vec<_> = target
@@ -81,6 +81,8 @@ fn outside_memory(ctx: &Ctx<'_>, addr: u64, len: u64, err: CommandError) -> Comm
         if mapped || system {
             return err;
         }
+        // The FAULT is explained by the address, not by the link: no re-attach follows.
+        conn.notes.link_lost = false;
         let map: Vec<String> = regions
             .iter()
             .map(|r| format!("0x{:08x}-0x{:08x}", r.start, r.end - 1))

@@ -382,7 +382,7 @@ mod tests {
         reset(&mut p);
         to_shift_ir(&mut p);
         let captured = shift(&mut p, 0x1FF, 9);
-        assert_eq!(captured, 0b00001_0001);
+        assert_eq!(captured, 0b0_0001_0001);
         to_shift_dr(&mut p);
         // Two bypass bits (zeros) come out before the pattern shifted in.
         let out = shift(&mut p, 0b1011, 6);

@@ -1,0 +1,74 @@
+//! The virtual chip served over OpenOCD's remote_bitbang protocol, for the tests that drive it
+//! with Debian's OpenOCD 0.12 and with stdbg's remote_bitbang adapter.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+/// `openocd` must be installed (Debian: apt-get install openocd); a missing one fails loudly.
+pub fn require_openocd() {
+    let ok = Command::new("openocd")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+    assert!(
+        matches!(ok, Ok(s) if s.success()),
+        "openocd (0.12) is required by the remote_bitbang tests and was not found: install it (Debian/Ubuntu: apt-get install openocd)"
+    );
+}
+
+/// `stdbg -f board/sim-bluepill.rhai -c "remote_bitbang_port 0"` with its flash in `storage`.
+pub struct Server {
+    child: Child,
+    /// The TCP port it listens on.
+    pub port: u16,
+}
+
+impl Server {
+    pub fn start(dir: &Path, storage: &Path) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_stdbg"))
+            .args(["-f", "board/sim-bluepill.rhai", "-c"])
+            .arg(format!("sim storage {}", storage.display()))
+            .args([
+                "-c",
+                "remote_bitbang_port 0; gdb_port disabled; telnet_port disabled; tcl_port disabled",
+            ])
+            .current_dir(dir)
+            .env("HOME", dir)
+            .env("XDG_CACHE_HOME", dir.join("cache"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("starting stdbg");
+        let err = child.stderr.take().unwrap();
+        let mut lines = BufReader::new(err).lines();
+        let port = loop {
+            let l = lines.next().expect("stdbg ended early").unwrap();
+            if let Some(p) = l
+                .strip_prefix("Info : Listening on port ")
+                .and_then(|r| r.strip_suffix(" for remote_bitbang connections"))
+            {
+                break p.parse().unwrap();
+            }
+        };
+        std::thread::spawn(move || for _ in lines {});
+        Server { child, port }
+    }
+
+    /// OpenOCD's (and stdbg's) adapter lines for this server.
+    pub fn adapter(&self) -> String {
+        format!(
+            "adapter driver remote_bitbang; remote_bitbang port {}; transport select jtag",
+            self.port
+        )
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
