@@ -93,12 +93,14 @@ pub fn main() -> i32 {
 
 /// Replaces Rust's panic report (thread name, source path, `RUST_BACKTRACE` hint) with a
 /// message for users. A panic of the virtual chip's processor model is caught on its thread
-/// (`sim-*`), which logs its own error and locks the core up, so nothing is printed for it.
+/// (`sim-*`), which logs its own error and locks the core up, and one inside the Tcl interpreter
+/// becomes a Tcl error (`script::tcl`), so nothing is printed for them.
 fn install_panic_hook() {
     std::panic::set_hook(Box::new(|info| {
         if std::thread::current()
             .name()
             .is_some_and(|n| n.starts_with("sim-"))
+            || crate::script::tcl::in_molt()
         {
             return;
         }

@@ -1,8 +1,9 @@
-//! The differential test against Debian's OpenOCD 0.12: one command sequence run on three copies
-//! of the same virtual STM32F103 (f103-blinky programmed) by OpenOCD over remote_bitbang, by
-//! stdbg over remote_bitbang and by stdbg in-process. The outputs must be equal line by line
+//! The differential test against Debian's OpenOCD 0.12: one command sequence run on four copies
+//! of the same virtual STM32F103 (f103-blinky programmed) by OpenOCD over remote_bitbang (JTAG),
+//! by stdbg over remote_bitbang (JTAG, and SWD through the protocol's SWD extension) and by
+//! stdbg in-process. The outputs must be equal line by line
 //! after masking timings, except for the differences listed in docs/commands.md ("Differences
-//! from OpenOCD 0.12"), each named here by the text that lists it; the three chips' flash must
+//! from OpenOCD 0.12"), each named here by the text that lists it; the four chips' flash must
 //! end byte-for-byte identical.
 
 mod common;
@@ -113,8 +114,8 @@ struct Difference {
     stdbg_only: &'static [&'static str],
     /// (stdbg's line, OpenOCD's line): stdbg's is compared as OpenOCD's.
     same_as: &'static [(&'static str, &'static str)],
-    /// Applies only when comparing with stdbg in-process (SWD, no JTAG chain).
-    in_process_only: bool,
+    /// The stdbg paths it applies to (all when empty).
+    only_vs: &'static [Tool],
     /// Applies to the steps after `init` only (both print these lines at `init`).
     after_init: bool,
 }
@@ -125,7 +126,7 @@ const DIFFERENCES: &[Difference] = &[
         openocd_only: &[],
         stdbg_only: &[],
         same_as: &[],
-        in_process_only: false,
+        only_vs: &[],
         after_init: false,
     },
     Difference {
@@ -133,7 +134,7 @@ const DIFFERENCES: &[Difference] = &[
         openocd_only: &["Info : JTAG tap: "],
         stdbg_only: &[],
         same_as: &[],
-        in_process_only: false,
+        only_vs: &[],
         after_init: true,
     },
     Difference {
@@ -148,7 +149,15 @@ const DIFFERENCES: &[Difference] = &[
         ],
         stdbg_only: &["Info : sim adapter connected, SWD clock 1000 kHz"],
         same_as: &[],
-        in_process_only: true,
+        only_vs: &[Tool::StdbgInProcess],
+        after_init: false,
+    },
+    Difference {
+        doc: "Over the SWD extension of remote_bitbang there is no JTAG chain",
+        openocd_only: &["Info : JTAG tap: "],
+        stdbg_only: &[],
+        same_as: &[],
+        only_vs: &[Tool::StdbgRemoteBitbangSwd],
         after_init: false,
     },
     Difference {
@@ -159,7 +168,7 @@ const DIFFERENCES: &[Difference] = &[
             "xPSR: 0x01000000 pc: 00000000 msp: 00000000",
             "xPSR: 00000000 pc: 00000000 msp: 00000000",
         )],
-        in_process_only: false,
+        only_vs: &[],
         after_init: false,
     },
     Difference {
@@ -167,7 +176,7 @@ const DIFFERENCES: &[Difference] = &[
         openocd_only: &[],
         stdbg_only: &[],
         same_as: &[],
-        in_process_only: false,
+        only_vs: &[],
         after_init: false,
     },
     Difference {
@@ -175,7 +184,7 @@ const DIFFERENCES: &[Difference] = &[
         openocd_only: &[],
         stdbg_only: &[],
         same_as: &[],
-        in_process_only: false,
+        only_vs: &[],
         after_init: false,
     },
     Difference {
@@ -183,7 +192,7 @@ const DIFFERENCES: &[Difference] = &[
         openocd_only: &[],
         stdbg_only: &[],
         same_as: &[],
-        in_process_only: false,
+        only_vs: &[],
         after_init: false,
     },
 ];
@@ -192,7 +201,10 @@ const DIFFERENCES: &[Difference] = &[
 #[derive(Clone, Copy, PartialEq, Debug)]
 enum Tool {
     OpenOcd,
+    /// stdbg over remote_bitbang, JTAG (as OpenOCD 0.12).
     StdbgRemoteBitbang,
+    /// stdbg over remote_bitbang's SWD extension (`transport select swd`).
+    StdbgRemoteBitbangSwd,
     StdbgInProcess,
 }
 
@@ -223,8 +235,14 @@ fn run(tool: Tool, dir: &Path, chip: &Path) -> RunResult {
             c
         }
     };
-    match &server {
-        Some(s) => cmd.args(["-c", &s.adapter(), "-f", "target/stm32f1x.cfg"]),
+    let adapter = server.as_ref().map(|s| match tool {
+        Tool::StdbgRemoteBitbangSwd => s
+            .adapter()
+            .replace("transport select jtag", "transport select swd"),
+        _ => s.adapter(),
+    });
+    match &adapter {
+        Some(a) => cmd.args(["-c", a, "-f", "target/stm32f1x.cfg"]),
         None => cmd
             .args(["-f", "board/sim-bluepill.rhai", "-c"])
             .arg(format!("sim storage {}", storage.display())),
@@ -297,13 +315,7 @@ fn mask_numbers(line: &str) -> String {
 
 /// A section as compared: blank lines dropped, timings masked, the documented differences
 /// applied.
-fn normalize(
-    tool: Tool,
-    vs_in_process: bool,
-    step: usize,
-    cmp: Cmp,
-    lines: &[String],
-) -> Vec<String> {
+fn normalize(tool: Tool, vs: Tool, step: usize, cmp: Cmp, lines: &[String]) -> Vec<String> {
     let mut out = Vec::new();
     'line: for l in lines {
         if l.trim().is_empty() {
@@ -315,7 +327,7 @@ fn normalize(
             l = "Info : Connecting to localhost:PORT".to_string();
         }
         for d in DIFFERENCES {
-            if (d.in_process_only && !vs_in_process) || (d.after_init && step == 0) {
+            if (!d.only_vs.is_empty() && !d.only_vs.contains(&vs)) || (d.after_init && step == 0) {
                 continue;
             }
             let only = if tool == Tool::OpenOcd {
@@ -350,16 +362,16 @@ fn normalize(
     out
 }
 
+/// Compares OpenOCD's run `a` with stdbg's run `b` made by `tb`.
 fn compare(a: &RunResult, ta: Tool, b: &RunResult, tb: Tool) -> Vec<String> {
-    let vs_in_process = ta == Tool::StdbgInProcess || tb == Tool::StdbgInProcess;
     let mut problems = Vec::new();
-    let over_rb = ta == Tool::StdbgRemoteBitbang || tb == Tool::StdbgRemoteBitbang;
+    let over_rb = ta == Tool::StdbgRemoteBitbang || tb == Tool::StdbgRemoteBitbang; // JTAG
     for (i, (line, cmp)) in STEPS.iter().enumerate() {
         if over_rb && NOT_OVER_REMOTE_BITBANG.contains(line) {
             continue;
         }
-        let x = normalize(ta, vs_in_process, i, *cmp, &a.sections[i]);
-        let y = normalize(tb, vs_in_process, i, *cmp, &b.sections[i]);
+        let x = normalize(ta, tb, i, *cmp, &a.sections[i]);
+        let y = normalize(tb, tb, i, *cmp, &b.sections[i]);
         if x != y {
             problems.push(format!(
                 "step {i} `{line}`:\n--- {ta:?}\n{}\n--- {tb:?}\n{}",
@@ -381,9 +393,14 @@ fn openocd_and_stdbg_print_the_same_for_the_same_commands_on_the_same_chip() {
         let r = s.spawn(|| run(Tool::StdbgRemoteBitbang, &dir.path().join("rb"), &chip));
         (o.join().unwrap(), r.join().unwrap())
     });
-    let p = run(Tool::StdbgInProcess, &dir.path().join("inproc"), &chip);
+    let (w, p) = std::thread::scope(|s| {
+        let w = s.spawn(|| run(Tool::StdbgRemoteBitbangSwd, &dir.path().join("swd"), &chip));
+        let p = s.spawn(|| run(Tool::StdbgInProcess, &dir.path().join("inproc"), &chip));
+        (w.join().unwrap(), p.join().unwrap())
+    });
 
     let mut problems = compare(&o, Tool::OpenOcd, &r, Tool::StdbgRemoteBitbang);
+    problems.extend(compare(&o, Tool::OpenOcd, &w, Tool::StdbgRemoteBitbangSwd));
     problems.extend(compare(&o, Tool::OpenOcd, &p, Tool::StdbgInProcess));
     assert!(
         problems.is_empty(),
@@ -397,7 +414,7 @@ fn openocd_and_stdbg_print_the_same_for_the_same_commands_on_the_same_chip() {
     assert_eq!(
         normalize(
             Tool::OpenOcd,
-            false,
+            Tool::OpenOcd,
             1,
             Cmp::Exact,
             &o.sections[step("mdw 0x20000100 3")]
@@ -408,7 +425,15 @@ fn openocd_and_stdbg_print_the_same_for_the_same_commands_on_the_same_chip() {
         .iter()
         .enumerate()
         .filter(|(_, (_, c))| *c == Cmp::ErrorCase)
-        .flat_map(|(i, _)| normalize(Tool::OpenOcd, false, i, Cmp::ErrorCase, &o.sections[i]))
+        .flat_map(|(i, _)| {
+            normalize(
+                Tool::OpenOcd,
+                Tool::OpenOcd,
+                i,
+                Cmp::ErrorCase,
+                &o.sections[i],
+            )
+        })
         .collect();
     assert_eq!(
         rc,
@@ -420,7 +445,7 @@ fn openocd_and_stdbg_print_the_same_for_the_same_commands_on_the_same_chip() {
     for f in ["final.bin", "dump.bin"] {
         let want = std::fs::read(o.dir.join(f)).unwrap();
         assert_eq!(want.len(), if f == "final.bin" { 0x10000 } else { 0x200 });
-        for other in [&r, &p] {
+        for other in [&r, &w, &p] {
             assert!(
                 std::fs::read(other.dir.join(f)).unwrap() == want,
                 "{f} differs between OpenOCD and {}",

@@ -270,3 +270,37 @@ fn cli_line_with_substitutions_is_evaluated_as_tcl() {
         r.stdout
     );
 }
+
+/// Regression: molt 0.3.1 loops forever on an array reference with no `)` (`$A(`) and panics on
+/// some others; found by the command-line fuzzer once `-c` lines with `$` went to Tcl. Both a
+/// `-c` line and a `.cfg` file get Tcl's error and stdbg goes on.
+#[test]
+fn tcl_unclosed_array_index_is_an_error_not_a_hang() {
+    let dir = tempdir();
+    std::fs::write(dir.path().join("bad.cfg"), "set x 1\necho $A(\n").unwrap();
+    for args in [
+        vec!["-c", "echo $A(x", "-c", "shutdown"],
+        vec!["-f", "bad.cfg", "-c", "shutdown"],
+    ] {
+        let r = stdbg(dir.path(), &args);
+        r.expect_code(1);
+        assert!(
+            r.stderr
+                .contains("missing ) after \"$A(\": an array reference needs its index closed"),
+            "{}",
+            r.stderr
+        );
+        assert!(!r.stderr.contains("internal error"), "{}", r.stderr);
+    }
+    let r = stdbg(
+        dir.path(),
+        &[
+            "-c",
+            "set A(1) 5; echo \"v=$A([expr {0 + 1}])\"",
+            "-c",
+            "shutdown",
+        ],
+    );
+    r.expect_code(0);
+    assert!(r.stderr.lines().any(|l| l == "v=5"), "{}", r.stderr);
+}

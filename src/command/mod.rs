@@ -177,9 +177,12 @@ impl CommandError {
 ///
 /// A line typed at a console or given to `-c` that has a Tcl substitution (`$var`, `[…]`)
 /// outside braces is evaluated by Tcl as a whole, as OpenOCD evaluates it (its dispatcher words
-/// still run here); Rhai's `cmd()` lines are taken literally.
+/// still run here); Rhai's `cmd()` lines and `eval "<Rhai code>"` are taken literally.
 pub fn dispatch(ctx: &mut Ctx<'_>, line: &str) -> Result<(), CommandError> {
-    if ctx.origin != Origin::Script && crate::script::tcl::has_substitution(line) {
+    // `eval "<Rhai code>"` is stdbg's own: its text (`[1, 2]`, `x[0]`) is Rhai, not Tcl.
+    let first = line.split_whitespace().next().unwrap_or("");
+    if ctx.origin != Origin::Script && first != "eval" && crate::script::tcl::has_substitution(line)
+    {
         return crate::script::tcl::eval_line(ctx, line);
     }
     let commands = parse::split_commands(line)?;

@@ -24,11 +24,32 @@ fn fp_regsel() -> impl Iterator<Item = u16> {
     std::iter::once(0x21).chain(0x40..0x60)
 }
 
-/// The registers of a halted core, `None` when it runs (the algorithm then starts from a reset
-/// and nothing is restored: there was no halted state to go back to).
-fn save(core: &mut Core<'_>) -> Result<Option<Vec<(u16, u32)>>, probe_rs::Error> {
+/// What to do after the algorithm ran.
+enum After {
+    /// Nothing: the core was running (the algorithm starts from a reset, as in probe-rs).
+    Nothing,
+    /// Write these registers back: the core was halted in Thread mode.
+    Restore(Vec<(u16, u32)>),
+    /// Reset and halt: the core was halted in an exception handler or locked up, a state that
+    /// register writes cannot bring back after probe-rs's reset (the NVIC's active exception is
+    /// gone); the core is left as `reset halt` leaves it, at the new image's reset vector.
+    ResetHalt,
+}
+
+/// DHCSR (ARMv7-M ARM §C1.6.2) and its S_LOCKUP bit.
+const DHCSR: u64 = 0xE000_EDF0;
+const S_LOCKUP: u32 = 1 << 19;
+
+/// What the core looks like before the algorithm runs.
+fn save(core: &mut Core<'_>) -> Result<After, probe_rs::Error> {
+    use probe_rs::MemoryInterface;
     if !core.core_halted()? {
-        return Ok(None);
+        return Ok(After::Nothing);
+    }
+    let xpsr: u32 = core.read_core_reg(RegisterId(16))?;
+    let dhcsr = core.read_word_32(DHCSR)?;
+    if xpsr & 0x1ff != 0 || dhcsr & S_LOCKUP != 0 {
+        return Ok(After::ResetHalt);
     }
     let mut sel: Vec<u16> = CORE_REGSEL.to_vec();
     if core.fpu_support()? {
@@ -38,19 +59,29 @@ fn save(core: &mut Core<'_>) -> Result<Option<Vec<(u16, u32)>>, probe_rs::Error>
     for s in sel {
         saved.push((s, core.read_core_reg::<u32>(RegisterId(s))?));
     }
-    Ok(Some(saved))
+    Ok(After::Restore(saved))
 }
 
-fn restore(core: &mut Core<'_>, saved: &[(u16, u32)]) -> Result<(), probe_rs::Error> {
-    for &(s, v) in saved {
-        core.write_core_reg(RegisterId(s), v)?;
+fn restore(core: &mut Core<'_>, after: &After) -> Result<(), probe_rs::Error> {
+    match after {
+        After::Nothing => {}
+        After::Restore(saved) => {
+            for &(s, v) in saved {
+                core.write_core_reg(RegisterId(s), v)?;
+            }
+        }
+        After::ResetHalt => {
+            core.reset_and_halt(std::time::Duration::from_millis(500))?;
+        }
     }
     Ok(())
 }
 
 /// Runs `f`, which runs a flash algorithm on the target: with the DWT comparators disabled (a
 /// watchpoint on the work area must not halt the algorithm), and with the core registers of a
-/// halted core saved before and written back after, then programs the breakpoints and
+/// core halted in Thread mode saved before and written back after (a core halted in a handler
+/// or locked up is reset and halted after instead, see [`After::ResetHalt`]), then programs the
+/// breakpoints and
 /// watchpoints again (see `host::breakpoints`). The RAM the algorithm used is not restored, as
 /// in OpenOCD (its work area is not backed up by default either).
 pub(super) fn around_algorithm(
@@ -59,11 +90,14 @@ pub(super) fn around_algorithm(
 ) -> Result<(), CommandError> {
     host.suspend_watchpoints()?;
     // A core that cannot be read (a lost link) is left to the flash path to report.
-    let saved = host.with_core(|core, _| save(core)).ok().flatten();
+    let after = host
+        .with_core(|core, _| save(core))
+        .unwrap_or(After::Nothing);
     let result = f();
-    let restored = match &saved {
-        Some(regs) if result.is_ok() => host.with_core(|core, _| restore(core, regs)),
-        _ => Ok(()),
+    let restored = match &after {
+        After::Nothing => Ok(()),
+        _ if result.is_err() => Ok(()),
+        a => host.with_core(|core, _| restore(core, a)),
     };
     let units = host.restore_debug_units();
     result?;

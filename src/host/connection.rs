@@ -186,8 +186,9 @@ pub struct Adapter {
     pub sim: Option<Sim>,
     info: Option<DebugProbeInfo>,
     /// `host:port` of a remote_bitbang server, for `remote_bitbang`, and the names of the TAPs
-    /// its JTAG chain is expected to hold, TDO end first (for OpenOCD's `JTAG tap:` lines).
-    remote_bitbang: Option<(String, u16, Vec<String>)>,
+    /// its JTAG chain is expected to hold, TDO end first (for OpenOCD's `JTAG tap:` lines), and
+    /// whether `transport select swd` asked for the protocol's SWD extension.
+    remote_bitbang: Option<(String, u16, Vec<String>, bool)>,
     /// `adapter srst pulse_width` and `adapter srst delay`, ms.
     srst_timing: (u64, u64),
 }
@@ -273,6 +274,9 @@ impl Adapter {
                     )
                 };
                 let port = port.ok_or(ConnectError::NoRemoteBitbangPort)?;
+                // JTAG unless `transport select swd` was given (OpenOCD 0.12's remote_bitbang
+                // speaks JTAG only; newer clients and stdbg's server have the SWD extension).
+                let swd = host.config().transport.as_deref() == Some("swd");
                 let host_name = if host_name.is_empty() {
                     "localhost".to_string()
                 } else {
@@ -294,7 +298,7 @@ impl Adapter {
                     driver,
                     sim: None,
                     info: None,
-                    remote_bitbang: Some((host_name, port, taps)),
+                    remote_bitbang: Some((host_name, port, taps, swd)),
                     srst_timing,
                 })
             }
@@ -334,7 +338,7 @@ impl Adapter {
         if let Some(sim) = &self.sim {
             return Ok(Probe::from_specific_probe(Box::new(sim.probe())));
         }
-        if let Some((h, port, taps)) = &self.remote_bitbang {
+        if let Some((h, port, taps, swd)) = &self.remote_bitbang {
             // OpenOCD's lines for this adapter, so that both tools' logs compare line by line.
             tracing::info!("Initializing remote_bitbang driver");
             tracing::info!("Connecting to {h}:{port}");
@@ -342,6 +346,10 @@ impl Adapter {
                 .map_err(|e| ConnectError::RemoteBitbang(e.to_string()))?;
             tracing::info!("remote_bitbang driver initialized");
             tracing::info!("This adapter doesn't support configurable speed");
+            if *swd {
+                p.use_swd(true);
+                return Ok(Probe::from_specific_probe(Box::new(p)));
+            }
             match p.idcodes() {
                 Ok(ids) => {
                     for (i, id) in ids.iter().enumerate() {

@@ -176,6 +176,20 @@ impl Host {
                 None => return Ok(()),
             }
         };
+        // OpenOCD's default handlers (startup.tcl `init_target_events`), for a target whose
+        // scripts registered none: a GDB `load` starts from `reset init` and ends with
+        // `reset halt`, so the core runs the new image from its reset vector.
+        if handlers.is_empty() {
+            let default = match event {
+                "gdb-flash-erase-start" => Some("reset init"),
+                "gdb-flash-write-end" => Some("reset halt"),
+                _ => None,
+            };
+            if let Some(line) = default {
+                tracing::debug!("target event '{event}' on {target}: OpenOCD's default '{line}'");
+                return ctx.run(line);
+            }
+        }
         let mut first_err = None;
         for h in handlers {
             tracing::debug!("target event '{event}' on {target}");

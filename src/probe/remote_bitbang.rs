@@ -77,6 +77,10 @@ pub struct RemoteBitbang {
     jtag_state: JtagDriverState,
     swd_settings: SwdSettings,
     speed_khz: u32,
+    /// SWD through the protocol's SWD extension instead of JTAG.
+    swd: bool,
+    /// Whether the host drives SWDIO now (SWD extension `'O'`/`'o'`).
+    swdio_driven: bool,
     /// TCP round trips and bytes each way, for the benchmarks.
     pub stats: WireStats,
 }
@@ -133,8 +137,16 @@ impl RemoteBitbang {
             jtag_state: JtagDriverState::default(),
             swd_settings: SwdSettings::default(),
             speed_khz: 1000,
+            swd: false,
+            swdio_driven: false,
             stats: WireStats::default(),
         })
+    }
+
+    /// Talks SWD through the protocol's SWD extension (`'O'`/`'o'`, `'d'`-`'g'`, `'c'`) instead
+    /// of JTAG; the server must have it (stdbg's does; OpenOCD 0.12's client does not).
+    pub fn use_swd(&mut self, on: bool) {
+        self.swd = on;
     }
 
     /// Sends what is buffered and reads the TDO answers it asked for.
@@ -202,8 +214,12 @@ impl DebugProbe for RemoteBitbang {
     }
 
     fn attach(&mut self) -> Result<(), DebugProbeError> {
-        // TRST and SRST released, then the TAPs to Run-Test/Idle.
+        // TRST and SRST released, then the TAPs to Run-Test/Idle (SWD: probe-rs sends the
+        // line reset and the JTAG-to-SWD sequence itself).
         self.reset_lines(false, false)?;
+        if self.swd {
+            return Ok(());
+        }
         self.reset_jtag_state_machine()?;
         self.select_target(0)
     }
@@ -227,14 +243,16 @@ impl DebugProbe for RemoteBitbang {
     }
 
     fn select_protocol(&mut self, protocol: WireProtocol) -> Result<(), DebugProbeError> {
-        match protocol {
-            WireProtocol::Jtag => Ok(()),
-            other => Err(DebugProbeError::UnsupportedProtocol(other)),
-        }
+        self.swd = protocol == WireProtocol::Swd;
+        Ok(())
     }
 
     fn active_protocol(&self) -> Option<WireProtocol> {
-        Some(WireProtocol::Jtag)
+        Some(if self.swd {
+            WireProtocol::Swd
+        } else {
+            WireProtocol::Jtag
+        })
     }
 
     fn try_as_jtag_probe(&mut self) -> Option<&mut dyn JtagAccess> {
@@ -287,15 +305,47 @@ impl RawJtagIo for RemoteBitbang {
     }
 }
 
-/// remote_bitbang's SWD extension is not used: this adapter speaks JTAG.
+/// SWD through remote_bitbang's SWD extension: each output bit is SWCLK low then high with
+/// SWDIO set (`'d'`-`'g'`), each input bit SWCLK low then high then a SWDIO read (`'c'`, sampled
+/// after the rising edge, as probe-rs's bit-level SWD expects), with `'O'`/`'o'` switching the
+/// host's SWDIO driver between them. Reads are batched like JTAG's TDO reads.
 impl RawSwdIo for RemoteBitbang {
-    fn swd_io<S>(&mut self, _swdio: S) -> Result<Vec<bool>, DebugProbeError>
+    fn swd_io<S>(&mut self, swdio: S) -> Result<Vec<bool>, DebugProbeError>
     where
         S: IntoIterator<Item = IoSequenceItem>,
     {
-        Err(DebugProbeError::NotImplemented {
-            function_name: "swd_io",
-        })
+        let mut inputs = Vec::new();
+        for item in swdio {
+            match item {
+                IoSequenceItem::Output(b) => {
+                    if !self.swdio_driven {
+                        self.send(b'O')?;
+                        self.swdio_driven = true;
+                    }
+                    self.send(b'd' + u8::from(b))?;
+                    self.send(b'd' + (2 | u8::from(b)))?;
+                    inputs.push(false);
+                }
+                IoSequenceItem::Input => {
+                    if self.swdio_driven {
+                        self.send(b'o')?;
+                        self.swdio_driven = false;
+                    }
+                    self.send(b'd')?;
+                    self.send(b'd' + 2)?;
+                    self.pending_reads += 1;
+                    self.send(b'c')?;
+                    inputs.push(true);
+                }
+            }
+        }
+        self.flush()?;
+        let captured = std::mem::take(&mut self.captured);
+        let mut bits = captured.iter().by_vals();
+        Ok(inputs
+            .into_iter()
+            .map(|is_input| is_input && bits.next().unwrap_or(true))
+            .collect())
     }
 
     fn swj_pins(

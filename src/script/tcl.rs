@@ -54,6 +54,8 @@ pub(crate) struct TclCtx {
     pub(crate) iterations: u64,
     /// The dispatcher's words that are Tcl commands routed to it.
     routed: std::collections::HashSet<String>,
+    /// molt panicked while evaluating: the interpreter is replaced before its next use.
+    poisoned: bool,
 }
 
 struct Tcl {
@@ -78,7 +80,9 @@ fn with_interp<R>(host: &Host, f: impl FnOnce(&mut Interp, ContextID) -> R) -> R
         let Ok(mut list) = cell.try_borrow_mut() else {
             return Err("a Tcl file cannot be run from a Rhai script that Tcl is running; source the Tcl file from the Tcl file (or -f) instead".to_string());
         };
-        list.retain(|t| t.host.upgrade().is_some());
+        list.retain_mut(|t| {
+            t.host.upgrade().is_some() && !t.interp.context::<TclCtx>(t.ctx).poisoned
+        });
         let i = match list.iter().position(|t| same(&t.host, host)) {
             Some(i) => i,
             None => {
@@ -106,9 +110,78 @@ fn new_interp(host: &Host) -> (Interp, ContextID) {
         printed: Vec::new(),
         iterations: 0,
         routed: Default::default(),
+        poisoned: false,
     });
     super::tcl_cmds::install(&mut interp, ctx);
     (interp, ctx)
+}
+
+thread_local! {
+    /// Set while molt evaluates on this thread (see [`in_molt`]).
+    static IN_MOLT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether this thread is inside the Tcl interpreter: a panic there is caught and reported as
+/// a Tcl error, so the process's panic hook prints nothing.
+pub fn in_molt() -> bool {
+    IN_MOLT.get()
+}
+
+/// molt 0.3.1 hangs or panics on an array reference whose index is not closed (`$A(`,
+/// `$A(x y`): such text gets Tcl's own error before molt sees it. A `$name(` must reach its
+/// `)` before white space or the end (brackets inside the index may hold spaces).
+fn check_array_refs(text: &str) -> Result<(), String> {
+    let c: Vec<char> = text.chars().collect();
+    let mut i = 0;
+    while i < c.len() {
+        match c[i] {
+            '\\' => i += 2,
+            '$' => {
+                let mut j = i + 1;
+                while j < c.len() && (c[j].is_alphanumeric() || c[j] == '_' || c[j] == ':') {
+                    j += 1;
+                }
+                if j > i + 1 && j < c.len() && c[j] == '(' {
+                    let name: String = c[i + 1..j].iter().collect();
+                    let mut depth = 0usize;
+                    let mut k = j + 1;
+                    loop {
+                        match c.get(k) {
+                            None => {
+                                return Err(format!(
+                                    "missing ) after \"${name}(\": an array reference needs its index closed, e.g. ${name}(index)"
+                                ));
+                            }
+                            Some('\\') => k += 1,
+                            Some('[') => depth += 1,
+                            Some(']') => depth = depth.saturating_sub(1),
+                            Some(')') if depth == 0 => break,
+                            Some(w) if w.is_whitespace() && depth == 0 => {
+                                return Err(format!(
+                                    "missing ) after \"${name}(\": an array reference needs its index closed before white space, e.g. ${name}(index)"
+                                ));
+                            }
+                            _ => {}
+                        }
+                        k += 1;
+                    }
+                    i = k + 1;
+                } else {
+                    i = j;
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    Ok(())
+}
+
+/// `interp.eval(text)` after [`check_array_refs`].
+pub(crate) fn checked_eval(interp: &mut Interp, text: &str) -> MoltResult {
+    if let Err(m) = check_array_refs(text) {
+        return molt_err!(m);
+    }
+    interp.eval(text)
 }
 
 /// Whether a script name is Tcl (OpenOCD's `.cfg` and `.tcl`) rather than Rhai.
@@ -123,7 +196,7 @@ pub fn run_file(ctx: &mut Ctx<'_>, name: &str, text: &str) -> Result<(), Command
     let host = ctx.host.clone();
     let origin = ctx.origin;
     let r = with_interp(&host, |interp, id| {
-        let r = eval_in(interp, id, origin, Some(name), |i| i.eval(text));
+        let r = eval_in(interp, id, origin, Some(name), |i| checked_eval(i, text));
         flush(interp, id, ctx);
         r
     })
@@ -137,7 +210,7 @@ pub fn eval_text(ctx: &mut Ctx<'_>, text: &str) -> Result<(), CommandError> {
     let host = ctx.host.clone();
     let origin = ctx.origin;
     let r = with_interp(&host, |interp, id| {
-        let r = eval_in(interp, id, origin, None, |i| i.eval(text));
+        let r = eval_in(interp, id, origin, None, |i| checked_eval(i, text));
         flush(interp, id, ctx);
         r
     })
@@ -153,7 +226,7 @@ pub fn eval_line(ctx: &mut Ctx<'_>, line: &str) -> Result<(), CommandError> {
     let host = ctx.host.clone();
     let origin = ctx.origin;
     let r = with_interp(&host, |interp, id| {
-        let r = eval_in(interp, id, origin, None, |i| i.eval(line));
+        let r = eval_in(interp, id, origin, None, |i| checked_eval(i, line));
         flush(interp, id, ctx);
         r
     })
@@ -247,7 +320,17 @@ fn eval_in(
         super::tcl_cmds::import_rhai_globals(interp, &host);
     }
     sync_names(interp, id);
-    let r = f(interp);
+    // A panic inside molt (its parser asserts on some malformed text) becomes a Tcl error and
+    // the interpreter is replaced before its next use; the panic hook stays quiet meanwhile.
+    let was = IN_MOLT.replace(true);
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(interp)));
+    IN_MOLT.set(was);
+    let r = r.unwrap_or_else(|_| {
+        interp.context::<TclCtx>(id).poisoned = true;
+        molt_err!(
+            "the Tcl interpreter could not handle this text (a malformed construct near a `$`, `[` or `{{`); check the quoting"
+        )
+    });
     if outer {
         super::tcl_cmds::export_tcl_globals(interp, &host);
     }

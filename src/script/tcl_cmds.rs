@@ -146,7 +146,7 @@ fn eval(interp: &mut Interp, _: ContextID, argv: &[Value]) -> MoltResult {
         return molt_err!("wrong # args: should be \"eval arg ?arg ...?\"");
     }
     let text: Vec<&str> = argv[1..].iter().map(|v| v.as_str()).collect();
-    interp.eval(&text.join(" "))
+    super::tcl::checked_eval(interp, &text.join(" "))
 }
 
 /// stdbg talks SWD to every chip (there is no JTAG transport).
@@ -190,7 +190,7 @@ fn source(interp: &mut Interp, id: ContextID, argv: &[Value]) -> MoltResult {
             Err(e) => return molt_err!(e.to_string()),
         };
         ctx(interp, id).scripts.push(display.clone());
-        let r = interp.eval(&text);
+        let r = super::tcl::checked_eval(interp, &text);
         ctx(interp, id).scripts.pop();
         return r.map_err(|e| in_file(e, &display));
     }

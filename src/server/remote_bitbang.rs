@@ -5,24 +5,60 @@
 //!
 //! Bytes: `'0'`–`'7'` set TCK (4), TMS (2), TDI (1); `'R'` reads TDO, answered `'0'`/`'1'`;
 //! `'r'`–`'u'` set TRST (2) and SRST (1), 1 = asserted; `'B'`/`'b'` (LED) are accepted;
-//! `'Q'` ends the connection; other bytes (the newer SWD extension's `'O'`, `'c'`…) are
-//! ignored with one warning per connection. Input is handled in chunks of up to 64 KiB and
+//! `'Q'` ends the connection. The SWD extension of newer OpenOCD clients drives the chip's SWD
+//! pins ([`SwdPort`]): `'O'`/`'o'` switch the host's SWDIO output on/off, `'d'`–`'g'` set SWCLK
+//! (2) and SWDIO (1), `'c'` reads SWDIO, answered `'0'`/`'1'`. Other bytes are ignored with one
+//! warning per connection. Input is handled in chunks of up to 64 KiB and
 //! the TDO answers of a chunk are sent together, so memory stays bounded whatever a client
 //! sends. One thread per connection; each connection has its own TAP state.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::sync::watch;
 
-use crate::sim::{JtagPort, Sim};
+use crate::sim::{JtagPort, Sim, SwdPort};
 
 /// Bytes read and handled at once.
 const CHUNK: usize = 64 << 10;
 
+/// What crossed the wire, summed over the server's connections (for `cargo bench --bench race`).
+#[derive(Debug, Default)]
+pub struct WireCounters {
+    /// Bytes received from clients.
+    pub bytes_in: AtomicU64,
+    /// Bytes sent to clients (TDO answers).
+    pub bytes_out: AtomicU64,
+    /// Answer batches sent: each is a TCP round trip the client waited for.
+    pub round_trips: AtomicU64,
+}
+
+impl WireCounters {
+    /// (bytes in, bytes out, round trips) so far.
+    pub fn get(&self) -> (u64, u64, u64) {
+        (
+            self.bytes_in.load(Ordering::Relaxed),
+            self.bytes_out.load(Ordering::Relaxed),
+            self.round_trips.load(Ordering::Relaxed),
+        )
+    }
+}
+
 /// Serves `sim` on `listener` until `stop` turns true.
 pub fn run(listener: TcpListener, sim: Sim, stop: watch::Receiver<bool>) {
+    run_counted(listener, sim, stop, Arc::default())
+}
+
+/// [`run`], adding what crosses the wire to `counters`.
+pub fn run_counted(
+    listener: TcpListener,
+    sim: Sim,
+    stop: watch::Receiver<bool>,
+    counters: Arc<WireCounters>,
+) {
     let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
     if let Err(e) = listener.set_nonblocking(true) {
         tracing::error!("remote_bitbang server: {e}");
@@ -35,12 +71,13 @@ pub fn run(listener: TcpListener, sim: Sim, stop: watch::Receiver<bool>) {
         match listener.accept() {
             Ok((stream, _)) => {
                 tracing::info!("accepting 'remote_bitbang' connection on tcp/{port}");
-                let port_pins = sim.jtag_port();
+                let port_pins = Pins::new(&sim);
                 let stop = stop.clone();
+                let counters = counters.clone();
                 let _ = std::thread::Builder::new()
                     .name("stdbg-rbb".into())
                     .spawn(move || {
-                        if let Err(e) = session(stream, port_pins, stop) {
+                        if let Err(e) = session(stream, port_pins, stop, &counters) {
                             tracing::debug!("remote_bitbang connection: {e}");
                         }
                         tracing::info!("dropped 'remote_bitbang' connection");
@@ -57,19 +94,44 @@ pub fn run(listener: TcpListener, sim: Sim, stop: watch::Receiver<bool>) {
     }
 }
 
-/// Handles `input` on `pins`; TDO answers go to `out`. Returns false at `'Q'`.
-pub fn handle(pins: &mut JtagPort, input: &[u8], out: &mut Vec<u8>, warned: &mut bool) -> bool {
+/// The chip's pins one connection drives: JTAG, and SWD for the SWD extension.
+pub struct Pins {
+    /// TCK, TMS, TDI, TDO, TRST, SRST.
+    pub jtag: JtagPort,
+    /// SWCLK, SWDIO (the same balls as TCK and TMS on an STM32).
+    pub swd: SwdPort,
+}
+
+impl Pins {
+    /// `sim`'s pins, TAPs in Test-Logic-Reset.
+    pub fn new(sim: &Sim) -> Pins {
+        Pins {
+            jtag: sim.jtag_port(),
+            swd: sim.swd_port(),
+        }
+    }
+}
+
+/// Handles `input` on `pins`; TDO and SWDIO answers go to `out`. Returns false at `'Q'`.
+pub fn handle(pins: &mut Pins, input: &[u8], out: &mut Vec<u8>, warned: &mut bool) -> bool {
+    let bit = |v: bool| if v { b'1' } else { b'0' };
     for &b in input {
         match b {
             b'0'..=b'7' => {
                 let v = b - b'0';
-                pins.write(v & 4 != 0, v & 2 != 0, v & 1 != 0);
+                pins.jtag.write(v & 4 != 0, v & 2 != 0, v & 1 != 0);
             }
-            b'R' => out.push(if pins.tdo() { b'1' } else { b'0' }),
+            b'R' => out.push(bit(pins.jtag.tdo())),
             b'r'..=b'u' => {
                 let v = b - b'r';
-                pins.reset(v & 2 != 0, v & 1 != 0);
+                pins.jtag.reset(v & 2 != 0, v & 1 != 0);
             }
+            b'O' | b'o' => pins.swd.drive(b == b'O'),
+            b'd'..=b'g' => {
+                let v = b - b'd';
+                pins.swd.write(v & 2 != 0, v & 1 != 0);
+            }
+            b'c' => out.push(bit(pins.swd.swdio())),
             b'B' | b'b' => {}
             b'Q' => return false,
             b'\n' | b'\r' | b' ' => {}
@@ -77,7 +139,7 @@ pub fn handle(pins: &mut JtagPort, input: &[u8], out: &mut Vec<u8>, warned: &mut
                 if !*warned {
                     *warned = true;
                     tracing::warn!(
-                        "remote_bitbang: ignoring command byte 0x{other:02x}: this server speaks the JTAG commands of OpenOCD 0.12's protocol"
+                        "remote_bitbang: ignoring command byte 0x{other:02x}: not a command of OpenOCD's remote_bitbang protocol (JTAG, reset, SWD extension)"
                     );
                 }
             }
@@ -88,8 +150,9 @@ pub fn handle(pins: &mut JtagPort, input: &[u8], out: &mut Vec<u8>, warned: &mut
 
 fn session(
     mut stream: TcpStream,
-    mut pins: JtagPort,
+    mut pins: Pins,
     stop: watch::Receiver<bool>,
+    counters: &WireCounters,
 ) -> std::io::Result<()> {
     let _ = stream.set_nodelay(true);
     stream.set_read_timeout(Some(Duration::from_millis(200)))?;
@@ -113,10 +176,15 @@ fn session(
             }
             Err(e) => return Err(e),
         };
+        counters.bytes_in.fetch_add(n as u64, Ordering::Relaxed);
         out.clear();
         let go_on = handle(&mut pins, &buf[..n], &mut out, &mut warned);
         if !out.is_empty() {
             stream.write_all(&out)?;
+            counters
+                .bytes_out
+                .fetch_add(out.len() as u64, Ordering::Relaxed);
+            counters.round_trips.fetch_add(1, Ordering::Relaxed);
         }
         if !go_on {
             return Ok(());

@@ -57,6 +57,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Instant;
 
 pub use arm::jtag::{JtagPort, JtagStats};
+pub use arm::swd_pins::SwdPort;
 pub use fault::Fault;
 pub use probe::SimProbe;
 pub use stats::{DapStats, ExecStats};
@@ -493,6 +494,12 @@ impl Sim {
     /// the remote_bitbang server.
     pub fn jtag_port(&self) -> JtagPort {
         JtagPort::new(self.clone())
+    }
+
+    /// The chip's SWD pins (SWCLK, SWDIO) for a pin-level client: remote_bitbang's SWD
+    /// extension (see [`SwdPort`]).
+    pub fn swd_port(&self) -> SwdPort {
+        SwdPort::new(self.clone())
     }
 
     /// The modelled chip.

@@ -42,28 +42,30 @@ pub fn read_items(
                 }
             })
         })
-        .map_err(|e| crate::flashing::diagnosis::explain_read_error(ctx.host, addr, len, e))
-        .map_err(|e| outside_memory(ctx, addr, len, e))
+        .map_err(|e| {
+            outside_memory(ctx, addr, len, e, |e| {
+                crate::flashing::diagnosis::explain_read_error(ctx.host, addr, len, e)
+            })
+        })
 }
 
 /// When an access failed and the address range is not memory the chip has, says so plainly,
-/// with the chip's memory map, instead of only the bus fault's error chain.
-fn outside_memory(ctx: &Ctx<'_>, addr: u64, len: u64, err: CommandError) -> CommandError {
-    // An external-memory window of the chip (the H7's QUADSPI bank) is memory that answers only
-    // once configured: say that, not "no memory there".
-    let line = crate::family::target_line(ctx.host, None);
-    if let Some(w) = line
-        .driver
-        .and_then(|d| d.family())
-        .and_then(|f| f.external_window(addr))
-    {
-        return CommandError::failed(format!(
-            "the access at 0x{addr:08x} failed (bus error): {w}\n  detail: {err}"
-        ));
-    }
+/// with the chip's memory map, instead of only the bus fault's error chain; for memory the
+/// chip has, `explain` gives the error (read protection and the like).
+fn outside_memory(
+    ctx: &Ctx<'_>,
+    addr: u64,
+    len: u64,
+    err: CommandError,
+    explain: impl FnOnce(CommandError) -> CommandError,
+) -> CommandError {
+    // From the memory map alone (no access to the chip): is the address memory at all?
     let note = {
         let mut g = ctx.host.conn();
-        let Some(conn) = g.as_mut() else { return err };
+        let Some(conn) = g.as_mut() else {
+            drop(g);
+            return explain(err);
+        };
         let target = conn.session.target();
         let end = addr.saturating_add(len.max(1));
         let regions: Vec<_> = target
@@ -79,9 +81,11 @@ fn outside_memory(ctx: &Ctx<'_>, addr: u64, len: u64, err: CommandError) -> Comm
             || (0x4000_0000..0x6000_0000).contains(&addr)
             || addr >= 0xE000_0000;
         if mapped || system {
-            return err;
+            drop(g);
+            return explain(err);
         }
-        // The FAULT is explained by the address, not by the link: no re-attach follows.
+        // The FAULT is explained by the address, not by the link: no re-attach follows (the
+        // lookups below must not re-attach either).
         conn.notes.link_lost = false;
         let map: Vec<String> = regions
             .iter()
@@ -93,6 +97,18 @@ fn outside_memory(ctx: &Ctx<'_>, addr: u64, len: u64, err: CommandError) -> Comm
             map.join(", ")
         )
     };
+    // An external-memory window of the chip (the H7's QUADSPI bank) is memory that answers only
+    // once configured: say that, not "no memory there".
+    let line = crate::family::target_line(ctx.host, None);
+    if let Some(w) = line
+        .driver
+        .and_then(|d| d.family())
+        .and_then(|f| f.external_window(addr))
+    {
+        return CommandError::failed(format!(
+            "the access at 0x{addr:08x} failed (bus error): {w}\n  detail: {err}"
+        ));
+    }
     CommandError::failed(format!("{note}\n  detail: {err}"))
 }
 
@@ -115,7 +131,7 @@ pub fn write_items(
             // and not later on an unrelated one.
             core.flush()
         })
-        .map_err(|e| outside_memory(ctx, addr, (width * values.len()) as u64, e))
+        .map_err(|e| outside_memory(ctx, addr, (width * values.len()) as u64, e, |e| e))
 }
 
 /// Checks `count` items of `width` bytes at `addr` against the limits of [`range`] (before

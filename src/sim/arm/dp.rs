@@ -215,6 +215,67 @@ impl Chip {
         ack
     }
 
+    /// The request phase of an SWD write seen at pin level (`swd_pins.rs`): the target sends
+    /// its ACK before the host sends the data (§B4.2.2), so the checks and counters of
+    /// [`Chip::swd_request`] run here, and after `Ack::Ok` [`Chip::swd_write_data`] does the
+    /// write. There is no SWCLK setting at pin level, so line errors above a clock do not apply.
+    pub(crate) fn swd_write_request(&mut self, apndp: bool, a: u8) -> Ack {
+        if apndp {
+            self.stats.ap_writes += 1;
+        } else {
+            self.stats.dp_writes += 1;
+        }
+        let cut = self.faults.consume_link();
+        let silent = self.dp_silent();
+        if cut || silent {
+            self.dp.lockout = true;
+        }
+        if silent || cut || self.dp.wire != Wire::Swd || self.dp.lockout {
+            self.stats.no_acks += 1;
+            return Ack::NoAck;
+        }
+        if self.dp.sticky & STICKY != 0 && !(!apndp && a == 0) {
+            self.stats.faults += 1;
+            return Ack::Fault;
+        }
+        if apndp {
+            let waits = self.faults.ap_wait();
+            if self.dp.ap_waits < waits {
+                self.dp.ap_waits += 1;
+                self.stats.waits += 1;
+                if self.dp.ctrl & ORUNDETECT != 0 {
+                    self.dp.sticky |= STICKYORUN;
+                }
+                return Ack::Wait;
+            }
+            self.dp.ap_waits = 0;
+            if !self.dp.powered_up() {
+                self.dp.sticky |= STICKYERR;
+                self.stats.faults += 1;
+                return Ack::Fault;
+            }
+        }
+        Ack::Ok(0)
+    }
+
+    /// A write's data parity was wrong: CTRL/STAT.WDATAERR, the write is dropped (§B4.2.2).
+    pub(crate) fn swd_wdataerr(&mut self) {
+        self.dp.sticky |= WDATAERR;
+    }
+
+    /// The data phase of an SWD write whose request got OK ([`Chip::swd_write_request`]).
+    pub(crate) fn swd_write_data(&mut self, apndp: bool, a: u8, w: u32) {
+        if apndp {
+            let apsel = self.dp.select >> 24;
+            let reg = (self.dp.select & 0xF0) as u8 | a;
+            if self.ap_write_sel(apsel, reg, w).is_err() {
+                self.dp.sticky |= STICKYERR;
+            }
+        } else {
+            let _ = self.dp_register(false, a, w);
+        }
+    }
+
     fn dp_register(&mut self, rnw: bool, a: u8, w: u32) -> Ack {
         let id = self.ident;
         let v2 = id.dp_version >= 2;

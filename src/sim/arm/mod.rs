@@ -21,6 +21,7 @@ pub(crate) mod itm_cpu;
 pub mod jtag;
 pub(crate) mod ppb;
 pub(crate) mod romtable;
+pub mod swd_pins;
 pub(crate) mod systick;
 pub(crate) mod tpiu;
 pub(crate) mod vfp64;

@@ -1,0 +1,277 @@
+//! `cargo bench --bench race`: the same work on one kind of virtual chip (STM32F103C8, blank
+//! flash each run) through three paths, and the figures side by side; it asserts nothing about
+//! time.
+//!
+//! Paths: Debian's OpenOCD 0.12 over remote_bitbang (JTAG), stdbg over remote_bitbang (the
+//! `stdbg` binary as a client of the same server), and stdbg in-process (the library on the
+//! virtual chip's own probe, as `stdbg -f board/sim-bluepill.rhai` does). The remote_bitbang
+//! server runs in this process (`stdbg::server::remote_bitbang::run_counted`), so it counts the
+//! bytes each way and the answer batches (TCP round trips the client waited for), and the chip
+//! counts the DAP transactions (DP + AP register accesses).
+//!
+//! Work: `program tests/firmware/f103-big.elf verify` (~60 KiB), `mdw 0x20000000 1024`, and
+//! `step` ×100 after `reset halt`. For the two client processes, each figure is the run with the
+//! work minus the same run without it (`init; shutdown`), so process start-up and `init` are
+//! not counted; in-process runs time the commands alone.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use stdbg::command::{Collect, Ctx, Origin, dispatch};
+use stdbg::host::{Host, HostConfig};
+use stdbg::server::remote_bitbang::{WireCounters, run_counted};
+use stdbg::sim::Sim;
+
+fn run(host: &Host, line: &str) {
+    let mut out = Collect::default();
+    let mut ctx = Ctx::new(host, Origin::Cli, &mut out);
+    if let Err(e) = dispatch(&mut ctx, line) {
+        eprintln!("{}", out.text());
+        panic!("'{line}' failed: {e}");
+    }
+}
+
+/// A blank virtual STM32F103C8 (its own host keeps it alive).
+fn chip() -> (Host, Sim) {
+    let host = Host::new(HostConfig::default());
+    run(&host, "script board/sim-bluepill.rhai");
+    run(&host, "sim storage none");
+    run(&host, "remote_bitbang_port 0");
+    run(&host, "init");
+    let sim = host
+        .served_sim()
+        .expect("init with remote_bitbang_port serves the chip");
+    (host, sim)
+}
+
+/// What one measurement cost.
+#[derive(Debug, Clone, Copy, Default)]
+struct Cost {
+    wall: Duration,
+    bytes_in: u64,
+    bytes_out: u64,
+    round_trips: u64,
+    dap: u64,
+}
+
+impl Cost {
+    fn minus(self, base: Cost) -> Cost {
+        Cost {
+            wall: self.wall.saturating_sub(base.wall),
+            bytes_in: self.bytes_in.saturating_sub(base.bytes_in),
+            bytes_out: self.bytes_out.saturating_sub(base.bytes_out),
+            round_trips: self.round_trips.saturating_sub(base.round_trips),
+            dap: self.dap.saturating_sub(base.dap),
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Client {
+    OpenOcd,
+    Stdbg,
+}
+
+/// Runs `client` against a fresh served chip with `cmds` (after `init`), then `shutdown`.
+fn client_run(client: Client, dir: &Path, cmds: &[String]) -> Cost {
+    let (_host, sim) = chip();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let counters = Arc::new(WireCounters::default());
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let server = {
+        let (sim, counters) = (sim.clone(), counters.clone());
+        std::thread::spawn(move || run_counted(listener, sim, stop_rx, counters))
+    };
+    sim.reset_stats();
+    let mut c = match client {
+        Client::OpenOcd => Command::new("openocd"),
+        Client::Stdbg => {
+            let mut c = Command::new(env!("CARGO_BIN_EXE_stdbg"));
+            c.env("HOME", dir).env("XDG_CACHE_HOME", dir.join("cache"));
+            c
+        }
+    };
+    c.args([
+        "-c",
+        &format!(
+            "adapter driver remote_bitbang; remote_bitbang port {port}; transport select jtag"
+        ),
+        "-f",
+        "target/stm32f1x.cfg",
+        "-c",
+        "gdb_port disabled; tcl_port disabled; telnet_port disabled",
+        "-c",
+        "init",
+    ]);
+    for cmd in cmds {
+        c.args(["-c", cmd]);
+    }
+    c.args(["-c", "shutdown"]);
+    let t0 = Instant::now();
+    let out = c
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .expect("starting the client (is openocd installed? apt-get install openocd)");
+    let wall = t0.elapsed();
+    assert!(
+        out.status.success(),
+        "client failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let _ = stop_tx.send(true);
+    let _ = server.join();
+    let (bytes_in, bytes_out, round_trips) = counters.get();
+    Cost {
+        wall,
+        bytes_in,
+        bytes_out,
+        round_trips,
+        dap: sim.stats().total(),
+    }
+}
+
+/// Runs `cmds` with stdbg's library on the virtual chip's own probe (after `init`).
+fn in_process_run(setup: &[&str], cmds: &[String]) -> Cost {
+    let host = Host::new(HostConfig::default());
+    run(&host, "script board/sim-bluepill.rhai");
+    run(&host, "sim storage none");
+    run(&host, "init");
+    for s in setup {
+        run(&host, s);
+    }
+    let sim = host
+        .conn()
+        .as_ref()
+        .and_then(|c| c.sim.clone())
+        .expect("the sim adapter is connected");
+    sim.reset_stats();
+    let t0 = Instant::now();
+    for c in cmds {
+        run(&host, c);
+    }
+    let wall = t0.elapsed();
+    let dap = sim.stats().total();
+    host.disconnect();
+    Cost {
+        wall,
+        dap,
+        ..Cost::default()
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+fn ratio(a: f64, b: f64) -> String {
+    if b == 0.0 {
+        "-".into()
+    } else {
+        format!("{:.2}x", a / b)
+    }
+}
+
+fn report(work: &str, o: Cost, s: Cost, p: Cost) {
+    println!("{work}");
+    println!(
+        "  {:<26} {:>10} {:>12} {:>12} {:>12} {:>10}",
+        "path", "wall ms", "bytes out", "bytes in", "round trips", "DAP tx"
+    );
+    for (name, c, wire) in [
+        ("OpenOCD over remote_bitbang", o, true),
+        ("stdbg over remote_bitbang", s, true),
+        ("stdbg in-process", p, false),
+    ] {
+        if wire {
+            println!(
+                "  {name:<26} {:>10.1} {:>12} {:>12} {:>12} {:>10}",
+                ms(c.wall),
+                c.bytes_in,
+                c.bytes_out,
+                c.round_trips,
+                c.dap
+            );
+        } else {
+            println!(
+                "  {name:<26} {:>10.1} {:>12} {:>12} {:>12} {:>10}",
+                ms(c.wall),
+                "-",
+                "-",
+                "-",
+                c.dap
+            );
+        }
+    }
+    println!(
+        "  stdbg/OpenOCD over the same wire: wall {}, bytes to the chip {}, round trips {}, DAP tx {} (goal: wall <= 0.50x, bytes <= 0.50x)",
+        ratio(ms(s.wall), ms(o.wall)),
+        ratio(s.bytes_in as f64, o.bytes_in as f64),
+        ratio(s.round_trips as f64, o.round_trips as f64),
+        ratio(s.dap as f64, o.dap as f64)
+    );
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; this harness takes no options.
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let dir = std::env::temp_dir().join(format!("stdbg-race-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let elf = root.join("tests/firmware/f103-big.elf");
+    let bytes = stdbg::flashing::image::load(&elf, None, None)
+        .expect("f103-big.elf parses")
+        .len();
+    println!(
+        "race: OpenOCD 0.12 and stdbg on the virtual STM32F103C8 ({} build of stdbg)",
+        if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        }
+    );
+    println!("  'bytes out' = bytes the client sent, 'bytes in' = TDO answers it received");
+
+    let base = |c: Client| client_run(c, &dir, &[]);
+    let ob = base(Client::OpenOcd);
+    let sb = base(Client::Stdbg);
+
+    let program = vec![format!("program {} verify", elf.display())];
+    report(
+        &format!("program + verify f103-big.elf ({bytes} bytes)"),
+        client_run(Client::OpenOcd, &dir, &program).minus(ob),
+        client_run(Client::Stdbg, &dir, &program).minus(sb),
+        in_process_run(&[], &program),
+    );
+
+    let mdw = vec!["halt".to_string(), "mdw 0x20000000 1024".to_string()];
+    let halt = vec!["halt".to_string()];
+    report(
+        "mdw 0x20000000 1024 (4 KiB of RAM)",
+        client_run(Client::OpenOcd, &dir, &mdw).minus(client_run(Client::OpenOcd, &dir, &halt)),
+        client_run(Client::Stdbg, &dir, &mdw).minus(client_run(Client::Stdbg, &dir, &halt)),
+        in_process_run(&["halt"], &mdw[1..]),
+    );
+
+    // Stepping needs code: the chip's flash is blank, so step a RAM loop (`b .` at 0x20000000).
+    let ram_loop = [
+        "reset halt",
+        "mwh 0x20000000 0xe7fe",
+        "reg pc 0x20000000",
+        "reg xPSR 0x01000000",
+    ];
+    let mut steps: Vec<String> = ram_loop.iter().map(|s| s.to_string()).collect();
+    let setup = steps.clone();
+    steps.extend((0..100).map(|_| "step".to_string()));
+    report(
+        "step x100",
+        client_run(Client::OpenOcd, &dir, &steps).minus(client_run(Client::OpenOcd, &dir, &setup)),
+        client_run(Client::Stdbg, &dir, &steps).minus(client_run(Client::Stdbg, &dir, &setup)),
+        in_process_run(&ram_loop, &steps[ram_loop.len()..]),
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
