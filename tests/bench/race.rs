@@ -72,11 +72,15 @@ impl Cost {
 #[derive(Clone, Copy, PartialEq)]
 enum Client {
     OpenOcd,
+    /// stdbg over JTAG, as OpenOCD 0.12.
     Stdbg,
+    /// stdbg over remote_bitbang's SWD extension (`transport select swd`).
+    StdbgSwd,
 }
 
-/// Runs `client` against a fresh served chip with `cmds` (after `init`), then `shutdown`.
-fn client_run(client: Client, dir: &Path, cmds: &[String]) -> Cost {
+/// Runs `client` against a fresh served chip with `cmds` (after `init`), then `shutdown`; the
+/// client's first error line when it fails.
+fn client_run(client: Client, dir: &Path, cmds: &[String]) -> Result<Cost, String> {
     let (_host, sim) = chip();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -89,7 +93,7 @@ fn client_run(client: Client, dir: &Path, cmds: &[String]) -> Cost {
     sim.reset_stats();
     let mut c = match client {
         Client::OpenOcd => Command::new("openocd"),
-        Client::Stdbg => {
+        Client::Stdbg | Client::StdbgSwd => {
             let mut c = Command::new(env!("CARGO_BIN_EXE_stdbg"));
             c.env("HOME", dir).env("XDG_CACHE_HOME", dir.join("cache"));
             c
@@ -98,7 +102,12 @@ fn client_run(client: Client, dir: &Path, cmds: &[String]) -> Cost {
     c.args([
         "-c",
         &format!(
-            "adapter driver remote_bitbang; remote_bitbang port {port}; transport select jtag"
+            "adapter driver remote_bitbang; remote_bitbang port {port}; transport select {}",
+            if client == Client::StdbgSwd {
+                "swd"
+            } else {
+                "jtag"
+            }
         ),
         "-f",
         "target/stm32f1x.cfg",
@@ -118,22 +127,29 @@ fn client_run(client: Client, dir: &Path, cmds: &[String]) -> Cost {
         .output()
         .expect("starting the client (is openocd installed? apt-get install openocd)");
     let wall = t0.elapsed();
-    assert!(
-        out.status.success(),
-        "client failed:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
     let _ = stop_tx.send(true);
     let _ = server.join();
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        return Err(err
+            .lines()
+            .find(|l| l.starts_with("Error"))
+            .unwrap_or("failed")
+            .to_string());
+    }
     let (bytes_in, bytes_out, round_trips) = counters.get();
-    Cost {
+    Ok(Cost {
         wall,
         bytes_in,
         bytes_out,
         round_trips,
         dap: sim.stats().total(),
-    }
+    })
+}
+
+/// `work` minus `base`, both client runs.
+fn net(work: Result<Cost, String>, base: Result<Cost, String>) -> Result<Cost, String> {
+    Ok(work?.minus(base?))
 }
 
 /// Runs `cmds` with stdbg's library on the virtual chip's own probe (after `init`).
@@ -177,44 +193,42 @@ fn ratio(a: f64, b: f64) -> String {
     }
 }
 
-fn report(work: &str, o: Cost, s: Cost, p: Cost) {
+fn report(work: &str, rows: [(&str, Result<Cost, String>, bool); 4]) {
     println!("{work}");
     println!(
-        "  {:<26} {:>10} {:>12} {:>12} {:>12} {:>10}",
+        "  {:<34} {:>10} {:>12} {:>12} {:>12} {:>10}",
         "path", "wall ms", "bytes out", "bytes in", "round trips", "DAP tx"
     );
-    for (name, c, wire) in [
-        ("OpenOCD over remote_bitbang", o, true),
-        ("stdbg over remote_bitbang", s, true),
-        ("stdbg in-process", p, false),
-    ] {
-        if wire {
-            println!(
-                "  {name:<26} {:>10.1} {:>12} {:>12} {:>12} {:>10}",
+    for (name, c, wire) in &rows {
+        match c {
+            Ok(c) if *wire => println!(
+                "  {name:<34} {:>10.1} {:>12} {:>12} {:>12} {:>10}",
                 ms(c.wall),
                 c.bytes_in,
                 c.bytes_out,
                 c.round_trips,
                 c.dap
-            );
-        } else {
-            println!(
-                "  {name:<26} {:>10.1} {:>12} {:>12} {:>12} {:>10}",
+            ),
+            Ok(c) => println!(
+                "  {name:<34} {:>10.1} {:>12} {:>12} {:>12} {:>10}",
                 ms(c.wall),
                 "-",
                 "-",
                 "-",
                 c.dap
-            );
+            ),
+            Err(e) => println!("  {name:<34} failed: {e}"),
         }
     }
-    println!(
-        "  stdbg/OpenOCD over the same wire: wall {}, bytes to the chip {}, round trips {}, DAP tx {} (goal: wall <= 0.50x, bytes <= 0.50x)",
-        ratio(ms(s.wall), ms(o.wall)),
-        ratio(s.bytes_in as f64, o.bytes_in as f64),
-        ratio(s.round_trips as f64, o.round_trips as f64),
-        ratio(s.dap as f64, o.dap as f64)
-    );
+    if let (Ok(o), Ok(s)) = (&rows[0].1, &rows[1].1) {
+        println!(
+            "  stdbg/OpenOCD over the same wire (JTAG): wall {}, bytes to the chip {}, round trips {}, DAP tx {} (goal: wall <= 0.50x, bytes <= 0.50x)",
+            ratio(ms(s.wall), ms(o.wall)),
+            ratio(s.bytes_in as f64, o.bytes_in as f64),
+            ratio(s.round_trips as f64, o.round_trips as f64),
+            ratio(s.dap as f64, o.dap as f64)
+        );
+    }
 }
 
 fn main() {
@@ -237,23 +251,45 @@ fn main() {
     println!("  'bytes out' = bytes the client sent, 'bytes in' = TDO answers it received");
 
     let base = |c: Client| client_run(c, &dir, &[]);
-    let ob = base(Client::OpenOcd);
-    let sb = base(Client::Stdbg);
+    let (ob, sb, wb) = (
+        base(Client::OpenOcd),
+        base(Client::Stdbg),
+        base(Client::StdbgSwd),
+    );
+    let race = |work: &str, cmds: &[String], setup: &[String], inproc: Cost| {
+        let with = |c: Client, b: &Result<Cost, String>| {
+            let base = if setup.is_empty() {
+                b.clone()
+            } else {
+                client_run(c, &dir, setup)
+            };
+            net(client_run(c, &dir, cmds), base)
+        };
+        report(
+            work,
+            [
+                ("OpenOCD over remote_bitbang (JTAG)", with(Client::OpenOcd, &ob), true),
+                ("stdbg over remote_bitbang (JTAG)", with(Client::Stdbg, &sb), true),
+                ("stdbg over remote_bitbang (SWD ext)", with(Client::StdbgSwd, &wb), true),
+                ("stdbg in-process", Ok(inproc), false),
+            ],
+        );
+    };
 
     let program = vec![format!("program {} verify", elf.display())];
-    report(
+    race(
         &format!("program + verify f103-big.elf ({bytes} bytes)"),
-        client_run(Client::OpenOcd, &dir, &program).minus(ob),
-        client_run(Client::Stdbg, &dir, &program).minus(sb),
+        &program,
+        &[],
         in_process_run(&[], &program),
     );
 
-    let mdw = vec!["halt".to_string(), "mdw 0x20000000 1024".to_string()];
     let halt = vec!["halt".to_string()];
-    report(
+    let mdw = vec!["halt".to_string(), "mdw 0x20000000 1024".to_string()];
+    race(
         "mdw 0x20000000 1024 (4 KiB of RAM)",
-        client_run(Client::OpenOcd, &dir, &mdw).minus(client_run(Client::OpenOcd, &dir, &halt)),
-        client_run(Client::Stdbg, &dir, &mdw).minus(client_run(Client::Stdbg, &dir, &halt)),
+        &mdw,
+        &halt,
         in_process_run(&["halt"], &mdw[1..]),
     );
 
@@ -264,13 +300,13 @@ fn main() {
         "reg pc 0x20000000",
         "reg xPSR 0x01000000",
     ];
-    let mut steps: Vec<String> = ram_loop.iter().map(|s| s.to_string()).collect();
-    let setup = steps.clone();
+    let setup: Vec<String> = ram_loop.iter().map(|s| s.to_string()).collect();
+    let mut steps = setup.clone();
     steps.extend((0..100).map(|_| "step".to_string()));
-    report(
+    race(
         "step x100",
-        client_run(Client::OpenOcd, &dir, &steps).minus(client_run(Client::OpenOcd, &dir, &setup)),
-        client_run(Client::Stdbg, &dir, &steps).minus(client_run(Client::Stdbg, &dir, &setup)),
+        &steps,
+        &setup,
         in_process_run(&ram_loop, &steps[ram_loop.len()..]),
     );
     let _ = std::fs::remove_dir_all(&dir);
