@@ -3,6 +3,7 @@
 
 pub mod remote_bitbang;
 pub mod repl;
+mod sessions;
 pub mod tcl_rpc;
 pub mod telnet;
 

@@ -15,12 +15,10 @@
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{broadcast, watch};
-use tokio::task::JoinSet;
 
 use crate::command::Origin;
 use crate::command::builtin::tcl_rpc::TCL_FLAGS;
@@ -33,49 +31,25 @@ pub const MAX_LINE: usize = 4 << 20;
 /// The end of a command and of a reply (Ctrl-Z).
 pub const EOT: u8 = 0x1a;
 
-/// How long sessions get to close after the shutdown signal before they are aborted.
-const CLOSE_GRACE: Duration = Duration::from_secs(2);
-
 /// Connection numbers for [`Origin::Tcl`], unique in the process.
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 /// Serves Tcl RPC clients on `listener` until `shutdown` completes; then closes every session.
 pub async fn run(listener: TcpListener, handle: HostHandle, shutdown: impl Future<Output = ()>) {
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let mut sessions = JoinSet::new();
-    let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
-    tokio::pin!(shutdown);
-    loop {
-        tokio::select! {
-            _ = &mut shutdown => break,
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _peer)) => {
-                    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-                    let h = handle.clone();
-                    let stop = stop_rx.clone();
-                    sessions.spawn(async move {
-                        tracing::info!("accepting 'tcl' connection on tcp/{port}");
-                        if let Err(e) = session(stream, id, h, stop).await {
-                            tracing::debug!("tcl connection {id}: {e}");
-                        }
-                        TCL_FLAGS.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
-                        tracing::info!("dropped 'tcl' connection");
-                    });
-                }
-                Err(e) => {
-                    tracing::warn!("tcl: accepting a connection failed: {e}; retrying");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-            },
-            Some(_) = sessions.join_next(), if !sessions.is_empty() => {}
+    super::sessions::serve(listener, "tcl", shutdown, |stream, _peer, stop| {
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        let h = handle.clone();
+        async move {
+            if let Err(e) = session(stream, id, h, stop).await {
+                tracing::debug!("tcl connection {id}: {e}");
+            }
+            TCL_FLAGS
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&id);
         }
-    }
-    drop(listener);
-    let _ = stop_tx.send(true);
-    let drain = async { while sessions.join_next().await.is_some() {} };
-    if tokio::time::timeout(CLOSE_GRACE, drain).await.is_err() {
-        sessions.abort_all();
-    }
+    })
+    .await
 }
 
 /// The reply frame of a finished line.

@@ -19,12 +19,10 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{broadcast, mpsc, watch};
-use tokio::task::JoinSet;
 
 use self::line_editor::{Action, LineEditor};
 use self::negotiation::{Decoder, GREETING, Input};
@@ -40,9 +38,6 @@ pub const MAX_PENDING: usize = 64 * 1024;
 const IAC: u8 = 0xFF;
 const IP: u8 = 0xF4;
 
-/// How long sessions get to close after the shutdown signal before they are aborted.
-const CLOSE_GRACE: Duration = Duration::from_secs(2);
-
 /// Connection numbers for [`Origin::Telnet`], unique in the process.
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -51,40 +46,16 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 /// Accept errors (e.g. out of file descriptors) are logged and retried after 100 ms; they never
 /// end the server.
 pub async fn run(listener: TcpListener, handle: HostHandle, shutdown: impl Future<Output = ()>) {
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let mut sessions = JoinSet::new();
-    let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
-    tokio::pin!(shutdown);
-    loop {
-        tokio::select! {
-            _ = &mut shutdown => break,
-            accepted = listener.accept() => match accepted {
-                Ok((stream, peer)) => {
-                    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-                    let h = handle.clone();
-                    let stop = stop_rx.clone();
-                    sessions.spawn(async move {
-                        tracing::info!("accepting 'telnet' connection on tcp/{port}");
-                        if let Err(e) = session(stream, peer, id, h, stop).await {
-                            tracing::debug!("telnet connection {id} from {peer}: {e}");
-                        }
-                        tracing::info!("dropped 'telnet' connection");
-                    });
-                }
-                Err(e) => {
-                    tracing::warn!("telnet: accepting a connection failed: {e}; retrying");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-            },
-            Some(_) = sessions.join_next(), if !sessions.is_empty() => {}
+    super::sessions::serve(listener, "telnet", shutdown, |stream, peer, stop| {
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        let h = handle.clone();
+        async move {
+            if let Err(e) = session(stream, peer, id, h, stop).await {
+                tracing::debug!("telnet connection {id} from {peer}: {e}");
+            }
         }
-    }
-    drop(listener);
-    let _ = stop_tx.send(true);
-    let drain = async { while sessions.join_next().await.is_some() {} };
-    if tokio::time::timeout(CLOSE_GRACE, drain).await.is_err() {
-        sessions.abort_all();
-    }
+    })
+    .await
 }
 
 /// Completion candidates for the telnet editor (character offsets).

@@ -268,9 +268,21 @@ fn main() {
         report(
             work,
             [
-                ("OpenOCD over remote_bitbang (JTAG)", with(Client::OpenOcd, &ob), true),
-                ("stdbg over remote_bitbang (JTAG)", with(Client::Stdbg, &sb), true),
-                ("stdbg over remote_bitbang (SWD ext)", with(Client::StdbgSwd, &wb), true),
+                (
+                    "OpenOCD over remote_bitbang (JTAG)",
+                    with(Client::OpenOcd, &ob),
+                    true,
+                ),
+                (
+                    "stdbg over remote_bitbang (JTAG)",
+                    with(Client::Stdbg, &sb),
+                    true,
+                ),
+                (
+                    "stdbg over remote_bitbang (SWD ext)",
+                    with(Client::StdbgSwd, &wb),
+                    true,
+                ),
                 ("stdbg in-process", Ok(inproc), false),
             ],
         );
