@@ -5,6 +5,7 @@
 //! must be `Send + Sync`) can reach it; it is used from the host thread, and no lock is held while
 //! a command, script or event handler runs, so commands and scripts can call each other.
 
+mod adapter;
 mod attach;
 pub mod breakpoints;
 pub mod config;
@@ -14,6 +15,7 @@ pub mod event;
 mod fault;
 pub mod gdb_settings; // GDB server settings (gdb_* commands, gdb_port pipe)
 pub mod jobs;
+mod ladder;
 pub mod lines;
 pub mod maskisr;
 pub mod memory;
