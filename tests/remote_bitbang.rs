@@ -294,3 +294,50 @@ fn gdb_through_openocd_loads_and_stops_at_main_on_the_virtual_chip() {
     );
     assert!(t.lines().any(|l| l == "$1 = 1000"), "{t}");
 }
+
+/// The issue's command with the interface script (`-f interface/remote_bitbang.rhai`), its port
+/// and the SWD extension chosen with `set`: program, verify, and a FAULT reported as an error
+/// (over SWD probe-rs sees it; see docs/remote_bitbang.md for JTAG).
+#[test]
+fn interface_script_programs_over_the_swd_extension_and_reports_a_fault() {
+    let dir = common::tempdir();
+    let chip = dir.path().join("chip.bin");
+    let srv = Server::start(dir.path(), &chip);
+    let r = common::stdbg(
+        dir.path(),
+        &[
+            "-c",
+            &format!(
+                "set REMOTE_BITBANG_PORT {}; set REMOTE_BITBANG_SWD 1",
+                srv.port
+            ),
+            "-f",
+            "interface/remote_bitbang.rhai",
+            "-f",
+            "targets/stm32f1x.rhai",
+            "-c",
+            "gdb_port disabled; telnet_port disabled; tcl_port disabled",
+            "-c",
+            &format!(
+                "program {} verify reset; halt; transport select; mdw 0x08000000 2",
+                fw("f103-blinky.elf").display()
+            ),
+            "-c",
+            r#"echo "rc: [catch {mdw 0x60000000}]""#,
+            "-c",
+            "mdw 0x08000004; shutdown",
+        ],
+    );
+    r.expect_code(0);
+    let lines = r.lines();
+    for want in [
+        "** Verified OK **",
+        "swd",
+        "0x08000000: 20005000 080000f1 ",
+        "0x08000004: 080000f1 ",
+    ] {
+        assert!(lines.contains(&want), "missing {want:?}:\n{}", r.stdout);
+    }
+    assert!(r.stderr.lines().any(|l| l == "rc: 1"), "{}", r.stderr);
+    assert!(!r.stderr.contains("JTAG tap:"), "{}", r.stderr);
+}

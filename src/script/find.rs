@@ -25,6 +25,10 @@ pub static EMBEDDED: &[(&str, &str)] = &[
         include_str!("../../scripts/interface/jlink.rhai"),
     ),
     (
+        "interface/remote_bitbang.rhai",
+        include_str!("../../scripts/interface/remote_bitbang.rhai"),
+    ),
+    (
         "board/bluepill.rhai",
         include_str!("../../scripts/board/bluepill.rhai"),
     ),
