@@ -72,7 +72,7 @@ fn tick(interp: &mut Interp, id: ContextID) -> Result<(), Exception> {
             tcl::MAX_TCL_ITERATIONS
         );
     }
-    if n % 64 == 0 && c.host.upgrade().is_none_or(|h| h.script().is_cancelled()) {
+    if n.is_multiple_of(64) && c.host.upgrade().is_none_or(|h| h.script().is_cancelled()) {
         return molt_err!("the Tcl run was cancelled (Ctrl-C or shutdown)");
     }
     // Every iteration: a loop doubling a string reaches gigabytes within 40 iterations.

@@ -143,7 +143,7 @@ fn check_range(ctx: &Ctx<'_>, addr: u64, width: usize, count: u64) -> Result<usi
 }
 
 fn check_align(addr: u64, width: usize) -> Result<(), CommandError> {
-    if addr % width as u64 != 0 {
+    if !addr.is_multiple_of(width as u64) {
         return Err(CommandError::failed(format!(
             "address 0x{addr:08x} is not aligned to {width} bytes: {}-bit accesses need an address that is a multiple of {width}",
             width * 8

@@ -234,7 +234,7 @@ impl Chip {
             self.stats.no_acks += 1;
             return Ack::NoAck;
         }
-        if self.dp.sticky & STICKY != 0 && !(!apndp && a == 0) {
+        if self.dp.sticky & STICKY != 0 && (apndp || a != 0) {
             self.stats.faults += 1;
             return Ack::Fault;
         }
