@@ -6,17 +6,19 @@
 //! algorithm's registers behind. Without this, `flash write_image` then `resume` would resume
 //! the loader in RAM (PC 0x2000xxxx) instead of the program the user had halted.
 
-use probe_rs::{Core, RegisterId};
+use probe_rs::{Core, MemoryInterface, RegisterId};
 
 use crate::command::CommandError;
+use crate::diagnose::regs::{DHCSR, dhcsr::S_LOCKUP};
 use crate::host::Host;
+use crate::host::control::regsel::{MSP, PSP, SPECIAL, XPSR};
 
-/// DCRSR REGSEL values restored after the run (ARMv7-M ARM §C1.6.3), in restore order: r0–r12,
-/// LR, PC (DebugReturnAddress), xPSR, CONTROL/FAULTMASK/BASEPRI/PRIMASK (before the stack
-/// pointers, because CONTROL.SPSEL picks which one SP names), MSP, PSP. SP (13) itself is not
-/// written: it is MSP or PSP.
-const CORE_REGSEL: [u16; 19] = [
-    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 14, 15, 16, 20, 17, 18,
+/// DCRSR REGSEL values restored after the run (ARMv7-M ARM §C1.6.3), after xPSR, in restore
+/// order: r0–r12, LR, PC (DebugReturnAddress), CONTROL/FAULTMASK/BASEPRI/PRIMASK (before the
+/// stack pointers, because CONTROL.SPSEL picks which one SP names), MSP, PSP. SP (13) itself is
+/// not written: it is MSP or PSP.
+const CORE_REGSEL: [u16; 18] = [
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 14, 15, SPECIAL, MSP, PSP,
 ];
 
 /// FPSCR (0x21) and S0–S31 (0x40–0x5f) on a core with an FPU.
@@ -36,17 +38,12 @@ enum After {
     ResetHalt,
 }
 
-/// DHCSR (ARMv7-M ARM §C1.6.2) and its S_LOCKUP bit.
-const DHCSR: u64 = 0xE000_EDF0;
-const S_LOCKUP: u32 = 1 << 19;
-
 /// What the core looks like before the algorithm runs.
 fn save(core: &mut Core<'_>) -> Result<After, probe_rs::Error> {
-    use probe_rs::MemoryInterface;
     if !core.core_halted()? {
         return Ok(After::Nothing);
     }
-    let xpsr: u32 = core.read_core_reg(RegisterId(16))?;
+    let xpsr: u32 = core.read_core_reg(RegisterId(XPSR))?;
     let dhcsr = core.read_word_32(DHCSR)?;
     if xpsr & 0x1ff != 0 || dhcsr & S_LOCKUP != 0 {
         return Ok(After::ResetHalt);
@@ -55,7 +52,9 @@ fn save(core: &mut Core<'_>) -> Result<After, probe_rs::Error> {
     if core.fpu_support()? {
         sel.extend(fp_regsel());
     }
-    let mut saved = Vec::with_capacity(sel.len());
+    // xPSR (read above) is written back first.
+    let mut saved = Vec::with_capacity(sel.len() + 1);
+    saved.push((XPSR, xpsr));
     for s in sel {
         saved.push((s, core.read_core_reg::<u32>(RegisterId(s))?));
     }
@@ -81,8 +80,7 @@ fn restore(core: &mut Core<'_>, after: &After) -> Result<(), probe_rs::Error> {
 /// watchpoint on the work area must not halt the algorithm), and with the core registers of a
 /// core halted in Thread mode saved before and written back after (a core halted in a handler
 /// or locked up is reset and halted after instead, see [`After::ResetHalt`]), then programs the
-/// breakpoints and
-/// watchpoints again (see `host::breakpoints`). The RAM the algorithm used is not restored, as
+/// breakpoints and watchpoints again (see `host::breakpoints`). The RAM the algorithm used is not restored, as
 /// in OpenOCD (its work area is not backed up by default either).
 pub(super) fn around_algorithm(
     host: &Host,
