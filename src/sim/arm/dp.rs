@@ -166,6 +166,29 @@ impl Chip {
         wdata: u32,
         swclk_khz: u32,
     ) -> Ack {
+        let line_bad = self.faults.line_error_khz().is_some_and(|k| swclk_khz > k);
+        if let Err(ack) = self.swd_request_phase(apndp, rnw, a, line_bad) {
+            return ack;
+        }
+        if apndp {
+            self.ap_access(rnw, a, wdata)
+        } else {
+            self.dp_register(rnw, a, wdata)
+        }
+    }
+
+    /// What the DP answers a request before any register is touched (counted in the stats):
+    /// no ACK (unpowered, link cut, line errors, JTAG selected, locked out after a line reset
+    /// except for a DPIDR read), FAULT while a sticky flag is set (except DPIDR/CTRL/STAT/RESEND
+    /// reads and ABORT writes, §B4.2.3), and for an AP access WAIT (`Fault::ApWait`) or FAULT
+    /// without CDBGPWRUPACK/CSYSPWRUPACK. `Ok(())`: the access goes ahead.
+    fn swd_request_phase(
+        &mut self,
+        apndp: bool,
+        rnw: bool,
+        a: u8,
+        line_bad: bool,
+    ) -> Result<(), Ack> {
         let s = &mut self.stats;
         match (apndp, rnw) {
             (false, true) => s.dp_reads += 1,
@@ -173,7 +196,6 @@ impl Chip {
             (true, true) => s.ap_reads += 1,
             (true, false) => s.ap_writes += 1,
         }
-        let line_bad = self.faults.line_error_khz().is_some_and(|k| swclk_khz > k);
         let cut = self.faults.consume_link();
         let silent = self.dp_silent();
         if cut || silent {
@@ -182,61 +204,20 @@ impl Chip {
         }
         if silent || cut || line_bad || self.dp.wire != Wire::Swd {
             self.stats.no_acks += 1;
-            return Ack::NoAck;
+            return Err(Ack::NoAck);
         }
         if self.dp.lockout {
             if !apndp && rnw && a == 0 {
                 self.dp.lockout = false;
             } else {
                 self.stats.no_acks += 1;
-                return Ack::NoAck;
+                return Err(Ack::NoAck);
             }
         }
         let allowed_with_sticky = !apndp && ((rnw && matches!(a, 0 | 4 | 8)) || (!rnw && a == 0));
         if self.dp.sticky & STICKY != 0 && !allowed_with_sticky {
             self.stats.faults += 1;
-            return Ack::Fault;
-        }
-        let ack = if apndp {
-            self.ap_transaction(rnw, a, wdata)
-        } else {
-            self.dp_register(rnw, a, wdata)
-        };
-        match ack {
-            Ack::Wait => {
-                self.stats.waits += 1;
-                if self.dp.ctrl & ORUNDETECT != 0 {
-                    self.dp.sticky |= STICKYORUN;
-                }
-            }
-            Ack::Fault => self.stats.faults += 1,
-            _ => {}
-        }
-        ack
-    }
-
-    /// The request phase of an SWD write seen at pin level (`swd_pins.rs`): the target sends
-    /// its ACK before the host sends the data (§B4.2.2), so the checks and counters of
-    /// [`Chip::swd_request`] run here, and after `Ack::Ok` [`Chip::swd_write_data`] does the
-    /// write. There is no SWCLK setting at pin level, so line errors above a clock do not apply.
-    pub(crate) fn swd_write_request(&mut self, apndp: bool, a: u8) -> Ack {
-        if apndp {
-            self.stats.ap_writes += 1;
-        } else {
-            self.stats.dp_writes += 1;
-        }
-        let cut = self.faults.consume_link();
-        let silent = self.dp_silent();
-        if cut || silent {
-            self.dp.lockout = true;
-        }
-        if silent || cut || self.dp.wire != Wire::Swd || self.dp.lockout {
-            self.stats.no_acks += 1;
-            return Ack::NoAck;
-        }
-        if self.dp.sticky & STICKY != 0 && (apndp || a != 0) {
-            self.stats.faults += 1;
-            return Ack::Fault;
+            return Err(Ack::Fault);
         }
         if apndp {
             let waits = self.faults.ap_wait();
@@ -246,16 +227,27 @@ impl Chip {
                 if self.dp.ctrl & ORUNDETECT != 0 {
                     self.dp.sticky |= STICKYORUN;
                 }
-                return Ack::Wait;
+                return Err(Ack::Wait);
             }
             self.dp.ap_waits = 0;
             if !self.dp.powered_up() {
                 self.dp.sticky |= STICKYERR;
                 self.stats.faults += 1;
-                return Ack::Fault;
+                return Err(Ack::Fault);
             }
         }
-        Ack::Ok(0)
+        Ok(())
+    }
+
+    /// The request phase of an SWD write seen at pin level (`swd_pins.rs`): the target sends
+    /// its ACK before the host sends the data (§B4.2.2), so the checks and counters of
+    /// [`Chip::swd_request`] run here, and after `Ack::Ok` [`Chip::swd_write_data`] does the
+    /// write. There is no SWCLK setting at pin level, so line errors above a clock do not apply.
+    pub(crate) fn swd_write_request(&mut self, apndp: bool, a: u8) -> Ack {
+        match self.swd_request_phase(apndp, false, a, false) {
+            Ok(()) => Ack::Ok(0),
+            Err(ack) => ack,
+        }
     }
 
     /// A write's data parity was wrong: CTRL/STAT.WDATAERR, the write is dropped (§B4.2.2).
@@ -266,13 +258,9 @@ impl Chip {
     /// The data phase of an SWD write whose request got OK ([`Chip::swd_write_request`]).
     pub(crate) fn swd_write_data(&mut self, apndp: bool, a: u8, w: u32) {
         if apndp {
-            let apsel = self.dp.select >> 24;
-            let reg = (self.dp.select & 0xF0) as u8 | a;
-            if self.ap_write_sel(apsel, reg, w).is_err() {
-                self.dp.sticky |= STICKYERR;
-            }
+            self.ap_access(false, a, w);
         } else {
-            let _ = self.dp_register(false, a, w);
+            self.dp_register(false, a, w);
         }
     }
 
@@ -348,17 +336,9 @@ impl Chip {
         }
     }
 
-    fn ap_transaction(&mut self, rnw: bool, a: u8, w: u32) -> Ack {
-        let waits = self.faults.ap_wait();
-        if self.dp.ap_waits < waits {
-            self.dp.ap_waits += 1;
-            return Ack::Wait;
-        }
-        self.dp.ap_waits = 0;
-        if !self.dp.powered_up() {
-            self.dp.sticky |= STICKYERR;
-            return Ack::Fault;
-        }
+    /// An AP register access after [`Chip::swd_request_phase`] let it through: reads are
+    /// posted (the ACK carries the previous read's result, §B4.2.4), errors set STICKYERR.
+    fn ap_access(&mut self, rnw: bool, a: u8, w: u32) -> Ack {
         let apsel = self.dp.select >> 24;
         let reg = (self.dp.select & 0xF0) as u8 | a;
         if rnw {
