@@ -60,10 +60,8 @@ pub struct Adapter {
     /// The virtual chip, for `sim`.
     pub sim: Option<Sim>,
     info: Option<DebugProbeInfo>,
-    /// `host:port` of a remote_bitbang server, for `remote_bitbang`, and the names of the TAPs
-    /// its JTAG chain is expected to hold, TDO end first (for OpenOCD's `JTAG tap:` lines), and
-    /// whether `transport select swd` asked for the protocol's SWD extension.
-    remote_bitbang: Option<(String, u16, Vec<String>, bool)>,
+    /// The remote_bitbang server, for `remote_bitbang`.
+    remote_bitbang: Option<crate::probe::remote_bitbang::Setup>,
     /// `adapter srst pulse_width` and `adapter srst delay`, ms.
     pub(super) srst_timing: (u64, u64),
 }
@@ -173,7 +171,12 @@ impl Adapter {
                     driver,
                     sim: None,
                     info: None,
-                    remote_bitbang: Some((host_name, port, taps, swd)),
+                    remote_bitbang: Some(crate::probe::remote_bitbang::Setup {
+                        host: host_name,
+                        port,
+                        swd,
+                        tap_names: taps,
+                    }),
                     srst_timing,
                 })
             }
@@ -213,33 +216,9 @@ impl Adapter {
         if let Some(sim) = &self.sim {
             return Ok(Probe::from_specific_probe(Box::new(sim.probe())));
         }
-        if let Some((h, port, taps, swd)) = &self.remote_bitbang {
-            // OpenOCD's lines for this adapter, so that both tools' logs compare line by line.
-            tracing::info!("Initializing remote_bitbang driver");
-            tracing::info!("Connecting to {h}:{port}");
-            let mut p = crate::probe::remote_bitbang::RemoteBitbang::connect(h, *port)
+        if let Some(setup) = &self.remote_bitbang {
+            let p = crate::probe::remote_bitbang::RemoteBitbang::open(setup)
                 .map_err(|e| ConnectError::RemoteBitbang(e.to_string()))?;
-            tracing::info!("remote_bitbang driver initialized");
-            tracing::info!("This adapter doesn't support configurable speed");
-            if *swd {
-                p.use_swd(true);
-                return Ok(Probe::from_specific_probe(Box::new(p)));
-            }
-            match p.idcodes() {
-                Ok(ids) => {
-                    for (i, id) in ids.iter().enumerate() {
-                        let name = taps
-                            .get(i)
-                            .cloned()
-                            .unwrap_or_else(|| format!("auto{i}.tap"));
-                        tracing::info!(
-                            "{}",
-                            crate::probe::remote_bitbang::tap_found_line(&name, *id)
-                        );
-                    }
-                }
-                Err(e) => tracing::debug!("JTAG ID code scan failed: {e}"),
-            }
             return Ok(Probe::from_specific_probe(Box::new(p)));
         }
         let info = self.info.as_ref().ok_or(ConnectError::NoDriver)?;

@@ -408,10 +408,60 @@ impl RemoteBitbang {
     }
 }
 
+/// Where and how to reach a remote_bitbang server (`remote_bitbang host|port`, `transport
+/// select`).
+#[derive(Debug, Clone)]
+pub struct Setup {
+    /// Host name or address.
+    pub host: String,
+    /// TCP port.
+    pub port: u16,
+    /// SWD through the SWD extension instead of JTAG.
+    pub swd: bool,
+    /// Names of the TAPs the JTAG chain is expected to hold, TDO end first (for the `JTAG tap:`
+    /// lines; unnamed ones are `auto<N>.tap`).
+    pub tap_names: Vec<String>,
+}
+
+impl RemoteBitbang {
+    /// Connects as OpenOCD's driver does, printing its lines (`Initializing remote_bitbang
+    /// driver`, `Connecting to host:port`, `remote_bitbang driver initialized`, `This adapter
+    /// doesn't support configurable speed`) and, over JTAG, a `JTAG tap: … tap/device found`
+    /// line per TAP ([`RemoteBitbang::idcodes`]), so that both tools' logs compare line by line.
+    ///
+    /// # Errors
+    /// As [`RemoteBitbang::connect`]; a failed ID code scan is only logged at debug level.
+    pub fn open(setup: &Setup) -> Result<RemoteBitbang, RemoteBitbangError> {
+        tracing::info!("Initializing remote_bitbang driver");
+        tracing::info!("Connecting to {}:{}", setup.host, setup.port);
+        let mut p = RemoteBitbang::connect(&setup.host, setup.port)?;
+        tracing::info!("remote_bitbang driver initialized");
+        tracing::info!("This adapter doesn't support configurable speed");
+        p.use_swd(setup.swd);
+        if setup.swd {
+            return Ok(p);
+        }
+        match p.idcodes() {
+            Ok(ids) => {
+                for (i, id) in ids.iter().enumerate() {
+                    let name = setup
+                        .tap_names
+                        .get(i)
+                        .cloned()
+                        .unwrap_or_else(|| format!("auto{i}.tap"));
+                    tracing::info!("{}", tap_found_line(&name, *id));
+                }
+            }
+            Err(e) => tracing::debug!("JTAG ID code scan failed: {e}"),
+        }
+        Ok(p)
+    }
+}
+
 /// OpenOCD's line for a TAP found on the chain (`jtag_examine_chain_display`):
 /// `JTAG tap: <name> tap/device found: 0x3ba00477 (mfg: 0x23b (ARM Ltd), part: 0xba00, ver: 0x3)`,
 /// the manufacturer named from its JEP106 code (bank = bits [11:8], ID = bits [7:1]).
-pub fn tap_found_line(name: &str, idcode: u32) -> String {
+fn tap_found_line(name: &str, idcode: u32) -> String {
     let mfg = (idcode >> 1) & 0x7ff;
     let part = (idcode >> 12) & 0xffff;
     let ver = idcode >> 28;
