@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -37,22 +37,7 @@ impl Server {
             .stderr(Stdio::piped())
             .spawn()
             .expect("starting stdbg");
-        let err = child.stderr.take().unwrap();
-        let mut lines = BufReader::new(err).lines();
-        let port = loop {
-            let l = lines
-                .next()
-                .expect("stdbg ended before opening the tcl port")
-                .unwrap();
-            if let Some(p) = l
-                .strip_prefix("Info : Listening on port ")
-                .and_then(|r| r.strip_suffix(" for tcl connections"))
-            {
-                break p.parse().unwrap();
-            }
-        };
-        // Keep draining stderr so stdbg never blocks on it.
-        std::thread::spawn(move || for _ in lines {});
+        let port = common::listening_port(&mut child, "tcl");
         Server {
             child,
             port,

@@ -185,3 +185,27 @@ pub fn assert_refused_before_erase(r: &Run) {
 pub fn assert_has(out: &str, needle: &str) {
     assert!(out.contains(needle), "{out}");
 }
+
+/// Reads a running stdbg's stderr until `Info : Listening on port N for <server> connections`
+/// and returns N; the rest of stderr keeps being drained on a thread so stdbg never blocks on
+/// it. Panics (naming `server`) if stdbg ends first.
+pub fn listening_port(child: &mut std::process::Child, server: &str) -> u16 {
+    use std::io::{BufRead, BufReader};
+    let err = child.stderr.take().expect("stderr is piped");
+    let mut lines = BufReader::new(err).lines();
+    let suffix = format!(" for {server} connections");
+    let port = loop {
+        let l = lines
+            .next()
+            .unwrap_or_else(|| panic!("stdbg ended before opening the {server} port"))
+            .unwrap();
+        if let Some(p) = l
+            .strip_prefix("Info : Listening on port ")
+            .and_then(|r| r.strip_suffix(suffix.as_str()))
+        {
+            break p.parse().unwrap();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    port
+}

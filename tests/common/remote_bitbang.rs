@@ -1,7 +1,6 @@
 //! The virtual chip served over OpenOCD's remote_bitbang protocol, for the tests that drive it
 //! with Debian's OpenOCD 0.12 and with stdbg's remote_bitbang adapter.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
@@ -42,18 +41,7 @@ impl Server {
             .stderr(Stdio::piped())
             .spawn()
             .expect("starting stdbg");
-        let err = child.stderr.take().unwrap();
-        let mut lines = BufReader::new(err).lines();
-        let port = loop {
-            let l = lines.next().expect("stdbg ended early").unwrap();
-            if let Some(p) = l
-                .strip_prefix("Info : Listening on port ")
-                .and_then(|r| r.strip_suffix(" for remote_bitbang connections"))
-            {
-                break p.parse().unwrap();
-            }
-        };
-        std::thread::spawn(move || for _ in lines {});
+        let port = super::listening_port(&mut child, "remote_bitbang");
         Server { child, port }
     }
 
