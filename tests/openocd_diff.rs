@@ -99,11 +99,6 @@ const STEPS: &[(&str, Cmp)] = &[
     ("shutdown", Cmp::Exact),
 ];
 
-/// Steps not run by stdbg over remote_bitbang (a known gap, listed in docs/commands.md):
-/// probe-rs 0.32's JTAG transfer check reads CTRL/STAT from the wrong scan, so a FAULT over
-/// JTAG goes unseen (the read returns 0) and the sticky flag then blocks every AP access.
-const NOT_OVER_REMOTE_BITBANG: &[&str] = &[r#"echo "rc: [catch {mdw 0x60000000}]""#];
-
 /// A documented difference: lines one tool prints and the other does not (by prefix), or a
 /// line each prints differently. `doc` is the text of its row in docs/commands.md.
 struct Difference {
@@ -253,9 +248,7 @@ fn run(tool: Tool, dir: &Path, chip: &Path) -> RunResult {
     ]);
     for (i, (line, _)) in STEPS.iter().enumerate() {
         cmd.arg("-c").arg(format!("echo {{{MARK}{i}}}"));
-        if !(tool == Tool::StdbgRemoteBitbang && NOT_OVER_REMOTE_BITBANG.contains(line)) {
-            cmd.arg("-c").arg(line);
-        }
+        cmd.arg("-c").arg(line);
     }
     let log = dir.join("out.txt");
     let f = File::create(&log).unwrap();
@@ -365,11 +358,7 @@ fn normalize(tool: Tool, vs: Tool, step: usize, cmp: Cmp, lines: &[String]) -> V
 /// Compares OpenOCD's run `a` with stdbg's run `b` made by `tb`.
 fn compare(a: &RunResult, ta: Tool, b: &RunResult, tb: Tool) -> Vec<String> {
     let mut problems = Vec::new();
-    let over_rb = ta == Tool::StdbgRemoteBitbang || tb == Tool::StdbgRemoteBitbang; // JTAG
     for (i, (line, cmp)) in STEPS.iter().enumerate() {
-        if over_rb && NOT_OVER_REMOTE_BITBANG.contains(line) {
-            continue;
-        }
         let x = normalize(ta, tb, i, *cmp, &a.sections[i]);
         let y = normalize(tb, tb, i, *cmp, &b.sections[i]);
         if x != y {

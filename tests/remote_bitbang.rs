@@ -341,3 +341,62 @@ fn interface_script_programs_over_the_swd_extension_and_reports_a_fault() {
     assert!(r.stderr.lines().any(|l| l == "rc: 1"), "{}", r.stderr);
     assert!(!r.stderr.contains("JTAG tap:"), "{}", r.stderr);
 }
+
+/// stdbg's queued JTAG-DP (src/probe/jtag_dp.rs) on a chip whose AP stays busy for two scans
+/// after every access: the batch is re-sent from its first WAIT (STICKYORUN cleared, SELECT
+/// restored) and the client then idles after each AP access, so programming, verifying and a
+/// RAM write read back are exact; and a FAULT on an unmapped address is seen through CTRL/STAT
+/// (probe-rs 0.32's own JTAG path missed it).
+#[test]
+fn queued_jtag_dp_resends_after_wait_and_sees_a_fault() {
+    use stdbg::sim::Fault;
+    let dir = common::tempdir();
+    let srv = common::remote_bitbang::InProcessServer::start();
+    srv.sim.inject(Fault::ApWait(2));
+    srv.sim.reset_stats();
+    let r = common::stdbg(
+        dir.path(),
+        &[
+            "-c",
+            &format!(
+                "adapter driver remote_bitbang; remote_bitbang port {}; transport select jtag",
+                srv.port
+            ),
+            "-f",
+            "targets/stm32f1x.rhai",
+            "-c",
+            "gdb_port disabled; telnet_port disabled; tcl_port disabled",
+            "-c",
+            &format!(
+                "program {} verify reset; halt; mdw 0x08000000 2",
+                fw("f103-blinky.elf").display()
+            ),
+            "-c",
+            "mww 0x20000000 0x12345678; mww 0x20000004 0x9abcdef0; mdw 0x20000000 2",
+            "-c",
+            r#"echo "rc: [catch {mdw 0x60000000}]""#,
+            "-c",
+            "mdw 0x20000004; shutdown",
+        ],
+    );
+    r.expect_code(0);
+    let lines = r.lines();
+    for want in [
+        "** Verified OK **",
+        "0x08000000: 20005000 080000f1 ",
+        "0x20000000: 12345678 9abcdef0 ",
+        "0x20000004: 9abcdef0 ",
+    ] {
+        assert!(
+            lines.contains(&want),
+            "no line {want:?} in:\n{}{}",
+            r.stdout,
+            r.stderr
+        );
+    }
+    assert!(r.stderr.lines().any(|l| l == "rc: 1"), "{}", r.stderr);
+    // The first WAITs are answered by re-sending; after them the client idles after each AP
+    // access long enough that the chip has no reason to answer WAIT again.
+    let stats = srv.sim.stats();
+    assert!((1..10).contains(&stats.waits), "{stats:?}");
+}

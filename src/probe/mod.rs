@@ -1,4 +1,5 @@
 //! Debug adapters stdbg adds to probe-rs's, as probe-rs probes (below the host, like probe-rs's
 //! own `probe/<driver>` modules).
 
+pub mod jtag_dp;
 pub mod remote_bitbang;

@@ -267,7 +267,16 @@ impl DebugProbe for RemoteBitbang {
         self: Box<Self>,
         sequence: Arc<dyn ArmDebugSequence>,
     ) -> Result<Box<dyn ArmDebugInterface + 'probe>, (Box<dyn DebugProbe>, ArmError)> {
-        Ok(ArmCommunicationInterface::create(self, sequence, true))
+        if self.swd {
+            return Ok(ArmCommunicationInterface::create(self, sequence, true));
+        }
+        // JTAG: the queued JTAG-DP, not probe-rs's one-transfer-at-a-time JTAG polyfill.
+        let dp = super::jtag_dp::QueuedJtagDp::new(self);
+        Ok(ArmCommunicationInterface::create(
+            Box::new(dp),
+            sequence,
+            true,
+        ))
     }
 
     fn has_arm_interface(&self) -> bool {

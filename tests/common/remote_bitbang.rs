@@ -60,3 +60,61 @@ impl Drop for Server {
         let _ = self.child.wait();
     }
 }
+
+/// A blank virtual STM32F103C8 served over remote_bitbang from this test process
+/// (`stdbg::server::remote_bitbang::run`), so the test can inject faults and read the chip's
+/// counters while a client process drives it.
+pub struct InProcessServer {
+    /// The chip (faults, statistics).
+    pub sim: stdbg::sim::Sim,
+    /// The TCP port it listens on.
+    pub port: u16,
+    _host: stdbg::host::Host,
+    stop: Option<tokio::sync::watch::Sender<bool>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl InProcessServer {
+    pub fn start() -> InProcessServer {
+        use stdbg::command::{Collect, Ctx, Origin, dispatch};
+        let host = stdbg::host::Host::new(stdbg::host::HostConfig::default());
+        for line in [
+            "script board/sim-bluepill.rhai",
+            "sim storage none",
+            "remote_bitbang_port 0",
+            "init",
+        ] {
+            let mut out = Collect::default();
+            let mut ctx = Ctx::new(&host, Origin::Cli, &mut out);
+            dispatch(&mut ctx, line).unwrap_or_else(|e| panic!("{line}: {e}\n{}", out.text()));
+        }
+        let sim = host
+            .served_sim()
+            .expect("remote_bitbang_port serves the chip");
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        let thread = {
+            let sim = sim.clone();
+            std::thread::spawn(move || stdbg::server::remote_bitbang::run(listener, sim, rx))
+        };
+        InProcessServer {
+            sim,
+            port,
+            _host: host,
+            stop: Some(tx),
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for InProcessServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(true);
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}

@@ -430,6 +430,14 @@ impl Chip {
         }
     }
 
+    /// A JTAG-DP scan that captured WAIT: with ORUNDETECT, STICKYORUN is set (ADIv5 §B2.2.2).
+    pub(crate) fn jtag_wait(&mut self) {
+        self.stats.waits += 1;
+        if self.dp.ctrl & ORUNDETECT != 0 {
+            self.dp.sticky |= STICKYORUN;
+        }
+    }
+
     /// A JTAG ABORT scan (IR 0b1000): DATAIN bit 0 (DAPABORT) abandons the AP transaction in
     /// progress (§B2.2.1); the other bits are SWD-only.
     pub(crate) fn jtag_abort(&mut self, w: u32) {

@@ -10,8 +10,9 @@
 //! * DPACC/APACC: 35-bit DR, in: RnW (bit 0), A[3:2] (bits 2:1), DATAIN (34:3); Capture-DR
 //!   loads the previous transaction's ACK (OK/FAULT 0b010, WAIT 0b001) and ReadResult; the
 //!   transaction runs at Update-DR on the same DP/AP model as SWD (`dp.rs`). While a
-//!   transaction is still in progress (`Fault::ApWait`) scans capture WAIT and their request is
-//!   ignored (§B3.3.2).
+//!   transaction is still in progress (`Fault::ApWait(n)`: n × 40 TCKs, the time of n DR scans)
+//!   scans capture WAIT and their request is ignored (§B3.3.2); with ORUNDETECT a WAIT sets STICKYORUN, and AP accesses are dropped
+//!   until it is cleared (§B2.2.2).
 //! * Boundary-scan TAP: IDCODE 0b00001 (after reset), BYPASS 0b11111, the other instructions
 //!   act as BYPASS here (no pins are modelled). Its IDCODE is 0x06<DEV_ID>041, the pattern of
 //!   the reference manuals' boundary-scan ID codes (RM0008 §31.6.2: 0x06410041 for the
@@ -78,6 +79,10 @@ const IR_IDCODE: u8 = 0b1110;
 /// Boundary-scan TAP instructions (IEEE 1149.1; RM0008 §31.6.1).
 const BS_IDCODE: u8 = 0b00001;
 const BS_BYPASS: u8 = 0b11111;
+/// TCKs an AP access stays busy per `Fault::ApWait` count: one DR scan of the F1 chain
+/// (Select-DR to Update-DR through 35 + 1 bits), so n back-to-back scans capture WAIT and a
+/// debugger that idles in Run-Test/Idle that long gets none.
+const WAIT_TCKS: u32 = 40;
 
 /// A shift register of up to 64 bits, LSB nearest TDO.
 #[derive(Debug, Clone, Copy, Default)]
@@ -125,9 +130,11 @@ pub struct JtagPort {
     bs_sr: Reg,
     /// Whether the chip answered at the last capture (TDO driven).
     driven: bool,
-    /// The previous DAP transaction's ReadResult, and the scans that still get WAIT.
+    /// The previous DAP transaction's ReadResult; TCKs until the AP access in progress is done
+    /// (`Fault::ApWait(n)`: n DR scans' worth); whether the last Capture-DR captured WAIT.
     result: u32,
     busy: u32,
+    waited: bool,
     /// Consecutive TMS-high clocks, and the bits after ≥ 50 of them (a switch sequence).
     tms_ones: u32,
     switch: Option<(u16, u8)>,
@@ -160,6 +167,7 @@ impl JtagPort {
             driven: true,
             result: 0,
             busy: 0,
+            waited: false,
             tms_ones: 0,
             switch: None,
             stats: JtagStats::default(),
@@ -208,6 +216,7 @@ impl JtagPort {
 
     fn clock(&mut self, tms: bool, tdi: bool) {
         self.stats.clocks += 1;
+        self.busy = self.busy.saturating_sub(1);
         self.watch_switch(tms);
         match self.state {
             State::CaptureDr => self.capture_dr(),
@@ -248,7 +257,8 @@ impl JtagPort {
         self.cpu_sr = match self.cpu_ir {
             IR_IDCODE => Reg::new(u64::from(self.ids.0), 32),
             IR_DPACC | IR_APACC | IR_ABORT => {
-                let ack: u64 = if self.busy > 0 { 0b001 } else { 0b010 };
+                self.waited = self.busy > 0;
+                let ack: u64 = if self.waited { 0b001 } else { 0b010 };
                 Reg::new(ack | (u64::from(self.result) << 3), 35)
             }
             _ => Reg::new(0, 1),
@@ -263,6 +273,7 @@ impl JtagPort {
         let v = self.cpu_sr.bits;
         let data = (v >> 3) as u32;
         if ir == IR_ABORT {
+            self.waited = false;
             self.stats.dap_transactions += 1;
             self.sim.shared().with_chip(|c| c.jtag_abort(data));
             if data & 1 != 0 {
@@ -270,9 +281,10 @@ impl JtagPort {
             }
             return;
         }
-        if self.busy > 0 {
-            // WAIT was captured for this scan: its request is ignored.
-            self.busy -= 1;
+        if std::mem::take(&mut self.waited) {
+            // WAIT was captured for this scan: its request is ignored (and with ORUNDETECT,
+            // STICKYORUN is set, so the AP accesses after it are dropped too).
+            self.sim.shared().with_chip(|c| c.jtag_wait());
             return;
         }
         let rnw = v & 1 != 0;
@@ -282,7 +294,7 @@ impl JtagPort {
             c.jtag_transaction(ir == IR_APACC, rnw, a, data)
         });
         self.result = result;
-        self.busy = waits;
+        self.busy = waits * WAIT_TCKS;
     }
 
     /// Passes the SWJ switch sequences on TMS to the SWJ-DP (ADIv5 §B5.2).
