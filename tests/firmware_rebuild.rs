@@ -375,3 +375,21 @@ fn fpu_images_start_at_ram_base() {
         }
     }
 }
+
+/// The CRC routine verify runs on the target (`stdbg::flashing::crc::ROUTINE`) is what its
+/// source `src/flashing/crc32.S` assembles to.
+#[test]
+fn crc_routine_matches_its_source() {
+    require_tool("arm-none-eabi-as", "--version");
+    require_tool("arm-none-eabi-objcopy", "--version");
+    let tmp = TempDir::new("crc32");
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/flashing/crc32.S");
+    let obj = tmp.path().join("crc32.o");
+    run(Command::new("arm-none-eabi-as")
+        .args(["-mcpu=cortex-m3", "-mthumb"])
+        .arg(&src)
+        .arg("-o")
+        .arg(&obj));
+    let bin = objcopy_binary(&obj, &tmp.path().join("crc32.bin"));
+    assert_eq!(bin, stdbg::flashing::crc::ROUTINE.to_vec());
+}

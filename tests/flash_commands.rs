@@ -507,3 +507,89 @@ fn flash_write_image_then_resume_runs_the_program_not_the_flash_loader() {
         r.stderr
     );
 }
+
+/// `AP reads N` from a `sim stats` line.
+fn ap_reads(stdout: &str) -> u64 {
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("DP reads "))
+        .expect("a 'sim stats' line");
+    line.split("AP reads ")
+        .nth(1)
+        .and_then(|t| t.split_whitespace().next())
+        .and_then(|t| t.parse().ok())
+        .expect("AP reads N")
+}
+
+/// `verify_image` of flash runs a CRC on the target (src/flashing/crc.rs, as OpenOCD's
+/// `verify_image` does) instead of reading the 60 KiB back, and leaves the halted core as it
+/// found it: registers, halt state and the work-area RAM the routine used. A changed page still
+/// gives OpenOCD's binary compare with the differing bytes.
+#[test]
+fn verify_image_of_flash_runs_a_crc_on_the_target_and_leaves_the_core_as_it_was() {
+    let dir = common::tempdir();
+    let big = firmware("f103-big.elf");
+    let r = stdbg(
+        dir.path(),
+        "chip.bin",
+        &[
+            "gdb_port disabled; telnet_port disabled; tcl_port disabled",
+            &format!("program {} reset", big.display()),
+            "halt; reg r0 0x1111; reg r2 0x2222; reg lr 0x08000101",
+            "mww 0x20000000 0xcafef00d; mww 0x20000060 0x12345678",
+            "reg pc; reg xPSR; sim stats reset",
+            &format!("verify_image {}", big.display()),
+            "sim stats",
+            "reg pc; reg xPSR; reg r0; reg r2; reg lr; mdw 0x20000000; mdw 0x20000060",
+            "flash erase_sector 0 59 59",
+            &format!("echo \"rc: [catch {{verify_image {}}}]\"", big.display()),
+            "shutdown",
+        ],
+    );
+    r.expect_code(0);
+    let lines = r.lines();
+    let pc = lines.iter().find(|l| l.starts_with("pc (/32): ")).unwrap();
+    let xpsr = lines
+        .iter()
+        .find(|l| l.starts_with("xPSR (/32): "))
+        .unwrap();
+    assert!(
+        r.stdout.contains("verified 60804 bytes in "),
+        "{}\n{}",
+        r.stdout,
+        r.stderr
+    );
+    // The flash was not read back: far fewer AP reads than its 15 201 words.
+    let reads = ap_reads(&r.stdout);
+    assert!(reads < 1000, "{reads} AP reads:\n{}", r.stdout);
+    for want in [
+        "r0 (/32): 0x00001111",
+        "r2 (/32): 0x00002222",
+        "lr (/32): 0x08000101",
+        "0x20000000: cafef00d ",
+        "0x20000060: 12345678 ",
+    ] {
+        assert!(lines.contains(&want), "missing {want:?} in:\n{}", r.stdout);
+    }
+    assert_eq!(lines.iter().filter(|l| *l == pc).count(), 2, "{}", r.stdout);
+    assert_eq!(
+        lines.iter().filter(|l| *l == xpsr).count(),
+        2,
+        "{}",
+        r.stdout
+    );
+    // Page 59 erased: the CRC differs, so the bytes are compared and listed.
+    assert!(
+        lines.contains(&"checksum mismatch - attempting binary compare"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("diff 0 address 0x0800ec00. Was 0xff instead of ")),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stderr.lines().any(|l| l == "rc: 1"), "{}", r.stderr);
+}

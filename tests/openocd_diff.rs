@@ -175,14 +175,6 @@ const DIFFERENCES: &[Difference] = &[
         after_init: false,
     },
     Difference {
-        doc: "probe-rs 0.32 misses a FAULT over JTAG",
-        openocd_only: &[],
-        stdbg_only: &[],
-        same_as: &[],
-        only_vs: &[],
-        after_init: false,
-    },
-    Difference {
         doc: "Error messages",
         openocd_only: &[],
         stdbg_only: &[],

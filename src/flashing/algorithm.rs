@@ -11,7 +11,8 @@ use probe_rs::{Core, MemoryInterface, RegisterId};
 use crate::command::CommandError;
 use crate::diagnose::regs::{DHCSR, dhcsr::S_LOCKUP};
 use crate::host::Host;
-use crate::host::control::regsel::{MSP, PSP, SPECIAL, XPSR};
+pub(super) use crate::host::control::regsel::XPSR;
+use crate::host::control::regsel::{MSP, PSP, SPECIAL};
 
 /// DCRSR REGSEL values restored after the run (ARMv7-M ARM §C1.6.3), after xPSR, in restore
 /// order: r0–r12, LR, PC (DebugReturnAddress), CONTROL/FAULTMASK/BASEPRI/PRIMASK (before the
@@ -48,27 +49,42 @@ fn save(core: &mut Core<'_>) -> Result<After, probe_rs::Error> {
     if xpsr & 0x1ff != 0 || dhcsr & S_LOCKUP != 0 {
         return Ok(After::ResetHalt);
     }
+    Ok(After::Restore(save_thread_registers(core, xpsr)?))
+}
+
+/// The registers of a core halted in Thread mode, `xpsr` (already read) first, in the order
+/// [`restore_registers`] writes them back: [`CORE_REGSEL`], then FPSCR and S0–S31 with an FPU.
+pub(super) fn save_thread_registers(
+    core: &mut Core<'_>,
+    xpsr: u32,
+) -> Result<Vec<(u16, u32)>, probe_rs::Error> {
     let mut sel: Vec<u16> = CORE_REGSEL.to_vec();
     if core.fpu_support()? {
         sel.extend(fp_regsel());
     }
-    // xPSR (read above) is written back first.
     let mut saved = Vec::with_capacity(sel.len() + 1);
     saved.push((XPSR, xpsr));
     for s in sel {
         saved.push((s, core.read_core_reg::<u32>(RegisterId(s))?));
     }
-    Ok(After::Restore(saved))
+    Ok(saved)
+}
+
+/// Writes back what [`save_thread_registers`] saved.
+pub(super) fn restore_registers(
+    core: &mut Core<'_>,
+    saved: &[(u16, u32)],
+) -> Result<(), probe_rs::Error> {
+    for &(s, v) in saved {
+        core.write_core_reg(RegisterId(s), v)?;
+    }
+    Ok(())
 }
 
 fn restore(core: &mut Core<'_>, after: &After) -> Result<(), probe_rs::Error> {
     match after {
         After::Nothing => {}
-        After::Restore(saved) => {
-            for &(s, v) in saved {
-                core.write_core_reg(RegisterId(s), v)?;
-            }
-        }
+        After::Restore(saved) => restore_registers(core, saved)?,
         After::ResetHalt => {
             core.reset_and_halt(std::time::Duration::from_millis(500))?;
         }
