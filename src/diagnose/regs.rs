@@ -16,6 +16,10 @@ pub mod dhcsr {
     pub const S_SLEEP: u32 = 1 << 18;
     /// S_HALT: the core is in Debug state.
     pub const S_HALT: u32 = 1 << 17;
+    /// C_MASKINTS: PendSV, SysTick and external interrupts masked; change it only while halted.
+    pub const C_MASKINTS: u32 = 1 << 3;
+    /// C_STEP: single-step when leaving Debug state.
+    pub const C_STEP: u32 = 1 << 2;
     /// C_HALT: request a halt (write with [`DBGKEY`]).
     pub const C_HALT: u32 = 1 << 1;
     /// C_DEBUGEN.

@@ -16,9 +16,11 @@ use std::time::{Duration, Instant};
 
 use probe_rs::{Core, MemoryInterface, RegisterId};
 
+use crate::diagnose::fault::scb::DFSR;
 use crate::diagnose::regs::DHCSR;
-use crate::diagnose::regs::dhcsr::{C_DEBUGEN, C_HALT, DBGKEY, S_HALT};
+use crate::diagnose::regs::dhcsr::{C_DEBUGEN, C_HALT, C_MASKINTS, DBGKEY, S_HALT};
 use crate::host::Host;
+use crate::host::breakpoints::dwt::DEMCR;
 
 /// CRC-32/MPEG-2's polynomial.
 pub const POLY: u32 = 0x04C1_1DB7;
@@ -43,14 +45,9 @@ pub const WORK_BYTES: u32 = TABLE_AT + 64;
 /// Segments shorter than this are read back (a routine run costs about as much).
 pub const MIN_BYTES: usize = 1024;
 
-/// DEMCR (ARMv7-M ARM §C1.6.5) and its vector-catch bits for the faults: HARDERR, INTERR,
-/// BUSERR, STATERR, CHKERR, NOCPERR, MMERR.
-const DEMCR: u64 = 0xE000_EDFC;
+/// DEMCR's vector-catch bits for the faults (ARMv7-M ARM §C1.6.5): HARDERR, INTERR, BUSERR,
+/// STATERR, CHKERR, NOCPERR, MMERR.
 const VC_FAULTS: u32 = 0x7F0;
-/// DFSR (§C1.6.1), write-one-to-clear.
-const DFSR: u64 = 0xE000_ED30;
-/// DHCSR.C_MASKINTS.
-const C_MASKINTS: u32 = 1 << 3;
 /// DCRSR REGSEL of r0, r1, r2, PC, xPSR.
 const R0: u16 = 0;
 const R1: u16 = 1;

@@ -19,15 +19,11 @@ use super::Host;
 /// How long `auto` lets pending interrupt handlers run before the step (OpenOCD: 500 ms).
 pub const AUTO_WAIT: Duration = Duration::from_millis(500);
 
-const DHCSR: u64 = 0xE000_EDF0;
+use crate::diagnose::regs::DHCSR;
+use crate::diagnose::regs::dhcsr::{C_DEBUGEN, C_HALT, C_MASKINTS, C_STEP, DBGKEY, S_HALT};
+
 const ICSR: u64 = 0xE000_ED04;
 const FP_CTRL: u64 = 0xE000_2000;
-const DBGKEY: u32 = 0xA05F_0000;
-const C_DEBUGEN: u32 = 1 << 0;
-const C_HALT: u32 = 1 << 1;
-const C_STEP: u32 = 1 << 2;
-const C_MASKINTS: u32 = 1 << 3;
-const S_HALT: u32 = 1 << 17;
 
 /// The `cortex_m maskisr` modes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
