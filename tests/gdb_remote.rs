@@ -369,3 +369,40 @@ fn gdb_events_fire_on_attach_load_and_detach() {
     let r = s.gdb(&[ex("x/xw 0x20004800"), ex("detach")]);
     r.expect("0x20004800:\t0x600dd00d");
 }
+
+/// GDB's flash reads are kept across a `stepi` (src/gdb/base.rs) only while the flash
+/// controller stays locked: a step that programs flash (here a STRH from RAM with FLASH_CR.PG
+/// set) must show the new half-word, not the erased one read before it.
+#[test]
+fn gdb_flash_read_after_a_step_that_programs_flash_shows_the_new_value() {
+    let s = Server::start();
+    let r = s.gdb(&[
+        ex("monitor reset halt"),
+        ex("monitor flash erase_sector 0 63 63"),
+        ex("monitor mww 0x40022004 0x45670123"),
+        ex("monitor mww 0x40022004 0xCDEF89AB"),
+        ex("monitor mww 0x40022010 1"),
+        // strh r0, [r1]; b .
+        ex("set {short}0x20000100 = 0x8008"),
+        ex("set {short}0x20000102 = 0xe7fe"),
+        ex("set $r0 = 0x1234"),
+        ex("set $r1 = 0x0800fc00"),
+        ex("set $pc = 0x20000100"),
+        ex("x/xh 0x0800fc00"),
+        ex("stepi"),
+        ex("x/xh 0x0800fc00"),
+        ex("p/x $pc"),
+    ]);
+    let reads: Vec<&str> = r
+        .text
+        .lines()
+        .filter(|l| l.starts_with("0x800fc00:"))
+        .collect();
+    assert_eq!(
+        reads,
+        ["0x800fc00:\t0xffff", "0x800fc00:\t0x1234"],
+        "{}",
+        r.text
+    );
+    r.expect("$1 = 0x20000102");
+}

@@ -245,6 +245,12 @@ pub trait Family: Send + Sync {
     /// The chips it serves in words, e.g. `STM32F0/F1/F3`.
     fn chips(&self) -> &'static str;
 
+    /// The flash controller's control registers (addresses) and their LOCK bits: while every
+    /// one reads locked, no instruction can program or erase flash, since unlocking takes the
+    /// FLASH_KEYR sequence (RM0008 §3.3.1, RM0351 §3.3.5, RM0433 §4.3.4). The GDB server keeps
+    /// flash it read across a single step only while they stay locked.
+    fn control_locks(&self) -> &'static [(u64, u32)];
+
     /// The erase page size of `line` in bytes; reads the option registers with `rd` where the
     /// geometry depends on them (G4: OPTR.DBANK).
     fn page_size(&self, line: &Line, rd: &mut Reader<'_>) -> u32;

@@ -176,6 +176,11 @@ pub struct Stm32f1x;
 pub static STM32F1X: Stm32f1x = Stm32f1x;
 
 impl Family for Stm32f1x {
+    /// FLASH_CR.LOCK (bank 1; the XL-density FLASH_CR2 is not modelled).
+    fn control_locks(&self) -> &'static [(u64, u32)] {
+        &[(FLASH_CR, CR_LOCK)]
+    }
+
     fn driver(&self) -> Driver {
         Driver::Stm32f1x
     }

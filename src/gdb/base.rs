@@ -9,7 +9,6 @@ use gdbstub::target::ext::base::single_register_access::{
 };
 use gdbstub::target::ext::base::singlethread::{SingleThreadBase, SingleThreadResumeOps};
 use gdbstub::target::{TargetError, TargetResult};
-use std::time::{Duration, Instant};
 
 use probe_rs::{Core, MemoryInterface, RegisterId};
 
@@ -78,27 +77,48 @@ pub fn write_reg(core: &mut Core<'_>, reg: u16, value: u64) -> Result<(), probe_
     Ok(())
 }
 
-/// Reads the whole register file (20 core-register reads; 37 with an FPU).
-pub fn read_all(core: &mut Core<'_>, fpu: bool) -> Result<CortexMRegs, probe_rs::Error> {
-    let mut regs = CortexMRegs::default();
-    for i in 0..17u16 {
-        regs.core[i as usize] = read(core, i)?;
+/// The DCRSR REGSEL numbers of the whole register file, in the order [`regs_from`] takes
+/// them: r0–r12, sp, lr, pc, xPSR, MSP, PSP, CONTROL/FAULTMASK/BASEPRI/PRIMASK (20), then with
+/// an FPU s0–s31 and FPSCR (53).
+pub fn regsels(fpu: bool) -> Vec<u16> {
+    let mut v: Vec<u16> = (0..17).collect();
+    v.extend([regsel::MSP, regsel::PSP, regsel::SPECIAL]);
+    if fpu {
+        v.extend(S0..S0 + 32);
+        v.push(FPSCR);
     }
-    regs.system[0] = read(core, regsel::MSP)?;
-    regs.system[1] = read(core, regsel::PSP)?;
-    let special = read(core, regsel::SPECIAL)?;
+    v
+}
+
+/// The register file from the values of [`regsels`] (same order and length).
+pub fn regs_from(values: &[u32], fpu: bool) -> CortexMRegs {
+    let mut regs = CortexMRegs::default();
+    regs.core.copy_from_slice(&values[..17]);
+    regs.system[0] = values[17];
+    regs.system[1] = values[18];
+    let special = values[19];
     for i in 0..4 {
         regs.system[2 + i] = (special >> (8 * i)) & 0xff;
     }
     if fpu {
         let mut f = FpuRegs::default();
-        for n in 0..16u16 {
-            f.d[n as usize] = read_reg(core, FIRST_D_REG as u16 + n)?;
+        for n in 0..16 {
+            f.d[n] = values[20 + 2 * n] as u64 | ((values[21 + 2 * n] as u64) << 32);
         }
-        f.fpscr = read(core, FPSCR)?;
+        f.fpscr = values[52];
         regs.fpu = Some(f);
     }
-    Ok(regs)
+    regs
+}
+
+/// Reads the whole register file with probe-rs (20 core-register reads; 53 with an FPU).
+pub fn read_all(core: &mut Core<'_>, fpu: bool) -> Result<CortexMRegs, probe_rs::Error> {
+    let sels = regsels(fpu);
+    let mut values = Vec::with_capacity(sels.len());
+    for id in sels {
+        values.push(read(core, id)?);
+    }
+    Ok(regs_from(&values, fpu))
 }
 
 /// Writes the registers that differ from `old` (a `G` packet usually changes one or two).
@@ -148,10 +168,22 @@ impl GdbTarget {
 impl SingleThreadBase for GdbTarget {
     fn read_registers(&mut self, regs: &mut CortexMRegs) -> TargetResult<(), Self> {
         let fpu = self.fpu;
-        match self
-            .with_core(move |core, _| read_all(core, fpu))
-            .map_err(TargetError::Fatal)?
-        {
+        // The banked-register path first (host/fastread.rs); probe-rs's when it fails, for
+        // its explained error (or its success, after a transient fault).
+        let fast = self
+            .handle
+            .call_or_busy(move |host| {
+                let sels = regsels(fpu);
+                let mut values = vec![0u32; sels.len()];
+                host.read_core_regs_fast(&sels, &mut values)
+                    .map(|()| regs_from(&values, fpu))
+            })
+            .ok_or(TargetError::Fatal(super::target::GdbError::HostGone))?;
+        let read = match fast {
+            Ok(Ok(r)) => Ok(Ok(r)),
+            _ => self.with_core(move |core, _| read_all(core, fpu)),
+        };
+        match read.map_err(TargetError::Fatal)? {
             Ok(r) => {
                 self.last_regs = Some(r.clone());
                 *regs = r;
@@ -226,6 +258,7 @@ impl SingleThreadBase for GdbTarget {
         };
         if running {
             self.read_cache = None;
+            self.code_cache = None;
         } else if let Some(n) = self.read_cached(start_addr, data)? {
             return Ok(n);
         }
@@ -234,6 +267,7 @@ impl SingleThreadBase for GdbTarget {
 
     fn write_addrs(&mut self, start_addr: u32, data: &[u8]) -> TargetResult<(), Self> {
         self.read_cache = None;
+        self.code_cache = None;
         if self.memory_map.is_flash(start_addr as u64) {
             return Err(self.fail(format!(
                 "stdbg: cannot write {} bytes at 0x{start_addr:08x}: that is flash, which only 'load' (or 'monitor program') can change",
@@ -257,78 +291,7 @@ impl SingleThreadBase for GdbTarget {
     }
 }
 
-/// Read-ahead block size in bytes. GDB reads memory in many small pieces (`x/256xw` is 256
-/// four-byte `m` packets; a frame is analysed two to four bytes at a time), each costing a
-/// round trip and its own DAP setup; one aligned block read serves the following ones.
-pub const READ_AHEAD: u64 = 256;
-
-/// How long read-ahead data may be reused at most (a console may write memory meanwhile).
-pub const READ_AHEAD_LIFE: Duration = Duration::from_millis(200);
-
-/// Memory read ahead for GDB, valid while no packet that may change memory has arrived
-/// (the session's packet epoch) and for at most [`READ_AHEAD_LIFE`].
-#[derive(Debug, Clone)]
-pub struct ReadCache {
-    epoch: u64,
-    at: Instant,
-    base: u64,
-    data: Vec<u8>,
-}
-
 impl GdbTarget {
-    /// Serves a small read of RAM or flash from (or into) the read-ahead block. `None`: not
-    /// cacheable here, read directly.
-    fn read_cached(
-        &mut self,
-        start_addr: u32,
-        data: &mut [u8],
-    ) -> Result<Option<usize>, TargetError<super::target::GdbError>> {
-        let (start, len) = (start_addr as u64, data.len() as u64);
-        if len == 0 || len > READ_AHEAD {
-            return Ok(None);
-        }
-        if let Some(c) = &self.read_cache
-            && c.epoch == self.read_epoch
-            && c.at.elapsed() < READ_AHEAD_LIFE
-            && c.base <= start
-            && start + len <= c.base + c.data.len() as u64
-        {
-            let off = (start - c.base) as usize;
-            data.copy_from_slice(&c.data[off..off + data.len()]);
-            return Ok(Some(data.len()));
-        }
-        let Some(region) = self.memory_map.region_of(start) else {
-            return Ok(None);
-        };
-        let base = (start & !(READ_AHEAD - 1)).max(region.start);
-        let end = (base + READ_AHEAD).min(region.end);
-        if start + len > end {
-            return Ok(None);
-        }
-        let n = (end - base) as usize;
-        let r = self
-            .with_core(move |core, _| {
-                let mut buf = vec![0u8; n];
-                core.read(base, &mut buf)?;
-                Ok(buf)
-            })
-            .map_err(TargetError::Fatal)?;
-        match r {
-            Ok(block) => {
-                let off = (start - base) as usize;
-                data.copy_from_slice(&block[off..off + data.len()]);
-                self.read_cache = Some(ReadCache {
-                    epoch: self.read_epoch,
-                    at: Instant::now(),
-                    base,
-                    data: block,
-                });
-                Ok(Some(data.len()))
-            }
-            Err(_) => Ok(None),
-        }
-    }
-
     /// Reads exactly what GDB asked for; on failure finds the readable prefix.
     fn read_direct(&mut self, start_addr: u32, data: &mut [u8]) -> TargetResult<usize, Self> {
         let len = data.len();

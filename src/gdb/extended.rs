@@ -23,6 +23,7 @@ pub const CORE_PID: Pid = match NonZeroUsize::new(1) {
 impl GdbTarget {
     fn reset_halt(&mut self) -> Result<bool, GdbError> {
         self.read_cache = None;
+        self.code_cache = None;
         self.pending_stop = None;
         let (r, _) =
             self.with_host(|host, ctx| host.reset(ctx, "halt").map_err(|e| e.to_string()))?;
@@ -45,6 +46,7 @@ impl ExtendedMode for GdbTarget {
     /// reason; any pid means the core.
     fn attach(&mut self, _pid: Pid) -> TargetResult<(), Self> {
         self.read_cache = None;
+        self.code_cache = None;
         let (r, _) = self.with_host(|host, ctx| {
             host.halt(ctx, Duration::from_millis(1000))
                 .map_err(|e| e.to_string())

@@ -106,6 +106,7 @@ impl Flash for GdbTarget {
 
     fn flash_done(&mut self) -> TargetResult<(), Self> {
         self.read_cache = None;
+        self.code_cache = None;
         let stage = std::mem::take(&mut self.flash);
         if stage.is_empty() {
             return Ok(());

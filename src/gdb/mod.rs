@@ -25,6 +25,7 @@ pub mod fileio;
 pub mod flash;
 pub mod memory_map;
 pub mod monitor;
+pub mod read_ahead;
 pub mod resume;
 pub mod target;
 pub mod target_desc;
@@ -383,6 +384,7 @@ fn session(
             break End::Shutdown;
         }
         target.read_epoch = reader.epoch;
+        target.code_epoch = reader.code_epoch;
         reader.running = matches!(sm, GdbStubStateMachine::Running(_));
         let step = match sm {
             GdbStubStateMachine::Idle(mut g) => {

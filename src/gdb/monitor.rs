@@ -37,6 +37,7 @@ impl MonitorCmd for GdbTarget {
         mut out: ConsoleOutput<'_>,
     ) -> Result<(), GdbError> {
         self.read_cache = None;
+        self.code_cache = None;
         for l in self.take_console() {
             outputln!(out, "{l}");
         }

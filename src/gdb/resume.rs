@@ -11,7 +11,7 @@ use gdbstub::stub::SingleThreadStopReason;
 use gdbstub::target::ext::base::singlethread::{
     SingleThreadResume, SingleThreadSingleStep, SingleThreadSingleStepOps,
 };
-use probe_rs::{CoreStatus, RegisterId};
+use probe_rs::{CoreStatus, MemoryInterface, RegisterId};
 
 use super::target::{GdbError, GdbTarget, StopInfo};
 use crate::command::CommandError;
@@ -20,6 +20,7 @@ use crate::host::target::TargetState;
 impl SingleThreadResume for GdbTarget {
     fn resume(&mut self, _signal: Option<Signal>) -> Result<(), GdbError> {
         self.read_cache = None;
+        self.code_cache = None;
         self.pending_stop = None;
         self.poll_failed = false;
         self.fileio_waiting = false;
@@ -55,20 +56,25 @@ impl SingleThreadSingleStep for GdbTarget {
         self.read_cache = None;
         self.poll_failed = false;
         let id = self.id;
-        let (r, _) = self.with_host(move |host, ctx| -> Result<Option<StopInfo>, CommandError> {
+        let (r, _) = self.with_host(move |host, ctx| -> Result<(Option<StopInfo>, bool), CommandError> {
             let (target, _) = host.current_target()?;
             // `monitor gdb_sync`: this stepi reports the halted core as it is (SIGINT, as
             // OpenOCD's "T02"), so GDB fetches fresh registers after a reset.
             let sync = host.config().gdb.sync.remove(&id);
             if sync && host.with_core(|core, _| core.core_halted())? {
                 tracing::debug!("stepi ignored. GDB will now fetch the register state from the target.");
-                return Ok(Some(StopInfo {
+                return Ok((Some(StopInfo {
                     reason: probe_rs::HaltReason::Request,
                     pc: 0,
                     watch: None,
-                }));
+                }), true));
             }
             host.fire_event(ctx, &target, "step-start")?;
+            let locks = crate::family::target_line(host, None)
+                .driver
+                .and_then(|d| d.family())
+                .map(|f| f.control_locks())
+                .unwrap_or(&[]);
             let status = host.with_core(|core, name| {
                 if !core.core_halted()? {
                     return Err(probe_rs::Error::Other(format!(
@@ -80,19 +86,30 @@ impl SingleThreadSingleStep for GdbTarget {
                 }
                 let status = core.status()?;
                 let pc = core.read_core_reg::<u32>(RegisterId(15))?;
-                Ok((status, pc))
+                // Flash read before the step is still valid unless the instruction could have
+                // programmed it: only an unlocked flash controller can (no family: assume so).
+                let mut flash_may_change = locks.is_empty();
+                for &(cr, lock) in locks {
+                    flash_may_change |= core.read_word_32(cr)? & lock == 0;
+                }
+                Ok((status, pc, flash_may_change))
             })?;
+
             host.set_state(&target, TargetState::Halted);
             host.fire_event(ctx, &target, "step-end")?;
-            let (status, pc) = status;
+            let (status, pc, flash_may_change) = status;
             if crate::host::breakpoints::is_watchpoint_halt(status)
                 && let CoreStatus::Halted(reason) = status
             {
                 let watch = host.watchpoint_hit().map_err(CommandError::from)?;
-                return Ok(Some(StopInfo { reason, pc, watch }));
+                return Ok((Some(StopInfo { reason, pc, watch }), flash_may_change));
             }
-            Ok(None)
+            Ok((None, flash_may_change))
         })?;
+        if !matches!(r, Ok((_, false))) {
+            self.code_cache = None;
+        }
+        let r = r.map(|(stop, _)| stop);
         self.pending_stop = Some(match r {
             Ok(None) => SingleThreadStopReason::DoneStep,
             Ok(Some(StopInfo {

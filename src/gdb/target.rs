@@ -111,7 +111,12 @@ pub struct GdbTarget {
     /// The session's count of packets that may change memory (set by the session loop).
     pub(crate) read_epoch: u64,
     /// Memory read ahead for GDB's many small reads (see `base.rs`).
-    pub(crate) read_cache: Option<super::base::ReadCache>,
+    pub(crate) read_cache: Option<super::read_ahead::ReadCache>,
+    /// The session's code epoch ([`super::wire::Reader::code_epoch`]): like `read_epoch`, but
+    /// single steps do not change it.
+    pub(crate) code_epoch: u64,
+    /// Read-ahead of flash, kept across single steps while the flash controller stays locked.
+    pub(crate) code_cache: Option<super::read_ahead::ReadCache>,
     /// The client's socket, watched for Ctrl-C (0x03) while a `monitor` command runs.
     pub(crate) interrupt_socket: Option<std::net::TcpStream>,
     /// The firmware's semihosting console output waiting for GDB's console (raw bytes).
@@ -220,6 +225,8 @@ impl GdbTarget {
             poll_failed: false,
             read_epoch: 0,
             read_cache: None,
+            code_epoch: 0,
+            code_cache: None,
             interrupt_socket: None,
             output: Vec::new(),
             fileio_out: None,

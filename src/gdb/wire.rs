@@ -250,6 +250,10 @@ pub struct Reader {
     /// Counts packets that may change target memory (see [`keeps_reads_valid`]); the read-ahead
     /// cache of the GDB target is only used while it stays the same.
     pub epoch: u64,
+    /// Like `epoch`, but single steps (`s`, `vCont;s…`, see [`keeps_code_valid`]) do not count:
+    /// the flash read ahead stays valid across them (the GDB target drops it itself when a step
+    /// ran with the flash controller unlocked).
+    pub code_epoch: u64,
     /// The body of the last packet passed to gdbstub, for the log when gdbstub rejects it.
     pub last_body: Vec<u8>,
     /// The client's last `qSupported` body, replayed into a rebuilt gdbstub.
@@ -259,13 +263,22 @@ pub struct Reader {
 }
 
 /// Packets after which memory read before is still what the target holds: reads (`m`, `g`,
-/// `p`) and queries other than `qRcmd` (a monitor command may write memory or run the core).
+/// `p`), queries other than `qRcmd` (a monitor command may write memory or run the core) and
+/// `vCont?`.
 pub fn keeps_reads_valid(body: &[u8]) -> bool {
     match body.first() {
         Some(b'm' | b'g' | b'p') => true,
         Some(b'q') => !body.starts_with(b"qRcmd"),
+        Some(b'v') => body == b"vCont?",
         _ => false,
     }
+}
+
+/// Packets after which flash read before is still what the target holds, as far as the
+/// packet goes: those of [`keeps_reads_valid`] and single steps (one instruction can only
+/// change flash through an unlocked flash controller, which the step checks).
+pub fn keeps_code_valid(body: &[u8]) -> bool {
+    keeps_reads_valid(body) || body.first() == Some(&b's') || body.starts_with(b"vCont;s")
 }
 
 impl Reader {
@@ -280,6 +293,7 @@ impl Reader {
             no_ack: false,
             running: false,
             epoch: 0,
+            code_epoch: 0,
             last_body: Vec::new(),
             supported: None,
             stats: WireStats::default(),
@@ -393,6 +407,9 @@ impl Reader {
         }
         if !keeps_reads_valid(&body) {
             self.epoch += 1;
+        }
+        if !keeps_code_valid(&body) {
+            self.code_epoch += 1;
         }
         match route(&body, self.running) {
             Frame::Own(b) => self.pending.push_back(Input::Packet(b)),

@@ -12,6 +12,7 @@ pub mod config;
 pub mod connection;
 pub mod control;
 pub mod event;
+mod fastread;
 mod fault;
 pub mod gdb_settings; // GDB server settings (gdb_* commands, gdb_port pipe)
 pub mod jobs;

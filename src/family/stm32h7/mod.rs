@@ -208,6 +208,14 @@ fn bank_number(base: u64) -> u32 {
 }
 
 impl Family for Stm32h7x {
+    /// FLASH_CR1.LOCK1 and FLASH_CR2.LOCK2 (RM0433 §4.9.4).
+    fn control_locks(&self) -> &'static [(u64, u32)] {
+        &[
+            (REGS_BANK1 + CR as u64, cr::LOCK),
+            (REGS_BANK2 + CR as u64, cr::LOCK),
+        ]
+    }
+
     fn driver(&self) -> Driver {
         Driver::Stm32h7x
     }

@@ -319,6 +319,11 @@ pub struct Stm32l4x;
 pub static STM32L4X: Stm32l4x = Stm32l4x;
 
 impl Family for Stm32l4x {
+    /// FLASH_CR.LOCK (RM0351 §3.7.5, RM0440 §5.7.5).
+    fn control_locks(&self) -> &'static [(u64, u32)] {
+        &[(FLASH_BASE + CR as u64, cr::LOCK)]
+    }
+
     fn driver(&self) -> Driver {
         Driver::Stm32l4x
     }
