@@ -406,3 +406,52 @@ fn gdb_flash_read_after_a_step_that_programs_flash_shows_the_new_value() {
     );
     r.expect("$1 = 0x20000102");
 }
+
+/// A `stepi`'s stop reply names the thread and expedites pc, r7, sp, lr, xPSR, MSP and PSP
+/// (src/gdb/wire.rs `expedite`), so GDB shows the new frame without a `g` packet; the pc sent
+/// is the one GDB then prints.
+#[test]
+fn gdb_stepi_stop_reply_expedites_the_frame_registers_and_gdb_sends_no_g() {
+    let s = Server::start();
+    let r = s.gdb(&[
+        Step::Script("break_main.gdb"),
+        ex("delete"),
+        ex("stepi"),
+        ex("set debug remote 1"),
+        ex("stepi"),
+        ex("set debug remote 0"),
+        ex("p/x $pc"),
+    ]);
+    let lines: Vec<&str> = r.text.lines().collect();
+    let step = lines
+        .iter()
+        .position(|l| l.contains("Sending packet: $vCont;s"))
+        .unwrap_or_else(|| panic!("no vCont;s sent:\n{}", r.text));
+    let reply = lines[step..]
+        .iter()
+        .find(|l| l.contains("Packet received: T05"))
+        .unwrap_or_else(|| panic!("no T05 stop reply:\n{}", r.text));
+    let fields = reply.split("Packet received: T05").nth(1).unwrap();
+    assert!(fields.starts_with("thread:p1.1;"), "{reply}");
+    let regs: Vec<&str> = fields
+        .split(';')
+        .filter_map(|f| f.split_once(':'))
+        .map(|(n, _)| n)
+        .filter(|n| *n != "thread")
+        .collect();
+    assert_eq!(regs, ["0f", "07", "0d", "0e", "10", "11", "12"], "{reply}");
+    let pc_hex = fields.split("0f:").nth(1).unwrap().get(..8).unwrap();
+    let pc = u32::from_le_bytes(
+        (0..4)
+            .map(|i| u8::from_str_radix(&pc_hex[2 * i..2 * i + 2], 16).unwrap())
+            .collect::<Vec<_>>()
+            .try_into()
+            .unwrap(),
+    );
+    assert!(
+        !lines[step..].iter().any(|l| l.contains("Sending packet: $g#")),
+        "GDB still asked for the register file:\n{}",
+        r.text
+    );
+    r.expect(&format!("$1 = 0x{pc:x}"));
+}

@@ -443,6 +443,13 @@ fn session(
                     break End::Lost;
                 }
                 if let Some(reason) = stop {
+                    let multiprocess = reader
+                        .supported
+                        .as_ref()
+                        .is_some_and(|q| q.windows(13).any(|w| w == b"multiprocess+"));
+                    let thread = if multiprocess { "p1.1" } else { "1" };
+                    g.borrow_conn().expedite =
+                        target.expedite.take().map(|r| (thread.to_string(), r));
                     g.report_stop(&mut target, reason)
                 } else {
                     match reader.next() {

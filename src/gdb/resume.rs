@@ -21,6 +21,7 @@ impl SingleThreadResume for GdbTarget {
     fn resume(&mut self, _signal: Option<Signal>) -> Result<(), GdbError> {
         self.read_cache = None;
         self.code_cache = None;
+        self.expedite = None;
         self.pending_stop = None;
         self.poll_failed = false;
         self.fileio_waiting = false;
@@ -55,8 +56,17 @@ impl SingleThreadSingleStep for GdbTarget {
     fn step(&mut self, _signal: Option<Signal>) -> Result<(), GdbError> {
         self.read_cache = None;
         self.poll_failed = false;
+        self.expedite = None;
         let id = self.id;
-        let (r, _) = self.with_host(move |host, ctx| -> Result<(Option<StopInfo>, bool), CommandError> {
+        // What GDB reads after a step, sent in the stop reply (wire::expedite) so that it needs
+        // no `g`: pc, r7 (frame pointer), sp, lr and, with the target description, xPSR (16;
+        // the Thumb bit), MSP and PSP (17, 18: GDB's Arm unwinder reads both to tell which
+        // stack sp is).
+        let mut sels: Vec<u16> = vec![15, 7, 13, 14];
+        if self.settings.target_description {
+            sels.extend([16, 17, 18]);
+        }
+        let (r, _) = self.with_host(move |host, ctx| -> Result<(Option<StopInfo>, bool, Option<Vec<(u8, u32)>>), CommandError> {
             let (target, _) = host.current_target()?;
             // `monitor gdb_sync`: this stepi reports the halted core as it is (SIGINT, as
             // OpenOCD's "T02"), so GDB fetches fresh registers after a reset.
@@ -67,7 +77,7 @@ impl SingleThreadSingleStep for GdbTarget {
                     reason: probe_rs::HaltReason::Request,
                     pc: 0,
                     watch: None,
-                }), true));
+                }), true, None));
             }
             host.fire_event(ctx, &target, "step-start")?;
             let locks = crate::family::target_line(host, None)
@@ -85,31 +95,43 @@ impl SingleThreadSingleStep for GdbTarget {
                     host.step_core(core)?;
                 }
                 let status = core.status()?;
-                let pc = core.read_core_reg::<u32>(RegisterId(15))?;
                 // Flash read before the step is still valid unless the instruction could have
                 // programmed it: only an unlocked flash controller can (no family: assume so).
                 let mut flash_may_change = locks.is_empty();
                 for &(cr, lock) in locks {
                     flash_may_change |= core.read_word_32(cr)? & lock == 0;
                 }
-                Ok((status, pc, flash_may_change))
+                Ok((status, flash_may_change))
             })?;
+            // The registers through the banked DCB registers (host/fastread.rs); without them
+            // the PC through probe-rs and nothing expedited.
+            let mut values = vec![0u32; sels.len()];
+            let expedite = host.read_core_regs_fast(&sels, &mut values).is_ok().then(|| {
+                sels.iter().zip(&values).map(|(&n, &v)| (n as u8, v)).collect::<Vec<_>>()
+            });
+            let pc = match &expedite {
+                Some(_) => values[0],
+                None => host.with_core(|core, _| core.read_core_reg::<u32>(RegisterId(15)))?,
+            };
 
             host.set_state(&target, TargetState::Halted);
             host.fire_event(ctx, &target, "step-end")?;
-            let (status, pc, flash_may_change) = status;
+            let (status, flash_may_change) = status;
             if crate::host::breakpoints::is_watchpoint_halt(status)
                 && let CoreStatus::Halted(reason) = status
             {
                 let watch = host.watchpoint_hit().map_err(CommandError::from)?;
-                return Ok((Some(StopInfo { reason, pc, watch }), flash_may_change));
+                return Ok((Some(StopInfo { reason, pc, watch }), flash_may_change, expedite));
             }
-            Ok((None, flash_may_change))
+            Ok((None, flash_may_change, expedite))
         })?;
-        if !matches!(r, Ok((_, false))) {
+        if !matches!(r, Ok((_, false, _))) {
             self.code_cache = None;
         }
-        let r = r.map(|(stop, _)| stop);
+        let r = r.map(|(stop, _, expedite)| {
+            self.expedite = expedite;
+            stop
+        });
         self.pending_stop = Some(match r {
             Ok(None) => SingleThreadStopReason::DoneStep,
             Ok(Some(StopInfo {

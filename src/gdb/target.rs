@@ -115,6 +115,8 @@ pub struct GdbTarget {
     /// The session's code epoch ([`super::wire::Reader::code_epoch`]): like `read_epoch`, but
     /// single steps do not change it.
     pub(crate) code_epoch: u64,
+    /// Registers (remote number, value) to expedite in the stop reply of the last step.
+    pub(crate) expedite: Option<Vec<(u8, u32)>>,
     /// Read-ahead of flash, kept across single steps while the flash controller stays locked.
     pub(crate) code_cache: Option<super::read_ahead::ReadCache>,
     /// The client's socket, watched for Ctrl-C (0x03) while a `monitor` command runs.
@@ -226,6 +228,7 @@ impl GdbTarget {
             read_epoch: 0,
             read_cache: None,
             code_epoch: 0,
+            expedite: None,
             code_cache: None,
             interrupt_socket: None,
             output: Vec::new(),

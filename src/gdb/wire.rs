@@ -73,6 +73,9 @@ pub struct BufConn {
     /// While set, output is discarded (replaying the client's protocol state into a rebuilt
     /// gdbstub, see `super::session`).
     pub mute: bool,
+    /// The thread id (`p1.1`, or `1` without multiprocess) and the registers to expedite in
+    /// the next stop reply written (see [`expedite`]); taken by the next flush.
+    pub expedite: Option<(String, Vec<(u8, u32)>)>,
 }
 
 impl BufConn {
@@ -83,6 +86,7 @@ impl BufConn {
             buf: Vec::with_capacity(PACKET_SIZE),
             last: Vec::new(),
             mute: false,
+            expedite: None,
         }
     }
 
@@ -163,12 +167,68 @@ impl gdbstub::conn::Connection for BufConn {
             return Ok(());
         }
         if !self.buf.is_empty() {
-            let out = std::mem::take(&mut self.buf);
+            let mut out = std::mem::take(&mut self.buf);
+            if let Some((thread, regs)) = self.expedite.take() {
+                out = expedite(&out, &thread, &regs);
+            }
             self.remember(&out);
             Write::write_all(&mut self.stream, &out)?;
         }
         Write::flush(&mut self.stream)
     }
+}
+
+/// Adds expedited registers to a stop reply (GDB RSP "Stop Reply Packets"): `$S05#xx` becomes
+/// `$T05thread:<thread>;` followed by `nn:value;` for each `(number, value)` of `regs` (remote
+/// register number, value in target byte order); a `$T05thread:…;…` reply gets them after its
+/// thread field. GDB keeps expedited values only when the reply names the thread before them
+/// (it cannot tell the architecture otherwise) and then needs no `g` packet if they are all it
+/// uses. Any other bytes are returned unchanged; bytes before the `$` (an ack) are kept.
+pub fn expedite(out: &[u8], thread: &str, regs: &[(u8, u32)]) -> Vec<u8> {
+    let Some(start) = out.iter().position(|&b| b == b'$') else {
+        return out.to_vec();
+    };
+    let Some(hash) = out.iter().rposition(|&b| b == b'#') else {
+        return out.to_vec();
+    };
+    if hash < start + 4 || hash + 3 != out.len() {
+        return out.to_vec();
+    }
+    let body = &out[start + 1..hash];
+    if !body[1..3].iter().all(u8::is_ascii_hexdigit) {
+        return out.to_vec();
+    }
+    let (head, rest): (Vec<u8>, &[u8]) = match body[0] {
+        b'S' if body.len() == 3 => {
+            let mut h = b"T".to_vec();
+            h.extend_from_slice(&body[1..3]);
+            h.extend_from_slice(format!("thread:{thread};").as_bytes());
+            (h, &[])
+        }
+        b'T' if body[3..].starts_with(b"thread:") => {
+            let Some(semi) = body.iter().skip(3).position(|&b| b == b';') else {
+                return out.to_vec();
+            };
+            let cut = 3 + semi + 1;
+            (body[..cut].to_vec(), &body[cut..])
+        }
+        _ => return out.to_vec(),
+    };
+    let mut new = head;
+    for (n, v) in regs {
+        let le = v.to_le_bytes();
+        new.extend_from_slice(
+            format!(
+                "{n:02x}:{:02x}{:02x}{:02x}{:02x};",
+                le[0], le[1], le[2], le[3]
+            )
+            .as_bytes(),
+        );
+    }
+    new.extend_from_slice(rest);
+    let mut v = out[..start].to_vec();
+    v.extend_from_slice(&frame(&new));
+    v
 }
 
 /// What the session gets from the client.
@@ -443,6 +503,27 @@ mod tests {
             }
         }
         (bytes, own, resends)
+    }
+
+    #[test]
+    fn stop_replies_get_the_thread_and_the_expedited_registers_and_other_packets_do_not() {
+        let regs = [(0x0f, 0x0800_0178), (0x0d, 0x2000_4fe8)];
+        assert_eq!(
+            expedite(&frame(b"S05"), "p1.1", &regs),
+            frame(b"T05thread:p1.1;0f:78010008;0d:e84f0020;")
+        );
+        assert_eq!(
+            expedite(&frame(b"T05thread:p01.01;hwbreak:;"), "p1.1", &regs),
+            frame(b"T05thread:p01.01;0f:78010008;0d:e84f0020;hwbreak:;")
+        );
+        let mut acked = b"+".to_vec();
+        acked.extend(frame(b"S02"));
+        let mut want = b"+".to_vec();
+        want.extend(frame(b"T02thread:1;0f:78010008;0d:e84f0020;"));
+        assert_eq!(expedite(&acked, "1", &regs), want);
+        for other in [&b"OK"[..], b"W00", b"T05hwbreak:;", b"E01"] {
+            assert_eq!(expedite(&frame(other), "p1.1", &regs), frame(other));
+        }
     }
 
     #[test]
