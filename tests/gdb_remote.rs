@@ -449,7 +449,9 @@ fn gdb_stepi_stop_reply_expedites_the_frame_registers_and_gdb_sends_no_g() {
             .unwrap(),
     );
     assert!(
-        !lines[step..].iter().any(|l| l.contains("Sending packet: $g#")),
+        !lines[step..]
+            .iter()
+            .any(|l| l.contains("Sending packet: $g#")),
         "GDB still asked for the register file:\n{}",
         r.text
     );

@@ -52,6 +52,10 @@ impl SingleThreadResume for GdbTarget {
     }
 }
 
+/// What a step ended in: a stop to report other than "step done" (`None`: done), whether flash
+/// may have changed (the flash controller was unlocked), the registers to expedite.
+type StepOutcome = (Option<StopInfo>, bool, Option<Vec<(u8, u32)>>);
+
 impl SingleThreadSingleStep for GdbTarget {
     fn step(&mut self, _signal: Option<Signal>) -> Result<(), GdbError> {
         self.read_cache = None;
@@ -66,7 +70,7 @@ impl SingleThreadSingleStep for GdbTarget {
         if self.settings.target_description {
             sels.extend([16, 17, 18]);
         }
-        let (r, _) = self.with_host(move |host, ctx| -> Result<(Option<StopInfo>, bool, Option<Vec<(u8, u32)>>), CommandError> {
+        let (r, _) = self.with_host(move |host, ctx| -> Result<StepOutcome, CommandError> {
             let (target, _) = host.current_target()?;
             // `monitor gdb_sync`: this stepi reports the halted core as it is (SIGINT, as
             // OpenOCD's "T02"), so GDB fetches fresh registers after a reset.
@@ -103,8 +107,11 @@ impl SingleThreadSingleStep for GdbTarget {
                 }
                 Ok((status, flash_may_change))
             })?;
-            // The registers through the banked DCB registers (host/fastread.rs); without them
-            // the PC through probe-rs and nothing expedited.
+            host.set_state(&target, TargetState::Halted);
+            host.fire_event(ctx, &target, "step-end")?;
+            // The registers, after the step-end handlers (which may change them), through the
+            // banked DCB registers (host/fastread.rs); without them the PC through probe-rs and
+            // nothing expedited.
             let mut values = vec![0u32; sels.len()];
             let expedite = host.read_core_regs_fast(&sels, &mut values).is_ok().then(|| {
                 sels.iter().zip(&values).map(|(&n, &v)| (n as u8, v)).collect::<Vec<_>>()
@@ -113,9 +120,6 @@ impl SingleThreadSingleStep for GdbTarget {
                 Some(_) => values[0],
                 None => host.with_core(|core, _| core.read_core_reg::<u32>(RegisterId(15)))?,
             };
-
-            host.set_state(&target, TargetState::Halted);
-            host.fire_event(ctx, &target, "step-end")?;
             let (status, flash_may_change) = status;
             if crate::host::breakpoints::is_watchpoint_halt(status)
                 && let CoreStatus::Halted(reason) = status
