@@ -16,6 +16,8 @@ pub mod dhcsr {
     pub const S_SLEEP: u32 = 1 << 18;
     /// S_HALT: the core is in Debug state.
     pub const S_HALT: u32 = 1 << 17;
+    /// S_REGRDY: the last DCRSR transfer completed (ARMv7-M ARM §C1.6.2).
+    pub const S_REGRDY: u32 = 1 << 16;
     /// C_MASKINTS: PendSV, SysTick and external interrupts masked; change it only while halted.
     pub const C_MASKINTS: u32 = 1 << 3;
     /// C_STEP: single-step when leaving Debug state.

@@ -22,6 +22,13 @@ use probe_rs::architecture::arm::FullyQualifiedApAddress;
 use super::Host;
 use crate::command::CommandError;
 use crate::diagnose;
+use crate::diagnose::regs::{
+    DHCSR,
+    dhcsr::{S_HALT, S_REGRDY},
+};
+
+type ArmError = probe_rs::architecture::arm::ArmError;
+type Iface<'a> = &'a mut dyn probe_rs::architecture::arm::ArmDebugInterface;
 
 /// MEM-AP CSW (ADIv5 §C2.6.4).
 const CSW: u64 = 0x00;
@@ -40,9 +47,6 @@ const BD2: u64 = 0x18;
 /// CSW.Size 32 bits.
 const CSW_SIZE: u32 = 0x7;
 const CSW_WORD: u32 = 0x2;
-/// DHCSR.S_REGRDY, DHCSR.S_HALT (ARMv7-M ARM §C1.6.2).
-const S_REGRDY: u32 = 1 << 16;
-const S_HALT: u32 = 1 << 17;
 /// DHCSR reads per register before giving up on S_REGRDY.
 const REGRDY_POLLS: usize = 16;
 
@@ -50,6 +54,42 @@ const REGRDY_POLLS: usize = 16;
 const PAGE: u32 = 0x400;
 
 impl Host {
+    /// Runs `f` with probe-rs's DAP layer and the current target's access port after setting
+    /// the CSW bits of `mask` to `value` (a write only when they differ). `f`'s inner `Err` is a
+    /// message of its own; access failures are explained like those of [`Host::with_core`].
+    fn with_raw_ap<R>(
+        &self,
+        mask: u32,
+        value: u32,
+        f: impl FnOnce(Iface<'_>, &FullyQualifiedApAddress, &str) -> Result<Result<R, String>, ArmError>,
+    ) -> Result<R, CommandError> {
+        let (name, _, ap) = self.current_any()?;
+        self.reattach_if_lost()?;
+        let mut guard = self.conn();
+        let conn = guard.as_mut().ok_or_else(|| {
+            CommandError::failed("the target is not connected: 'init' failed or was not run; see the error printed by init, or run 'doctor'")
+        })?;
+        let ap_addr = FullyQualifiedApAddress::v1_with_default_dp(ap);
+        let r = (|| {
+            let iface = conn.session.get_arm_interface()?;
+            let csw = iface.read_raw_ap_register(&ap_addr, CSW)?;
+            if csw & mask != value {
+                iface.write_raw_ap_register(&ap_addr, CSW, (csw & !mask) | value)?;
+            }
+            f(iface, &ap_addr, &name)
+        })();
+        match r {
+            Ok(r) => r.map_err(CommandError::failed),
+            Err(e) => {
+                let e = probe_rs::Error::from(e);
+                if diagnose::is_link_failure(&e) {
+                    conn.notes.link_lost = true;
+                }
+                Err(diagnose::command_error(&format!("access {name}"), &e))
+            }
+        }
+    }
+
     /// Reads `words.len()` 32-bit words from `addr` (a multiple of 4) through the current
     /// target's access port, without probe-rs's per-call memory-interface setup (see the
     /// module doc). Errors are explained like those of [`Host::with_core`]; callers that want
@@ -61,37 +101,18 @@ impl Host {
                 "read at 0x{addr:08x}: not word aligned (internal: fast reads take words)"
             )));
         }
-        let (name, _, ap) = self.current_any()?;
-        self.reattach_if_lost()?;
-        let mut guard = self.conn();
-        let conn = guard.as_mut().ok_or_else(|| {
-            CommandError::failed("the target is not connected: 'init' failed or was not run; see the error printed by init, or run 'doctor'")
-        })?;
-        let ap_addr = FullyQualifiedApAddress::v1_with_default_dp(ap);
-        let r = (|| -> Result<(), probe_rs::architecture::arm::ArmError> {
-            let iface = conn.session.get_arm_interface()?;
-            let csw = iface.read_raw_ap_register(&ap_addr, CSW)?;
-            if csw & CSW_SIZE_INC != CSW_WORD_INC {
-                iface.write_raw_ap_register(&ap_addr, CSW, (csw & !CSW_SIZE_INC) | CSW_WORD_INC)?;
-            }
+        self.with_raw_ap(CSW_SIZE_INC, CSW_WORD_INC, |iface, ap, _| {
             let mut a = addr;
             let mut rest = &mut words[..];
             while !rest.is_empty() {
                 let n = (((PAGE - a % PAGE) / 4) as usize).min(rest.len());
                 let (chunk, tail) = rest.split_at_mut(n);
-                iface.write_raw_ap_register(&ap_addr, TAR, a)?;
-                iface.read_raw_ap_register_repeated(&ap_addr, DRW, chunk)?;
+                iface.write_raw_ap_register(ap, TAR, a)?;
+                iface.read_raw_ap_register_repeated(ap, DRW, chunk)?;
                 a = a.wrapping_add(n as u32 * 4);
                 rest = tail;
             }
-            Ok(())
-        })();
-        r.map_err(|e| {
-            let e = probe_rs::Error::from(e);
-            if diagnose::is_link_failure(&e) {
-                conn.notes.link_lost = true;
-            }
-            diagnose::command_error(&format!("access {name}"), &e)
+            Ok(Ok(()))
         })
     }
 
@@ -101,25 +122,13 @@ impl Host {
     /// the module doc). Errors: the core is not halted, a register transfer did not complete,
     /// or the access failed; callers then read with probe-rs for its explained error.
     pub fn read_core_regs_fast(&self, regsel: &[u16], out: &mut [u32]) -> Result<(), CommandError> {
-        let (name, _, ap) = self.current_any()?;
-        self.reattach_if_lost()?;
-        let mut guard = self.conn();
-        let conn = guard.as_mut().ok_or_else(|| {
-            CommandError::failed("the target is not connected: 'init' failed or was not run; see the error printed by init, or run 'doctor'")
-        })?;
-        let ap_addr = FullyQualifiedApAddress::v1_with_default_dp(ap);
-        let r = (|| -> Result<Result<(), String>, probe_rs::architecture::arm::ArmError> {
-            let iface = conn.session.get_arm_interface()?;
-            let csw = iface.read_raw_ap_register(&ap_addr, CSW)?;
-            if csw & CSW_SIZE != CSW_WORD {
-                iface.write_raw_ap_register(&ap_addr, CSW, (csw & !CSW_SIZE) | CSW_WORD)?;
-            }
-            iface.write_raw_ap_register(&ap_addr, TAR, 0xE000_EDF0)?;
+        self.with_raw_ap(CSW_SIZE, CSW_WORD, |iface, ap, name| {
+            iface.write_raw_ap_register(ap, TAR, DHCSR as u32)?;
             for (sel, v) in regsel.iter().zip(out.iter_mut()) {
-                iface.write_raw_ap_register(&ap_addr, BD1, *sel as u32)?;
+                iface.write_raw_ap_register(ap, BD1, *sel as u32)?;
                 let mut ready = false;
                 for _ in 0..REGRDY_POLLS {
-                    let dhcsr = iface.read_raw_ap_register(&ap_addr, BD0)?;
+                    let dhcsr = iface.read_raw_ap_register(ap, BD0)?;
                     if dhcsr & S_HALT == 0 {
                         return Ok(Err(format!(
                             "[{name}] the core is not halted (DHCSR 0x{dhcsr:08x})"
@@ -135,20 +144,10 @@ impl Host {
                         "[{name}] the transfer of core register {sel} did not complete (DHCSR.S_REGRDY stayed 0)"
                     )));
                 }
-                *v = iface.read_raw_ap_register(&ap_addr, BD2)?;
+                *v = iface.read_raw_ap_register(ap, BD2)?;
             }
             Ok(Ok(()))
-        })();
-        match r {
-            Ok(r) => r.map_err(CommandError::failed),
-            Err(e) => {
-                let e = probe_rs::Error::from(e);
-                if diagnose::is_link_failure(&e) {
-                    conn.notes.link_lost = true;
-                }
-                Err(diagnose::command_error(&format!("access {name}"), &e))
-            }
-        }
+        })
     }
 
     /// [`Host::read_words_fast`] for bytes: `data` may start and end anywhere; the words
