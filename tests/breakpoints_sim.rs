@@ -464,3 +464,35 @@ fn watchpoint_on_the_work_area_does_not_break_flashing() {
     // DWT_FUNCTION0 is back to 0b0111 (access); bit 9 is the read-only LNK1ENA.
     assert_line(&r, "0xe0001028: 00000207");
 }
+
+/// Regression: after a breakpoint hit on a `b .`, a `step` leaves the PC where it is (the
+/// branch goes to itself). probe-rs's `Core::step` took such a step for a step over a `BKPT`
+/// instruction and moved the PC on by 2, to 0x20000104 and then 0x20000106.
+#[test]
+fn step_on_a_branch_to_self_after_a_breakpoint_hit_leaves_the_pc() {
+    let r = on_blinky_ok(&[
+        "init",
+        "reset halt",
+        // nop; b .
+        "mwh 0x20000100 0xbf00",
+        "mwh 0x20000102 0xe7fe",
+        "reg pc 0x20000100",
+        "bp 0x20000102 2",
+        "resume; wait_halt",
+        "rbp 0x20000102",
+        "step",
+        "reg pc",
+        "step",
+        "reg pc",
+    ]);
+    let pcs: Vec<&str> = lines(&r.stdout)
+        .into_iter()
+        .filter(|l| l.starts_with("pc (/32): "))
+        .collect();
+    assert_eq!(
+        pcs[pcs.len() - 2..],
+        ["pc (/32): 0x20000102", "pc (/32): 0x20000102"],
+        "{}",
+        r.stdout
+    );
+}

@@ -407,6 +407,34 @@ fn gdb_flash_read_after_a_step_that_programs_flash_shows_the_new_value() {
     r.expect("$1 = 0x20000102");
 }
 
+/// Regression: after a breakpoint hit on a `b .` (a step does not move the PC), a `stepi` and a
+/// console `step` leave the PC where it is. probe-rs takes a step after a breakpoint halt that
+/// leaves the PC in place for a step over a `BKPT` instruction and moves the PC on by 2; GDB's
+/// step goes around probe-rs (src/host/faststep.rs), which must then learn the new halt reason.
+#[test]
+fn gdb_stepi_and_step_on_a_branch_to_self_after_a_breakpoint_hit_leave_the_pc() {
+    let s = Server::start();
+    let r = s.gdb(&[
+        ex("monitor reset halt"),
+        // nop; b .
+        ex("set {short}0x20000100 = 0xbf00"),
+        ex("set {short}0x20000102 = 0xe7fe"),
+        ex("set $pc = 0x20000100"),
+        ex("break *0x20000102"),
+        ex("continue"),
+        ex("delete"),
+        ex("stepi"),
+        ex("p/x $pc"),
+        ex("stepi"),
+        ex("p/x $pc"),
+        ex("monitor step"),
+        ex("monitor reg pc"),
+    ]);
+    r.expect("$1 = 0x20000102");
+    r.expect("$2 = 0x20000102");
+    r.expect("pc (/32): 0x20000102");
+}
+
 /// A `stepi`'s stop reply names the thread and expedites pc, r7, sp, lr, xPSR, MSP and PSP
 /// (src/gdb/wire.rs `expedite`), so GDB shows the new frame without a `g` packet; the pc sent
 /// is the one GDB then prints.

@@ -4,6 +4,8 @@
 
 /// Debug Halting Control and Status Register (ARMv7-M ARM §C1.6.2).
 pub const DHCSR: u64 = 0xE000_EDF0;
+/// Interrupt Control and State Register (ARMv7-M ARM §B3.2.4): VECTPENDING in bits 20:12.
+pub const ICSR: u64 = 0xE000_ED04;
 /// DHCSR status bits.
 pub mod dhcsr {
     /// S_RESET_ST: the core was reset since the last DHCSR read (sticky, cleared on read).

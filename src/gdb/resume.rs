@@ -15,6 +15,7 @@ use probe_rs::{CoreStatus, MemoryInterface, RegisterId};
 
 use super::target::{GdbError, GdbTarget, StopInfo};
 use crate::command::CommandError;
+use crate::host::faststep::FastStep;
 use crate::host::target::TargetState;
 
 impl SingleThreadResume for GdbTarget {
@@ -89,7 +90,10 @@ impl SingleThreadSingleStep for GdbTarget {
                 .and_then(|d| d.family())
                 .map(|f| f.control_locks())
                 .unwrap_or(&[]);
-            let status = host.with_core(|core, name| {
+            let fast = host.step_fast(locks)?;
+            let status = match fast {
+                FastStep::Done { flash_may_change } => (CoreStatus::Halted(probe_rs::HaltReason::Step), flash_may_change),
+                FastStep::NotTaken => host.with_core(|core, name| {
                 if !core.core_halted()? {
                     return Err(probe_rs::Error::Other(format!(
                         "[{name}] target not halted (it was resumed from another console; 'continue' waits for it, Ctrl-C halts it)"
@@ -106,7 +110,8 @@ impl SingleThreadSingleStep for GdbTarget {
                     flash_may_change |= core.read_word_32(cr)? & lock == 0;
                 }
                 Ok((status, flash_may_change))
-            })?;
+            })?,
+            };
             host.set_state(&target, TargetState::Halted);
             host.fire_event(ctx, &target, "step-end")?;
             // The registers, after the step-end handlers (which may change them), through the

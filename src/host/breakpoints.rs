@@ -426,7 +426,7 @@ impl Host {
                 _ => None,
             })
             .collect();
-        let mut core = conn.session.core(idx).map_err(probe_err("open the core"))?;
+        let mut core = conn.open_core(idx).map_err(probe_err("open the core"))?;
         let mut table = self.units_table();
         let units = table.entry(name).or_default();
         f(&mut core, &ram, units)
@@ -650,6 +650,21 @@ impl Host {
             .is_some_and(|u| !u.is_empty())
     }
 
+    /// For a step that bypasses [`Host::before_resume`] (host/faststep.rs): the addresses of
+    /// `target`'s breakpoints, or `None` when a watchpoint is set (its DWT_FUNCTION must be read
+    /// before a resume). Forgets the last watchpoint hit, as a resume does.
+    pub(crate) fn fast_step_breakpoints(&self, target: &str) -> Option<Vec<u32>> {
+        let mut table = self.units_table();
+        let Some(units) = table.get_mut(target) else {
+            return Some(Vec::new());
+        };
+        if !units.watchpoints.is_empty() {
+            return None;
+        }
+        units.last_watch_hit = None;
+        Some(units.breakpoints.iter().map(|b| b.address).collect())
+    }
+
     /// Called on a halted core just before it resumes or steps: forgets the last watchpoint hit
     /// (clearing stale MATCHED bits) and, when a breakpoint sits at the PC, executes that one
     /// instruction with the breakpoint lifted (restoring the original instruction of a software
@@ -682,13 +697,13 @@ impl Host {
         match (b.kind, b.original, b.comparator) {
             (BreakpointKind::Software, Some(orig), _) => {
                 core.write_word_16(pc as u64, orig)?;
-                let r = core.step();
+                let r = super::maskisr::step_masked(core);
                 core.write_word_16(pc as u64, BKPT_INSTRUCTION)?;
                 r?;
             }
             (_, _, Some(n)) => {
                 core.clear_hw_breakpoint(pc as u64)?;
-                let r = core.step();
+                let r = super::maskisr::step_masked(core);
                 core.set_hw_breakpoint_unit(n, pc as u64)?;
                 r?;
             }
@@ -756,7 +771,7 @@ impl Host {
         let (_, idx) = self.bp_target()?;
         let mut guard = self.conn();
         let conn = guard.as_mut().ok_or(BreakpointError::NotConnected)?;
-        let mut core = conn.session.core(idx).map_err(probe_err("open the core"))?;
+        let mut core = conn.open_core(idx).map_err(probe_err("open the core"))?;
         self.reapply_debug_units(&mut core, &name)
             .map_err(probe_err("restore breakpoints and watchpoints"))
     }
@@ -781,7 +796,7 @@ impl Host {
                 continue;
             }
             let Some(conn) = guard.as_mut() else { continue };
-            let r = conn.session.core(idx).and_then(|mut core| {
+            let r = conn.open_core(idx).and_then(|mut core| {
                 for b in &units.breakpoints {
                     if let Err(BreakpointError::Probe { source, .. }) =
                         unset_breakpoint(&mut core, b)

@@ -117,6 +117,27 @@ pub struct Connection {
     pub speed_khz: u32,
     /// What stdbg remembers about the link for later diagnoses.
     pub notes: LinkNotes,
+    /// The core whose halt reason probe-rs caches wrongly: stepped behind its back
+    /// (host/faststep.rs). [`Connection::open_core`] reads its status first.
+    pub core_state_stale: Option<usize>,
+}
+
+impl Connection {
+    /// Brings probe-rs's cached halt reason of core `idx` up to date (a status read: DHCSR,
+    /// DFSR) when stdbg stepped that core itself; nothing otherwise. Errors are probe-rs's.
+    pub fn settle_core_state(&mut self, idx: usize) -> Result<(), probe_rs::Error> {
+        if self.core_state_stale == Some(idx) {
+            self.session.core(idx)?.status()?;
+            self.core_state_stale = None;
+        }
+        Ok(())
+    }
+
+    /// probe-rs's core `idx`, after [`Connection::settle_core_state`]. Errors are probe-rs's.
+    pub fn open_core(&mut self, idx: usize) -> Result<probe_rs::Core<'_>, probe_rs::Error> {
+        self.settle_core_state(idx)?;
+        self.session.core(idx)
+    }
 }
 
 /// Evidence kept from earlier commands, used when the link fails later.
@@ -221,6 +242,7 @@ impl Connected {
                 driver: adapter.driver,
                 speed_khz,
                 notes: LinkNotes::default(),
+                core_state_stale: None,
             },
             recovery,
         }

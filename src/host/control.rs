@@ -125,7 +125,10 @@ impl Host {
         let conn = guard.as_mut().ok_or_else(|| {
             CommandError::failed("the target is not connected: 'init' failed or was not run; see the error printed by init, or run 'doctor'")
         })?;
-        let mut core = match conn.session.core(idx) {
+        let mut core = match conn
+            .settle_core_state(idx)
+            .and_then(|()| conn.session.core(idx))
+        {
             Ok(c) => c,
             Err(e) => {
                 if crate::diagnose::is_link_failure(&e) {
@@ -296,10 +299,7 @@ impl Host {
         let ran = {
             let mut g = self.conn();
             match g.as_mut() {
-                Some(conn) => conn
-                    .session
-                    .core(idx)
-                    .and_then(|mut c| self.run_core(&mut c)),
+                Some(conn) => conn.open_core(idx).and_then(|mut c| self.run_core(&mut c)),
                 None => {
                     return Err(CommandError::failed(
                         "the target is not connected: 'init' failed or was not run; see the error printed by init, or run 'doctor'",

@@ -57,7 +57,7 @@ impl Host {
     /// Runs `f` with probe-rs's DAP layer and the current target's access port after setting
     /// the CSW bits of `mask` to `value` (a write only when they differ). `f`'s inner `Err` is a
     /// message of its own; access failures are explained like those of [`Host::with_core`].
-    fn with_raw_ap<R>(
+    pub(super) fn with_raw_ap<R>(
         &self,
         mask: u32,
         value: u32,

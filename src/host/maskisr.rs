@@ -19,10 +19,14 @@ use super::Host;
 /// How long `auto` lets pending interrupt handlers run before the step (OpenOCD: 500 ms).
 pub const AUTO_WAIT: Duration = Duration::from_millis(500);
 
-use crate::diagnose::regs::DHCSR;
-use crate::diagnose::regs::dhcsr::{C_DEBUGEN, C_HALT, C_MASKINTS, C_STEP, DBGKEY, S_HALT};
+/// How long a single step may take to halt again (probe-rs: 100 ms).
+pub(crate) const STEP_WAIT: Duration = Duration::from_millis(100);
 
-const ICSR: u64 = 0xE000_ED04;
+use crate::diagnose::regs::dhcsr::{
+    C_DEBUGEN, C_HALT, C_MASKINTS, C_STEP, DBGKEY, S_HALT, S_LOCKUP,
+};
+use crate::diagnose::regs::{DHCSR, ICSR};
+
 const FP_CTRL: u64 = 0xE000_2000;
 
 /// The `cortex_m maskisr` modes.
@@ -60,13 +64,13 @@ impl Host {
     /// One instruction step of a halted core, as `cortex_m maskisr` says.
     pub fn step_core(&self, core: &mut Core<'_>) -> Result<(), probe_rs::Error> {
         match self.maskisr() {
-            MaskIsr::StepOnly | MaskIsr::On => core.step().map(|_| ()),
+            MaskIsr::StepOnly | MaskIsr::On => step_masked(core),
             MaskIsr::Off => step_unmasked(core),
             MaskIsr::Auto => {
                 if !run_pending_handlers(core)? {
                     return Ok(()); // left running: the handlers did not return in time
                 }
-                core.step().map(|_| ())
+                step_masked(core)
             }
         }
     }
@@ -81,7 +85,7 @@ impl Host {
             core.status()?,
             CoreStatus::Halted(HaltReason::Breakpoint(_))
         ) {
-            core.step()?;
+            step_masked(core)?;
         }
         core.write_word_32(DHCSR, DBGKEY | C_DEBUGEN | C_HALT | C_MASKINTS)?;
         core.write_word_32(DHCSR, DBGKEY | C_DEBUGEN | C_MASKINTS)?;
@@ -89,6 +93,36 @@ impl Host {
         core.status()?;
         Ok(())
     }
+}
+
+/// A step with C_MASKINTS set (set while halted, ARMv7-M ARM §C1.6.2; left set, as probe-rs
+/// does: its `run` clears it), for a core with no breakpoint of stdbg's at the PC. Not
+/// probe-rs's `Core::step`: after a breakpoint halt, that one takes a step which leaves the PC
+/// in place (a `b .`) for a step over a `BKPT` instruction and moves the PC on by 2. A core
+/// that locks up is halted, as probe-rs does. The status read at the end tells probe-rs the
+/// core halted after a step (DFSR.HALTED), not on the earlier breakpoint.
+pub(crate) fn step_masked(core: &mut Core<'_>) -> Result<(), probe_rs::Error> {
+    let dhcsr = core.read_word_32(DHCSR)?;
+    if dhcsr & C_MASKINTS == 0 {
+        core.write_word_32(DHCSR, DBGKEY | C_DEBUGEN | C_HALT | C_MASKINTS)?;
+    }
+    core.write_word_32(DHCSR, DBGKEY | C_DEBUGEN | C_MASKINTS | C_STEP)?;
+    core.flush()?;
+    let start = std::time::Instant::now();
+    loop {
+        let d = core.read_word_32(DHCSR)?;
+        if d & S_HALT != 0 {
+            break;
+        }
+        if d & S_LOCKUP != 0 {
+            core.write_word_32(DHCSR, DBGKEY | C_DEBUGEN | C_MASKINTS | C_HALT)?;
+        }
+        if start.elapsed() > STEP_WAIT {
+            return Err(probe_rs::Error::Timeout);
+        }
+    }
+    core.status()?;
+    Ok(())
 }
 
 /// A step with C_MASKINTS clear; the FPB is off during it so that a breakpoint on the current
@@ -101,7 +135,7 @@ fn step_unmasked(core: &mut Core<'_>) -> Result<(), probe_rs::Error> {
     core.write_word_32(DHCSR, DBGKEY | C_DEBUGEN | C_HALT)?; // C_MASKINTS cleared while halted
     core.write_word_32(DHCSR, DBGKEY | C_DEBUGEN | C_STEP)?;
     core.flush()?;
-    let halted = wait_halt(core, Duration::from_millis(100));
+    let halted = wait_halt(core, STEP_WAIT);
     if fp & 1 != 0 {
         core.write_word_32(FP_CTRL, fp | 2)?;
     }

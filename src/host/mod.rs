@@ -13,6 +13,7 @@ pub mod connection;
 pub mod control;
 pub mod event;
 mod fastread;
+pub mod faststep;
 mod fault;
 pub mod gdb_settings; // GDB server settings (gdb_* commands, gdb_port pipe)
 pub mod jobs;

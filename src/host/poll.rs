@@ -77,7 +77,7 @@ impl Host {
     ) -> Option<Result<(CoreStatus, Option<Vec<String>>), probe_rs::Error>> {
         let mut guard = self.conn();
         let conn = guard.as_mut()?;
-        Some(conn.session.core(idx).and_then(|mut core| {
+        Some(conn.open_core(idx).and_then(|mut core| {
             let status = core.status()?;
             // Semihosting calls are served here, transparently (host/semihosting.rs).
             let status = self.serve_semihosting(&mut core, name, status)?;
@@ -260,7 +260,7 @@ impl Host {
                 let Some(conn) = guard.as_mut() else { return };
                 let line = crate::family::target_line(self, Some(&name));
                 let (d, rr) = (crate::family::debug_of(line), crate::family::reset_of(line));
-                conn.session.core(idx).and_then(|mut core| {
+                conn.open_core(idx).and_then(|mut core| {
                     let dhcsr = core.read_word_32(diagnose::regs::DHCSR)?;
                     if dhcsr & diagnose::regs::dhcsr::S_RESET_ST == 0 {
                         return Ok(None);

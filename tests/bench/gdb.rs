@@ -156,7 +156,7 @@ fn main() {
     println!("stepi (x{STEPS}):");
     println!("  {}", lines[1]);
     println!(
-        "  {:.1} transactions per stepi; floor: the step (DHCSR write + read) and the PC (DCRSR write, DHCSR read, DCRDR read) = 5 AP accesses; GDB then reads its whole register file ('g', 20 core registers x 3 AP accesses = 60) and code around the PC",
+        "  {:.1} transactions per stepi; goal <= 80: the step (CSW, ICSR, DHCSR reads and writes, the flash lock bits: about 17), the 7 registers expedited in the stop reply (38), GDB's 64-byte stack line (20); the code around the PC is kept from the first step",
         st as f64 / STEPS as f64
     );
     println!("x/256xw 0x20000000 (1 KiB):");
