@@ -15,7 +15,7 @@ use probe_rs::{CoreStatus, MemoryInterface, RegisterId};
 
 use super::target::{GdbError, GdbTarget, StopInfo};
 use crate::command::CommandError;
-use crate::host::faststep::FastStep;
+use crate::host::faststep::{FastStep, not_halted};
 use crate::host::target::TargetState;
 
 impl SingleThreadResume for GdbTarget {
@@ -77,12 +77,18 @@ impl SingleThreadSingleStep for GdbTarget {
             // OpenOCD's "T02"), so GDB fetches fresh registers after a reset.
             let sync = host.config().gdb.sync.remove(&id);
             if sync && host.with_core(|core, _| core.core_halted())? {
-                tracing::debug!("stepi ignored. GDB will now fetch the register state from the target.");
-                return Ok((Some(StopInfo {
-                    reason: probe_rs::HaltReason::Request,
-                    pc: 0,
-                    watch: None,
-                }), true, None));
+                tracing::debug!(
+                    "stepi ignored. GDB will now fetch the register state from the target."
+                );
+                return Ok((
+                    Some(StopInfo {
+                        reason: probe_rs::HaltReason::Request,
+                        pc: 0,
+                        watch: None,
+                    }),
+                    true,
+                    None,
+                ));
             }
             host.fire_event(ctx, &target, "step-start")?;
             let locks = crate::family::target_line(host, None)
@@ -92,25 +98,26 @@ impl SingleThreadSingleStep for GdbTarget {
                 .unwrap_or(&[]);
             let fast = host.step_fast(locks)?;
             let status = match fast {
-                FastStep::Done { flash_may_change } => (CoreStatus::Halted(probe_rs::HaltReason::Step), flash_may_change),
+                FastStep::Done { flash_may_change } => (
+                    CoreStatus::Halted(probe_rs::HaltReason::Step),
+                    flash_may_change,
+                ),
                 FastStep::NotTaken => host.with_core(|core, name| {
-                if !core.core_halted()? {
-                    return Err(probe_rs::Error::Other(format!(
-                        "[{name}] target not halted (it was resumed from another console; 'continue' waits for it, Ctrl-C halts it)"
-                    )));
-                }
-                if !host.before_resume(core, name)? {
-                    host.step_core(core)?;
-                }
-                let status = core.status()?;
-                // Flash read before the step is still valid unless the instruction could have
-                // programmed it: only an unlocked flash controller can (no family: assume so).
-                let mut flash_may_change = locks.is_empty();
-                for &(cr, lock) in locks {
-                    flash_may_change |= core.read_word_32(cr)? & lock == 0;
-                }
-                Ok((status, flash_may_change))
-            })?,
+                    if !core.core_halted()? {
+                        return Err(probe_rs::Error::Other(not_halted(name)));
+                    }
+                    if !host.before_resume(core, name)? {
+                        host.step_core(core)?;
+                    }
+                    let status = core.status()?;
+                    // Flash read before the step is still valid unless the instruction could have
+                    // programmed it: only an unlocked flash controller can (no family: assume so).
+                    let mut flash_may_change = locks.is_empty();
+                    for &(cr, lock) in locks {
+                        flash_may_change |= core.read_word_32(cr)? & lock == 0;
+                    }
+                    Ok((status, flash_may_change))
+                })?,
             };
             host.set_state(&target, TargetState::Halted);
             host.fire_event(ctx, &target, "step-end")?;
@@ -118,9 +125,15 @@ impl SingleThreadSingleStep for GdbTarget {
             // banked DCB registers (host/fastread.rs); without them the PC through probe-rs and
             // nothing expedited.
             let mut values = vec![0u32; sels.len()];
-            let expedite = host.read_core_regs_fast(&sels, &mut values).is_ok().then(|| {
-                sels.iter().zip(&values).map(|(&n, &v)| (n as u8, v)).collect::<Vec<_>>()
-            });
+            let expedite = host
+                .read_core_regs_fast(&sels, &mut values)
+                .is_ok()
+                .then(|| {
+                    sels.iter()
+                        .zip(&values)
+                        .map(|(&n, &v)| (n as u8, v))
+                        .collect::<Vec<_>>()
+                });
             let pc = match &expedite {
                 Some(_) => values[0],
                 None => host.with_core(|core, _| core.read_core_reg::<u32>(RegisterId(15)))?,
@@ -130,7 +143,11 @@ impl SingleThreadSingleStep for GdbTarget {
                 && let CoreStatus::Halted(reason) = status
             {
                 let watch = host.watchpoint_hit().map_err(CommandError::from)?;
-                return Ok((Some(StopInfo { reason, pc, watch }), flash_may_change, expedite));
+                return Ok((
+                    Some(StopInfo { reason, pc, watch }),
+                    flash_may_change,
+                    expedite,
+                ));
             }
             Ok((None, flash_may_change, expedite))
         })?;

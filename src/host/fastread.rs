@@ -28,25 +28,25 @@ use crate::diagnose::regs::{
 };
 
 type ArmError = probe_rs::architecture::arm::ArmError;
-type Iface<'a> = &'a mut dyn probe_rs::architecture::arm::ArmDebugInterface;
+pub(super) type Iface<'a> = &'a mut dyn probe_rs::architecture::arm::ArmDebugInterface;
 
 /// MEM-AP CSW (ADIv5 §C2.6.4).
 const CSW: u64 = 0x00;
 /// MEM-AP TAR.
-const TAR: u64 = 0x04;
+pub(super) const TAR: u64 = 0x04;
 /// MEM-AP DRW.
-const DRW: u64 = 0x0C;
+pub(super) const DRW: u64 = 0x0C;
 /// CSW.Size (bits 2:0) and CSW.AddrInc (bits 5:4).
 const CSW_SIZE_INC: u32 = 0x37;
 /// Size 32 bits (0b010), AddrInc single (0b01).
 const CSW_WORD_INC: u32 = 0x12;
 /// Banked data registers BD0–BD2 (ADIv5 §C2.6.1): DHCSR, DCRSR, DCRDR with TAR = DHCSR.
-const BD0: u64 = 0x10;
-const BD1: u64 = 0x14;
-const BD2: u64 = 0x18;
+pub(super) const BD0: u64 = 0x10;
+pub(super) const BD1: u64 = 0x14;
+pub(super) const BD2: u64 = 0x18;
 /// CSW.Size 32 bits.
-const CSW_SIZE: u32 = 0x7;
-const CSW_WORD: u32 = 0x2;
+pub(super) const CSW_SIZE: u32 = 0x7;
+pub(super) const CSW_WORD: u32 = 0x2;
 /// DHCSR reads per register before giving up on S_REGRDY.
 const REGRDY_POLLS: usize = 16;
 

@@ -23,25 +23,14 @@
 //! ([`super::connection::Connection::open_core`]), so it sees a step's halt and not a
 //! breakpoint hit from before (its `run` and `step` treat those differently).
 
-use std::time::Instant;
+use probe_rs::architecture::arm::{ArmError, FullyQualifiedApAddress};
 
 use super::Host;
+use super::fastread::{BD0, BD1, BD2, CSW_SIZE, CSW_WORD, DRW, Iface, TAR};
 use crate::command::CommandError;
-use crate::diagnose::regs::dhcsr::{
-    C_DEBUGEN, C_HALT, C_MASKINTS, C_STEP, DBGKEY, S_HALT, S_LOCKUP, S_REGRDY,
-};
+use crate::diagnose::regs::dhcsr::{S_HALT, S_REGRDY};
 use crate::diagnose::regs::{DHCSR, ICSR};
-use crate::host::maskisr::{MaskIsr, STEP_WAIT};
-
-/// MEM-AP TAR, DRW and the banked BD0/BD1/BD2 (ADIv5 §C2.6).
-const TAR: u64 = 0x04;
-const DRW: u64 = 0x0C;
-const BD0: u64 = 0x10;
-const BD1: u64 = 0x14;
-const BD2: u64 = 0x18;
-/// CSW.Size: 32 bits.
-const CSW_SIZE: u32 = 0x7;
-const CSW_WORD: u32 = 0x2;
+use crate::host::maskisr::{DhcsrAccess, MaskIsr, STEP_WAIT, masked_step};
 /// ICSR.VECTPENDING (bits 20:12).
 const VECTPENDING: u32 = 0x1FF << 12;
 
@@ -53,6 +42,29 @@ pub enum FastStep {
     Done { flash_may_change: bool },
     /// Nothing was written: the step needs probe-rs's path (see the module doc).
     NotTaken,
+}
+
+/// DHCSR through BD0, TAR already at DHCSR's block.
+struct Banked<'a, 'b> {
+    iface: Iface<'a>,
+    ap: &'b FullyQualifiedApAddress,
+}
+
+impl DhcsrAccess for Banked<'_, '_> {
+    type Error = ArmError;
+    fn read_dhcsr(&mut self) -> Result<u32, ArmError> {
+        self.iface.read_raw_ap_register(self.ap, BD0)
+    }
+    fn write_dhcsr(&mut self, value: u32) -> Result<(), ArmError> {
+        self.iface.write_raw_ap_register(self.ap, BD0, value)
+    }
+}
+
+/// The error of a step asked of a core that runs (the GDB step's, both paths).
+pub(crate) fn not_halted(name: &str) -> String {
+    format!(
+        "[{name}] target not halted (it was resumed from another console; 'continue' waits for it, Ctrl-C halts it)"
+    )
 }
 
 impl Host {
@@ -80,9 +92,7 @@ impl Host {
             iface.write_raw_ap_register(ap, TAR, DHCSR as u32)?;
             let dhcsr = iface.read_raw_ap_register(ap, BD0)?;
             if dhcsr & S_HALT == 0 {
-                return Ok(Err(format!(
-                    "[{name}] target not halted (it was resumed from another console; 'continue' waits for it, Ctrl-C halts it)"
-                )));
+                return Ok(Err(not_halted(name)));
             }
             if !breakpoints.is_empty() {
                 iface.write_raw_ap_register(ap, BD1, 15)?;
@@ -94,26 +104,12 @@ impl Host {
                     return Ok(Ok(FastStep::NotTaken));
                 }
             }
-            if dhcsr & C_MASKINTS == 0 {
-                iface.write_raw_ap_register(ap, BD0, DBGKEY | C_DEBUGEN | C_HALT | C_MASKINTS)?;
-            }
-            iface.write_raw_ap_register(ap, BD0, DBGKEY | C_DEBUGEN | C_MASKINTS | C_STEP)?;
-            let start = Instant::now();
-            loop {
-                let d = iface.read_raw_ap_register(ap, BD0)?;
-                if d & S_HALT != 0 {
-                    break;
-                }
-                if d & S_LOCKUP != 0 {
-                    // Locked up is not halted (probe-rs halts it too).
-                    iface.write_raw_ap_register(ap, BD0, DBGKEY | C_DEBUGEN | C_MASKINTS | C_HALT)?;
-                }
-                if start.elapsed() > STEP_WAIT {
-                    return Ok(Err(format!(
-                        "[{name}] the core did not halt again within {} ms of a single step (DHCSR 0x{d:08x}); 'halt' stops it, 'reg pc' shows where it is",
-                        STEP_WAIT.as_millis()
-                    )));
-                }
+            let mut banked = Banked { iface: &mut *iface, ap };
+            if let Err(d) = masked_step(&mut banked, dhcsr)? {
+                return Ok(Err(format!(
+                    "[{name}] the core did not halt again within {} ms of a single step (DHCSR 0x{d:08x}); 'halt' stops it, 'reg pc' shows where it is",
+                    STEP_WAIT.as_millis()
+                )));
             }
             let mut flash_may_change = locks.is_empty();
             for &(cr, lock) in locks {

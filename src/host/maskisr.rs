@@ -103,26 +103,64 @@ impl Host {
 /// core halted after a step (DFSR.HALTED), not on the earlier breakpoint.
 pub(crate) fn step_masked(core: &mut Core<'_>) -> Result<(), probe_rs::Error> {
     let dhcsr = core.read_word_32(DHCSR)?;
-    if dhcsr & C_MASKINTS == 0 {
-        core.write_word_32(DHCSR, DBGKEY | C_DEBUGEN | C_HALT | C_MASKINTS)?;
-    }
-    core.write_word_32(DHCSR, DBGKEY | C_DEBUGEN | C_MASKINTS | C_STEP)?;
-    core.flush()?;
-    let start = std::time::Instant::now();
-    loop {
-        let d = core.read_word_32(DHCSR)?;
-        if d & S_HALT != 0 {
-            break;
-        }
-        if d & S_LOCKUP != 0 {
-            core.write_word_32(DHCSR, DBGKEY | C_DEBUGEN | C_MASKINTS | C_HALT)?;
-        }
-        if start.elapsed() > STEP_WAIT {
-            return Err(probe_rs::Error::Timeout);
-        }
+    if masked_step(core, dhcsr)?.is_err() {
+        return Err(probe_rs::Error::Timeout);
     }
     core.status()?;
     Ok(())
+}
+
+/// DHCSR reads and writes, through probe-rs's core or straight through the banked registers
+/// (host/faststep.rs), for [`masked_step`].
+pub(crate) trait DhcsrAccess {
+    type Error;
+    fn read_dhcsr(&mut self) -> Result<u32, Self::Error>;
+    fn write_dhcsr(&mut self, value: u32) -> Result<(), Self::Error>;
+    /// Sends posted writes now (so that a refused one fails here).
+    fn flush_dhcsr(&mut self) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}
+
+impl DhcsrAccess for Core<'_> {
+    type Error = probe_rs::Error;
+    fn read_dhcsr(&mut self) -> Result<u32, probe_rs::Error> {
+        self.read_word_32(DHCSR)
+    }
+    fn write_dhcsr(&mut self, value: u32) -> Result<(), probe_rs::Error> {
+        self.write_word_32(DHCSR, value)
+    }
+    fn flush_dhcsr(&mut self) -> Result<(), probe_rs::Error> {
+        self.flush()
+    }
+}
+
+/// The masked single step of a halted core whose DHCSR reads `dhcsr` (ARMv7-M ARM §C1.6.2):
+/// C_MASKINTS set while halted (when clear), C_STEP with C_HALT clear, then DHCSR reads until
+/// S_HALT; a core that locks up is halted (as probe-rs does). `Ok(Err(dhcsr))`: not halted
+/// again within [`STEP_WAIT`], with the last DHCSR value.
+pub(crate) fn masked_step<A: DhcsrAccess>(
+    a: &mut A,
+    dhcsr: u32,
+) -> Result<Result<(), u32>, A::Error> {
+    if dhcsr & C_MASKINTS == 0 {
+        a.write_dhcsr(DBGKEY | C_DEBUGEN | C_HALT | C_MASKINTS)?;
+    }
+    a.write_dhcsr(DBGKEY | C_DEBUGEN | C_MASKINTS | C_STEP)?;
+    a.flush_dhcsr()?;
+    let start = std::time::Instant::now();
+    loop {
+        let d = a.read_dhcsr()?;
+        if d & S_HALT != 0 {
+            return Ok(Ok(()));
+        }
+        if d & S_LOCKUP != 0 {
+            a.write_dhcsr(DBGKEY | C_DEBUGEN | C_MASKINTS | C_HALT)?;
+        }
+        if start.elapsed() > STEP_WAIT {
+            return Ok(Err(d));
+        }
+    }
 }
 
 /// A step with C_MASKINTS clear; the FPB is off during it so that a breakpoint on the current
