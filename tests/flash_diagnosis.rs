@@ -47,12 +47,13 @@ fn disconnect_mid_program_names_erased_pages_verify_fails_and_program_fixes() {
     let storage = programmed_chip(dir.path(), "f103-blinky.elf");
     let big = firmware("f103-big.elf");
     let want = objcopy_binary("f103-big.elf", dir.path());
-    // ~25 000 SWD transactions in: the erase is done, programming is about half-way.
+    // ~10 000 SWD transactions in (of about 18 000 for the write): the erase is done,
+    // programming is about half-way.
     let r = sim_run(
         dir.path(),
         &storage,
         &format!(
-            "init; sim fault disconnect-after 25000; program {} verify",
+            "init; sim fault disconnect-after 10000; program {} verify",
             big.display()
         ),
     );
@@ -100,15 +101,18 @@ fn disconnect_mid_program_names_erased_pages_verify_fails_and_program_fixes() {
     }
     let (a, b) = ranges[0];
     assert!(
-        b - a > 2048,
+        b - a > 2048 + stdbg::flashing::lean::MAX_CHUNK as usize,
         "the cut should leave several pages: {ranges:?}"
     );
+    // The first ProgramPage call of the range (up to 16 KiB, src/flashing/lean.rs) may have
+    // been in flight; everything after it is still erased.
+    let inflight = (a + stdbg::flashing::lean::MAX_CHUNK as usize).min(b);
     assert!(
-        flash[a + 1024..b].iter().all(|x| *x == 0xFF),
-        "reported pages after the first are erased"
+        flash[inflight..b].iter().all(|x| *x == 0xFF),
+        "reported pages after the one in flight are erased"
     );
     assert!(
-        want[a + 1024..b.min(want.len())].iter().any(|x| *x != 0xFF),
+        want[inflight..b.min(want.len())].iter().any(|x| *x != 0xFF),
         "and the image has data there"
     );
 

@@ -255,11 +255,26 @@ pub struct FlashTracker {
 }
 
 impl FlashTracker {
+    /// The sectors to erase and the pages (or `ProgramPage` chunks) to program, in the order
+    /// their events will come: what `FlashLayoutReady` gives for probe-rs's loader, for stdbg's
+    /// own calls of the algorithm (`lean.rs`). Events of probe-rs's loader after it (a fallback)
+    /// replace it.
+    pub fn set_layout(
+        &mut self,
+        sectors: impl IntoIterator<Item = Range<u64>>,
+        pages: impl IntoIterator<Item = Range<u64>>,
+    ) {
+        self.sectors = sectors.into_iter().collect();
+        self.pages = pages.into_iter().collect();
+    }
+
     /// Feeds one event (erase and program events arrive in layout order, RAM-side
     /// `FlashLayoutReady` first).
     pub fn handle(&mut self, ev: &ProgressEvent) {
         match ev {
             ProgressEvent::FlashLayoutReady { flash_layout } => {
+                self.sectors.clear();
+                self.pages.clear();
                 for l in flash_layout {
                     self.sectors.extend(
                         l.sectors()

@@ -1,6 +1,7 @@
 //! Flashing: image files ([`image`]), the checks every image passes before anything is erased
 //! ([`check`]), flash bank probing (through the family: [`crate::family::probe`]), and erase/program/verify
-//! through probe-rs's flash loader (`probe_rs::flashing`: `FlashLoader`, `erase`), with progress
+//! with probe-rs's flash algorithms: called by stdbg ([`lean`]) or, where that does not apply,
+//! by probe-rs's flash loader (`probe_rs::flashing`: `FlashLoader`, `erase`), with progress
 //! bars ([`progress`]).
 //!
 //! Nothing here pokes the flash controller by hand: erasing and programming run probe-rs's flash
@@ -13,6 +14,7 @@ pub mod diagnosis;
 mod direct;
 mod erase;
 pub mod image;
+pub mod lean;
 pub mod progress;
 pub mod protect;
 
@@ -357,28 +359,66 @@ fn write_image_inner(host: &Host, image: &Image, opts: WriteOptions) -> Result<(
         return direct::write(host, &direct);
     }
     let mut tracker = diagnosis::FlashTracker::default();
+    let ap = host.current_any()?.2;
     let result = {
         let mut guard = host.conn();
         let conn = guard.as_mut().ok_or_else(no_conn)?;
-        let session = &mut conn.session;
-        let mut loader = session.target().flash_loader();
-        for (addr, data) in &blocks {
-            loader
-                .add_data(*addr, data)
-                .map_err(|e| flash_error("stage the image", &e))?;
+        // stdbg's own calls of the flash algorithm first (lean.rs); probe-rs's loader when
+        // they do not apply or fail before anything was erased.
+        let regions = match lean::plan(conn.session.target(), &blocks) {
+            Ok(r) if opts.erase => Some(r),
+            Ok(_) => None,
+            Err(why) => {
+                tracing::debug!("flash loader: probe-rs's ({why})");
+                None
+            }
+        };
+        if let Some(regions) = &regions {
+            tracker.set_layout(
+                regions.iter().flat_map(|r| r.sectors().iter().cloned()),
+                regions
+                    .iter()
+                    .flat_map(|r| r.chunks().iter().map(|(a, d)| *a..*a + d.len() as u64)),
+            );
         }
         let mut ui = ProgressUi::new(opts.progress);
-        let mut dl = DownloadOptions::default();
-        dl.progress = FlashProgress::new(|ev| {
+        let mut on_event = |ev: probe_rs::flashing::ProgressEvent| {
             tracker.handle(&ev);
             ui.handle(ev);
             // Tell the other consoles and GDB that they wait (never cancelled halfway).
             let _ = host.checkpoint(false);
+        };
+        let lean = regions.and_then(|regions| {
+            let r = lean::run(&mut conn.session, ap, &regions, &mut on_event);
+            // probe-rs's view of the core (halted at the algorithm's BKPT) is read again.
+            conn.core_state_stale = Some(0);
+            match r {
+                Ok(()) => Some(Ok(())),
+                Err(lean::Failure::Flash(e)) => Some(Err(e)),
+                Err(lean::Failure::Before(why)) => {
+                    tracing::debug!("flash loader: probe-rs's ({why})");
+                    None
+                }
+            }
         });
-        dl.skip_erase = !opts.erase;
-        dl.keep_unwritten_bytes = false;
-        dl.verify = false;
-        loader.commit(session, dl)
+        match lean {
+            Some(r) => r,
+            None => {
+                let session = &mut conn.session;
+                let mut loader = session.target().flash_loader();
+                for (addr, data) in &blocks {
+                    loader
+                        .add_data(*addr, data)
+                        .map_err(|e| flash_error("stage the image", &e))?;
+                }
+                let mut dl = DownloadOptions::default();
+                dl.progress = FlashProgress::new(&mut on_event);
+                dl.skip_erase = !opts.erase;
+                dl.keep_unwritten_bytes = false;
+                dl.verify = false;
+                loader.commit(session, dl)
+            }
+        }
     };
     // The flash algorithm reset and halted the core.
     host.set_state(&target, TargetState::Halted);
