@@ -376,20 +376,35 @@ fn fpu_images_start_at_ram_base() {
     }
 }
 
+/// Assembles `src` (a path in the repository) for the Cortex-M3 and asserts its bytes are
+/// `expected`.
+fn assert_assembles_to(src: &str, expected: &[u8]) {
+    require_tool("arm-none-eabi-as", "--version");
+    require_tool("arm-none-eabi-objcopy", "--version");
+    let tmp = TempDir::new("routine");
+    let obj = tmp.path().join("routine.o");
+    run(Command::new("arm-none-eabi-as")
+        .args(["-mcpu=cortex-m3", "-mthumb"])
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join(src))
+        .arg("-o")
+        .arg(&obj));
+    let bin = objcopy_binary(&obj, &tmp.path().join("routine.bin"));
+    assert_eq!(bin, expected.to_vec(), "{src} assembles to other bytes");
+}
+
 /// The CRC routine verify runs on the target (`stdbg::flashing::crc::ROUTINE`) is what its
 /// source `src/flashing/crc32.S` assembles to.
 #[test]
 fn crc_routine_matches_its_source() {
-    require_tool("arm-none-eabi-as", "--version");
-    require_tool("arm-none-eabi-objcopy", "--version");
-    let tmp = TempDir::new("crc32");
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/flashing/crc32.S");
-    let obj = tmp.path().join("crc32.o");
-    run(Command::new("arm-none-eabi-as")
-        .args(["-mcpu=cortex-m3", "-mthumb"])
-        .arg(&src)
-        .arg("-o")
-        .arg(&obj));
-    let bin = objcopy_binary(&obj, &tmp.path().join("crc32.bin"));
-    assert_eq!(bin, stdbg::flashing::crc::ROUTINE.to_vec());
+    assert_assembles_to("src/flashing/crc32.S", &stdbg::flashing::crc::ROUTINE);
+}
+
+/// The erase loop the lean flash path runs on the target (`stdbg::flashing::lean::ERASE_LOOP`)
+/// is what its source `src/flashing/erase_loop.S` assembles to.
+#[test]
+fn erase_loop_matches_its_source() {
+    assert_assembles_to(
+        "src/flashing/erase_loop.S",
+        &stdbg::flashing::lean::ERASE_LOOP,
+    );
 }

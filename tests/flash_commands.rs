@@ -593,3 +593,42 @@ fn verify_image_of_flash_runs_a_crc_on_the_target_and_leaves_the_core_as_it_was(
     );
     assert!(r.stderr.lines().any(|l| l == "rc: 1"), "{}", r.stderr);
 }
+
+/// Regression: the registers a halted core had before `flash write_image` are written back
+/// through the banked registers; on a blank chip that PC is 0xFFFFFFFE, and the DFSR.BKPT the
+/// flash algorithm's `BKPT` left made probe-rs read the instruction there on the next command
+/// (its semihosting check), a FAULT ("open the core failed"). DFSR is now put back too.
+#[test]
+fn write_image_on_a_blank_halted_chip_leaves_its_registers_readable() {
+    let dir = tempfile::tempdir().unwrap();
+    let elf = firmware("f103-blinky.elf");
+    let r = stdbg(
+        dir.path(),
+        "flash.bin",
+        &[
+            "init",
+            "reset halt",
+            &format!("flash write_image erase {}", elf.display()),
+            "reg pc",
+            "reg sp",
+            "mdw 0x08000000 2",
+            "shutdown",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("\npc (/32): 0xfffffffe\n"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("\nsp (/32): 0xfffffffc\n"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("0x08000000: 20005000 080000f1 \n"),
+        "{}",
+        r.stdout
+    );
+}

@@ -9,8 +9,16 @@
 use probe_rs::{Core, MemoryInterface, RegisterId};
 
 use crate::command::CommandError;
-use crate::diagnose::regs::{DHCSR, dhcsr::S_LOCKUP};
+use crate::diagnose::fault::scb::DFSR;
+use crate::diagnose::regs::{
+    DHCSR,
+    dhcsr::{S_HALT, S_LOCKUP},
+};
 use crate::host::Host;
+use crate::probe::memap::{CSW_SIZE, CSW_WORD, DRW, TAR};
+
+/// DFSR's flags (ARMv7-M ARM §C1.6.1).
+pub(super) const DFSR_FLAGS: u32 = 0x1F;
 pub(super) use crate::host::control::regsel::XPSR;
 use crate::host::control::regsel::{MSP, PSP, SPECIAL};
 
@@ -39,6 +47,58 @@ enum After {
     ResetHalt,
 }
 
+/// The REGSEL values [`save_thread_registers`] saves, xPSR first.
+fn thread_regsel(fpu: bool) -> Vec<u16> {
+    let mut sel = vec![XPSR];
+    sel.extend(CORE_REGSEL);
+    if fpu {
+        sel.extend(fp_regsel());
+    }
+    sel
+}
+
+/// [`save`] through the banked registers (`Host::read_core_regs_fast`): a DHCSR read, then all
+/// registers in one batch with a probe that batches reads, instead of about two round trips per
+/// register; with the registers, DFSR (see [`restore_fast`]). `None` when that path failed
+/// (probe-rs's [`save`] then runs, for its errors).
+fn save_fast(host: &Host) -> Option<(After, Option<u32>)> {
+    let dhcsr = host.read_dhcsr_fast().ok()?;
+    if dhcsr & S_HALT == 0 {
+        return Some((After::Nothing, None));
+    }
+    if dhcsr & S_LOCKUP != 0 {
+        return Some((After::ResetHalt, None));
+    }
+    let sel = thread_regsel(host.core_has_fpu().ok()?);
+    let mut values = vec![0u32; sel.len()];
+    host.read_core_regs_fast(&sel, &mut values).ok()?;
+    if values[0] & 0x1ff != 0 {
+        return Some((After::ResetHalt, None));
+    }
+    let mut dfsr = [0u32];
+    host.read_words_fast(DFSR as u32, &mut dfsr).ok()?;
+    Some((
+        After::Restore(sel.into_iter().zip(values).collect()),
+        Some(dfsr[0]),
+    ))
+}
+
+/// Writes the saved registers back through the banked registers, then clears the DFSR flags
+/// the algorithm's `BKPT` set (ARMv7-M ARM §C1.6.1: write 1 to clear), so the core reads as
+/// halted as before: probe-rs, seeing DFSR.BKPT, would read the instruction at the restored PC
+/// (its semihosting check), which faults where the PC is not in memory (a blank chip's
+/// 0xFFFFFFFE).
+fn restore_fast(host: &Host, saved: &[(u16, u32)], dfsr: Option<u32>) -> Result<(), CommandError> {
+    host.write_core_regs_fast(saved)?;
+    if let Some(before) = dfsr {
+        host.with_reads(CSW_SIZE, CSW_WORD, |r| {
+            r.write(TAR, DFSR as u32)?;
+            r.write(DRW, !before & DFSR_FLAGS)
+        })?;
+    }
+    Ok(())
+}
+
 /// What the core looks like before the algorithm runs.
 fn save(core: &mut Core<'_>) -> Result<After, probe_rs::Error> {
     if !core.core_halted()? {
@@ -58,13 +118,10 @@ pub(super) fn save_thread_registers(
     core: &mut Core<'_>,
     xpsr: u32,
 ) -> Result<Vec<(u16, u32)>, probe_rs::Error> {
-    let mut sel: Vec<u16> = CORE_REGSEL.to_vec();
-    if core.fpu_support()? {
-        sel.extend(fp_regsel());
-    }
-    let mut saved = Vec::with_capacity(sel.len() + 1);
+    let sel = thread_regsel(core.fpu_support()?);
+    let mut saved = Vec::with_capacity(sel.len());
     saved.push((XPSR, xpsr));
-    for s in sel {
+    for &s in &sel[1..] {
         saved.push((s, core.read_core_reg::<u32>(RegisterId(s))?));
     }
     Ok(saved)
@@ -104,13 +161,15 @@ pub(super) fn around_algorithm(
 ) -> Result<(), CommandError> {
     host.suspend_watchpoints()?;
     // A core that cannot be read (a lost link) is left to the flash path to report.
-    let after = host
-        .with_core(|core, _| save(core))
-        .unwrap_or(After::Nothing);
+    let (after, dfsr) = save_fast(host)
+        .or_else(|| host.with_core(|core, _| save(core)).ok().map(|a| (a, None)))
+        .unwrap_or((After::Nothing, None));
     let result = f();
     let restored = match &after {
         After::Nothing => Ok(()),
         _ if result.is_err() => Ok(()),
+        // One batch through the banked registers; probe-rs's writes when that fails.
+        After::Restore(saved) if restore_fast(host, saved, dfsr).is_ok() => Ok(()),
         a => host.with_core(|core, _| restore(core, a)),
     };
     let units = host.restore_debug_units();

@@ -8,19 +8,31 @@
 //! bit first, initial value 0xFFFFFFFF, no reflection, no final XOR). The routine
 //! ([`ROUTINE`], source in `src/flashing/crc32.S`) uses a 16-word table and runs with interrupts
 //! masked (DHCSR.C_MASKINTS, ARMv7-M ARM §C1.6.2) and the fault vector catches set (DEMCR), so a
-//! fault halts it at once; it ends at a `BKPT`. The core registers, DEMCR, DFSR's new bits and
-//! the work-area bytes it used are put back afterwards. Any reason it cannot run (core running
-//! or in a handler, no work area, a fault, a timeout) falls back to reading back.
+//! fault halts it at once; it ends at a `BKPT`. The registers it changes (r0–r5, PC, xPSR),
+//! DEMCR, DFSR's new bits and the work-area bytes it used are put back afterwards. Any reason it
+//! cannot run (core running or in a handler, no work area, a fault, a timeout) falls back to
+//! reading back.
+//!
+//! All of it goes through the MEM-AP's banked registers with TAR at DHCSR's block
+//! (`probe/memap.rs`), in six batches of DAP transactions plus the DHCSR polls with a probe
+//! that batches reads (`probe/batch.rs`; one TCP round trip each over remote_bitbang): a DHCSR
+//! read; the saved registers, DEMCR, DFSR and the work area; the routine, its registers and
+//! the run; PC and r0; the restore.
 
 use std::time::{Duration, Instant};
 
-use probe_rs::{Core, MemoryInterface, RegisterId};
+use probe_rs::architecture::arm::ArmError;
 
+use crate::command::CommandError;
 use crate::diagnose::fault::scb::DFSR;
 use crate::diagnose::regs::DHCSR;
-use crate::diagnose::regs::dhcsr::{C_DEBUGEN, C_HALT, C_MASKINTS, DBGKEY, S_HALT};
+use crate::diagnose::regs::dhcsr::{C_DEBUGEN, C_HALT, C_MASKINTS, DBGKEY, S_HALT, S_REGRDY};
 use crate::host::Host;
-use crate::host::breakpoints::dwt::DEMCR;
+use crate::probe::batch::Reads;
+use crate::probe::memap::{
+    BD0, BD1, BD2, BD3, CSW_SIZE_INC, CSW_WORD_INC, DRW, REGWNR, TAR, TAR_PAGE,
+};
+const XPSR: u16 = super::algorithm::XPSR;
 
 /// CRC-32/MPEG-2's polynomial.
 pub const POLY: u32 = 0x04C1_1DB7;
@@ -110,16 +122,12 @@ pub fn target_crc32(host: &Host, addr: u32, len: u32) -> Option<u32> {
     if host.suspend_watchpoints().is_err() {
         return None;
     }
-    let r = host.with_core(move |core, _| Ok(run(core, phys, addr, len)));
+    let r = run(host, phys, addr, len);
     let units = host.restore_debug_units();
     match (r, units) {
-        (Ok(Ok(crc)), Ok(())) => Some(crc),
-        (Ok(Err(why)), _) => {
+        (Ok(crc), Ok(())) => Some(crc),
+        (Err(why), _) => {
             tracing::debug!("no CRC on the target: {why}");
-            None
-        }
-        (Err(e), _) => {
-            tracing::debug!("no CRC on the target: {e}");
             None
         }
         (_, Err(e)) => {
@@ -129,69 +137,190 @@ pub fn target_crc32(host: &Host, addr: u32, len: u32) -> Option<u32> {
     }
 }
 
-/// Runs the routine; the error says why it did not give a CRC.
-fn run(core: &mut Core<'_>, work: u32, addr: u32, len: u32) -> Result<u32, String> {
-    let e = |e: probe_rs::Error| e.to_string();
-    if !core.core_halted().map_err(e)? {
+/// What the routine changes and is put back: xPSR, r0–r5 (the routine's registers) and PC.
+const SAVED: [u16; 8] = [XPSR, 0, 1, 2, 3, 4, 5, PC];
+use super::algorithm::DFSR_FLAGS;
+
+/// Queues writes of `words` from `addr` (TAR again at each 1 KiB page).
+fn write_block(r: &mut Reads<'_>, addr: u32, words: &[u32]) -> Result<(), ArmError> {
+    let mut a = addr;
+    let mut rest = words;
+    while !rest.is_empty() {
+        let n = (((TAR_PAGE - a % TAR_PAGE) / 4) as usize).min(rest.len());
+        r.write(TAR, a)?;
+        for w in &rest[..n] {
+            r.write(DRW, *w)?;
+        }
+        a = a.wrapping_add(4 * n as u32);
+        rest = &rest[n..];
+    }
+    Ok(())
+}
+
+/// Queues reads of `n` words from `addr`.
+fn read_block(r: &mut Reads<'_>, addr: u32, n: usize) -> Result<(), ArmError> {
+    let mut a = addr;
+    let mut left = n;
+    while left > 0 {
+        let k = (((TAR_PAGE - a % TAR_PAGE) / 4) as usize).min(left);
+        r.write(TAR, a)?;
+        for _ in 0..k {
+            r.read(DRW)?;
+        }
+        a = a.wrapping_add(4 * k as u32);
+        left -= k;
+    }
+    Ok(())
+}
+
+/// Queues the register writes `regs` through the banked registers (TAR at DHCSR's block),
+/// each followed by a DHCSR read whose S_REGRDY [`regs_done`] checks.
+fn write_regs(r: &mut Reads<'_>, regs: &[(u16, u32)]) -> Result<(), ArmError> {
+    for &(sel, v) in regs {
+        r.write(BD2, v)?;
+        r.write(BD1, u32::from(sel) | REGWNR)?;
+        r.read(BD0)?;
+    }
+    Ok(())
+}
+
+/// Whether the DHCSR values read after register transfers all say halted and done.
+fn regs_done(dhcsr: &[u32]) -> Result<(), String> {
+    match dhcsr
+        .iter()
+        .find(|d| *d & (S_HALT | S_REGRDY) != S_HALT | S_REGRDY)
+    {
+        Some(d) => Err(format!(
+            "a core register transfer did not complete (DHCSR 0x{d:08x})"
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Runs the routine through the banked registers (`probe/batch.rs`: one batch each with a
+/// probe that batches reads): a DHCSR read; the saved registers, DEMCR, DFSR and the work
+/// area's bytes; the routine and its registers, then the run; DHCSR polls; PC and r0; and
+/// everything put back. The error says why it did not give a CRC.
+fn run(host: &Host, work: u32, addr: u32, len: u32) -> Result<u32, String> {
+    let e = |e: CommandError| e.to_string();
+    let dhcsr = host.read_dhcsr_fast().map_err(e)?;
+    if dhcsr & S_HALT == 0 {
         return Err("the core runs".into());
     }
-    let xpsr: u32 = core
-        .read_core_reg(RegisterId(super::algorithm::XPSR))
+    let words = (WORK_BYTES / 4) as usize;
+    let v = host
+        .with_reads(CSW_SIZE_INC, CSW_WORD_INC, |r| {
+            r.write(TAR, DHCSR as u32)?;
+            for sel in SAVED {
+                r.write(BD1, u32::from(sel))?;
+                r.read(BD0)?;
+                r.read(BD2)?;
+            }
+            r.read(BD3)?;
+            r.write(TAR, DFSR as u32)?;
+            r.read(DRW)?;
+            read_block(r, work, words)
+        })
         .map_err(e)?;
-    if xpsr & 0x1ff != 0 {
+    let (regs, rest) = v.split_at(2 * SAVED.len());
+    let dh: Vec<u32> = regs.iter().step_by(2).copied().collect();
+    regs_done(&dh)?;
+    let saved: Vec<(u16, u32)> = SAVED
+        .iter()
+        .zip(regs.iter().skip(1).step_by(2))
+        .map(|(s, v)| (*s, *v))
+        .collect();
+    if saved[0].1 & 0x1ff != 0 {
         return Err("the core is halted in an exception handler".into());
     }
-    let saved = super::algorithm::save_thread_registers(core, xpsr).map_err(e)?;
-    let mut backup = vec![0u8; WORK_BYTES as usize];
-    core.read(u64::from(work), &mut backup).map_err(e)?;
-    let demcr = core.read_word_32(DEMCR).map_err(e)?;
-    let dfsr = core.read_word_32(DFSR).map_err(e)?;
-    let dhcsr = core.read_word_32(DHCSR).map_err(e)?;
-    let result = crc_run(core, work, addr, len, demcr);
-    // Put everything back, whatever happened.
+    let (demcr, dfsr, backup) = (rest[0], rest[1], &rest[2..]);
+    let result = crc_run(host, work, addr, len, demcr);
+    // Put everything back, whatever happened: halted (a routine that did not stop is halted
+    // first, and seen halted, before any register is written), C_MASKINTS as it was, DEMCR,
+    // the DFSR flags that were clear, the work area, the registers.
     let halt = DBGKEY | C_DEBUGEN | C_HALT | (dhcsr & C_MASKINTS);
-    let mut restore = || -> Result<(), probe_rs::Error> {
-        core.write_word_32(DHCSR, halt)?;
-        if core.read_word_32(DHCSR)? & S_HALT == 0 {
-            core.halt(Duration::from_millis(100))?;
-        }
-        core.write_word_32(DEMCR, demcr)?;
-        let now = core.read_word_32(DFSR)?;
-        core.write_word_32(DFSR, now & !dfsr)?;
-        core.write(u64::from(work), &backup)?;
-        super::algorithm::restore_registers(core, &saved)
+    let put_back = |r: &mut Reads<'_>| -> Result<(), ArmError> {
+        r.write(TAR, DHCSR as u32)?;
+        r.write(BD0, halt)?;
+        r.write(BD3, demcr)?;
+        r.write(TAR, DFSR as u32)?;
+        r.write(DRW, !dfsr & DFSR_FLAGS)?;
+        write_block(r, work, backup)?;
+        r.write(TAR, DHCSR as u32)?;
+        write_regs(r, &saved)
     };
-    restore().map_err(e)?;
+    if result.is_err() {
+        let d = host
+            .with_reads(CSW_SIZE_INC, CSW_WORD_INC, |r| {
+                r.write(TAR, DHCSR as u32)?;
+                r.write(BD0, halt)?;
+                r.read(BD0)
+            })
+            .map_err(e)?;
+        if d[0] & S_HALT == 0 {
+            return Err(format!(
+                "the core did not halt after the CRC routine (DHCSR 0x{:08x})",
+                d[0]
+            ));
+        }
+    }
+    let d = host
+        .with_reads(CSW_SIZE_INC, CSW_WORD_INC, put_back)
+        .map_err(e)?;
+    regs_done(&d)?;
     result
 }
 
-fn crc_run(core: &mut Core<'_>, work: u32, addr: u32, len: u32, demcr: u32) -> Result<u32, String> {
-    let e = |e: probe_rs::Error| e.to_string();
+fn crc_run(host: &Host, work: u32, addr: u32, len: u32, demcr: u32) -> Result<u32, String> {
+    let e = |e: CommandError| e.to_string();
     let mut code = ROUTINE.to_vec();
     code.resize(TABLE_AT as usize, 0);
     for w in nibble_table() {
         code.extend_from_slice(&w.to_le_bytes());
     }
-    core.write(u64::from(work), &code).map_err(e)?;
-    core.write_word_32(DEMCR, demcr | VC_FAULTS).map_err(e)?;
-    for (r, v) in [
-        (R0, addr),
-        (R1, len),
-        (R2, work + TABLE_AT),
-        (PC, work),
-        (super::algorithm::XPSR, 1 << 24),
-    ] {
-        core.write_core_reg(RegisterId(r), v).map_err(e)?;
-    }
+    let code: Vec<u32> = code
+        .chunks_exact(4)
+        .map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]]))
+        .collect();
     // C_MASKINTS may only change while halted: set it with C_HALT, then run (§C1.6.2).
     let masked = DBGKEY | C_DEBUGEN | C_MASKINTS;
-    core.write_word_32(DHCSR, masked | C_HALT).map_err(e)?;
-    core.write_word_32(DHCSR, masked & !C_HALT).map_err(e)?;
-    core.flush().map_err(e)?;
+    let d = host
+        .with_reads(CSW_SIZE_INC, CSW_WORD_INC, |r| {
+            write_block(r, work, &code)?;
+            r.write(TAR, DHCSR as u32)?;
+            r.write(BD3, demcr | VC_FAULTS)?;
+            write_regs(
+                r,
+                &[
+                    (R0, addr),
+                    (R1, len),
+                    (R2, work + TABLE_AT),
+                    (PC, work),
+                    (XPSR, 1 << 24),
+                ],
+            )?;
+            r.write(BD0, masked | C_HALT)?;
+            r.write(BD0, masked)
+        })
+        .map_err(e)?;
+    // A register write that did not complete: the routine ran with a wrong argument (it only
+    // reads memory); its result is not used.
+    regs_done(&d)?;
     let start = Instant::now();
     let mut pause = POLL_FIRST;
     loop {
-        if core.read_word_32(DHCSR).map_err(e)? & S_HALT != 0 {
+        // The routine runs for milliseconds (12 ms for 60 KiB on a 72 MHz F103, 125 ms at the
+        // 8 MHz after reset): DHCSR is read after pauses that double, not back to back, so
+        // the wait costs a dozen reads instead of one per transaction time.
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(POLL_MAX);
+        let d = host
+            .with_reads(CSW_SIZE_INC, CSW_WORD_INC, |r| {
+                r.write(TAR, DHCSR as u32)?;
+                r.read(BD0)
+            })
+            .map_err(e)?;
+        if d[0] & S_HALT != 0 {
             break;
         }
         if start.elapsed() > timeout(len) {
@@ -200,19 +329,26 @@ fn crc_run(core: &mut Core<'_>, work: u32, addr: u32, len: u32, demcr: u32) -> R
                 timeout(len)
             ));
         }
-        // The routine runs for milliseconds (12 ms for 60 KiB on a 72 MHz F103, 125 ms at the
-        // 8 MHz after reset): DHCSR is read after pauses that double, not back to back, so
-        // the wait costs a dozen reads instead of one per transaction time.
-        std::thread::sleep(pause);
-        pause = (pause * 2).min(POLL_MAX);
     }
-    let pc: u32 = core.read_core_reg(RegisterId(PC)).map_err(e)?;
+    let v = host
+        .with_reads(CSW_SIZE_INC, CSW_WORD_INC, |r| {
+            r.write(TAR, DHCSR as u32)?;
+            for sel in [PC, R0] {
+                r.write(BD1, u32::from(sel))?;
+                r.read(BD0)?;
+                r.read(BD2)?;
+            }
+            Ok(())
+        })
+        .map_err(e)?;
+    regs_done(&[v[0], v[2]])?;
+    let (pc, r0) = (v[1], v[3]);
     if pc != work + BKPT_AT {
         return Err(format!(
             "the routine stopped at 0x{pc:08x}, not at its BKPT (a fault or a breakpoint)"
         ));
     }
-    core.read_core_reg(RegisterId(R0)).map_err(e)
+    Ok(r0)
 }
 
 #[cfg(test)]

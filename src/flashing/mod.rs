@@ -389,7 +389,14 @@ fn write_image_inner(host: &Host, image: &Image, opts: WriteOptions) -> Result<(
             let _ = host.checkpoint(false);
         };
         let lean = regions.and_then(|regions| {
-            let r = lean::run(&mut conn.session, ap, &regions, &mut on_event);
+            let reads = conn.reads.clone();
+            let r = lean::run(
+                &mut conn.session,
+                ap,
+                reads.as_ref(),
+                &regions,
+                &mut on_event,
+            );
             // probe-rs's view of the core (halted at the algorithm's BKPT) is read again.
             conn.core_state_stale = Some(0);
             match r {

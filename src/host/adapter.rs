@@ -176,6 +176,7 @@ impl Adapter {
                         port,
                         swd,
                         tap_names: taps,
+                        reads: crate::probe::batch::ReadBatch::default(),
                     }),
                     srst_timing,
                 })
@@ -209,6 +210,15 @@ impl Adapter {
             }
             other => Err(ConnectError::UnknownDriver(other.to_string())),
         }
+    }
+
+    /// The deferred-read switch of the adapter's probes (`probe/batch.rs`), when they have one
+    /// (remote_bitbang over JTAG).
+    pub fn read_batch(&self) -> Option<crate::probe::batch::ReadBatch> {
+        self.remote_bitbang
+            .as_ref()
+            .filter(|s| !s.swd)
+            .map(|s| s.reads.clone())
     }
 
     /// A fresh probe handle (not attached).

@@ -117,6 +117,13 @@ pub struct Connection {
     pub speed_khz: u32,
     /// What stdbg remembers about the link for later diagnoses.
     pub notes: LinkNotes,
+    /// The probe's deferred-read switch, when it has one (`probe/batch.rs`).
+    pub reads: Option<crate::probe::batch::ReadBatch>,
+    /// Whether the core behind each access port has an FPU, once asked
+    /// ([`crate::host::Host::core_has_fpu`]).
+    pub fpu: Vec<(u8, bool)>,
+    /// The CSW each access port had when stdbg first accessed it raw (host/fastread.rs).
+    pub csw: Vec<(u8, u32)>,
     /// The core whose halt reason probe-rs caches wrongly: stepped behind its back
     /// (host/faststep.rs). [`Connection::open_core`] reads its status first.
     pub core_state_stale: Option<usize>,
@@ -235,6 +242,7 @@ fn missing_ap(
 impl Connected {
     /// The connection made through `adapter` with `session` at `speed_khz`, and how.
     fn new(adapter: Adapter, session: Session, speed_khz: u32, recovery: Recovery) -> Self {
+        let reads = adapter.read_batch();
         Connected {
             conn: Connection {
                 session,
@@ -242,6 +250,9 @@ impl Connected {
                 driver: adapter.driver,
                 speed_khz,
                 notes: LinkNotes::default(),
+                reads,
+                fpu: Vec::new(),
+                csw: Vec::new(),
                 core_state_stale: None,
             },
             recovery,

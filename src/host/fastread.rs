@@ -26,42 +26,65 @@ use crate::diagnose::regs::{
     DHCSR,
     dhcsr::{S_HALT, S_REGRDY},
 };
+use crate::probe::batch::{ReadBatch, Reads};
 
 type ArmError = probe_rs::architecture::arm::ArmError;
 pub(super) type Iface<'a> = &'a mut dyn probe_rs::architecture::arm::ArmDebugInterface;
 
-/// MEM-AP CSW (ADIv5 §C2.6.4).
-const CSW: u64 = 0x00;
-/// MEM-AP TAR.
-pub(super) const TAR: u64 = 0x04;
-/// MEM-AP DRW.
-pub(super) const DRW: u64 = 0x0C;
-/// CSW.Size (bits 2:0) and CSW.AddrInc (bits 5:4).
-const CSW_SIZE_INC: u32 = 0x37;
-/// Size 32 bits (0b010), AddrInc single (0b01).
-const CSW_WORD_INC: u32 = 0x12;
-/// Banked data registers BD0–BD2 (ADIv5 §C2.6.1): DHCSR, DCRSR, DCRDR with TAR = DHCSR.
-pub(super) const BD0: u64 = 0x10;
-pub(super) const BD1: u64 = 0x14;
-pub(super) const BD2: u64 = 0x18;
-/// CSW.Size 32 bits.
-pub(super) const CSW_SIZE: u32 = 0x7;
-pub(super) const CSW_WORD: u32 = 0x2;
+pub(super) use crate::probe::memap::{BD0, BD1, BD2, CSW_SIZE, CSW_WORD, DRW, TAR};
+use crate::probe::memap::{CSW, CSW_SIZE_INC, CSW_WORD_INC, REGWNR, TAR_PAGE as PAGE};
+
 /// DHCSR reads per register before giving up on S_REGRDY.
 const REGRDY_POLLS: usize = 16;
 
-/// TAR auto-increment page: TAR is written again at each 1 KiB boundary.
-const PAGE: u32 = 0x400;
+/// Polls DHCSR after a DCRSR write until S_REGRDY (at most [`REGRDY_POLLS`] reads); the inner
+/// error says why the transfer of register `sel` did not complete.
+fn wait_regrdy(
+    iface: Iface<'_>,
+    ap: &FullyQualifiedApAddress,
+    name: &str,
+    sel: u16,
+) -> Result<Result<(), String>, ArmError> {
+    let mut dhcsr = 0;
+    for _ in 0..REGRDY_POLLS {
+        dhcsr = iface.read_raw_ap_register(ap, BD0)?;
+        if dhcsr & S_HALT == 0 || dhcsr & S_REGRDY != 0 {
+            break;
+        }
+    }
+    Ok(transfer_done(name, sel, dhcsr))
+}
+
+/// Whether DHCSR read after a DCRSR write says the transfer of register `sel` completed.
+fn transfer_done(name: &str, sel: u16, dhcsr: u32) -> Result<(), String> {
+    if dhcsr & S_HALT == 0 {
+        return Err(format!(
+            "[{name}] the core is not halted (DHCSR 0x{dhcsr:08x})"
+        ));
+    }
+    if dhcsr & S_REGRDY == 0 {
+        return Err(format!(
+            "[{name}] the transfer of core register {sel} did not complete (DHCSR.S_REGRDY stayed 0)"
+        ));
+    }
+    Ok(())
+}
 
 impl Host {
     /// Runs `f` with probe-rs's DAP layer and the current target's access port after setting
-    /// the CSW bits of `mask` to `value` (a write only when they differ). `f`'s inner `Err` is a
+    /// the CSW bits of `mask` to `value` (the first time on a connection a CSW read and a write
+    /// only when they differ; then one write, from the other bits first read). `f`'s inner `Err` is a
     /// message of its own; access failures are explained like those of [`Host::with_core`].
     pub(super) fn with_raw_ap<R>(
         &self,
         mask: u32,
         value: u32,
-        f: impl FnOnce(Iface<'_>, &FullyQualifiedApAddress, &str) -> Result<Result<R, String>, ArmError>,
+        f: impl FnOnce(
+            Iface<'_>,
+            &FullyQualifiedApAddress,
+            &str,
+            Option<&ReadBatch>,
+        ) -> Result<Result<R, String>, ArmError>,
     ) -> Result<R, CommandError> {
         let (name, _, ap) = self.current_any()?;
         self.reattach_if_lost()?;
@@ -72,11 +95,21 @@ impl Host {
         let ap_addr = FullyQualifiedApAddress::v1_with_default_dp(ap);
         let r = (|| {
             let iface = conn.session.get_arm_interface()?;
-            let csw = iface.read_raw_ap_register(&ap_addr, CSW)?;
-            if csw & mask != value {
-                iface.write_raw_ap_register(&ap_addr, CSW, (csw & !mask) | value)?;
+            // CSW's other bits (DbgSwEnable, Prot, ...) as first read on this connection: then
+            // a posted write sets Size/AddrInc, where a read would cost a round trip each time.
+            match conn.csw.iter().find(|(a, _)| *a == ap) {
+                Some(&(_, base)) => {
+                    iface.write_raw_ap_register(&ap_addr, CSW, (base & !mask) | value)?
+                }
+                None => {
+                    let csw = iface.read_raw_ap_register(&ap_addr, CSW)?;
+                    conn.csw.push((ap, csw));
+                    if csw & mask != value {
+                        iface.write_raw_ap_register(&ap_addr, CSW, (csw & !mask) | value)?;
+                    }
+                }
             }
-            f(iface, &ap_addr, &name)
+            f(iface, &ap_addr, &name, conn.reads.as_ref())
         })();
         match r {
             Ok(r) => r.map_err(CommandError::failed),
@@ -101,7 +134,7 @@ impl Host {
                 "read at 0x{addr:08x}: not word aligned (internal: fast reads take words)"
             )));
         }
-        self.with_raw_ap(CSW_SIZE_INC, CSW_WORD_INC, |iface, ap, _| {
+        self.with_raw_ap(CSW_SIZE_INC, CSW_WORD_INC, |iface, ap, _, _| {
             let mut a = addr;
             let mut rest = &mut words[..];
             while !rest.is_empty() {
@@ -119,34 +152,115 @@ impl Host {
     /// Reads core registers of the halted current core by DCRSR REGSEL number (0–15 r0–pc,
     /// 16 xPSR, 17 MSP, 18 PSP, 20 CONTROL/FAULTMASK/BASEPRI/PRIMASK, 0x21 FPSCR, 0x40 + n
     /// s<n>; ARMv7-M ARM §C1.6.3) into `out` (same length), through the banked registers (see
-    /// the module doc). Errors: the core is not halted, a register transfer did not complete,
-    /// or the access failed; callers then read with probe-rs for its explained error.
+    /// the module doc). With a probe that batches reads (`probe/batch.rs`) all of it is one
+    /// batch, each DCRDR read after a DHCSR read whose S_REGRDY is checked afterwards, as
+    /// OpenOCD's `cortex_m_fast_read_all_regs` does. Errors: the core is not halted, a register
+    /// transfer did not complete, or the access failed; callers then read with probe-rs for
+    /// its explained error.
     pub fn read_core_regs_fast(&self, regsel: &[u16], out: &mut [u32]) -> Result<(), CommandError> {
-        self.with_raw_ap(CSW_SIZE, CSW_WORD, |iface, ap, name| {
+        self.with_raw_ap(CSW_SIZE, CSW_WORD, |iface, ap, name, batch| {
             iface.write_raw_ap_register(ap, TAR, DHCSR as u32)?;
+            if let Some(batch) = batch {
+                let mut r = Reads::new(iface, ap, Some(batch));
+                for sel in regsel {
+                    r.write(BD1, u32::from(*sel))?;
+                    r.read(BD0)?;
+                    r.read(BD2)?;
+                }
+                let v = r.finish()?;
+                for ((sel, o), pair) in regsel.iter().zip(out.iter_mut()).zip(v.chunks_exact(2)) {
+                    if let Err(e) = transfer_done(name, *sel, pair[0]) {
+                        return Ok(Err(e));
+                    }
+                    *o = pair[1];
+                }
+                return Ok(Ok(()));
+            }
             for (sel, v) in regsel.iter().zip(out.iter_mut()) {
                 iface.write_raw_ap_register(ap, BD1, *sel as u32)?;
-                let mut ready = false;
-                for _ in 0..REGRDY_POLLS {
-                    let dhcsr = iface.read_raw_ap_register(ap, BD0)?;
-                    if dhcsr & S_HALT == 0 {
-                        return Ok(Err(format!(
-                            "[{name}] the core is not halted (DHCSR 0x{dhcsr:08x})"
-                        )));
-                    }
-                    if dhcsr & S_REGRDY != 0 {
-                        ready = true;
-                        break;
-                    }
-                }
-                if !ready {
-                    return Ok(Err(format!(
-                        "[{name}] the transfer of core register {sel} did not complete (DHCSR.S_REGRDY stayed 0)"
-                    )));
+                if let Err(e) = wait_regrdy(iface, ap, name, *sel)? {
+                    return Ok(Err(e));
                 }
                 *v = iface.read_raw_ap_register(ap, BD2)?;
             }
             Ok(Ok(()))
+        })
+    }
+
+    /// Writes core registers of the halted current core, `(REGSEL, value)` as in
+    /// [`Host::read_core_regs_fast`], in order, through the banked registers: a DCRDR write, a
+    /// DCRSR write with REGWnR and a DHCSR read for S_REGRDY each (ARMv7-M ARM §C1.6.3); one
+    /// batch with a probe that batches reads. Errors as [`Host::read_core_regs_fast`]'s.
+    pub fn write_core_regs_fast(&self, regs: &[(u16, u32)]) -> Result<(), CommandError> {
+        self.with_raw_ap(CSW_SIZE, CSW_WORD, |iface, ap, name, batch| {
+            iface.write_raw_ap_register(ap, TAR, DHCSR as u32)?;
+            if let Some(batch) = batch {
+                let mut r = Reads::new(iface, ap, Some(batch));
+                for (sel, v) in regs {
+                    r.write(BD2, *v)?;
+                    r.write(BD1, u32::from(*sel) | REGWNR)?;
+                    r.read(BD0)?;
+                }
+                let d = r.finish()?;
+                for ((sel, _), dhcsr) in regs.iter().zip(d) {
+                    if let Err(e) = transfer_done(name, *sel, dhcsr) {
+                        return Ok(Err(e));
+                    }
+                }
+                return Ok(Ok(()));
+            }
+            for (sel, v) in regs {
+                iface.write_raw_ap_register(ap, BD2, *v)?;
+                iface.write_raw_ap_register(ap, BD1, u32::from(*sel) | REGWNR)?;
+                if let Err(e) = wait_regrdy(iface, ap, name, *sel)? {
+                    return Ok(Err(e));
+                }
+            }
+            Ok(Ok(()))
+        })
+    }
+
+    /// Runs `f` on a [`Reads`] over the current target's access port, with the CSW bits of
+    /// `mask` set to `value` first (a write only when they differ), and returns the values `f`
+    /// read, in order: one batch with a probe that batches reads (`probe/batch.rs`). Errors
+    /// are explained like those of [`Host::with_core`].
+    pub fn with_reads(
+        &self,
+        mask: u32,
+        value: u32,
+        f: impl FnOnce(&mut Reads<'_>) -> Result<(), ArmError>,
+    ) -> Result<Vec<u32>, CommandError> {
+        self.with_raw_ap(mask, value, |iface, ap, _, batch| {
+            let mut r = Reads::new(iface, ap, batch);
+            f(&mut r)?;
+            Ok(Ok(r.finish()?))
+        })
+    }
+
+    /// Whether the current core has an FPU (probe-rs's finding at attach), remembered for the
+    /// connection. Errors are explained like those of [`Host::with_core`].
+    pub fn core_has_fpu(&self) -> Result<bool, CommandError> {
+        let ap = self.current_any()?.2;
+        let known = self
+            .conn()
+            .as_ref()
+            .and_then(|c| c.fpu.iter().find(|(a, _)| *a == ap).map(|(_, f)| *f));
+        if let Some(f) = known {
+            return Ok(f);
+        }
+        let f = self.with_core(|core, _| core.fpu_support())?;
+        if let Some(c) = self.conn().as_mut() {
+            c.fpu.push((ap, f));
+        }
+        Ok(f)
+    }
+
+    /// DHCSR of the current core, read through the banked registers (TAR left at DHCSR's
+    /// block). Errors are explained like those of [`Host::with_core`].
+    pub fn read_dhcsr_fast(&self) -> Result<u32, CommandError> {
+        self.with_raw_ap(CSW_SIZE, CSW_WORD, |iface, ap, _, _| {
+            iface.write_raw_ap_register(ap, TAR, DHCSR as u32)?;
+            Ok(Ok(iface.read_raw_ap_register(ap, BD0)?))
         })
     }
 

@@ -81,7 +81,7 @@ impl Host {
         let Some(breakpoints) = self.fast_step_breakpoints(&target) else {
             return Ok(FastStep::NotTaken);
         };
-        let r = self.with_raw_ap(CSW_SIZE, CSW_WORD, |iface, ap, name| {
+        let r = self.with_raw_ap(CSW_SIZE, CSW_WORD, |iface, ap, name, _| {
             if mode == MaskIsr::Auto {
                 iface.write_raw_ap_register(ap, TAR, (ICSR & !0xF) as u32)?;
                 let icsr = iface.read_raw_ap_register(ap, BD1)?;

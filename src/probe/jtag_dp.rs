@@ -14,6 +14,9 @@
 //! * Every batch ends with a CTRL/STAT read and an RDBUFF read (which captures it): JTAG-DP's
 //!   ACK cannot say FAULT (OK/FAULT is one code), so STICKYERR tells whether an access of the
 //!   batch failed (§B3.3.3, §B2.2.2). A FAULT clears the sticky flags and fails the batch.
+//! * A read normally sends the queue (probe-rs's API returns its value). While the caller's
+//!   [`ReadBatch`] is open (`probe/batch.rs`), reads are queued like writes and answered
+//!   together at the flush: 19 core registers are one batch instead of 19.
 //! * WAIT (0b001): that scan's request was not taken. With ORUNDETECT set (probe-rs sets it),
 //!   STICKYORUN is then set and the DP drops the AP accesses that follow (ADIv5 §B2.2.2), so
 //!   the batch is re-sent from the first WAIT after clearing STICKYORUN and restoring SELECT to
@@ -30,6 +33,8 @@ use probe_rs::architecture::arm::{
     ArmDebugInterface, ArmError, DapError, DapProbe, RawDapAccess, RegisterAddress,
 };
 use probe_rs::probe::{DebugProbe, DebugProbeError, RawJtagIo, WireProtocol};
+
+use super::batch::ReadBatch;
 
 /// JTAG-DP instructions (ADIv5 §B3.4).
 const IR_ABORT: u8 = 0b1000;
@@ -50,9 +55,10 @@ const STICKYCMP: u32 = 1 << 4;
 const STICKYERR: u32 = 1 << 5;
 const STICKY: u32 = STICKYORUN | STICKYCMP | STICKYERR;
 
-/// Scans queued before the queue is sent even without a read or flush (about 90 KiB of
-/// remote_bitbang bytes).
-pub const MAX_QUEUE: usize = 1024;
+/// Scans queued before the queue is sent even without a read or flush (about 340 KiB of
+/// remote_bitbang bytes, which the adapter sends in pieces of its own; each send of the queue
+/// ends with a CTRL/STAT check).
+pub const MAX_QUEUE: usize = 4096;
 /// Times a batch is re-sent after WAIT before giving up.
 pub const MAX_WAIT_ROUNDS: usize = 64;
 /// At most this many Run-Test/Idle clocks after each AP access.
@@ -128,6 +134,8 @@ pub struct QueuedJtagDp<P: RawJtagIo + DapProbe + 'static> {
     pad: usize,
     /// Counters.
     pub stats: JtagDpStats,
+    /// Reads the caller lets answer later (see `probe/batch.rs`).
+    batch: ReadBatch,
 }
 
 impl<P: RawJtagIo + DapProbe + 'static> std::fmt::Debug for QueuedJtagDp<P> {
@@ -139,8 +147,9 @@ impl<P: RawJtagIo + DapProbe + 'static> std::fmt::Debug for QueuedJtagDp<P> {
 }
 
 impl<P: RawJtagIo + DapProbe + 'static> QueuedJtagDp<P> {
-    /// Wraps `probe`, whose JTAG chain must already be scanned and the JTAG-DP selected.
-    pub fn new(probe: Box<P>) -> Self {
+    /// Wraps `probe`, whose JTAG chain must already be scanned and the JTAG-DP selected;
+    /// `batch` is shared with the callers that read several registers in one batch.
+    pub fn new(probe: Box<P>, batch: ReadBatch) -> Self {
         QueuedJtagDp {
             probe,
             queue: Vec::new(),
@@ -151,6 +160,7 @@ impl<P: RawJtagIo + DapProbe + 'static> QueuedJtagDp<P> {
             ctrl: 0,
             pad: 0,
             stats: JtagDpStats::default(),
+            batch,
         }
     }
 
@@ -197,7 +207,9 @@ impl<P: RawJtagIo + DapProbe + 'static> QueuedJtagDp<P> {
         }
         let scans = std::mem::take(&mut self.queue);
         let slots = std::mem::take(&mut self.slots);
-        self.run(scans, slots)
+        let r = self.run(scans, slots);
+        self.batch.sent(r.as_deref().ok());
+        r
     }
 
     /// Runs `user` scans plus the CTRL/STAT check, re-sending from the first WAIT.
@@ -437,6 +449,13 @@ impl<P: RawJtagIo + DapProbe + 'static> RawDapAccess for QueuedJtagDp<P> {
         self.slots += 1;
         self.queue
             .push(Self::scan_for(address, true, 0, Some(slot)));
+        if self.batch.defer(slot) {
+            // Answered at the flush (probe/batch.rs).
+            if self.queue.len() >= MAX_QUEUE {
+                self.flush_queue()?;
+            }
+            return Ok(0);
+        }
         let r = self.flush_queue()?;
         Ok(r[slot])
     }

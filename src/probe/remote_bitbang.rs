@@ -83,6 +83,8 @@ pub struct RemoteBitbang {
     swdio_driven: bool,
     /// TCP round trips and bytes each way, for the benchmarks.
     pub stats: WireStats,
+    /// Handed to the queued JTAG-DP (`probe/batch.rs`).
+    reads: super::batch::ReadBatch,
 }
 
 /// What went over the wire.
@@ -140,6 +142,7 @@ impl RemoteBitbang {
             swd: false,
             swdio_driven: false,
             stats: WireStats::default(),
+            reads: super::batch::ReadBatch::default(),
         })
     }
 
@@ -271,7 +274,8 @@ impl DebugProbe for RemoteBitbang {
             return Ok(ArmCommunicationInterface::create(self, sequence, true));
         }
         // JTAG: the queued JTAG-DP, not probe-rs's one-transfer-at-a-time JTAG polyfill.
-        let dp = super::jtag_dp::QueuedJtagDp::new(self);
+        let reads = self.reads.clone();
+        let dp = super::jtag_dp::QueuedJtagDp::new(self, reads);
         Ok(ArmCommunicationInterface::create(
             Box::new(dp),
             sequence,
@@ -430,6 +434,8 @@ pub struct Setup {
     /// Names of the TAPs the JTAG chain is expected to hold, TDO end first (for the `JTAG tap:`
     /// lines; unnamed ones are `auto<N>.tap`).
     pub tap_names: Vec<String>,
+    /// Shared with the host, which reads several registers in one batch through it.
+    pub reads: super::batch::ReadBatch,
 }
 
 impl RemoteBitbang {
@@ -444,6 +450,7 @@ impl RemoteBitbang {
         tracing::info!("Initializing remote_bitbang driver");
         tracing::info!("Connecting to {}:{}", setup.host, setup.port);
         let mut p = RemoteBitbang::connect(&setup.host, setup.port)?;
+        p.reads = setup.reads.clone();
         tracing::info!("remote_bitbang driver initialized");
         tracing::info!("This adapter doesn't support configurable speed");
         p.use_swd(setup.swd);

@@ -14,6 +14,14 @@
 //! in two RAM buffers after probe-rs's stack: while the core programs one, the next is written
 //! to the other.
 //!
+//! The sectors are erased by one run of the core per run of contiguous sectors of one size:
+//! [`ERASE_LOOP`] (20 bytes of Thumb code in RAM after the algorithm's stack, source
+//! `src/flashing/erase_loop.S`) calls the algorithm's `EraseSector` for each and stores the
+//! next sector's address in a RAM word, which the DHCSR polls read (a memory read while the
+//! core runs) for the progress events; it stops at the first non-zero result. Without room
+//! for it, `EraseSector` is called per sector. A finished call's PC and r0 are read in one
+//! batch with a probe that batches reads (`probe/batch.rs`).
+//!
 //! What stays as in probe-rs's loader: the core is reset and halted first, the algorithm code
 //! goes to the same address, the same sectors are erased (those holding a page with image
 //! bytes), the same bytes are written (whole algorithm pages, the gaps filled with the erased
@@ -29,57 +37,37 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 use std::time::{Duration, Instant};
 
-use probe_rs::architecture::arm::{ArmDebugInterface, ArmError, FullyQualifiedApAddress};
+use probe_rs::architecture::arm::FullyQualifiedApAddress;
 use probe_rs::config::{MemoryRegion, NvmRegion, Target};
 use probe_rs::flashing::{FlashAlgorithm, FlashError, ProgressEvent, ProgressOperation};
-use probe_rs::{CoreStatus, HaltReason, MemoryInterface, Session};
+use probe_rs::{MemoryInterface, Session};
 
-use crate::diagnose::regs::DHCSR;
-use crate::diagnose::regs::dhcsr::{C_DEBUGEN, DBGKEY, S_HALT, S_LOCKUP, S_REGRDY};
+use crate::probe::batch::ReadBatch;
+
+mod caller;
+use caller::{Caller, Feed, core};
 
 /// Largest `ProgramPage` call, bytes (the buffers are two of these at most).
 pub const MAX_CHUNK: u64 = 16 * 1024;
 
-/// MEM-AP registers (ADIv5 §C2.6): CSW, TAR, DRW, BD0–BD3.
-const CSW: u64 = 0x00;
-const TAR: u64 = 0x04;
-const DRW: u64 = 0x0C;
-const BD0: u64 = 0x10;
-const BD1: u64 = 0x14;
-const BD2: u64 = 0x18;
-const BD3: u64 = 0x1C;
-/// CSW.Size and CSW.AddrInc; 32-bit, single increment.
-const CSW_SIZE_INC: u32 = 0x37;
-const CSW_WORD_INC: u32 = 0x12;
-/// TAR auto-increment is guaranteed within 1 KiB only (ADIv5 §C2.2.2).
-const TAR_PAGE: u64 = 0x400;
-
-/// DCRSR.REGWnR (ARMv7-M ARM §C1.6.3) and the REGSEL values used.
-const REGWNR: u32 = 1 << 16;
-const R0: u16 = 0;
-const R9: u16 = 9;
-const SP: u16 = 13;
-const LR: u16 = 14;
-const PC: u16 = 15;
-const XPSR: u16 = 16;
-
-/// DEMCR's fault vector catches (ARMv7-M ARM §C1.6.5): HARDERR, INTERR, BUSERR, STATERR,
-/// CHKERR, NOCPERR, MMERR.
-const VC_FAULTS: u32 = 0x7F0;
+/// The erase loop (Thumb, ARMv7-M), as `arm-none-eabi-as -mcpu=cortex-m3
+/// src/flashing/erase_loop.S` assembles it (checked by `tests/firmware_rebuild.rs`): calls
+/// `EraseSector` (r7) for r6 sectors of r5 bytes from r4, storing the next sector's address
+/// at r8 after each (through r1), and stops at its `BKPT` with r0 = the last result.
+pub const ERASE_LOOP: [u8; 20] = [
+    0x20, 0x46, 0xb8, 0x47, 0x00, 0x28, 0x04, 0xd1, 0x64, 0x19, 0x41, 0x46, 0x0c, 0x60, 0x01, 0x3e,
+    0xf6, 0xd1, 0x00, 0xbe,
+];
+/// Offset of the loop's `BKPT`, of its progress word, and the RAM it takes.
+const LOOP_BKPT: u64 = 18;
+const LOOP_PROGRESS: u64 = 20;
+const LOOP_SPACE: u64 = 32;
 
 /// `Init` and `UnInit` limit, as probe-rs's loader.
 const INIT_TIMEOUT: Duration = Duration::from_secs(2);
 /// Added to every routine's own limit: the virtual chip in a debug build runs the algorithm
 /// at a fraction of a real core's speed.
 const SLACK: Duration = Duration::from_secs(2);
-
-/// How long a routine is polled back to back once there is nothing left to load, and the
-/// pauses between two DHCSR reads after that (doubling): an erase or the last `ProgramPage`
-/// then costs a few reads, not one per transaction time (a 22 ms G4/L4 page erase is about
-/// 120 back-to-back reads), and a routine that ends at once costs one.
-const TIGHT: Duration = Duration::from_millis(2);
-const PAUSE_FIRST: Duration = Duration::from_millis(4);
-const PAUSE_MAX: Duration = Duration::from_millis(16);
 
 /// CMSIS-Pack `Init` function codes.
 const FN_ERASE: u32 = 1;
@@ -96,6 +84,8 @@ pub struct Region {
     chunks: Vec<(u64, Vec<u8>)>,
     /// One or two RAM buffers of the largest chunk's size.
     buffers: Vec<u64>,
+    /// Where [`ERASE_LOOP`] and its progress word go, when RAM has room for them.
+    erase_loop: Option<u64>,
 }
 
 impl Region {
@@ -118,13 +108,16 @@ pub enum Failure {
     Flash(FlashError),
 }
 
+/// (address, bytes) pieces of an image.
+type Blocks<'a> = Vec<(u64, &'a [u8])>;
+
 /// Plans `blocks` ((address, bytes), non-overlapping) on `target`; the error says why the lean
 /// path is not taken.
 pub fn plan(target: &Target, blocks: &[(u64, Vec<u8>)]) -> Result<Vec<Region>, String> {
     if target.cores.len() != 1 {
         return Err("the target has more than one core".into());
     }
-    let mut groups: Vec<(NvmRegion, Vec<(u64, &[u8])>)> = Vec::new();
+    let mut groups: Vec<(NvmRegion, Blocks<'_>)> = Vec::new();
     for (addr, data) in blocks {
         if data.is_empty() {
             continue;
@@ -214,6 +207,12 @@ fn plan_region(
         .max()
         .unwrap_or(algo.stack_top)
         .next_multiple_of(8);
+    // The erase loop first, when the buffers still get two pages.
+    let (erase_loop, used_end) = if ram_end.saturating_sub(used_end) >= LOOP_SPACE + 2 * page {
+        (Some(used_end), used_end + LOOP_SPACE)
+    } else {
+        (None, used_end)
+    };
     let free = ram_end.saturating_sub(used_end);
     let mut chunk = ((free / 2) / page * page).min(MAX_CHUNK / page * page);
     let buffers = if chunk >= page {
@@ -274,6 +273,7 @@ fn plan_region(
         sectors,
         chunks,
         buffers,
+        erase_loop,
     })
 }
 
@@ -284,6 +284,7 @@ fn plan_region(
 pub fn run(
     session: &mut Session,
     ap: u8,
+    reads: Option<&ReadBatch>,
     regions: &[Region],
     on_event: &mut dyn FnMut(ProgressEvent),
 ) -> Result<(), Failure> {
@@ -314,7 +315,10 @@ pub fn run(
                 .map_err(|e| before(&e))?;
         }
         let iface = session.get_arm_interface().map_err(|e| before(&e))?;
-        let mut c = Caller::new(iface, ap.clone(), &region.algo).map_err(|e| before(&e))?;
+        let mut c = Caller::new(iface, ap.clone(), reads, &region.algo).map_err(|e| before(&e))?;
+        if let Some(at) = region.erase_loop {
+            c.load(at, &ERASE_LOOP).map_err(|e| before(&e))?;
+        }
         let r = region_run(&mut c, region, on_event, &mut bars, &mut erased_any);
         let restored = c.finish();
         match (r, restored) {
@@ -347,33 +351,29 @@ fn region_run(
         programmed: 0,
         window: 1,
     };
-    let init = |c: &mut Caller<'_>, f: u32, feed: &mut Feed<'_>| -> Result<(), FlashError> {
-        if let Some(pc) = algo.pc_init {
-            let rc = c
-                .call(pc, &[flash_start, 0, f], true, INIT_TIMEOUT, feed)
-                .map_err(|e| FlashError::Init(Box::new(e)))?;
-            if rc != 0 {
-                return Err(FlashError::RoutineCallFailed {
-                    name: "init".into(),
-                    error_code: rc,
-                });
-            }
-        }
-        Ok(())
+    // `Init` (r0 = flash start, r1 = 0, r2 = function; also sets r9, SP, xPSR) and `UnInit`
+    // (r0 = function), each optional, with probe-rs's errors.
+    let init = |c: &mut Caller<'_>, f: u32, feed: &mut Feed<'_>| {
+        optional_call(
+            c,
+            algo.pc_init,
+            &[flash_start, 0, f],
+            true,
+            feed,
+            "init",
+            FlashError::Init,
+        )
     };
-    let uninit = |c: &mut Caller<'_>, f: u32, feed: &mut Feed<'_>| -> Result<(), FlashError> {
-        if let Some(pc) = algo.pc_uninit {
-            let rc = c
-                .call(pc, &[f], false, INIT_TIMEOUT, feed)
-                .map_err(|e| FlashError::Uninit(Box::new(e)))?;
-            if rc != 0 {
-                return Err(FlashError::RoutineCallFailed {
-                    name: "uninit".into(),
-                    error_code: rc,
-                });
-            }
-        }
-        Ok(())
+    let uninit = |c: &mut Caller<'_>, f: u32, feed: &mut Feed<'_>| {
+        optional_call(
+            c,
+            algo.pc_uninit,
+            &[f],
+            false,
+            feed,
+            "uninit",
+            FlashError::Uninit,
+        )
     };
     let flash = Failure::Flash;
 
@@ -391,37 +391,61 @@ fn region_run(
         }
     }
     on_event(ProgressEvent::Started(ProgressOperation::Erase));
-    let erase_timeout = Duration::from_millis(u64::from(props.erase_sector_timeout)) + SLACK;
-    for s in &region.sectors {
-        let t = Instant::now();
+    let sector_timeout = Duration::from_millis(u64::from(props.erase_sector_timeout));
+    let mut done = 0;
+    while done < region.sectors.len() {
+        // A run of contiguous sectors of one size: one erase-loop call when there is a loop.
+        let run = match region.erase_loop {
+            Some(_) => uniform_run(&region.sectors[done..]),
+            None => 1,
+        };
+        let sectors = &region.sectors[done..done + run];
+        let size = sectors[0].end - sectors[0].start;
+        let mut progress = EraseProgress {
+            sectors,
+            reported: 0,
+            since: Instant::now(),
+        };
         *erased_any = true;
-        let rc = c
-            .call(
+        let r = match region.erase_loop {
+            Some(at) => c.erase_loop(
+                at,
                 algo.pc_erase_sector,
-                &[s.start as u32],
-                false,
-                erase_timeout,
+                (sectors[0].start, size, run),
+                sector_timeout * run as u32 + SLACK,
                 &mut feed,
-            )
-            .and_then(|rc| match rc {
-                0 => Ok(()),
-                error_code => Err(FlashError::RoutineCallFailed {
+                &mut |upto| progress.upto(upto, on_event),
+            ),
+            None => c
+                .call(
+                    algo.pc_erase_sector,
+                    &[sectors[0].start as u32],
+                    false,
+                    sector_timeout + SLACK,
+                    &mut feed,
+                )
+                .map(|rc| (rc, sectors[0].start)),
+        };
+        let failure = match r {
+            Ok((0, _)) => None,
+            Ok((error_code, at)) => Some((
+                at,
+                FlashError::RoutineCallFailed {
                     name: "erase_sector".into(),
                     error_code,
-                }),
-            });
-        if let Err(e) = rc {
+                },
+            )),
+            Err(e) => Some((progress.current(), e)),
+        };
+        if let Some((sector_address, e)) = failure {
             on_event(ProgressEvent::Failed(ProgressOperation::Erase));
             return Err(flash(FlashError::EraseFailed {
-                sector_address: s.start,
+                sector_address,
                 source: Box::new(e),
             }));
         }
-        on_event(ProgressEvent::Progress {
-            operation: ProgressOperation::Erase,
-            size: s.end - s.start,
-            time: t.elapsed(),
-        });
+        progress.upto(u64::MAX, on_event);
+        done += run;
     }
     on_event(ProgressEvent::Finished(ProgressOperation::Erase));
     uninit(c, FN_ERASE, &mut feed).map_err(flash)?;
@@ -478,240 +502,68 @@ fn region_run(
     uninit(c, FN_PROGRAM, &mut feed).map_err(flash)
 }
 
-/// The chunks' way into the RAM buffers, 1 KiB at a time, while the core erases or programs:
-/// chunk `i` goes to buffer `i % n`, once the chunk that used that buffer before is programmed.
-struct Feed<'r> {
-    chunks: &'r [(u64, Vec<u8>)],
-    buffers: &'r [u64],
-    /// The chunk being loaded and how many of its bytes are in RAM.
-    next: usize,
-    off: usize,
-    /// Chunks programmed (their buffers are free).
-    programmed: usize,
-    /// Chunks that may be in RAM ahead of `programmed`: one while erasing (the next one is
-    /// loaded while the first is programmed), the buffer count while programming.
-    window: usize,
-}
-
-impl Feed<'_> {
-    fn can_load(&self) -> bool {
-        self.next < self.chunks.len() && self.next < self.programmed + self.window
-    }
-
-    /// Loads the next piece (up to 1 KiB, to the next TAR page boundary); false when there is
-    /// nothing to load now.
-    fn piece(&mut self, c: &mut Caller<'_>) -> Result<bool, ArmError> {
-        if !self.can_load() {
-            return Ok(false);
-        }
-        let data = &self.chunks[self.next].1;
-        let addr = self.buffers[self.next % self.buffers.len()] + self.off as u64;
-        let n = ((TAR_PAGE - addr % TAR_PAGE) as usize).min(data.len() - self.off);
-        c.load(addr, &data[self.off..self.off + n])?;
-        self.off += n;
-        if self.off == data.len() {
-            self.next += 1;
-            self.off = 0;
-        }
-        Ok(true)
-    }
-
-    /// Loads chunk `i` completely (its buffer must be free).
-    fn load_through(&mut self, c: &mut Caller<'_>, i: usize) -> Result<(), ArmError> {
-        while self.next <= i {
-            if !self.piece(c)? {
-                return Err(ArmError::Other("internal: a buffer is still in use".into()));
-            }
-        }
-        Ok(())
+/// Calls the routine at `pc` if the algorithm has it; a non-zero result is
+/// `RoutineCallFailed { name }`, a failed call `wrap`'s error.
+fn optional_call(
+    c: &mut Caller<'_>,
+    pc: Option<u64>,
+    args: &[u32],
+    init: bool,
+    feed: &mut Feed<'_>,
+    name: &str,
+    wrap: fn(Box<dyn std::error::Error + Send + Sync>) -> FlashError,
+) -> Result<(), FlashError> {
+    let Some(pc) = pc else {
+        return Ok(());
+    };
+    match c
+        .call(pc, args, init, INIT_TIMEOUT, feed)
+        .map_err(|e| wrap(Box::new(e)))?
+    {
+        0 => Ok(()),
+        error_code => Err(FlashError::RoutineCallFailed {
+            name: name.into(),
+            error_code,
+        }),
     }
 }
 
-/// Calls algorithm routines through the banked registers; TAR stays at DHCSR's block except
-/// while data is written to a buffer.
-struct Caller<'a> {
-    i: &'a mut dyn ArmDebugInterface,
-    ap: FullyQualifiedApAddress,
-    /// The algorithm's `BKPT` (its load address): the return address of every call.
-    bkpt: u32,
-    static_base: u32,
-    stack_top: u32,
-    /// DEMCR before the run, written back by [`Caller::finish`].
-    demcr: u32,
-    /// TAR is at DHCSR's block.
-    at_dcb: bool,
-    /// A routine was started and DHCSR not read since.
-    started: bool,
+/// How many sectors from the first of `sectors` are contiguous and of its size.
+fn uniform_run(sectors: &[Range<u64>]) -> usize {
+    let size = sectors[0].end - sectors[0].start;
+    1 + sectors
+        .windows(2)
+        .take_while(|w| w[1].start == w[0].end && w[1].end - w[1].start == size)
+        .count()
 }
 
-impl<'a> Caller<'a> {
-    fn new(
-        i: &'a mut dyn ArmDebugInterface,
-        ap: FullyQualifiedApAddress,
-        algo: &FlashAlgorithm,
-    ) -> Result<Self, ArmError> {
-        let csw = i.read_raw_ap_register(&ap, CSW)?;
-        if csw & CSW_SIZE_INC != CSW_WORD_INC {
-            i.write_raw_ap_register(&ap, CSW, (csw & !CSW_SIZE_INC) | CSW_WORD_INC)?;
-        }
-        i.write_raw_ap_register(&ap, TAR, DHCSR as u32)?;
-        let demcr = i.read_raw_ap_register(&ap, BD3)?;
-        i.write_raw_ap_register(&ap, BD3, demcr | VC_FAULTS)?;
-        Ok(Caller {
-            i,
-            ap,
-            bkpt: algo.load_address as u32,
-            static_base: algo.static_base as u32,
-            stack_top: algo.stack_top as u32,
-            demcr,
-            at_dcb: true,
-            started: false,
-        })
-    }
+/// The erase progress events of one erase-loop call: a `Progress` per sector, once the loop's
+/// progress word has passed it.
+struct EraseProgress<'s> {
+    sectors: &'s [Range<u64>],
+    reported: usize,
+    since: Instant,
+}
 
-    fn to_dcb(&mut self) -> Result<(), ArmError> {
-        if !self.at_dcb {
-            self.i.write_raw_ap_register(&self.ap, TAR, DHCSR as u32)?;
-            self.at_dcb = true;
-        }
-        Ok(())
-    }
-
-    /// Writes `data` (a multiple of 4 bytes) to RAM at `addr`.
-    fn load(&mut self, addr: u64, data: &[u8]) -> Result<(), ArmError> {
-        self.at_dcb = false;
-        let words: Vec<u32> = data
-            .chunks_exact(4)
-            .map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]]))
-            .collect();
-        let mut a = addr;
-        let mut rest = &words[..];
-        while !rest.is_empty() {
-            let n = (((TAR_PAGE - a % TAR_PAGE) / 4) as usize).min(rest.len());
-            self.i.write_raw_ap_register(&self.ap, TAR, a as u32)?;
-            self.i
-                .write_raw_ap_register_repeated(&self.ap, DRW, &rest[..n])?;
-            a += 4 * n as u64;
-            rest = &rest[n..];
-        }
-        Ok(())
-    }
-
-    /// Reads a core register of the halted core: DCRSR, then DCRDR. S_REGRDY is not polled in
-    /// between: the transfer takes a few core cycles and the next DAP transaction is far
-    /// later (OpenOCD's fast register reads do the same); the next routine start checks it.
-    fn read_reg(&mut self, sel: u16) -> Result<u32, FlashError> {
-        self.to_dcb().map_err(core)?;
-        self.i
-            .write_raw_ap_register(&self.ap, BD1, u32::from(sel))
-            .map_err(core)?;
-        self.i.read_raw_ap_register(&self.ap, BD2).map_err(core)
-    }
-
-    /// Starts the routine at `pc` with `args` in r0–r3 (and r9, SP, xPSR on `init`), returning
-    /// to the `BKPT`.
-    fn start(&mut self, pc: u64, args: &[u32], init: bool) -> Result<(), ArmError> {
-        self.to_dcb()?;
-        let mut regs: Vec<(u16, u32)> = args
-            .iter()
-            .enumerate()
-            .map(|(n, v)| (R0 + n as u16, *v))
-            .collect();
-        if init {
-            regs.extend([
-                (R9, self.static_base),
-                (SP, self.stack_top),
-                (XPSR, 1 << 24),
-            ]);
-        }
-        regs.extend([(LR, self.bkpt | 1), (PC, pc as u32)]);
-        for (sel, v) in regs {
-            self.i.write_raw_ap_register(&self.ap, BD2, v)?;
-            self.i
-                .write_raw_ap_register(&self.ap, BD1, u32::from(sel) | REGWNR)?;
-        }
-        // Run. Whether the register writes completed (S_REGRDY) is seen in the first DHCSR
-        // read of the wait, in the same batch of transactions (when the core is halted again
-        // by then: S_REGRDY is UNKNOWN while it runs, ARMv7-M ARM §C1.6.2).
-        self.i
-            .write_raw_ap_register(&self.ap, BD0, DBGKEY | C_DEBUGEN)?;
-        self.started = true;
-        Ok(())
-    }
-
-    /// Waits until the routine stops at the `BKPT`, loading `feed`'s next pieces meanwhile;
-    /// returns r0.
-    fn wait(&mut self, timeout: Duration, feed: &mut Feed<'_>) -> Result<u32, FlashError> {
-        let start = Instant::now();
-        // Nothing left to load: DHCSR back to back for TIGHT, then after pauses that double.
-        let mut idle: Option<(Instant, Duration)> = None;
-        loop {
-            if feed.piece(self).map_err(core)? {
-                continue;
-            }
-            match &mut idle {
-                None => idle = Some((Instant::now(), PAUSE_FIRST)),
-                Some((since, pause)) if since.elapsed() >= TIGHT => {
-                    std::thread::sleep(*pause);
-                    *pause = (*pause * 2).min(PAUSE_MAX);
-                }
-                Some(_) => {}
-            }
-            self.to_dcb().map_err(core)?;
-            let dhcsr = self.i.read_raw_ap_register(&self.ap, BD0).map_err(core)?;
-            if std::mem::take(&mut self.started) && dhcsr & (S_HALT | S_REGRDY) == S_HALT {
-                return Err(FlashError::Core(probe_rs::Error::Other(format!(
-                    "a core register write to start the flash algorithm did not complete (DHCSR 0x{dhcsr:08x})"
-                ))));
-            }
-            if dhcsr & S_LOCKUP != 0 {
-                return Err(FlashError::UnexpectedCoreStatus {
-                    status: CoreStatus::LockedUp,
-                });
-            }
-            if dhcsr & S_HALT != 0 {
-                break;
-            }
-            if start.elapsed() > timeout {
-                return Err(FlashError::Core(probe_rs::Error::Timeout));
-            }
-        }
-        let pc = self.read_reg(PC)?;
-        if pc != self.bkpt {
-            // A fault vector catch (or a breakpoint) halted the routine.
-            return Err(FlashError::UnexpectedCoreStatus {
-                status: CoreStatus::Halted(HaltReason::Exception),
+impl EraseProgress<'_> {
+    /// Reports the sectors that end at or below `upto` (the next sector's address).
+    fn upto(&mut self, upto: u64, on_event: &mut dyn FnMut(ProgressEvent)) {
+        while let Some(s) = self.sectors.get(self.reported).filter(|s| s.end <= upto) {
+            on_event(ProgressEvent::Progress {
+                operation: ProgressOperation::Erase,
+                size: s.end - s.start,
+                time: self.since.elapsed(),
             });
+            self.since = Instant::now();
+            self.reported += 1;
         }
-        self.read_reg(R0)
     }
 
-    fn call(
-        &mut self,
-        pc: u64,
-        args: &[u32],
-        init: bool,
-        timeout: Duration,
-        feed: &mut Feed<'_>,
-    ) -> Result<u32, FlashError> {
-        self.start(pc, args, init).map_err(core)?;
-        self.wait(timeout, feed)
+    /// The sector being erased (the first not reported).
+    fn current(&self) -> u64 {
+        self.sectors
+            .get(self.reported)
+            .or(self.sectors.last())
+            .map_or(0, |s| s.start)
     }
-
-    /// Halts the core if a routine still runs (after a failure) and writes DEMCR back.
-    fn finish(mut self) -> Result<(), ArmError> {
-        use crate::diagnose::regs::dhcsr::C_HALT;
-        self.to_dcb()?;
-        let dhcsr = self.i.read_raw_ap_register(&self.ap, BD0)?;
-        if dhcsr & S_HALT == 0 {
-            self.i
-                .write_raw_ap_register(&self.ap, BD0, DBGKEY | C_DEBUGEN | C_HALT)?;
-        }
-        self.i.write_raw_ap_register(&self.ap, BD3, self.demcr)?;
-        self.i.flush()
-    }
-}
-
-fn core(e: ArmError) -> FlashError {
-    FlashError::Core(e.into())
 }
