@@ -367,3 +367,27 @@ fn memory_access_outside_the_chip_names_its_memory_map() {
         r.stderr
     );
 }
+
+/// Regression: probe-rs's `run` steps first, and after a breakpoint halt its step moved the PC
+/// on by 2 when the instruction left it in place, so a `resume` after a hit on a `b .` whose
+/// breakpoint was then removed started at the next halfword. The loop must still hold the PC.
+#[test]
+fn resume_after_a_breakpoint_hit_on_a_branch_to_self_with_the_breakpoint_removed_stays_in_the_loop()
+{
+    let dir = tempdir();
+    let chip = programmed_chip(dir.path(), "f103-blinky.elf");
+    let r = sim_run(
+        dir.path(),
+        &chip,
+        // 0x080000ec: the blinky's Default_Handler, a `b .`.
+        &format!(
+            "init; program {} verify; reset halt; reg pc 0x080000ec; bp 0x080000ec 2 hw; resume; \
+             wait_halt 1000; rbp 0x080000ec; resume; sleep 20; halt; reg pc; shutdown",
+            firmware("f103-blinky.elf").display()
+        ),
+    );
+    r.expect_code(0);
+    // The last `reg pc` (the first one, which set it, prints the same line).
+    let last = r.lines().into_iter().rfind(|l| l.starts_with("pc (/32): "));
+    assert_eq!(last, Some("pc (/32): 0x080000ec"), "{}", r.stdout);
+}

@@ -11,8 +11,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 fn openocd(dir: &Path, srv: &Server, cmds: &[&str]) -> Output {
+    openocd_with(dir, srv, "target/stm32f1x.cfg", cmds)
+}
+
+/// OpenOCD with `target` (one of its own target configs) on the server's chip.
+fn openocd_with(dir: &Path, srv: &Server, target: &str, cmds: &[&str]) -> Output {
     let mut c = Command::new("openocd");
-    c.args(["-c", &srv.adapter(), "-f", "target/stm32f1x.cfg"]);
+    c.args(["-c", &srv.adapter(), "-f", target]);
     c.args([
         "-c",
         "gdb_port disabled",
@@ -79,6 +84,81 @@ fn openocd_finds_both_taps_and_reads_and_writes_the_virtual_chip() {
         "read protection: off",
     ] {
         assert!(t.lines().any(|l| l == line), "missing {line:?} in:\n{t}");
+    }
+}
+
+/// The F3, G4, L4 and H7 virtual chips over JTAG as OpenOCD 0.12's own target configs declare
+/// them: the core TAP (Cortex-M4 0x4BA00477, Cortex-M7 0x6BA00477) and the boundary-scan TAP
+/// with the reference manual's ID code, then a halt, a flash read and OpenOCD's flash probe.
+#[test]
+fn openocd_finds_each_familys_taps_and_probes_its_flash() {
+    require_openocd();
+    for (board, cfg, chip, cpu, bs, driver, size) in [
+        (
+            "board/sim-stm32f3discovery.rhai",
+            "target/stm32f3x.cfg",
+            "stm32f3x",
+            "0x4ba00477 (mfg: 0x23b (ARM Ltd), part: 0xba00, ver: 0x4)",
+            "0x06422041 (mfg: 0x020 (STMicroelectronics), part: 0x6422, ver: 0x0)",
+            "stm32f1x",
+            "flash size = 256 KiB",
+        ),
+        (
+            "board/sim-st_nucleo_g4.rhai",
+            "target/stm32g4x.cfg",
+            "stm32g4x",
+            "0x4ba00477 (mfg: 0x23b (ARM Ltd), part: 0xba00, ver: 0x4)",
+            "0x06469041 (mfg: 0x020 (STMicroelectronics), part: 0x6469, ver: 0x0)",
+            "stm32l4x",
+            "flash size = 512 KiB",
+        ),
+        (
+            "board/sim-st_nucleo_l4.rhai",
+            "target/stm32l4x.cfg",
+            "stm32l4x",
+            "0x4ba00477 (mfg: 0x23b (ARM Ltd), part: 0xba00, ver: 0x4)",
+            "0x06415041 (mfg: 0x020 (STMicroelectronics), part: 0x6415, ver: 0x0)",
+            "stm32l4x",
+            "flash size = 1024 KiB",
+        ),
+        (
+            "board/sim-st_nucleo_h743zi.rhai",
+            "target/stm32h7x.cfg",
+            "stm32h7x",
+            "0x6ba00477 (mfg: 0x23b (ARM Ltd), part: 0xba00, ver: 0x6)",
+            "0x06450041 (mfg: 0x020 (STMicroelectronics), part: 0x6450, ver: 0x0)",
+            "stm32h7x",
+            "flash size probed value 2048k",
+        ),
+    ] {
+        let dir = common::tempdir();
+        let srv = Server::start_board(dir.path(), board, &dir.path().join("flash.bin"));
+        let o = openocd_with(
+            dir.path(),
+            &srv,
+            cfg,
+            &[
+                "init",
+                "halt",
+                "mdw 0x08000000 2",
+                "flash probe 0",
+                "shutdown",
+            ],
+        );
+        let t = text(&o);
+        assert!(o.status.success(), "{board}:\n{t}");
+        for line in [
+            format!("Info : JTAG tap: {chip}.cpu tap/device found: {cpu}"),
+            format!("Info : JTAG tap: {chip}.bs tap/device found: {bs}"),
+            "0x08000000: ffffffff ffffffff ".to_string(),
+            format!("Info : {size}"),
+            format!("flash '{driver}' found at 0x08000000"),
+        ] {
+            assert!(
+                t.lines().any(|l| l == line),
+                "{board}: missing {line:?} in:\n{t}"
+            );
+        }
     }
 }
 

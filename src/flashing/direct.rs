@@ -44,15 +44,15 @@ pub(super) fn bank_in(host: &Host, range: &Range<u64>) -> Option<String> {
         .find_map(|(_, b, _, r)| (range.start < r.end && r.start < range.end).then_some(b.name))
 }
 
+/// The image's blocks for the flash algorithm, and the parts written directly.
+pub(super) type Split = (Vec<(u64, Vec<u8>)>, Vec<Part>);
+
 /// Splits `image` into the blocks for the flash loader, (address, bytes), and the checked writes
 /// of the direct banks. Reads only: nothing is erased or written.
 ///
 /// Errors: a direct bank refuses the bytes (OTP writes not enabled, a double word already
 /// programmed), with the family's message.
-pub(super) fn split(
-    host: &Host,
-    image: &Image,
-) -> Result<(Vec<(u64, Vec<u8>)>, Vec<Part>), CommandError> {
+pub(super) fn split(host: &Host, image: &Image) -> Result<Split, CommandError> {
     let banks = direct_banks(host);
     let mut rest = Vec::new();
     let mut parts = Vec::new();

@@ -322,15 +322,23 @@ impl Host {
     pub fn step(&self, ctx: &mut Ctx<'_>, addr: Option<u32>) -> Result<(), CommandError> {
         let (target, _) = self.current_target()?;
         self.fire_event(ctx, &target, "step-start")?;
-        let lines = self.with_core(|core, name| {
-            prepare_run(core, name, addr)?;
-            if !self.before_resume(core, name)? {
-                self.step_core(core)?;
-            }
-            halt_lines(core, name, "single-step", self.halt_suffix(), &|a| {
-                self.symbolize(a)
-            })
-        })?;
+        // The banked-register step (host/faststep.rs) where it does what probe-rs's does.
+        let fast = addr
+            .is_none()
+            .then(|| self.step_console_fast("single-step"))
+            .flatten();
+        let lines = match fast {
+            Some(lines) => lines?,
+            None => self.with_core(|core, name| {
+                prepare_run(core, name, addr)?;
+                if !self.before_resume(core, name)? {
+                    self.step_core(core)?;
+                }
+                halt_lines(core, name, "single-step", self.halt_suffix(), &|a| {
+                    self.symbolize(a)
+                })
+            })?,
+        };
         self.set_state(&target, TargetState::Halted);
         self.announce(ctx, &target, lines.to_vec());
         self.fire_event(ctx, &target, "halted")?;

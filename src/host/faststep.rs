@@ -26,8 +26,10 @@
 use probe_rs::architecture::arm::{ArmError, FullyQualifiedApAddress};
 
 use super::Host;
+use super::control::{halt_lines, regsel};
 use super::fastread::{BD0, BD1, BD2, CSW_SIZE, CSW_WORD, DRW, Iface, TAR};
 use crate::command::CommandError;
+use crate::command::format::halt_message;
 use crate::diagnose::regs::dhcsr::{S_HALT, S_REGRDY};
 use crate::diagnose::regs::{DHCSR, ICSR};
 use crate::host::maskisr::{DhcsrAccess, MaskIsr, STEP_WAIT, masked_step};
@@ -125,5 +127,45 @@ impl Host {
             conn.core_state_stale = Some(idx);
         }
         r
+    }
+}
+
+impl Host {
+    /// The console `step` through [`Host::step_fast`], then its halt message (`reason`, e.g.
+    /// `single-step`) from one batch of register reads. `None`: the fast step did not apply or
+    /// failed before the core stepped (the caller steps through probe-rs, which explains a core
+    /// that runs).
+    pub(super) fn step_console_fast(
+        &self,
+        reason: &str,
+    ) -> Option<Result<Vec<String>, CommandError>> {
+        match self.step_fast(&[]) {
+            Ok(FastStep::Done { .. }) => Some(self.halt_lines_fast(reason)),
+            Ok(FastStep::NotTaken) | Err(_) => None,
+        }
+    }
+
+    /// OpenOCD's halt message of the halted current core (`halt_lines`) from xPSR, PC,
+    /// CONTROL, MSP and PSP read through the banked registers; through probe-rs when the core
+    /// is in a fault handler (the message then explains the fault) or the fast read failed.
+    fn halt_lines_fast(&self, reason: &str) -> Result<Vec<String>, CommandError> {
+        let (name, _) = self.current_target()?;
+        let sel = [regsel::XPSR, 15, regsel::SPECIAL, regsel::MSP, regsel::PSP];
+        let mut v = [0u32; 5];
+        let read = self.read_core_regs_fast(&sel, &mut v);
+        let [xpsr, pc, special, msp, psp] = v;
+        let exception = xpsr & 0x1ff;
+        if read.is_err() || (3..=6).contains(&exception) || (pc == 0xFFFF_FFFE && exception != 0) {
+            return self.with_core(|core, name| {
+                halt_lines(core, name, reason, self.halt_suffix(), &|a| {
+                    self.symbolize(a)
+                })
+            });
+        }
+        let spsel = (special >> 24) & 0x2 != 0 && exception == 0;
+        let sp = if spsel { psp } else { msp };
+        let mut lines = halt_message(&name, reason, xpsr, pc, sp, spsel).to_vec();
+        lines[1].push_str(self.halt_suffix());
+        Ok(lines)
     }
 }

@@ -78,6 +78,9 @@ impl Host {
     /// Resumes a halted core, as `cortex_m maskisr` says (`on`: interrupts stay masked).
     pub fn run_core(&self, core: &mut Core<'_>) -> Result<(), probe_rs::Error> {
         if self.maskisr() != MaskIsr::On {
+            if run_off_a_breakpoint_halt(core)? {
+                return Ok(());
+            }
             return core.run();
         }
         // Off a breakpoint first (probe-rs's step knows how), then run with C_MASKINTS set.
@@ -93,6 +96,30 @@ impl Host {
         core.status()?;
         Ok(())
     }
+}
+
+/// probe-rs's `run` steps first, and after a breakpoint halt its step moves the PC on by 2 when
+/// the instruction did not move it (meant for a `BKPT` instruction): a `resume` after a hit on
+/// a `b .` whose breakpoint was removed would start 2 bytes on. probe-rs keeps that halt reason
+/// until the core runs. So where the PC holds no `BKPT` instruction (stdbg's own breakpoints at
+/// the PC were stepped off before), the core is run here (DHCSR: C_HALT, C_STEP and C_MASKINTS
+/// clear, ARMv7-M ARM §C1.6.2) and probe-rs reads its status; true when it was.
+fn run_off_a_breakpoint_halt(core: &mut Core<'_>) -> Result<bool, probe_rs::Error> {
+    if !matches!(
+        core.status()?,
+        CoreStatus::Halted(HaltReason::Breakpoint(_))
+    ) {
+        return Ok(false);
+    }
+    let pc: u32 = core.read_core_reg(probe_rs::RegisterId(15))?;
+    let mut insn = [0u16];
+    if core.read_16(u64::from(pc & !1), &mut insn).is_ok() && insn[0] & 0xFF00 == 0xBE00 {
+        return Ok(false); // a BKPT instruction: probe-rs steps over it
+    }
+    core.write_word_32(DHCSR, DBGKEY | C_DEBUGEN)?;
+    core.flush()?;
+    core.status()?;
+    Ok(true)
 }
 
 /// A step with C_MASKINTS set (set while halted, ARMv7-M ARM §C1.6.2; left set, as probe-rs

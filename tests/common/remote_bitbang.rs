@@ -26,8 +26,14 @@ pub struct Server {
 
 impl Server {
     pub fn start(dir: &Path, storage: &Path) -> Server {
+        Server::start_board(dir, "board/sim-bluepill.rhai", storage)
+    }
+
+    /// The virtual chip of `board` (e.g. `board/sim-st_nucleo_g4.rhai`) with its flash in
+    /// `storage`.
+    pub fn start_board(dir: &Path, board: &str, storage: &Path) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_stdbg"))
-            .args(["-f", "board/sim-bluepill.rhai", "-c"])
+            .args(["-f", board, "-c"])
             .arg(format!("sim storage {}", storage.display()))
             .args([
                 "-c",
