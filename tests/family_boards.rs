@@ -164,7 +164,7 @@ fn flash_probe_and_info_go_through_the_family() {
                 "#1 : {mode}.otp (stm32l4x) at 0x1fff7000, size 0x00000000, buswidth 0, chipwidth 0\n"
             ),
         );
-        assert_has(&r.stdout, &format!("{device}"));
+        assert_has(&r.stdout, device);
         assert_has(
             &r.stderr,
             &format!(

@@ -169,10 +169,10 @@ impl Image {
             .unwrap_or_else(|e| panic!("{} is not a valid ELF: {e}", path.display()));
         let mut syms = HashMap::new();
         for s in elf.syms.iter() {
-            if let Some(n) = elf.strtab.get_at(s.st_name) {
-                if !n.is_empty() {
-                    syms.insert(n.to_string(), (s.st_value as u32, s.st_size as u32));
-                }
+            if let Some(n) = elf.strtab.get_at(s.st_name)
+                && !n.is_empty()
+            {
+                syms.insert(n.to_string(), (s.st_value as u32, s.st_size as u32));
             }
         }
         let sections = elf
@@ -268,11 +268,9 @@ fn disassembly_of(img: &Image, func: &str) -> Vec<String> {
 fn has_constant(lines: &[String], value: u32) -> bool {
     let word = format!(".word\t{value:#010x}");
     let imm = format!("#{value}");
-    lines.iter().any(|l| {
-        l.contains(&word)
-            || l.split(|c: char| c == ',' || c == '\t' || c == ' ')
-                .any(|t| t == imm)
-    })
+    lines
+        .iter()
+        .any(|l| l.contains(&word) || l.split([',', '\t', ' ']).any(|t| t == imm))
 }
 
 #[test]

@@ -800,7 +800,7 @@ fn fuzz_images(cases: u32, full_every: u64) {
                 let _ = check_image(img, &layout, Allowed::FlashOrRam);
             }
             // Every so often the whole `program` runs: refused means flash unchanged.
-            if n.fetch_add(1, Ordering::Relaxed) % full_every == 0 {
+            if n.fetch_add(1, Ordering::Relaxed).is_multiple_of(full_every) {
                 let before = sim.read_nonvolatile(0x0800_0000, 64 << 10);
                 let line = format!(
                     "program {}{}",
@@ -808,10 +808,9 @@ fn fuzz_images(cases: u32, full_every: u64) {
                     if base == 2 { " 0x08000000" } else { "" }
                 );
                 let r = exec_bounded(&h, &line).map_err(TestCaseError::fail)?;
-                if r.is_err() {
+                if let Err(e) = &r {
                     let after = sim.read_nonvolatile(0x0800_0000, 64 << 10);
-                    let refused_before_writing =
-                        !r.as_ref().unwrap_err().contains("erased but not rewritten");
+                    let refused_before_writing = !e.contains("erased but not rewritten");
                     if refused_before_writing {
                         prop_assert!(before == after, "a refused image changed the flash: {r:?}");
                     }

@@ -546,7 +546,7 @@ fn expected_float() -> Vec<u32> {
     }
     v.extend([
         f32_bits(123_456_789i32 as f32),
-        f32_bits(-7i32 as f32),
+        f32_bits(-7_f32),
         f32_bits(0xFFFF_FFFFu32 as f32),
         f32_bits(16_777_217u32 as f32),
         (-2.75f32) as i32 as u32,
@@ -618,7 +618,7 @@ fn cortex_m4f_float_dsp_string_functions_and_lazy_fp_stacking_on_the_f303() {
     assert_eq!(r[0xFC / 4], ticks, "FPCAR = frame + 0x20");
     let mut acc = 1.0f32;
     for _ in 0..fp_ticks {
-        acc = acc * 1.000_976_562_5 + 0.5;
+        acc = acc * 1.000_976_6 + 0.5;
     }
     assert_eq!(r[0x100 / 4], acc.to_bits(), "FP work in the handler");
     assert_eq!(r[0x104 / 4], 0, "s0-s31 survived the FP-using interrupts");
@@ -675,7 +675,7 @@ fn cortex_m7_double_precision_fpv5_and_string_functions_on_the_h743() {
     for n in 0..4 {
         let mut acc = 0.0f64;
         for k in 0..8 {
-            acc = h[k] * x[n + 7 - k] + acc;
+            acc += h[k] * x[n + 7 - k];
         }
         assert_eq!(d(n), acc.to_bits(), "f64 FIR {n}");
     }
@@ -689,7 +689,7 @@ fn cortex_m7_double_precision_fpv5_and_string_functions_on_the_h743() {
     }
     assert_eq!(d(6), 2.0f64.sqrt().to_bits());
     assert_eq!(d(7), (22.0f64 / 7.0).to_bits());
-    assert_eq!(d(8), (123_456_789i32 as f64).to_bits());
+    assert_eq!(d(8), 123_456_789_f64.to_bits());
     assert_eq!(d(9), (0.1f32 as f64).to_bits());
     assert_eq!(r[0x130 / 4 + 20], (-2.75f64) as i32 as u32);
     assert_eq!(r[0x130 / 4 + 21], (0.1f64 as f32).to_bits());

@@ -392,7 +392,7 @@ fn session(
                     tracing::debug!("GDB connection: write failed: {e}");
                     break End::Lost;
                 }
-                match reader.next() {
+                match reader.next_input() {
                     Input::Byte(b) => g.incoming_data(&mut target, b),
                     Input::Packet(body) => {
                         let reply = target.own_packet(&body);
@@ -452,7 +452,7 @@ fn session(
                         target.expedite.take().map(|r| (thread.to_string(), r));
                     g.report_stop(&mut target, reason)
                 } else {
-                    match reader.next() {
+                    match reader.next_input() {
                         Input::Byte(b) => g.incoming_data(&mut target, b),
                         Input::Packet(body) if target.fileio_waiting => {
                             let ack = !reader.no_ack;

@@ -361,7 +361,7 @@ impl Reader {
     }
 
     /// The next input (waits up to the socket's read timeout).
-    pub fn next(&mut self) -> Input {
+    pub fn next_input(&mut self) -> Input {
         loop {
             if let Some(i) = self.pending.pop_front() {
                 return i;

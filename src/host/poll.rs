@@ -11,6 +11,9 @@ use super::{Host, HostEvent};
 use crate::command::{CommandError, Ctx, Origin};
 use crate::diagnose;
 
+/// A poll's result: the core's status and, on a halt, its halt message.
+type Polled = (CoreStatus, Option<Vec<String>>);
+
 impl Host {
     /// Waits until the current target halts (up to `timeout`).
     pub fn wait_halt(&self, ctx: &mut Ctx<'_>, timeout: Duration) -> Result<(), CommandError> {
@@ -74,7 +77,7 @@ impl Host {
         idx: usize,
         name: &str,
         lines_on_halt: bool,
-    ) -> Option<Result<(CoreStatus, Option<Vec<String>>), probe_rs::Error>> {
+    ) -> Option<Result<Polled, probe_rs::Error>> {
         let mut guard = self.conn();
         let conn = guard.as_mut()?;
         Some(conn.open_core(idx).and_then(|mut core| {

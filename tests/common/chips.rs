@@ -102,9 +102,9 @@ pub fn flash_of(c: &Chip, storage: &Path, addr: u32, len: usize) -> Vec<u8> {
 pub fn words_at(out: &str, addr: u32) -> Vec<u32> {
     let head = format!("0x{addr:08x}:");
     let mut words = Vec::new();
-    let mut lines = out.lines().skip_while(|l| !l.starts_with(&head));
+    let lines = out.lines().skip_while(|l| !l.starts_with(&head));
     let mut expect = addr;
-    while let Some(l) = lines.next() {
+    for l in lines {
         let Some(rest) = l.strip_prefix(&format!("0x{expect:08x}:")) else {
             break;
         };

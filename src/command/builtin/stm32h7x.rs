@@ -143,14 +143,12 @@ pub fn option_write(ctx: &mut Ctx<'_>, args: &[String]) -> Result<(), CommandErr
     })
 }
 
+/// A command's function.
+type Handler = fn(&mut Ctx<'_>, &[String]) -> Result<(), CommandError>;
+
 /// Registers the group.
 pub fn register(reg: &mut Registry) {
-    let cmds: [(
-        &str,
-        &str,
-        &str,
-        fn(&mut Ctx<'_>, &[String]) -> Result<(), CommandError>,
-    ); 5] = [
+    let cmds: [(&str, &str, &str, Handler); 5] = [
         ("lock", "bank_id", "Lock entire flash device.", lock),
         (
             "unlock",

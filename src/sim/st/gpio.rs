@@ -314,11 +314,7 @@ mod tests {
         );
         assert_eq!(a.read(LCKR), LCKK | k);
         a.write(MODER, 0xFFFF_FFFF);
-        assert_eq!(
-            a.read(MODER),
-            0xFFFF_FFFF & !(3 << 10),
-            "PA5 kept its input mode"
-        );
+        assert_eq!(a.read(MODER), !(3 << 10), "PA5 kept its input mode");
         a.write(AFRL, 0xFFFF_FFFF);
         assert_eq!(a.read(AFRL), 0xFF0F_FFFF);
         a.write(LCKR, 0);

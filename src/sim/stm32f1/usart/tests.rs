@@ -115,7 +115,7 @@ fn register_masks() {
     assert_eq!(r.rd(CR3), 0x7FF);
     r.wr(0x18, u32::MAX);
     assert_eq!(r.rd(0x18), 0xFFFF);
-    r.wr(CR1, u32::MAX & !(RE | TE | SBK));
+    r.wr(CR1, !(RE | TE | SBK));
     assert_eq!(r.rd(CR1), 0x3FFF & !(RE | TE | SBK));
 }
 
