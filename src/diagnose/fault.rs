@@ -102,6 +102,15 @@ fn exception_name(n: u32) -> &'static str {
 }
 
 impl FaultReport {
+    /// Whether a core halted with `xpsr` and `pc` has a fault to report: it is in the
+    /// HardFault, MemManage, BusFault or UsageFault handler (exceptions 3-6), or locked up
+    /// (`locked_up`, or the PC reading 0xFFFF_FFFE outside Thread mode, §B1.5.15; in Thread
+    /// mode that is only a halt at a blank reset vector).
+    pub fn applies(xpsr: u32, pc: u32, locked_up: bool) -> bool {
+        let exception = xpsr & 0x1FF;
+        (3..=6).contains(&exception) || locked_up || (pc == 0xFFFF_FFFE && exception != 0)
+    }
+
     /// Reads the fault state of a halted core. `None` when the core is not in
     /// a fault handler, not locked up and not halted by a fault vector catch.
     pub fn read(
@@ -113,10 +122,9 @@ impl FaultReport {
         let pc: u32 = core.read_core_reg(RegisterId(15))?;
         let dfsr = core.read_word_32(scb::DFSR)?;
         let vector_catch = dfsr & (1 << 3) != 0 && (3..=6).contains(&exception);
-        // In lockup the PC reads 0xFFFF_FFFE (§B1.5.15); in Thread mode that
-        // is only a halt at a blank reset vector, not a lockup.
+        // In lockup the PC reads 0xFFFF_FFFE (§B1.5.15).
         let locked = locked_up || (pc == 0xFFFF_FFFE && exception != 0);
-        if !(3..=6).contains(&exception) && !locked {
+        if !FaultReport::applies(xpsr, pc, locked_up) {
             return Ok(None);
         }
         let vtor = core.read_word_32(scb::VTOR)?;

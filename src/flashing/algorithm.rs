@@ -15,6 +15,7 @@ use crate::diagnose::regs::{
     dhcsr::{S_HALT, S_LOCKUP},
 };
 use crate::host::Host;
+use crate::probe::batch::{core_regs_read, core_regs_written};
 use crate::probe::memap::{CSW_SIZE, CSW_WORD, DRW, TAR};
 
 /// DFSR's flags (ARMv7-M ARM §C1.6.1).
@@ -57,9 +58,9 @@ fn thread_regsel(fpu: bool) -> Vec<u16> {
     sel
 }
 
-/// [`save`] through the banked registers (`Host::read_core_regs_fast`): a DHCSR read, then all
-/// registers in one batch with a probe that batches reads, instead of about two round trips per
-/// register; with the registers, DFSR (see [`restore_fast`]). `None` when that path failed
+/// [`save`] through the banked registers (`probe/batch.rs`): a DHCSR read, then all registers
+/// and DFSR (see [`restore_fast`]) in one batch with a probe that batches reads, instead of
+/// about two round trips per register. `None` when that path failed
 /// (probe-rs's [`save`] then runs, for its errors).
 fn save_fast(host: &Host) -> Option<(After, Option<u32>)> {
     let dhcsr = host.read_dhcsr_fast().ok()?;
@@ -70,13 +71,18 @@ fn save_fast(host: &Host) -> Option<(After, Option<u32>)> {
         return Some((After::ResetHalt, None));
     }
     let sel = thread_regsel(host.core_has_fpu().ok()?);
-    let mut values = vec![0u32; sel.len()];
-    host.read_core_regs_fast(&sel, &mut values).ok()?;
+    let v = host
+        .with_reads(CSW_SIZE, CSW_WORD, |r| {
+            r.read_core_regs(&sel)?;
+            r.write(TAR, DFSR as u32)?;
+            r.read(DRW)
+        })
+        .ok()?;
+    let (regs, dfsr) = v.split_at(2 * sel.len());
+    let values = core_regs_read(regs).ok()?;
     if values[0] & 0x1ff != 0 {
         return Some((After::ResetHalt, None));
     }
-    let mut dfsr = [0u32];
-    host.read_words_fast(DFSR as u32, &mut dfsr).ok()?;
     Some((
         After::Restore(sel.into_iter().zip(values).collect()),
         Some(dfsr[0]),
@@ -88,15 +94,17 @@ fn save_fast(host: &Host) -> Option<(After, Option<u32>)> {
 /// halted as before: probe-rs, seeing DFSR.BKPT, would read the instruction at the restored PC
 /// (its semihosting check), which faults where the PC is not in memory (a blank chip's
 /// 0xFFFFFFFE).
-fn restore_fast(host: &Host, saved: &[(u16, u32)], dfsr: Option<u32>) -> Result<(), CommandError> {
-    host.write_core_regs_fast(saved)?;
-    if let Some(before) = dfsr {
-        host.with_reads(CSW_SIZE, CSW_WORD, |r| {
+/// False when that failed (probe-rs's writes then run, for their errors).
+fn restore_fast(host: &Host, saved: &[(u16, u32)], dfsr: Option<u32>) -> bool {
+    let d = host.with_reads(CSW_SIZE, CSW_WORD, |r| {
+        r.write_core_regs(saved)?;
+        if let Some(before) = dfsr {
             r.write(TAR, DFSR as u32)?;
-            r.write(DRW, !before & DFSR_FLAGS)
-        })?;
-    }
-    Ok(())
+            r.write(DRW, !before & DFSR_FLAGS)?;
+        }
+        Ok(())
+    });
+    d.is_ok_and(|d| core_regs_written(&d).is_ok())
 }
 
 /// What the core looks like before the algorithm runs.
@@ -169,7 +177,7 @@ pub(super) fn around_algorithm(
         After::Nothing => Ok(()),
         _ if result.is_err() => Ok(()),
         // One batch through the banked registers; probe-rs's writes when that fails.
-        After::Restore(saved) if restore_fast(host, saved, dfsr).is_ok() => Ok(()),
+        After::Restore(saved) if restore_fast(host, saved, dfsr) => Ok(()),
         a => host.with_core(|core, _| restore(core, a)),
     };
     let units = host.restore_debug_units();

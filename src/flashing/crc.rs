@@ -26,13 +26,12 @@ use probe_rs::architecture::arm::ArmError;
 use crate::command::CommandError;
 use crate::diagnose::fault::scb::DFSR;
 use crate::diagnose::regs::DHCSR;
-use crate::diagnose::regs::dhcsr::{C_DEBUGEN, C_HALT, C_MASKINTS, DBGKEY, S_HALT, S_REGRDY};
+use crate::diagnose::regs::dhcsr::{C_DEBUGEN, C_HALT, C_MASKINTS, DBGKEY, S_HALT};
 use crate::host::Host;
-use crate::probe::batch::Reads;
-use crate::probe::memap::{
-    BD0, BD1, BD2, BD3, CSW_SIZE_INC, CSW_WORD_INC, DRW, REGWNR, TAR, TAR_PAGE,
-};
-const XPSR: u16 = super::algorithm::XPSR;
+use crate::probe::batch::{Reads, RegTransfer, core_regs_read, core_regs_written};
+use crate::probe::memap::{BD0, BD3, CSW_SIZE_INC, CSW_WORD_INC, DRW, TAR};
+
+use super::algorithm::{DFSR_FLAGS, XPSR};
 
 /// CRC-32/MPEG-2's polynomial.
 pub const POLY: u32 = 0x04C1_1DB7;
@@ -139,62 +138,11 @@ pub fn target_crc32(host: &Host, addr: u32, len: u32) -> Option<u32> {
 
 /// What the routine changes and is put back: xPSR, r0–r5 (the routine's registers) and PC.
 const SAVED: [u16; 8] = [XPSR, 0, 1, 2, 3, 4, 5, PC];
-use super::algorithm::DFSR_FLAGS;
 
-/// Queues writes of `words` from `addr` (TAR again at each 1 KiB page).
-fn write_block(r: &mut Reads<'_>, addr: u32, words: &[u32]) -> Result<(), ArmError> {
-    let mut a = addr;
-    let mut rest = words;
-    while !rest.is_empty() {
-        let n = (((TAR_PAGE - a % TAR_PAGE) / 4) as usize).min(rest.len());
-        r.write(TAR, a)?;
-        for w in &rest[..n] {
-            r.write(DRW, *w)?;
-        }
-        a = a.wrapping_add(4 * n as u32);
-        rest = &rest[n..];
-    }
-    Ok(())
-}
-
-/// Queues reads of `n` words from `addr`.
-fn read_block(r: &mut Reads<'_>, addr: u32, n: usize) -> Result<(), ArmError> {
-    let mut a = addr;
-    let mut left = n;
-    while left > 0 {
-        let k = (((TAR_PAGE - a % TAR_PAGE) / 4) as usize).min(left);
-        r.write(TAR, a)?;
-        for _ in 0..k {
-            r.read(DRW)?;
-        }
-        a = a.wrapping_add(4 * k as u32);
-        left -= k;
-    }
-    Ok(())
-}
-
-/// Queues the register writes `regs` through the banked registers (TAR at DHCSR's block),
-/// each followed by a DHCSR read whose S_REGRDY [`regs_done`] checks.
-fn write_regs(r: &mut Reads<'_>, regs: &[(u16, u32)]) -> Result<(), ArmError> {
-    for &(sel, v) in regs {
-        r.write(BD2, v)?;
-        r.write(BD1, u32::from(sel) | REGWNR)?;
-        r.read(BD0)?;
-    }
-    Ok(())
-}
-
-/// Whether the DHCSR values read after register transfers all say halted and done.
-fn regs_done(dhcsr: &[u32]) -> Result<(), String> {
-    match dhcsr
-        .iter()
-        .find(|d| *d & (S_HALT | S_REGRDY) != S_HALT | S_REGRDY)
-    {
-        Some(d) => Err(format!(
-            "a core register transfer did not complete (DHCSR 0x{d:08x})"
-        )),
-        None => Ok(()),
-    }
+/// The message of a register transfer that did not complete.
+fn transfer_error(e: RegTransfer) -> String {
+    let (RegTransfer::NotHalted { dhcsr } | RegTransfer::NotDone { dhcsr, .. }) = e;
+    format!("a core register transfer did not complete (DHCSR 0x{dhcsr:08x})")
 }
 
 /// Runs the routine through the banked registers (`probe/batch.rs`: one batch each with a
@@ -210,26 +158,16 @@ fn run(host: &Host, work: u32, addr: u32, len: u32) -> Result<u32, String> {
     let words = (WORK_BYTES / 4) as usize;
     let v = host
         .with_reads(CSW_SIZE_INC, CSW_WORD_INC, |r| {
-            r.write(TAR, DHCSR as u32)?;
-            for sel in SAVED {
-                r.write(BD1, u32::from(sel))?;
-                r.read(BD0)?;
-                r.read(BD2)?;
-            }
+            r.read_core_regs(&SAVED)?;
             r.read(BD3)?;
             r.write(TAR, DFSR as u32)?;
             r.read(DRW)?;
-            read_block(r, work, words)
+            r.read_words(work, words)
         })
         .map_err(e)?;
     let (regs, rest) = v.split_at(2 * SAVED.len());
-    let dh: Vec<u32> = regs.iter().step_by(2).copied().collect();
-    regs_done(&dh)?;
-    let saved: Vec<(u16, u32)> = SAVED
-        .iter()
-        .zip(regs.iter().skip(1).step_by(2))
-        .map(|(s, v)| (*s, *v))
-        .collect();
+    let values = core_regs_read(regs).map_err(transfer_error)?;
+    let saved: Vec<(u16, u32)> = SAVED.into_iter().zip(values).collect();
     if saved[0].1 & 0x1ff != 0 {
         return Err("the core is halted in an exception handler".into());
     }
@@ -245,9 +183,8 @@ fn run(host: &Host, work: u32, addr: u32, len: u32) -> Result<u32, String> {
         r.write(BD3, demcr)?;
         r.write(TAR, DFSR as u32)?;
         r.write(DRW, !dfsr & DFSR_FLAGS)?;
-        write_block(r, work, backup)?;
-        r.write(TAR, DHCSR as u32)?;
-        write_regs(r, &saved)
+        r.write_words(work, backup)?;
+        r.write_core_regs(&saved)
     };
     if result.is_err() {
         let d = host
@@ -267,7 +204,7 @@ fn run(host: &Host, work: u32, addr: u32, len: u32) -> Result<u32, String> {
     let d = host
         .with_reads(CSW_SIZE_INC, CSW_WORD_INC, put_back)
         .map_err(e)?;
-    regs_done(&d)?;
+    core_regs_written(&d).map_err(transfer_error)?;
     result
 }
 
@@ -286,26 +223,22 @@ fn crc_run(host: &Host, work: u32, addr: u32, len: u32, demcr: u32) -> Result<u3
     let masked = DBGKEY | C_DEBUGEN | C_MASKINTS;
     let d = host
         .with_reads(CSW_SIZE_INC, CSW_WORD_INC, |r| {
-            write_block(r, work, &code)?;
-            r.write(TAR, DHCSR as u32)?;
+            r.write_words(work, &code)?;
+            r.write_core_regs(&[
+                (R0, addr),
+                (R1, len),
+                (R2, work + TABLE_AT),
+                (PC, work),
+                (XPSR, 1 << 24),
+            ])?;
             r.write(BD3, demcr | VC_FAULTS)?;
-            write_regs(
-                r,
-                &[
-                    (R0, addr),
-                    (R1, len),
-                    (R2, work + TABLE_AT),
-                    (PC, work),
-                    (XPSR, 1 << 24),
-                ],
-            )?;
             r.write(BD0, masked | C_HALT)?;
             r.write(BD0, masked)
         })
         .map_err(e)?;
     // A register write that did not complete: the routine ran with a wrong argument (it only
     // reads memory); its result is not used.
-    regs_done(&d)?;
+    core_regs_written(&d).map_err(transfer_error)?;
     let start = Instant::now();
     let mut pause = POLL_FIRST;
     loop {
@@ -314,13 +247,7 @@ fn crc_run(host: &Host, work: u32, addr: u32, len: u32, demcr: u32) -> Result<u3
         // the wait costs a dozen reads instead of one per transaction time.
         std::thread::sleep(pause);
         pause = (pause * 2).min(POLL_MAX);
-        let d = host
-            .with_reads(CSW_SIZE_INC, CSW_WORD_INC, |r| {
-                r.write(TAR, DHCSR as u32)?;
-                r.read(BD0)
-            })
-            .map_err(e)?;
-        if d[0] & S_HALT != 0 {
+        if host.read_dhcsr_fast().map_err(e)? & S_HALT != 0 {
             break;
         }
         if start.elapsed() > timeout(len) {
@@ -331,18 +258,10 @@ fn crc_run(host: &Host, work: u32, addr: u32, len: u32, demcr: u32) -> Result<u3
         }
     }
     let v = host
-        .with_reads(CSW_SIZE_INC, CSW_WORD_INC, |r| {
-            r.write(TAR, DHCSR as u32)?;
-            for sel in [PC, R0] {
-                r.write(BD1, u32::from(sel))?;
-                r.read(BD0)?;
-                r.read(BD2)?;
-            }
-            Ok(())
-        })
+        .with_reads(CSW_SIZE_INC, CSW_WORD_INC, |r| r.read_core_regs(&[PC, R0]))
         .map_err(e)?;
-    regs_done(&[v[0], v[2]])?;
-    let (pc, r0) = (v[1], v[3]);
+    let v = core_regs_read(&v).map_err(transfer_error)?;
+    let (pc, r0) = (v[0], v[1]);
     if pc != work + BKPT_AT {
         return Err(format!(
             "the routine stopped at 0x{pc:08x}, not at its BKPT (a fault or a breakpoint)"

@@ -36,6 +36,12 @@ pub fn reason_name(reason: HaltReason) -> &'static str {
     }
 }
 
+/// Whether SP is PSP: CONTROL.SPSEL (bit 1 of the CONTROL byte, bits 31:24 of the REGSEL 20
+/// word, ARMv7-M ARM §C1.6.3) in Thread mode (no exception number in `xpsr`).
+pub fn uses_psp(xpsr: u32, special: u32) -> bool {
+    (special >> 24) & 0x2 != 0 && xpsr & 0x1ff == 0
+}
+
 /// Reads what the halt message needs and formats it: OpenOCD's two lines,
 /// then, when the core is in a fault handler, was halted by a fault vector
 /// catch or is locked up, the decoded fault (`diagnose::fault`), with code
@@ -51,7 +57,7 @@ pub fn halt_lines(
     let xpsr: u32 = core.read_core_reg(RegisterId(regsel::XPSR))?;
     let pc: u32 = core.read_core_reg(RegisterId(15))?;
     let special: u32 = core.read_core_reg(RegisterId(regsel::SPECIAL))?;
-    let spsel = (special >> 24) & 0x2 != 0 && xpsr & 0x1ff == 0;
+    let spsel = uses_psp(xpsr, special);
     let sp: u32 = core.read_core_reg(RegisterId(if spsel { regsel::PSP } else { regsel::MSP }))?;
     let mut lines = halt_message(target, reason, xpsr, pc, sp, spsel).to_vec();
     lines[1].push_str(suffix);

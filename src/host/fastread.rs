@@ -11,8 +11,9 @@
 //!
 //! Core registers ([`Host::read_core_regs_fast`]) go the same way through the banked data
 //! registers: TAR is set once to DHCSR's 16-byte block (0xE000EDF0), then each register is a
-//! BD1 write (DCRSR), BD0 reads (DHCSR, until S_REGRDY; ARMv7-M ARM §C1.6.3) and a BD2 read
-//! (DCRDR): no TAR write per access, where probe-rs's `read_core_reg` writes TAR three times.
+//! BD1 write (DCRSR), a BD0 read (DHCSR, whose S_REGRDY is checked afterwards; ARMv7-M ARM
+//! §C1.6.3) and a BD2 read (DCRDR): no TAR write per access, where probe-rs's `read_core_reg`
+//! writes TAR three times (`probe/batch.rs`'s `Reads::read_core_regs`).
 //!
 //! probe-rs sees nothing of it: its SELECT cache stays right (the raw accesses go through its
 //! DAP layer) and it reads CSW afresh for its next memory interface.
@@ -22,52 +23,26 @@ use probe_rs::architecture::arm::FullyQualifiedApAddress;
 use super::Host;
 use crate::command::CommandError;
 use crate::diagnose;
-use crate::diagnose::regs::{
-    DHCSR,
-    dhcsr::{S_HALT, S_REGRDY},
-};
-use crate::probe::batch::{ReadBatch, Reads};
+use crate::diagnose::regs::DHCSR;
+use crate::probe::batch::{ReadBatch, Reads, RegTransfer, core_regs_read};
 
 type ArmError = probe_rs::architecture::arm::ArmError;
 pub(super) type Iface<'a> = &'a mut dyn probe_rs::architecture::arm::ArmDebugInterface;
 
 pub(super) use crate::probe::memap::{BD0, BD1, BD2, CSW_SIZE, CSW_WORD, DRW, TAR};
-use crate::probe::memap::{CSW, CSW_SIZE_INC, CSW_WORD_INC, REGWNR, TAR_PAGE as PAGE};
+use crate::probe::memap::{CSW, CSW_SIZE_INC, CSW_WORD_INC, TAR_PAGE as PAGE};
 
-/// DHCSR reads per register before giving up on S_REGRDY.
-const REGRDY_POLLS: usize = 16;
-
-/// Polls DHCSR after a DCRSR write until S_REGRDY (at most [`REGRDY_POLLS`] reads); the inner
-/// error says why the transfer of register `sel` did not complete.
-fn wait_regrdy(
-    iface: Iface<'_>,
-    ap: &FullyQualifiedApAddress,
-    name: &str,
-    sel: u16,
-) -> Result<Result<(), String>, ArmError> {
-    let mut dhcsr = 0;
-    for _ in 0..REGRDY_POLLS {
-        dhcsr = iface.read_raw_ap_register(ap, BD0)?;
-        if dhcsr & S_HALT == 0 || dhcsr & S_REGRDY != 0 {
-            break;
+/// The message of a register transfer that did not complete (`sel`: the registers asked for).
+fn transfer_error(name: &str, sel: &[u16], e: RegTransfer) -> String {
+    match e {
+        RegTransfer::NotHalted { dhcsr } => {
+            format!("[{name}] the core is not halted (DHCSR 0x{dhcsr:08x})")
         }
+        RegTransfer::NotDone { index, .. } => format!(
+            "[{name}] the transfer of core register {} did not complete (DHCSR.S_REGRDY stayed 0)",
+            sel.get(index).copied().unwrap_or_default()
+        ),
     }
-    Ok(transfer_done(name, sel, dhcsr))
-}
-
-/// Whether DHCSR read after a DCRSR write says the transfer of register `sel` completed.
-fn transfer_done(name: &str, sel: u16, dhcsr: u32) -> Result<(), String> {
-    if dhcsr & S_HALT == 0 {
-        return Err(format!(
-            "[{name}] the core is not halted (DHCSR 0x{dhcsr:08x})"
-        ));
-    }
-    if dhcsr & S_REGRDY == 0 {
-        return Err(format!(
-            "[{name}] the transfer of core register {sel} did not complete (DHCSR.S_REGRDY stayed 0)"
-        ));
-    }
-    Ok(())
 }
 
 impl Host {
@@ -159,64 +134,15 @@ impl Host {
     /// its explained error.
     pub fn read_core_regs_fast(&self, regsel: &[u16], out: &mut [u32]) -> Result<(), CommandError> {
         self.with_raw_ap(CSW_SIZE, CSW_WORD, |iface, ap, name, batch| {
-            iface.write_raw_ap_register(ap, TAR, DHCSR as u32)?;
-            if let Some(batch) = batch {
-                let mut r = Reads::new(iface, ap, Some(batch));
-                for sel in regsel {
-                    r.write(BD1, u32::from(*sel))?;
-                    r.read(BD0)?;
-                    r.read(BD2)?;
+            let mut r = Reads::new(iface, ap, batch);
+            r.read_core_regs(regsel)?;
+            Ok(match core_regs_read(&r.finish()?) {
+                Ok(v) => {
+                    out.iter_mut().zip(v).for_each(|(o, v)| *o = v);
+                    Ok(())
                 }
-                let v = r.finish()?;
-                for ((sel, o), pair) in regsel.iter().zip(out.iter_mut()).zip(v.chunks_exact(2)) {
-                    if let Err(e) = transfer_done(name, *sel, pair[0]) {
-                        return Ok(Err(e));
-                    }
-                    *o = pair[1];
-                }
-                return Ok(Ok(()));
-            }
-            for (sel, v) in regsel.iter().zip(out.iter_mut()) {
-                iface.write_raw_ap_register(ap, BD1, *sel as u32)?;
-                if let Err(e) = wait_regrdy(iface, ap, name, *sel)? {
-                    return Ok(Err(e));
-                }
-                *v = iface.read_raw_ap_register(ap, BD2)?;
-            }
-            Ok(Ok(()))
-        })
-    }
-
-    /// Writes core registers of the halted current core, `(REGSEL, value)` as in
-    /// [`Host::read_core_regs_fast`], in order, through the banked registers: a DCRDR write, a
-    /// DCRSR write with REGWnR and a DHCSR read for S_REGRDY each (ARMv7-M ARM §C1.6.3); one
-    /// batch with a probe that batches reads. Errors as [`Host::read_core_regs_fast`]'s.
-    pub fn write_core_regs_fast(&self, regs: &[(u16, u32)]) -> Result<(), CommandError> {
-        self.with_raw_ap(CSW_SIZE, CSW_WORD, |iface, ap, name, batch| {
-            iface.write_raw_ap_register(ap, TAR, DHCSR as u32)?;
-            if let Some(batch) = batch {
-                let mut r = Reads::new(iface, ap, Some(batch));
-                for (sel, v) in regs {
-                    r.write(BD2, *v)?;
-                    r.write(BD1, u32::from(*sel) | REGWNR)?;
-                    r.read(BD0)?;
-                }
-                let d = r.finish()?;
-                for ((sel, _), dhcsr) in regs.iter().zip(d) {
-                    if let Err(e) = transfer_done(name, *sel, dhcsr) {
-                        return Ok(Err(e));
-                    }
-                }
-                return Ok(Ok(()));
-            }
-            for (sel, v) in regs {
-                iface.write_raw_ap_register(ap, BD2, *v)?;
-                iface.write_raw_ap_register(ap, BD1, u32::from(*sel) | REGWNR)?;
-                if let Err(e) = wait_regrdy(iface, ap, name, *sel)? {
-                    return Ok(Err(e));
-                }
-            }
-            Ok(Ok(()))
+                Err(e) => Err(transfer_error(name, regsel, e)),
+            })
         })
     }
 
@@ -258,10 +184,11 @@ impl Host {
     /// DHCSR of the current core, read through the banked registers (TAR left at DHCSR's
     /// block). Errors are explained like those of [`Host::with_core`].
     pub fn read_dhcsr_fast(&self) -> Result<u32, CommandError> {
-        self.with_raw_ap(CSW_SIZE, CSW_WORD, |iface, ap, _, _| {
-            iface.write_raw_ap_register(ap, TAR, DHCSR as u32)?;
-            Ok(Ok(iface.read_raw_ap_register(ap, BD0)?))
-        })
+        let v = self.with_reads(CSW_SIZE, CSW_WORD, |r| {
+            r.write(TAR, DHCSR as u32)?;
+            r.read(BD0)
+        })?;
+        Ok(v[0])
     }
 
     /// [`Host::read_words_fast`] for bytes: `data` may start and end anywhere; the words

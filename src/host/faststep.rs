@@ -26,10 +26,11 @@
 use probe_rs::architecture::arm::{ArmError, FullyQualifiedApAddress};
 
 use super::Host;
-use super::control::{halt_lines, regsel};
+use super::control::{halt_lines, regsel, uses_psp};
 use super::fastread::{BD0, BD1, BD2, CSW_SIZE, CSW_WORD, DRW, Iface, TAR};
 use crate::command::CommandError;
 use crate::command::format::halt_message;
+use crate::diagnose::fault::FaultReport;
 use crate::diagnose::regs::dhcsr::{S_HALT, S_REGRDY};
 use crate::diagnose::regs::{DHCSR, ICSR};
 use crate::host::maskisr::{DhcsrAccess, MaskIsr, STEP_WAIT, masked_step};
@@ -154,15 +155,14 @@ impl Host {
         let mut v = [0u32; 5];
         let read = self.read_core_regs_fast(&sel, &mut v);
         let [xpsr, pc, special, msp, psp] = v;
-        let exception = xpsr & 0x1ff;
-        if read.is_err() || (3..=6).contains(&exception) || (pc == 0xFFFF_FFFE && exception != 0) {
+        if read.is_err() || FaultReport::applies(xpsr, pc, false) {
             return self.with_core(|core, name| {
                 halt_lines(core, name, reason, self.halt_suffix(), &|a| {
                     self.symbolize(a)
                 })
             });
         }
-        let spsel = (special >> 24) & 0x2 != 0 && exception == 0;
+        let spsel = uses_psp(xpsr, special);
         let sp = if spsel { psp } else { msp };
         let mut lines = halt_message(&name, reason, xpsr, pc, sp, spsel).to_vec();
         lines[1].push_str(self.halt_suffix());

@@ -16,6 +16,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use probe_rs::architecture::arm::{ArmDebugInterface, ArmError, FullyQualifiedApAddress};
 
+use super::memap::{BD0, BD1, BD2, DRW, REGWNR, TAR, TAR_PAGE};
+use crate::diagnose::regs::DHCSR;
+use crate::diagnose::regs::dhcsr::{S_HALT, S_REGRDY};
+
 /// The shared switch and result list of deferred reads (see the module doc). Cloning shares it.
 #[derive(Clone, Default)]
 pub struct ReadBatch(Arc<Mutex<BatchState>>);
@@ -132,6 +136,66 @@ impl<'a> Reads<'a> {
         self.iface.write_raw_ap_register(self.ap, reg, value)
     }
 
+    /// Queues writes of `words` from `addr` (a multiple of 4): TAR at each 1 KiB page (ADIv5
+    /// §C2.2.2), the page's words as one repeated DRW write. CSW must say 32-bit, increment.
+    pub fn write_words(&mut self, addr: u32, words: &[u32]) -> Result<(), ArmError> {
+        let mut a = addr;
+        let mut rest = words;
+        while !rest.is_empty() {
+            let n = (((TAR_PAGE - a % TAR_PAGE) / 4) as usize).min(rest.len());
+            self.write(TAR, a)?;
+            self.iface
+                .write_raw_ap_register_repeated(self.ap, DRW, &rest[..n])?;
+            a = a.wrapping_add(4 * n as u32);
+            rest = &rest[n..];
+        }
+        Ok(())
+    }
+
+    /// Queues reads of `n` words from `addr` (as [`Reads::write_words`]), one DRW read each so
+    /// that they stay in the batch.
+    pub fn read_words(&mut self, addr: u32, n: usize) -> Result<(), ArmError> {
+        let mut a = addr;
+        let mut left = n;
+        while left > 0 {
+            let k = (((TAR_PAGE - a % TAR_PAGE) / 4) as usize).min(left);
+            self.write(TAR, a)?;
+            for _ in 0..k {
+                self.read(DRW)?;
+            }
+            a = a.wrapping_add(4 * k as u32);
+            left -= k;
+        }
+        Ok(())
+    }
+
+    /// Queues reads of the halted core's registers `sel` (DCRSR REGSEL numbers, ARMv7-M ARM
+    /// §C1.6.3) through the banked registers: TAR = DHCSR's block, then per register a DCRSR
+    /// write (BD1), a DHCSR read (BD0) and a DCRDR read (BD2). [`core_regs_read`] checks the
+    /// values. CSW must say 32-bit.
+    pub fn read_core_regs(&mut self, sel: &[u16]) -> Result<(), ArmError> {
+        self.write(TAR, DHCSR as u32)?;
+        for s in sel {
+            self.write(BD1, u32::from(*s))?;
+            self.read(BD0)?;
+            self.read(BD2)?;
+        }
+        Ok(())
+    }
+
+    /// Queues writes of the halted core's registers `regs` (REGSEL, value): TAR = DHCSR's
+    /// block, then per register a DCRDR write, a DCRSR write with REGWnR and a DHCSR read.
+    /// [`core_regs_written`] checks the values.
+    pub fn write_core_regs(&mut self, regs: &[(u16, u32)]) -> Result<(), ArmError> {
+        self.write(TAR, DHCSR as u32)?;
+        for &(sel, v) in regs {
+            self.write(BD2, v)?;
+            self.write(BD1, u32::from(sel) | REGWNR)?;
+            self.read(BD0)?;
+        }
+        Ok(())
+    }
+
     /// Sends what is queued; the values read, in the order asked for.
     ///
     /// # Errors
@@ -154,4 +218,42 @@ impl Drop for Reads<'_> {
             b.close();
         }
     }
+}
+
+/// A core register transfer that a DHCSR read after it says went wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegTransfer {
+    /// S_HALT was clear: the core runs (`dhcsr` as read).
+    NotHalted { dhcsr: u32 },
+    /// S_REGRDY was clear after the transfer of the `index`-th register asked for.
+    NotDone { index: usize, dhcsr: u32 },
+}
+
+/// Checks a DHCSR value read after the transfer of the `index`-th register.
+fn transfer(index: usize, dhcsr: u32) -> Result<(), RegTransfer> {
+    if dhcsr & S_HALT == 0 {
+        return Err(RegTransfer::NotHalted { dhcsr });
+    }
+    if dhcsr & S_REGRDY == 0 {
+        return Err(RegTransfer::NotDone { index, dhcsr });
+    }
+    Ok(())
+}
+
+/// The register values of [`Reads::read_core_regs`]'s part of `values` (DHCSR, value pairs),
+/// or the first transfer that did not complete.
+pub fn core_regs_read(values: &[u32]) -> Result<Vec<u32>, RegTransfer> {
+    values
+        .chunks_exact(2)
+        .enumerate()
+        .map(|(i, p)| transfer(i, p[0]).map(|()| p[1]))
+        .collect()
+}
+
+/// Checks [`Reads::write_core_regs`]'s part of `values` (one DHCSR per register).
+pub fn core_regs_written(values: &[u32]) -> Result<(), RegTransfer> {
+    values
+        .iter()
+        .enumerate()
+        .try_for_each(|(i, d)| transfer(i, *d))
 }

@@ -447,15 +447,12 @@ impl<P: RawJtagIo + DapProbe + 'static> RawDapAccess for QueuedJtagDp<P> {
     fn raw_read_register(&mut self, address: RegisterAddress) -> Result<u32, ArmError> {
         let slot = self.slots;
         self.slots += 1;
-        self.queue
-            .push(Self::scan_for(address, true, 0, Some(slot)));
+        let scan = Self::scan_for(address, true, 0, Some(slot));
         if self.batch.defer(slot) {
             // Answered at the flush (probe/batch.rs).
-            if self.queue.len() >= MAX_QUEUE {
-                self.flush_queue()?;
-            }
-            return Ok(0);
+            return self.push(scan).map(|()| 0);
         }
+        self.queue.push(scan);
         let r = self.flush_queue()?;
         Ok(r[slot])
     }

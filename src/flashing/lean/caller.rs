@@ -150,17 +150,8 @@ impl<'a> Caller<'a> {
             .chunks_exact(4)
             .map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]]))
             .collect();
-        let mut a = addr;
-        let mut rest = &words[..];
-        while !rest.is_empty() {
-            let n = (((TAR_PAGE - a % TAR_PAGE) / 4) as usize).min(rest.len());
-            self.i.write_raw_ap_register(&self.ap, TAR, a as u32)?;
-            self.i
-                .write_raw_ap_register_repeated(&self.ap, DRW, &rest[..n])?;
-            a += 4 * n as u64;
-            rest = &rest[n..];
-        }
-        Ok(())
+        // Writes only: nothing to wait for (they go with the next read or flush).
+        Reads::new(&mut *self.i, &self.ap, None).write_words(addr as u32, &words)
     }
 
     /// Reads core registers of the halted core, in one batch with a probe that batches reads:
